@@ -1,0 +1,126 @@
+"""What a model returns: the outcome on each issue and each actor's utility for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tertius.scenario import Scenario, ScenarioArrays
+
+
+def utilities(arrays: ScenarioArrays, outcome: np.ndarray) -> np.ndarray:
+    """Each actor's utility for the outcome on each issue: 1 - |position - outcome| / scale span.
+
+    It lies in [0, 1]; NaN where the actor takes no position. Weight it by salience to add it up
+    over issues (:meth:`Forecast.total_utility`).
+    """
+    return 1.0 - np.abs(arrays.position - outcome[None, :]) / arrays.span[None, :]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A model's forecast for one scenario.
+
+    ``outcome`` has one value per issue, on the issue's own scale. ``utility`` has shape
+    (actors, issues). A model that runs in rounds fills ``rounds`` with the positions
+    (actors x issues) after each round, round 0 being the inputs. ``details`` holds any
+    further model-specific results as plain JSON-able data.
+    """
+
+    model: str
+    scenario_id: str
+    actor_ids: tuple[str, ...]
+    issue_ids: tuple[str, ...]
+    outcome: np.ndarray
+    utility: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+    rounds: tuple[np.ndarray, ...] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def outcome_of(self, issue_id: str) -> float:
+        return float(self.outcome[self.issue_ids.index(issue_id)])
+
+    def total_utility(self, salience: np.ndarray) -> np.ndarray:
+        """Salience-weighted utility summed over issues, one value per actor."""
+        return np.nansum(np.where(np.isnan(self.utility), 0.0, self.utility) * salience, axis=1)
+
+    def to_frame(self, scenario: Scenario | None = None) -> pd.DataFrame:
+        """A tidy table: one row per actor and issue (issue-level columns repeat)."""
+        n, m = len(self.actor_ids), len(self.issue_ids)
+        frame = pd.DataFrame({
+            "scenario": self.scenario_id,
+            "model": self.model,
+            "issue": np.repeat(self.issue_ids, n),
+            "actor": np.tile(self.actor_ids, m),
+            "outcome": np.repeat(self.outcome, n),
+            "utility": self.utility.T.reshape(-1),
+        })
+        if scenario is not None:
+            arr = scenario.arrays
+            frame["position"] = arr.position.T.reshape(-1)
+            frame["salience"] = arr.salience.T.reshape(-1)
+            frame["capability"] = np.tile(arr.capability, m)
+            frame["observed"] = np.repeat(arr.observed, n)
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The forecast as JSON-able data (the ``--format json`` layout)."""
+        issues = []
+        for k, issue_id in enumerate(self.issue_ids):
+            item: dict[str, Any] = {
+                "id": issue_id,
+                "outcome": _num(self.outcome[k]),
+                "utility": {a: _num(self.utility[j, k]) for j, a in enumerate(self.actor_ids)
+                            if not np.isnan(self.utility[j, k])},
+            }
+            if self.rounds is not None:
+                item["rounds"] = [
+                    {a: _num(r[j, k]) for j, a in enumerate(self.actor_ids) if not np.isnan(r[j, k])}
+                    for r in self.rounds
+                ]
+            issues.append(item)
+        return {
+            "model": self.model,
+            "scenario": self.scenario_id,
+            "params": self.params,
+            "issues": issues,
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Forecast:
+        issues = data["issues"]
+        actor_ids: list[str] = []
+        for item in issues:
+            for a in item["utility"]:
+                if a not in actor_ids:
+                    actor_ids.append(a)
+            for r in item.get("rounds", []):
+                for a in r:
+                    if a not in actor_ids:
+                        actor_ids.append(a)
+        n, m = len(actor_ids), len(issues)
+        utility = np.full((n, m), np.nan)
+        n_rounds = len(issues[0].get("rounds", [])) if issues else 0
+        rounds = [np.full((n, m), np.nan) for _ in range(n_rounds)]
+        for k, item in enumerate(issues):
+            for a, u in item["utility"].items():
+                utility[actor_ids.index(a), k] = np.nan if u is None else u
+            for r, snap in enumerate(item.get("rounds", [])):
+                for a, x in snap.items():
+                    rounds[r][actor_ids.index(a), k] = np.nan if x is None else x
+        return cls(
+            model=data["model"], scenario_id=data["scenario"], actor_ids=tuple(actor_ids),
+            issue_ids=tuple(i["id"] for i in issues),
+            outcome=np.array([np.nan if i["outcome"] is None else i["outcome"] for i in issues], dtype=float),
+            utility=utility, params=data.get("params", {}),
+            rounds=tuple(rounds) if n_rounds else None, details=data.get("details", {}),
+        )
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return None if np.isnan(x) else round(x, 10)

@@ -1,0 +1,102 @@
+"""Read the DEU issue file (Decision-making in the European Union, DEU I/II/III).
+
+The file is tab-separated with one issue per row: proposal and issue ids, procedure, then
+positions ``p<actor>`` and saliences ``s<actor>`` on a 0-100 scale for the Commission
+(``com``), the Parliament (``ep``) and the member states, the reference point ``rp`` (status
+quo) and the decision outcome ``out``. See ``shared/data/deu/SOURCE.md``.
+
+Each row becomes one scenario. The file carries no capabilities, so every actor gets
+capability 1: the compromise model then is the salience-weighted mean, the DEU baseline of
+Thomson et al. (2006). A position without a salience is read with salience 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from tertius.errors import InputError, ScenarioProblem
+from tertius.scenario import Actor, Issue, Quantity, Scale, Scenario, Stance
+
+ACTOR_NAMES = {
+    "com": "European Commission", "ep": "European Parliament", "at": "Austria", "be": "Belgium",
+    "bu": "Bulgaria", "cr": "Croatia", "cy": "Cyprus", "cz": "Czech Republic", "dk": "Denmark",
+    "ee": "Estonia", "fi": "Finland", "fr": "France", "de": "Germany", "el": "Greece", "hu": "Hungary",
+    "ie": "Ireland", "it": "Italy", "lv": "Latvia", "lt": "Lithuania", "lu": "Luxembourg", "mt": "Malta",
+    "nl": "Netherlands", "pl": "Poland", "pt": "Portugal", "ro": "Romania", "si": "Slovenia",
+    "sk": "Slovakia", "es": "Spain", "se": "Sweden", "uk": "United Kingdom",
+}
+_REQUIRED = ("isnr", "prnr", "rp", "out")
+SOURCES = {
+    "deu": "Thomson, Stokman, Achen & Koenig (eds.) 2006, The European Union Decides; Thomson et al. 2012 "
+           "(DEU II); Arregui & Perarnaud 2022 (DEU III). Merged issue file via github.com/blksv/predictioneers_game.",
+}
+
+
+def _num(text: str | None, *, file: str, line: int, column: str) -> float | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"column '{column}' holds '{text}', not a number", file=file, line=line,
+                         fix="leave it empty or write a number from 0 to 100") from None
+    if not math.isfinite(v):
+        raise InputError(f"column '{column}' is NaN or infinite", file=file, line=line, fix="write a finite number")
+    return v
+
+
+def read_deu(path: str | Path) -> list[Scenario]:
+    path = Path(path)
+    file = str(path)
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as e:
+        raise InputError(f"cannot read the file ({e.strerror})", file=file, fix="check the path") from None
+    with handle:
+        reader = csv.DictReader(handle, delimiter="\t", quotechar='"')
+        header = reader.fieldnames or []
+        missing = [c for c in _REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}", file=file, line=1,
+                             fix="is this the tab-separated DEU issue file?")
+        actors = [c[1:] for c in header if c.startswith("p") and c[1:] in ACTOR_NAMES and f"s{c[1:]}" in header]
+        scenarios = []
+        for line, row in enumerate(reader, start=2):
+            stances = []
+            for a in actors:
+                pos = _num(row.get(f"p{a}"), file=file, line=line, column=f"p{a}")
+                if pos is None:
+                    continue
+                sal = _num(row.get(f"s{a}"), file=file, line=line, column=f"s{a}")
+                stances.append(Stance(
+                    actor=a, issue="issue", position=Quantity(value=pos, source="deu"),
+                    salience=Quantity(value=0.0, assumption="salience missing in the DEU file; read as 0")
+                    if sal is None else Quantity(value=sal, source="deu"),
+                ))
+            present = {st.actor for st in stances}
+            rp = _num(row.get("rp"), file=file, line=line, column="rp")
+            out = _num(row.get("out"), file=file, line=line, column="out")
+            isnr = row["isnr"]
+            try:
+                scenarios.append(Scenario(
+                    id=isnr,
+                    title=f"{row.get('prname', '')} ({row.get('prnr', '')}), issue {row.get('isnrnmc', '')}".strip(),
+                    period=row.get("intro") or None,
+                    summary=f"{row.get('type', '')} {row.get('proc', '')}, Council vote {row.get('counvte', '')}",
+                    sources=SOURCES,
+                    salience_scale=100,
+                    actors=[Actor(id=a, name=ACTOR_NAMES[a], capability=Quantity(
+                        value=1.0, assumption="the DEU file has no capabilities; all actors weigh the same"))
+                        for a in actors if a in present],
+                    issues=[Issue(id="issue", name=f"{row.get('prname', '')} {isnr}", scale=Scale(min=0, max=100),
+                                  status_quo=None if rp is None else Quantity(value=rp, source="deu"),
+                                  observed=None if out is None else Quantity(value=out, source="deu"))],
+                    stances=stances,
+                ))
+            except ScenarioProblem as p:
+                raise InputError(f"issue {isnr}: {p.message}", file=file, line=line, fix=p.fix) from None
+    if not scenarios:
+        raise InputError("the file holds no issue rows", file=file, line=2, fix="add issue rows below the header")
+    return scenarios

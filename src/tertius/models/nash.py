@@ -1,0 +1,170 @@
+"""The asymmetric Nash bargaining solution over all issues jointly.
+
+Nash, J. (1950) "The bargaining problem", *Econometrica* 18(2):155-162; the asymmetric form
+is Kalai, E. (1977) "Nonsymmetric Nash solutions and replications of 2-person bargaining",
+*International Journal of Game Theory* 6(3):129-133. Its use as a forecasting model of
+collective decisions follows Achen (2006), ch. 4 of *The European Union Decides*.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog, minimize
+
+from tertius.forecast import Forecast, utilities
+from tertius.models.central import weighted_mean
+from tertius.models.registry import register
+from tertius.scenario import Scenario
+
+
+def disagreement_positions(position: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                           status_quo: np.ndarray) -> np.ndarray:
+    """The disagreement outcome each actor faces on each issue.
+
+    The status quo where the issue has one. Where it has none, each actor's *worst* point on
+    the scale (the end farthest from its position): without a fallback, failing to agree is
+    taken to be as bad for every actor as it could be, so every actor gains from any deal.
+    """
+    worst = np.where(np.abs(position - lo) >= np.abs(position - hi), lo, hi)
+    return np.where(np.isnan(status_quo)[None, :], worst, status_quo[None, :])
+
+
+def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.ndarray,
+                    lo: np.ndarray, hi: np.ndarray, status_quo: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Solve max Σ_a c_a log(U_a(o) - U_a(d)) over outcomes o in the issues' box.
+
+    Utilities are salience-weighted linear losses, U_a(o) = -Σ_i s_ai |x_ai - o_i| / R_i, with
+    R_i the scale span. The kinks are removed with auxiliary variables e_ai >= |x_ai - o_i|,
+    which turns the problem into a smooth concave maximisation over a polytope.
+
+    1. An LP finds the largest gain t that every actor can get at once. If t > 0 the solution
+       maximises the Nash product from that interior start (SLSQP).
+    2. If no outcome makes every actor strictly better off than disagreement (an actor sits at
+       the status quo on everything it cares about, say), the Nash product is zero everywhere
+       and the solution is defined on the set of outcomes that leave nobody worse off: actors
+       who cannot gain there are held at their disagreement utility (a veto), and the rest
+       bargain. If nobody can gain, the outcome is the disagreement point.
+    Issues on which no actor has positive salience take the unweighted mean of positions.
+    """
+    n, m = position.shape
+    present = ~np.isnan(position)
+    span = hi - lo
+    w = np.where(present, salience, 0.0) / span[None, :]
+    x = np.nan_to_num(position)
+    d = disagreement_positions(x, lo, hi, status_quo)
+    active_issue = (w > 0).any(axis=0)
+    fallback = weighted_mean(position, present.astype(float))
+    outcome = np.where(active_issue, np.nan, fallback)
+    pairs = [(a, i) for a in range(n) for i in range(m) if w[a, i] > 0]
+    actors = sorted({a for a, _ in pairs})
+    info: dict[str, Any] = {"vetoes": [], "max_min_gain": 0.0}
+    if not pairs:
+        return np.clip(outcome, lo, hi), info
+    issues = [i for i in range(m) if active_issue[i]]
+    o_index = {i: k for k, i in enumerate(issues)}
+    n_o, n_e = len(issues), len(pairs)
+    nv = n_o + n_e
+    cap = np.asarray(capability, dtype=float)
+    c_sum = cap[actors].sum()
+    weight = {a: (cap[a] / c_sum if c_sum > 0 else 1.0 / len(actors)) for a in actors}
+    C = {a: float(np.sum(w[a] * np.abs(x[a] - d[a]))) for a in actors}
+
+    # Linear constraints A z <= b over z = (o, e): e >= x - o and e >= o - x.
+    rows, rhs = [], []
+    for k, (a, i) in enumerate(pairs):
+        r = np.zeros(nv)
+        r[o_index[i]], r[n_o + k] = -1.0, -1.0
+        rows.append(r)
+        rhs.append(-x[a, i])
+        r = np.zeros(nv)
+        r[o_index[i]], r[n_o + k] = 1.0, -1.0
+        rows.append(r)
+        rhs.append(x[a, i])
+    box_a, box_b = np.array(rows), np.array(rhs)
+    # Gain of actor a: g_a(z) = C_a - G_a · z.
+    G = {a: np.zeros(nv) for a in actors}
+    for k, (a, i) in enumerate(pairs):
+        G[a][n_o + k] = w[a, i]
+    bounds = [(lo[i], hi[i]) for i in issues] + [(0.0, None)] * n_e
+
+    def max_min_gain(gainers: list[int], holders: list[int]) -> tuple[float, np.ndarray]:
+        # maximise t s.t. g_a >= t (gainers), g_b >= 0 (holders); variables (z, t).
+        A = [np.append(r, 0.0) for r in box_a]
+        b = list(box_b)
+        for a in gainers:
+            A.append(np.append(G[a], 1.0))
+            b.append(C[a])
+        for a in holders:
+            A.append(np.append(G[a], 0.0))
+            b.append(C[a])
+        cost = np.zeros(nv + 1)
+        cost[-1] = -1.0
+        res = linprog(cost, A_ub=np.array(A), b_ub=np.array(b), bounds=bounds + [(None, None)], method="highs")
+        if res.status != 0:
+            return -np.inf, np.zeros(nv)
+        return float(res.x[-1]), res.x[:nv]
+
+    tol = 1e-9
+    t, z0 = max_min_gain(actors, [])
+    gainers, holders = list(actors), []
+    if t <= tol:
+        gainers, holders = [], []
+        for a in actors:
+            others = [b for b in actors if b != a]
+            ta, _ = max_min_gain([a], others)
+            (gainers if ta > tol else holders).append(a)
+        if gainers:
+            t, z0 = max_min_gain(gainers, holders)
+        else:
+            _, z0 = max_min_gain([], actors)
+    info["max_min_gain"] = max(t, 0.0)
+    info["vetoes"] = [int(a) for a in holders]
+    if gainers:
+        floor = t * 1e-6
+        wt = np.array([weight[a] for a in gainers])
+        Gm = np.array([G[a] for a in gainers])
+        Cv = np.array([C[a] for a in gainers])
+
+        def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
+            g = np.maximum(Cv - Gm @ z, floor * 1e-3)
+            return -float(wt @ np.log(g)), (wt / g) @ Gm
+
+        cons = [{"type": "ineq", "fun": lambda z: box_b - box_a @ z, "jac": lambda z: -box_a}]
+        cons.append({"type": "ineq", "fun": lambda z: Cv - Gm @ z - floor, "jac": lambda z: -Gm})
+        if holders:
+            Gh = np.array([G[a] for a in holders])
+            Ch = np.array([C[a] for a in holders])
+            cons.append({"type": "ineq", "fun": lambda z: Ch - Gh @ z, "jac": lambda z: -Gh})
+        res = minimize(objective, z0, jac=True, method="SLSQP", bounds=bounds, constraints=cons,
+                       options={"ftol": 1e-14, "maxiter": 1000})
+        z = res.x if np.all(np.isfinite(res.x)) else z0
+        info["converged"] = bool(res.success)
+    else:
+        z = z0
+    for i, k in o_index.items():
+        outcome[i] = z[k]
+    return np.clip(outcome, lo, hi), info
+
+
+@register("nash", summary="Asymmetric Nash bargaining solution over all issues, status quo as disagreement.",
+          citation="Nash (1950); Kalai (1977); Achen (2006), The European Union Decides, ch. 4.")
+def nash(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
+    """The asymmetric Nash bargaining solution (Nash 1950; Kalai 1977), all issues jointly.
+
+    Maximises Σ_a c_a log(U_a(o) − U_a(d)), where c_a is the actor's capability (its
+    bargaining weight, normalised to sum 1), U_a(o) = −Σ_i s_ai |x_ai − o_i| / R_i is its
+    salience-weighted linear loss, and d is the disagreement point: the issue's status quo, or
+    where an issue has none, each actor's worst point on the scale (see
+    :func:`disagreement_positions`). Because utilities add across issues, actors can trade:
+    the solution concedes on an issue to those who care more about it. With a status quo, an
+    actor that cannot gain from any change holds a veto (see :func:`nash_bargaining`), which is
+    the unanimity reading Achen (2006) gives the model.
+    """
+    arr = scenario.arrays
+    outcome, info = nash_bargaining(arr.position, arr.salience, arr.capability, arr.lo, arr.hi, arr.status_quo)
+    details = {"vetoes": [arr.actor_ids[a] for a in info["vetoes"]], "max_min_gain": info["max_min_gain"]}
+    return Forecast(model="nash", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+                    issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
+                    params=params, details=details)

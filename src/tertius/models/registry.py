@@ -1,0 +1,76 @@
+"""The model registry: every model is a pure function registered under a name.
+
+A model has the signature ``model(scenario, params, rng) -> Forecast``. ``params`` is a dict
+already completed with the model's documented defaults; ``rng`` is a
+``numpy.random.Generator`` and is the only source of randomness a model may use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tertius.errors import InputError
+from tertius.forecast import Forecast
+from tertius.scenario import Scenario
+
+ModelFn = Callable[[Scenario, dict[str, Any], np.random.Generator], Forecast]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    fn: ModelFn
+    summary: str
+    citation: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    tags: frozenset[str] = frozenset()
+
+    def params(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        given = dict(given or {})
+        unknown = sorted(set(given) - set(self.defaults))
+        if unknown:
+            known = ", ".join(self.defaults) or "none"
+            raise InputError(f"model '{self.name}' has no parameter {', '.join(unknown)}",
+                             fix=f"its parameters are: {known}")
+        out = dict(self.defaults)
+        for k, v in given.items():
+            default = self.defaults[k]
+            try:
+                out[k] = type(default)(v) if default is not None and not isinstance(default, bool) else v
+            except (TypeError, ValueError):
+                raise InputError(f"parameter {k}={v!r} of model '{self.name}' is not a {type(default).__name__}",
+                                 fix=f"the default is {default!r}") from None
+        return out
+
+
+MODELS: dict[str, ModelSpec] = {}
+
+
+def register(name: str, *, summary: str, citation: str, defaults: Mapping[str, Any] | None = None,
+             tags: tuple[str, ...] = ()) -> Callable[[ModelFn], ModelFn]:
+    def wrap(fn: ModelFn) -> ModelFn:
+        if name in MODELS:
+            raise ValueError(f"model {name!r} registered twice")
+        MODELS[name] = ModelSpec(name, fn, summary, citation, dict(defaults or {}), frozenset(tags))
+        return fn
+
+    return wrap
+
+
+def get_model(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise InputError(f"unknown model '{name}'", fix=f"use one of: {', '.join(MODELS)}") from None
+
+
+def run_model(scenario: Scenario, name: str, params: Mapping[str, Any] | None = None,
+              seed: int | np.random.Generator | None = 0) -> Forecast:
+    """Run a registered model. All randomness comes from ``seed`` (an int or a Generator)."""
+    spec = get_model(name)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return spec.fn(scenario, spec.params(params), rng)

@@ -1,0 +1,312 @@
+"""The scenario: actors, issues and the actors' stances on the issues.
+
+A :class:`Scenario` is a small frozen value object. Constructing one validates it: ids are
+unique and known, positions lie on their issue's scale, saliences lie in ``[0, 1]`` (or
+``[0, 100]`` when the scenario declares ``salience_scale: 100``), capabilities are not
+negative, every number is finite, and every issue has at least one actor with a position.
+
+Any number can carry its provenance: write ``0.2896`` or
+``{value: 0.2896, source: cow-nmc}`` or ``{value: 0.5, assumption: "why"}``.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+
+from tertius.errors import ScenarioProblem
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class Quantity(BaseModel):
+    """A number with an optional source or stated assumption."""
+
+    model_config = _CONFIG
+
+    value: float
+    source: str | None = None
+    assumption: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, data: Any) -> Any:
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return {"value": data}
+        return data
+
+    @model_serializer(mode="plain")
+    def _serialize(self) -> Any:
+        if self.source is None and self.assumption is None:
+            return _compact(self.value)
+        out: dict[str, Any] = {"value": _compact(self.value)}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.assumption is not None:
+            out["assumption"] = self.assumption
+        return out
+
+
+def _compact(x: float) -> float | int:
+    return int(x) if float(x).is_integer() and abs(x) < 2**53 else x
+
+
+class Scale(BaseModel):
+    """An issue's scale: its bounds and labelled anchor points."""
+
+    model_config = _CONFIG
+
+    min: float = 0.0
+    max: float = 100.0
+    anchors: dict[float, str] = Field(default_factory=dict)
+
+    @model_serializer(mode="plain")
+    def _serialize(self) -> Any:
+        out: dict[str, Any] = {"min": _compact(self.min), "max": _compact(self.max)}
+        if self.anchors:
+            out["anchors"] = {_compact(k): v for k, v in self.anchors.items()}
+        return out
+
+
+class Actor(BaseModel):
+    model_config = _CONFIG
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    capability: Quantity
+    group: str | None = None
+    description: str | None = None
+
+
+class Issue(BaseModel):
+    model_config = _CONFIG
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    description: str | None = None
+    scale: Scale = Field(default_factory=Scale)
+    status_quo: Quantity | None = None
+    observed: Quantity | None = None
+
+
+class Stance(BaseModel):
+    """One actor's position on one issue, and how much the issue matters to it."""
+
+    model_config = _CONFIG
+
+    actor: str
+    issue: str
+    position: Quantity
+    salience: Quantity
+    source: str | None = None
+    assumption: str | None = None
+
+
+class Scenario(BaseModel):
+    """A validated, immutable description of a negotiation or conflict."""
+
+    model_config = _CONFIG
+
+    id: str = Field(min_length=1)
+    title: str = ""
+    period: str | None = None
+    summary: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    salience_scale: float = 1.0
+    actors: list[Actor]
+    issues: list[Issue]
+    stances: list[Stance]
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        check_scenario(self)
+        return self
+
+    # ------------------------------------------------------------------ lookups
+    @cached_property
+    def actor_ids(self) -> list[str]:
+        return [a.id for a in self.actors]
+
+    @cached_property
+    def issue_ids(self) -> list[str]:
+        return [i.id for i in self.issues]
+
+    def actor(self, actor_id: str) -> Actor:
+        return self.actors[self.actor_ids.index(actor_id)]
+
+    def issue(self, issue_id: str) -> Issue:
+        return self.issues[self.issue_ids.index(issue_id)]
+
+    @cached_property
+    def arrays(self) -> ScenarioArrays:
+        return ScenarioArrays.from_scenario(self)
+
+    def to_data(self) -> dict[str, Any]:
+        """The scenario as plain data, in the canonical YAML layout."""
+        return self.model_dump(mode="python", exclude_none=True, exclude_defaults=False)
+
+
+def check_scenario(s: Scenario) -> None:
+    """Raise :class:`ScenarioProblem` at the first semantic problem, with its field path."""
+    if not s.actors:
+        raise ScenarioProblem(("actors",), "the scenario has no actors", "add at least one actor")
+    if not s.issues:
+        raise ScenarioProblem(("issues",), "the scenario has no issues", "add at least one issue")
+    if not s.salience_scale > 0:
+        raise ScenarioProblem(("salience_scale",), "salience_scale must be positive", "use 1 or 100")
+    seen: dict[str, int] = {}
+    for k, a in enumerate(s.actors):
+        if a.id in seen:
+            raise ScenarioProblem(
+                ("actors", k, "id"), f"duplicate actor id '{a.id}' (also actors[{seen[a.id]}])",
+                "give every actor its own id",
+            )
+        seen[a.id] = k
+        if a.capability.value < 0:
+            raise ScenarioProblem(
+                ("actors", k, "capability"),
+                f"capability of '{a.id}' is {a.capability.value}, below 0",
+                "capabilities are non-negative (a share such as a CINC score)",
+            )
+    issues: dict[str, Issue] = {}
+    for k, i in enumerate(s.issues):
+        if i.id in issues:
+            raise ScenarioProblem(("issues", k, "id"), f"duplicate issue id '{i.id}'", "give every issue its own id")
+        issues[i.id] = i
+        if not i.scale.max > i.scale.min:
+            raise ScenarioProblem(
+                ("issues", k, "scale"),
+                f"scale of '{i.id}' runs from {i.scale.min} to {i.scale.max}",
+                "max must be greater than min",
+            )
+        for field in ("status_quo", "observed"):
+            q = getattr(i, field)
+            if q is not None and not i.scale.min <= q.value <= i.scale.max:
+                raise ScenarioProblem(
+                    ("issues", k, field),
+                    f"{field} {q.value} of '{i.id}' is outside its scale [{i.scale.min}, {i.scale.max}]",
+                    "use a value on the issue's scale",
+                )
+        for anchor in i.scale.anchors:
+            if not (math.isfinite(anchor) and i.scale.min <= anchor <= i.scale.max):
+                raise ScenarioProblem(
+                    ("issues", k, "scale", "anchors"),
+                    f"anchor {anchor} of '{i.id}' is outside its scale [{i.scale.min}, {i.scale.max}]",
+                    "label points on the scale only",
+                )
+    pairs: dict[tuple[str, str], int] = {}
+    for k, st in enumerate(s.stances):
+        if st.actor not in seen:
+            raise ScenarioProblem(
+                ("stances", k, "actor"), f"unknown actor '{st.actor}'", f"use one of: {', '.join(seen)}"
+            )
+        if st.issue not in issues:
+            raise ScenarioProblem(
+                ("stances", k, "issue"), f"unknown issue '{st.issue}'", f"use one of: {', '.join(issues)}"
+            )
+        key = (st.actor, st.issue)
+        if key in pairs:
+            raise ScenarioProblem(
+                ("stances", k),
+                f"second stance of '{st.actor}' on '{st.issue}' (first is stances[{pairs[key]}])",
+                "keep one stance per actor and issue",
+            )
+        pairs[key] = k
+        scale = issues[st.issue].scale
+        if not scale.min <= st.position.value <= scale.max:
+            raise ScenarioProblem(
+                ("stances", k, "position"),
+                f"position {st.position.value} of '{st.actor}' is outside the scale of '{st.issue}' "
+                f"[{scale.min}, {scale.max}]",
+                "use a position on the issue's scale, or widen the scale",
+            )
+        if not 0 <= st.salience.value <= s.salience_scale:
+            hint = (
+                "saliences look like 0-100: declare salience_scale: 100"
+                if s.salience_scale == 1 and st.salience.value <= 100
+                else f"use a salience between 0 and {_compact(s.salience_scale)}"
+            )
+            raise ScenarioProblem(
+                ("stances", k, "salience"),
+                f"salience {st.salience.value} of '{st.actor}' on '{st.issue}' is outside "
+                f"[0, {_compact(s.salience_scale)}]",
+                hint,
+            )
+    covered = {i for (_, i) in pairs}
+    for k, i in enumerate(s.issues):
+        if i.id not in covered:
+            raise ScenarioProblem(
+                ("issues", k),
+                f"no actor takes a position on issue '{i.id}'",
+                "add a stance for it, or remove the issue",
+            )
+
+
+class ScenarioArrays:
+    """The scenario as dense arrays, the form the models compute on.
+
+    ``position`` and ``salience`` have shape (actors, issues). Where an actor has no stance,
+    ``present`` is False, the position is NaN and the salience is 0. Saliences are divided by
+    the scenario's ``salience_scale``, so they always lie in [0, 1].
+    """
+
+    def __init__(
+        self,
+        actor_ids: list[str],
+        issue_ids: list[str],
+        position: np.ndarray,
+        salience: np.ndarray,
+        capability: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        status_quo: np.ndarray,
+        observed: np.ndarray,
+    ) -> None:
+        self.actor_ids = actor_ids
+        self.issue_ids = issue_ids
+        self.position = position
+        self.salience = salience
+        self.capability = capability
+        self.lo = lo
+        self.hi = hi
+        self.status_quo = status_quo
+        self.observed = observed
+        self.present = ~np.isnan(position)
+        for a in (position, salience, capability, lo, hi, status_quo, observed, self.present):
+            a.setflags(write=False)
+
+    @property
+    def span(self) -> np.ndarray:
+        return self.hi - self.lo
+
+    @classmethod
+    def from_scenario(cls, s: Scenario) -> ScenarioArrays:
+        n, m = len(s.actors), len(s.issues)
+        a_index = {a: k for k, a in enumerate(s.actor_ids)}
+        i_index = {i: k for k, i in enumerate(s.issue_ids)}
+        position = np.full((n, m), np.nan)
+        salience = np.zeros((n, m))
+        for st in s.stances:
+            a, i = a_index[st.actor], i_index[st.issue]
+            position[a, i] = st.position.value
+            salience[a, i] = st.salience.value / s.salience_scale
+
+        def opt(q: Quantity | None) -> float:
+            return np.nan if q is None else q.value
+
+        return cls(
+            actor_ids=list(s.actor_ids),
+            issue_ids=list(s.issue_ids),
+            position=position,
+            salience=salience,
+            capability=np.array([a.capability.value for a in s.actors], dtype=float),
+            lo=np.array([i.scale.min for i in s.issues], dtype=float),
+            hi=np.array([i.scale.max for i in s.issues], dtype=float),
+            status_quo=np.array([opt(i.status_quo) for i in s.issues], dtype=float),
+            observed=np.array([opt(i.observed) for i in s.issues], dtype=float),
+        )
