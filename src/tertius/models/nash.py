@@ -59,7 +59,7 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
     outcome = np.where(active_issue, np.nan, fallback)
     pairs = [(a, i) for a in range(n) for i in range(m) if w[a, i] > 0]
     actors = sorted({a for a, _ in pairs})
-    info: dict[str, Any] = {"vetoes": [], "max_min_gain": 0.0}
+    info: dict[str, Any] = {"held": [], "max_min_gain": 0.0}
     if not pairs:
         return np.clip(outcome, lo, hi), info
     issues = [i for i in range(m) if active_issue[i]]
@@ -106,7 +106,7 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
             return -np.inf, np.zeros(nv)
         return float(res.x[-1]), res.x[:nv]
 
-    tol = 1e-9
+    tol = 1e-6  # above HiGHS's feasibility tolerance (1e-7), so LP noise is not read as a gain
     t, z0 = max_min_gain(actors, [])
     gainers, holders = list(actors), []
     if t <= tol:
@@ -117,10 +117,12 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
             (gainers if ta > tol else holders).append(a)
         if gainers:
             t, z0 = max_min_gain(gainers, holders)
-        else:
-            _, z0 = max_min_gain([], actors)
+        else:  # nobody can gain: the disagreement point stands
+            outcome = np.where(active_issue & ~np.isnan(status_quo), status_quo, fallback)
+            info["held"] = [int(a) for a in holders]
+            return np.clip(outcome, lo, hi), info
     info["max_min_gain"] = max(t, 0.0)
-    info["vetoes"] = [int(a) for a in holders]
+    info["held"] = [int(a) for a in holders]
     if gainers:
         floor = t * 1e-6
         wt = np.array([weight[a] for a in gainers])
@@ -145,6 +147,11 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
         z = z0
     for i, k in o_index.items():
         outcome[i] = z[k]
+    # Projecting onto the hull of the salient positions leaves nobody worse off, so it keeps
+    # the solution optimal and picks it where the optimum is flat outside the hull.
+    hull_lo = np.where(w > 0, x, np.inf).min(axis=0)
+    hull_hi = np.where(w > 0, x, -np.inf).max(axis=0)
+    outcome = np.where(active_issue, np.clip(outcome, hull_lo, hull_hi), outcome)
     return np.clip(outcome, lo, hi), info
 
 
@@ -164,7 +171,7 @@ def nash(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -
     """
     arr = scenario.arrays
     outcome, info = nash_bargaining(arr.position, arr.salience, arr.capability, arr.lo, arr.hi, arr.status_quo)
-    details = {"vetoes": [arr.actor_ids[a] for a in info["vetoes"]], "max_min_gain": info["max_min_gain"]}
+    details = {"held_at_disagreement": [arr.actor_ids[a] for a in info["held"]], "max_min_gain": info["max_min_gain"]}
     return Forecast(model="nash", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
                     params=params, details=details)

@@ -1,0 +1,24 @@
+"""tertius: forecast multi-party negotiations and conflicts, and advise third parties.
+
+The public API mirrors the command line::
+
+    from tertius import load_scenario, forecast, validate
+    s = load_scenario()                      # the bundled default, 'second-opium-war'
+    f = forecast(s, "compromise")            # a Forecast; f.to_frame() is a tidy table
+    validate(load_scenarios("deu_train.tsv"))  # MAE per model
+"""
+
+__version__ = "0.1.0"
+
+from tertius.forecast import Forecast  # noqa: E402
+from tertius.io import bundled_scenarios, load_scenario, load_scenarios  # noqa: E402
+from tertius.models import MODELS, run_model  # noqa: E402
+from tertius.scenario import Scenario  # noqa: E402
+from tertius.validate import validate  # noqa: E402
+
+forecast = run_model
+
+__all__ = [
+    "MODELS", "Forecast", "Scenario", "bundled_scenarios", "forecast", "load_scenario",
+    "load_scenarios", "run_model", "validate", "__version__",
+]

@@ -1,0 +1,63 @@
+"""The full analysis of one scenario, as run by ``tertius run``: every model, scores, and the
+sensitivity of the forecasts to capabilities that rest on an assumption.
+
+The result is plain JSON-able data. Reports are rendered from it after it is saved, so a
+report never runs a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tertius import __version__
+from tertius.models import MODELS, run_model
+from tertius.scenario import Actor, Quantity, Scenario
+from tertius.validate import _records, error_table, summarise
+
+#: Factors applied to an assumed capability in the sensitivity check.
+SENSITIVITY_FACTORS = (0.5, 1.0, 2.0)
+
+
+def with_capability(scenario: Scenario, actor_id: str, value: float) -> Scenario:
+    """A copy of the scenario with one actor's capability replaced."""
+    actors = [
+        a if a.id != actor_id else Actor(**{**a.model_dump(), "capability": Quantity(
+            value=value, assumption="sensitivity check")})
+        for a in scenario.actors
+    ]
+    return Scenario.model_validate({**scenario.to_data(), "actors": [a.model_dump() for a in actors]})
+
+
+def capability_sensitivity(scenario: Scenario, models: Sequence[str], seed: int = 0,
+                           factors: Sequence[float] = SENSITIVITY_FACTORS) -> list[dict[str, Any]]:
+    """Forecasts when each assumed (not sourced) capability is scaled by ``factors``."""
+    rows = []
+    for actor in scenario.actors:
+        if actor.capability.assumption is None:
+            continue
+        for factor in factors:
+            varied = with_capability(scenario, actor.id, actor.capability.value * factor)
+            for m in models:
+                f = run_model(varied, m, seed=seed)
+                for k, issue_id in enumerate(f.issue_ids):
+                    rows.append({"actor": actor.id, "factor": factor,
+                                 "capability": actor.capability.value * factor, "model": m,
+                                 "issue": issue_id, "outcome": float(f.outcome[k])})
+    return rows
+
+
+def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """Run every model on the scenario, score it, and check sensitivity to assumptions."""
+    models = list(models or MODELS)
+    forecasts = {m: run_model(scenario, m, seed=seed) for m in models}
+    table = error_table([scenario], {m: [f] for m, f in forecasts.items()})
+    return {
+        "tertius_version": __version__,
+        "seed": seed,
+        "scenario": scenario.to_data(),
+        "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in models},
+        "forecasts": {m: f.to_dict() for m, f in forecasts.items()},
+        "scores": {"models": summarise(table), "issues": _records(table)},
+        "sensitivity": capability_sensitivity(scenario, models, seed=seed),
+    }

@@ -1,0 +1,331 @@
+"""The ``tertius`` command line. Thin: parse, call the API, render.
+
+User errors are printed as one line on stderr with exit status 2, never as a traceback.
+``--format json`` makes every command print exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tertius import __version__
+from tertius.analysis import analyse
+from tertius.errors import InputError, TertiusError
+from tertius.forecast import Forecast
+from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render, resolve
+from tertius.io.yaml_io import write_text_atomic
+from tertius.models import MODELS, run_model
+from tertius.report.console import forecast_table, print_tables, scores_table
+from tertius.report.html import render_html
+from tertius.scenario import Scenario
+from tertius.validate import validate as validate_scenarios
+
+app = typer.Typer(
+    name="tertius", add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Forecast multi-party negotiations and conflicts; advise third parties.",
+)
+console = Console()
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Report TertiusError as one line on stderr and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TertiusError as e:
+            err_console.print(f"error: {e}", markup=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False, default=_json_default) + "\n")
+
+
+def _json_default(x: Any) -> Any:
+    if hasattr(x, "item"):
+        return x.item()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def _params(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"parameter '{item}' is not KEY=VALUE", fix="write e.g. --param rounds=10")
+        key, value = item.split("=", 1)
+        out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+ScenarioArg = Annotated[str, typer.Argument(help="A scenario file (.yaml, Decide .csv/.txt/.xdf, DEU .tsv) "
+                                                 "or the id of a bundled scenario.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for scripts.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
+InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="yaml, decide, xdf or deu "
+                                                                            "(default: from the file suffix).")]
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Folder for results.json and report.html "
+                                                   "(default: tertius-output/<scenario id>).")] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to run (default: all).")] = None,
+    seed: SeedOpt = 0,
+    fmt: FormatOpt = Format.table,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Analyse a scenario with every model, score it, and write results and an HTML report."""
+    s = load_scenario(scenario, input_format=input_format)
+    results = analyse(s, model, seed=seed)
+    folder = out or Path("tertius-output") / s.id
+    results_path, report_path = folder / "results.json", folder / "report.html"
+    write_text_atomic(results_path, json.dumps(results, indent=1, allow_nan=False) + "\n")
+    write_text_atomic(report_path, render_html(json.loads(results_path.read_text())))
+    if fmt is Format.json:
+        emit_json({**results, "files": {"results": str(results_path), "report": str(report_path)}})
+        return
+    print_tables(forecast_table(results), console=console)
+    for row in _sensitivity_summary(results):
+        console.print(row)
+    console.print(f"results: {results_path}\nreport:  {report_path}")
+
+
+def _sensitivity_summary(results: dict[str, Any]) -> list[str]:
+    lines = []
+    rows = results.get("sensitivity", [])
+    for actor in dict.fromkeys(r["actor"] for r in rows):
+        for m in results["forecasts"]:
+            vals: dict[str, list[float]] = {}
+            for r in rows:
+                if r["actor"] == actor and r["model"] == m:
+                    vals.setdefault(r["issue"], []).append(r["outcome"])
+            spread = {i: max(v) - min(v) for i, v in vals.items()}
+            worst = max(spread, key=spread.get)
+            lines.append(f"sensitivity: {m} forecasts move by at most {spread[worst]:.3g} ({worst}) when the "
+                         f"assumed capability of '{actor}' is halved or doubled")
+    return lines
+
+
+@app.command()
+@user_errors
+def forecast(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    model: Annotated[str, typer.Option("--model", "-m", help="A registered model (see 'tertius models').")] = "compromise",
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Model parameter KEY=VALUE (repeatable).")] = None,
+    select: Annotated[str | None, typer.Option(help="Pick one scenario by id from a file that holds several.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Forecast every scenario in a file that holds several.")] = False,
+    seed: SeedOpt = 0,
+    fmt: FormatOpt = Format.table,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Forecast the outcome of every issue of a scenario with one model."""
+    scenarios = load_scenarios(scenario, input_format=input_format)
+    if select is not None:
+        scenarios = [load_scenario(scenario, input_format=input_format, select=select)]
+    elif len(scenarios) > 1 and not all_:
+        raise InputError(f"the file holds {len(scenarios)} scenarios", file=scenario,
+                         fix="pick one with --select ID, or forecast them all with --all")
+    forecasts = [run_model(s, model, _params(param), seed=seed) for s in scenarios]
+    if fmt is Format.json:
+        emit_json(forecasts[0].to_dict() if len(forecasts) == 1 and not all_ else
+                  {"model": model, "forecasts": [f.to_dict() for f in forecasts]})
+        return
+    for s, f in zip(scenarios, forecasts, strict=True):
+        _print_forecast(s, f)
+
+
+def _print_forecast(s: Scenario, f: Forecast) -> None:
+    arr = s.arrays
+    table = Table(title=f"{s.title or s.id} · model {f.model}", title_justify="left")
+    for col in ("issue", "outcome", "scale", "status quo", "observed"):
+        table.add_column(col, justify="left" if col == "issue" else "right")
+    for k, issue in enumerate(s.issues):
+        table.add_row(issue.id, f"{f.outcome[k]:.4g}", f"{arr.lo[k]:g}–{arr.hi[k]:g}",
+                      "–" if issue.status_quo is None else f"{issue.status_quo.value:g}",
+                      "–" if issue.observed is None else f"{issue.observed.value:g}")
+    console.print(table)
+    if f.rounds is not None:
+        for k, issue_id in enumerate(f.issue_ids):
+            t = Table(title=f"{issue_id}: positions by round", title_justify="left")
+            t.add_column("round", justify="right")
+            present = [j for j, _ in enumerate(f.actor_ids) if not all(_nan(r[j, k]) for r in f.rounds)]
+            for j in present:
+                t.add_column(f.actor_ids[j], justify="right")
+            for r, snap in enumerate(f.rounds):
+                t.add_row(str(r), *[f"{snap[j, k]:.4g}" for j in present])
+            console.print(t)
+    for key, value in f.details.items():
+        if not isinstance(value, (dict, list)) or len(str(value)) < 200:
+            console.print(f"{key}: {value}")
+
+
+def _nan(x: float) -> bool:
+    return x != x
+
+
+@app.command()
+@user_errors
+def validate(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to score (default: all).")] = None,
+    per_issue: Annotated[bool, typer.Option("--per-issue", help="Also list every issue's error.")] = False,
+    seed: SeedOpt = 0,
+    fmt: FormatOpt = Format.table,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Score the models against observed outcomes: MAE per model (percent of scale)."""
+    scenarios = load_scenarios(scenario, input_format=input_format)
+    scores = validate_scenarios(scenarios, model, seed=seed)
+    if fmt is Format.json:
+        emit_json(scores)
+        return
+    console.print(scores_table(scores, f"{scenario}: {len(scenarios)} scenario(s)"))
+    if per_issue:
+        t = Table(title="errors per issue", title_justify="left")
+        for col in ("scenario", "issue", "model", "forecast", "observed", "error"):
+            t.add_column(col)
+        for r in scores["issues"]:
+            t.add_row(r["scenario"], r["issue"], r["model"], f"{r['forecast']:.4g}",
+                      "–" if r["observed"] is None else f"{r['observed']:g}",
+                      "–" if r["error"] is None else f"{r['error']:.3g}")
+        console.print(t)
+
+
+@app.command()
+@user_errors
+def scenarios(fmt: FormatOpt = Format.table) -> None:
+    """List the bundled scenarios."""
+    items = []
+    for sid, path in bundled_scenarios().items():
+        s = load_scenario(path)
+        items.append({"id": sid, "title": s.title, "period": s.period, "actors": len(s.actors),
+                      "issues": len(s.issues), "default": sid == DEFAULT_SCENARIO})
+    if fmt is Format.json:
+        emit_json({"scenarios": items})
+        return
+    t = Table(title="bundled scenarios", title_justify="left")
+    for col in ("id", "title", "period", "actors", "issues"):
+        t.add_column(col)
+    for it in items:
+        t.add_row(it["id"] + (" (default)" if it["default"] else ""), it["title"], it["period"] or "",
+                  str(it["actors"]), str(it["issues"]))
+    console.print(t)
+
+
+@app.command()
+@user_errors
+def models(fmt: FormatOpt = Format.table) -> None:
+    """List the registered models with their parameters and sources."""
+    items = [{"name": m.name, "summary": m.summary, "citation": m.citation, "defaults": m.defaults}
+             for m in MODELS.values()]
+    if fmt is Format.json:
+        emit_json({"models": items})
+        return
+    t = Table(title="models", title_justify="left")
+    for col in ("name", "summary", "parameters", "source"):
+        t.add_column(col)
+    for it in items:
+        t.add_row(it["name"], it["summary"], ", ".join(f"{k}={v}" for k, v in it["defaults"].items()),
+                  it["citation"])
+    console.print(t)
+
+
+@app.command()
+@user_errors
+def schema(fmt: FormatOpt = Format.json) -> None:
+    """Print the JSON Schema of the scenario format."""
+    emit_json(Scenario.model_json_schema())
+
+
+@app.command()
+@user_errors
+def convert(
+    source: Annotated[str, typer.Argument(help="Input scenario file (or bundled id).")],
+    target: Annotated[Path, typer.Argument(help="Output file: .yaml or .csv (Decide format).")],
+    to: Annotated[str | None, typer.Option(help="Output format: yaml or decide (default: from the suffix).")] = None,
+    select: Annotated[str | None, typer.Option(help="Pick one scenario from a file that holds several.")] = None,
+    input_format: InputFormatOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Convert a scenario between formats (YAML, Decide CSV; reads DEU and XDF too)."""
+    s = load_scenario(source, input_format=input_format, select=select)
+    out_fmt = to or {".yaml": "yaml", ".yml": "yaml", ".csv": "decide", ".txt": "decide"}.get(target.suffix.lower())
+    if out_fmt is None:
+        raise InputError(f"cannot tell the output format from '{target.name}'", file=str(target),
+                         fix="use a .yaml or .csv name, or pass --to yaml|decide")
+    write_text_atomic(target, render(s, out_fmt))
+    if fmt is Format.json:
+        emit_json({"scenario": s.id, "written": str(target), "format": out_fmt})
+    else:
+        console.print(f"wrote {target} ({out_fmt})")
+
+
+@app.command()
+@user_errors
+def report(
+    results: Annotated[Path, typer.Argument(help="A results.json written by 'tertius run'.")],
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: beside the results).")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Render the HTML report again from saved results (no model is run)."""
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read saved results ({e})", file=str(results),
+                         fix="pass the results.json written by 'tertius run'") from None
+    target = out or results.with_name("report.html")
+    write_text_atomic(target, render_html(data))
+    if fmt is Format.json:
+        emit_json({"report": str(target)})
+    else:
+        console.print(f"wrote {target}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main", "resolve"]

@@ -1,0 +1,1 @@
+"""Reports rendered from saved results: console tables and self-contained HTML."""

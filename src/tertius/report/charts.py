@@ -1,0 +1,77 @@
+"""Charts as inline SVG (matplotlib, no network needed to view them)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams["svg.fonttype"] = "none"
+plt.rcParams["svg.hashsalt"] = "tertius"  # deterministic element ids
+
+_MODEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+
+def _svg(fig: plt.Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text[text.index("<svg"):], flags=re.S)
+    return text
+
+
+def issue_chart(issue: dict[str, Any], stances: list[dict[str, Any]], actors: dict[str, dict[str, Any]],
+                forecasts: dict[str, float], observed: float | None, salience_scale: float = 1.0) -> str:
+    """Actors' positions on one issue (marker area ∝ capability × salience), each model's
+    forecast as a vertical line, and the observed outcome as a black star."""
+    lo, hi = issue["scale"]["min"], issue["scale"]["max"]
+    rows = [s for s in stances if s["issue"] == issue["id"]]
+    names = [actors[s["actor"]].get("name") or s["actor"] for s in rows]
+    height = 1.1 + 0.32 * (len(rows) + len(forecasts) + 1)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    weights = []
+    for s in rows:
+        cap = actors[s["actor"]]["capability"]
+        cap = cap["value"] if isinstance(cap, dict) else cap
+        sal = s["salience"]["value"] if isinstance(s["salience"], dict) else s["salience"]
+        weights.append(cap * sal / salience_scale)
+    wmax = max(weights) if weights and max(weights) > 0 else 1.0
+    for y, (s, w) in enumerate(zip(rows, weights, strict=True)):
+        pos = s["position"]["value"] if isinstance(s["position"], dict) else s["position"]
+        ax.scatter([pos], [y], s=40 + 900 * w / wmax, color="#888888", alpha=0.55, edgecolor="#333333", zorder=3)
+    ax.set_yticks(range(len(rows)), names)
+    for k, (model, value) in enumerate(forecasts.items()):
+        if value is None:
+            continue
+        ax.axvline(value, color=_MODEL_COLOURS[k % len(_MODEL_COLOURS)], lw=2, ls="--", label=f"{model}: {value:.3g}",
+                   zorder=2)
+    if observed is not None:
+        ax.scatter([observed], [-0.9], marker="*", s=260, color="black", zorder=4, label=f"observed: {observed:.3g}")
+    ax.set_xlim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
+    ax.set_ylim(-1.5, len(rows) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"position on the issue scale [{lo:g}, {hi:g}]")
+    ax.set_title(issue.get("name") or issue["id"], fontsize=11, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return _svg(fig)
+
+
+def mae_chart(scores: dict[str, dict[str, Any]]) -> str:
+    """Mean absolute error per model, in percent of each issue's scale."""
+    items = [(m, v["mae"]) for m, v in scores.items() if v["mae"] is not None]
+    fig, ax = plt.subplots(figsize=(6.5, 0.6 + 0.4 * len(items)))
+    ax.barh([m for m, _ in items], [v for _, v in items],
+            color=[_MODEL_COLOURS[k % len(_MODEL_COLOURS)] for k in range(len(items))])
+    for y, (_, v) in enumerate(items):
+        ax.text(v, y, f" {v:.1f}", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean absolute error, % of scale")
+    ax.grid(axis="x", alpha=0.3)
+    return _svg(fig)

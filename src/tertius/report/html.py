@@ -1,0 +1,68 @@
+"""The self-contained HTML report: one file, inline SVG charts, no scripts, no network."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from tertius.report.charts import issue_chart, mae_chart
+
+
+def _value(q: Any) -> Any:
+    return q["value"] if isinstance(q, dict) else q
+
+
+def _note(q: Any) -> str:
+    if not isinstance(q, dict):
+        return ""
+    parts = []
+    if q.get("source"):
+        parts.append(f"source: {q['source']}")
+    if q.get("assumption"):
+        parts.append(f"assumption: {q['assumption']}")
+    return "; ".join(parts)
+
+
+def render_html(results: dict[str, Any]) -> str:
+    """Render saved analysis results (see :func:`tertius.analysis.analyse`) as HTML."""
+    scenario = results["scenario"]
+    actors = {a["id"]: a for a in scenario["actors"]}
+    forecasts = results["forecasts"]
+    errors = {(r["issue"], r["model"]): r for r in results["scores"]["issues"]}
+    issues = []
+    for issue in scenario["issues"]:
+        per_model = {m: next(i["outcome"] for i in f["issues"] if i["id"] == issue["id"]) for m, f in forecasts.items()}
+        observed = _value(issue["observed"]) if "observed" in issue else None
+        issues.append({
+            "id": issue["id"],
+            "name": issue.get("name") or issue["id"],
+            "scale": issue["scale"],
+            "status_quo": _value(issue["status_quo"]) if "status_quo" in issue else None,
+            "observed": observed,
+            "observed_note": _note(issue.get("observed")),
+            "forecasts": per_model,
+            "errors": {m: errors.get((issue["id"], m), {}).get("error") for m in forecasts},
+            "chart": issue_chart(issue, scenario["stances"], actors, per_model, observed,
+                                 scenario.get("salience_scale", 1.0)),
+        })
+    sens: dict[str, Any] = {}
+    for row in results.get("sensitivity", []):
+        key = (row["actor"], row["model"])
+        sens.setdefault(key, {}).setdefault(row["issue"], {})[row["factor"]] = row["outcome"]
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: (resources.files("tertius.report") / "templates" / name).read_text()),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["num"] = lambda x, d=3: "–" if x is None else f"{x:.{d}g}"
+    env.filters["value"] = _value
+    env.filters["note"] = _note
+    return env.get_template("report.html.j2").render(
+        results=results, scenario=scenario, actors=scenario["actors"], issues=issues,
+        models=results["models"], scores=results["scores"]["models"],
+        mae_svg=mae_chart(results["scores"]["models"]) if any(
+            v["mae"] is not None for v in results["scores"]["models"].values()) else None,
+        sensitivity=sens,
+    )

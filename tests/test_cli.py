@@ -1,0 +1,111 @@
+"""The command line: every command, its --help, JSON output and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tertius.cli import app
+from tests.conftest import DECIDE_INPUT, DEU_TRAIN, need
+
+runner = CliRunner()
+COMMANDS = ["run", "forecast", "validate", "scenarios", "schema", "convert", "report", "models"]
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_help(cmd):
+    r = invoke(cmd, "--help")
+    assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_run_writes_results_and_a_self_contained_report(tmp_path):
+    r = invoke("run", "--out", str(tmp_path), "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["scenario"]["id"] == "second-opium-war"
+    assert set(data["forecasts"]) >= {"mean", "weighted-median", "compromise", "nash"}
+    html = (tmp_path / "report.html").read_text()
+    assert "<svg" in html
+    for network_load in ('src="http', "href=\"http", "<link", "<script", "@import", "url(http"):
+        assert network_load not in html
+    assert html.count("<svg") >= 1 + len(data["scenario"]["issues"])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["scores"] == data["scores"]
+
+
+def test_run_table_output(tmp_path):
+    r = invoke("run", "--out", str(tmp_path))
+    assert r.exit_code == 0
+    assert "legations" in r.stdout and "MAE" in r.stdout and "report.html" in r.stdout
+
+
+def test_report_rerenders_from_saved_results(tmp_path):
+    invoke("run", "--out", str(tmp_path), "--format", "json")
+    (tmp_path / "report.html").unlink()
+    r = invoke("report", str(tmp_path / "results.json"))
+    assert r.exit_code == 0 and (tmp_path / "report.html").exists()
+
+
+def test_forecast_json_layout():
+    r = invoke("forecast", str(need(DECIDE_INPUT / "cop21.csv")), "--model", "compromise", "--format", "json")
+    data = json.loads(r.stdout)
+    assert data["model"] == "compromise"
+    assert len(data["issues"]) == 13
+    assert all(isinstance(i["id"], str) and isinstance(i["outcome"], float) for i in data["issues"])
+
+
+def test_forecast_on_a_file_with_many_scenarios():
+    r = invoke("forecast", str(need(DEU_TRAIN)))
+    assert r.exit_code == 2 and "--select" in r.stderr
+    r = invoke("forecast", str(DEU_TRAIN), "--select", "d00032i1", "--format", "json")
+    assert json.loads(r.stdout)["scenario"] == "d00032i1"
+
+
+def test_validate_json_on_deu():
+    r = invoke("validate", str(need(DEU_TRAIN)), "--model", "compromise", "--format", "json")
+    data = json.loads(r.stdout)
+    assert data["models"]["compromise"]["n"] == 233
+    assert isinstance(data["models"]["compromise"]["mae"], float)
+
+
+def test_scenarios_models_schema():
+    assert json.loads(invoke("scenarios", "--format", "json").stdout)["scenarios"][0]["id"] == "second-opium-war"
+    names = {m["name"] for m in json.loads(invoke("models", "--format", "json").stdout)["models"]}
+    assert {"mean", "weighted-median", "compromise", "nash"} <= names
+    schema = json.loads(invoke("schema").stdout)
+    assert schema["title"] == "Scenario" and "stances" in schema["properties"]
+
+
+def test_convert_between_formats(tmp_path):
+    out = tmp_path / "cop21.yaml"
+    r = invoke("convert", str(need(DECIDE_INPUT / "cop21.csv")), str(out))
+    assert r.exit_code == 0 and out.exists()
+    back = tmp_path / "cop21.csv"
+    assert invoke("convert", str(out), str(back)).exit_code == 0
+    assert json.loads(invoke("forecast", str(back), "--format", "json").stdout)["issues"] == \
+        json.loads(invoke("forecast", str(out), "--format", "json").stdout)["issues"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["forecast", "no-such-scenario"], "no such file or bundled scenario"),
+    (["forecast", "--model", "oracle"], "unknown model 'oracle'"),
+    (["forecast", "--param", "x"], "not KEY=VALUE"),
+    (["convert", "second-opium-war", "out.docx"], "cannot tell the output format"),
+])
+def test_user_errors_are_one_line_with_exit_2(args, needle):
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert needle in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+
+
+def test_broken_file_error(tmp_path):
+    r = invoke("forecast", str(need(DECIDE_INPUT / "copenhagen_with_errors.csv")))
+    assert r.exit_code == 2 and ":86: position 160" in r.stderr

@@ -1,0 +1,122 @@
+"""Unit tests of the baseline models on hand-checkable cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tertius.errors import InputError
+from tertius.models import run_model
+from tertius.models.central import weighted_median
+from tertius.scenario import Scenario
+
+
+def one_issue(positions, saliences, capabilities, status_quo=None, lo=0, hi=100) -> Scenario:
+    issue = {"id": "x", "scale": {"min": lo, "max": hi}}
+    if status_quo is not None:
+        issue["status_quo"] = status_quo
+    return Scenario.model_validate({
+        "id": "t",
+        "actors": [{"id": f"a{k}", "capability": c} for k, c in enumerate(capabilities)],
+        "issues": [issue],
+        "stances": [{"actor": f"a{k}", "issue": "x", "position": p, "salience": s}
+                    for k, (p, s) in enumerate(zip(positions, saliences, strict=True))],
+    })
+
+
+def test_compromise_is_the_capability_salience_weighted_mean():
+    s = one_issue([0, 100], [1.0, 0.5], [1.0, 2.0])
+    # weights 1 and 1 -> 50
+    assert run_model(s, "compromise").outcome_of("x") == pytest.approx(50.0)
+    s = one_issue([0, 60, 100], [1.0, 1.0, 1.0], [1.0, 2.0, 1.0])
+    assert run_model(s, "compromise").outcome_of("x") == pytest.approx((0 + 120 + 100) / 4)
+
+
+def test_mean_ignores_weights():
+    s = one_issue([0, 60, 90], [1.0, 0.1, 0.1], [9.0, 1.0, 1.0])
+    assert run_model(s, "mean").outcome_of("x") == pytest.approx(50.0)
+
+
+def test_weighted_median_picks_the_position_with_half_the_weight():
+    s = one_issue([10, 20, 90], [1.0, 1.0, 1.0], [1.0, 1.5, 2.0])
+    assert run_model(s, "weighted-median").outcome_of("x") == pytest.approx(20.0)
+
+
+def test_weighted_median_splits_an_exact_tie_at_the_midpoint():
+    x = np.array([[10.0], [30.0], [70.0]])
+    w = np.array([[1.0], [1.0], [2.0]])
+    assert weighted_median(x, w)[0] == pytest.approx(50.0)
+
+
+def test_weighted_median_skips_zero_weights_and_batches():
+    x = np.array([[[10.0], [30.0], [70.0]], [[0.0], [50.0], [100.0]]])
+    w = np.array([[[1.0], [0.0], [2.0]], [[1.0], [1.0], [1.0]]])
+    np.testing.assert_allclose(weighted_median(x, w)[:, 0], [70.0, 50.0])
+
+
+def test_all_zero_saliences_fall_back_to_the_plain_mean():
+    s = one_issue([20, 40], [0.0, 0.0], [1.0, 1.0])
+    assert run_model(s, "compromise").outcome_of("x") == pytest.approx(30.0)
+    assert run_model(s, "weighted-median").outcome_of("x") == pytest.approx(30.0)
+
+
+def test_nash_without_status_quo_splits_in_proportion_to_bargaining_weight():
+    """Two actors at the scale's ends, no status quo: each one's disagreement is its worst
+    point, so the gains are s_A(1 - o/100) and s_B o/100, and max c_A log g_A + c_B log g_B
+    gives o = 100 c_B / (c_A + c_B) (Kalai 1977: shares proportional to bargaining weights)."""
+    s = one_issue([0, 100], [0.8, 0.3], [1.0, 3.0])
+    assert run_model(s, "nash").outcome_of("x") == pytest.approx(75.0, abs=1e-4)
+
+
+def test_nash_trades_across_issues_by_salience():
+    """Each actor cares most about a different issue: the Nash solution gives each its way
+    there, which the issue-by-issue compromise cannot."""
+    s = Scenario.model_validate({
+        "id": "trade",
+        "actors": [{"id": "a", "capability": 1}, {"id": "b", "capability": 1}],
+        "issues": [{"id": "p"}, {"id": "q"}],
+        "stances": [
+            {"actor": "a", "issue": "p", "position": 0, "salience": 0.9},
+            {"actor": "a", "issue": "q", "position": 0, "salience": 0.1},
+            {"actor": "b", "issue": "p", "position": 100, "salience": 0.1},
+            {"actor": "b", "issue": "q", "position": 100, "salience": 0.9},
+        ],
+    })
+    f = run_model(s, "nash")
+    assert f.outcome_of("p") == pytest.approx(0.0, abs=1e-3)
+    assert f.outcome_of("q") == pytest.approx(100.0, abs=1e-3)
+
+
+def test_nash_actor_at_the_status_quo_holds_a_veto():
+    s = one_issue([0, 60, 100], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], status_quo=0)
+    f = run_model(s, "nash")
+    assert f.outcome_of("x") == pytest.approx(0.0, abs=1e-6)
+    assert f.details["held_at_disagreement"] == ["a0", "a1", "a2"]
+
+
+def test_nash_with_status_quo_between_positions_moves_towards_the_weighty():
+    s = one_issue([40, 100], [1.0, 1.0], [1.0, 1.0], status_quo=0)
+    # Both gain by moving right of 0 until 80 (where actor a0's gain returns to 0).
+    # Gains: g0 = 40 - |40 - o|, g1 = o; maximise log g0 + log g1 on [40, 80]: (80 - o) = o -> o = 40.
+    f = run_model(s, "nash")
+    assert f.outcome_of("x") == pytest.approx(40.0, abs=1e-3)
+
+
+def test_unknown_model_and_parameter_are_user_errors():
+    s = one_issue([0, 100], [1, 1], [1, 1])
+    with pytest.raises(InputError, match="unknown model"):
+        run_model(s, "nope")
+    with pytest.raises(InputError, match="has no parameter"):
+        run_model(s, "compromise", {"rounds": 3})
+
+
+def test_forecast_round_trips_through_its_dict_and_makes_a_tidy_frame():
+    from tertius.forecast import Forecast
+    s = one_issue([0, 60, 100], [1.0, 0.5, 0.2], [1.0, 2.0, 1.0])
+    f = run_model(s, "compromise")
+    g = Forecast.from_dict(f.to_dict())
+    np.testing.assert_allclose(g.outcome, f.outcome)
+    np.testing.assert_allclose(g.utility, f.utility)
+    frame = f.to_frame(s)
+    assert list(frame.columns[:6]) == ["scenario", "model", "issue", "actor", "outcome", "utility"]
+    assert len(frame) == 3 and frame["position"].tolist() == [0, 60, 100]
