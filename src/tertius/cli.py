@@ -319,9 +319,12 @@ def report(
 
 
 @app.command()
-def version() -> None:
+def version(fmt: FormatOpt = Format.table) -> None:
     """Print the version."""
-    console.print(__version__)
+    if fmt is Format.json:
+        emit_json({"version": __version__})
+    else:
+        console.print(__version__)
 
 
 def main() -> None:

@@ -45,7 +45,11 @@ def issue_chart(issue: dict[str, Any], stances: list[dict[str, Any]], actors: di
     for y, (s, w) in enumerate(zip(rows, weights, strict=True)):
         pos = s["position"]["value"] if isinstance(s["position"], dict) else s["position"]
         ax.scatter([pos], [y], s=40 + 900 * w / wmax, color="#888888", alpha=0.55, edgecolor="#333333", zorder=3)
-    ax.set_yticks(range(len(rows)), names)
+    ticks, labels = list(range(len(rows))), list(names)
+    if observed is not None:
+        ticks.append(-0.9)
+        labels.append("observed")
+    ax.set_yticks(ticks, labels)
     for k, (model, value) in enumerate(forecasts.items()):
         if value is None:
             continue
