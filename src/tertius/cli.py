@@ -183,17 +183,31 @@ def _print_forecast(s: Scenario, f: Forecast) -> None:
     console.print(table)
     if f.rounds is not None:
         for k, issue_id in enumerate(f.issue_ids):
-            t = Table(title=f"{issue_id}: positions by round", title_justify="left")
-            t.add_column("round", justify="right")
-            present = [j for j, _ in enumerate(f.actor_ids) if not all(_nan(r[j, k]) for r in f.rounds)]
-            for j in present:
-                t.add_column(f.actor_ids[j], justify="right")
-            for r, snap in enumerate(f.rounds):
-                t.add_row(str(r), *[f"{snap[j, k]:.4g}" for j in present])
-            console.print(t)
+            _print_trajectory(f, k, issue_id)
     for key, value in f.details.items():
-        if not isinstance(value, (dict, list)) or len(str(value)) < 200:
+        if not isinstance(value, dict) and len(str(value)) < 200:
             console.print(f"{key}: {value}")
+
+
+def _print_trajectory(f: Forecast, k: int, issue_id: str) -> None:
+    """Positions by round: one row per actor, one column per round (round 0: the inputs)."""
+    rounds = f.rounds or ()
+    t = Table(title=f"{issue_id}: positions by round", title_justify="left")
+    t.add_column("actor")
+    for r in range(len(rounds)):
+        t.add_column(str(r), justify="right")
+    for j, actor in enumerate(f.actor_ids):
+        if all(_nan(snap[j, k]) for snap in rounds):
+            continue
+        t.add_row(actor, *[f"{snap[j, k]:.4g}" for snap in rounds])
+    t.add_section()
+    for label in ("mean", "median"):
+        series = f.details.get(label, {}).get(issue_id)
+        if series:
+            series = list(series) + [series[-1]] * (len(rounds) - len(series))
+            t.add_row(f"weighted {label}", *[f"{v:.4g}" for v in series])
+    wide = Console(width=max(console.width, 30 + 9 * len(rounds)), file=console.file)
+    wide.print(t)
 
 
 def _nan(x: float) -> bool:

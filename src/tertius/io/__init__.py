@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from tertius.errors import InputError
+from tertius.io.actor_table import looks_like_actor_table, read_actor_table
 from tertius.io.decide_csv import read_decide_csv, read_xdf, write_decide_csv
 from tertius.io.deu import read_deu
 from tertius.io.yaml_io import dump_yaml, read_yaml, write_text_atomic
@@ -16,6 +17,7 @@ DEFAULT_SCENARIO = "second-opium-war"
 FORMATS = {
     "yaml": (".yaml", ".yml"),
     "decide": (".csv", ".txt"),
+    "actors": (),
     "xdf": (".xdf",),
     "deu": (".tsv",),
 }
@@ -33,11 +35,14 @@ def bundled_scenarios() -> dict[str, Path]:
 
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower()
+    if suffix == ".csv" and looks_like_actor_table(path):
+        return "actors"
     for fmt, suffixes in FORMATS.items():
         if suffix in suffixes:
             return fmt
     raise InputError(f"unknown file type '{suffix or path.name}'", file=str(path),
-                     fix="use .yaml, .csv or .txt (Decide), .xdf (Decide project) or .tsv (DEU), or pass --input-format")
+                     fix="use .yaml, .csv (Decide or an actor table), .txt (Decide), .xdf (Decide project) or .tsv (DEU), "
+                         "or pass --input-format")
 
 
 def resolve(source: str | Path) -> Path:
@@ -60,6 +65,8 @@ def load_scenarios(source: str | Path, *, input_format: str | None = None) -> li
         return [read_yaml(path)]
     if fmt == "decide":
         return [read_decide_csv(path)]
+    if fmt == "actors":
+        return [read_actor_table(path)]
     if fmt == "xdf":
         return [read_xdf(path)]
     if fmt == "deu":
