@@ -32,7 +32,8 @@ held fixed):
   ``offers="scholz"``: the nearest confrontation, else the compromise with the lowest
   (|a|x_i + |b|x_j)/(|a| + |b|) (Scholz's code, kept because it produces the published
   numbers), else the nearest capitulation. ``offers="nearest"``: the offer that moves i least
-  (BDM's "least movement"). Ties go to the actor listed first. All moves apply at once.
+  (BDM's "least movement"). Ties (within 1e-9 of the range) go to the lowest resulting
+  position, so the result does not depend on the order of the actors. All moves apply at once.
 * Stopping: ``stop="rounds"`` runs ``rounds`` rounds; ``stop="median"`` stops earlier once the
   weighted median has moved by less than ``tolerance`` (in scale units) for ``patience``
   rounds in a row.
@@ -187,24 +188,28 @@ def choose_offers(x: np.ndarray, own: np.ndarray, other: np.ndarray, rule: str) 
     partner = np.full(n, -1)
     if rule == "scholz":
         stages = [(conf, dist, xj), (comp, comp_key, comp_pos), (capit, dist, xj)]
-        decided = np.zeros(n, dtype=bool)
-        for mask, key, target in stages:
-            keyed = np.where(mask, key, np.inf)
-            j = np.argmin(keyed, axis=1)
-            take = ~decided & mask.any(axis=1)
-            rows = np.nonzero(take)[0]
-            new[rows] = target[rows, j[rows]]
-            partner[rows] = j[rows]
-            decided |= take
     else:
         target = np.where(conf | capit, xj, comp_pos)
-        mask = conf | comp | capit
-        keyed = np.where(mask, np.abs(target - x[:, None]), np.inf)
-        j = np.argmin(keyed, axis=1)
-        rows = np.nonzero(mask.any(axis=1))[0]
+        stages = [(conf | comp | capit, np.abs(target - x[:, None]), target)]
+    decided = np.zeros(n, dtype=bool)
+    for mask, key, target in stages:
+        j = _pick(mask, key, target, tie=1e-9 * max(1.0, float(np.ptp(x))))
+        take = ~decided & mask.any(axis=1)
+        rows = np.nonzero(take)[0]
         new[rows] = target[rows, j[rows]]
         partner[rows] = j[rows]
+        decided |= take
     return new, partner
+
+
+def _pick(mask: np.ndarray, key: np.ndarray, target: np.ndarray, tie: float) -> np.ndarray:
+    """Per row, the column with the smallest key among ``mask``; keys within ``tie`` of the
+    smallest count as equal and the lowest target position wins, so the choice does not
+    depend on the order in which actors are listed."""
+    keyed = np.where(mask, key, np.inf)
+    best = keyed.min(axis=1, keepdims=True)
+    near = mask & (keyed <= best + tie)
+    return np.argmin(np.where(near, target, np.inf), axis=1)
 
 
 @dataclass(frozen=True)

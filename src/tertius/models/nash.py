@@ -8,10 +8,11 @@ collective decisions follows Achen (2006), ch. 4 of *The European Union Decides*
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog, minimize
+from scipy.optimize import linprog
 
 from tertius.forecast import Forecast, utilities
 from tertius.models.central import weighted_mean
@@ -124,28 +125,14 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
     info["max_min_gain"] = max(t, 0.0)
     info["held"] = [int(a) for a in holders]
     if gainers:
-        floor = t * 1e-6
-        wt = np.array([weight[a] for a in gainers])
-        Gm = np.array([G[a] for a in gainers])
-        Cv = np.array([C[a] for a in gainers])
-
-        def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
-            g = np.maximum(Cv - Gm @ z, floor * 1e-3)
-            return -float(wt @ np.log(g)), (wt / g) @ Gm
-
-        cons = [{"type": "ineq", "fun": lambda z: box_b - box_a @ z, "jac": lambda z: -box_a}]
-        cons.append({"type": "ineq", "fun": lambda z: Cv - Gm @ z - floor, "jac": lambda z: -Gm})
-        if holders:
-            Gh = np.array([G[a] for a in holders])
-            Ch = np.array([C[a] for a in holders])
-            cons.append({"type": "ineq", "fun": lambda z: Ch - Gh @ z, "jac": lambda z: -Gh})
-        res = minimize(objective, z0, jac=True, method="SLSQP", bounds=bounds, constraints=cons,
-                       options={"ftol": 1e-14, "maxiter": 1000})
-        z = res.x if np.all(np.isfinite(res.x)) else z0
-        info["converged"] = bool(res.success)
+        z = _maximise_nash_product(x[:, issues], w[:, issues], {a: C[a] for a in actors},
+                                   [weight[a] for a in gainers], gainers, holders, lo[issues], hi[issues])
+        info["converged"] = z is not None
+        if z is None:  # the conic solver failed: keep the max-min-gain point of the LP
+            z = z0
     else:
         z = z0
-    for i, k in o_index.items():
+    for k, i in enumerate(issues):
         outcome[i] = z[k]
     # Projecting onto the hull of the salient positions leaves nobody worse off, so it keeps
     # the solution optimal and picks it where the optimum is flat outside the hull.
@@ -175,3 +162,37 @@ def nash(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -
     return Forecast(model="nash", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
                     params=params, details=details)
+
+
+def _maximise_nash_product(x: np.ndarray, w: np.ndarray, C: dict[int, float], weights: list[float],
+                           gainers: list[int], holders: list[int], lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+    """max Σ_g weight_g log(C_g − Σ_i w_gi |x_gi − o_i|) s.t. holders' gains >= 0, lo <= o <= hi.
+
+    A convex program (exponential cone), solved by cvxpy with Clarabel, an interior-point
+    solver that copes with the degenerate constraint sets a veto creates. Returns the issue
+    outcomes, or None if the solver fails.
+    """
+    import cvxpy as cp
+
+    m = x.shape[1]
+    o = cp.Variable(m)
+
+    def gain(a: int) -> cp.Expression:
+        cols = np.nonzero(w[a] > 0)[0]
+        return C[a] - w[a, cols] @ cp.abs(x[a, cols] - o[cols])
+
+    objective = cp.Maximize(sum(wt * cp.log(gain(a)) for wt, a in zip(weights, gainers, strict=True)))
+    constraints = [o >= lo, o <= hi] + [gain(a) >= 0 for a in holders]
+    problem = cp.Problem(objective, constraints)
+    options = {cp.CLARABEL: {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "max_iter": 500},
+               cp.SCS: {"eps": 1e-9}}
+    for solver in (cp.CLARABEL, cp.SCS):
+        try:
+            with warnings.catch_warnings():  # OPTIMAL_INACCURATE is accepted below, without a warning
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=solver, **options[solver])
+        except cp.error.SolverError:
+            continue
+        if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and o.value is not None:
+            return np.asarray(o.value, dtype=float)
+    return None
