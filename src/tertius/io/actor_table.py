@@ -75,6 +75,14 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
         records.append((line, row[cols["name"]].strip(), values))
     if not records:
         raise InputError("no actor rows", file=file, line=2, fix="add one row per actor")
+    # Tables of stakeholders sometimes repeat a label for distinct actors: number the repeats.
+    seen: dict[str, int] = {}
+    renamed = []
+    for k, (line, name, values) in enumerate(records):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            records[k] = (line, f"{name} ({seen[name]})", values)
+            renamed.append(f"row {line}: '{name}' -> '{name} ({seen[name]})'")
     percent = any(v["salience"] > 1 for _, _, v in records)
     positions = [v["position"] for _, _, v in records]
     lo, hi = scale if scale is not None else (min(positions), max(positions))
@@ -87,8 +95,9 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
             title=path.stem,
             sources={"input": f"actor table {path.name}"},
             salience_scale=100 if percent else 1,
-            notes=[] if scale is not None else
-            [f"The table gives no scale; the range of the positions, [{lo:g}, {hi:g}], is used."],
+            notes=([] if scale is not None else
+                   [f"The table gives no scale; the range of the positions, [{lo:g}, {hi:g}], is used."])
+            + ([f"Repeated actor names were numbered: {'; '.join(renamed)}."] if renamed else []),
             actors=[Actor(id=name, name=name, capability=Quantity(value=v["capability"], source=f"{source} row {line}"))
                     for line, name, v in records],
             issues=[Issue(id=issue_id, name=issue_id, scale=Scale(min=lo, max=hi))],

@@ -79,3 +79,23 @@ def mae_chart(scores: dict[str, dict[str, Any]]) -> str:
     ax.set_xlabel("mean absolute error, % of scale")
     ax.grid(axis="x", alpha=0.3)
     return _svg(fig)
+
+
+def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str, str],
+                     median: list[float] | None, lo: float, hi: float) -> str:
+    """Each actor's position over rounds (round 0: the inputs), with the weighted median."""
+    actors = list(dict.fromkeys(a for snap in rounds for a in snap))
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    steps = list(range(len(rounds)))
+    for a in actors:
+        ax.plot(steps, [snap.get(a) for snap in rounds], marker="o", ms=3, lw=1, alpha=0.7,
+                label=names.get(a, a) if len(actors) <= 12 else None)
+    if median:
+        ax.plot(list(range(len(median))), median, color="black", lw=2.5, ls="--", label="weighted median")
+    ax.set_xlabel("round")
+    ax.set_ylabel("position")
+    ax.set_ylim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return _svg(fig)

@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from tertius.report.charts import issue_chart, mae_chart
+from tertius.report.charts import issue_chart, mae_chart, trajectory_chart
 
 
 def _value(q: Any) -> Any:
@@ -23,6 +23,21 @@ def _note(q: Any) -> str:
     if q.get("assumption"):
         parts.append(f"assumption: {q['assumption']}")
     return "; ".join(parts)
+
+
+def _trajectories(issue: dict[str, Any], forecasts: dict[str, Any], actors: dict[str, Any]) -> list[dict[str, str]]:
+    """Charts of positions over rounds, for every model that runs in rounds."""
+    out = []
+    names = {a: (v.get("name") or a) for a, v in actors.items()}
+    for model, f in forecasts.items():
+        item = next(i for i in f["issues"] if i["id"] == issue["id"])
+        if "rounds" not in item:
+            continue
+        median = f.get("details", {}).get("median", {}).get(issue["id"])
+        out.append({"model": model, "chart": trajectory_chart(
+            f"{model}: positions by round", item["rounds"], names, median,
+            issue["scale"]["min"], issue["scale"]["max"])})
+    return out
 
 
 def render_html(results: dict[str, Any]) -> str:
@@ -46,6 +61,7 @@ def render_html(results: dict[str, Any]) -> str:
             "errors": {m: errors.get((issue["id"], m), {}).get("error") for m in forecasts},
             "chart": issue_chart(issue, scenario["stances"], actors, per_model, observed,
                                  scenario.get("salience_scale", 1.0)),
+            "trajectories": _trajectories(issue, forecasts, actors),
         })
     sens: dict[str, Any] = {}
     for row in results.get("sensitivity", []):

@@ -1,0 +1,106 @@
+"""The bdm model: variants, multi-issue use, every shared input, and bundled provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from tertius.errors import InputError
+from tertius.io import bundled_scenarios, load_scenario, load_scenarios, render
+from tertius.io.yaml_io import scenario_from_data
+from tertius.models import run_model
+from tertius.models.bdm import win_probabilities
+from tests.conftest import BDM_DATA, DEU_TRAIN, need
+
+BDM_INPUTS = sorted(p for p in BDM_DATA.glob("*/*.csv")
+                    if p.name not in ("belgium_quadrant_round1.csv", "risk_exponents_round1.csv",
+                                      "scholz_replication_rounds.csv"))
+
+
+def test_every_shared_bdm_input_is_listed():
+    need(BDM_DATA)
+    assert len(BDM_INPUTS) == 15
+
+
+@pytest.mark.parametrize("path", BDM_INPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_bdm_runs_on_every_shared_input(path):
+    s = load_scenario(path)
+    f = run_model(s, "bdm")
+    arr = s.arrays
+    assert np.all(f.outcome >= np.nanmin(arr.position, axis=0) - 1e-9)
+    assert np.all(f.outcome <= np.nanmax(arr.position, axis=0) + 1e-9)
+    assert len(f.rounds) == 11
+
+
+def test_bundled_bdm_scenarios_carry_provenance_and_round_trip():
+    bundled = bundled_scenarios()
+    for sid in ("eu-emissions-1994", "saudi-oil-price", "greece-debt-2015", "iran-election-2013",
+                "china-democratisation", "honduras-nicaragua", "ww1-july-1914", "litigation"):
+        s = load_scenario(bundled[sid])
+        assert s.sources
+        for a in s.actors:
+            assert a.capability.source and "shared/data/bdm/" in a.capability.source
+        for st in s.stances:
+            assert st.position.source and st.salience.source
+        assert scenario_from_data(yaml.safe_load(render(s, "yaml")), file="x") == s
+
+
+def test_bundled_eu_scenario_gives_the_reference_trajectory():
+    f = run_model(load_scenario("eu-emissions-1994"), "bdm", {"outcome": "mean"})
+    assert f.details["mean"]["emission_date"][-1] == pytest.approx(7.242, abs=1e-3)
+    assert f.outcome_of("emission_date") == pytest.approx(7.2421309585, abs=1e-6)
+
+
+def test_bdm_on_the_default_scenario_runs_issue_by_issue():
+    s = load_scenario()
+    f = run_model(s, "bdm")
+    assert len(f.rounds) == 11 and f.rounds[0].shape == (5, 8)
+    # actors without a stance stay absent in every round
+    usa, amur = s.actor_ids.index("usa"), s.issue_ids.index("amur")
+    assert all(np.isnan(r[usa, amur]) for r in f.rounds)
+
+
+def test_bdm_on_deu():
+    scores = __import__("tertius").validate(load_scenarios(need(DEU_TRAIN)), ["bdm"])
+    assert scores["models"]["bdm"]["n"] == 233
+    assert 20 < scores["models"]["bdm"]["mae"] < 40
+
+
+def test_local_probabilities_are_complementary():
+    x = np.array([0.0, 3.0, 7.0, 10.0])
+    w = np.array([0.2, 0.5, 0.3, 0.4])
+    P = win_probabilities(x, w, np.ones(4), 10.0, "local")
+    off = ~np.eye(4, dtype=bool)
+    np.testing.assert_allclose((P + P.T)[off], 1.0)
+
+
+def test_global_probabilities_match_the_plain_triple_sum():
+    rng = np.random.default_rng(3)
+    x, w, r = rng.uniform(0, 10, 6), rng.uniform(0.1, 1, 6), rng.uniform(0.5, 2, 6)
+    R = float(x.max() - x.min())
+
+    def v(k, a, b):
+        return w[k] * ((abs(x[k] - b) / R) ** r[k] - (abs(x[k] - a) / R) ** r[k])
+
+    denom = sum(abs(v(k, a, b)) for k in range(6) for a in x for b in x)
+    expected = np.array([[0.0 if i == j else sum(max(0.0, v(k, x[i], x[j])) for k in range(6)) / denom
+                          for j in range(6)] for i in range(6)])
+    np.testing.assert_allclose(win_probabilities(x, w, r, R, "global"), expected, atol=1e-14)
+
+
+def test_median_stopping_rule_stops_early():
+    s = load_scenario("iran-election-2013")
+    f = run_model(s, "bdm", {"stop": "median", "tolerance": 1e-6, "patience": 2, "rounds": 50})
+    assert f.details["rounds_run"]["candidate"] < 50
+
+
+def test_variants_run_and_bad_values_are_refused():
+    s = load_scenario("eu-emissions-1994")
+    for params in ({"probability": "local"}, {"risk": "neutral"}, {"offers": "nearest"}, {"q": 0.5, "t": 0.3}):
+        f = run_model(s, "bdm", params)
+        assert np.isfinite(f.outcome).all()
+    with pytest.raises(InputError, match="probability='median'"):
+        run_model(s, "bdm", {"probability": "median"})
+    with pytest.raises(InputError, match="outside"):
+        run_model(s, "bdm", {"q": 2})
