@@ -100,29 +100,54 @@ def _vote_utility(x: np.ndarray, r: np.ndarray, R: float) -> np.ndarray:
     return (np.abs(x[:, None] - x[None, :]) / R) ** r[:, None]
 
 
+def midpoint_counts(xs: np.ndarray) -> np.ndarray:
+    """For positions sorted ascending, L[i, j] = #{k : xs_k < (xs_i + xs_j) / 2} (symmetric).
+
+    Rows of the midpoint matrix are sorted, which numpy's binary search exploits."""
+    return np.searchsorted(xs, (xs[:, None] + xs[None, :]) / 2.0, side="left")
+
+
 def win_probabilities(x: np.ndarray, w: np.ndarray, r: np.ndarray, R: float, form: str = "global") -> np.ndarray:
     """P[i, j], the probability that i's position beats j's (see the module docstring)."""
     n = x.size
-    U = _vote_utility(x, r, R)
-    WU = w[:, None] * U
     order = np.argsort(x, kind="stable")
-    xs = x[order]
-    C = np.zeros((n + 1, n))
-    np.cumsum(WU[order], axis=0, out=C[1:])
-    mid = (x[:, None] + x[None, :]) / 2.0
-    left = np.searchsorted(xs, mid, side="left")  # voters strictly left of the midpoint
-    right = np.searchsorted(xs, mid, side="right")  # voters at or left of it
-    cols = np.broadcast_to(np.arange(n), (n, n))
-    rows = cols.T
-    # x_i < x_j: voters left of the midpoint prefer x_i.  x_i > x_j: voters right of it.
-    num_lo = C[left, cols] - C[left, rows]
-    num_hi = (C[n, cols] - C[right, cols]) - (C[n, rows] - C[right, rows])
-    num = np.where(x[:, None] < x[None, :], num_lo, np.where(x[:, None] > x[None, :], num_hi, 0.0))
-    num = np.maximum(num, 0.0)
+    P = sorted_win_probabilities(x[order], w[order], r[order], R, form, midpoint_counts(x[order]))
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = np.arange(n)
+    return P[np.ix_(inv, inv)]
+
+
+def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: float, form: str,
+                             counts: np.ndarray) -> np.ndarray:
+    """:func:`win_probabilities` for actors sorted by position, given :func:`midpoint_counts`.
+
+    Voter k prefers x_i to x_j exactly when it lies on x_i's side of their midpoint (a voter
+    on the midpoint is indifferent and adds nothing), so with voters sorted by position the
+    numerator is a difference of prefix sums of w_k (|x_k − x_a|/R)^{r_k}.
+    """
+    n = xs.size
+    U = np.abs(xs[:, None] - xs[None, :]) / R  # U[k, a]: voter k's loss at actor a's position
+    if not np.all(rs == 1.0):
+        U **= rs[:, None]
+    C = np.empty((n + 1, n))
+    C[0] = 0.0
+    np.cumsum(ws[:, None] * U, axis=0, out=C[1:])
+    A = C[counts, np.arange(n)[None, :]]  # A[i, j] = Σ_{k left of mid_ij} w_k U[k, j]; C[L_ij, i] = A[j, i]
+    total = C[n]
+    D = A - A.T  # x_i < x_j: the voters left of the midpoint prefer x_i
+    # x_i > x_j: the voters right of it, (total_j − A_ij) − (total_i − A_ji)
+    num = np.where(np.less.outer(xs, xs), D, (total[None, :] - total[:, None]) - D)
+    del A, C, D
+    num[xs[:, None] == xs[None, :]] = 0.0
+    np.maximum(num, 0.0, out=num)
     if form == "global":
         coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
-        total = float(w @ (np.sort(U, axis=1) @ coef))
-        return num / total if total > 0 else np.zeros_like(num)
+        U.sort(axis=1)
+        denominator = float(ws @ (U @ coef))
+        if denominator <= 0:
+            return np.zeros_like(num)
+        num /= denominator
+        return num
     denom = num + num.T
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denom > 0, num / denom, 0.0)
@@ -133,16 +158,22 @@ def _power_base(base: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, r: np.ndarray, R: float, median: float,
-                       q: float, t: float) -> tuple[np.ndarray, np.ndarray]:
+                       q: float, t: float, *, other_too: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """(own, other): own[i, j] = E^i(U_ij), i's utility of challenging j; other[i, j] =
     E^i(U_ji), i's estimate of j's utility of challenging i. Both use viewer i's exponent."""
     rv = r[:, None]
     d = np.abs(x[:, None] - x[None, :]) / R
-    U_s = 2.0 - 4.0 * _power_base(0.5 - 0.5 * d, rv)
-    U_f = 2.0 - 4.0 * _power_base(0.5 + 0.5 * d, rv)
+    neutral = bool(np.all(r == 1.0))
+    U_s = 2.0 - 4.0 * (0.5 - 0.5 * d if neutral else _power_base(0.5 - 0.5 * d, rv))
+    U_f = 2.0 - 4.0 * (0.5 + 0.5 * d if neutral else _power_base(0.5 + 0.5 * d, rv))
     U_sq = 2.0 - 4.0 * 0.5**rv
-    own = s[None, :] * (P * U_s + (1.0 - P) * U_f) + (1.0 - s[None, :]) * U_s - q * U_sq
-    other = s[:, None] * (P.T * U_s + (1.0 - P.T) * U_f) + (1.0 - s[:, None]) * U_s - q * U_sq
+    dU = U_s - U_f
+    base = U_s - q * U_sq
+    # E = s_target [P U_s + (1 − P) U_f] + (1 − s_target) U_s − q U_sq = s_target (P − 1)(U_s − U_f) + U_s − q U_sq
+    own = s[None, :] * (P - 1.0) * dU + base
+    other = None
+    if other_too:
+        other = s[:, None] * (np.ascontiguousarray(P.T) - 1.0) * dU + base
     if q < 1.0:
         # status quo changes if nobody challenges: better (T) or worse (1 - T) for the challenger
         def sq_change(challenger_dev: np.ndarray) -> np.ndarray:
@@ -153,17 +184,31 @@ def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, r: np.ndarra
 
         dev = np.abs(x - median) / R
         own = own - sq_change(dev[:, None])
-        other = other - sq_change(dev[None, :])
+        if other is not None:
+            other = other - sq_change(dev[None, :])
     return own, other
 
 
 def risk_exponents(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: float, form: str) -> np.ndarray:
     """Scholz et al.'s cross-actor security measure, computed with every r = 1."""
-    ones = np.ones_like(x)
-    P = win_probabilities(x, w, ones, R, form)
-    own, _ = expected_utilities(x, s, P, ones, R, 0.0, 1.0, 1.0)
-    np.fill_diagonal(own, 0.0)
-    D = own.sum(axis=0)  # column i: what every other actor expects from challenging i
+    order = np.argsort(x, kind="stable")
+    r = sorted_risk_exponents(x[order], w[order], s[order], R, form, midpoint_counts(x[order]))
+    out = np.empty_like(r)
+    out[order] = r
+    return out
+
+
+def sorted_risk_exponents(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form: str,
+                          counts: np.ndarray) -> np.ndarray:
+    """:func:`risk_exponents` for actors sorted by position.
+
+    With r = 1, U_s = 2d, U_f = −2d and U_sq = 0, so E(U_ki) = s_i (P_ki − 1) 4 d_ki + 2 d_ki
+    and D_i = Σ_k E(U_ki) needs only two column sums (the diagonal terms are 0)."""
+    ones = np.ones_like(xs)
+    P = sorted_win_probabilities(xs, ws, ones, R, form, counts)
+    d = np.abs(xs[:, None] - xs[None, :]) / R
+    dsum = d.sum(axis=0)
+    D = 4.0 * ss * (np.einsum("ki,ki->i", P, d) - dsum) + 2.0 * dsum
     spread = D.max() - D.min()
     if spread <= 1e-15 * max(1.0, abs(D).max()):
         return ones
@@ -241,11 +286,23 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
     for _ in range(int(params["rounds"])):
         if R <= 0:
             break
-        r = (risk_exponents(x, w, s, R, params["probability"]) if params["risk"] == "scholz"
-             else np.ones_like(x))
-        P = win_probabilities(x, w, r, R, params["probability"])
-        own, other = expected_utilities(x, s, P, r, R, medians[-1], params["q"], params["t"])
-        x, partner = choose_offers(x, own, other, params["offers"])
+        # The round runs with the actors sorted by position; results are put back in order.
+        order = np.argsort(x, kind="stable")
+        xs, ws, ss = x[order], w[order], s[order]
+        counts = midpoint_counts(xs)
+        rs = (sorted_risk_exponents(xs, ws, ss, R, params["probability"], counts) if params["risk"] == "scholz"
+              else np.ones_like(xs))
+        P = sorted_win_probabilities(xs, ws, rs, R, params["probability"], counts)
+        own, other = expected_utilities(xs, ss, P, rs, R, medians[-1], params["q"], params["t"])
+        del P
+        new_s, partner_s = choose_offers(xs, own, other, params["offers"])
+        del own, other
+        x = np.empty_like(xs)
+        x[order] = new_s
+        r = np.empty_like(rs)
+        r[order] = rs
+        partner = np.full(x.size, -1)
+        partner[order] = np.where(partner_s >= 0, order[np.maximum(partner_s, 0)], -1)
         pos.append(x.copy())
         risks.append(r)
         partners.append(partner)
