@@ -75,7 +75,9 @@ def test_validate_json_on_deu():
 
 
 def test_scenarios_models_schema():
-    assert json.loads(invoke("scenarios", "--format", "json").stdout)["scenarios"][0]["id"] == "second-opium-war"
+    listed = json.loads(invoke("scenarios", "--format", "json").stdout)["scenarios"]
+    assert [s["id"] for s in listed if s["default"]] == ["second-opium-war"]
+    assert "eu-emissions-1994" in {s["id"] for s in listed}
     names = {m["name"] for m in json.loads(invoke("models", "--format", "json").stdout)["models"]}
     assert {"mean", "weighted-median", "compromise", "nash"} <= names
     schema = json.loads(invoke("schema").stdout)
