@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tertius import __version__
+from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.models import MODELS, run_model
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.validate import _records, error_table, summarise
@@ -47,8 +48,10 @@ def capability_sensitivity(scenario: Scenario, models: Sequence[str], seed: int 
     return rows
 
 
-def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0) -> dict[str, Any]:
-    """Run every model on the scenario, score it, and check sensitivity to assumptions."""
+def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
+            draws: int = DEFAULT_DRAWS) -> dict[str, Any]:
+    """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
+    scenario that declares a conflict, add the third-party (broker) analysis."""
     models = list(models or MODELS)
     forecasts = {m: run_model(scenario, m, seed=seed) for m in models}
     table = error_table([scenario], {m: [f] for m, f in forecasts.items()})
@@ -60,4 +63,5 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "forecasts": {m: f.to_dict() for m, f in forecasts.items()},
         "scores": {"models": summarise(table), "issues": _records(table)},
         "sensitivity": capability_sensitivity(scenario, models, seed=seed),
+        "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
     }

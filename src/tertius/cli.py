@@ -20,12 +20,13 @@ from rich.table import Table
 
 from tertius import __version__
 from tertius.analysis import analyse
+from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.errors import InputError, TertiusError
 from tertius.forecast import Forecast
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render, resolve
 from tertius.io.yaml_io import write_text_atomic
 from tertius.models import MODELS, run_model
-from tertius.report.console import forecast_table, print_tables, scores_table
+from tertius.report.console import forecast_table, print_broker, print_tables, scores_table
 from tertius.report.html import render_html
 from tertius.scenario import Scenario
 from tertius.validate import validate as validate_scenarios
@@ -108,12 +109,13 @@ def run(
                                                    "(default: tertius-output/<scenario id>).")] = None,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to run (default: all).")] = None,
     seed: SeedOpt = 0,
+    draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
     fmt: FormatOpt = Format.table,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format)
-    results = analyse(s, model, seed=seed)
+    results = analyse(s, model, seed=seed, draws=draws)
     folder = out or Path("tertius-output") / s.id
     results_path, report_path = folder / "results.json", folder / "report.html"
     write_text_atomic(results_path, json.dumps(results, indent=1, allow_nan=False) + "\n")
@@ -124,6 +126,8 @@ def run(
     print_tables(forecast_table(results), console=console)
     for row in _sensitivity_summary(results):
         console.print(row)
+    if results.get("broker"):
+        print_broker(results["broker"], console)
     console.print(f"results: {results_path}\nreport:  {report_path}")
 
 
@@ -141,6 +145,25 @@ def _sensitivity_summary(results: dict[str, Any]) -> list[str]:
             lines.append(f"sensitivity: {m} forecasts move by at most {spread[worst]:.3g} ({worst}) when the "
                          f"assumed capability of '{actor}' is halved or doubled")
     return lines
+
+
+@app.command("broker")
+@user_errors
+def broker_command(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    third_party: Annotated[str | None, typer.Option("--third-party", "-t", help="Only this third party.")] = None,
+    draws: Annotated[int, typer.Option(help="Perturbed draws for the robustness shares (0: none).")] = DEFAULT_DRAWS,
+    seed: SeedOpt = 0,
+    fmt: FormatOpt = Format.table,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """A third party's options: join side A, join side B, stay neutral, or broker a deal."""
+    s = load_scenario(scenario, input_format=input_format)
+    result = broker(s, third_party, draws=draws, seed=seed)
+    if fmt is Format.json:
+        emit_json(result)
+    else:
+        print_broker(result, console)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
@@ -72,6 +72,17 @@ class Scale(BaseModel):
         return out
 
 
+class Location(BaseModel):
+    """A place in degrees of latitude and longitude."""
+
+    model_config = _CONFIG
+
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    name: str | None = None
+    source: str | None = None
+
+
 class Actor(BaseModel):
     model_config = _CONFIG
 
@@ -80,6 +91,68 @@ class Actor(BaseModel):
     capability: Quantity
     group: str | None = None
     description: str | None = None
+    #: Where the actor projects power from (its capital), for loss of strength over distance.
+    location: Location | None = None
+    #: Or directly its distance to the conflict's theatre, in miles.
+    distance: Quantity | None = None
+
+
+Option = Literal["join-a", "join-b", "neutral", "broker"]
+
+
+class Side(BaseModel):
+    """One side of a conflict."""
+
+    model_config = _CONFIG
+
+    name: str
+    actors: list[str] = Field(min_length=1)
+
+
+class Phase(BaseModel):
+    """A stage of the conflict analysed with the same machinery, with its own inputs."""
+
+    model_config = _CONFIG
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    period: str | None = None
+    summary: str | None = None
+    #: Issues fought over in this phase (default: the conflict's).
+    stakes: list[str] | None = None
+    third_parties: list[str] | None = None
+    #: Capabilities in force in this phase, by actor.
+    capabilities: dict[str, Quantity] = Field(default_factory=dict)
+    status_quo: dict[str, Quantity] = Field(default_factory=dict)
+    observed: dict[str, Quantity] = Field(default_factory=dict)
+    #: The option each third party actually took, for comparison with the analysis.
+    actual: dict[str, Option] = Field(default_factory=dict)
+
+
+class Conflict(BaseModel):
+    """Two sides at war over some issues, and the third parties who may join, stay out or broker.
+
+    ``costs`` are each actor's costs of fighting as a share of its total stake (the sum of its
+    saliences): 0.1 means fighting costs it a tenth of all it could gain or lose.
+    ``loser_weight`` multiplies the losing side's capabilities in the post-war settlement.
+    """
+
+    model_config = _CONFIG
+
+    side_a: Side
+    side_b: Side
+    stakes: list[str] = Field(min_length=1)
+    third_parties: list[str] = Field(default_factory=list)
+    theatre: Location | None = None
+    contest: Literal["war-trap", "tullock"] = "war-trap"
+    decisiveness: float = Field(default=1.0, gt=0)
+    miles_per_day: float = Field(default=250.0, gt=0)
+    costs: dict[str, Quantity] = Field(default_factory=dict)
+    #: A third party's costs of brokering, as a share of its stake (default 0).
+    broker_costs: dict[str, Quantity] = Field(default_factory=dict)
+    loser_weight: Quantity = Field(default_factory=lambda: Quantity(
+        value=0.1, assumption="the loser keeps a tenth of its bargaining weight at the peace table"))
+    phases: list[Phase] = Field(default_factory=list)
 
 
 class Issue(BaseModel):
@@ -121,10 +194,13 @@ class Scenario(BaseModel):
     actors: list[Actor]
     issues: list[Issue]
     stances: list[Stance]
+    conflict: Conflict | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         check_scenario(self)
+        if self.conflict is not None:
+            check_conflict(self, self.conflict)
         return self
 
     # ------------------------------------------------------------------ lookups
@@ -245,6 +321,72 @@ def check_scenario(s: Scenario) -> None:
                 f"no actor takes a position on issue '{i.id}'",
                 "add a stance for it, or remove the issue",
             )
+
+
+def check_conflict(s: Scenario, c: Conflict) -> None:
+    """Raise :class:`ScenarioProblem` for a conflict that names unknown or misplaced actors."""
+    actors, issues = set(s.actor_ids), set(s.issue_ids)
+
+    def known(ids: list[str], pool: set[str], path: tuple, what: str) -> None:
+        for k, x in enumerate(ids):
+            if x not in pool:
+                raise ScenarioProblem(path + (k,), f"unknown {what} '{x}'", f"use one of: {', '.join(sorted(pool))}")
+
+    known(c.side_a.actors, actors, ("conflict", "side_a", "actors"), "actor")
+    known(c.side_b.actors, actors, ("conflict", "side_b", "actors"), "actor")
+    both = set(c.side_a.actors) & set(c.side_b.actors)
+    if both:
+        raise ScenarioProblem(("conflict", "side_b", "actors"), f"{', '.join(sorted(both))} on both sides",
+                              "put each actor on one side only")
+    known(c.third_parties, actors, ("conflict", "third_parties"), "actor")
+    fighting = set(c.side_a.actors) | set(c.side_b.actors)
+    for k, t in enumerate(c.third_parties):
+        if t in fighting:
+            raise ScenarioProblem(("conflict", "third_parties", k), f"'{t}' is a third party and on a side",
+                                  "a third party stands outside both sides")
+    known(c.stakes, issues, ("conflict", "stakes"), "issue")
+    for field in ("costs", "broker_costs"):
+        for a, q in getattr(c, field).items():
+            if a not in actors:
+                raise ScenarioProblem(("conflict", field, a), f"unknown actor '{a}'", "name an actor of the scenario")
+            if q.value < 0:
+                raise ScenarioProblem(("conflict", field, a), "a cost is negative", "use 0 or more")
+    if not 0 <= c.loser_weight.value <= 1:
+        raise ScenarioProblem(("conflict", "loser_weight"), "loser_weight is outside [0, 1]", "use e.g. 0.1")
+    if c.contest == "war-trap":
+        for k, a in enumerate(s.actors):
+            if a.id in fighting | set(c.third_parties) and a.distance is None and (a.location is None or c.theatre is None):
+                raise ScenarioProblem(("actors", k), f"the War Trap contest needs the distance of '{a.id}' to the theatre",
+                                      "give the actor a location and the conflict a theatre, or a distance in miles")
+    seen: set[str] = set()
+    for k, ph in enumerate(c.phases):
+        path = ("conflict", "phases", k)
+        if ph.id in seen:
+            raise ScenarioProblem(path + ("id",), f"duplicate phase id '{ph.id}'", "give every phase its own id")
+        seen.add(ph.id)
+        if ph.stakes is not None:
+            known(ph.stakes, issues, path + ("stakes",), "issue")
+        if ph.third_parties is not None:
+            known(ph.third_parties, actors, path + ("third_parties",), "actor")
+            for j, t in enumerate(ph.third_parties):
+                if t in fighting:
+                    raise ScenarioProblem(path + ("third_parties", j), f"'{t}' is a third party and on a side",
+                                          "a third party stands outside both sides")
+        for field, pool, what in (("capabilities", actors, "actor"), ("status_quo", issues, "issue"),
+                                  ("observed", issues, "issue"), ("actual", actors, "actor")):
+            for key in getattr(ph, field):
+                if key not in pool:
+                    raise ScenarioProblem(path + (field, key), f"unknown {what} '{key}'",
+                                          f"use one of: {', '.join(sorted(pool))}")
+        for key, q in ph.capabilities.items():
+            if q.value < 0:
+                raise ScenarioProblem(path + ("capabilities", key), "a capability is negative", "use 0 or more")
+        for field in ("status_quo", "observed"):
+            for key, q in getattr(ph, field).items():
+                sc = s.issue(key).scale
+                if not sc.min <= q.value <= sc.max:
+                    raise ScenarioProblem(path + (field, key), f"{field} {q.value} is outside the scale of '{key}'",
+                                          "use a value on the issue's scale")
 
 
 class ScenarioArrays:

@@ -7,7 +7,8 @@ from typing import Any
 
 import jinja2
 
-from tertius.report.charts import issue_chart, mae_chart, trajectory_chart
+from tertius.report.charts import issue_chart, mae_chart, options_chart, trajectory_chart
+from tertius.report.console import OPTION_LABELS
 
 
 def _value(q: Any) -> Any:
@@ -67,6 +68,7 @@ def render_html(results: dict[str, Any]) -> str:
     for row in results.get("sensitivity", []):
         key = (row["actor"], row["model"])
         sens.setdefault(key, {}).setdefault(row["issue"], {})[row["factor"]] = row["outcome"]
+    broker_sections = _broker_sections(results.get("broker"))
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: (resources.files("tertius.report") / "templates" / name).read_text()),
         autoescape=jinja2.select_autoescape(default=True),
@@ -80,5 +82,26 @@ def render_html(results: dict[str, Any]) -> str:
         models=results["models"], scores=results["scores"]["models"],
         mae_svg=mae_chart(results["scores"]["models"]) if any(
             v["mae"] is not None for v in results["scores"]["models"].values()) else None,
-        sensitivity=sens,
+        sensitivity=sens, broker=broker_sections,
     )
+
+
+def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not result:
+        return []
+    out = []
+    for phase in result["phases"]:
+        a, b = phase["sides"]
+        for t in phase["third_parties"]:
+            labels = [OPTION_LABELS[o].format(a=a, b=b) for o in result["options"]]
+            utils = [t["options"][o]["expected_utility"] for o in result["options"]]
+            first = t["perturbation"].get("first") or {}
+            shares = [first[o] for o in result["options"]] if first else None
+            out.append({
+                "phase": phase["name"] or phase["id"] or "", "sides": (a, b), "t": t,
+                "labels": dict(zip(result["options"], labels, strict=True)),
+                "chart": options_chart(f"{t['third_party']}: expected utility by option", labels, utils, shares),
+                "issues": list(t["options"]["neutral"]["settlements"]["a wins"]),
+                "observed": {r["issue"]: r["observed"] for r in t["actual"]["settlement"]} if t.get("actual") else {},
+            })
+    return out
