@@ -11,7 +11,7 @@ from tertius.cli import app
 from tests.conftest import DECIDE_INPUT, DEU_TRAIN, need
 
 runner = CliRunner()
-COMMANDS = ["run", "forecast", "validate", "scenarios", "schema", "convert", "report", "models"]
+COMMANDS = ["run", "forecast", "validate", "broker", "scenarios", "schema", "convert", "report", "models"]
 
 
 def invoke(*args: str):
@@ -25,7 +25,7 @@ def test_help(cmd):
 
 
 def test_run_writes_results_and_a_self_contained_report(tmp_path):
-    r = invoke("run", "--out", str(tmp_path), "--format", "json")
+    r = invoke("run", "--out", str(tmp_path), "--format", "json", "--draws", "20")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["scenario"]["id"] == "second-opium-war"
@@ -40,13 +40,13 @@ def test_run_writes_results_and_a_self_contained_report(tmp_path):
 
 
 def test_run_table_output(tmp_path):
-    r = invoke("run", "--out", str(tmp_path))
+    r = invoke("run", "--out", str(tmp_path), "--draws", "20")
     assert r.exit_code == 0
     assert "legations" in r.stdout and "MAE" in r.stdout and "report.html" in r.stdout
 
 
 def test_report_rerenders_from_saved_results(tmp_path):
-    invoke("run", "--out", str(tmp_path), "--format", "json")
+    invoke("run", "--out", str(tmp_path), "--format", "json", "--draws", "20")
     (tmp_path / "report.html").unlink()
     r = invoke("report", str(tmp_path / "results.json"))
     assert r.exit_code == 0 and (tmp_path / "report.html").exists()
@@ -111,3 +111,13 @@ def test_user_errors_are_one_line_with_exit_2(args, needle):
 def test_broken_file_error(tmp_path):
     r = invoke("forecast", str(need(DECIDE_INPUT / "copenhagen_with_errors.csv")))
     assert r.exit_code == 2 and ":86: position 160" in r.stderr
+
+
+def test_broker_command():
+    r = invoke("broker", "--third-party", "russia", "--draws", "10", "--format", "json")
+    data = json.loads(r.stdout)
+    assert [t["third_party"] for p in data["phases"] for t in p["third_parties"]] == ["russia", "russia"]
+    r = invoke("broker", "--draws", "5")
+    assert r.exit_code == 0 and "broker" in r.stdout and "Qing China" in r.stdout
+    r = invoke("broker", "eu-emissions-1994")
+    assert r.exit_code == 2 and "declares no conflict" in r.stderr
