@@ -166,6 +166,98 @@ def broker_command(
         print_broker(result, console)
 
 
+@app.command("sweep")
+@user_errors
+def sweep_command(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    model: Annotated[str, typer.Option("--model", "-m", help="A registered model.")] = "compromise",
+    n: Annotated[int, typer.Option("--n", help="Number of perturbed draws.")] = 1000,
+    seed: SeedOpt = 0,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Model parameter KEY=VALUE.")] = None,
+    position: Annotated[float | None, typer.Option(help="Position noise, issue-scale units.")] = None,
+    salience: Annotated[float | None, typer.Option(help="Relative salience noise (0.2 = ±20 %).")] = None,
+    capability: Annotated[float | None, typer.Option(help="Relative capability noise.")] = None,
+    distribution: Annotated[str | None, typer.Option(help="uniform, normal or truncnorm.")] = None,
+    override: Annotated[list[str] | None, typer.Option(
+        help="Per-actor or per-issue noise, e.g. 'actor=qing,capability=0.5' or 'issue=ports,position=1'.")] = None,
+    engine: Annotated[str, typer.Option(help="inprocess, processes or dask.")] = "inprocess",
+    workers: Annotated[int, typer.Option(help="Worker processes (processes engine, local dask cluster).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Draws per chunk (the unit of seeding, work and resume).")] = 2000,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: tertius-output/<id>-sweep).")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Also write the table as CSV.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the chunks already written.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    fmt: FormatOpt = Format.table,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
+    from tertius.scenario import Override, Perturbation
+    from tertius.sweep import sweep as run_sweep_api
+
+    s = load_scenario(scenario, input_format=input_format)
+    if n < 1 or chunk_size < 1 or workers < 1:
+        raise InputError("--n, --chunk-size and --workers must be at least 1", fix="e.g. --n 1000")
+    base = (s.perturbation or Perturbation()).model_dump()
+    for key, value in (("position", position), ("salience", salience), ("capability", capability),
+                       ("distribution", distribution)):
+        if value is not None:
+            base[key] = value
+    for text in override or []:
+        fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+        base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
+    try:
+        spec = Perturbation.model_validate(base)
+        if spec.overrides:
+            Override.model_validate(spec.overrides[0].model_dump())
+    except Exception as e:  # pydantic ValidationError, ValueError from float()
+        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}",
+                         fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
+    folder = out or Path("tertius-output") / f"{s.id}-sweep"
+    show = not quiet and fmt is Format.table and sys.stdout.isatty()
+    from rich.progress import Progress
+
+    with Progress(disable=not show, console=console, transient=True) as bar:
+        task = bar.add_task(f"sweep {s.id} × {n}", total=-(-n // chunk_size))
+        job, tables, summary = run_sweep_api(
+            s, model, n=n, seed=seed, perturbation=spec, params=_params(param), out=folder, engine=engine,
+            workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume,
+            progress=lambda k: bar.advance(task, k))
+    from tertius.report.sweep import render_sweep_html
+    from tertius.sweep.engines import _write_parquet_atomic
+
+    _write_parquet_atomic(tables["table"], folder / "sweep.parquet")
+    files = {"table": str(folder / "sweep.parquet")}
+    if csv:
+        write_text_atomic(folder / "sweep.csv", tables["table"].to_csv(index=False))
+        files["csv"] = str(folder / "sweep.csv")
+    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=1) + "\n")
+    write_text_atomic(folder / "report.html", render_sweep_html(summary, tables["table"]))
+    files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
+    if fmt is Format.json:
+        emit_json({**summary, "files": files})
+        return
+    t = Table(title=f"{s.id}: {model} over {n} perturbed draws (seed {seed})", title_justify="left")
+    for col in ("issue", "5%", "25%", "50%", "75%", "95%"):
+        t.add_column(col, justify="left" if col == "issue" else "right")
+    for issue, q in summary["quantiles"].items():
+        t.add_row(issue, *[_fmt_num(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
+    console.print(t)
+    for phase, parties in summary["broker_first"].items():
+        for tp, shares in parties.items():
+            console.print(f"phase {phase}, {tp}: ranked first in " + ", ".join(
+                f"{o} {v:.1%}" for o, v in shares.items()))
+    for f in summary["failed"][:10]:
+        console.print(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "
+                      f"{f['error']}")
+    for k, v in files.items():
+        console.print(f"{k}: {v}")
+
+
+def _fmt_num(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4g}"
+
+
 @app.command()
 @user_errors
 def forecast(

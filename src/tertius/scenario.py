@@ -129,6 +129,34 @@ class Phase(BaseModel):
     actual: dict[str, Option] = Field(default_factory=dict)
 
 
+class Override(BaseModel):
+    model_config = _CONFIG
+
+    actor: str | None = None
+    issue: str | None = None
+    position: float | None = Field(default=None, ge=0)
+    salience: float | None = Field(default=None, ge=0)
+    capability: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _target(self) -> Override:
+        if self.actor is None and self.issue is None:
+            raise ValueError("an override names an actor, an issue or both")
+        return self
+
+
+class Perturbation(BaseModel):
+    """How much each input may move in a sweep (see :mod:`tertius.sweep.perturb`)."""
+
+    model_config = _CONFIG
+
+    distribution: Literal["uniform", "normal", "truncnorm"] = "uniform"
+    position: float = Field(default=10.0, ge=0)
+    salience: float = Field(default=0.2, ge=0)
+    capability: float = Field(default=0.25, ge=0)
+    overrides: list[Override] = Field(default_factory=list)
+
+
 class Conflict(BaseModel):
     """Two sides at war over some issues, and the third parties who may join, stay out or broker.
 
@@ -195,12 +223,21 @@ class Scenario(BaseModel):
     issues: list[Issue]
     stances: list[Stance]
     conflict: Conflict | None = None
+    perturbation: Perturbation | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         check_scenario(self)
         if self.conflict is not None:
             check_conflict(self, self.conflict)
+        if self.perturbation is not None:
+            for k, o in enumerate(self.perturbation.overrides):
+                if o.actor is not None and o.actor not in self.actor_ids:
+                    raise ScenarioProblem(("perturbation", "overrides", k, "actor"), f"unknown actor '{o.actor}'",
+                                          f"use one of: {', '.join(self.actor_ids)}")
+                if o.issue is not None and o.issue not in self.issue_ids:
+                    raise ScenarioProblem(("perturbation", "overrides", k, "issue"), f"unknown issue '{o.issue}'",
+                                          f"use one of: {', '.join(self.issue_ids)}")
         return self
 
     # ------------------------------------------------------------------ lookups

@@ -66,8 +66,22 @@ def _forecast(name: str, scenario: Scenario, outcome: np.ndarray, params: dict[s
                     utility=utilities(arr, outcome), params=params)
 
 
+def _batch_mean(scenario: Scenario, x: np.ndarray, s: np.ndarray, c: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    return weighted_mean(x, (~np.isnan(x)).astype(float))
+
+
+def _batch_compromise(scenario: Scenario, x: np.ndarray, s: np.ndarray, c: np.ndarray,
+                      params: dict[str, Any]) -> np.ndarray:
+    return weighted_mean(x, c[..., :, None] * s)
+
+
+def _batch_median(scenario: Scenario, x: np.ndarray, s: np.ndarray, c: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    return weighted_median(x, c[..., :, None] * s)
+
+
 @register("mean", summary="Unweighted mean of the positions taken on each issue.",
-          citation="Naive baseline; Achen (2006) in Thomson et al., The European Union Decides, ch. 4.")
+          citation="Naive baseline; Achen (2006) in Thomson et al., The European Union Decides, ch. 4.",
+          batch=_batch_mean)
 def mean(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """The unweighted mean of the actors' positions, issue by issue (a naive baseline)."""
     arr = scenario.arrays
@@ -75,7 +89,8 @@ def mean(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -
 
 
 @register("weighted-median", summary="The median voter, weighted by capability x salience.",
-          citation="Black (1948); Bueno de Mesquita (1994) and Achen (2006): c·s-weighted median position.")
+          citation="Black (1948); Bueno de Mesquita (1994) and Achen (2006): c·s-weighted median position.",
+          batch=_batch_median)
 def weighted_median_model(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Median voter position, each actor weighted by capability times salience.
 
@@ -91,7 +106,8 @@ def weighted_median_model(scenario: Scenario, params: dict[str, Any], rng: np.ra
 
 
 @register("compromise", summary="Capability x salience weighted mean (the compromise model).",
-          citation="van den Bos (1991); Achen (2006), The European Union Decides, ch. 4.")
+          citation="van den Bos (1991); Achen (2006), The European Union Decides, ch. 4.",
+          batch=_batch_compromise)
 def compromise(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """The compromise model: x̂ = Σ c_i s_i x_i / Σ c_i s_i, issue by issue.
 

@@ -18,6 +18,9 @@ from tertius.forecast import Forecast
 from tertius.scenario import Scenario
 
 ModelFn = Callable[[Scenario, dict[str, Any], np.random.Generator], Forecast]
+#: A batch form: (scenario, position (B, n, m), salience (B, n, m) on [0, 1], capability (B, n),
+#: params) -> outcomes (B, m). It must give the same numbers as the model run on each draw.
+BatchFn = Callable[[Scenario, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ModelSpec:
     citation: str
     defaults: dict[str, Any] = field(default_factory=dict)
     tags: frozenset[str] = frozenset()
+    batch: BatchFn | None = None
 
     def params(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(given or {})
@@ -51,11 +55,11 @@ MODELS: dict[str, ModelSpec] = {}
 
 
 def register(name: str, *, summary: str, citation: str, defaults: Mapping[str, Any] | None = None,
-             tags: tuple[str, ...] = ()) -> Callable[[ModelFn], ModelFn]:
+             tags: tuple[str, ...] = (), batch: BatchFn | None = None) -> Callable[[ModelFn], ModelFn]:
     def wrap(fn: ModelFn) -> ModelFn:
         if name in MODELS:
             raise ValueError(f"model {name!r} registered twice")
-        MODELS[name] = ModelSpec(name, fn, summary, citation, dict(defaults or {}), frozenset(tags))
+        MODELS[name] = ModelSpec(name, fn, summary, citation, dict(defaults or {}), frozenset(tags), batch)
         return fn
 
     return wrap

@@ -1,0 +1,273 @@
+"""Seeded Monte Carlo sweeps, split into chunks that any engine can run.
+
+Draw d belongs to chunk d // chunk_size. Chunk c draws its inputs from its own generator,
+``numpy.random.default_rng(SeedSequence([seed, c]))``, so a chunk's numbers depend only on
+(seed, chunk size, chunk index) and never on which process or machine ran it. The engines
+differ only in where chunks run:
+
+* ``inprocess``: one after another in this process (the default);
+* ``processes``: a local process pool (``--workers K``);
+* ``dask``: a Dask distributed cluster (``--scheduler tcp://host:8786``; without an address a
+  local cluster is started).
+
+Results are assembled in chunk order, so the output is identical byte for byte whatever the
+engine and however many workers. Each finished chunk is written at once (atomically) under
+``<out>/chunks/``; ``--resume`` skips the chunks already there, and an interrupted sweep
+leaves only whole chunk files, never a half-written table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tertius.errors import InputError
+from tertius.models import get_model, run_model
+from tertius.scenario import Perturbation, Scenario
+from tertius.sweep.perturb import apply, draw
+
+ENGINES = ("inprocess", "processes", "dask")
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk ``index``: SeedSequence([seed, index]) as one 64-bit integer."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0])
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    scenario: Scenario
+    model: str
+    params: dict[str, Any]
+    spec: Perturbation
+    seed: int
+    n: int
+    chunk_size: int
+    broker: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chunks(self) -> int:
+        return -(-self.n // self.chunk_size)
+
+    def signature(self) -> dict[str, Any]:
+        """What must match for --resume to reuse chunk files."""
+        return {"scenario": self.scenario.to_data(), "model": self.model, "params": self.params,
+                "perturbation": self.spec.model_dump(), "seed": self.seed, "n": self.n,
+                "chunk_size": self.chunk_size, "broker": self.broker}
+
+
+def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str | None]]:
+    """Outcomes (size, m) for a batch of drawn inputs, and an error message per draw (None: ok).
+
+    The model's batch form runs first; if it fails, or gives non-finite outcomes, the affected
+    draws are rerun one by one so that a degenerate draw is reported and the rest survive."""
+    spec = get_model(job.model)
+    params = spec.params(job.params)
+    size = batch["position"].shape[0]
+    m = len(job.scenario.issues)
+    out = np.full((size, m), np.nan)
+    errors: list[str | None] = [None] * size
+    redo = list(range(size))
+    if spec.batch is not None:
+        try:
+            with np.errstate(all="ignore"):
+                out = np.asarray(spec.batch(job.scenario, batch["position"], batch["salience"],
+                                            batch["capability"], params), dtype=float)
+            redo = [d for d in range(size) if not np.all(np.isfinite(out[d]))]
+        except Exception:  # noqa: BLE001 - isolate the failing draws below
+            redo = list(range(size))
+    for d in redo:
+        try:
+            drawn = apply(job.scenario, batch["position"][d], batch["salience"][d], batch["capability"][d])
+            out[d] = run_model(drawn, job.model, params, seed=chunk_seed(job.seed, d)).outcome
+            if not np.all(np.isfinite(out[d])):
+                errors[d] = "non-finite outcome"
+        except Exception as e:  # noqa: BLE001 - a user-facing report, not a crash
+            out[d] = np.nan
+            errors[d] = f"{type(e).__name__}: {e}".splitlines()[0][:200]
+    return out, errors
+
+
+def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> list[dict[str, Any]]:
+    from dataclasses import replace
+
+    from tertius.conflict.contest import projected_capability
+    from tertius.conflict.thirdparty import build_war, evaluate, phases_of, third_parties_of
+
+    rows = []
+    for phase in phases_of(job.scenario):
+        base = build_war(job.scenario, phase)
+        factor = np.ones(len(base.actor_ids))
+        arr = job.scenario.arrays
+        if phase is not None:  # phase capabilities, perturbed by the same relative draw
+            for a, q in phase.capabilities.items():
+                k = arr.actor_ids.index(a)
+                factor[k] = q.value / arr.capability[k] if arr.capability[k] > 0 else 1.0
+        for d in range(batch["position"].shape[0]):
+            cap = batch["capability"][d] * factor
+            share = cap / cap.sum() if cap.sum() > 0 else cap
+            strength = (projected_capability(share, base.miles, base.miles_per_day)
+                        if base.miles is not None else share)
+            war = replace(base, position=batch["position"][d], salience=batch["salience"][d],
+                          capability=share, strength=strength)
+            for tp in third_parties_of(job.scenario, phase):
+                rows.append({"draw": first + d, "phase": phase.id if phase else "", "third_party": tp,
+                             "best": evaluate(war, tp).best})
+    return rows
+
+
+def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
+    """Draw and evaluate chunk ``index``: a tidy table (one row per draw and issue) and, for a
+    scenario with a conflict, the best option of every third party in every draw."""
+    start = index * job.chunk_size
+    size = min(job.chunk_size, job.n - start)
+    seed = chunk_seed(job.seed, index)
+    rng = np.random.default_rng(seed)
+    batch = draw(job.scenario, job.spec, rng, size)
+    outcomes, errors = evaluate_draws(job, batch)
+    issues = job.scenario.issue_ids
+    m = len(issues)
+    table = pd.DataFrame({
+        "draw": np.repeat(np.arange(start, start + size), m),
+        "issue": np.tile(issues, size),
+        "outcome": outcomes.reshape(-1),
+        "error": np.repeat(np.array([e or "" for e in errors], dtype=object), m),
+        "model": job.model,
+        "seed": job.seed,
+        "chunk": index,
+        "chunk_seed": np.uint64(seed),
+        "params": json.dumps(job.params, sort_keys=True),
+        "perturbation": json.dumps(job.spec.model_dump(), sort_keys=True),
+    })
+    options = pd.DataFrame(_broker_rows(job, batch, start) if job.broker else [],
+                           columns=["draw", "phase", "third_party", "best"])
+    return {"table": table, "options": options}
+
+
+# ------------------------------------------------------------------------------ engines
+def _inprocess(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -> Iterator[tuple[int, Any]]:
+    for i in todo:
+        yield i, run_chunk(job, i)
+
+
+def _processes(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -> Iterator[tuple[int, Any]]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from zip(todo, pool.map(run_chunk, [job] * len(todo), todo), strict=True)
+
+
+def _dask(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -> Iterator[tuple[int, Any]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - distributed is a declared dependency
+        raise InputError("the dask engine needs the 'distributed' package", fix="pip install 'tertius[dask]'") from None
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as e:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({e})",
+                             fix="start one with 'dask scheduler' or check the address") from None
+    try:
+        futures = {client.submit(run_chunk, job, i, pure=False): i for i in todo}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+_ENGINES: dict[str, Callable[..., Iterator[tuple[int, Any]]]] = {
+    "inprocess": _inprocess, "processes": _processes, "dask": _dask,
+}
+
+
+def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False, engine="pyarrow")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: int = 1,
+              scheduler: str | None = None, resume: bool = False,
+              progress: Callable[[int], None] | None = None) -> dict[str, pd.DataFrame]:
+    """Run every chunk not already on disk, then assemble the tables in chunk order."""
+    if engine not in _ENGINES:
+        raise InputError(f"unknown engine '{engine}'", fix=f"use one of: {', '.join(ENGINES)}")
+    chunk_dir = out / "chunks"
+    sig_path = chunk_dir / "job.json"
+    signature = json.dumps(job.signature(), sort_keys=True, default=str)
+    if chunk_dir.exists() and any(chunk_dir.glob("chunk-*.parquet")):
+        if not resume:
+            raise InputError(f"{chunk_dir} holds chunks of an earlier sweep", file=str(out),
+                             fix="pass --resume to continue it, or choose another --out")
+        if not sig_path.exists() or sig_path.read_text() != signature:
+            raise InputError("the chunks on disk belong to a different sweep", file=str(chunk_dir),
+                             fix="use the same scenario, model, perturbation, seed, n and chunk size, or another --out")
+    chunk_dir.mkdir(parents=True, exist_ok=True)
+    sig_path.write_text(signature)
+
+    def paths(i: int) -> tuple[Path, Path]:
+        return chunk_dir / f"chunk-{i:06d}.parquet", chunk_dir / f"options-{i:06d}.parquet"
+
+    todo = [i for i in range(job.chunks) if not (paths(i)[0].exists() and paths(i)[1].exists())]
+    if progress is not None:
+        progress(job.chunks - len(todo))
+    for i, result in _ENGINES[engine](job, todo, workers, scheduler):
+        table_path, options_path = paths(i)
+        _write_parquet_atomic(result["options"], options_path)
+        _write_parquet_atomic(result["table"], table_path)
+        if progress is not None:
+            progress(1)
+    table = pd.concat([pd.read_parquet(paths(i)[0]) for i in range(job.chunks)], ignore_index=True)
+    options = pd.concat([pd.read_parquet(paths(i)[1]) for i in range(job.chunks)], ignore_index=True)
+    return {"table": table, "options": options}
+
+
+def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict[str, Any]:
+    """Quantiles (5/25/50/75/95) of each issue's outcome, failures with their seeds, and the
+    share of draws in which each third-party option ranks first."""
+    ok = table[table["error"] == ""]
+    quantiles = {}
+    for issue in job.scenario.issue_ids:
+        v = ok.loc[ok["issue"] == issue, "outcome"].to_numpy()
+        q = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95]) if v.size else [None] * 5
+        quantiles[issue] = {"q05": _f(q[0]), "q25": _f(q[1]), "q50": _f(q[2]), "q75": _f(q[3]), "q95": _f(q[4]),
+                            "mean": _f(v.mean()) if v.size else None, "n": int(v.size)}
+    failed = table[table["error"] != ""].drop_duplicates("draw")
+    shares: dict[str, dict[str, dict[str, float]]] = {}
+    for (phase, tp), group in options.groupby(["phase", "third_party"], sort=False):
+        counts = group["best"].value_counts(normalize=True)
+        shares.setdefault(str(phase), {})[str(tp)] = {o: float(counts.get(o, 0.0))
+                                                      for o in ("join-a", "join-b", "neutral", "broker")}
+    return {
+        "scenario": job.scenario.id, "model": job.model, "params": job.params, "seed": job.seed, "n": job.n,
+        "chunk_size": job.chunk_size, "perturbation": job.spec.model_dump(), "quantiles": quantiles,
+        "failed": [{"draw": int(r.draw), "seed": job.seed, "chunk": int(r.chunk), "chunk_seed": int(r.chunk_seed),
+                    "error": r.error} for r in failed.itertuples()],
+        "broker_first": shares,
+    }
+
+
+def _f(x: Any) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
