@@ -322,7 +322,7 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
 
 @register("bdm", summary="Bueno de Mesquita's expected-utility model, issue by issue, in rounds.",
           citation="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4).",
-          defaults=DEFAULTS, tags=("rounds",))
+          defaults=DEFAULTS, tags=("rounds",), batch=lambda *a: bdm_batch(*a))
 def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Bueno de Mesquita's expected-utility model, run on each issue separately.
 
@@ -353,3 +353,163 @@ def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) ->
     return Forecast(model="bdm", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
                     params=params, rounds=tuple(snaps), details=details)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch form: the same equations with a leading axis over draws, for sweeps of small issues.
+
+#: Above this many actors on an issue, the batch form runs the draws one by one (its midpoint
+#: counting is O(n^3) per draw, which pays only for small n).
+BATCH_MAX_ACTORS = 48
+
+
+def _batch_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: np.ndarray, form: str,
+                         counts: np.ndarray) -> np.ndarray:
+    """:func:`sorted_win_probabilities` for a batch: xs, ws, rs (B, n) sorted by position."""
+    B, n = xs.shape
+    U = np.abs(xs[:, :, None] - xs[:, None, :]) / R[:, None, None]
+    U **= rs[:, :, None]
+    C = np.zeros((B, n + 1, n))
+    np.cumsum(ws[:, :, None] * U, axis=1, out=C[:, 1:, :])
+    A = np.take_along_axis(C, counts, axis=1)
+    total = C[:, n, :]
+    D = A - A.transpose(0, 2, 1)
+    num = np.where(xs[:, :, None] < xs[:, None, :], D, (total[:, None, :] - total[:, :, None]) - D)
+    num[xs[:, :, None] == xs[:, None, :]] = 0.0
+    np.maximum(num, 0.0, out=num)
+    if form == "global":
+        coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
+        U.sort(axis=2)
+        denominator = np.einsum("bk,bk->b", ws, U @ coef)
+        safe = np.where(denominator > 0, denominator, 1.0)
+        return np.where(denominator[:, None, None] > 0, num / safe[:, None, None], 0.0)
+    denom = num + num.transpose(0, 2, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, num / denom, 0.0)
+
+
+def _batch_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: np.ndarray, median: np.ndarray,
+                 params: dict[str, Any]) -> np.ndarray:
+    """One synchronous round for every draw; returns the new positions (B, n)."""
+    B, n = x.shape
+    order = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=1)
+    ws = np.take_along_axis(w, order, axis=1)
+    ss = np.take_along_axis(s, order, axis=1)
+    mid = (xs[:, :, None] + xs[:, None, :]) / 2.0
+    counts = (xs[:, None, None, :] < mid[:, :, :, None]).sum(axis=3)
+    form = params["probability"]
+    d = np.abs(xs[:, :, None] - xs[:, None, :]) / R[:, None, None]
+    if params["risk"] == "scholz":
+        P1 = _batch_probabilities(xs, ws, np.ones_like(xs), R, form, counts)
+        dsum = d.sum(axis=1)
+        Dm = 4.0 * ss * (np.einsum("bki,bki->bi", P1, d) - dsum) + 2.0 * dsum
+        hi, lo = Dm.max(axis=1, keepdims=True), Dm.min(axis=1, keepdims=True)
+        spread = hi - lo
+        flat = spread <= 1e-15 * np.maximum(1.0, np.abs(Dm).max(axis=1, keepdims=True))
+        Ri = (2.0 * Dm - hi - lo) / np.where(flat, 1.0, spread)
+        rs = np.where(flat, 1.0, (1.0 - Ri / 3.0) / (1.0 + Ri / 3.0))
+    else:
+        rs = np.ones_like(xs)
+    P = _batch_probabilities(xs, ws, rs, R, form, counts)
+    rv = rs[:, :, None]
+    q, t = params["q"], params["t"]
+    U_s = 2.0 - 4.0 * _power_base(0.5 - 0.5 * d, rv)
+    U_f = 2.0 - 4.0 * _power_base(0.5 + 0.5 * d, rv)
+    U_sq = 2.0 - 4.0 * 0.5**rv
+    dU = U_s - U_f
+    base = U_s - q * U_sq
+    own = ss[:, None, :] * (P - 1.0) * dU + base
+    other = ss[:, :, None] * (P.transpose(0, 2, 1) - 1.0) * dU + base
+    if q < 1.0:
+        dev = np.abs(xs - median[:, None]) / R[:, None]
+
+        def sq_change(challenger_dev: np.ndarray) -> np.ndarray:
+            spread_ = 0.25 * (challenger_dev + d)
+            U_b = 2.0 - 4.0 * _power_base(0.5 - spread_, rv)
+            U_w = 2.0 - 4.0 * _power_base(0.5 + spread_, rv)
+            return (1.0 - q) * (t * U_b + (1.0 - t) * U_w)
+
+        own = own - sq_change(dev[:, :, None])
+        other = other - sq_change(dev[:, None, :])
+    new_s = _batch_offers(xs, own, other, params["offers"])
+    new = np.empty_like(x)
+    np.put_along_axis(new, order, new_s, axis=1)
+    return new
+
+
+def _batch_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, rule: str) -> np.ndarray:
+    differ = x[:, :, None] != x[:, None, :]
+    conf = differ & (b > a) & (a > 0)
+    comp = differ & (a < 0) & (b > 0) & (np.abs(a) <= b)
+    capit = differ & (a < 0) & (b > 0) & (np.abs(a) > b)
+    xj = np.broadcast_to(x[:, None, :], a.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        comp_pos = x[:, :, None] + (x[:, None, :] - x[:, :, None]) * np.abs(a) / b
+        comp_key = (np.abs(a) * x[:, :, None] + np.abs(b) * x[:, None, :]) / (np.abs(a) + np.abs(b))
+    dist = np.abs(xj - x[:, :, None])
+    if rule == "scholz":
+        stages = [(conf, dist, xj), (comp, comp_key, comp_pos), (capit, dist, xj)]
+    else:
+        target = np.where(conf | capit, xj, comp_pos)
+        stages = [(conf | comp | capit, np.abs(target - x[:, :, None]), target)]
+    tie = 1e-9 * np.maximum(1.0, np.ptp(x, axis=1))[:, None, None]
+    new = x.copy()
+    decided = np.zeros(x.shape, dtype=bool)
+    for mask, key, target in stages:
+        keyed = np.where(mask, key, np.inf)
+        best = keyed.min(axis=2, keepdims=True)
+        near = mask & (keyed <= best + tie)
+        j = np.argmin(np.where(near, target, np.inf), axis=2)
+        take = ~decided & mask.any(axis=2)
+        chosen = np.take_along_axis(target, j[:, :, None], axis=2)[:, :, 0]
+        new = np.where(take, chosen, new)
+        decided |= take
+    return new
+
+
+def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Final (weighted median, weighted mean) per draw for one issue; x0, c, s are (B, n)."""
+    x = np.array(x0, dtype=float)
+    w = c * s
+    B, n = x.shape
+    R = np.ptp(x, axis=1)
+    frozen = R <= 0
+    Rsafe = np.where(frozen, 1.0, R)
+
+    def centre(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return weighted_median(v[:, :, None], w[:, :, None])[:, 0], weighted_mean(v[:, :, None], w[:, :, None])[:, 0]
+
+    med, mean = centre(x)
+    quiet = np.zeros(B, dtype=int)
+    for _ in range(int(params["rounds"])):
+        if frozen.all():
+            break
+        new = _batch_round(x, w, s, Rsafe, med, params)
+        x = np.where(frozen[:, None], x, new)
+        new_med, mean = centre(x)
+        if params["stop"] == "median":
+            quiet = np.where(np.abs(new_med - med) < params["tolerance"], quiet + 1, 0)
+            frozen = frozen | (quiet >= params["patience"])
+        med = new_med
+    return med, mean
+
+
+def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, capability: np.ndarray,
+              params: dict[str, Any]) -> np.ndarray:
+    """The batch form of :func:`bdm` over a leading axis of draws (same equations, same numbers)."""
+    check_params(params)
+    arr = scenario.arrays
+    B = position.shape[0]
+    out = np.empty((B, len(arr.issue_ids)))
+    for i in range(len(arr.issue_ids)):
+        who = np.nonzero(arr.present[:, i])[0]
+        x, c, s = position[:, who, i], capability[:, who], salience[:, who, i]
+        if who.size > BATCH_MAX_ACTORS:
+            for b in range(B):
+                traj = bdm_issue(x[b], c[b], s[b], params)
+                out[b, i] = traj.median[-1] if params["outcome"] == "median" else traj.mean[-1]
+            continue
+        med, mean = bdm_batch_issue(x, c, s, params)
+        out[:, i] = med if params["outcome"] == "median" else mean
+    return out
