@@ -289,10 +289,13 @@ def forecast(
 def _print_forecast(s: Scenario, f: Forecast) -> None:
     arr = s.arrays
     table = Table(title=f"{s.title or s.id} · model {f.model}", title_justify="left")
-    for col in ("issue", "outcome", "scale", "status quo", "observed"):
+    r1 = f.details.get("round1_voting")
+    cols = ["issue"] + (["round-1 voting"] if r1 else []) + ["outcome", "scale", "status quo", "observed"]
+    for col in cols:
         table.add_column(col, justify="left" if col == "issue" else "right")
     for k, issue in enumerate(s.issues):
-        table.add_row(issue.id, f"{f.outcome[k]:.4g}", f"{arr.lo[k]:g}–{arr.hi[k]:g}",
+        table.add_row(issue.id, *([f"{r1[issue.id]:.4g}"] if r1 else []), f"{f.outcome[k]:.4g}",
+                      f"{arr.lo[k]:g}–{arr.hi[k]:g}",
                       "–" if issue.status_quo is None else f"{issue.status_quo.value:g}",
                       "–" if issue.observed is None else f"{issue.observed.value:g}")
     console.print(table)

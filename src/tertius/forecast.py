@@ -76,6 +76,9 @@ class Forecast:
                 "utility": {a: _num(self.utility[j, k]) for j, a in enumerate(self.actor_ids)
                             if not np.isnan(self.utility[j, k])},
             }
+            r1 = self.details.get("round1_voting")
+            if isinstance(r1, dict) and issue_id in r1:
+                item["round1_voting"] = _num(r1[issue_id])
             if self.rounds is not None:
                 item["rounds"] = [
                     {a: _num(r[j, k]) for j, a in enumerate(self.actor_ids) if not np.isnan(r[j, k])}

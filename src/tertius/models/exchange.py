@@ -1,0 +1,293 @@
+"""Stokman's exchange model (equal-gain variant), deterministic and indexed.
+
+Stokman, F. N. & Van Oosten, R. (1994) "The exchange of voting positions: an object-oriented
+model of policy networks", in Bueno de Mesquita & Stokman (eds.), *European Community
+Decision Making*, Yale UP; the equal-gain rule as implemented by Decide
+(`decide-exchange-model`), restated step by step in
+``shared/reference/decide-exchange-model.md`` section 5.2, which this module follows.
+
+Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
+
+1. Outcome O_d = Σ c s x / Σ c s; an actor is *left* on d if x <= O_d, else *right*.
+2. Candidates: for every issue pair (p, q) in file order and every actor pair present on both,
+   opposite sides on both issues.
+3. Roles: the actor with the larger salience ratio s_p / s_q (I) demands p and supplies q; the
+   other (J) demands q and supplies p (equal ratios: the right/right or left/right actor is I).
+4. Gains: J's move m_J on p shifts the outcome by Δ_p = c_J s_Jp m_J / S_p; I's move on q by
+   Δ_q = c_I s_Iq m_I / S_q. Equal gain sets Δ_q = Δ_p (s_Ip + s_Jp) / (s_Iq + s_Jq) and the
+   common gain G = Δ_p (s_Ip s_Jq − s_Iq s_Jp) / (s_Iq + s_Jq). J first moves all the way to
+   I's position; if that would carry I past J's position on q, I moves all the way instead.
+5. Outcome cap: if the demander's position lies between the outcome before and after the
+   supplier's move, the move stops where the outcome reaches the demander's position and the
+   partner's move is re-derived. The outcome before is the round's outcome plus the shifts of
+   the moves already realised this round towards the same demander on that issue (a partial
+   update: other moves on the issue count only at the end of the round).
+6. Validity: moves in (1e-10, 100], voting positions in [0, 100], G >= 1e-10, a supplier's
+   moves on an issue keep one direction and add up to at most 100.
+7. Greedy realisation: the candidate with the largest gain is realised; the candidates that
+   share a supplier and its supply issue, or a demander and its demand issue, with it are
+   recomputed (from the supplier's new voting position, or the demander's updated outcome).
+   **Ties** in gain go to the candidate created first (issue pair in file order, then actor
+   pair in file order), or, with ``ties="random"``, to a uniformly drawn one from the seeded
+   generator. The realised move history is kept as realised (Decide's bookkeeping bug, which
+   keeps a stale move, is not reproduced; see section 5.4 of the study).
+8. End of round: the voting outcome is the outcome of the voting positions; the preferences of
+   supplied actor-issues move towards their voting positions, x ← x + w (y − x) with
+   w = ``fixed_weight`` + ``salience_weight`` (1 − s) (0.1 and 0.4 by default).
+
+Candidates are indexed by (actor, issue) and kept in a heap with versioned entries, so a
+realised exchange touches only the candidates it affects; nothing is re-sorted.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tertius.errors import InputError
+from tertius.forecast import Forecast, utilities
+from tertius.models.registry import register
+from tertius.scenario import Scenario
+
+EPS = 1e-10
+DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight": 0.4, "ties": "first"}
+
+
+@dataclass
+class Candidate:
+    """I demands p and supplies q; J demands q and supplies p."""
+
+    index: int
+    i: int
+    j: int
+    p: int
+    q: int
+    gain: float = 0.0
+    move_i: float = 0.0  # I's signed move on q
+    move_j: float = 0.0  # J's signed move on p
+    shift_p: float = 0.0  # signed outcome shift on p from J's move
+    shift_q: float = 0.0
+    valid: bool = False
+    version: int = 0
+
+
+@dataclass
+class RoundState:
+    """One round's state as nested Python lists (fast scalar access in the greedy loop)."""
+
+    x: list[list[float]]  # preferences (n, m), internal scale
+    s: list[list[float]]  # saliences, 0 where absent
+    c: list[list[float]]  # power
+    S: list[float]  # Σ c s per issue
+    O: list[float]  # outcome per issue at the start of the round
+    vote: list[list[float]]  # voting positions
+    moved: list[list[float]]  # Σ |moves| per actor-issue this round
+    direction: list[list[float]]  # sign of the moves per actor-issue this round (0: none)
+    toward: dict[tuple[int, int], float] = field(default_factory=dict)  # (demander, issue) -> Σ outcome shifts
+
+
+def _sign(v: float) -> float:
+    return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+
+
+def compute(cand: Candidate, st: RoundState) -> None:
+    """Fill in the candidate's moves and gain from the current state (steps 4-6)."""
+    i, j, p, q = cand.i, cand.j, cand.p, cand.q
+    s, c, x, S = st.s, st.c, st.x, st.S
+    cand.valid = False
+    si, sj, ci, cj, xi, xj = s[i], s[j], c[i], c[j], x[i], x[j]
+    k = (si[p] + sj[p]) / (si[q] + sj[q])
+    wj, wi = cj[p] * sj[p] / S[p], ci[q] * si[q] / S[q]  # outcome shift per unit move
+    if wj <= 0 or wi <= 0:
+        return
+    start_j, start_i = st.vote[j][p], st.vote[i][q]
+    x_ip, x_jq = xi[p], xj[q]
+    dir_j, dir_i = _sign(x_ip - start_j), _sign(x_jq - start_i)
+    dist_j, dist_i = abs(x_ip - start_j), abs(x_jq - start_i)
+    if dir_j == 0 or dir_i == 0:
+        return
+    dp = wj * dist_j
+    dq = dp * k
+    if dq / wi > dist_i:
+        dq = wi * dist_i
+        dp = dq / k
+    # outcome cap on p (demander I) and on q (demander J)
+    for _ in range(2):
+        before_p = st.O[p] + st.toward.get((i, p), 0.0)
+        after_p = before_p + dir_j * dp
+        if (after_p - x_ip) * (before_p - x_ip) < 0:
+            dp = abs(x_ip - before_p)
+            dq = dp * k
+        before_q = st.O[q] + st.toward.get((j, q), 0.0)
+        after_q = before_q + dir_i * dq
+        if (after_q - x_jq) * (before_q - x_jq) < 0:
+            dq = abs(x_jq - before_q)
+            dp = dq / k
+    m_j, m_i = dp / wj, dq / wi
+    gain = dp * (si[p] * sj[q] - si[q] * sj[p]) / (si[q] + sj[q])
+    y_j, y_i = start_j + dir_j * m_j, start_i + dir_i * m_i
+    if not (EPS < m_j <= 100 and EPS < m_i <= 100 and gain >= EPS):
+        return
+    if not (-EPS <= y_j <= 100 + EPS and -EPS <= y_i <= 100 + EPS):
+        return
+    for a, d, direction, m in ((j, p, dir_j, m_j), (i, q, dir_i, m_i)):
+        if st.direction[a][d] not in (0.0, direction) or st.moved[a][d] + m > 100 + EPS:
+            return
+    cand.move_j, cand.move_i = dir_j * m_j, dir_i * m_i
+    cand.shift_p, cand.shift_q = dir_j * dp, dir_i * dq
+    cand.gain = gain
+    cand.valid = True
+
+
+def candidates(x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray) -> list[Candidate]:
+    n, m = x.shape
+    left = (x <= O[None, :]).tolist()
+    sl = s.tolist()
+    out: list[Candidate] = []
+    for p in range(m):
+        for q in range(p + 1, m):
+            both = np.nonzero(present[:, p] & present[:, q])[0].tolist()
+            for ai, a in enumerate(both):
+                la, sa = left[a], sl[a]
+                for b in both[ai + 1:]:
+                    lb, sb = left[b], sl[b]
+                    if la[p] == lb[p] or la[q] == lb[q]:
+                        continue
+                    ra = sa[p] / sa[q] if sa[q] > 0 else np.inf
+                    rb = sb[p] / sb[q] if sb[q] > 0 else np.inf
+                    if ra == rb:  # the right/right (A) or left/right (B) actor is I
+                        a_first = not la[p]
+                    else:
+                        a_first = ra > rb
+                    i, j = (a, b) if a_first else (b, a)
+                    out.append(Candidate(len(out), int(i), int(j), p, q))
+    return out
+
+
+@dataclass(frozen=True)
+class Exchange:
+    i: int
+    j: int
+    p: int
+    q: int
+    gain: float
+    move_i: float
+    move_j: float
+    start_i: float
+    start_j: float
+
+
+def run_round(st: RoundState, cands: list[Candidate], rng: np.random.Generator, ties: str) -> list[Exchange]:
+    by_supply: dict[tuple[int, int], list[int]] = {}
+    by_demand: dict[tuple[int, int], list[int]] = {}
+    for cd in cands:
+        by_supply.setdefault((cd.j, cd.p), []).append(cd.index)
+        by_supply.setdefault((cd.i, cd.q), []).append(cd.index)
+        by_demand.setdefault((cd.i, cd.p), []).append(cd.index)
+        by_demand.setdefault((cd.j, cd.q), []).append(cd.index)
+    heap: list[tuple[float, float, int, int]] = []
+    tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
+
+    def push(cd: Candidate) -> None:
+        compute(cd, st)
+        cd.version += 1
+        if cd.valid:
+            heapq.heappush(heap, (-cd.gain, float(tiebreak[cd.index]), cd.index, cd.version))
+
+    for cd in cands:
+        push(cd)
+    done: set[int] = set()
+    realised: list[Exchange] = []
+    while heap:
+        _, _, idx, version = heapq.heappop(heap)
+        cd = cands[idx]
+        if idx in done or version != cd.version or not cd.valid:
+            continue
+        done.add(idx)
+        realised.append(Exchange(cd.i, cd.j, cd.p, cd.q, cd.gain, cd.move_i, cd.move_j,
+                                 float(st.vote[cd.i][cd.q]), float(st.vote[cd.j][cd.p])))
+        for a, d, move, demander, shift in ((cd.j, cd.p, cd.move_j, cd.i, cd.shift_p),
+                                            (cd.i, cd.q, cd.move_i, cd.j, cd.shift_q)):
+            st.vote[a][d] += move
+            st.moved[a][d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
+            st.direction[a][d] = _sign(move)
+            st.toward[(demander, d)] = st.toward.get((demander, d), 0.0) + shift
+        # Recompute what the exchange affects: the candidates sharing a supplier and its supply
+        # issue, or a demander and its demand issue. (Gains can rise as well as fall: once the
+        # outcome has passed a demander's position its cap no longer binds, so no lazy shortcut.)
+        touched = set(by_supply.get((cd.j, cd.p), ())) | set(by_supply.get((cd.i, cd.q), ()))
+        touched |= set(by_demand.get((cd.i, cd.p), ())) | set(by_demand.get((cd.j, cd.q), ()))
+        for t in sorted(touched - done):
+            push(cands[t])
+    return realised
+
+
+def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
+                    rng: np.random.Generator) -> dict[str, Any]:
+    """Run the model on internal-scale arrays; returns per-round outcomes, voting outcomes,
+    preferences and realised exchanges."""
+    x = np.where(present, x0, 0.0).astype(float)
+    s = np.where(present, s, 0.0)
+    c = np.where(present, c, 0.0)
+    w = c * s
+    S = w.sum(axis=0)
+    if np.any(S <= 0):
+        raise InputError("an issue has no actor with positive power and salience",
+                         fix="the exchange model needs c·s > 0 on every issue")
+    outcomes, voting, prefs, exchanges = [], [], [x.copy()], []
+    for _ in range(int(params["rounds"])):
+        O = (w * x).sum(axis=0) / S
+        zeros = np.zeros_like(x).tolist()
+        st = RoundState(x=x.tolist(), s=s.tolist(), c=c.tolist(), S=S.tolist(), O=O.tolist(), vote=x.tolist(),
+                        moved=zeros, direction=np.zeros_like(x).tolist())
+        realised = run_round(st, candidates(x, s, O, present), rng, params["ties"])
+        vote = np.array(st.vote)
+        outcomes.append(O)
+        voting.append((w * vote).sum(axis=0) / S)
+        exchanges.append(realised)
+        supplied = np.array(st.moved) > 0
+        weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
+        x = np.where(supplied, x + weight * (vote - x), x)
+        prefs.append(x.copy())
+    return {"outcome": outcomes, "voting": voting, "preferences": prefs, "exchanges": exchanges}
+
+
+@register("exchange", summary="Stokman's exchange model, equal-gain variant (Decide), in rounds.",
+          citation="Stokman & Van Oosten (1994); Decide's equal-gain model (shared/reference/decide-exchange-model.md).",
+          defaults=DEFAULTS, tags=("rounds",))
+def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
+    """Stokman & Van Oosten (1994), the equal-gain exchange model as specified in section 5.2
+    of ``shared/reference/decide-exchange-model.md`` (module docstring). The outcome is the
+    voting outcome after the last round; ``details`` holds the round-1 voting outcome (the
+    classic one-shot forecast), the outcome and voting outcome of every round, and the realised
+    exchanges."""
+    if params["ties"] not in ("first", "random"):
+        raise InputError(f"exchange parameter ties={params['ties']!r}", fix="use ties=first or ties=random")
+    arr = scenario.arrays
+    span = arr.span
+    internal = 100.0 * (arr.position - arr.lo[None, :]) / span[None, :]
+    cap = np.broadcast_to(arr.capability[:, None], internal.shape)
+    res = exchange_rounds(internal, arr.salience, cap, arr.present, params, rng)
+
+    def back(v: np.ndarray) -> np.ndarray:
+        return arr.lo + v * span / 100.0
+
+    ids, issues = arr.actor_ids, arr.issue_ids
+    voting = [back(v) for v in res["voting"]]
+    outcome = voting[-1] if voting else back((np.nan_to_num(internal) * cap * arr.salience).sum(0)
+                                             / (cap * arr.salience).sum(0))
+    rounds = tuple(np.where(arr.present, back(p), np.nan) for p in res["preferences"])
+    details = {
+        "round1_voting": {i: float(v) for i, v in zip(issues, voting[0], strict=True)} if voting else {},
+        "outcome_by_round": [{i: float(v) for i, v in zip(issues, back(o), strict=True)} for o in res["outcome"]],
+        "voting_by_round": [{i: float(v) for i, v in zip(issues, o, strict=True)} for o in voting],
+        "exchanges": [[{
+            "demander_p": ids[e.i], "supplier_p": ids[e.j], "issue_p": issues[e.p], "issue_q": issues[e.q],
+            "gain": e.gain, "move_on_q": e.move_i * span[e.q] / 100, "move_on_p": e.move_j * span[e.p] / 100,
+        } for e in rnd] for rnd in res["exchanges"]],
+    }
+    return Forecast(model="exchange", scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
+                    outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details)
