@@ -363,26 +363,33 @@ def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) ->
 BATCH_MAX_ACTORS = 48
 
 
-def _batch_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: np.ndarray, form: str,
-                         counts: np.ndarray) -> np.ndarray:
-    """:func:`sorted_win_probabilities` for a batch: xs, ws, rs (B, n) sorted by position."""
+def _batch_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray | None, R: np.ndarray, form: str,
+                         counts: np.ndarray, below: np.ndarray, equal: np.ndarray) -> np.ndarray:
+    """:func:`sorted_win_probabilities` for a batch: xs, ws, rs (B, n) sorted by position
+    (``rs`` None: every exponent 1); ``below``/``equal`` compare x_i with x_j."""
     B, n = xs.shape
-    U = np.abs(xs[:, :, None] - xs[:, None, :]) / R[:, None, None]
-    U **= rs[:, :, None]
-    C = np.zeros((B, n + 1, n))
+    U = np.abs(xs[:, :, None] - xs[:, None, :])
+    U /= R[:, None, None]
+    if rs is not None:
+        U **= rs[:, :, None]
+    C = np.empty((B, n + 1, n))
+    C[:, 0, :] = 0.0
     np.cumsum(ws[:, :, None] * U, axis=1, out=C[:, 1:, :])
-    A = np.take_along_axis(C, counts, axis=1)
+    A = C[np.arange(B)[:, None, None], counts, np.arange(n)[None, None, :]]
     total = C[:, n, :]
     D = A - A.transpose(0, 2, 1)
-    num = np.where(xs[:, :, None] < xs[:, None, :], D, (total[:, None, :] - total[:, :, None]) - D)
-    num[xs[:, :, None] == xs[:, None, :]] = 0.0
+    num = (total[:, None, :] - total[:, :, None]) - D
+    np.copyto(num, D, where=below)
+    num[equal] = 0.0
     np.maximum(num, 0.0, out=num)
     if form == "global":
         coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
         U.sort(axis=2)
         denominator = np.einsum("bk,bk->b", ws, U @ coef)
-        safe = np.where(denominator > 0, denominator, 1.0)
-        return np.where(denominator[:, None, None] > 0, num / safe[:, None, None], 0.0)
+        positive = denominator > 0
+        num /= np.where(positive, denominator, 1.0)[:, None, None]
+        num[~positive] = 0.0
+        return num
     denom = num + num.transpose(0, 2, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denom > 0, num / denom, 0.0)
@@ -396,12 +403,17 @@ def _batch_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: np.ndarray, med
     xs = np.take_along_axis(x, order, axis=1)
     ws = np.take_along_axis(w, order, axis=1)
     ss = np.take_along_axis(s, order, axis=1)
-    mid = (xs[:, :, None] + xs[:, None, :]) / 2.0
-    counts = (xs[:, None, None, :] < mid[:, :, :, None]).sum(axis=3)
+    # midpoint counts: #{k : x_k < (x_i + x_j) / 2}, i.e. 2 x_k < x_i + x_j, one voter at a time
+    pair_sum = xs[:, :, None] + xs[:, None, :]
+    counts = np.zeros((B, n, n), dtype=np.intp)
+    for k in range(n):
+        counts += 2.0 * xs[:, k, None, None] < pair_sum
     form = params["probability"]
+    below = xs[:, :, None] < xs[:, None, :]
+    equal = xs[:, :, None] == xs[:, None, :]
     d = np.abs(xs[:, :, None] - xs[:, None, :]) / R[:, None, None]
     if params["risk"] == "scholz":
-        P1 = _batch_probabilities(xs, ws, np.ones_like(xs), R, form, counts)
+        P1 = _batch_probabilities(xs, ws, None, R, form, counts, below, equal)
         dsum = d.sum(axis=1)
         Dm = 4.0 * ss * (np.einsum("bki,bki->bi", P1, d) - dsum) + 2.0 * dsum
         hi, lo = Dm.max(axis=1, keepdims=True), Dm.min(axis=1, keepdims=True)
@@ -411,16 +423,21 @@ def _batch_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: np.ndarray, med
         rs = np.where(flat, 1.0, (1.0 - Ri / 3.0) / (1.0 + Ri / 3.0))
     else:
         rs = np.ones_like(xs)
-    P = _batch_probabilities(xs, ws, rs, R, form, counts)
+    P = _batch_probabilities(xs, ws, None if np.all(rs == 1.0) else rs, R, form, counts, below, equal)
     rv = rs[:, :, None]
     q, t = params["q"], params["t"]
-    U_s = 2.0 - 4.0 * _power_base(0.5 - 0.5 * d, rv)
-    U_f = 2.0 - 4.0 * _power_base(0.5 + 0.5 * d, rv)
-    U_sq = 2.0 - 4.0 * 0.5**rv
-    dU = U_s - U_f
-    base = U_s - q * U_sq
-    own = ss[:, None, :] * (P - 1.0) * dU + base
-    other = ss[:, :, None] * (P.transpose(0, 2, 1) - 1.0) * dU + base
+    half = 0.5 * d
+    U_s = 2.0 - 4.0 * _power_base(0.5 - half, rv)
+    dU = U_s - (2.0 - 4.0 * _power_base(0.5 + half, rv))
+    base = U_s - q * (2.0 - 4.0 * 0.5**rv)
+    P -= 1.0
+    own = P * ss[:, None, :]
+    own *= dU
+    own += base
+    other = P.transpose(0, 2, 1) * ss[:, :, None]
+    other *= dU
+    other += base
+    del P
     if q < 1.0:
         dev = np.abs(xs - median[:, None]) / R[:, None]
 
@@ -439,33 +456,41 @@ def _batch_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: np.ndarray, med
 
 
 def _batch_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, rule: str) -> np.ndarray:
-    differ = x[:, :, None] != x[:, None, :]
+    """:func:`choose_offers` for a batch. Works in an (i, j, draw) layout so that the
+    reductions over partners j run across contiguous draws."""
+    xt = np.ascontiguousarray(x.T)  # (n, B)
+    a = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # (n, n, B): [i, j, b]
+    b = np.ascontiguousarray(np.moveaxis(b, 0, -1))
+    xi, xj_ = xt[:, None, :], xt[None, :, :]
+    differ = xi != xj_
     conf = differ & (b > a) & (a > 0)
     comp = differ & (a < 0) & (b > 0) & (np.abs(a) <= b)
     capit = differ & (a < 0) & (b > 0) & (np.abs(a) > b)
-    xj = np.broadcast_to(x[:, None, :], a.shape)
+    xj = np.broadcast_to(xj_, a.shape)
+    aa, ab = np.abs(a), np.abs(b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        comp_pos = x[:, :, None] + (x[:, None, :] - x[:, :, None]) * np.abs(a) / b
-        comp_key = (np.abs(a) * x[:, :, None] + np.abs(b) * x[:, None, :]) / (np.abs(a) + np.abs(b))
-    dist = np.abs(xj - x[:, :, None])
+        comp_pos = xi + (xj_ - xi) * aa / b
+        comp_key = (aa * xi + ab * xj_) / (aa + ab)
+    dist = np.abs(xj - xi)
     if rule == "scholz":
         stages = [(conf, dist, xj), (comp, comp_key, comp_pos), (capit, dist, xj)]
     else:
         target = np.where(conf | capit, xj, comp_pos)
-        stages = [(conf | comp | capit, np.abs(target - x[:, :, None]), target)]
-    tie = 1e-9 * np.maximum(1.0, np.ptp(x, axis=1))[:, None, None]
-    new = x.copy()
-    decided = np.zeros(x.shape, dtype=bool)
+        stages = [(conf | comp | capit, np.abs(target - xi), target)]
+    tie = 1e-9 * np.maximum(1.0, np.ptp(xt, axis=0))[None, None, :]
+    new = xt.copy()
+    decided = np.zeros(xt.shape, dtype=bool)
     for mask, key, target in stages:
+        if not mask.any():
+            continue
         keyed = np.where(mask, key, np.inf)
-        best = keyed.min(axis=2, keepdims=True)
+        best = keyed.min(axis=1, keepdims=True)
         near = mask & (keyed <= best + tie)
-        j = np.argmin(np.where(near, target, np.inf), axis=2)
-        take = ~decided & mask.any(axis=2)
-        chosen = np.take_along_axis(target, j[:, :, None], axis=2)[:, :, 0]
+        chosen = np.where(near, target, np.inf).min(axis=1)  # the lowest target among the best keys
+        take = ~decided & mask.any(axis=1)
         new = np.where(take, chosen, new)
         decided |= take
-    return new
+    return new.T
 
 
 def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
