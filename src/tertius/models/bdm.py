@@ -506,17 +506,22 @@ def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[s
         return weighted_median(v[:, :, None], w[:, :, None])[:, 0], weighted_mean(v[:, :, None], w[:, :, None])[:, 0]
 
     med, mean = centre(x)
+    # the median is needed every round only by the stopping rule and the Q < 1 terms
+    track = params["stop"] == "median" or params["q"] < 1.0
     quiet = np.zeros(B, dtype=int)
     for _ in range(int(params["rounds"])):
         if frozen.all():
             break
         new = _batch_round(x, w, s, Rsafe, med, params)
         x = np.where(frozen[:, None], x, new)
-        new_med, mean = centre(x)
-        if params["stop"] == "median":
-            quiet = np.where(np.abs(new_med - med) < params["tolerance"], quiet + 1, 0)
-            frozen = frozen | (quiet >= params["patience"])
-        med = new_med
+        if track:
+            new_med, mean = centre(x)
+            if params["stop"] == "median":
+                quiet = np.where(np.abs(new_med - med) < params["tolerance"], quiet + 1, 0)
+                frozen = frozen | (quiet >= params["patience"])
+            med = new_med
+    if not track:
+        med, mean = centre(x)
     return med, mean
 
 
