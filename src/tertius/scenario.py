@@ -231,13 +231,7 @@ class Scenario(BaseModel):
         if self.conflict is not None:
             check_conflict(self, self.conflict)
         if self.perturbation is not None:
-            for k, o in enumerate(self.perturbation.overrides):
-                if o.actor is not None and o.actor not in self.actor_ids:
-                    raise ScenarioProblem(("perturbation", "overrides", k, "actor"), f"unknown actor '{o.actor}'",
-                                          f"use one of: {', '.join(self.actor_ids)}")
-                if o.issue is not None and o.issue not in self.issue_ids:
-                    raise ScenarioProblem(("perturbation", "overrides", k, "issue"), f"unknown issue '{o.issue}'",
-                                          f"use one of: {', '.join(self.issue_ids)}")
+            check_overrides(self, self.perturbation)
         return self
 
     # ------------------------------------------------------------------ lookups
@@ -358,6 +352,17 @@ def check_scenario(s: Scenario) -> None:
                 f"no actor takes a position on issue '{i.id}'",
                 "add a stance for it, or remove the issue",
             )
+
+
+def check_overrides(s: Scenario, spec: Perturbation) -> None:
+    """Raise :class:`ScenarioProblem` for a perturbation override naming an unknown actor or issue."""
+    for k, o in enumerate(spec.overrides):
+        if o.actor is not None and o.actor not in s.actor_ids:
+            raise ScenarioProblem(("perturbation", "overrides", k, "actor"), f"unknown actor '{o.actor}'",
+                                  f"use one of: {', '.join(s.actor_ids)}")
+        if o.issue is not None and o.issue not in s.issue_ids:
+            raise ScenarioProblem(("perturbation", "overrides", k, "issue"), f"unknown issue '{o.issue}'",
+                                  f"use one of: {', '.join(s.issue_ids)}")
 
 
 def check_conflict(s: Scenario, c: Conflict) -> None:

@@ -20,27 +20,17 @@ import numpy as np
 from scipy.stats import truncnorm
 
 from tertius.errors import InputError, ScenarioProblem
-from tertius.scenario import Override, Perturbation, Scenario
+from tertius.scenario import Override, Perturbation, Scenario, check_overrides
 
 __all__ = ["Override", "Perturbation", "apply", "draw", "widths"]
-
-
-def check_overrides(spec: Perturbation, scenario: Scenario) -> None:
-    for k, o in enumerate(spec.overrides):
-        if o.actor is not None and o.actor not in scenario.actor_ids:
-            raise ScenarioProblem(("perturbation", "overrides", k, "actor"), f"unknown actor '{o.actor}'",
-                                  f"use one of: {', '.join(scenario.actor_ids)}")
-        if o.issue is not None and o.issue not in scenario.issue_ids:
-            raise ScenarioProblem(("perturbation", "overrides", k, "issue"), f"unknown issue '{o.issue}'",
-                                  f"use one of: {', '.join(scenario.issue_ids)}")
 
 
 def widths(spec: Perturbation, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per (actor, issue) position and salience widths and per-actor capability widths."""
     try:
-        check_overrides(spec, scenario)
+        check_overrides(scenario, spec)
     except ScenarioProblem as p:
-        raise InputError(p.message, path=p.path, fix=p.fix) from None
+        raise InputError(p.message, file=f"scenario {scenario.id}", path=p.path, fix=p.fix) from None
     n, m = len(scenario.actors), len(scenario.issues)
     pos = np.full((n, m), spec.position)
     sal = np.full((n, m), spec.salience)
