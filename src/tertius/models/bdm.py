@@ -60,6 +60,10 @@ from tertius.models.central import weighted_mean, weighted_median
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 
+#: Positions closer than this (relative to the scale range) count as the same position, so that
+#: rounding (for example after translating the scale) cannot turn a tie into a challenge.
+SAME = 1e-9
+
 DEFAULTS: dict[str, Any] = {
     "probability": "global",
     "q": 1.0,
@@ -138,7 +142,7 @@ def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: 
     # x_i > x_j: the voters right of it, (total_j − A_ij) − (total_i − A_ji)
     num = np.where(np.less.outer(xs, xs), D, (total[None, :] - total[:, None]) - D)
     del A, C, D
-    num[xs[:, None] == xs[None, :]] = 0.0
+    num[np.abs(xs[:, None] - xs[None, :]) <= SAME * max(1.0, R)] = 0.0
     np.maximum(num, 0.0, out=num)
     if form == "global":
         coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
@@ -219,7 +223,7 @@ def sorted_risk_exponents(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: flo
 def choose_offers(x: np.ndarray, own: np.ndarray, other: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
     """Each actor's new position and the partner whose offer it accepted (-1: none)."""
     a, b = own, other
-    differ = x[:, None] != x[None, :]
+    differ = np.abs(x[:, None] - x[None, :]) > SAME * max(1.0, float(np.ptp(x)))
     conf = differ & (b > a) & (a > 0)
     comp = differ & (a < 0) & (b > 0) & (np.abs(a) <= b)
     capit = differ & (a < 0) & (b > 0) & (np.abs(a) > b)
@@ -410,7 +414,7 @@ def _batch_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: np.ndarray, med
         counts += 2.0 * xs[:, k, None, None] < pair_sum
     form = params["probability"]
     below = xs[:, :, None] < xs[:, None, :]
-    equal = xs[:, :, None] == xs[:, None, :]
+    equal = np.abs(xs[:, :, None] - xs[:, None, :]) <= SAME * np.maximum(1.0, R)[:, None, None]
     d = np.abs(xs[:, :, None] - xs[:, None, :]) / R[:, None, None]
     if params["risk"] == "scholz":
         P1 = _batch_probabilities(xs, ws, None, R, form, counts, below, equal)
@@ -462,7 +466,7 @@ def _batch_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, rule: str) -> np.
     a = np.ascontiguousarray(np.moveaxis(a, 0, -1))  # (n, n, B): [i, j, b]
     b = np.ascontiguousarray(np.moveaxis(b, 0, -1))
     xi, xj_ = xt[:, None, :], xt[None, :, :]
-    differ = xi != xj_
+    differ = np.abs(xi - xj_) > SAME * np.maximum(1.0, np.ptp(xt, axis=0))[None, None, :]
     conf = differ & (b > a) & (a > 0)
     comp = differ & (a < 0) & (b > 0) & (np.abs(a) <= b)
     capit = differ & (a < 0) & (b > 0) & (np.abs(a) > b)
