@@ -71,7 +71,7 @@ def draw(scenario: Scenario, spec: Perturbation, rng: np.random.Generator, size:
     s = np.broadcast_to(arr.salience, (size, n, m))
     c = np.broadcast_to(arr.capability, (size, n))
     dist = spec.distribution
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if dist == "truncnorm":
             z_pos = _noise(rng, dist, (size, n, m), np.where(w_pos > 0, (lo - x) / w_pos, -1.0),
                            np.where(w_pos > 0, (hi - x) / w_pos, 1.0))
