@@ -118,3 +118,13 @@ def test_deu_scenario_converts_to_yaml_and_back(tmp_path):
     s = load_scenario(need(DEU_TRAIN), select="d00032i2")
     again = scenario_from_data(yaml.safe_load(render(s, "yaml")), file="x")
     assert again == s
+
+
+def test_decide_comment_first_row_does_not_fool_the_separator(tmp_path):
+    """Fragile spot of Decide's reader (study section 4): a free-text comment as the first row
+    made its sniffer pick a wrong separator. Here the tag column decides."""
+    p = tmp_path / "comment.csv"
+    p.write_text("#/;Notes, with commas\\tand a tab; and semicolons;\n#A;A;Actor A\n#A;B;Actor B\n#P;p;p\n"
+                 "#D;A;p;20;0.5;1\n#D;B;p;80;0.5;2\n")
+    s = load_scenario(p)
+    assert s.actor_ids == ["A", "B"] and s.arrays.capability.tolist() == [1.0, 2.0]

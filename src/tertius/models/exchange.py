@@ -53,6 +53,9 @@ from tertius.models.registry import register
 from tertius.scenario import Scenario
 
 EPS = 1e-10
+#: Gains within this relative distance count as equal (a tie), so that rounding in the last
+#: bit cannot decide between candidates whose gains are equal in exact arithmetic.
+TIE = 1e-12
 DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight": 0.4, "ties": "first"}
 
 
@@ -178,6 +181,12 @@ class Exchange:
     move_j: float
     start_i: float
     start_j: float
+    #: Effect on every third actor present on both issues:
+    #: s_kp (|O_p − x_kp| − |O_p' − x_kp|) + s_kq (|O_q − x_kq| − |O_q' − x_kq|),
+    #: with O the running outcome before the exchange and O' after it.
+    externalities: dict[int, float] = field(default_factory=dict)
+    #: Whether each third actor is in the traders' group pair (inner) or not (outer).
+    inner: dict[int, bool] = field(default_factory=dict)
 
 
 def run_round(st: RoundState, cands: list[Candidate], rng: np.random.Generator, ties: str) -> list[Exchange]:
@@ -225,6 +234,135 @@ def run_round(st: RoundState, cands: list[Candidate], rng: np.random.Generator, 
     return realised
 
 
+class CandidateTable:
+    """All candidates of a round as arrays: I demands p and supplies q, J the reverse."""
+
+    def __init__(self, cands: list[Candidate], st: RoundState, x: np.ndarray, s: np.ndarray, c: np.ndarray,
+                 S: np.ndarray) -> None:
+        self.I = np.array([cd.i for cd in cands], dtype=np.intp)
+        self.J = np.array([cd.j for cd in cands], dtype=np.intp)
+        self.P = np.array([cd.p for cd in cands], dtype=np.intp)
+        self.Q = np.array([cd.q for cd in cands], dtype=np.intp)
+        I, J, P, Q = self.I, self.J, self.P, self.Q
+        self.k = (s[I, P] + s[J, P]) / (s[I, Q] + s[J, Q])
+        self.wj = c[J, P] * s[J, P] / S[P]
+        self.wi = c[I, Q] * s[I, Q] / S[Q]
+        self.gain_factor = (s[I, P] * s[J, Q] - s[I, Q] * s[J, P]) / (s[I, Q] + s[J, Q])
+        self.x_ip = x[I, P]
+        self.x_jq = x[J, Q]
+        self.O_p = np.asarray(st.O)[P]
+        self.O_q = np.asarray(st.O)[Q]
+        n = len(cands)
+        self.gain = np.full(n, -np.inf)
+        self.move_i = np.zeros(n)
+        self.move_j = np.zeros(n)
+        self.shift_p = np.zeros(n)
+        self.shift_q = np.zeros(n)
+
+
+def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np.ndarray, direction: np.ndarray,
+                 toward: np.ndarray) -> None:
+    """:func:`compute` for the candidates ``idx`` at once; invalid ones get gain −inf."""
+    i, j, p, q = t.I[idx], t.J[idx], t.P[idx], t.Q[idx]
+    k, wj, wi = t.k[idx], t.wj[idx], t.wi[idx]
+    x_ip, x_jq = t.x_ip[idx], t.x_jq[idx]
+    start_j, start_i = vote[j, p], vote[i, q]
+    dir_j, dir_i = np.sign(x_ip - start_j), np.sign(x_jq - start_i)
+    dist_j, dist_i = np.abs(x_ip - start_j), np.abs(x_jq - start_i)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dp = wj * dist_j
+        dq = dp * k
+        over = dq / wi > dist_i
+        dq = np.where(over, wi * dist_i, dq)
+        dp = np.where(over, dq / k, dp)
+        for _ in range(2):
+            before_p = t.O_p[idx] + toward[i, p]
+            cap = (before_p + dir_j * dp - x_ip) * (before_p - x_ip) < 0
+            dp = np.where(cap, np.abs(x_ip - before_p), dp)
+            dq = np.where(cap, dp * k, dq)
+            before_q = t.O_q[idx] + toward[j, q]
+            cap = (before_q + dir_i * dq - x_jq) * (before_q - x_jq) < 0
+            dq = np.where(cap, np.abs(x_jq - before_q), dq)
+            dp = np.where(cap, dq / k, dp)
+        m_j, m_i = dp / wj, dq / wi
+    gain = dp * t.gain_factor[idx]
+    y_j, y_i = start_j + dir_j * m_j, start_i + dir_i * m_i
+    ok = (wj > 0) & (wi > 0) & (dir_j != 0) & (dir_i != 0)
+    ok &= (m_j > EPS) & (m_j <= 100) & (m_i > EPS) & (m_i <= 100) & (gain >= EPS)
+    ok &= (y_j >= -EPS) & (y_j <= 100 + EPS) & (y_i >= -EPS) & (y_i <= 100 + EPS)
+    ok &= ((direction[j, p] == 0) | (direction[j, p] == dir_j)) & (moved[j, p] + m_j <= 100 + EPS)
+    ok &= ((direction[i, q] == 0) | (direction[i, q] == dir_i)) & (moved[i, q] + m_i <= 100 + EPS)
+    t.gain[idx] = np.where(ok, gain, -np.inf)
+    t.move_j[idx], t.move_i[idx] = dir_j * m_j, dir_i * m_i
+    t.shift_p[idx], t.shift_q[idx] = dir_j * dp, dir_i * dq
+
+
+def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.ndarray, c: np.ndarray,
+                   S: np.ndarray, rng: np.random.Generator, ties: str) -> list[Exchange]:
+    """:func:`run_round` with the candidates as arrays: recomputation of the affected
+    candidates is vectorised and the best candidate is an argmax; same results."""
+    if not cands:
+        return []
+    t = CandidateTable(cands, st, x, s, c, S)
+    n, m = x.shape
+    vote = x.copy()
+    moved = np.zeros_like(x)
+    direction = np.zeros_like(x)
+    toward = np.zeros_like(x)
+    tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
+    supply = (np.r_[t.J * m + t.P, t.I * m + t.Q], np.r_[np.arange(len(cands)), np.arange(len(cands))])
+    demand = (np.r_[t.I * m + t.P, t.J * m + t.Q], supply[1])
+
+    def index(keys_and_ids: tuple[np.ndarray, np.ndarray]) -> dict[int, np.ndarray]:
+        keys, ids = keys_and_ids
+        order = np.argsort(keys, kind="stable")
+        keys, ids = keys[order], ids[order]
+        cuts = np.flatnonzero(np.diff(keys)) + 1
+        return {int(g[0]): ids_ for g, ids_ in zip(np.split(keys, cuts), np.split(ids, cuts), strict=True)}
+
+    by_supply, by_demand = index(supply), index(demand)
+    empty = np.zeros(0, dtype=np.intp)
+    compute_many(t, np.arange(len(cands)), vote, moved, direction, toward)
+    done = np.zeros(len(cands), dtype=bool)
+    running = np.asarray(st.O, dtype=float).copy()  # the outcome with every realised move so far
+    present = s > 0
+    right = x > np.asarray(st.O)[None, :]
+    realised: list[Exchange] = []
+    while True:
+        best = t.gain.max()
+        if not np.isfinite(best):
+            break
+        tied = np.flatnonzero(t.gain >= best - TIE * abs(best))
+        e = int(tied[np.argmin(tiebreak[tied])]) if tied.size > 1 else int(tied[0])
+        i, j, p, q = int(t.I[e]), int(t.J[e]), int(t.P[e]), int(t.Q[e])
+        after_p, after_q = running[p] + t.shift_p[e], running[q] + t.shift_q[e]
+        third = np.flatnonzero(present[:, p] & present[:, q])
+        third = third[(third != i) & (third != j)]
+        ext = (s[third, p] * (np.abs(running[p] - x[third, p]) - np.abs(after_p - x[third, p]))
+               + s[third, q] * (np.abs(running[q] - x[third, q]) - np.abs(after_q - x[third, q])))
+        pair = {(bool(right[i, p]), bool(right[i, q])), (bool(right[j, p]), bool(right[j, q]))}
+        realised.append(Exchange(i, j, p, q, float(t.gain[e]), float(t.move_i[e]), float(t.move_j[e]),
+                                 float(vote[i, q]), float(vote[j, p]),
+                                 {int(k): float(v) for k, v in zip(third, ext, strict=True)},
+                                 {int(k): (bool(right[k, p]), bool(right[k, q])) in pair for k in third}))
+        running[p], running[q] = after_p, after_q
+        for a, d, move, demander, shift in ((j, p, t.move_j[e], i, t.shift_p[e]), (i, q, t.move_i[e], j, t.shift_q[e])):
+            vote[a, d] += move
+            moved[a, d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
+            direction[a, d] = np.sign(move)
+            toward[demander, d] += shift
+        t.gain[e] = -np.inf
+        done[e] = True
+        touched = np.concatenate([by_supply.get(j * m + p, empty), by_supply.get(i * m + q, empty),
+                                  by_demand.get(i * m + p, empty), by_demand.get(j * m + q, empty)])
+        touched = touched[~done[touched]]
+        if touched.size:
+            compute_many(t, touched, vote, moved, direction, toward)
+    st.vote = vote.tolist()
+    st.moved = moved.tolist()
+    return realised
+
+
 def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
                     rng: np.random.Generator) -> dict[str, Any]:
     """Run the model on internal-scale arrays; returns per-round outcomes, voting outcomes,
@@ -243,7 +381,7 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
         zeros = np.zeros_like(x).tolist()
         st = RoundState(x=x.tolist(), s=s.tolist(), c=c.tolist(), S=S.tolist(), O=O.tolist(), vote=x.tolist(),
                         moved=zeros, direction=np.zeros_like(x).tolist())
-        realised = run_round(st, candidates(x, s, O, present), rng, params["ties"])
+        realised = run_round_fast(st, candidates(x, s, O, present), x, s, c, S, rng, params["ties"])
         vote = np.array(st.vote)
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
@@ -253,6 +391,18 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
         x = np.where(supplied, x + weight * (vote - x), x)
         prefs.append(x.copy())
     return {"outcome": outcomes, "voting": voting, "preferences": prefs, "exchanges": exchanges}
+
+
+def _externality_summary(exchanges: list[Exchange]) -> dict[str, float]:
+    """Totals per round: the traders' own gains, and third actors' inner/outer, positive/negative
+    externalities (the classification of Decide's externality reports)."""
+    out = {"own": 0.0, "inner_positive": 0.0, "inner_negative": 0.0, "outer_positive": 0.0, "outer_negative": 0.0}
+    for e in exchanges:
+        out["own"] += 2 * e.gain
+        for k, v in e.externalities.items():
+            key = ("inner" if e.inner[k] else "outer") + ("_positive" if v >= 0 else "_negative")
+            out[key] += v
+    return out
 
 
 @register("exchange", summary="Stokman's exchange model, equal-gain variant (Decide), in rounds.",
@@ -287,7 +437,9 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
         "exchanges": [[{
             "demander_p": ids[e.i], "supplier_p": ids[e.j], "issue_p": issues[e.p], "issue_q": issues[e.q],
             "gain": e.gain, "move_on_q": e.move_i * span[e.q] / 100, "move_on_p": e.move_j * span[e.p] / 100,
+            "externalities": {ids[k]: v for k, v in e.externalities.items()},
         } for e in rnd] for rnd in res["exchanges"]],
+        "externalities_by_round": [_externality_summary(rnd) for rnd in res["exchanges"]],
     }
     return Forecast(model="exchange", scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
                     outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details)

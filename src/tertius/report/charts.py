@@ -82,8 +82,9 @@ def mae_chart(scores: dict[str, dict[str, Any]]) -> str:
 
 
 def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str, str],
-                     median: list[float] | None, lo: float, hi: float) -> str:
-    """Each actor's position over rounds (round 0: the inputs), with the weighted median."""
+                     median: list[float] | None, lo: float, hi: float, label: str = "weighted median") -> str:
+    """Each actor's position over rounds (round 0: the inputs), with the forecast line
+    (the weighted median for bdm, the voting outcome for the exchange model)."""
     actors = list(dict.fromkeys(a for snap in rounds for a in snap))
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     steps = list(range(len(rounds)))
@@ -91,7 +92,7 @@ def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str
         ax.plot(steps, [snap.get(a) for snap in rounds], marker="o", ms=3, lw=1, alpha=0.7,
                 label=names.get(a, a) if len(actors) <= 12 else None)
     if median:
-        ax.plot(list(range(len(median))), median, color="black", lw=2.5, ls="--", label="weighted median")
+        ax.plot(list(range(len(median))), median, color="black", lw=2.5, ls="--", label=label)
     ax.set_xlabel("round")
     ax.set_ylabel("position")
     ax.set_ylim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
