@@ -106,3 +106,28 @@ def test_json_has_round1_voting_beside_outcome():
     s = load_scenario(need(DECIDE_INPUT / "cop21.csv"))
     d = run_model(s, "exchange", {"rounds": 2}).to_dict()
     assert all({"id", "outcome", "round1_voting", "rounds"} <= set(i) for i in d["issues"])
+
+
+def test_rex_repetitions_are_seeded_and_summarised():
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    plain = run_model(s, "exchange", {"rounds": 3, "repetitions": 3})
+    for q in plain.details["rex"]["final_voting"].values():
+        assert q["q05"] == pytest.approx(q["q95"])  # p = 0 with deterministic ties: no spread
+    a = run_model(s, "exchange", {"rounds": 3, "p": 0.5, "repetitions": 5}, seed=9)
+    b = run_model(s, "exchange", {"rounds": 3, "p": 0.5, "repetitions": 5}, seed=9)
+    assert a.details["rex"] == b.details["rex"]
+    spread = [q["q95"] - q["q05"] for q in a.details["rex"]["final_voting"].values()]
+    assert max(spread) > 0
+    for k, issue in enumerate(a.issue_ids):
+        assert a.outcome[k] == pytest.approx(a.details["rex"]["final_voting"][issue]["mean"])
+
+
+def test_externalities_are_reported_per_exchange_and_round():
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    f = run_model(s, "exchange", {"rounds": 2})
+    e = f.details["exchanges"][0][0]
+    assert e["demander_p"] not in e["externalities"] and e["supplier_p"] not in e["externalities"]
+    summary = f.details["externalities_by_round"][0]
+    assert set(summary) == {"own", "inner_positive", "inner_negative", "outer_positive", "outer_negative"}
+    assert summary["own"] == pytest.approx(2 * sum(x["gain"] for x in f.details["exchanges"][0]))
+    assert summary["inner_negative"] <= 0 <= summary["inner_positive"]

@@ -31,7 +31,10 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
    pair in file order), or, with ``ties="random"``, to a uniformly drawn one from the seeded
    generator. The realised move history is kept as realised (Decide's bookkeeping bug, which
    keeps a stale move, is not reproduced; see section 5.4 of the study).
-8. End of round: the voting outcome is the outcome of the voting positions; the preferences of
+8. REX (``p`` > 0; Dijkstra, Van Assen, Stokman & Draaijer 2018): each realised exchange's gain
+   is split at random around equal gain (:func:`rex_split`); ``repetitions`` runs are
+   summarised by their mean (the forecast) and quantiles per issue.
+9. End of round: the voting outcome is the outcome of the voting positions; the preferences of
    supplied actor-issues move towards their voting positions, x ← x + w (y − x) with
    w = ``fixed_weight`` + ``salience_weight`` (1 − s) (0.1 and 0.4 by default).
 
@@ -56,7 +59,8 @@ EPS = 1e-10
 #: Gains within this relative distance count as equal (a tie), so that rounding in the last
 #: bit cannot decide between candidates whose gains are equal in exact arithmetic.
 TIE = 1e-12
-DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight": 0.4, "ties": "first"}
+DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight": 0.4, "ties": "first",
+                            "p": 0.0, "repetitions": 1}
 
 
 @dataclass
@@ -297,8 +301,38 @@ def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np
     t.shift_p[idx], t.shift_q[idx] = dir_j * dp, dir_i * dq
 
 
+def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator, p_rex: float,
+              vote: np.ndarray, toward: np.ndarray) -> tuple[float, float]:
+    """Randomised equal gain (REX; Dijkstra, Van Assen, Stokman & Draaijer 2018): redraw how
+    the gain of exchange ``e`` is split. u picks the randomised actor A (I if u < 0.5, else J);
+    if v < 0.5 A wins, g_A = G + p z (g_A,max − G), else A loses, g_A = G − p z G, where
+    g_A,max is A's gain when the partner's gain is driven to 0. A's partner's move is re-derived
+    to give A exactly g_A, within the partner's position and outcome caps. Returns the new
+    signed outcome shifts (on p, on q)."""
+    u, v, z = rng.random(3)
+    i, j, pp, q = t.I[e], t.J[e], t.P[e], t.Q[e]
+    G = t.gain[e]
+    dp, dq = abs(t.shift_p[e]), abs(t.shift_q[e])
+    sip, siq, sjp, sjq = s[i, pp], s[i, q], s[j, pp], s[j, q]
+    if u < 0.5:  # A = I: I's own concession Δq sets the split
+        dq_min = sjp * dp / sjq  # J's gain 0
+        g_max = sip * dp - siq * dq_min
+        g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
+        before = t.O_q[e] + toward[j, q]
+        bound = min(t.wi[e] * abs(t.x_jq[e] - vote[i, q]), abs(t.x_jq[e] - before))
+        dq = float(np.clip((sip * dp - g) / siq, min(dq_min, bound), bound))
+    else:  # A = J: J's own concession Δp sets the split
+        dp_min = siq * dq / sip  # I's gain 0
+        g_max = sjq * dq - sjp * dp_min
+        g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
+        before = t.O_p[e] + toward[i, pp]
+        bound = min(t.wj[e] * abs(t.x_ip[e] - vote[j, pp]), abs(t.x_ip[e] - before))
+        dp = float(np.clip((sjq * dq - g) / sjp, min(dp_min, bound), bound))
+    return float(np.sign(t.shift_p[e]) * dp), float(np.sign(t.shift_q[e]) * dq)
+
+
 def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.ndarray, c: np.ndarray,
-                   S: np.ndarray, rng: np.random.Generator, ties: str) -> list[Exchange]:
+                   S: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0) -> list[Exchange]:
     """:func:`run_round` with the candidates as arrays: recomputation of the affected
     candidates is vectorised and the best candidate is an argmax; same results."""
     if not cands:
@@ -335,6 +369,9 @@ def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.
         tied = np.flatnonzero(t.gain >= best - TIE * abs(best))
         e = int(tied[np.argmin(tiebreak[tied])]) if tied.size > 1 else int(tied[0])
         i, j, p, q = int(t.I[e]), int(t.J[e]), int(t.P[e]), int(t.Q[e])
+        if p_rex > 0:
+            t.shift_p[e], t.shift_q[e] = rex_split(t, e, s, rng, p_rex, vote, toward)
+            t.move_j[e], t.move_i[e] = t.shift_p[e] / t.wj[e], t.shift_q[e] / t.wi[e]
         after_p, after_q = running[p] + t.shift_p[e], running[q] + t.shift_q[e]
         third = np.flatnonzero(present[:, p] & present[:, q])
         third = third[(third != i) & (third != j)]
@@ -381,7 +418,7 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
         zeros = np.zeros_like(x).tolist()
         st = RoundState(x=x.tolist(), s=s.tolist(), c=c.tolist(), S=S.tolist(), O=O.tolist(), vote=x.tolist(),
                         moved=zeros, direction=np.zeros_like(x).tolist())
-        realised = run_round_fast(st, candidates(x, s, O, present), x, s, c, S, rng, params["ties"])
+        realised = run_round_fast(st, candidates(x, s, O, present), x, s, c, S, rng, params["ties"], params["p"])
         vote = np.array(st.vote)
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
@@ -416,11 +453,16 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     exchanges."""
     if params["ties"] not in ("first", "random"):
         raise InputError(f"exchange parameter ties={params['ties']!r}", fix="use ties=first or ties=random")
+    if not 0.0 <= params["p"] <= 1.0 or params["repetitions"] < 1:
+        raise InputError(f"exchange parameters p={params['p']}, repetitions={params['repetitions']}",
+                         fix="p lies in [0, 1] (0: plain equal gain) and repetitions is at least 1")
     arr = scenario.arrays
     span = arr.span
     internal = 100.0 * (arr.position - arr.lo[None, :]) / span[None, :]
     cap = np.broadcast_to(arr.capability[:, None], internal.shape)
     res = exchange_rounds(internal, arr.salience, cap, arr.present, params, rng)
+    extra = [exchange_rounds(internal, arr.salience, cap, arr.present, params, rng)
+             for _ in range(int(params["repetitions"]) - 1)]
 
     def back(v: np.ndarray) -> np.ndarray:
         return arr.lo + v * span / 100.0
@@ -429,6 +471,21 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     voting = [back(v) for v in res["voting"]]
     outcome = voting[-1] if voting else back((np.nan_to_num(internal) * cap * arr.salience).sum(0)
                                              / (cap * arr.salience).sum(0))
+    rex = None
+    if extra and voting:
+        runs = [res] + extra
+        final = np.array([back(r["voting"][-1]) for r in runs])
+        first = np.array([back(r["voting"][0]) for r in runs])
+        outcome = final.mean(axis=0)  # REX: the mean over repetitions
+
+        def summary(v: np.ndarray) -> dict[str, dict[str, float]]:
+            q = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            return {i: {"mean": float(v[:, k].mean()), "q05": float(q[0, k]), "q25": float(q[1, k]),
+                        "q50": float(q[2, k]), "q75": float(q[3, k]), "q95": float(q[4, k])}
+                    for k, i in enumerate(arr.issue_ids)}
+
+        rex = {"p": params["p"], "repetitions": len(runs), "final_voting": summary(final),
+               "round1_voting": summary(first)}
     rounds = tuple(np.where(arr.present, back(p), np.nan) for p in res["preferences"])
     details = {
         "round1_voting": {i: float(v) for i, v in zip(issues, voting[0], strict=True)} if voting else {},
@@ -441,5 +498,7 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
         } for e in rnd] for rnd in res["exchanges"]],
         "externalities_by_round": [_externality_summary(rnd) for rnd in res["exchanges"]],
     }
+    if rex is not None:
+        details["rex"] = rex
     return Forecast(model="exchange", scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
                     outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details)
