@@ -31,9 +31,11 @@ VENV = HERE / ".decide-venv"
 
 
 def python313() -> str:
-    for candidate in [os.environ.get("DECIDE_PYTHON"), shutil.which("python3.13"),
-                      *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))]:
-        if candidate and Path(candidate).exists():
+    for candidate in [os.environ.get("DECIDE_PYTHON"),
+                      *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))),
+                      shutil.which("python3.13")]:
+        if candidate and Path(candidate).exists() and subprocess.run(
+                [candidate, "--version"], capture_output=True).returncode == 0:
             return candidate
     sys.exit("Python 3.13 not found: set DECIDE_PYTHON to a python3.13 interpreter")
 

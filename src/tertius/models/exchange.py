@@ -27,7 +27,7 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
 7. Greedy realisation: the candidate with the largest gain is realised; the candidates that
    share a supplier and its supply issue, or a demander and its demand issue, with it are
    recomputed (from the supplier's new voting position, or the demander's updated outcome).
-   **Ties** in gain go to the candidate created first (issue pair in file order, then actor
+   **Ties** in gain (within 1e-12 relative) go to the candidate created first (issue pair in file order, then actor
    pair in file order), or, with ``ties="random"``, to a uniformly drawn one from the seeded
    generator. The realised move history is kept as realised (Decide's bookkeeping bug, which
    keeps a stale move, is not reproduced; see section 5.4 of the study).
@@ -38,13 +38,12 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
    supplied actor-issues move towards their voting positions, x ← x + w (y − x) with
    w = ``fixed_weight`` + ``salience_weight`` (1 − s) (0.1 and 0.4 by default).
 
-Candidates are indexed by (actor, issue) and kept in a heap with versioned entries, so a
-realised exchange touches only the candidates it affects; nothing is re-sorted.
+Candidates are arrays indexed by (actor, issue): a realised exchange recomputes, vectorised,
+only the candidates it affects, and the next one is an argmax; nothing is re-sorted.
 """
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +62,7 @@ DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight"
                             "p": 0.0, "repetitions": 1}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
     """I demands p and supplies q; J demands q and supplies p."""
 
@@ -72,81 +71,6 @@ class Candidate:
     j: int
     p: int
     q: int
-    gain: float = 0.0
-    move_i: float = 0.0  # I's signed move on q
-    move_j: float = 0.0  # J's signed move on p
-    shift_p: float = 0.0  # signed outcome shift on p from J's move
-    shift_q: float = 0.0
-    valid: bool = False
-    version: int = 0
-
-
-@dataclass
-class RoundState:
-    """One round's state as nested Python lists (fast scalar access in the greedy loop)."""
-
-    x: list[list[float]]  # preferences (n, m), internal scale
-    s: list[list[float]]  # saliences, 0 where absent
-    c: list[list[float]]  # power
-    S: list[float]  # Σ c s per issue
-    O: list[float]  # outcome per issue at the start of the round
-    vote: list[list[float]]  # voting positions
-    moved: list[list[float]]  # Σ |moves| per actor-issue this round
-    direction: list[list[float]]  # sign of the moves per actor-issue this round (0: none)
-    toward: dict[tuple[int, int], float] = field(default_factory=dict)  # (demander, issue) -> Σ outcome shifts
-
-
-def _sign(v: float) -> float:
-    return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
-
-
-def compute(cand: Candidate, st: RoundState) -> None:
-    """Fill in the candidate's moves and gain from the current state (steps 4-6)."""
-    i, j, p, q = cand.i, cand.j, cand.p, cand.q
-    s, c, x, S = st.s, st.c, st.x, st.S
-    cand.valid = False
-    si, sj, ci, cj, xi, xj = s[i], s[j], c[i], c[j], x[i], x[j]
-    k = (si[p] + sj[p]) / (si[q] + sj[q])
-    wj, wi = cj[p] * sj[p] / S[p], ci[q] * si[q] / S[q]  # outcome shift per unit move
-    if wj <= 0 or wi <= 0:
-        return
-    start_j, start_i = st.vote[j][p], st.vote[i][q]
-    x_ip, x_jq = xi[p], xj[q]
-    dir_j, dir_i = _sign(x_ip - start_j), _sign(x_jq - start_i)
-    dist_j, dist_i = abs(x_ip - start_j), abs(x_jq - start_i)
-    if dir_j == 0 or dir_i == 0:
-        return
-    dp = wj * dist_j
-    dq = dp * k
-    if dq / wi > dist_i:
-        dq = wi * dist_i
-        dp = dq / k
-    # outcome cap on p (demander I) and on q (demander J)
-    for _ in range(2):
-        before_p = st.O[p] + st.toward.get((i, p), 0.0)
-        after_p = before_p + dir_j * dp
-        if (after_p - x_ip) * (before_p - x_ip) < 0:
-            dp = abs(x_ip - before_p)
-            dq = dp * k
-        before_q = st.O[q] + st.toward.get((j, q), 0.0)
-        after_q = before_q + dir_i * dq
-        if (after_q - x_jq) * (before_q - x_jq) < 0:
-            dq = abs(x_jq - before_q)
-            dp = dq / k
-    m_j, m_i = dp / wj, dq / wi
-    gain = dp * (si[p] * sj[q] - si[q] * sj[p]) / (si[q] + sj[q])
-    y_j, y_i = start_j + dir_j * m_j, start_i + dir_i * m_i
-    if not (EPS < m_j <= 100 and EPS < m_i <= 100 and gain >= EPS):
-        return
-    if not (-EPS <= y_j <= 100 + EPS and -EPS <= y_i <= 100 + EPS):
-        return
-    for a, d, direction, m in ((j, p, dir_j, m_j), (i, q, dir_i, m_i)):
-        if st.direction[a][d] not in (0.0, direction) or st.moved[a][d] + m > 100 + EPS:
-            return
-    cand.move_j, cand.move_i = dir_j * m_j, dir_i * m_i
-    cand.shift_p, cand.shift_q = dir_j * dp, dir_i * dq
-    cand.gain = gain
-    cand.valid = True
 
 
 def candidates(x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray) -> list[Candidate]:
@@ -193,55 +117,10 @@ class Exchange:
     inner: dict[int, bool] = field(default_factory=dict)
 
 
-def run_round(st: RoundState, cands: list[Candidate], rng: np.random.Generator, ties: str) -> list[Exchange]:
-    by_supply: dict[tuple[int, int], list[int]] = {}
-    by_demand: dict[tuple[int, int], list[int]] = {}
-    for cd in cands:
-        by_supply.setdefault((cd.j, cd.p), []).append(cd.index)
-        by_supply.setdefault((cd.i, cd.q), []).append(cd.index)
-        by_demand.setdefault((cd.i, cd.p), []).append(cd.index)
-        by_demand.setdefault((cd.j, cd.q), []).append(cd.index)
-    heap: list[tuple[float, float, int, int]] = []
-    tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
-
-    def push(cd: Candidate) -> None:
-        compute(cd, st)
-        cd.version += 1
-        if cd.valid:
-            heapq.heappush(heap, (-cd.gain, float(tiebreak[cd.index]), cd.index, cd.version))
-
-    for cd in cands:
-        push(cd)
-    done: set[int] = set()
-    realised: list[Exchange] = []
-    while heap:
-        _, _, idx, version = heapq.heappop(heap)
-        cd = cands[idx]
-        if idx in done or version != cd.version or not cd.valid:
-            continue
-        done.add(idx)
-        realised.append(Exchange(cd.i, cd.j, cd.p, cd.q, cd.gain, cd.move_i, cd.move_j,
-                                 float(st.vote[cd.i][cd.q]), float(st.vote[cd.j][cd.p])))
-        for a, d, move, demander, shift in ((cd.j, cd.p, cd.move_j, cd.i, cd.shift_p),
-                                            (cd.i, cd.q, cd.move_i, cd.j, cd.shift_q)):
-            st.vote[a][d] += move
-            st.moved[a][d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
-            st.direction[a][d] = _sign(move)
-            st.toward[(demander, d)] = st.toward.get((demander, d), 0.0) + shift
-        # Recompute what the exchange affects: the candidates sharing a supplier and its supply
-        # issue, or a demander and its demand issue. (Gains can rise as well as fall: once the
-        # outcome has passed a demander's position its cap no longer binds, so no lazy shortcut.)
-        touched = set(by_supply.get((cd.j, cd.p), ())) | set(by_supply.get((cd.i, cd.q), ()))
-        touched |= set(by_demand.get((cd.i, cd.p), ())) | set(by_demand.get((cd.j, cd.q), ()))
-        for t in sorted(touched - done):
-            push(cands[t])
-    return realised
-
-
 class CandidateTable:
     """All candidates of a round as arrays: I demands p and supplies q, J the reverse."""
 
-    def __init__(self, cands: list[Candidate], st: RoundState, x: np.ndarray, s: np.ndarray, c: np.ndarray,
+    def __init__(self, cands: list[Candidate], O: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
                  S: np.ndarray) -> None:
         self.I = np.array([cd.i for cd in cands], dtype=np.intp)
         self.J = np.array([cd.j for cd in cands], dtype=np.intp)
@@ -254,8 +133,8 @@ class CandidateTable:
         self.gain_factor = (s[I, P] * s[J, Q] - s[I, Q] * s[J, P]) / (s[I, Q] + s[J, Q])
         self.x_ip = x[I, P]
         self.x_jq = x[J, Q]
-        self.O_p = np.asarray(st.O)[P]
-        self.O_q = np.asarray(st.O)[Q]
+        self.O_p = O[P]
+        self.O_q = O[Q]
         n = len(cands)
         self.gain = np.full(n, -np.inf)
         self.move_i = np.zeros(n)
@@ -266,7 +145,8 @@ class CandidateTable:
 
 def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np.ndarray, direction: np.ndarray,
                  toward: np.ndarray) -> None:
-    """:func:`compute` for the candidates ``idx`` at once; invalid ones get gain −inf."""
+    """Moves and gain of the candidates ``idx`` (steps 4-7 of the module docstring) from the
+    current voting positions, move history and outcome shifts; invalid ones get gain −inf."""
     i, j, p, q = t.I[idx], t.J[idx], t.P[idx], t.Q[idx]
     k, wj, wi = t.k[idx], t.wj[idx], t.wi[idx]
     x_ip, x_jq = t.x_ip[idx], t.x_jq[idx]
@@ -331,16 +211,19 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
     return float(np.sign(t.shift_p[e]) * dp), float(np.sign(t.shift_q[e]) * dq)
 
 
-def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.ndarray, c: np.ndarray,
-                   S: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0) -> list[Exchange]:
-    """:func:`run_round` with the candidates as arrays: recomputation of the affected
-    candidates is vectorised and the best candidate is an argmax; same results."""
-    if not cands:
-        return []
-    t = CandidateTable(cands, st, x, s, c, S)
+def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarray, c: np.ndarray,
+              S: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0
+              ) -> tuple[list[Exchange], np.ndarray, np.ndarray]:
+    """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
+    arrays: after each exchange the affected candidates are recomputed at once, and the next
+    exchange is an argmax. Returns the realised exchanges, the voting positions and the total
+    move of every actor-issue."""
     n, m = x.shape
     vote = x.copy()
     moved = np.zeros_like(x)
+    if not cands:
+        return [], vote, moved
+    t = CandidateTable(cands, O, x, s, c, S)
     direction = np.zeros_like(x)
     toward = np.zeros_like(x)
     tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
@@ -351,17 +234,16 @@ def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.
         keys, ids = keys_and_ids
         order = np.argsort(keys, kind="stable")
         keys, ids = keys[order], ids[order]
-        cuts = np.flatnonzero(np.diff(keys)) + 1
-        return {int(g[0]): ids_ for g, ids_ in zip(np.split(keys, cuts), np.split(ids, cuts), strict=True)}
+        uniq, starts = np.unique(keys, return_index=True)
+        ends = np.r_[starts[1:], keys.size]
+        return {k: ids[a:b] for k, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)}
 
     by_supply, by_demand = index(supply), index(demand)
     empty = np.zeros(0, dtype=np.intp)
     compute_many(t, np.arange(len(cands)), vote, moved, direction, toward)
     done = np.zeros(len(cands), dtype=bool)
-    running = np.asarray(st.O, dtype=float).copy()  # the outcome with every realised move so far
-    present = s > 0
-    right = x > np.asarray(st.O)[None, :]
-    realised: list[Exchange] = []
+    running = O.astype(float).copy()  # the outcome with every realised move so far
+    records: list[tuple[int, int, int, int, float, float, float, float, float, float, float, float, float]] = []
     while True:
         best = t.gain.max()
         if not np.isfinite(best):
@@ -372,21 +254,15 @@ def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.
         if p_rex > 0:
             t.shift_p[e], t.shift_q[e] = rex_split(t, e, s, rng, p_rex, vote, toward)
             t.move_j[e], t.move_i[e] = t.shift_p[e] / t.wj[e], t.shift_q[e] / t.wi[e]
-        after_p, after_q = running[p] + t.shift_p[e], running[q] + t.shift_q[e]
-        third = np.flatnonzero(present[:, p] & present[:, q])
-        third = third[(third != i) & (third != j)]
-        ext = (s[third, p] * (np.abs(running[p] - x[third, p]) - np.abs(after_p - x[third, p]))
-               + s[third, q] * (np.abs(running[q] - x[third, q]) - np.abs(after_q - x[third, q])))
-        pair = {(bool(right[i, p]), bool(right[i, q])), (bool(right[j, p]), bool(right[j, q]))}
-        realised.append(Exchange(i, j, p, q, float(t.gain[e]), float(t.move_i[e]), float(t.move_j[e]),
-                                 float(vote[i, q]), float(vote[j, p]),
-                                 {int(k): float(v) for k, v in zip(third, ext, strict=True)},
-                                 {int(k): (bool(right[k, p]), bool(right[k, q])) in pair for k in third}))
-        running[p], running[q] = after_p, after_q
-        for a, d, move, demander, shift in ((j, p, t.move_j[e], i, t.shift_p[e]), (i, q, t.move_i[e], j, t.shift_q[e])):
+        sp, sq, mj, mi = float(t.shift_p[e]), float(t.shift_q[e]), float(t.move_j[e]), float(t.move_i[e])
+        records.append((i, j, p, q, float(t.gain[e]), mi, mj, float(vote[i, q]), float(vote[j, p]),
+                        running[p], running[q], running[p] + sp, running[q] + sq))
+        running[p] += sp
+        running[q] += sq
+        for a, d, move, demander, shift in ((j, p, mj, i, sp), (i, q, mi, j, sq)):
             vote[a, d] += move
             moved[a, d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
-            direction[a, d] = np.sign(move)
+            direction[a, d] = 1.0 if move > 0 else -1.0
             toward[demander, d] += shift
         t.gain[e] = -np.inf
         done[e] = True
@@ -395,9 +271,31 @@ def run_round_fast(st: RoundState, cands: list[Candidate], x: np.ndarray, s: np.
         touched = touched[~done[touched]]
         if touched.size:
             compute_many(t, touched, vote, moved, direction, toward)
-    st.vote = vote.tolist()
-    st.moved = moved.tolist()
-    return realised
+    realised = _with_externalities(records, x, s, O)
+    return realised, vote, moved
+
+
+def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray) -> list[Exchange]:
+    """Build the round's exchanges, with every third actor's externality computed at once."""
+    if not records:
+        return []
+    rec = np.array(records, dtype=float)
+    I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
+    bp, bq, ap, aq = rec[:, 9:10], rec[:, 10:11], rec[:, 11:12], rec[:, 12:13]
+    xp, xq, sp, sq = x[:, P].T, x[:, Q].T, s[:, P].T, s[:, Q].T  # (exchanges, actors)
+    ext = sp * (np.abs(bp - xp) - np.abs(ap - xp)) + sq * (np.abs(bq - xq) - np.abs(aq - xq))
+    third = (sp > 0) & (sq > 0)
+    rows = np.arange(len(records))
+    third[rows, I] = False
+    third[rows, J] = False
+    right = x > O[None, :]
+    side = right[:, P].T * 2 + right[:, Q].T  # group code per actor (A-D) on each exchange's issues
+    inner = (side == side[rows, I][:, None]) | (side == side[rows, J][:, None])
+    out = []
+    for k, r in enumerate(records):
+        who = np.flatnonzero(third[k]).tolist()
+        out.append(Exchange(*r[:9], {a: float(ext[k, a]) for a in who}, {a: bool(inner[k, a]) for a in who}))
+    return out
 
 
 def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
@@ -415,15 +313,11 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     outcomes, voting, prefs, exchanges = [], [], [x.copy()], []
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        zeros = np.zeros_like(x).tolist()
-        st = RoundState(x=x.tolist(), s=s.tolist(), c=c.tolist(), S=S.tolist(), O=O.tolist(), vote=x.tolist(),
-                        moved=zeros, direction=np.zeros_like(x).tolist())
-        realised = run_round_fast(st, candidates(x, s, O, present), x, s, c, S, rng, params["ties"], params["p"])
-        vote = np.array(st.vote)
+        realised, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, rng, params["ties"], params["p"])
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
-        supplied = np.array(st.moved) > 0
+        supplied = moved > 0
         weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
         x = np.where(supplied, x + weight * (vote - x), x)
         prefs.append(x.copy())
