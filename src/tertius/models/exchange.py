@@ -141,41 +141,52 @@ class CandidateTable:
         self.move_j = np.zeros(n)
         self.shift_p = np.zeros(n)
         self.shift_q = np.zeros(n)
+        m = x.shape[1]
+        # flat indices into the (actors x issues) state arrays, and the constants as one table
+        self.jp, self.iq, self.ip, self.jq = J * m + P, I * m + Q, I * m + P, J * m + Q
+        self.const = np.stack([self.k, self.wj, self.wi, self.x_ip, self.x_jq, self.O_p, self.O_q,
+                               self.gain_factor], axis=1)
 
 
 def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np.ndarray, direction: np.ndarray,
                  toward: np.ndarray) -> None:
     """Moves and gain of the candidates ``idx`` (steps 4-7 of the module docstring) from the
     current voting positions, move history and outcome shifts; invalid ones get gain −inf."""
-    i, j, p, q = t.I[idx], t.J[idx], t.P[idx], t.Q[idx]
-    k, wj, wi = t.k[idx], t.wj[idx], t.wi[idx]
-    x_ip, x_jq = t.x_ip[idx], t.x_jq[idx]
-    start_j, start_i = vote[j, p], vote[i, q]
+    k, wj, wi, x_ip, x_jq, O_p, O_q, gain_factor = t.const[idx].T
+    jp, iq = t.jp[idx], t.iq[idx]
+    v, d, mv, tw = vote.ravel(), direction.ravel(), moved.ravel(), toward.ravel()
+    start_j, start_i = v[jp], v[iq]
     dir_j, dir_i = np.sign(x_ip - start_j), np.sign(x_jq - start_i)
     dist_j, dist_i = np.abs(x_ip - start_j), np.abs(x_jq - start_i)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    old = np.seterr(divide="ignore", invalid="ignore")  # cheaper than np.errstate on a hot path
+    try:
         dp = wj * dist_j
         dq = dp * k
-        over = dq / wi > dist_i
-        dq = np.where(over, wi * dist_i, dq)
-        dp = np.where(over, dq / k, dp)
+        over = dq > wi * dist_i
+        dq[over] = (wi * dist_i)[over]
+        dp[over] = (dq / k)[over]
+        before_p = O_p + tw[t.ip[idx]]
+        before_q = O_q + tw[t.jq[idx]]
         for _ in range(2):
-            before_p = t.O_p[idx] + toward[i, p]
             cap = (before_p + dir_j * dp - x_ip) * (before_p - x_ip) < 0
-            dp = np.where(cap, np.abs(x_ip - before_p), dp)
-            dq = np.where(cap, dp * k, dq)
-            before_q = t.O_q[idx] + toward[j, q]
+            if cap.any():
+                dp[cap] = np.abs(x_ip - before_p)[cap]
+                dq[cap] = (dp * k)[cap]
             cap = (before_q + dir_i * dq - x_jq) * (before_q - x_jq) < 0
-            dq = np.where(cap, np.abs(x_jq - before_q), dq)
-            dp = np.where(cap, dq / k, dp)
+            if cap.any():
+                dq[cap] = np.abs(x_jq - before_q)[cap]
+                dp[cap] = (dq / k)[cap]
         m_j, m_i = dp / wj, dq / wi
-    gain = dp * t.gain_factor[idx]
+    finally:
+        np.seterr(**old)
+    gain = dp * gain_factor
     y_j, y_i = start_j + dir_j * m_j, start_i + dir_i * m_i
-    ok = (wj > 0) & (wi > 0) & (dir_j != 0) & (dir_i != 0)
-    ok &= (m_j > EPS) & (m_j <= 100) & (m_i > EPS) & (m_i <= 100) & (gain >= EPS)
+    dj, di = d[jp], d[iq]
+    ok = (wj > 0) & (wi > 0) & (dir_j != 0) & (dir_i != 0) & (gain >= EPS)
+    ok &= (m_j > EPS) & (m_j <= 100) & (m_i > EPS) & (m_i <= 100)
     ok &= (y_j >= -EPS) & (y_j <= 100 + EPS) & (y_i >= -EPS) & (y_i <= 100 + EPS)
-    ok &= ((direction[j, p] == 0) | (direction[j, p] == dir_j)) & (moved[j, p] + m_j <= 100 + EPS)
-    ok &= ((direction[i, q] == 0) | (direction[i, q] == dir_i)) & (moved[i, q] + m_i <= 100 + EPS)
+    ok &= ((dj == 0) | (dj == dir_j)) & (mv[jp] + m_j <= 100 + EPS)
+    ok &= ((di == 0) | (di == dir_i)) & (mv[iq] + m_i <= 100 + EPS)
     t.gain[idx] = np.where(ok, gain, -np.inf)
     t.move_j[idx], t.move_i[idx] = dir_j * m_j, dir_i * m_i
     t.shift_p[idx], t.shift_q[idx] = dir_j * dp, dir_i * dq
