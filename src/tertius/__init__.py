@@ -6,6 +6,8 @@ The public API mirrors the command line::
     s = load_scenario()                      # the bundled default, 'second-opium-war'
     f = forecast(s, "compromise")            # a Forecast; f.to_frame() is a tidy table
     validate(load_scenarios("deu_train.tsv"))  # MAE per model
+    broker(s)                                # third parties: join, stay out or broker
+    sweep(s, "compromise", n=1000, seed=0)   # seeded Monte Carlo over perturbed inputs
 """
 
 __version__ = "0.1.0"
@@ -15,10 +17,12 @@ from tertius.io import bundled_scenarios, load_scenario, load_scenarios  # noqa:
 from tertius.models import MODELS, run_model  # noqa: E402
 from tertius.scenario import Scenario  # noqa: E402
 from tertius.validate import validate  # noqa: E402
+from tertius.conflict import broker  # noqa: E402
+from tertius.sweep import sweep  # noqa: E402
 
 forecast = run_model
 
 __all__ = [
-    "MODELS", "Forecast", "Scenario", "bundled_scenarios", "forecast", "load_scenario",
-    "load_scenarios", "run_model", "validate", "__version__",
+    "MODELS", "Forecast", "Scenario", "broker", "bundled_scenarios", "forecast", "load_scenario",
+    "load_scenarios", "run_model", "sweep", "validate", "__version__",
 ]
