@@ -17,8 +17,16 @@ from tertius.io import bundled_scenarios, load_scenario, load_scenarios  # noqa:
 from tertius.models import MODELS, run_model  # noqa: E402
 from tertius.scenario import Scenario  # noqa: E402
 from tertius.validate import validate  # noqa: E402
-from tertius.conflict import broker  # noqa: E402
-from tertius.sweep import sweep  # noqa: E402
+
+
+def __getattr__(name: str):  # broker and sweep load their (heavier) modules on first use
+    if name == "broker":
+        from tertius.conflict import broker
+        return broker
+    if name == "sweep":
+        from tertius.sweep import sweep
+        return sweep
+    raise AttributeError(f"module 'tertius' has no attribute {name!r}")
 
 forecast = run_model
 

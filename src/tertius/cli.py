@@ -27,7 +27,6 @@ from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_
 from tertius.io.yaml_io import write_text_atomic
 from tertius.models import MODELS, run_model
 from tertius.report.console import forecast_table, print_broker, print_tables, scores_table
-from tertius.report.html import render_html
 from tertius.scenario import Scenario
 from tertius.validate import validate as validate_scenarios
 
@@ -116,6 +115,8 @@ def run(
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format)
     results = analyse(s, model, seed=seed, draws=draws)
+    from tertius.report.html import render_html  # matplotlib: imported only when a report is drawn
+
     folder = out or Path("tertius-output") / s.id
     results_path, report_path = folder / "results.json", folder / "report.html"
     write_text_atomic(results_path, json.dumps(results, indent=1, allow_nan=False) + "\n")
@@ -443,6 +444,8 @@ def report(
         raise InputError(f"cannot read saved results ({e})", file=str(results),
                          fix="pass the results.json written by 'tertius run'") from None
     target = out or results.with_name("report.html")
+    from tertius.report.html import render_html
+
     write_text_atomic(target, render_html(data))
     if fmt is Format.json:
         emit_json({"report": str(target)})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tertius.scenario import Scenario, ScenarioArrays
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def utilities(arrays: ScenarioArrays, outcome: np.ndarray) -> np.ndarray:
@@ -49,6 +51,7 @@ class Forecast:
 
     def to_frame(self, scenario: Scenario | None = None) -> pd.DataFrame:
         """A tidy table: one row per actor and issue (issue-level columns repeat)."""
+        import pandas as pd
         n, m = len(self.actor_ids), len(self.issue_ids)
         frame = pd.DataFrame({
             "scenario": self.scenario_id,

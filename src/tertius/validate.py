@@ -8,18 +8,21 @@ agree. ``mae`` is the mean absolute error in percent of span over all scorable i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tertius.forecast import Forecast
 from tertius.models import MODELS, run_model
 from tertius.scenario import Scenario
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def error_table(scenarios: Sequence[Scenario], forecasts: dict[str, Sequence[Forecast]]) -> pd.DataFrame:
     """One row per scenario, issue and model: forecast, observed, error, error in % of span."""
+    import pandas as pd
     rows: list[dict[str, Any]] = []
     for model, fs in forecasts.items():
         for s, f in zip(scenarios, fs, strict=True):

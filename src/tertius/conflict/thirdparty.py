@@ -52,7 +52,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from tertius.conflict.contest import great_circle_miles, projected_capability, win_probability
 from tertius.errors import InputError
@@ -206,6 +205,8 @@ class OptionTable:
 
 def broker_deal(war: War, k: int, disagreement: np.ndarray, epsilon: float = 1e-4) -> np.ndarray | None:
     """max U_k(o) + ε Σ_a U_a(o) s.t. U_a(o) >= d_a for every belligerent a (an LP)."""
+    from scipy.optimize import linprog  # imported here: scipy.optimize is slow to import
+
     belligerents = np.nonzero(war.side_a | war.side_b)[0]
     free = np.nonzero(open_issues(war, k))[0]
     o_fixed = war.status_quo.copy()

@@ -12,7 +12,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from tertius.forecast import Forecast, utilities
 from tertius.models.central import weighted_mean
@@ -49,6 +48,8 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
        bargain. If nobody can gain, the outcome is the disagreement point.
     Issues on which no actor has positive salience take the unweighted mean of positions.
     """
+    from scipy.optimize import linprog  # imported here: scipy.optimize is slow to import
+
     n, m = position.shape
     present = ~np.isnan(position)
     span = hi - lo

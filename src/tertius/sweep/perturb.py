@@ -17,8 +17,6 @@ batch axis, so models can evaluate them all at once.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import truncnorm
-
 from tertius.errors import InputError, ScenarioProblem
 from tertius.scenario import Override, Perturbation, Scenario, check_overrides
 
@@ -54,6 +52,8 @@ def _noise(rng: np.random.Generator, dist: str, shape: tuple[int, ...], lo: np.n
         return rng.uniform(-1.0, 1.0, shape)
     if dist == "normal" or lo is None:
         return rng.standard_normal(shape)
+    from scipy.stats import truncnorm  # only this distribution needs scipy.stats (slow to import)
+
     a = np.broadcast_to(np.nan_to_num(lo, nan=-1.0, neginf=-1e6), shape)
     b = np.broadcast_to(np.nan_to_num(hi, nan=1.0, posinf=1e6), shape)
     b = np.where(b > a, b, a + 1.0)  # degenerate ranges (no room to move) are masked out by the caller
