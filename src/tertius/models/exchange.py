@@ -31,6 +31,11 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
    pair in file order), or, with ``ties="random"``, to a uniformly drawn one from the seeded
    generator. The realised move history is kept as realised (Decide's bookkeeping bug, which
    keeps a stale move, is not reproduced; see section 5.4 of the study).
+   ``bookkeeping="decide"`` emulates Decide 2025.3.1 instead, for comparison only: each
+   candidate half checks its own move list (which keeps its stale earlier move when its
+   supplier trades, and loses the realised one), by signed sum <= 100 and a single sign;
+   candidates that turn invalid are dropped for the round; a demander's outcome counts only a
+   supplier's first move towards it.
 8. REX (``p`` > 0; Dijkstra, Van Assen, Stokman & Draaijer 2018): each realised exchange's gain
    is split at random around equal gain (:func:`rex_split`); ``repetitions`` runs are
    summarised by their mean (the forecast) and quantiles per issue.
@@ -59,7 +64,7 @@ EPS = 1e-10
 #: bit cannot decide between candidates whose gains are equal in exact arithmetic.
 TIE = 1e-12
 DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight": 0.4, "ties": "first",
-                            "p": 0.0, "repetitions": 1}
+                            "p": 0.0, "repetitions": 1, "bookkeeping": "realised"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,13 @@ class CandidateTable:
         self.move_j = np.zeros(n)
         self.shift_p = np.zeros(n)
         self.shift_q = np.zeros(n)
+        # bookkeeping="decide": each half's own move list as (sum and signs of all but the last
+        # element, the last element), to emulate Decide 2025.3.1 (see run_round)
+        self.rest_sum = np.zeros((n, 2))
+        self.rest_pos = np.zeros((n, 2), dtype=bool)
+        self.rest_neg = np.zeros((n, 2), dtype=bool)
+        self.last = np.zeros((n, 2))
+        self.decide = False
         m = x.shape[1]
         # flat indices into the (actors x issues) state arrays, and the constants as one table
         self.jp, self.iq, self.ip, self.jq = J * m + P, I * m + Q, I * m + P, J * m + Q
@@ -185,8 +197,17 @@ def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np
     ok = (wj > 0) & (wi > 0) & (dir_j != 0) & (dir_i != 0) & (gain >= EPS)
     ok &= (m_j > EPS) & (m_j <= 100) & (m_i > EPS) & (m_i <= 100)
     ok &= (y_j >= -EPS) & (y_j <= 100 + EPS) & (y_i >= -EPS) & (y_i <= 100 + EPS)
-    ok &= ((dj == 0) | (dj == dir_j)) & (mv[jp] + m_j <= 100 + EPS)
-    ok &= ((di == 0) | (di == dir_i)) & (mv[iq] + m_i <= 100 + EPS)
+    if t.decide:
+        # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout
+        for h, move in ((0, dir_i * m_i), (1, dir_j * m_j)):
+            total = t.rest_sum[idx, h] + move
+            pos = t.rest_pos[idx, h] | (move > 0)
+            neg = t.rest_neg[idx, h] | (move < 0)
+            ok &= (total <= 100) & (pos ^ neg)
+            t.last[idx, h] = move
+    else:
+        ok &= ((dj == 0) | (dj == dir_j)) & (mv[jp] + m_j <= 100 + EPS)
+        ok &= ((di == 0) | (di == dir_i)) & (mv[iq] + m_i <= 100 + EPS)
     t.gain[idx] = np.where(ok, gain, -np.inf)
     t.move_j[idx], t.move_i[idx] = dir_j * m_j, dir_i * m_i
     t.shift_p[idx], t.shift_q[idx] = dir_j * dp, dir_i * dq
@@ -223,7 +244,7 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
 
 
 def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarray, c: np.ndarray,
-              S: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0
+              S: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised"
               ) -> tuple[list[Exchange], np.ndarray, np.ndarray]:
     """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
     arrays: after each exchange the affected candidates are recomputed at once, and the next
@@ -235,6 +256,7 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
     if not cands:
         return [], vote, moved
     t = CandidateTable(cands, O, x, s, c, S)
+    t.decide = bookkeeping == "decide"
     direction = np.zeros_like(x)
     toward = np.zeros_like(x)
     tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
@@ -252,8 +274,9 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
     by_supply, by_demand = index(supply), index(demand)
     empty = np.zeros(0, dtype=np.intp)
     compute_many(t, np.arange(len(cands)), vote, moved, direction, toward)
-    done = np.zeros(len(cands), dtype=bool)
+    done = ~np.isfinite(t.gain) if t.decide else np.zeros(len(cands), dtype=bool)
     running = O.astype(float).copy()  # the outcome with every realised move so far
+    first_only: set[tuple[int, int, int]] = set()
     records: list[tuple[int, int, int, int, float, float, float, float, float, float, float, float, float]] = []
     while True:
         best = t.gain.max()
@@ -274,6 +297,10 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
             vote[a, d] += move
             moved[a, d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
             direction[a, d] = 1.0 if move > 0 else -1.0
+            if t.decide:  # Decide's update_updates keeps a supplier's first position for a demander
+                if (demander, d, a) in first_only:
+                    continue
+                first_only.add((demander, d, a))
             toward[demander, d] += shift
         t.gain[e] = -np.inf
         done[e] = True
@@ -281,7 +308,19 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
                                   by_demand.get(i * m + p, empty), by_demand.get(j * m + q, empty)])
         touched = touched[~done[touched]]
         if touched.size:
+            if t.decide:
+                # a half that shares the realised supplier keeps its stale move and adds the new one;
+                # otherwise the last move is replaced
+                shared_i = (t.iq[touched] == j * m + p) | (t.iq[touched] == i * m + q)
+                shared_j = (t.jp[touched] == j * m + p) | (t.jp[touched] == i * m + q)
+                for h, shared in ((0, shared_i), (1, shared_j)):
+                    rows = touched[shared]
+                    t.rest_sum[rows, h] += t.last[rows, h]
+                    t.rest_pos[rows, h] |= t.last[rows, h] > 0
+                    t.rest_neg[rows, h] |= t.last[rows, h] < 0
             compute_many(t, touched, vote, moved, direction, toward)
+            if t.decide:
+                done[touched[~np.isfinite(t.gain[touched])]] = True  # Decide drops invalid candidates
     realised = _with_externalities(records, x, s, O)
     return realised, vote, moved
 
@@ -324,7 +363,8 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     outcomes, voting, prefs, exchanges = [], [], [x.copy()], []
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        realised, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, rng, params["ties"], params["p"])
+        realised, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, rng, params["ties"], params["p"],
+                                          params["bookkeeping"])
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
@@ -358,6 +398,9 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     exchanges."""
     if params["ties"] not in ("first", "random"):
         raise InputError(f"exchange parameter ties={params['ties']!r}", fix="use ties=first or ties=random")
+    if params["bookkeeping"] not in ("realised", "decide"):
+        raise InputError(f"exchange parameter bookkeeping={params['bookkeeping']!r}",
+                         fix="use bookkeeping=realised (the default) or bookkeeping=decide (Decide 2025.3.1's, to compare)")
     if not 0.0 <= params["p"] <= 1.0 or params["repetitions"] < 1:
         raise InputError(f"exchange parameters p={params['p']}, repetitions={params['repetitions']}",
                          fix="p lies in [0, 1] (0: plain equal gain) and repetitions is at least 1")
