@@ -372,9 +372,15 @@ def perturbed(war: War, rng: np.random.Generator, spec: dict[str, float] = PERTU
     pos = np.where(present, np.clip(pos, war.lo[None, :], war.hi[None, :]), np.nan)
     sal = np.clip(war.salience * (1 + rng.uniform(-1, 1, war.salience.shape) * spec["salience"]), 0.0, 1.0)
     cap = war.capability * (1 + rng.uniform(-1, 1, war.capability.shape) * spec["capability"])
-    share = cap / cap.sum()
+    return with_inputs(war, pos, sal, cap)
+
+
+def with_inputs(war: War, position: np.ndarray, salience: np.ndarray, capability: np.ndarray) -> War:
+    """A copy of the war with other inputs: capabilities are turned into shares and projected
+    to the theatre again."""
+    share = capability / capability.sum() if capability.sum() > 0 else capability
     strength = projected_capability(share, war.miles, war.miles_per_day) if war.miles is not None else share
-    return replace(war, position=pos, salience=sal, capability=share, strength=strength)
+    return replace(war, position=position, salience=salience, capability=share, strength=strength)
 
 
 def rank_shares(war: War, third_party: str, draws: int, seed: int) -> dict[str, float]:

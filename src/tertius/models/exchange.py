@@ -415,6 +415,9 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     def back(v: np.ndarray) -> np.ndarray:
         return arr.lo + v * span / 100.0
 
+    def back_at(v: float, issue: int) -> float:
+        return arr.lo[issue] + v * span[issue] / 100.0
+
     ids, issues = arr.actor_ids, arr.issue_ids
     voting = [back(v) for v in res["voting"]]
     outcome = voting[-1] if voting else back((np.nan_to_num(internal) * cap * arr.salience).sum(0)
@@ -442,6 +445,7 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
         "exchanges": [[{
             "demander_p": ids[e.i], "supplier_p": ids[e.j], "issue_p": issues[e.p], "issue_q": issues[e.q],
             "gain": e.gain, "move_on_q": e.move_i * span[e.q] / 100, "move_on_p": e.move_j * span[e.p] / 100,
+            "start_on_q": float(back_at(e.start_i, e.q)), "start_on_p": float(back_at(e.start_j, e.p)),
             "externalities": {ids[k]: v for k, v in e.externalities.items()},
         } for e in rnd] for rnd in res["exchanges"]],
         "externalities_by_round": [_externality_summary(rnd) for rnd in res["exchanges"]],

@@ -99,10 +99,7 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray]) -> tuple[np.ndar
 
 
 def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> list[dict[str, Any]]:
-    from dataclasses import replace
-
-    from tertius.conflict.contest import projected_capability
-    from tertius.conflict.thirdparty import build_war, evaluate, phases_of, third_parties_of
+    from tertius.conflict.thirdparty import build_war, evaluate, phases_of, third_parties_of, with_inputs
 
     rows = []
     for phase in phases_of(job.scenario):
@@ -114,12 +111,7 @@ def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> lis
                 k = arr.actor_ids.index(a)
                 factor[k] = q.value / arr.capability[k] if arr.capability[k] > 0 else 1.0
         for d in range(batch["position"].shape[0]):
-            cap = batch["capability"][d] * factor
-            share = cap / cap.sum() if cap.sum() > 0 else cap
-            strength = (projected_capability(share, base.miles, base.miles_per_day)
-                        if base.miles is not None else share)
-            war = replace(base, position=batch["position"][d], salience=batch["salience"][d],
-                          capability=share, strength=strength)
+            war = with_inputs(base, batch["position"][d], batch["salience"][d], batch["capability"][d] * factor)
             for tp in third_parties_of(job.scenario, phase):
                 rows.append({"draw": first + d, "phase": phase.id if phase else "", "third_party": tp,
                              "best": evaluate(war, tp).best})
