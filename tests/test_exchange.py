@@ -1,8 +1,10 @@
 """Stokman's exchange model: reference tests against Decide's published runs, determinism.
 
 References: shared/data/decide/reference/CoP21.compare.csv (the 128 round-1 exchanges of the
-2016 Decide code on CoP21) and the seed-independent ("fixed") round-1 voting outcomes in
-shared/reference/decide-exchange-model.md section 6.
+2016 Decide code on CoP21); the seed-independent ("fixed") round-1 voting outcomes in
+shared/reference/decide-exchange-model.md section 6; and tests/data/decide/*.json, round 1 of
+decide-exchange-model 2025.3.1 (with and without its move-history bug patched) on CoP21,
+Copenhagen and the 2012 Dutch election, recorded by scripts/decide_reference.py.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tertius.io import load_scenario
@@ -28,12 +32,54 @@ def _actor(text: str) -> str:
     return {"ldc": "ldcsbgd"}.get(_norm(text), _norm(text))
 
 
+FIXTURES = Path(__file__).parent / "data" / "decide"
+FIXED = [  # seed-independent ("fixed") round-1 voting outcomes of Decide 2025.3.1, study section 6
+    ("cop21", "adapt_inst", 67.35), ("cop21", "ld", 11.43), ("cop21", "amb2100", 94.30),
+    ("copenhagen", "Commitments", 19.06), ("copenhagen", "Control", 68.54), ("copenhagen", "Extra", 95.48),
+    ("verkiezing_2012", "hypotheek", 20.07), ("verkiezing_2012", "huur", 12.26), ("verkiezing_2012", "zorg", 54.46),
+    ("verkiezing_2012", "vreemd", 31.13), ("verkiezing_2012", "duur", 93.38), ("verkiezing_2012", "Europa", 41.05),
+    ("verkiezing_2012", "belasting", 43.26), ("verkiezing_2012", "ontwikkeling", 59.45),
+    ("verkiezing_2012", "bezuinig", 89.26),
+]
+#: the fixed values that the default, corrected bookkeeping also gives
+UNMOVED = {("cop21", "ld"), ("copenhagen", "Commitments"), ("copenhagen", "Control"), ("copenhagen", "Extra"),
+           ("verkiezing_2012", "duur"), ("verkiezing_2012", "ontwikkeling"), ("verkiezing_2012", "bezuinig")}
+
+
+def _round1(data: str, **params):
+    return run_model(load_scenario(need(DECIDE_INPUT / f"{data}.csv")), "exchange", {"rounds": 1, **params})
+
+
+def _pairs(exchanges: list[dict]) -> list[tuple[frozenset, float]]:
+    return [(frozenset({(e["supplier_p"], e["issue_p"]), (e["demander_p"], e["issue_q"])}), e["gain"])
+            for e in exchanges]
+
+
+def _walk(ref: list, ours: list, tol: float = 1e-9) -> tuple[int, str]:
+    """How far two exchange lists agree (same actor-issue pairs, gains within ``tol``), and why
+    they stop: 'end'; 'tie' when the two exchanges at the first difference have the same gain
+    (both were best, and which goes first is a tie-break); or 'differ'."""
+    for k, (a, b) in enumerate(zip(ref, ours)):
+        if a[0] != b[0] or abs(a[1] - b[1]) > tol:
+            return k, "tie" if abs(a[1] - b[1]) <= tol else "differ"
+    return min(len(ref), len(ours)), "end"
+
+
+def _decide(data: str, variant: str) -> dict:
+    """Round 1 of Decide 2025.3.1 without its coin flip, as recorded by
+    scripts/decide_reference.py: ``decide`` is the release, ``patched`` the release with its
+    move-history bug patched."""
+    run = json.loads(need(FIXTURES / f"{data}.json").read_text())[variant]
+    run["pairs"] = [(frozenset({(e["i"], e["i_supplies"]), (e["j"], e["j_supplies"])}), e["gain"])
+                    for e in run["exchanges"]]
+    return run
+
+
 @pytest.fixture(scope="module")
 def cop21_round1():
-    s = load_scenario(need(DECIDE_INPUT / "CoP21_2019.csv"))
-    f = run_model(s, "exchange", {"rounds": 1})
-    ours = [(frozenset({(_actor(e["supplier_p"]), _norm(e["issue_p"])), (_actor(e["demander_p"]), _norm(e["issue_q"]))}),
-             e["gain"]) for e in f.details["exchanges"][0]]
+    f = run_model(load_scenario(need(DECIDE_INPUT / "CoP21_2019.csv")), "exchange", {"rounds": 1})
+    ours = [(frozenset({(_actor(a), _norm(i)) for a, i in pair}), gain)
+            for pair, gain in _pairs(f.details["exchanges"][0])]
     ref = []
     with need(REFERENCE).open() as fh:
         for r in csv.reader(fh, delimiter=";"):
@@ -42,54 +88,113 @@ def cop21_round1():
     return ref, ours
 
 
-def test_cop21_round1_matches_decide_up_to_the_first_exact_tie(cop21_round1):
-    """The first 58 exchanges are the reference's, in order, with the same gains (the file
-    gives 6 significant digits). At #58 two candidates have exactly the same gain, 0.168042:
-    China/finance_who <-> EU28/eaa (the reference's pick) and China/mrv <-> EU28/eaa (ours,
-    the one created first; Decide broke it with a coin flip). The study (section 5.4) finds
-    the same: the identical prefix of the peer, with its bookkeeping bug patched, ends at
-    the same tie. Every later difference follows from that pick: the pair realised changes
-    the supply positions and outcomes that later candidates are computed from."""
+def test_cop21_round1_follows_the_2016_list(cop21_round1):
+    """The first 56 exchanges are the 2016 reference's, in order, with the same gains (the
+    file gives 6 significant digits). At #56 we realise AOSIS/amb2050 <-> EU28/finance_vol
+    (gain 0.17485), as Decide 2025.3.1 does with its bookkeeping patched (tests below). The
+    2016 list has that pair only at #99, with gain 0.0327, because the 2016 code capped AOSIS's
+    move on amb2050: it measured the outcome before a supplier's move without that supplier's
+    own earlier moves this round (AOSIS had moved towards EIG at #33), where the 2025 code and
+    ours count the supplier at its current voting position (study section 5.2, step 6). With
+    that one change (tried, not shipped) our list follows the 2016 one for 58 exchanges, up to
+    the exact tie at #58 that the study also reports."""
     ref, ours = cop21_round1
-    for k in range(58):
-        assert ref[k][0] == ours[k][0], k
-        assert ours[k][1] == pytest.approx(ref[k][1], rel=5e-6, abs=1e-6), k
-    assert ref[58][0] != ours[58][0]
-    assert ours[58][1] == pytest.approx(ref[58][1], abs=1e-6)
-    assert ("china", "financewho") in ref[58][0] and ("china", "mrv") in ours[58][0]
+    assert _walk(ref, ours, tol=5e-6) == (56, "differ")
+    assert ours[56][0] == frozenset({("aosis", "amb2050"), ("eu28", "financevol")})
+    assert [g for pair, g in ref if pair == ours[56][0]] == [pytest.approx(0.0327066, abs=1e-6)]
 
 
 def test_cop21_round1_exchanges_as_a_set(cop21_round1):
-    """As sets (the pair of actor-issues, and the gain within 1e-5), 124 of the reference's 128
-    exchanges are ours; we realise 131. The 4 missing and 7 extra all come after the tie at
-    #58 (see the test above)."""
+    """As sets (the pair of actor-issues, and the gain within 5e-6), 121 of the reference's 128
+    exchanges are ours; we realise 129. The 7 missing all come after #56, whose difference
+    (explained above) changes the positions and outcomes that later candidates start from."""
     ref, ours = cop21_round1
     unmatched = list(ours)
     matched = []
     for k, (pair, gain) in enumerate(ref):
-        hit = next((u for u in unmatched if u[0] == pair and abs(u[1] - gain) < 1e-5), None)
+        hit = next((u for u in unmatched if u[0] == pair and abs(u[1] - gain) < 5e-6), None)
         if hit is not None:
             unmatched.remove(hit)
             matched.append(k)
-    assert len(ref) == 128 and len(ours) == 131
-    assert len(matched) == 124
-    assert set(range(58)) <= set(matched)
+    assert len(ref) == 128 and len(ours) == 129
+    assert len(matched) == 121
+    assert set(range(56)) <= set(matched)
 
 
-@pytest.mark.parametrize("data,issue,expected", [
-    ("copenhagen.csv", "Commitments", 19.06),
-    ("copenhagen.csv", "Control", 68.54),
-    ("copenhagen.csv", "Extra", 95.48),
-    ("cop21.csv", "ld", 11.43),
-    ("verkiezing_2012.csv", "duur", 93.38),
-    ("verkiezing_2012.csv", "ontwikkeling", 59.45),
-])
-def test_fixed_round1_voting_outcomes(data, issue, expected):
-    """Seed-independent round-1 voting outcomes of Decide 2025.3.1 (study section 6), within
-    0.01. (The study's other 'fixed' values for CoP21 and the 2012 election are not matched:
-    our realised exchanges differ there, see the note in docs/exchange.md.)"""
-    f = run_model(load_scenario(need(DECIDE_INPUT / data)), "exchange", {"rounds": 1})
-    assert f.details["round1_voting"][issue] == pytest.approx(expected, abs=0.01)
+def test_round1_voting_outcomes_implied_by_decides_2016_list():
+    """The voting outcome after round 1 follows from the 2016 list (each actor-issue takes the
+    voting position of its last exchange). On the 7 issues that the difference at #56 does not
+    reach, ours equals it within 0.01. For adapt_inst this is 66.30, where Decide 2025.3.1 gives
+    67.35: the 2025 release departs from Decide's own 2016 result there through its stale move
+    lists (study section 5.4)."""
+    s = load_scenario(need(DECIDE_INPUT / "CoP21_2019.csv"))
+    arr = s.arrays
+    actors = {_actor(a): k for k, a in enumerate(arr.actor_ids)}
+    issues = {_norm(i): k for k, i in enumerate(arr.issue_ids)}
+    vote = arr.position.copy()
+    with need(REFERENCE).open() as fh:
+        for r in csv.reader(fh, delimiter=";"):
+            if r and r[0]:
+                vote[actors[_actor(r[0])], issues[_norm(r[1])]] = float(r[7])
+                vote[actors[_actor(r[2])], issues[_norm(r[3])]] = float(r[11])
+    w = np.where(arr.present, arr.capability[:, None] * arr.salience, 0.0)
+    implied = (w * np.nan_to_num(vote)).sum(0) / w.sum(0)
+    ours = run_model(s, "exchange", {"rounds": 1}).details["round1_voting"]
+    for issue in ("differentiation", "legal", "adapt_legal", "adapt_inst", "ld", "amb2100", "eaa"):
+        assert ours[issue] == pytest.approx(implied[arr.issue_ids.index(issue)], abs=0.01), issue
+    assert ours["adapt_inst"] == pytest.approx(66.30, abs=0.01)
+
+
+@pytest.mark.parametrize("data,issue,expected", FIXED)
+def test_decide_bookkeeping_reproduces_the_fixed_round1_values(data, issue, expected):
+    """With bookkeeping=decide all 15 seed-independent round-1 voting outcomes of the study's
+    section 6 match within 0.01."""
+    voting = _round1(data, bookkeeping="decide").details["round1_voting"]
+    assert voting[issue] == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize("data,issue,expected", [f for f in FIXED if f[:2] in UNMOVED])
+def test_fixed_round1_values_that_the_bookkeeping_fix_leaves_alone(data, issue, expected):
+    """With the default, corrected bookkeeping 7 of the 15 fixed values still match. The other 8
+    move because Decide's stale move lists reject exchanges that are valid: we realise 129
+    exchanges on CoP21 (Decide 126) and 77 on the election (Decide 73). CoP21 adapt_inst is
+    then 66.30, which is also what Decide's own 2016 list gives (test above)."""
+    assert _round1(data).details["round1_voting"][issue] == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize("data,exact", [("copenhagen", 48), ("verkiezing_2012", 27), ("cop21", 46)])
+def test_decide_bookkeeping_is_decide_2025_up_to_ties(data, exact):
+    """bookkeeping=decide realises Decide 2025.3.1's round-1 exchanges, in order, until the two
+    first break an exact tie differently (Decide takes the first of its sorted list, with gains
+    in decimal arithmetic; we take the candidate created first). Copenhagen has no such tie, and
+    the whole round, voting outcome included, is Decide's. Every third actor's externality
+    equals that of Decide's externality observer over the common exchanges."""
+    ref = _decide(data, "decide")
+    ours = _round1(data, bookkeeping="decide")
+    exchanges = ours.details["exchanges"][0]
+    k, why = _walk(ref["pairs"], _pairs(exchanges))
+    assert k == exact and why == ("end" if data == "copenhagen" else "tie")
+    for r, o in zip(ref["exchanges"][:k], exchanges[:k], strict=True):
+        assert set(r["externalities"]) == set(o["externalities"])
+        for actor, (value, _inner) in r["externalities"].items():
+            assert o["externalities"][actor] == pytest.approx(value, abs=1e-9)
+    if why == "end":
+        assert len(exchanges) == len(ref["exchanges"])
+        for issue, v in ref["voting"].items():
+            assert ours.details["round1_voting"][issue] == pytest.approx(v, abs=1e-9)
+
+
+@pytest.mark.parametrize("data,exact", [("copenhagen", 49), ("verkiezing_2012", 28), ("cop21", 94)])
+def test_default_is_decide_2025_with_its_bookkeeping_patched_up_to_ties(data, exact):
+    """The default bookkeeping realises the exchanges of Decide 2025.3.1 with its move-history
+    bug patched, in order, until the two first break an exact tie differently. (One more fix
+    separates them later on the election: when a supplier has already moved towards the same
+    demander this round, Decide sizes a capped move from the supplier's earlier position, so
+    the outcome overshoots the demander's position; ours stops exactly on it, step 5.)"""
+    ref = _decide(data, "patched")
+    exchanges = _round1(data).details["exchanges"][0]
+    k, why = _walk(ref["pairs"], _pairs(exchanges))
+    assert k == exact and why == ("end" if data == "copenhagen" else "tie")
 
 
 def test_deterministic_and_seeded_ties():
@@ -133,47 +238,32 @@ def test_externalities_are_reported_per_exchange_and_round():
     assert summary["inner_negative"] <= 0 <= summary["inner_positive"]
 
 
-def test_round1_voting_outcomes_implied_by_decides_2016_list():
-    """The voting outcome after round 1 follows from the 2016 reference list (each actor-issue
-    takes the voting position of its last exchange). On the issues that the tie at #58 does not
-    reach, ours equals it within 0.01. For adapt_inst this is 66.30, where Decide 2025.3.1 gives
-    67.35 ('fixed' in the study's section 6): the 2025 release departs from Decide's own 2016
-    result there, which is consistent with its stale move bookkeeping (study section 5.4)."""
-    import numpy as np
-
-    s = load_scenario(need(DECIDE_INPUT / "CoP21_2019.csv"))
-    arr = s.arrays
-    actors = {_actor(a): k for k, a in enumerate(arr.actor_ids)}
-    issues = {_norm(i): k for k, i in enumerate(arr.issue_ids)}
-    vote = arr.position.copy()
-    with need(REFERENCE).open() as fh:
-        for r in csv.reader(fh, delimiter=";"):
-            if r and r[0]:
-                vote[actors[_actor(r[0])], issues[_norm(r[1])]] = float(r[7])
-                vote[actors[_actor(r[2])], issues[_norm(r[3])]] = float(r[11])
-    w = np.where(arr.present, arr.capability[:, None] * arr.salience, 0.0)
-    implied = (w * np.nan_to_num(vote)).sum(0) / w.sum(0)
-    ours = run_model(s, "exchange", {"rounds": 1}).details["round1_voting"]
-    for issue in ("differentiation", "adapt_legal", "adapt_inst", "finance_vol", "ld", "eaa"):
-        assert ours[issue] == pytest.approx(implied[arr.issue_ids.index(issue)], abs=0.01), issue
-    assert ours["adapt_inst"] == pytest.approx(66.30, abs=0.01)
+#: Decide 2025.3.1's REX on Copenhagen (study section 5.3): mean and s.d. of the voting outcome
+#: over 10 repetitions, after round 1 and after round 10, for p = 0.5 and p = 1
+DECIDE_REX = {
+    (0.5, 0): {"Newtreaty": (52.7, 1.7), "Control": (67.4, 2.1), "Commitments": (19.1, 0.0)},
+    (1.0, 0): {"Newtreaty": (52.8, 2.1), "Control": (67.8, 1.2), "Commitments": (19.1, 0.0)},
+    (0.5, 9): {"Newtreaty": (60.6, 2.6), "Domestred": (33.9, 3.0), "Control": (77.4, 3.1), "Commitments": (16.1, 3.3)},
+    (1.0, 9): {"Newtreaty": (61.5, 3.1), "Domestred": (34.0, 1.8), "Control": (80.3, 3.1), "Commitments": (14.9, 1.5)},
+}
 
 
-@pytest.mark.parametrize("data,issue,expected", [
-    ("copenhagen.csv", "Commitments", 19.06),
-    ("copenhagen.csv", "Control", 68.54),
-    ("copenhagen.csv", "Extra", 95.48),
-    ("cop21.csv", "adapt_inst", 67.35),
-    ("cop21.csv", "ld", 11.43),
-    ("verkiezing_2012.csv", "huur", 12.26),
-    ("verkiezing_2012.csv", "zorg", 54.46),
-    ("verkiezing_2012.csv", "duur", 93.38),
-    ("verkiezing_2012.csv", "ontwikkeling", 59.45),
-])
-def test_decide_bookkeeping_emulation_reaches_more_fixed_values(data, issue, expected):
-    """With bookkeeping=decide (an emulation of Decide 2025.3.1's move lists, read from its
-    source; for comparison only) these 'fixed' round-1 values of the study's section 6 match
-    within 0.01, CoP21 adapt_inst among them (66.30 with correct bookkeeping). The emulation is
-    not complete: five election values and CoP21 amb2100 still differ by 0.06 to 0.8."""
-    f = run_model(load_scenario(need(DECIDE_INPUT / data)), "exchange", {"rounds": 1, "bookkeeping": "decide"})
-    assert f.details["round1_voting"][issue] == pytest.approx(expected, abs=0.01)
+@pytest.mark.parametrize("p", [0.5, 1.0])
+def test_rex_agrees_with_decides_published_rex_runs(p):
+    """REX with Decide's bookkeeping and random ties, 30 repetitions, against Decide's 10
+    (study section 5.3): every mean lies within 3 standard errors of the difference (plus 0.05
+    for the table's rounding). Left out: Domestred after round 1, where Decide's spread comes
+    mostly from its tie-break (38.0 ± 1.6 already at p = 0, against our 37.0 ± 0.1): when its
+    coin keeps the first of two tied candidates it appends the runner-up to its list a second
+    time, so that candidate is recomputed twice and its move list gains another stale entry,
+    which we do not emulate."""
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    f = run_model(s, "exchange", {"rounds": 10, "p": p, "repetitions": 30, "ties": "random", "bookkeeping": "decide"},
+                  seed=0)
+    for (pp, rnd), ref in DECIDE_REX.items():
+        if pp != p:
+            continue
+        ours = f.details["rex"]["round1_voting" if rnd == 0 else "final_voting"]
+        for issue, (mean, sd) in ref.items():
+            se = (ours[issue]["sd"] ** 2 / 30 + sd ** 2 / 10) ** 0.5
+            assert abs(ours[issue]["mean"] - mean) <= 3 * se + 0.05, (issue, rnd, ours[issue]["mean"], mean)

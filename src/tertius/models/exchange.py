@@ -19,23 +19,29 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
    I's position; if that would carry I past J's position on q, I moves all the way instead.
 5. Outcome cap: if the demander's position lies between the outcome before and after the
    supplier's move, the move stops where the outcome reaches the demander's position and the
-   partner's move is re-derived. The outcome before is the round's outcome plus the shifts of
-   the moves already realised this round towards the same demander on that issue (a partial
-   update: other moves on the issue count only at the end of the round).
+   partner's move is re-derived. The outcome before counts the supplier at its current voting
+   position and every other supplier that has moved towards the same demander on that issue
+   this round at its voting position after its first such move (Decide's per-exchange
+   "updates"; a partial update: other moves on the issue count only at the end of the round).
 6. Validity: moves in (1e-10, 100], voting positions in [0, 100], G >= 1e-10, a supplier's
-   moves on an issue keep one direction and add up to at most 100.
+   moves on an issue keep one direction and add up to at most 100. A candidate that is or
+   turns invalid is dropped for the round.
 7. Greedy realisation: the candidate with the largest gain is realised; the candidates that
    share a supplier and its supply issue, or a demander and its demand issue, with it are
    recomputed (from the supplier's new voting position, or the demander's updated outcome).
-   **Ties** in gain (within 1e-12 relative) go to the candidate created first (issue pair in file order, then actor
-   pair in file order), or, with ``ties="random"``, to a uniformly drawn one from the seeded
-   generator. The realised move history is kept as realised (Decide's bookkeeping bug, which
-   keeps a stale move, is not reproduced; see section 5.4 of the study).
-   ``bookkeeping="decide"`` emulates Decide 2025.3.1 instead, for comparison only: each
-   candidate half checks its own move list (which keeps its stale earlier move when its
-   supplier trades, and loses the realised one), by signed sum <= 100 and a single sign;
-   candidates that turn invalid are dropped for the round; a demander's outcome counts only a
-   supplier's first move towards it.
+   **Ties** in gain (within 1e-12 relative) go to the candidate created first (issue pair in
+   file order, then actor pair in file order), or, with ``ties="random"``, to a uniformly
+   drawn one from the seeded generator.
+   **Bookkeeping.** The default is Decide 2025.3.1 with two bugs fixed: a supplier's move
+   history is kept as realised (Decide checks a stale move instead, and so rejects valid
+   candidates; study section 5.4), and a capped move is sized from the supplier's current
+   position (Decide sizes it from the supplier's first position towards that demander, so the
+   outcome overshoots the demander's position). ``bookkeeping="decide"`` reproduces Decide
+   2025.3.1 for comparison: each candidate half checks its own move list (which keeps its
+   stale earlier move when its supplier trades, and loses the realised one) by signed sum
+   <= 100 and one sign, caps are sized as Decide sizes them, and externalities use Decide's
+   outcome after the q cap but before the p cap. Both are checked exchange by exchange against
+   Decide in ``tests/test_exchange.py``.
 8. REX (``p`` > 0; Dijkstra, Van Assen, Stokman & Draaijer 2018): each realised exchange's gain
    is split at random around equal gain (:func:`rex_split`); ``repetitions`` runs are
    summarised by their mean (the forecast) and quantiles per issue.
@@ -116,7 +122,8 @@ class Exchange:
     start_j: float
     #: Effect on every third actor present on both issues:
     #: s_kp (|O_p − x_kp| − |O_p' − x_kp|) + s_kq (|O_q − x_kq| − |O_q' − x_kq|),
-    #: with O the running outcome before the exchange and O' after it.
+    #: with O the outcome before the exchange as its traders see it (step 5: the supplier at its
+    #: current voting position, plus the moves towards the same demander) and O' after it.
     externalities: dict[int, float] = field(default_factory=dict)
     #: Whether each third actor is in the traders' group pair (inner) or not (outer).
     inner: dict[int, bool] = field(default_factory=dict)
@@ -146,6 +153,9 @@ class CandidateTable:
         self.move_j = np.zeros(n)
         self.shift_p = np.zeros(n)
         self.shift_q = np.zeros(n)
+        self.before_p = np.zeros(n)
+        self.before_q = np.zeros(n)
+        self.seen_q = np.zeros(n)  # the q shift an exchange's externalities are computed from
         # bookkeeping="decide": each half's own move list as (sum and signs of all but the last
         # element, the last element), to emulate Decide 2025.3.1 (see run_round)
         self.rest_sum = np.zeros((n, 2))
@@ -153,21 +163,30 @@ class CandidateTable:
         self.rest_neg = np.zeros((n, 2), dtype=bool)
         self.last = np.zeros((n, 2))
         self.decide = False
-        m = x.shape[1]
+        n_actors, m = x.shape
         # flat indices into the (actors x issues) state arrays, and the constants as one table
         self.jp, self.iq, self.ip, self.jq = J * m + P, I * m + Q, I * m + P, J * m + Q
+        # a supplier's own shift of the outcome towards its partner, flat in (supplier, demander, issue)
+        self.jip, self.ijq = (J * n_actors + I) * m + P, (I * n_actors + J) * m + Q
         self.const = np.stack([self.k, self.wj, self.wi, self.x_ip, self.x_jq, self.O_p, self.O_q,
-                               self.gain_factor], axis=1)
+                               self.gain_factor, x[J, P], x[I, Q]], axis=1)
 
 
 def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np.ndarray, direction: np.ndarray,
-                 toward: np.ndarray) -> None:
+                 toward: np.ndarray, own: np.ndarray) -> None:
     """Moves and gain of the candidates ``idx`` (steps 4-7 of the module docstring) from the
-    current voting positions, move history and outcome shifts; invalid ones get gain −inf."""
-    k, wj, wi, x_ip, x_jq, O_p, O_q, gain_factor = t.const[idx].T
+    current voting positions, move history and outcome shifts; invalid ones get gain −inf.
+
+    ``toward`` holds, per (demander, issue), the outcome shift of the moves realised towards
+    that demander; ``own`` the part of it due to each supplier, per (supplier, demander, issue).
+    The outcome before a supplier's move counts the supplier at its current voting position and
+    the other suppliers towards the same demander (step 5)."""
+    k, wj, wi, x_ip, x_jq, O_p, O_q, gain_factor, x0_jp, x0_iq = t.const[idx].T
     jp, iq = t.jp[idx], t.iq[idx]
     v, d, mv, tw = vote.ravel(), direction.ravel(), moved.ravel(), toward.ravel()
     start_j, start_i = v[jp], v[iq]
+    others_p = O_p + tw[t.ip[idx]] - own[t.jip[idx]]
+    others_q = O_q + tw[t.jq[idx]] - own[t.ijq[idx]]
     dir_j, dir_i = np.sign(x_ip - start_j), np.sign(x_jq - start_i)
     dist_j, dist_i = np.abs(x_ip - start_j), np.abs(x_jq - start_i)
     old = np.seterr(divide="ignore", invalid="ignore")  # cheaper than np.errstate on a hot path
@@ -177,17 +196,25 @@ def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np
         over = dq > wi * dist_i
         dq[over] = (wi * dist_i)[over]
         dp[over] = (dq / k)[over]
-        before_p = O_p + tw[t.ip[idx]]
-        before_q = O_q + tw[t.jq[idx]]
-        for _ in range(2):
-            cap = (before_p + dir_j * dp - x_ip) * (before_p - x_ip) < 0
-            if cap.any():
-                dp[cap] = np.abs(x_ip - before_p)[cap]
-                dq[cap] = (dp * k)[cap]
-            cap = (before_q + dir_i * dq - x_jq) * (before_q - x_jq) < 0
-            if cap.any():
-                dq[cap] = np.abs(x_jq - before_q)[cap]
-                dp[cap] = (dq / k)[cap]
+        before_p = others_p + wj * (start_j - x0_jp)
+        before_q = others_q + wi * (start_i - x0_iq)
+        if t.decide:
+            # Decide's cap size puts a supplier that already moved towards this demander back at
+            # its first such position (its entry in the exchange's updates)
+            cap_p = np.where(own[t.jip[idx]] != 0, O_p + tw[t.ip[idx]], before_p)
+            cap_q = np.where(own[t.ijq[idx]] != 0, O_q + tw[t.jq[idx]], before_q)
+        else:
+            cap_p, cap_q = before_p, before_q
+        # each cap only shortens both moves, so one pass (q, then p, as Decide checks them) suffices
+        cap = (before_q + dir_i * dq - x_jq) * (before_q - x_jq) < 0
+        if cap.any():
+            dq[cap] = np.abs(x_jq - cap_q)[cap]
+            dp[cap] = (dq / k)[cap]
+        seen_q = dq.copy() if t.decide else dq  # Decide reports I's outcome shift before the p cap
+        cap = (before_p + dir_j * dp - x_ip) * (before_p - x_ip) < 0
+        if cap.any():
+            dp[cap] = np.abs(x_ip - cap_p)[cap]
+            dq[cap] = (dp * k)[cap]
         m_j, m_i = dp / wj, dq / wi
     finally:
         np.seterr(**old)
@@ -195,7 +222,7 @@ def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np
     y_j, y_i = start_j + dir_j * m_j, start_i + dir_i * m_i
     dj, di = d[jp], d[iq]
     ok = (wj > 0) & (wi > 0) & (dir_j != 0) & (dir_i != 0) & (gain >= EPS)
-    ok &= (m_j > EPS) & (m_j <= 100) & (m_i > EPS) & (m_i <= 100)
+    ok &= (m_j > EPS) & (m_j <= 100 + EPS) & (m_i > EPS) & (m_i <= 100 + EPS)  # rounding: a full move is 100
     ok &= (y_j >= -EPS) & (y_j <= 100 + EPS) & (y_i >= -EPS) & (y_i <= 100 + EPS)
     if t.decide:
         # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout
@@ -203,7 +230,7 @@ def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np
             total = t.rest_sum[idx, h] + move
             pos = t.rest_pos[idx, h] | (move > 0)
             neg = t.rest_neg[idx, h] | (move < 0)
-            ok &= (total <= 100) & (pos ^ neg)
+            ok &= (total <= 100 + EPS) & (pos ^ neg)
             t.last[idx, h] = move
     else:
         ok &= ((dj == 0) | (dj == dir_j)) & (mv[jp] + m_j <= 100 + EPS)
@@ -211,10 +238,12 @@ def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np
     t.gain[idx] = np.where(ok, gain, -np.inf)
     t.move_j[idx], t.move_i[idx] = dir_j * m_j, dir_i * m_i
     t.shift_p[idx], t.shift_q[idx] = dir_j * dp, dir_i * dq
+    t.before_p[idx], t.before_q[idx] = before_p, before_q
+    t.seen_q[idx] = dir_i * seen_q
 
 
 def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator, p_rex: float,
-              vote: np.ndarray, toward: np.ndarray) -> tuple[float, float]:
+              vote: np.ndarray) -> tuple[float, float]:
     """Randomised equal gain (REX; Dijkstra, Van Assen, Stokman & Draaijer 2018): redraw how
     the gain of exchange ``e`` is split. u picks the randomised actor A (I if u < 0.5, else J);
     if v < 0.5 A wins, g_A = G + p z (g_A,max − G), else A loses, g_A = G − p z G, where
@@ -230,14 +259,14 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
         dq_min = sjp * dp / sjq  # J's gain 0
         g_max = sip * dp - siq * dq_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        before = t.O_q[e] + toward[j, q]
+        before = t.before_q[e]
         bound = min(t.wi[e] * abs(t.x_jq[e] - vote[i, q]), abs(t.x_jq[e] - before))
         dq = float(np.clip((sip * dp - g) / siq, min(dq_min, bound), bound))
     else:  # A = J: J's own concession Δp sets the split
         dp_min = siq * dq / sip  # I's gain 0
         g_max = sjq * dq - sjp * dp_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        before = t.O_p[e] + toward[i, pp]
+        before = t.before_p[e]
         bound = min(t.wj[e] * abs(t.x_ip[e] - vote[j, pp]), abs(t.x_ip[e] - before))
         dp = float(np.clip((sjq * dq - g) / sjp, min(dp_min, bound), bound))
     return float(np.sign(t.shift_p[e]) * dp), float(np.sign(t.shift_q[e]) * dq)
@@ -259,6 +288,7 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
     t.decide = bookkeeping == "decide"
     direction = np.zeros_like(x)
     toward = np.zeros_like(x)
+    own = np.zeros(n * n * m)
     tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
     supply = (np.r_[t.J * m + t.P, t.I * m + t.Q], np.r_[np.arange(len(cands)), np.arange(len(cands))])
     demand = (np.r_[t.I * m + t.P, t.J * m + t.Q], supply[1])
@@ -273,10 +303,10 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
 
     by_supply, by_demand = index(supply), index(demand)
     empty = np.zeros(0, dtype=np.intp)
-    compute_many(t, np.arange(len(cands)), vote, moved, direction, toward)
-    done = ~np.isfinite(t.gain) if t.decide else np.zeros(len(cands), dtype=bool)
-    running = O.astype(float).copy()  # the outcome with every realised move so far
-    first_only: set[tuple[int, int, int]] = set()
+    compute_many(t, np.arange(len(cands)), vote, moved, direction, toward, own)
+    done = ~np.isfinite(t.gain)  # a candidate that is (or turns) invalid is dropped for the round
+    entry: dict[int, float] = {}
+    weight = c * s / S[None, :]
     records: list[tuple[int, int, int, int, float, float, float, float, float, float, float, float, float]] = []
     while True:
         best = t.gain.max()
@@ -286,22 +316,25 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
         e = int(tied[np.argmin(tiebreak[tied])]) if tied.size > 1 else int(tied[0])
         i, j, p, q = int(t.I[e]), int(t.J[e]), int(t.P[e]), int(t.Q[e])
         if p_rex > 0:
-            t.shift_p[e], t.shift_q[e] = rex_split(t, e, s, rng, p_rex, vote, toward)
+            t.shift_p[e], t.shift_q[e] = rex_split(t, e, s, rng, p_rex, vote)
             t.move_j[e], t.move_i[e] = t.shift_p[e] / t.wj[e], t.shift_q[e] / t.wi[e]
         sp, sq, mj, mi = float(t.shift_p[e]), float(t.shift_q[e]), float(t.move_j[e]), float(t.move_i[e])
+        bp, bq = float(t.before_p[e]), float(t.before_q[e])
         records.append((i, j, p, q, float(t.gain[e]), mi, mj, float(vote[i, q]), float(vote[j, p]),
-                        running[p], running[q], running[p] + sp, running[q] + sq))
-        running[p] += sp
-        running[q] += sq
+                        bp, bq, bp + sp, bq + (float(t.seen_q[e]) if t.decide and p_rex == 0 else sq)))
         for a, d, move, demander, shift in ((j, p, mj, i, sp), (i, q, mi, j, sq)):
             vote[a, d] += move
             moved[a, d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
             direction[a, d] = 1.0 if move > 0 else -1.0
-            if t.decide:  # Decide's update_updates keeps a supplier's first position for a demander
-                if (demander, d, a) in first_only:
-                    continue
-                first_only.add((demander, d, a))
+            # the demander's outcome counts the supplier at its voting position after its first
+            # move towards it (a later one replaces it only if it lies on the start's side of it)
+            key = (a * n + demander) * m + d
+            old = entry.get(key)
+            y = vote[a, d] if old is None else (min(old, vote[a, d]) if x[a, d] <= old else max(old, vote[a, d]))
+            entry[key] = y
+            shift = weight[a, d] * (y - x[a, d]) - own[key]
             toward[demander, d] += shift
+            own[key] += shift
         t.gain[e] = -np.inf
         done[e] = True
         touched = np.concatenate([by_supply.get(j * m + p, empty), by_supply.get(i * m + q, empty),
@@ -318,9 +351,8 @@ def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarra
                     t.rest_sum[rows, h] += t.last[rows, h]
                     t.rest_pos[rows, h] |= t.last[rows, h] > 0
                     t.rest_neg[rows, h] |= t.last[rows, h] < 0
-            compute_many(t, touched, vote, moved, direction, toward)
-            if t.decide:
-                done[touched[~np.isfinite(t.gain[touched])]] = True  # Decide drops invalid candidates
+            compute_many(t, touched, vote, moved, direction, toward, own)
+            done[touched[~np.isfinite(t.gain[touched])]] = True
     realised = _with_externalities(records, x, s, O)
     return realised, vote, moved
 
@@ -431,8 +463,9 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
 
         def summary(v: np.ndarray) -> dict[str, dict[str, float]]:
             q = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-            return {i: {"mean": float(v[:, k].mean()), "q05": float(q[0, k]), "q25": float(q[1, k]),
-                        "q50": float(q[2, k]), "q75": float(q[3, k]), "q95": float(q[4, k])}
+            sd = v.std(axis=0, ddof=1)  # len(v) >= 2 here
+            return {i: {"mean": float(v[:, k].mean()), "sd": float(sd[k]), "q05": float(q[0, k]),
+                        "q25": float(q[1, k]), "q50": float(q[2, k]), "q75": float(q[3, k]), "q95": float(q[4, k])}
                     for k, i in enumerate(arr.issue_ids)}
 
         rex = {"p": params["p"], "repetitions": len(runs), "final_voting": summary(final),
