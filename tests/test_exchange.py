@@ -236,6 +236,9 @@ def test_externalities_are_reported_per_exchange_and_round():
     assert set(summary) == {"own", "inner_positive", "inner_negative", "outer_positive", "outer_negative"}
     assert summary["own"] == pytest.approx(2 * sum(x["gain"] for x in f.details["exchanges"][0]))
     assert summary["inner_negative"] <= 0 <= summary["inner_positive"]
+    assert summary["outer_negative"] <= 0 <= summary["outer_positive"]
+    third = sum(v for x in f.details["exchanges"][0] for v in x["externalities"].values())
+    assert third == pytest.approx(sum(v for key, v in summary.items() if key != "own"))
 
 
 #: Decide 2025.3.1's REX on Copenhagen (study section 5.3): mean and s.d. of the voting outcome

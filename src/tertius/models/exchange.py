@@ -73,40 +73,25 @@ DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight"
                             "p": 0.0, "repetitions": 1, "bookkeeping": "realised"}
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """I demands p and supplies q; J demands q and supplies p."""
-
-    index: int
-    i: int
-    j: int
-    p: int
-    q: int
-
-
-def candidates(x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray) -> list[Candidate]:
+def candidates(x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """The round's candidates (steps 1-3) as rows (I, J, p, q): I demands p and supplies q, J
+    the reverse. Issue pairs p < q in file order, then actor pairs in file order."""
     n, m = x.shape
-    left = (x <= O[None, :]).tolist()
-    sl = s.tolist()
-    out: list[Candidate] = []
-    for p in range(m):
-        for q in range(p + 1, m):
-            both = np.nonzero(present[:, p] & present[:, q])[0].tolist()
-            for ai, a in enumerate(both):
-                la, sa = left[a], sl[a]
-                for b in both[ai + 1:]:
-                    lb, sb = left[b], sl[b]
-                    if la[p] == lb[p] or la[q] == lb[q]:
-                        continue
-                    ra = sa[p] / sa[q] if sa[q] > 0 else np.inf
-                    rb = sb[p] / sb[q] if sb[q] > 0 else np.inf
-                    if ra == rb:  # the right/right (A) or left/right (B) actor is I
-                        a_first = not la[p]
-                    else:
-                        a_first = ra > rb
-                    i, j = (a, b) if a_first else (b, a)
-                    out.append(Candidate(len(out), int(i), int(j), p, q))
-    return out
+    left = x <= O[None, :]
+    P, Q = np.triu_indices(m, 1)
+    A, B = np.triu_indices(n, 1)
+    P, Q = np.repeat(P, A.size), np.repeat(Q, A.size)
+    A, B = np.tile(A, m * (m - 1) // 2), np.tile(B, m * (m - 1) // 2)
+    keep = present[A, P] & present[A, Q] & present[B, P] & present[B, Q]
+    keep &= (left[A, P] != left[B, P]) & (left[A, Q] != left[B, Q])
+    A, B, P, Q = A[keep], B[keep], P[keep], Q[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ra = np.where(s[A, Q] > 0, s[A, P] / s[A, Q], np.inf)
+        rb = np.where(s[B, Q] > 0, s[B, P] / s[B, Q], np.inf)
+    # the actor with the larger salience ratio is I; equal ratios: the right/right (A) or
+    # left/right (B) actor, i.e. the one right of the outcome on p
+    a_first = np.where(ra == rb, ~left[A, P], ra > rb)
+    return np.stack([np.where(a_first, A, B), np.where(a_first, B, A), P, Q], axis=1)
 
 
 @dataclass(frozen=True)
@@ -132,30 +117,22 @@ class Exchange:
 class CandidateTable:
     """All candidates of a round as arrays: I demands p and supplies q, J the reverse."""
 
-    def __init__(self, cands: list[Candidate], O: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
+    def __init__(self, cands: np.ndarray, O: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
                  S: np.ndarray) -> None:
-        self.I = np.array([cd.i for cd in cands], dtype=np.intp)
-        self.J = np.array([cd.j for cd in cands], dtype=np.intp)
-        self.P = np.array([cd.p for cd in cands], dtype=np.intp)
-        self.Q = np.array([cd.q for cd in cands], dtype=np.intp)
-        I, J, P, Q = self.I, self.J, self.P, self.Q
-        self.k = (s[I, P] + s[J, P]) / (s[I, Q] + s[J, Q])
-        self.wj = c[J, P] * s[J, P] / S[P]
-        self.wi = c[I, Q] * s[I, Q] / S[Q]
-        self.gain_factor = (s[I, P] * s[J, Q] - s[I, Q] * s[J, P]) / (s[I, Q] + s[J, Q])
-        self.x_ip = x[I, P]
-        self.x_jq = x[J, Q]
-        self.O_p = O[P]
-        self.O_q = O[Q]
+        self.I, self.J, self.P, self.Q = I, J, P, Q = cands.T.copy()
+        k = (s[I, P] + s[J, P]) / np.where(s[I, Q] + s[J, Q] > 0, s[I, Q] + s[J, Q], 1.0)
+        wj = c[J, P] * s[J, P] / S[P]
+        wi = c[I, Q] * s[I, Q] / S[Q]
+        usable = (k > 0) & (wj > 0) & (wi > 0) & (s[I, Q] + s[J, Q] > 0)
+        k, wj, wi = (np.where(usable, v, 1.0) for v in (k, wj, wi))  # no division by zero below
+        gain_factor = (s[I, P] * s[J, Q] - s[I, Q] * s[J, P]) / (s[I, Q] + s[J, Q] + ~usable)
+        self.k, self.wj, self.wi = k, wj, wi
+        self.x_ip, self.x_jq, self.O_p, self.O_q = x[I, P], x[J, Q], O[P], O[Q]
         n = len(cands)
         self.gain = np.full(n, -np.inf)
-        self.move_i = np.zeros(n)
-        self.move_j = np.zeros(n)
-        self.shift_p = np.zeros(n)
-        self.shift_q = np.zeros(n)
-        self.before_p = np.zeros(n)
-        self.before_q = np.zeros(n)
-        self.seen_q = np.zeros(n)  # the q shift an exchange's externalities are computed from
+        self.dp = np.zeros(n)  # J's outcome shift on p, unsigned (I's on q is k times it)
+        self.before = np.zeros((n, 2))  # the outcome before the moves, on p and on q (step 5)
+        self.seen_q = np.zeros(n)  # bookkeeping="decide": the q shift Decide's externalities use
         # bookkeeping="decide": each half's own move list as (sum and signs of all but the last
         # element, the last element), to emulate Decide 2025.3.1 (see run_round)
         self.rest_sum = np.zeros((n, 2))
@@ -164,220 +141,250 @@ class CandidateTable:
         self.last = np.zeros((n, 2))
         self.decide = False
         n_actors, m = x.shape
-        # flat indices into the (actors x issues) state arrays, and the constants as one table
+        # flat indices into the (actor-issue) state rows: J on p, I on q, I on p, J on q
         self.jp, self.iq, self.ip, self.jq = J * m + P, I * m + Q, I * m + P, J * m + Q
+        self.keys = np.stack([self.jp, self.iq, self.ip, self.jq], axis=1)
         # a supplier's own shift of the outcome towards its partner, flat in (supplier, demander, issue)
-        self.jip, self.ijq = (J * n_actors + I) * m + P, (I * n_actors + J) * m + Q
-        self.const = np.stack([self.k, self.wj, self.wi, self.x_ip, self.x_jq, self.O_p, self.O_q,
-                               self.gain_factor, x[J, P], x[I, Q]], axis=1)
+        self.own_keys = np.stack([(J * n_actors + I) * m + P, (I * n_actors + J) * m + Q], axis=1)
+        # per candidate, in pairs (the p side: J's move; the q side: I's move): the shift per
+        # unit of move, the partner's position, the outcome less the supplier's start shift,
+        # and the supplier's start; then the gain factor, the smallest valid Δp (moves and gain
+        # above 1e-10; infinite if unusable or no gain), k, 1/k and the round's outcomes
+        with np.errstate(divide="ignore"):
+            lowest = np.maximum(EPS * np.maximum(wj, wi / k), np.where(gain_factor > 0, EPS / gain_factor, np.inf))
+        self.const = np.stack([wj, wi, self.x_ip, self.x_jq, self.O_p - wj * x[J, P], self.O_q - wi * x[I, Q],
+                               x[J, P], x[I, Q], gain_factor, np.where(usable, lowest, np.inf),
+                               k, 1.0 / k, self.O_p, self.O_q], axis=1)
 
 
-def compute_many(t: CandidateTable, idx: np.ndarray, vote: np.ndarray, moved: np.ndarray, direction: np.ndarray,
-                 toward: np.ndarray, own: np.ndarray) -> None:
-    """Moves and gain of the candidates ``idx`` (steps 4-7 of the module docstring) from the
-    current voting positions, move history and outcome shifts; invalid ones get gain −inf.
+#: columns of the state rows kept per actor-issue during a round
+VOTE, MOVED, TOWARD = range(3)
 
-    ``toward`` holds, per (demander, issue), the outcome shift of the moves realised towards
-    that demander; ``own`` the part of it due to each supplier, per (supplier, demander, issue).
-    The outcome before a supplier's move counts the supplier at its current voting position and
-    the other suppliers towards the same demander (step 5)."""
-    k, wj, wi, x_ip, x_jq, O_p, O_q, gain_factor, x0_jp, x0_iq = t.const[idx].T
-    jp, iq = t.jp[idx], t.iq[idx]
-    v, d, mv, tw = vote.ravel(), direction.ravel(), moved.ravel(), toward.ravel()
-    start_j, start_i = v[jp], v[iq]
-    others_p = O_p + tw[t.ip[idx]] - own[t.jip[idx]]
-    others_q = O_q + tw[t.jq[idx]] - own[t.ijq[idx]]
-    dir_j, dir_i = np.sign(x_ip - start_j), np.sign(x_jq - start_i)
-    dist_j, dist_i = np.abs(x_ip - start_j), np.abs(x_jq - start_i)
-    old = np.seterr(divide="ignore", invalid="ignore")  # cheaper than np.errstate on a hot path
-    try:
-        dp = wj * dist_j
-        dq = dp * k
-        over = dq > wi * dist_i
-        dq[over] = (wi * dist_i)[over]
-        dp[over] = (dq / k)[over]
-        before_p = others_p + wj * (start_j - x0_jp)
-        before_q = others_q + wi * (start_i - x0_iq)
-        if t.decide:
-            # Decide's cap size puts a supplier that already moved towards this demander back at
-            # its first such position (its entry in the exchange's updates)
-            cap_p = np.where(own[t.jip[idx]] != 0, O_p + tw[t.ip[idx]], before_p)
-            cap_q = np.where(own[t.ijq[idx]] != 0, O_q + tw[t.jq[idx]], before_q)
-        else:
-            cap_p, cap_q = before_p, before_q
-        # each cap only shortens both moves, so one pass (q, then p, as Decide checks them) suffices
-        cap = (before_q + dir_i * dq - x_jq) * (before_q - x_jq) < 0
-        if cap.any():
-            dq[cap] = np.abs(x_jq - cap_q)[cap]
-            dp[cap] = (dq / k)[cap]
-        seen_q = dq.copy() if t.decide else dq  # Decide reports I's outcome shift before the p cap
-        cap = (before_p + dir_j * dp - x_ip) * (before_p - x_ip) < 0
-        if cap.any():
-            dp[cap] = np.abs(x_ip - cap_p)[cap]
-            dq[cap] = (dp * k)[cap]
-        m_j, m_i = dp / wj, dq / wi
-    finally:
-        np.seterr(**old)
-    gain = dp * gain_factor
-    y_j, y_i = start_j + dir_j * m_j, start_i + dir_i * m_i
-    dj, di = d[jp], d[iq]
-    ok = (wj > 0) & (wi > 0) & (dir_j != 0) & (dir_i != 0) & (gain >= EPS)
-    ok &= (m_j > EPS) & (m_j <= 100 + EPS) & (m_i > EPS) & (m_i <= 100 + EPS)  # rounding: a full move is 100
-    ok &= (y_j >= -EPS) & (y_j <= 100 + EPS) & (y_i >= -EPS) & (y_i <= 100 + EPS)
-    if t.decide:
-        # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout
-        for h, move in ((0, dir_i * m_i), (1, dir_j * m_j)):
+
+def compute_many(t: CandidateTable, idx: np.ndarray, st: np.ndarray, own: np.ndarray) -> None:
+    """Outcome shift and gain of the candidates ``idx`` (steps 4-7 of the module docstring);
+    invalid ones get gain −inf.
+
+    ``st`` holds per actor-issue (flat: actor * m + issue) its voting position, the total of its
+    realised moves, and (as a demander) the outcome shift of the moves realised towards it; ``own`` the part of that shift due to each supplier, per (supplier, demander,
+    issue). The outcome before a supplier's move counts the supplier at its current voting
+    position and the other suppliers towards the same demander (step 5). Both sides (J's move
+    on p, I's on q) are computed as the two columns of one array."""
+    rows = t.const[idx]
+    w, target, base, x0 = rows[:, 0:2], rows[:, 2:4], rows[:, 4:6], rows[:, 6:8]
+    gain_factor, lowest, k, inv_k = rows[:, 8], rows[:, 9], rows[:, 10], rows[:, 11]
+    g = st[t.keys[idx]]  # (candidates, [J on p, I on q, I on p, J on q], state)
+    start = g[:, 0:2, VOTE]
+    to = target - start  # each supplier moves towards its partner's position
+    before = base + g[:, 2:4, TOWARD] - own[t.own_keys[idx]] + w * start
+    gap = target - before
+    if not t.decide:
+        # J moves all the way, or I does; and neither outcome passes the demander's position
+        # (a gap in the direction of the move caps the shift): the smallest bound wins. An
+        # outcome within 1e-10 of the demander's position counts as on it (no cap), as in exact
+        # arithmetic, so that rounding cannot decide (it would depend on the order of actors)
+        bound = np.minimum(w * np.abs(to), np.where((gap * to > 0) & (np.abs(gap) > EPS), np.abs(gap), np.inf))
+        dp = np.minimum(bound[:, 0], bound[:, 1] * inv_k)
+        # the supplier's realised moves on the issue keep one direction: it moves on from its
+        # start the way it has moved so far. (Their sum, |y − x0|, cannot exceed 100.)
+        along = (start - x0) * to
+        ok = np.minimum(along[:, 0], along[:, 1]) >= 0
+    else:
+        dp, seen_q = _decide_shifts(k, inv_k, w, to, gap, rows[:, 12:14] + g[:, 2:4, TOWARD] - target,
+                                    own[t.own_keys[idx]] != 0)
+        t.seen_q[idx] = seen_q
+        # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout,
+        # the move within (0, 100] and the voting position within [0, 100]
+        ok = np.ones(len(idx), dtype=bool)
+        for h, col, shift in ((0, 1, dp * k), (1, 0, dp)):
+            move = np.sign(to[:, col]) * shift / w[:, col]
             total = t.rest_sum[idx, h] + move
             pos = t.rest_pos[idx, h] | (move > 0)
             neg = t.rest_neg[idx, h] | (move < 0)
-            ok &= (total <= 100 + EPS) & (pos ^ neg)
+            y = start[:, col] + move
+            ok &= (total <= 100 + EPS) & (pos ^ neg) & (np.abs(move) <= 100 + EPS) & (y >= -EPS) & (y <= 100 + EPS)
             t.last[idx, h] = move
-    else:
-        ok &= ((dj == 0) | (dj == dir_j)) & (mv[jp] + m_j <= 100 + EPS)
-        ok &= ((di == 0) | (di == dir_i)) & (mv[iq] + m_i <= 100 + EPS)
-    t.gain[idx] = np.where(ok, gain, -np.inf)
-    t.move_j[idx], t.move_i[idx] = dir_j * m_j, dir_i * m_i
-    t.shift_p[idx], t.shift_q[idx] = dir_j * dp, dir_i * dq
-    t.before_p[idx], t.before_q[idx] = before_p, before_q
-    t.seen_q[idx] = dir_i * seen_q
+    ok &= dp > lowest
+    t.gain[idx] = np.where(ok, dp * gain_factor, -np.inf)
+    t.dp[idx] = dp
+    t.before[idx] = before
+
+
+def _decide_shifts(k, inv_k, w, to, gap, updated_gap, has_entry) -> tuple[np.ndarray, np.ndarray]:
+    """J's outcome shift on p as Decide 2025.3.1 computes it (bookkeeping="decide"): the caps
+    are checked on q, then on p, and a capped move is sized from the outcome with the supplier
+    at its first position towards this demander (its entry in the exchange's updates) if it
+    has one (``updated_gap``: that outcome less the partner's position). Also returns the q
+    shift before the p cap, from which Decide's externalities follow."""
+    full = w * np.abs(to)
+    dp = np.minimum(full[:, 0], full[:, 1] * inv_k)
+    size = np.where(has_entry, np.abs(updated_gap), np.abs(gap))
+    capped = (gap[:, 1] * to[:, 1] > 0) & (np.abs(gap[:, 1]) > EPS) & (dp * k > np.abs(gap[:, 1]))
+    dp = np.where(capped, size[:, 1] * inv_k, dp)
+    seen_q = dp * k
+    capped = (gap[:, 0] * to[:, 0] > 0) & (np.abs(gap[:, 0]) > EPS) & (dp > np.abs(gap[:, 0]))
+    return np.where(capped, size[:, 0], dp), seen_q
 
 
 def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator, p_rex: float,
-              vote: np.ndarray) -> tuple[float, float]:
+              st: np.ndarray) -> tuple[float, float]:
     """Randomised equal gain (REX; Dijkstra, Van Assen, Stokman & Draaijer 2018): redraw how
     the gain of exchange ``e`` is split. u picks the randomised actor A (I if u < 0.5, else J);
     if v < 0.5 A wins, g_A = G + p z (g_A,max − G), else A loses, g_A = G − p z G, where
     g_A,max is A's gain when the partner's gain is driven to 0. A's partner's move is re-derived
     to give A exactly g_A, within the partner's position and outcome caps. Returns the new
-    signed outcome shifts (on p, on q)."""
+    unsigned outcome shifts (on p, on q)."""
     u, v, z = rng.random(3)
     i, j, pp, q = t.I[e], t.J[e], t.P[e], t.Q[e]
     G = t.gain[e]
-    dp, dq = abs(t.shift_p[e]), abs(t.shift_q[e])
+    dp = float(t.dp[e])
+    dq = dp * float(t.k[e])
     sip, siq, sjp, sjq = s[i, pp], s[i, q], s[j, pp], s[j, q]
     if u < 0.5:  # A = I: I's own concession Δq sets the split
         dq_min = sjp * dp / sjq  # J's gain 0
         g_max = sip * dp - siq * dq_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        before = t.before_q[e]
-        bound = min(t.wi[e] * abs(t.x_jq[e] - vote[i, q]), abs(t.x_jq[e] - before))
+        bound = min(t.wi[e] * abs(t.x_jq[e] - st[t.iq[e], VOTE]), abs(t.x_jq[e] - t.before[e, 1]))
         dq = float(np.clip((sip * dp - g) / siq, min(dq_min, bound), bound))
     else:  # A = J: J's own concession Δp sets the split
         dp_min = siq * dq / sip  # I's gain 0
         g_max = sjq * dq - sjp * dp_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        before = t.before_p[e]
-        bound = min(t.wj[e] * abs(t.x_ip[e] - vote[j, pp]), abs(t.x_ip[e] - before))
+        bound = min(t.wj[e] * abs(t.x_ip[e] - st[t.jp[e], VOTE]), abs(t.x_ip[e] - t.before[e, 0]))
         dp = float(np.clip((sjq * dq - g) / sjp, min(dp_min, bound), bound))
-    return float(np.sign(t.shift_p[e]) * dp), float(np.sign(t.shift_q[e]) * dq)
+    return dp, dq
 
 
-def run_round(O: np.ndarray, cands: list[Candidate], x: np.ndarray, s: np.ndarray, c: np.ndarray,
-              S: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised"
-              ) -> tuple[list[Exchange], np.ndarray, np.ndarray]:
+def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
+              S: np.ndarray, present: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0,
+              bookkeeping: str = "realised") -> tuple[list[Exchange], dict[str, float], np.ndarray, np.ndarray]:
     """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
     arrays: after each exchange the affected candidates are recomputed at once, and the next
-    exchange is an argmax. Returns the realised exchanges, the voting positions and the total
-    move of every actor-issue."""
+    exchange is an argmax. Returns the realised exchanges, their externality totals, and the
+    voting positions and total move of every actor-issue."""
     n, m = x.shape
-    vote = x.copy()
-    moved = np.zeros_like(x)
-    if not cands:
-        return [], vote, moved
+    st = np.zeros((n * m, 3))
+    st[:, VOTE] = x.ravel()
+    if not len(cands):
+        return *_with_externalities([], x, s, O, present), x.copy(), np.zeros_like(x)
     t = CandidateTable(cands, O, x, s, c, S)
     t.decide = bookkeeping == "decide"
-    direction = np.zeros_like(x)
-    toward = np.zeros_like(x)
     own = np.zeros(n * n * m)
-    tiebreak = rng.random(len(cands)) if ties == "random" else np.arange(len(cands), dtype=float)
-    supply = (np.r_[t.J * m + t.P, t.I * m + t.Q], np.r_[np.arange(len(cands)), np.arange(len(cands))])
-    demand = (np.r_[t.I * m + t.P, t.J * m + t.Q], supply[1])
+    n_cands = len(cands)
+    tiebreak = rng.random(n_cands) if ties == "random" else np.arange(n_cands, dtype=float)
+    ids = np.arange(n_cands)
 
-    def index(keys_and_ids: tuple[np.ndarray, np.ndarray]) -> dict[int, np.ndarray]:
-        keys, ids = keys_and_ids
+    def index(keys: np.ndarray) -> dict[int, np.ndarray]:
+        both = np.r_[ids, ids]
         order = np.argsort(keys, kind="stable")
-        keys, ids = keys[order], ids[order]
+        keys, both = keys[order], both[order]
         uniq, starts = np.unique(keys, return_index=True)
         ends = np.r_[starts[1:], keys.size]
-        return {k: ids[a:b] for k, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)}
+        return {k: both[a:b] for k, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)}
 
-    by_supply, by_demand = index(supply), index(demand)
+    by_supply, by_demand = index(np.r_[t.jp, t.iq]), index(np.r_[t.ip, t.jq])
     empty = np.zeros(0, dtype=np.intp)
-    compute_many(t, np.arange(len(cands)), vote, moved, direction, toward, own)
-    done = ~np.isfinite(t.gain)  # a candidate that is (or turns) invalid is dropped for the round
+    compute_many(t, ids, st, own)
+    # a realised candidate, and one that is (or turns) invalid, has gain −inf and is not
+    # recomputed again this round (it is dropped, as in Decide)
     entry: dict[int, float] = {}
-    weight = c * s / S[None, :]
+    x_flat = x.ravel().tolist()
+    weight = (c * s / S[None, :]).ravel().tolist()
     records: list[tuple[int, int, int, int, float, float, float, float, float, float, float, float, float]] = []
+    gain = t.gain
+    I, J, P, Q = t.I.tolist(), t.J.tolist(), t.P.tolist(), t.Q.tolist()
+    k_, wj, wi, x_ip, x_jq = t.k.tolist(), t.wj.tolist(), t.wi.tolist(), t.x_ip.tolist(), t.x_jq.tolist()
     while True:
-        best = t.gain.max()
-        if not np.isfinite(best):
+        e = int(gain.argmax())
+        best = gain[e]
+        if best == -np.inf:
             break
-        tied = np.flatnonzero(t.gain >= best - TIE * abs(best))
-        e = int(tied[np.argmin(tiebreak[tied])]) if tied.size > 1 else int(tied[0])
-        i, j, p, q = int(t.I[e]), int(t.J[e]), int(t.P[e]), int(t.Q[e])
+        tied = (gain >= best - TIE * abs(best)).nonzero()[0]
+        if tied.size > 1:
+            e = int(tied[np.argmin(tiebreak[tied])])
+        i, j, p, q = I[e], J[e], P[e], Q[e]
+        jp, iq = j * m + p, i * m + q
         if p_rex > 0:
-            t.shift_p[e], t.shift_q[e] = rex_split(t, e, s, rng, p_rex, vote)
-            t.move_j[e], t.move_i[e] = t.shift_p[e] / t.wj[e], t.shift_q[e] / t.wi[e]
-        sp, sq, mj, mi = float(t.shift_p[e]), float(t.shift_q[e]), float(t.move_j[e]), float(t.move_i[e])
-        bp, bq = float(t.before_p[e]), float(t.before_q[e])
-        records.append((i, j, p, q, float(t.gain[e]), mi, mj, float(vote[i, q]), float(vote[j, p]),
-                        bp, bq, bp + sp, bq + (float(t.seen_q[e]) if t.decide and p_rex == 0 else sq)))
+            dp, dq = rex_split(t, e, s, rng, p_rex, st)
+        else:
+            dp = float(t.dp[e])
+            dq = dp * k_[e]
+        bp, bq = t.before[e].tolist()
+        vj, vi = float(st[jp, VOTE]), float(st[iq, VOTE])
+        sp = dp if x_ip[e] > vj else -dp
+        sq = dq if x_jq[e] > vi else -dq
+        mj, mi = sp / wj[e], sq / wi[e]
+        seen = sq if not t.decide or p_rex > 0 else float(np.copysign(t.seen_q[e], sq))
+        records.append((i, j, p, q, float(best), mi, mj, vi, vj, bp, bq, bp + sp, bq + seen))
         for a, d, move, demander, shift in ((j, p, mj, i, sp), (i, q, mi, j, sq)):
-            vote[a, d] += move
-            moved[a, d] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
-            direction[a, d] = 1.0 if move > 0 else -1.0
+            ad = a * m + d
+            y = float(st[ad, VOTE]) + move
+            st[ad, VOTE] = y
+            st[ad, MOVED] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
             # the demander's outcome counts the supplier at its voting position after its first
             # move towards it (a later one replaces it only if it lies on the start's side of it)
             key = (a * n + demander) * m + d
             old = entry.get(key)
-            y = vote[a, d] if old is None else (min(old, vote[a, d]) if x[a, d] <= old else max(old, vote[a, d]))
+            if old is not None:
+                y = min(old, y) if x_flat[ad] <= old else max(old, y)
             entry[key] = y
-            shift = weight[a, d] * (y - x[a, d]) - own[key]
-            toward[demander, d] += shift
+            shift = weight[ad] * (y - x_flat[ad]) - own[key]
+            st[demander * m + d, TOWARD] += shift
             own[key] += shift
-        t.gain[e] = -np.inf
-        done[e] = True
-        touched = np.concatenate([by_supply.get(j * m + p, empty), by_supply.get(i * m + q, empty),
+        gain[e] = -np.inf
+        touched = np.concatenate([by_supply.get(jp, empty), by_supply.get(iq, empty),
                                   by_demand.get(i * m + p, empty), by_demand.get(j * m + q, empty)])
-        touched = touched[~done[touched]]
+        touched = touched[gain[touched] > -np.inf]
         if touched.size:
             if t.decide:
                 # a half that shares the realised supplier keeps its stale move and adds the new one;
                 # otherwise the last move is replaced
-                shared_i = (t.iq[touched] == j * m + p) | (t.iq[touched] == i * m + q)
-                shared_j = (t.jp[touched] == j * m + p) | (t.jp[touched] == i * m + q)
+                shared_i = (t.iq[touched] == jp) | (t.iq[touched] == iq)
+                shared_j = (t.jp[touched] == jp) | (t.jp[touched] == iq)
                 for h, shared in ((0, shared_i), (1, shared_j)):
                     rows = touched[shared]
                     t.rest_sum[rows, h] += t.last[rows, h]
                     t.rest_pos[rows, h] |= t.last[rows, h] > 0
                     t.rest_neg[rows, h] |= t.last[rows, h] < 0
-            compute_many(t, touched, vote, moved, direction, toward, own)
-            done[touched[~np.isfinite(t.gain[touched])]] = True
-    realised = _with_externalities(records, x, s, O)
-    return realised, vote, moved
+            compute_many(t, touched, st, own)
+    realised, totals = _with_externalities(records, x, s, O, present)
+    return realised, totals, st[:, VOTE].reshape(n, m).copy(), st[:, MOVED].reshape(n, m).copy()
 
 
-def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray) -> list[Exchange]:
-    """Build the round's exchanges, with every third actor's externality computed at once."""
+def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray,
+                        present: np.ndarray) -> tuple[list[Exchange], dict[str, float]]:
+    """Build the round's exchanges, with every third actor's externality computed at once, and
+    the round's totals: the traders' own gains, and the third actors' inner/outer,
+    positive/negative externalities (the classification of Decide's externality reports)."""
+    totals = dict.fromkeys(("own", "inner_positive", "inner_negative", "outer_positive", "outer_negative"), 0.0)
     if not records:
-        return []
+        return [], totals
     rec = np.array(records, dtype=float)
     I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
     bp, bq, ap, aq = rec[:, 9:10], rec[:, 10:11], rec[:, 11:12], rec[:, 12:13]
     xp, xq, sp, sq = x[:, P].T, x[:, Q].T, s[:, P].T, s[:, Q].T  # (exchanges, actors)
     ext = sp * (np.abs(bp - xp) - np.abs(ap - xp)) + sq * (np.abs(bq - xq) - np.abs(aq - xq))
-    third = (sp > 0) & (sq > 0)
+    third = present[:, P].T & present[:, Q].T
     rows = np.arange(len(records))
     third[rows, I] = False
     third[rows, J] = False
     right = x > O[None, :]
     side = right[:, P].T * 2 + right[:, Q].T  # group code per actor (A-D) on each exchange's issues
     inner = (side == side[rows, I][:, None]) | (side == side[rows, J][:, None])
-    out = []
-    for k, r in enumerate(records):
-        who = np.flatnonzero(third[k]).tolist()
-        out.append(Exchange(*r[:9], {a: float(ext[k, a]) for a in who}, {a: bool(inner[k, a]) for a in who}))
-    return out
+    totals["own"] = 2.0 * float(rec[:, 4].sum())
+    for name, mask in (("inner", inner), ("outer", ~inner)):
+        totals[name + "_positive"] = float(ext[third & mask & (ext >= 0)].sum())
+        totals[name + "_negative"] = float(ext[third & mask & (ext < 0)].sum())
+    who, actor = third.nonzero()
+    values, inner_of = ext[who, actor].tolist(), inner[who, actor].tolist()
+    actor = actor.tolist()
+    ends = np.cumsum(third.sum(axis=1)).tolist()
+    out, start = [], 0
+    for r, end in zip(records, ends, strict=True):
+        out.append(Exchange(*r[:9], dict(zip(actor[start:end], values[start:end], strict=True)),
+                            dict(zip(actor[start:end], inner_of[start:end], strict=True))))
+        start = end
+    return out, totals
 
 
 def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
@@ -392,31 +399,21 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     if np.any(S <= 0):
         raise InputError("an issue has no actor with positive power and salience",
                          fix="the exchange model needs c·s > 0 on every issue")
-    outcomes, voting, prefs, exchanges = [], [], [x.copy()], []
+    outcomes, voting, prefs, exchanges, totals = [], [], [x.copy()], [], []
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        realised, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, rng, params["ties"], params["p"],
-                                          params["bookkeeping"])
+        realised, round_totals, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, present, rng, params["ties"],
+                                          params["p"], params["bookkeeping"])
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
+        totals.append(round_totals)
         supplied = moved > 0
         weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
         x = np.where(supplied, x + weight * (vote - x), x)
         prefs.append(x.copy())
-    return {"outcome": outcomes, "voting": voting, "preferences": prefs, "exchanges": exchanges}
-
-
-def _externality_summary(exchanges: list[Exchange]) -> dict[str, float]:
-    """Totals per round: the traders' own gains, and third actors' inner/outer, positive/negative
-    externalities (the classification of Decide's externality reports)."""
-    out = {"own": 0.0, "inner_positive": 0.0, "inner_negative": 0.0, "outer_positive": 0.0, "outer_negative": 0.0}
-    for e in exchanges:
-        out["own"] += 2 * e.gain
-        for k, v in e.externalities.items():
-            key = ("inner" if e.inner[k] else "outer") + ("_positive" if v >= 0 else "_negative")
-            out[key] += v
-    return out
+    return {"outcome": outcomes, "voting": voting, "preferences": prefs, "exchanges": exchanges,
+            "externalities": totals}
 
 
 @register("exchange", summary="Stokman's exchange model, equal-gain variant (Decide), in rounds.",
@@ -481,7 +478,7 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
             "start_on_q": float(back_at(e.start_i, e.q)), "start_on_p": float(back_at(e.start_j, e.p)),
             "externalities": {ids[k]: v for k, v in e.externalities.items()},
         } for e in rnd] for rnd in res["exchanges"]],
-        "externalities_by_round": [_externality_summary(rnd) for rnd in res["exchanges"]],
+        "externalities_by_round": res["externalities"],
     }
     if rex is not None:
         details["rex"] = rex
