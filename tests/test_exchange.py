@@ -90,11 +90,12 @@ def cop21_round1():
 
 def test_cop21_round1_follows_the_2016_list(cop21_round1):
     """The first 56 exchanges are the 2016 reference's, in order, with the same gains (the
-    file gives 6 significant digits). At #56 we realise AOSIS/amb2050 <-> EU28/finance_vol
-    (gain 0.17485), as Decide 2025.3.1 does with its bookkeeping patched (tests below). The
-    2016 list has that pair only at #99, with gain 0.0327, because the 2016 code capped AOSIS's
+    file gives 6 significant digits; #k counts from 0, as in the study). At #56 we realise
+    AOSIS/amb2050 <-> EU28/finance_vol (gain 0.17485), as Decide 2025.3.1 does with its
+    bookkeeping patched (tests below). The
+    2016 list has that pair only at #98, with gain 0.0327, because the 2016 code capped AOSIS's
     move on amb2050: it measured the outcome before a supplier's move without that supplier's
-    own earlier moves this round (AOSIS had moved towards EIG at #33), where the 2025 code and
+    own earlier moves this round (AOSIS had moved towards EIG at #32), where the 2025 code and
     ours count the supplier at its current voting position (study section 5.2, step 6). With
     that one change (tried, not shipped) our list follows the 2016 one for 58 exchanges, up to
     the exact tie at #58 that the study also reports."""
