@@ -52,6 +52,17 @@ def test_report_rerenders_from_saved_results(tmp_path):
     assert r.exit_code == 0 and (tmp_path / "report.html").exists()
 
 
+def test_exchange_report_shows_rounds_exchanges_and_externalities(tmp_path):
+    r = invoke("run", str(need(DECIDE_INPUT / "copenhagen.csv")), "-m", "exchange", "--out", str(tmp_path),
+               "--format", "json", "--draws", "5")
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "report.html").read_text()
+    assert "exchange: the largest exchanges of round 1" in html
+    assert "exchange: externalities by round" in html
+    rounds = json.loads(r.stdout)["forecasts"]["exchange"]["details"]["externalities_by_round"]
+    assert html.count("<tr><td>", html.index("externalities by round")) >= len(rounds) == 10
+
+
 def test_forecast_json_layout():
     r = invoke("forecast", str(need(DECIDE_INPUT / "cop21.csv")), "--model", "compromise", "--format", "json")
     data = json.loads(r.stdout)
