@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
 
 from tertius.io import load_scenario
 from tertius.models import run_model
 from tests.conftest import DECIDE_INPUT, SHARED, need
+from tests.strategies import build, scenario_data
 
 REFERENCE = SHARED / "data" / "decide" / "reference" / "CoP21.compare.csv"
 
@@ -271,3 +273,35 @@ def test_rex_agrees_with_decides_published_rex_runs(p):
         for issue, (mean, sd) in ref.items():
             se = (ours[issue]["sd"] ** 2 / 30 + sd ** 2 / 10) ** 0.5
             assert abs(ours[issue]["mean"] - mean) <= 3 * se + 0.05, (issue, rnd, ours[issue]["mean"], mean)
+
+
+def _overshoots(f, scenario) -> list[tuple[int, str, str]]:
+    """Exchanges whose move carries an outcome past the demander's position (step 5 forbids
+    it): the demander's round-start position lies strictly between the outcome before and after."""
+    arr = scenario.arrays
+    found = []
+    for r, exchanges in enumerate(f.details["exchanges"]):
+        start = f.rounds[r]
+        for e in exchanges:
+            for demander, issue, (before, after) in ((e["demander_p"], e["issue_p"], e["outcome_p"]),
+                                                      (e["supplier_p"], e["issue_q"], e["outcome_q"])):
+                k = arr.issue_ids.index(issue)
+                x = start[arr.actor_ids.index(demander), k]
+                tol = 1e-9 * arr.span[k]
+                if min(before, after) + tol < x < max(before, after) - tol:
+                    found.append((r, demander, issue))
+    return found
+
+
+@given(data=scenario_data())
+def test_no_move_carries_the_outcome_past_the_demanders_position(data):
+    """Step 5's cap holds for every exchange of every round (property over generated scenarios)."""
+    s = build(data)
+    f = run_model(s, "exchange", {"rounds": 3})
+    assert _overshoots(f, s) == []
+
+
+@pytest.mark.parametrize("data", ["cop21", "copenhagen", "verkiezing_2012"])
+def test_no_move_carries_the_outcome_past_the_demanders_position_on_decides_data(data):
+    s = load_scenario(need(DECIDE_INPUT / f"{data}.csv"))
+    assert _overshoots(run_model(s, "exchange", {"rounds": 10}), s) == []

@@ -105,10 +105,15 @@ class Exchange:
     move_j: float
     start_i: float
     start_j: float
+    #: The outcomes on p and on q before and after the exchange, as its traders compute them
+    #: (step 5: the supplier at its current voting position, plus the moves towards the same
+    #: demander).
+    outcome_before: tuple[float, float] = (0.0, 0.0)
+    outcome_after: tuple[float, float] = (0.0, 0.0)
     #: Effect on every third actor present on both issues:
     #: s_kp (|O_p − x_kp| − |O_p' − x_kp|) + s_kq (|O_q − x_kq| − |O_q' − x_kq|),
-    #: with O the outcome before the exchange as its traders see it (step 5: the supplier at its
-    #: current voting position, plus the moves towards the same demander) and O' after it.
+    #: with O and O' the outcomes before and after (for bookkeeping="decide", Decide's after:
+    #: the q outcome before the p cap).
     externalities: dict[int, float] = field(default_factory=dict)
     #: Whether each third actor is in the traders' group pair (inner) or not (outer).
     inner: dict[int, bool] = field(default_factory=dict)
@@ -290,7 +295,7 @@ def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c:
     entry: dict[int, float] = {}
     x_flat = x.ravel().tolist()
     weight = (c * s / S[None, :]).ravel().tolist()
-    records: list[tuple[int, int, int, int, float, float, float, float, float, float, float, float, float]] = []
+    records: list[tuple] = []
     gain = t.gain
     I, J, P, Q = t.I.tolist(), t.J.tolist(), t.P.tolist(), t.Q.tolist()
     k_, wj, wi, x_ip, x_jq = t.k.tolist(), t.wj.tolist(), t.wi.tolist(), t.x_ip.tolist(), t.x_jq.tolist()
@@ -315,7 +320,7 @@ def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c:
         sq = dq if x_jq[e] > vi else -dq
         mj, mi = sp / wj[e], sq / wi[e]
         seen = sq if not t.decide or p_rex > 0 else float(np.copysign(t.seen_q[e], sq))
-        records.append((i, j, p, q, float(best), mi, mj, vi, vj, bp, bq, bp + sp, bq + seen))
+        records.append((i, j, p, q, float(best), mi, mj, vi, vj, bp, bq, bp + sp, bq + seen, bq + sq))
         for a, d, move, demander, shift in ((j, p, mj, i, sp), (i, q, mi, j, sq)):
             ad = a * m + d
             y = float(st[ad, VOTE]) + move
@@ -381,7 +386,7 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     ends = np.cumsum(third.sum(axis=1)).tolist()
     out, start = [], 0
     for r, end in zip(records, ends, strict=True):
-        out.append(Exchange(*r[:9], dict(zip(actor[start:end], values[start:end], strict=True)),
+        out.append(Exchange(*r[:9], (r[9], r[10]), (r[11], r[13]), dict(zip(actor[start:end], values[start:end], strict=True)),
                             dict(zip(actor[start:end], inner_of[start:end], strict=True))))
         start = end
     return out, totals
@@ -476,6 +481,8 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
             "demander_p": ids[e.i], "supplier_p": ids[e.j], "issue_p": issues[e.p], "issue_q": issues[e.q],
             "gain": e.gain, "move_on_q": e.move_i * span[e.q] / 100, "move_on_p": e.move_j * span[e.p] / 100,
             "start_on_q": float(back_at(e.start_i, e.q)), "start_on_p": float(back_at(e.start_j, e.p)),
+            "outcome_p": [float(back_at(v, e.p)) for v in (e.outcome_before[0], e.outcome_after[0])],
+            "outcome_q": [float(back_at(v, e.q)) for v in (e.outcome_before[1], e.outcome_after[1])],
             "externalities": {ids[k]: v for k, v in e.externalities.items()},
         } for e in rnd] for rnd in res["exchanges"]],
         "externalities_by_round": res["externalities"],
