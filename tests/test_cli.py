@@ -111,6 +111,8 @@ def test_convert_between_formats(tmp_path):
     (["forecast", "--model", "oracle"], "unknown model 'oracle'"),
     (["forecast", "--param", "x"], "not KEY=VALUE"),
     (["convert", "second-opium-war", "out.docx"], "cannot tell the output format"),
+    (["forecast", "-m", "exchange", "-p", "bookkeeping=nonsense"], "(-p/--param): exchange parameter bookkeeping"),
+    (["forecast", "-m", "bdm", "-p", "rounds=x"], "(-p/--param): parameter rounds='x' of model 'bdm' is not of type int"),
 ])
 def test_user_errors_are_one_line_with_exit_2(args, needle):
     r = invoke(*args)

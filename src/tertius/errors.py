@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 Path = tuple[str | int, ...]
 
+#: Where a bad model parameter comes from, for :class:`InputError`'s ``file``.
+PARAMS = "model parameters (-p/--param)"
+
 
 def format_path(path: Sequence[str | int]) -> str:
     """Render a field path the way a user reads it: ``stances[3].position``."""
@@ -61,10 +64,10 @@ class InputError(TertiusError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.file or "<scenario>"
-        if self.line is not None:
-            where += f":{self.line}"
-        text = f"{where}: "
+        # without a file the message names what is wrong (a command-line option, a scenario id)
+        text = ""
+        if self.file:
+            text = self.file + (f":{self.line}" if self.line is not None else "") + ": "
         if self.path:
             text += f"{format_path(self.path)}: "
         text += self.message

@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.errors import InputError
+from tertius.errors import PARAMS, InputError
 from tertius.forecast import Forecast, utilities
 from tertius.models.central import weighted_mean, weighted_median
 from tertius.models.registry import register
@@ -89,14 +89,15 @@ def check_params(p: dict[str, Any]) -> None:
     for key, allowed in _CHOICES.items():
         if p[key] not in allowed:
             raise InputError(f"bdm parameter {key}={p[key]!r} is not one of {', '.join(allowed)}",
-                             fix=f"use {key}={allowed[0]} (the default) or another listed value")
+                             fix=f"use {key}={allowed[0]} (the default) or another listed value", file=PARAMS)
     for key in ("q", "t"):
         if not 0.0 <= p[key] <= 1.0:
-            raise InputError(f"bdm parameter {key}={p[key]} is outside [0, 1]", fix=f"use {key}=1 (the default)")
+            raise InputError(f"bdm parameter {key}={p[key]} is outside [0, 1]", fix=f"use {key}=1 (the default)",
+                             file=PARAMS)
     if p["rounds"] < 0:
-        raise InputError("bdm parameter rounds is negative", fix="use rounds=10 (the default)")
+        raise InputError("bdm parameter rounds is negative", fix="use rounds=10 (the default)", file=PARAMS)
     if p["patience"] < 1:
-        raise InputError("bdm parameter patience must be at least 1", fix="use patience=1")
+        raise InputError("bdm parameter patience must be at least 1", fix="use patience=1", file=PARAMS)
 
 
 def _vote_utility(x: np.ndarray, r: np.ndarray, R: float) -> np.ndarray:

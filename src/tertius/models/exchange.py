@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.errors import InputError
+from tertius.errors import PARAMS, InputError
 from tertius.forecast import Forecast, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
@@ -171,10 +171,11 @@ def compute_many(t: CandidateTable, idx: np.ndarray, st: np.ndarray, own: np.nda
     invalid ones get gain −inf.
 
     ``st`` holds per actor-issue (flat: actor * m + issue) its voting position, the total of its
-    realised moves, and (as a demander) the outcome shift of the moves realised towards it; ``own`` the part of that shift due to each supplier, per (supplier, demander,
-    issue). The outcome before a supplier's move counts the supplier at its current voting
-    position and the other suppliers towards the same demander (step 5). Both sides (J's move
-    on p, I's on q) are computed as the two columns of one array."""
+    realised moves, and (as a demander) the outcome shift of the moves realised towards it;
+    ``own`` the part of that shift due to each supplier, per (supplier, demander, issue). The
+    outcome before a supplier's move counts the supplier at its current voting position and the
+    other suppliers towards the same demander (step 5). Both sides (J's move on p, I's on q) are
+    computed as the two columns of one array."""
     rows = t.const[idx]
     w, target, base, x0 = rows[:, 0:2], rows[:, 2:4], rows[:, 4:6], rows[:, 6:8]
     gain_factor, lowest, k, inv_k = rows[:, 8], rows[:, 9], rows[:, 10], rows[:, 11]
@@ -386,7 +387,8 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     ends = np.cumsum(third.sum(axis=1)).tolist()
     out, start = [], 0
     for r, end in zip(records, ends, strict=True):
-        out.append(Exchange(*r[:9], (r[9], r[10]), (r[11], r[13]), dict(zip(actor[start:end], values[start:end], strict=True)),
+        out.append(Exchange(*r[:9], (r[9], r[10]), (r[11], r[13]),
+                            dict(zip(actor[start:end], values[start:end], strict=True)),
                             dict(zip(actor[start:end], inner_of[start:end], strict=True))))
         start = end
     return out, totals
@@ -407,8 +409,8 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     outcomes, voting, prefs, exchanges, totals = [], [], [x.copy()], [], []
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        realised, round_totals, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, present, rng, params["ties"],
-                                          params["p"], params["bookkeeping"])
+        realised, round_totals, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, present, rng,
+                                                        params["ties"], params["p"], params["bookkeeping"])
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
@@ -431,13 +433,15 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     classic one-shot forecast), the outcome and voting outcome of every round, and the realised
     exchanges."""
     if params["ties"] not in ("first", "random"):
-        raise InputError(f"exchange parameter ties={params['ties']!r}", fix="use ties=first or ties=random")
+        raise InputError(f"exchange parameter ties={params['ties']!r}", fix="use ties=first or ties=random",
+                         file=PARAMS)
     if params["bookkeeping"] not in ("realised", "decide"):
         raise InputError(f"exchange parameter bookkeeping={params['bookkeeping']!r}",
-                         fix="use bookkeeping=realised (the default) or bookkeeping=decide (Decide 2025.3.1's, to compare)")
+                         fix="use bookkeeping=realised (the default) or bookkeeping=decide (Decide 2025.3.1's, "
+                             "to compare)", file=PARAMS)
     if not 0.0 <= params["p"] <= 1.0 or params["repetitions"] < 1:
         raise InputError(f"exchange parameters p={params['p']}, repetitions={params['repetitions']}",
-                         fix="p lies in [0, 1] (0: plain equal gain) and repetitions is at least 1")
+                         fix="p lies in [0, 1] (0: plain equal gain) and repetitions is at least 1", file=PARAMS)
     arr = scenario.arrays
     span = arr.span
     internal = 100.0 * (arr.position - arr.lo[None, :]) / span[None, :]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.errors import InputError
+from tertius.errors import PARAMS, InputError
 from tertius.forecast import Forecast
 from tertius.scenario import Scenario
 
@@ -39,15 +39,15 @@ class ModelSpec:
         if unknown:
             known = ", ".join(self.defaults) or "none"
             raise InputError(f"model '{self.name}' has no parameter {', '.join(unknown)}",
-                             fix=f"its parameters are: {known}")
+                             fix=f"its parameters are: {known}", file=PARAMS)
         out = dict(self.defaults)
         for k, v in given.items():
             default = self.defaults[k]
             try:
                 out[k] = type(default)(v) if default is not None and not isinstance(default, bool) else v
             except (TypeError, ValueError):
-                raise InputError(f"parameter {k}={v!r} of model '{self.name}' is not a {type(default).__name__}",
-                                 fix=f"the default is {default!r}") from None
+                raise InputError(f"parameter {k}={v!r} of model '{self.name}' is not of type {type(default).__name__}",
+                                 fix=f"the default is {default!r}", file=PARAMS) from None
         return out
 
 
