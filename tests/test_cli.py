@@ -59,6 +59,7 @@ def test_exchange_report_shows_rounds_exchanges_and_externalities(tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert "exchange: the largest exchanges of round 1" in html
     assert "exchange: externalities by round" in html
+    assert "exchange: externalities by actor, round 1" in html and "Alliance of Small Island States" in html
     rounds = json.loads(r.stdout)["forecasts"]["exchange"]["details"]["externalities_by_round"]
     assert html.count("<tr><td>", html.index("externalities by round")) >= len(rounds) == 10
 

@@ -305,3 +305,24 @@ def test_no_move_carries_the_outcome_past_the_demanders_position(data):
 def test_no_move_carries_the_outcome_past_the_demanders_position_on_decides_data(data):
     s = load_scenario(need(DECIDE_INPUT / f"{data}.csv"))
     assert _overshoots(run_model(s, "exchange", {"rounds": 10}), s) == []
+
+
+def test_externalities_by_actor_are_decides_on_copenhagen():
+    """Per actor over round 1 (Decide's externality report: own gains; inner/outer,
+    positive/negative effects of others' exchanges), with bookkeeping=decide, equal the totals
+    of the exchanges recorded from Decide 2025.3.1 within 1e-9."""
+    ref = _decide("copenhagen", "decide")
+    expected: dict[str, dict[str, float]] = {}
+    for e in ref["exchanges"]:
+        for trader in (e["i"], e["j"]):
+            expected.setdefault(trader, {}).setdefault("own", 0.0)
+            expected[trader]["own"] += e["gain"]
+        for actor, (value, inner) in e["externalities"].items():
+            key = ("inner" if inner else "outer") + ("_positive" if value > 0 else "_negative")
+            expected.setdefault(actor, {}).setdefault(key, 0.0)
+            expected[actor][key] += value
+    ours = _round1("copenhagen", bookkeeping="decide").details["externalities_by_actor"][0]
+    assert set(ours) >= set(expected)
+    for actor, row in ours.items():
+        for key, value in row.items():
+            assert value == pytest.approx(expected.get(actor, {}).get(key, 0.0), abs=1e-9), (actor, key)

@@ -66,6 +66,9 @@ from tertius.models.registry import register
 from tertius.scenario import Scenario
 
 EPS = 1e-10
+#: an actor's externality totals over a round: own gains as a trader; inner and outer, positive
+#: and negative effects of others' exchanges (Decide's externality report)
+EXTERNALITY_KEYS = ("own", "inner_positive", "inner_negative", "outer_positive", "outer_negative")
 #: Gains within this relative distance count as equal (a tie), so that rounding in the last
 #: bit cannot decide between candidates whose gains are equal in exact arithmetic.
 TIE = 1e-12
@@ -353,18 +356,20 @@ def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c:
                     t.rest_pos[rows, h] |= t.last[rows, h] > 0
                     t.rest_neg[rows, h] |= t.last[rows, h] < 0
             compute_many(t, touched, st, own)
-    realised, totals = _with_externalities(records, x, s, O, present)
-    return realised, totals, st[:, VOTE].reshape(n, m).copy(), st[:, MOVED].reshape(n, m).copy()
+    realised, by_actor = _with_externalities(records, x, s, O, present)
+    return realised, by_actor, st[:, VOTE].reshape(n, m).copy(), st[:, MOVED].reshape(n, m).copy()
 
 
 def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray,
-                        present: np.ndarray) -> tuple[list[Exchange], dict[str, float]]:
+                        present: np.ndarray) -> tuple[list[Exchange], np.ndarray]:
     """Build the round's exchanges, with every third actor's externality computed at once, and
-    the round's totals: the traders' own gains, and the third actors' inner/outer,
-    positive/negative externalities (the classification of Decide's externality reports)."""
-    totals = dict.fromkeys(("own", "inner_positive", "inner_negative", "outer_positive", "outer_negative"), 0.0)
+    each actor's totals over the round (columns as ``EXTERNALITY_KEYS``): its own gains as a
+    trader, and its inner/outer, positive/negative externalities as a third actor (the
+    classification of Decide's externality reports)."""
+    n = x.shape[0]
+    by_actor = np.zeros((n, len(EXTERNALITY_KEYS)))
     if not records:
-        return [], totals
+        return [], by_actor
     rec = np.array(records, dtype=float)
     I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
     bp, bq, ap, aq = rec[:, 9:10], rec[:, 10:11], rec[:, 11:12], rec[:, 12:13]
@@ -377,10 +382,9 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     right = x > O[None, :]
     side = right[:, P].T * 2 + right[:, Q].T  # group code per actor (A-D) on each exchange's issues
     inner = (side == side[rows, I][:, None]) | (side == side[rows, J][:, None])
-    totals["own"] = 2.0 * float(rec[:, 4].sum())
-    for name, mask in (("inner", inner), ("outer", ~inner)):
-        totals[name + "_positive"] = float(ext[third & mask & (ext >= 0)].sum())
-        totals[name + "_negative"] = float(ext[third & mask & (ext < 0)].sum())
+    by_actor[:, 0] = np.bincount(I, rec[:, 4], n) + np.bincount(J, rec[:, 4], n)
+    for col, mask in enumerate((inner & (ext > 0), inner & (ext <= 0), ~inner & (ext > 0), ~inner & (ext <= 0)), 1):
+        by_actor[:, col] = np.where(third & mask, ext, 0.0).sum(axis=0)
     who, actor = third.nonzero()
     values, inner_of = ext[who, actor].tolist(), inner[who, actor].tolist()
     actor = actor.tolist()
@@ -391,7 +395,7 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
                             dict(zip(actor[start:end], values[start:end], strict=True)),
                             dict(zip(actor[start:end], inner_of[start:end], strict=True))))
         start = end
-    return out, totals
+    return out, by_actor
 
 
 def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
@@ -409,12 +413,12 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     outcomes, voting, prefs, exchanges, totals = [], [], [x.copy()], [], []
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        realised, round_totals, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, present, rng,
+        realised, by_actor, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, present, rng,
                                                         params["ties"], params["p"], params["bookkeeping"])
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
-        totals.append(round_totals)
+        totals.append(by_actor)
         supplied = moved > 0
         weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
         x = np.where(supplied, x + weight * (vote - x), x)
@@ -489,7 +493,10 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
             "outcome_q": [float(back_at(v, e.q)) for v in (e.outcome_before[1], e.outcome_after[1])],
             "externalities": {ids[k]: v for k, v in e.externalities.items()},
         } for e in rnd] for rnd in res["exchanges"]],
-        "externalities_by_round": res["externalities"],
+        "externalities_by_round": [dict(zip(EXTERNALITY_KEYS, a.sum(axis=0).tolist(), strict=True))
+                                   for a in res["externalities"]],
+        "externalities_by_actor": [{ids[k]: dict(zip(EXTERNALITY_KEYS, row, strict=True))
+                                    for k, row in enumerate(a.tolist())} for a in res["externalities"]],
     }
     if rex is not None:
         details["rex"] = rex
