@@ -270,10 +270,11 @@ def forecast(
     input_format: InputFormatOpt = None,
 ) -> None:
     """Forecast the outcome of every issue of a scenario with one model."""
-    scenarios = load_scenarios(scenario, input_format=input_format)
     if select is not None:
         scenarios = [load_scenario(scenario, input_format=input_format, select=select)]
-    elif len(scenarios) > 1 and not all_:
+    else:
+        scenarios = load_scenarios(scenario, input_format=input_format)
+    if len(scenarios) > 1 and not all_:
         raise InputError(f"the file holds {len(scenarios)} scenarios", file=scenario,
                          fix="pick one with --select ID, or forecast them all with --all")
     forecasts = [run_model(s, model, _params(param), seed=seed) for s in scenarios]

@@ -135,7 +135,7 @@ class CandidateTable:
         k, wj, wi = (np.where(usable, v, 1.0) for v in (k, wj, wi))  # no division by zero below
         gain_factor = (s[I, P] * s[J, Q] - s[I, Q] * s[J, P]) / (s[I, Q] + s[J, Q] + ~usable)
         self.k, self.wj, self.wi = k, wj, wi
-        self.x_ip, self.x_jq, self.O_p, self.O_q = x[I, P], x[J, Q], O[P], O[Q]
+        self.x_ip, self.x_jq = x[I, P], x[J, Q]
         n = len(cands)
         self.gain = np.full(n, -np.inf)
         self.dp = np.zeros(n)  # J's outcome shift on p, unsigned (I's on q is k times it)
@@ -160,9 +160,9 @@ class CandidateTable:
         # above 1e-10; infinite if unusable or no gain), k, 1/k and the round's outcomes
         with np.errstate(divide="ignore"):
             lowest = np.maximum(EPS * np.maximum(wj, wi / k), np.where(gain_factor > 0, EPS / gain_factor, np.inf))
-        self.const = np.stack([wj, wi, self.x_ip, self.x_jq, self.O_p - wj * x[J, P], self.O_q - wi * x[I, Q],
+        self.const = np.stack([wj, wi, self.x_ip, self.x_jq, O[P] - wj * x[J, P], O[Q] - wi * x[I, Q],
                                x[J, P], x[I, Q], gain_factor, np.where(usable, lowest, np.inf),
-                               k, 1.0 / k, self.O_p, self.O_q], axis=1)
+                               k, 1.0 / k, O[P], O[Q]], axis=1)
 
 
 #: columns of the state rows kept per actor-issue during a round
@@ -185,7 +185,8 @@ def compute_many(t: CandidateTable, idx: np.ndarray, st: np.ndarray, own: np.nda
     g = st[t.keys[idx]]  # (candidates, [J on p, I on q, I on p, J on q], state)
     start = g[:, 0:2, VOTE]
     to = target - start  # each supplier moves towards its partner's position
-    before = base + g[:, 2:4, TOWARD] - own[t.own_keys[idx]] + w * start
+    ow = own[t.own_keys[idx]]
+    before = base + g[:, 2:4, TOWARD] - ow + w * start
     gap = target - before
     if not t.decide:
         # J moves all the way, or I does; and neither outcome passes the demander's position
@@ -200,7 +201,7 @@ def compute_many(t: CandidateTable, idx: np.ndarray, st: np.ndarray, own: np.nda
         ok = np.minimum(along[:, 0], along[:, 1]) >= 0
     else:
         dp, seen_q = _decide_shifts(k, inv_k, w, to, gap, rows[:, 12:14] + g[:, 2:4, TOWARD] - target,
-                                    own[t.own_keys[idx]] != 0)
+                                    ow != 0)
         t.seen_q[idx] = seen_q
         # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout,
         # the move within (0, 100] and the voting position within [0, 100]
