@@ -157,6 +157,20 @@ class Perturbation(BaseModel):
     overrides: list[Override] = Field(default_factory=list)
 
 
+class Spillover(BaseModel):
+    """A clause by which a third party receives on the named issues the terms a side obtains,
+    without being a party to the settlement (e.g. a most-favoured-nation article)."""
+
+    model_config = _CONFIG
+
+    beneficiary: str
+    #: The side whose terms spill over: 'a' or 'b'.
+    side: Literal["a", "b"]
+    issues: list[str] = Field(min_length=1)
+    source: str | None = None
+    assumption: str | None = None
+
+
 class Conflict(BaseModel):
     """Two sides at war over some issues, and the third parties who may join, stay out or broker.
 
@@ -180,6 +194,11 @@ class Conflict(BaseModel):
     broker_costs: dict[str, Quantity] = Field(default_factory=dict)
     loser_weight: Quantity = Field(default_factory=lambda: Quantity(
         value=0.1, assumption="the loser keeps a tenth of its bargaining weight at the peace table"))
+    #: Issues whose terms accrue only to the parties of the settlement (the sides, the third
+    #: parties that join them and the brokers): a bystander keeps the status quo on them, unless
+    #: a spillover clause gives it a side's terms.
+    exclusive: list[str] = Field(default_factory=list)
+    spillovers: list[Spillover] = Field(default_factory=list)
     phases: list[Phase] = Field(default_factory=list)
 
 
@@ -393,6 +412,20 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 raise ScenarioProblem(("conflict", field, a), f"unknown actor '{a}'", "name an actor of the scenario")
             if q.value < 0:
                 raise ScenarioProblem(("conflict", field, a), "a cost is negative", "use 0 or more")
+    known(c.exclusive, issues, ("conflict", "exclusive"), "issue")
+    for k, i in enumerate(c.exclusive):
+        if s.issue(i).status_quo is None and not (c.phases and all(i in ph.status_quo for ph in c.phases)):
+            raise ScenarioProblem(("conflict", "exclusive", k), f"exclusive issue '{i}' has no status quo",
+                                  "give the issue a status_quo: a bystander keeps it")
+    for k, sp in enumerate(c.spillovers):
+        path = ("conflict", "spillovers", k)
+        if sp.beneficiary not in actors:
+            raise ScenarioProblem(path + ("beneficiary",), f"unknown actor '{sp.beneficiary}'",
+                                  f"use one of: {', '.join(sorted(actors))}")
+        if sp.beneficiary in fighting:
+            raise ScenarioProblem(path + ("beneficiary",), f"'{sp.beneficiary}' is on a side",
+                                  "a spillover clause benefits a third party")
+        known(sp.issues, issues, path + ("issues",), "issue")
     if not 0 <= c.loser_weight.value <= 1:
         raise ScenarioProblem(("conflict", "loser_weight"), "loser_weight is outside [0, 1]", "use e.g. 0.1")
     if c.contest == "war-trap":
