@@ -13,13 +13,23 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def closeness(position: np.ndarray, outcome: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """The utility of one issue's outcome to an actor: 1 - |position - outcome| / scale span.
+
+    Broadcasts over any leading axes (position (..., actors, issues), outcome (..., 1 or actors,
+    issues), span (issues,)). NaN where the actor takes no position. This is the one utility
+    function of tertius: the models' forecasts and the conflict analysis both use it.
+    """
+    return 1.0 - np.abs(position - outcome) / span
+
+
 def utilities(arrays: ScenarioArrays, outcome: np.ndarray) -> np.ndarray:
-    """Each actor's utility for the outcome on each issue: 1 - |position - outcome| / scale span.
+    """Each actor's utility for the outcome on each issue (:func:`closeness`).
 
     It lies in [0, 1]; NaN where the actor takes no position. Weight it by salience to add it up
     over issues (:meth:`Forecast.total_utility`).
     """
-    return 1.0 - np.abs(arrays.position - outcome[None, :]) / arrays.span[None, :]
+    return closeness(arrays.position, outcome[None, :], arrays.span[None, :])
 
 
 @dataclass(frozen=True)

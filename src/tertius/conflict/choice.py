@@ -1,0 +1,48 @@
+"""Probabilities of a third party's options, and the parameters fitted on decision tables.
+
+A third party's options get probabilities by the logit (quantal response; McKelvey & Palfrey
+1995): P(o) = exp(λ EU(o)) / Σ_o' exp(λ EU(o')), with the others at the selected equilibrium.
+λ ("precision") and the cost share used where a table has no costs were fitted by
+``scripts/fit_thirdparty.py`` on the training tables (docs/thirdparty-data.md) and ship in
+``fitted.json`` beside this module.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from tertius.conflict.war import OPTIONS
+
+#: The classes of the decision tables, and the options that count as each.
+CLASSES = ("A", "B", "none")
+CLASS_OF = {"join-a": "A", "join-b": "B", "neutral": "none", "broker": "none"}
+
+
+@cache
+def fitted() -> dict[str, Any]:
+    """The parameters fitted on the training tables (precision, cost, base rates, provenance)."""
+    text = (resources.files("tertius.conflict") / "fitted.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def probabilities(values: np.ndarray, precision: float | None = None) -> np.ndarray:
+    """Logit probabilities of the options (last axis, :data:`OPTIONS` order)."""
+    lam = fitted()["precision"] if precision is None else precision
+    z = lam * (values - values.max(axis=-1, keepdims=True))
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def as_classes(p: np.ndarray) -> np.ndarray:
+    """Option probabilities (..., 4) as the tables' classes (..., 3): A, B, none."""
+    idx = {o: k for k, o in enumerate(OPTIONS)}
+    return np.stack([p[..., idx["join-a"]], p[..., idx["join-b"]], p[..., idx["neutral"]] + p[..., idx["broker"]]],
+                    axis=-1)
+
+
+__all__ = ["CLASSES", "CLASS_OF", "as_classes", "fitted", "probabilities"]

@@ -1,0 +1,220 @@
+"""Scoring the third-party analysis on decision tables, fitting its two numbers, and
+cross-validation grouped by war or dispute (docs/thirdparty-data.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tertius.conflict.choice import CLASSES, as_classes, fitted, probabilities
+from tertius.conflict.game import best_response_path
+from tertius.conflict.war import OPTIONS, build_war, with_costs
+from tertius.io.thirdparty_table import Case, read_decision_table
+
+#: The grid of cost shares searched by the fit (docs/thirdparty-data.md).
+COST_GRID = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+#: Bounds of log(precision) in the fit.
+LOG_PRECISION = (-5.0, 12.0)
+EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class Solved:
+    """One case solved at one cost share: option values at the selected equilibrium."""
+
+    case: Case
+    third: list[str]
+    values: np.ndarray  # (T, 4)
+    equilibrium: list[str]  # option of each third party
+    converged: bool
+
+    @property
+    def y(self) -> np.ndarray:
+        """The recorded class of each third party (index into CLASSES; -1 when not recorded)."""
+        return np.array([CLASSES.index(self.case.joined[t]) if self.case.joined[t] else -1 for t in self.third])
+
+
+def solve(case: Case, cost: float) -> Solved:
+    war = with_costs(build_war(case.scenario), cost)
+    profile, ok, vals = best_response_path(war)
+    third = war.third_ids
+    roles = profile[0, [war.index(t) for t in third]]
+    return Solved(case, third, vals[0], [OPTIONS[r] for r in roles], bool(ok[0]))
+
+
+def _loglik(solved: list[Solved], precision: float) -> float:
+    total = 0.0
+    for s in solved:
+        y = s.y
+        keep = y >= 0
+        p = as_classes(probabilities(s.values[keep], precision))
+        total += float(np.log(np.maximum(p[np.arange(keep.sum()), y[keep]], EPS)).sum())
+    return total
+
+
+def fit(by_cost: dict[float, list[Solved]]) -> dict[str, float]:
+    """Maximum likelihood: λ for each cost share of the grid, then the best pair."""
+    from scipy.optimize import minimize_scalar
+
+    best: dict[str, float] | None = None
+    for cost, solved in by_cost.items():
+        res = minimize_scalar(lambda z: -_loglik(solved, float(np.exp(z))), bounds=LOG_PRECISION, method="bounded",
+                              options={"xatol": 1e-4})
+        ll = -float(res.fun)
+        if best is None or ll > best["loglik"]:
+            best = {"cost": float(cost), "precision": float(np.exp(res.x)), "loglik": ll}
+    assert best is not None
+    return best
+
+
+def predict(solved: list[Solved], precision: float) -> list[dict[str, Any]]:
+    """One row per third party: its class probabilities, the call and the recorded choice."""
+    rows = []
+    for s in solved:
+        p4 = probabilities(s.values, precision)
+        p3 = as_classes(p4)
+        for j, t in enumerate(s.third):
+            call = CLASSES[int(np.argmax(p3[j]))]
+            rows.append({"group": s.case.group, "name": s.case.name, "third_party": t, "ccode": s.case.ccode.get(t),
+                         "joined": s.case.joined[t] or None, "call": call, "equilibrium": s.equilibrium[j],
+                         "p": {c: float(p3[j, k]) for k, c in enumerate(CLASSES)}})
+    return rows
+
+
+def metrics(rows: list[dict[str, Any]], base_rates: dict[str, float] | None = None) -> dict[str, Any]:
+    """Accuracy, joiner precision / recall / F1 per side (a join call is right only if its side is
+    right), log loss and Brier score against the base rates, a calibration table."""
+    rows = [r for r in rows if r["joined"]]
+    n = len(rows)
+    y = np.array([CLASSES.index(r["joined"]) for r in rows], dtype=int)
+    p = np.array([[r["p"][c] for c in CLASSES] for r in rows]).reshape(n, 3)
+    call = np.array([CLASSES.index(r["call"]) for r in rows], dtype=int)
+    onehot = np.eye(3)[y] if n else np.zeros((0, 3))
+    out: dict[str, Any] = {"n": n, "joiners": int((y < 2).sum()), "accuracy": _mean(call == y)}
+    sides = {}
+    tp_all = called_all = actual_all = 0
+    for k, side in enumerate(("A", "B")):
+        tp = int(((call == k) & (y == k)).sum())
+        called, actual = int((call == k).sum()), int((y == k).sum())
+        tp_all, called_all, actual_all = tp_all + tp, called_all + called, actual_all + actual
+        sides[side] = _prf(tp, called, actual)
+    out["sides"] = sides
+    out.update(_prf(tp_all, called_all, actual_all))
+    out["log_loss"] = _mean(-np.log(np.maximum(p[np.arange(n), y], EPS))) if n else None
+    out["brier"] = _mean(((p - onehot) ** 2).sum(-1)) if n else None
+    if base_rates is not None and n:
+        b = np.array([base_rates[c] for c in CLASSES])
+        out["base_rates"] = dict(base_rates)
+        out["base_log_loss"] = _mean(-np.log(np.maximum(b[y], EPS)))
+        out["base_brier"] = _mean(((b[None, :] - onehot) ** 2).sum(-1))
+    out["calibration"] = calibration(1 - p[:, 2], y < 2) if n else []
+    return out
+
+
+def _mean(x: np.ndarray) -> float | None:
+    return float(np.mean(x)) if np.size(x) else None
+
+
+def _prf(tp: int, called: int, actual: int) -> dict[str, Any]:
+    precision = tp / called if called else 0.0
+    recall = tp / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"calls": called, "right": tp, "precision": precision, "recall": recall, "f1": f1}
+
+
+def calibration(p_join: np.ndarray, joined: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
+    """Deciles of the predicted probability of joining either side: mean prediction against the
+    observed share."""
+    if not len(p_join):
+        return []
+    order = np.argsort(p_join, kind="stable")
+    out = []
+    for chunk in np.array_split(order, min(bins, len(order))):
+        out.append({"n": int(len(chunk)), "predicted": float(p_join[chunk].mean()),
+                    "observed": float(joined[chunk].mean()), "low": float(p_join[chunk].min()),
+                    "high": float(p_join[chunk].max())})
+    return out
+
+
+def ally_rule(cases: list[Case]) -> list[dict[str, Any]]:
+    """The baseline of the SOURCE.md files: join the side you have an ATOP tie with, if tied to
+    one side only (read back from the positions: 50 + 25 per tie). Probabilities are 0/1."""
+    rows = []
+    for case in cases:
+        arr = case.scenario.arrays
+        for t in case.joined:
+            x = arr.position[arr.actor_ids.index(t), 0]
+            call = "A" if x > 50 else "B" if x < 50 else "none"
+            rows.append({"group": case.group, "name": case.name, "third_party": t, "joined": case.joined[t] or None,
+                         "call": call, "p": {c: float(c == call) for c in CLASSES}})
+    return rows
+
+
+def base_rates(cases: list[Case]) -> dict[str, float]:
+    counts = dict.fromkeys(CLASSES, 0)
+    for case in cases:
+        for j in case.joined.values():
+            if j:
+                counts[j] += 1
+    total = sum(counts.values()) or 1
+    return {c: counts[c] / total for c in CLASSES}
+
+
+def folds(groups: list[str], k: int, seed: int = 0) -> dict[str, int]:
+    """A seeded permutation of the groups dealt into k folds."""
+    from tertius.seeds import child_rng
+
+    order = child_rng(seed, "folds").permutation(len(groups))
+    return {groups[g]: int(i % k) for i, g in enumerate(order)}
+
+
+def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
+                   grid: tuple[float, ...] = COST_GRID) -> dict[str, Any]:
+    """Grouped k-fold cross-validation over all tables together: each fold's cost and precision
+    are fitted on the other folds only. Returns out-of-fold metrics per table."""
+    solved = {c: {name: [solve(case, c) for case in cases] for name, cases in tables.items()} for c in grid}
+    keys = [(name, case.group) for name, cases in tables.items() for case in cases]
+    fold_of = folds([f"{a}/{b}" for a, b in keys], k, seed)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+    chosen = []
+    for f in range(k):
+        train = {c: [s for name in tables for s in solved[c][name] if fold_of[f"{name}/{s.case.group}"] != f]
+                 for c in grid}
+        params = fit(train)
+        chosen.append(params)
+        for name in tables:
+            test = [s for s in solved[params["cost"]][name] if fold_of[f"{name}/{s.case.group}"] == f]
+            rows[name].extend(predict(test, params["precision"]))
+    out = {}
+    for name, cases in tables.items():
+        rates = base_rates(cases)
+        out[name] = {"model": metrics(rows[name], rates), "ally_rule": metrics(ally_rule(cases), rates)}
+    return {"k": k, "seed": seed, "folds": chosen, "tables": out}
+
+
+def validate_table(path: str | Path, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Score the shipped (or given) parameters on a decision table of either layout."""
+    params = params or fitted()
+    layout, cases = read_decision_table(path)
+    solved = [solve(case, params["cost"]) for case in cases]
+    rows = predict(solved, params["precision"])
+    rates = params.get("base_rates", {}).get(layout) or base_rates(cases)
+    result = metrics(rows, rates)
+    per_group = []
+    for s in solved:
+        mine = [r for r in rows if r["group"] == s.case.group]
+        per_group.append({"group": s.case.group, "name": s.case.name, "candidates": len(mine),
+                          "joiners": [f"{r['third_party']}→{r['joined']}" for r in mine if r["joined"] in ("A", "B")],
+                          "calls": [f"{r['third_party']}→{r['call']}" for r in mine if r["call"] in ("A", "B")],
+                          "converged": s.converged})
+    return {"file": str(path), "layout": layout, "params": {"precision": params["precision"], "cost": params["cost"]},
+            "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,
+            "imputed_cells": sum(c.imputed for c in cases)}
+
+
+def sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

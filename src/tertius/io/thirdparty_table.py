@@ -1,0 +1,187 @@
+"""Third-party decision tables (COW inter-state wars, GML militarized disputes) as scenarios.
+
+The mapping from a row to a scenario is fixed in docs/thirdparty-data.md: one scenario per war
+or dispute, the original belligerents of each side as one actor, every candidate state as a third
+party, one issue ``outcome`` (side A at 100, side B at 0), candidate positions from alliance ties,
+saliences and strengths from the War Trap loss-of-strength gradient, one cost share for every
+actor. The two layouts are told apart by their columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from tertius.errors import InputError
+from tertius.scenario import Scenario
+
+KM_PER_MILE = 1.609344
+#: Columns each layout needs; the id column tells the layouts apart.
+LAYOUTS = {
+    "war": ("war_num", ("war_num", "start_year", "ccode", "abb", "joined", "cinc", "cinc_a", "cinc_b",
+                        "dist_a_km", "dist_b_km", "ally_a", "ally_b", "defense_a", "defense_b")),
+    "dispute": ("dispnum", ("dispnum", "start_year", "ccode", "abb", "joined", "cinc", "cinc_a", "cinc_b",
+                            "dist_a_km", "dist_b_km", "ally_a", "ally_b", "defense_a", "defense_b")),
+}
+JOINED = ("A", "B", "none")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One war or dispute: its scenario and the recorded choice of each third party."""
+
+    group: str  # war or dispute id
+    name: str
+    scenario: Scenario
+    joined: dict[str, str]  # third party id -> 'A' | 'B' | 'none' ('' when not recorded)
+    ccode: dict[str, str]
+    imputed: int  # cells filled in by the documented rule for missing values
+
+
+def table_layout(path: Path, header: list[str]) -> str:
+    for layout, (key, needed) in LAYOUTS.items():
+        if key in header:
+            missing = [c for c in needed if c not in header]
+            if missing:
+                raise InputError(f"a {layout} table without the column(s) {', '.join(missing)}", file=str(path),
+                                 line=1, fix="use the columns of shared/data/*-third-party/train.csv")
+            return layout
+    raise InputError("not a third-party decision table (no 'war_num' or 'dispnum' column)", file=str(path), line=1,
+                     fix="use the layout of shared/data/cow-third-party/train.csv or mid-third-party/train.csv")
+
+
+def looks_like_decision_table(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as f:
+            header = next(csv.reader(f), [])
+    except OSError:
+        return False
+    return "joined" in header and ("war_num" in header or "dispnum" in header)
+
+
+def miles_per_day(year: int) -> float:
+    """War Trap p. 105: 250 miles a day before 1918, 375 for 1918-1945, 500 after."""
+    return 250.0 if year < 1918 else 375.0 if year <= 1945 else 500.0
+
+
+def _salience(miles: float, per_day: float) -> float:
+    """The ratio of the War Trap exponents at home and at this distance (docs/thirdparty-data.md)."""
+    return math.log10(10 - math.e) / math.log10(miles / per_day + 10 - math.e)
+
+
+def read_decision_table(path: str | Path, cost: float = 0.0) -> tuple[str, list[Case]]:
+    """Read a COW or MID third-party table: its layout ('war' or 'dispute') and one case per group."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise InputError(f"cannot read the file ({e.strerror})", file=str(path), fix="check the path") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text (byte {e.start})", file=str(path), fix="save the table as UTF-8 CSV") from None
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as e:
+        raise InputError(f"malformed CSV ({e})", file=str(path), fix="save the table as plain CSV") from None
+    if not rows:
+        raise InputError("the file is empty", file=str(path), fix="use a table with a header row")
+    header = [h.strip() for h in rows[0]]
+    layout = table_layout(path, header)
+    key = LAYOUTS[layout][0]
+    col = {h: k for k, h in enumerate(header)}
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"{len(row)} fields where the header has {len(header)}", file=str(path), line=line,
+                             fix="give every row one value per column")
+        rec = {h: row[k].strip() for h, k in col.items()}
+        if not rec[key]:
+            raise InputError(f"empty '{key}'", file=str(path), line=line, fix="name the war or dispute of every row")
+        if rec["joined"] not in JOINED + ("",):
+            raise InputError(f"joined is '{rec['joined']}'", file=str(path), line=line, fix="use A, B or none")
+        groups.setdefault(rec[key], []).append((line, rec))
+    if not groups:
+        raise InputError("the table has no rows", file=str(path), fix="add one row per candidate state")
+    return layout, [_case(path, layout, g, recs, cost) for g, recs in groups.items()]
+
+
+def _num(path: Path, line: int, rec: dict[str, str], name: str, missing: float | None) -> tuple[float, bool]:
+    text = rec[name]
+    if text in ("", "NA", "nan", "NaN"):
+        if missing is None:
+            raise InputError(f"'{name}' is empty", file=str(path), line=line, fix=f"give a number for {name}")
+        return missing, True
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"'{name}' is '{text[:40]}', not a number", file=str(path), line=line,
+                         fix=f"write {name} as a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError(f"'{name}' is {text[:40]}", file=str(path), line=line,
+                         fix=f"{name} is a finite number, 0 or more")
+    return value, False
+
+
+def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, str]]], cost: float) -> Case:
+    line0, first = recs[0]
+    year = int(_num(path, line0, first, "start_year", None)[0])
+    per_day = miles_per_day(year)
+    cinc_a = _num(path, line0, first, "cinc_a", 0.0)[0]
+    cinc_b = _num(path, line0, first, "cinc_b", 0.0)[0]
+    imputed = 0
+    dists = []
+    for line, rec in recs:  # the largest distance in the group stands in for a missing one
+        for c in ("dist_a_km", "dist_b_km"):
+            v, miss = _num(path, line, rec, c, math.nan)
+            if not miss:
+                dists.append(v)
+    far = max(dists) if dists else 0.0
+    actors = [{"id": "side-a", "name": "side A (originals)", "capability": cinc_a, "distance": 0.0},
+              {"id": "side-b", "name": "side B (originals)", "capability": cinc_b, "distance": 0.0}]
+    stances = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
+               {"actor": "side-b", "issue": "outcome", "position": 0, "salience": 1}]
+    joined, ccode, seen = {}, {}, set()
+    for line, rec in recs:
+        cinc, m1 = _num(path, line, rec, "cinc", 0.0)
+        da, m2 = _num(path, line, rec, "dist_a_km", far)
+        db, m3 = _num(path, line, rec, "dist_b_km", far)
+        ties = [_num(path, line, rec, c, 0.0) for c in ("ally_a", "ally_b", "defense_a", "defense_b")]
+        imputed += m1 + m2 + m3 + sum(t[1] for t in ties)
+        aa, ab, fa, fb = (t[0] for t in ties)
+        aid = rec["abb"] or f"ccode-{rec['ccode']}"
+        if aid in seen or aid in ("side-a", "side-b"):
+            aid = f"{aid}-{rec['ccode']}"
+        if aid in seen:
+            raise InputError(f"state {rec['ccode']} appears twice in {layout} {group}", file=str(path), line=line,
+                             fix="keep one row per state and war")
+        seen.add(aid)
+        miles = min(da, db) / KM_PER_MILE
+        position = min(100.0, max(0.0, 50 + 25 * (aa - ab) + 25 * (fa - fb)))
+        actors.append({"id": aid, "name": rec["abb"] or aid, "capability": cinc, "distance": miles})
+        stances.append({"actor": aid, "issue": "outcome", "position": position,
+                        "salience": _salience(miles, per_day)})
+        joined[aid] = rec["joined"]
+        ccode[aid] = rec["ccode"]
+    name = first.get("war_name") or f"{layout} {group}"
+    data = {
+        "id": f"{layout}-{group}", "title": f"{name} ({year})",
+        "notes": ["Built from a third-party decision table by the mapping of docs/thirdparty-data.md."],
+        "actors": actors,
+        "issues": [{"id": "outcome", "name": "Outcome of the war", "scale": {"min": 0, "max": 100,
+                                                                             "anchors": {0: "side B wins", 100: "side A wins"}}}],
+        "stances": stances,
+        "conflict": {"side_a": {"name": "side A", "actors": ["side-a"]}, "side_b": {"name": "side B", "actors": ["side-b"]},
+                     "stakes": ["outcome"], "third_parties": list(joined), "contest": "war-trap",
+                     "miles_per_day": per_day, "costs": {a["id"]: cost for a in actors},
+                     "broker_costs": {a["id"]: cost for a in actors}},
+    }
+    try:
+        scenario = Scenario.model_validate(data)
+    except Exception as e:  # noqa: BLE001 - turned into a one-line error naming the group
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"{layout} {group} does not make a valid scenario ({msg})", file=str(path), line=line0,
+                         fix="check its rows' numbers") from None
+    return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed)
