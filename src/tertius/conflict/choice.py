@@ -1,8 +1,11 @@
 """Probabilities of a third party's options, and the parameters fitted on decision tables.
 
 A third party's options get probabilities by the logit (quantal response; McKelvey & Palfrey
-1995): P(o) = exp(λ EU(o)) / Σ_o' exp(λ EU(o')), with the others at the selected equilibrium.
-λ ("precision") and the cost share used where a table has no costs were fitted by
+1995) with a constant α for taking up arms (the mean of the unobserved utility of going to war,
+as in a conditional logit; McFadden 1974, Signorino 1999):
+P(o) = exp(λ EU(o) + α [o joins a side]) / Σ_o' exp(λ EU(o') + α [o' joins a side]), with the
+others at the selected equilibrium. λ ("precision"), α ("join_constant") and the fixed cost used
+where a table has no costs were fitted by
 ``scripts/fit_thirdparty.py`` on the training tables (docs/thirdparty-data.md) and ship in
 ``fitted.json`` beside this module.
 """
@@ -30,10 +33,17 @@ def fitted() -> dict[str, Any]:
     return json.loads(text)
 
 
-def probabilities(values: np.ndarray, precision: float | None = None) -> np.ndarray:
+#: Which options take up arms (they carry the constant α).
+JOINS = np.array([o.startswith("join") for o in OPTIONS])
+
+
+def probabilities(values: np.ndarray, precision: float | None = None, join_constant: float | None = None
+                  ) -> np.ndarray:
     """Logit probabilities of the options (last axis, :data:`OPTIONS` order)."""
     lam = fitted()["precision"] if precision is None else precision
-    z = lam * (values - values.max(axis=-1, keepdims=True))
+    alpha = fitted()["join_constant"] if join_constant is None else join_constant
+    z = lam * values + alpha * JOINS
+    z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 

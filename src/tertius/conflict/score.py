@@ -10,15 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import CLASSES, as_classes, fitted, probabilities
+from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, fitted, probabilities
 from tertius.conflict.game import best_response_path
 from tertius.conflict.war import OPTIONS, build_war, with_costs
 from tertius.io.thirdparty_table import Case, read_decision_table
 
-#: The grid of cost shares searched by the fit (docs/thirdparty-data.md).
-COST_GRID = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+#: The grid of fixed costs (utility units) searched by the fit (docs/thirdparty-data.md, revision 1).
+COST_GRID = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 #: Bounds of log(precision) in the fit.
 LOG_PRECISION = (-5.0, 12.0)
+#: Bounds of the constant α for taking up arms.
+JOIN_CONSTANT = (-30.0, 30.0)
 EPS = 1e-15
 
 
@@ -46,39 +48,59 @@ def solve(case: Case, cost: float) -> Solved:
     return Solved(case, third, vals[0], [OPTIONS[r] for r in roles], bool(ok[0]))
 
 
-def _loglik(solved: list[Solved], precision: float) -> float:
-    total = 0.0
-    for s in solved:
-        y = s.y
-        keep = y >= 0
-        p = as_classes(probabilities(s.values[keep], precision))
-        total += float(np.log(np.maximum(p[np.arange(keep.sum()), y[keep]], EPS)).sum())
-    return total
+def _stack(solved: list[Solved]) -> tuple[np.ndarray, np.ndarray]:
+    values = np.concatenate([s.values for s in solved]) if solved else np.zeros((0, 4))
+    y = np.concatenate([s.y for s in solved]) if solved else np.zeros(0, dtype=int)
+    return values[y >= 0], y[y >= 0]
+
+
+def _loglik(values: np.ndarray, y: np.ndarray, precision: float, join_constant: float) -> float:
+    p = as_classes(probabilities(values, precision, join_constant))
+    return float(np.log(np.maximum(p[np.arange(len(y)), y], EPS)).sum())
+
+
+def _calls(solved: list[Solved]) -> tuple[np.ndarray, np.ndarray]:
+    call = np.concatenate([[CLASSES.index(CLASS_OF[o]) for o in s.equilibrium] for s in solved]) if solved else \
+        np.zeros(0, dtype=int)
+    y = np.concatenate([s.y for s in solved]) if solved else np.zeros(0, dtype=int)
+    return call[y >= 0].astype(int), y[y >= 0]
+
+
+def joiner_f1(solved: list[Solved]) -> float:
+    """F1 of the equilibrium's join calls over both sides (a call is right only if its side is)."""
+    call, y = _calls(solved)
+    right = int(((call == y) & (y < 2)).sum())
+    called, actual = int((call < 2).sum()), int((y < 2).sum())
+    return _prf(right, called, actual)["f1"]
 
 
 def fit(by_cost: dict[float, list[Solved]]) -> dict[str, float]:
-    """Maximum likelihood: λ for each cost share of the grid, then the best pair."""
-    from scipy.optimize import minimize_scalar
+    """The fixed cost by the F1 of the equilibrium's join calls on the training rows (the cost
+    sets which states the theory calls joiners); for it, λ and α by maximum likelihood."""
+    from scipy.optimize import minimize
 
     best: dict[str, float] | None = None
     for cost, solved in by_cost.items():
-        res = minimize_scalar(lambda z: -_loglik(solved, float(np.exp(z))), bounds=LOG_PRECISION, method="bounded",
-                              options={"xatol": 1e-4})
-        ll = -float(res.fun)
-        if best is None or ll > best["loglik"]:
-            best = {"cost": float(cost), "precision": float(np.exp(res.x)), "loglik": ll}
+        f1 = joiner_f1(solved)
+        if best is not None and f1 <= best["train_f1"]:
+            continue
+        values, y = _stack(solved)
+        res = minimize(lambda z: -_loglik(values, y, float(np.exp(z[0])), float(z[1])), x0=np.array([2.0, -5.0]),
+                       method="L-BFGS-B", bounds=[LOG_PRECISION, JOIN_CONSTANT])
+        best = {"cost": float(cost), "train_f1": f1, "precision": float(np.exp(res.x[0])),
+                "join_constant": float(res.x[1]), "loglik": -float(res.fun)}
     assert best is not None
     return best
 
 
-def predict(solved: list[Solved], precision: float) -> list[dict[str, Any]]:
-    """One row per third party: its class probabilities, the call and the recorded choice."""
+def predict(solved: list[Solved], params: dict[str, float]) -> list[dict[str, Any]]:
+    """One row per third party: its class probabilities, the call (its equilibrium option) and
+    the recorded choice."""
     rows = []
     for s in solved:
-        p4 = probabilities(s.values, precision)
-        p3 = as_classes(p4)
+        p3 = as_classes(probabilities(s.values, params["precision"], params["join_constant"]))
         for j, t in enumerate(s.third):
-            call = CLASSES[int(np.argmax(p3[j]))]
+            call = CLASS_OF[s.equilibrium[j]]
             rows.append({"group": s.case.group, "name": s.case.name, "third_party": t, "ccode": s.case.ccode.get(t),
                          "joined": s.case.joined[t] or None, "call": call, "equilibrium": s.equilibrium[j],
                          "p": {c: float(p3[j, k]) for k, c in enumerate(CLASSES)}})
@@ -111,8 +133,25 @@ def metrics(rows: list[dict[str, Any]], base_rates: dict[str, float] | None = No
         out["base_rates"] = dict(base_rates)
         out["base_log_loss"] = _mean(-np.log(np.maximum(b[y], EPS)))
         out["base_brier"] = _mean(((b[None, :] - onehot) ** 2).sum(-1))
+    out["auc"] = auc(1 - p[:, 2], y < 2)
     out["calibration"] = calibration(1 - p[:, 2], y < 2) if n else []
     return out
+
+
+def auc(score: np.ndarray, positive: np.ndarray) -> float | None:
+    """Area under the ROC curve: the chance that a joiner gets a higher P(join) than a state that
+    stayed out (ties count one half)."""
+    pos, neg = int(positive.sum()), int((~positive).sum())
+    if not pos or not neg:
+        return None
+    order = np.argsort(score, kind="stable")
+    ranks = np.empty(len(score))
+    sorted_scores = score[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    avg = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[positive].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
 def _mean(x: np.ndarray) -> float | None:
@@ -188,7 +227,7 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
         chosen.append(params)
         for name in tables:
             test = [s for s in solved[params["cost"]][name] if fold_of[f"{name}/{s.case.group}"] == f]
-            rows[name].extend(predict(test, params["precision"]))
+            rows[name].extend(predict(test, params))
     out = {}
     for name, cases in tables.items():
         rates = base_rates(cases)
@@ -201,7 +240,7 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None) -> di
     params = params or fitted()
     layout, cases = read_decision_table(path)
     solved = [solve(case, params["cost"]) for case in cases]
-    rows = predict(solved, params["precision"])
+    rows = predict(solved, params)
     rates = params.get("base_rates", {}).get(layout) or base_rates(cases)
     result = metrics(rows, rates)
     per_group = []
@@ -211,7 +250,8 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None) -> di
                           "joiners": [f"{r['third_party']}→{r['joined']}" for r in mine if r["joined"] in ("A", "B")],
                           "calls": [f"{r['third_party']}→{r['call']}" for r in mine if r["call"] in ("A", "B")],
                           "converged": s.converged})
-    return {"file": str(path), "layout": layout, "params": {"precision": params["precision"], "cost": params["cost"]},
+    return {"file": str(path), "layout": layout,
+            "params": {k: params[k] for k in ("precision", "join_constant", "cost")},
             "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,
             "imputed_cells": sum(c.imputed for c in cases)}
 

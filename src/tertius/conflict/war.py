@@ -146,6 +146,9 @@ def with_inputs(war: War, position: np.ndarray, salience: np.ndarray, capability
 
 
 def with_costs(war: War, cost: float) -> War:
-    """The war with one cost share for every actor, for fighting and for brokering alike."""
-    n = len(war.actor_ids)
-    return replace(war, cost=np.full(n, cost), broker_cost=np.full(n, cost))
+    """The war with one fixed cost, in utility units, for every actor, for fighting and for
+    brokering alike: written as the share ``cost / stake`` of each actor's stake (the sum of its
+    saliences in the first draw), the form the scenario format takes."""
+    stake = war.salience[0].sum(-1)
+    share = np.where(stake > 0, cost / np.where(stake > 0, stake, 1.0), 0.0)
+    return replace(war, cost=share, broker_cost=share.copy())

@@ -3,8 +3,8 @@
 The mapping from a row to a scenario is fixed in docs/thirdparty-data.md: one scenario per war
 or dispute, the original belligerents of each side as one actor, every candidate state as a third
 party, one issue ``outcome`` (side A at 100, side B at 0), candidate positions from alliance ties,
-saliences and strengths from the War Trap loss-of-strength gradient, one cost share for every
-actor. The two layouts are told apart by their columns.
+saliences and strengths from the War Trap loss-of-strength gradient, one fixed cost of fighting
+for every actor (written as a share of its stake). The two layouts are told apart by their columns.
 """
 
 from __future__ import annotations
@@ -175,8 +175,9 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
         "stances": stances,
         "conflict": {"side_a": {"name": "side A", "actors": ["side-a"]}, "side_b": {"name": "side B", "actors": ["side-b"]},
                      "stakes": ["outcome"], "third_parties": list(joined), "contest": "war-trap",
-                     "miles_per_day": per_day, "costs": {a["id"]: cost for a in actors},
-                     "broker_costs": {a["id"]: cost for a in actors}},
+                     "miles_per_day": per_day,
+                     "costs": {st["actor"]: cost / st["salience"] for st in stances if st["salience"] > 0},
+                     "broker_costs": {st["actor"]: cost / st["salience"] for st in stances if st["salience"] > 0}},
     }
     try:
         scenario = Scenario.model_validate(data)
