@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from tertius.conflict.score import COST_GRID, base_rates, cross_validate, fit, sha256, solve
+from tertius.conflict.score import COST_GRID, base_rates, cross_validate, fit, metrics, predict, sha256, solve
 from tertius.io.thirdparty_table import read_decision_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +38,10 @@ def main() -> int:
     cv = cross_validate(tables, k=5, seed=0)
     by_cost = {c: [solve(case, c) for cases in tables.values() for case in cases] for c in COST_GRID}
     params = fit(by_cost)
+    in_sample = {}
+    for layout, cases in tables.items():
+        m = metrics(predict([solve(case, params["cost"]) for case in cases], params), base_rates(cases))
+        in_sample[layout] = {k: m[k] for k in ("accuracy", "calls", "right", "f1", "log_loss", "brier", "auc")}
     out = {
         "precision": round(params["precision"], 6),
         "join_constant": round(params["join_constant"], 6),
@@ -45,6 +49,7 @@ def main() -> int:
         "cost": params["cost"],
         "loglik": round(params["loglik"], 6),
         "base_rates": {layout: base_rates(cases) for layout, cases in tables.items()},
+        "in_sample": in_sample,
         "fitted_on": files,
         "method": "docs/thirdparty-data.md (revision 2): the fixed cost on the grid "
                   f"{list(COST_GRID)} by the training F1 of the equilibrium's join calls, precision and "

@@ -26,7 +26,9 @@ from tertius.forecast import Forecast
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
 from tertius.io.yaml_io import write_text_atomic
 from tertius.models import MODELS, run_model
-from tertius.report.console import forecast_table, print_broker, print_tables, scores_table
+from tertius.report.console import (
+    forecast_table, print_broker, print_tables, scores_table, thirdparty_validation_tables,
+)
 from tertius.scenario import Scenario
 from tertius.validate import validate as validate_scenarios
 
@@ -337,12 +339,32 @@ def _nan(x: float) -> bool:
 def validate(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to score (default: all).")] = None,
-    per_issue: Annotated[bool, typer.Option("--per-issue", help="Also list every issue's error.")] = False,
+    per_issue: Annotated[bool, typer.Option("--per-issue", help="Also list every issue's (or war's) rows.")] = False,
+    cv: Annotated[int | None, typer.Option("--cv", help="Third-party tables: K-fold cross-validation grouped by "
+                                                        "war or dispute, refitting on each fold.")] = None,
     seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
     input_format: InputFormatOpt = None,
 ) -> None:
-    """Score the models against observed outcomes: MAE per model (percent of scale)."""
+    """Score against observed outcomes: MAE per model, or, for a third-party decision table (COW
+    or MID layout), the third-party analysis's accuracy, joiner F1, log loss and Brier score."""
+    from tertius.io.thirdparty_table import looks_like_decision_table
+
+    path = Path(scenario)
+    if path.suffix.lower() == ".csv" and path.exists() and looks_like_decision_table(path):
+        from tertius.conflict.score import validate_table
+
+        if cv is not None and cv < 2:
+            raise InputError(f"--cv {cv}", fix="use at least 2 folds, e.g. --cv 5")
+        result = validate_table(path, cv=cv, seed=seed)
+        if fmt is Format.json:
+            emit_json(result)
+        else:
+            print_tables(*thirdparty_validation_tables(result, per_issue), console=console)
+        return
+    if cv is not None:
+        raise InputError("--cv applies to third-party decision tables", file=scenario,
+                         fix="drop --cv, or pass a table with the columns of shared/data/*-third-party/train.csv")
     scenarios = load_scenarios(scenario, input_format=input_format)
     scores = validate_scenarios(scenarios, model, seed=seed)
     if fmt is Format.json:

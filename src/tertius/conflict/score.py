@@ -180,14 +180,13 @@ def calibration(p_join: np.ndarray, joined: np.ndarray, bins: int = 10) -> list[
 
 
 def ally_rule(cases: list[Case]) -> list[dict[str, Any]]:
-    """The baseline of the SOURCE.md files: join the side you have an ATOP tie with, if tied to
-    one side only (read back from the positions: 50 + 25 per tie). Probabilities are 0/1."""
+    """The baseline of the tables' SOURCE.md files: join the side you have an ATOP tie with, if
+    tied to one side only. Probabilities are 0 or 1."""
     rows = []
     for case in cases:
-        arr = case.scenario.arrays
         for t in case.joined:
-            x = arr.position[arr.actor_ids.index(t), 0]
-            call = "A" if x > 50 else "B" if x < 50 else "none"
+            a, b = case.ally[t]
+            call = "A" if a and not b else "B" if b and not a else "none"
             rows.append({"group": case.group, "name": case.name, "third_party": t, "joined": case.joined[t] or None,
                          "call": call, "p": {c: float(c == call) for c in CLASSES}})
     return rows
@@ -235,8 +234,10 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
     return {"k": k, "seed": seed, "folds": chosen, "tables": out}
 
 
-def validate_table(path: str | Path, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Score the shipped (or given) parameters on a decision table of either layout."""
+def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: int | None = None,
+                   seed: int = 0) -> dict[str, Any]:
+    """Score the shipped (or given) parameters on a decision table of either layout; with ``cv``,
+    also K-fold cross-validation on this table alone, grouped by war or dispute."""
     params = params or fitted()
     layout, cases = read_decision_table(path)
     solved = [solve(case, params["cost"]) for case in cases]
@@ -250,10 +251,15 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None) -> di
                           "joiners": [f"{r['third_party']}→{r['joined']}" for r in mine if r["joined"] in ("A", "B")],
                           "calls": [f"{r['third_party']}→{r['call']}" for r in mine if r["call"] in ("A", "B")],
                           "converged": s.converged})
-    return {"file": str(path), "layout": layout,
-            "params": {k: params[k] for k in ("precision", "join_constant", "cost")},
-            "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,
-            "imputed_cells": sum(c.imputed for c in cases)}
+    out = {"file": str(path), "layout": layout,
+           "params": {k: params[k] for k in ("precision", "join_constant", "cost")},
+           "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,
+           "imputed_cells": sum(c.imputed for c in cases)}
+    if cv is not None:
+        folds_ = cross_validate({layout: cases}, k=cv, seed=seed)
+        out["cross_validation"] = {"k": cv, "seed": seed, "folds": folds_["folds"],
+                                   "third_parties": folds_["tables"][layout]["model"]}
+    return out
 
 
 def sha256(path: str | Path) -> str:

@@ -1,392 +1,303 @@
-"""A third party's options in a war: join side A, join side B, stay neutral, or broker a deal.
+"""The third-party analysis of a scenario's conflict, phase by phase.
 
-The formalism, from the scenario's inputs to a ranking (docs/thirdparty.md has the long form):
-
-**Utility.** Actor a's utility for an outcome o (one value per issue) is
-U_a(o) = Σ_i s_ai (1 − |x_ai − o_i| / R_i): salience-weighted closeness to its positions, as
-in the bargaining models. Costs of fighting are c_a · Σ_i s_ai, a share c_a of all it has at
-stake (``conflict.costs``).
-
-**Who wins** (Bueno de Mesquita 1981, *The War Trap*): each side's strength is the sum of its
-members' capabilities projected to the theatre (see :mod:`tertius.conflict.contest`); a third
-party that joins adds its own. P(A wins) is A's share of the strength (or a Tullock contest).
-
-**Settlement after a war** ("the winner's weight dominates"): the issues at stake and the
-third party's own issues are settled by the compromise model (the capability x salience
-weighted mean; Achen 2006), with the capabilities of the losing side, and of a third party
-that fought on it, multiplied by ``loser_weight`` (0.1 by default: the loser keeps a tenth of
-its bargaining weight). Other issues stay at their status quo.
-
-**Join A, join B, neutral** (Altfeld & Bueno de Mesquita 1979, "Choosing sides in wars", ISQ
-23:87-112; War Trap pp. 56-59): the third party's expected utility over the two war outcomes
-under that alignment, less its costs of fighting if it joins:
-EU_k(join A) = P(A | k with A) U_k(S_A) + (1 − P(A | k with A)) U_k(S_B) − cost_k.
-
-**Broker**: the war is settled by bargaining instead, and each belligerent's disagreement
-value is its war lottery with k neutral, d_a = P⁰ U_a(S_A) + (1 − P⁰) U_a(S_B) − cost_a. The
-broker proposes the deal it likes best among those that leave every belligerent at least as
-well off as fighting: max U_k(o) s.t. U_a(o) ≥ d_a (a linear programme, solved with HiGHS; a
-small weight on the belligerents' utilities picks the deal they prefer among the broker's
-best). Because utilities add up across issues, the programme links issues the way Stokman's
-exchange model does: a side concedes where it cares little (the broker's issues) against
-terms it cares about on the conflict's issues, backed by the broker. Like Kydd's (2003)
-biased mediator, the broker is not neutral: it is paid in its own issues. Since utilities
-are concave, the expected war settlement always satisfies the constraints (Jensen), so a
-deal exists whenever no belligerent gains from fighting itself; the option is reported
-infeasible when the programme finds none.
-
-Every option's expected utility, the war probabilities and the settlements each leads to
-are returned in an :class:`OptionTable`.
-
-**What drives the ranking.** Utilities are concave, so a settlement at the expected war
-outcome is worth more to everyone than the war lottery itself (Jensen), and the broker can
-always offer it: before its own costs (``conflict.broker_costs``), brokering is never worse
-than staying neutral. The analysis therefore turns on how much linkage the broker can extract
-against its costs of brokering, and on whether joining a side moves the odds enough on the
-issues it cares about to pay for the costs of fighting.
+For every phase: the third parties' game (:mod:`tertius.conflict.game`), its pure equilibria and
+the selected one, each third party's option table given the others' equilibrium options, the
+logit probabilities with the parameters fitted on the decision tables
+(:mod:`tertius.conflict.choice`), the shares of perturbed draws in which each option is the
+third party's equilibrium choice, the recorded choice beside the model's, and a plain-language
+explanation. docs/thirdparty.md has the formalism and its limits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from tertius.conflict.contest import great_circle_miles, projected_capability, win_probability
+from tertius.conflict.choice import fitted, probabilities
+from tertius.conflict.game import (
+    ENUMERATE_MAX, Play, best_response_path, option_values, payoffs, pure_equilibria, ranking,
+)
+from tertius.conflict.war import OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
-from tertius.scenario import Conflict, Phase, Scenario
+from tertius.scenario import Perturbation, Phase, Scenario
+from tertius.seeds import child_rng
 
-OPTIONS = ("join-a", "join-b", "neutral", "broker")
-
-
-@dataclass(frozen=True)
-class War:
-    """The arrays one third-party analysis needs (one phase, one third party)."""
-
-    actor_ids: list[str]
-    issue_ids: list[str]
-    position: np.ndarray  # (n, m), NaN where absent
-    salience: np.ndarray  # (n, m), 0 where absent, on [0, 1]
-    capability: np.ndarray  # (n,) shares
-    strength: np.ndarray  # (n,) capability projected to the theatre (or plain share for Tullock)
-    lo: np.ndarray
-    hi: np.ndarray
-    status_quo: np.ndarray  # (m,)
-    side_a: np.ndarray  # bool (n,)
-    side_b: np.ndarray
-    stakes: np.ndarray  # bool (m,)
-    cost: np.ndarray  # (n,) share of stake
-    broker_cost: np.ndarray  # (n,) share of stake
-    loser_weight: float
-    decisiveness: float
-    miles: np.ndarray | None = None  # (n,) distance to the theatre; None for a Tullock contest
-    miles_per_day: float = 250.0
-    names: dict[str, str] = field(default_factory=dict)
-    side_names: tuple[str, str] = ("A", "B")
+#: The order in which options are shown.
+DISPLAY = ("join-a", "join-b", "neutral", "broker")
+DEFAULT_DRAWS = 1000
 
 
-def phases_of(scenario: Scenario) -> list[Phase | None]:
-    c = scenario.conflict
-    if c is None:
-        return []
-    return list(c.phases) or [None]
+def labels(war: War) -> dict[str, str]:
+    a, b = war.side_names
+    return {"join-a": f"join {a}", "join-b": f"join {b}", "neutral": "stay out", "broker": "broker a deal"}
 
 
-def third_parties_of(scenario: Scenario, phase: Phase | None) -> list[str]:
-    c = scenario.conflict
-    assert c is not None
-    return list(phase.third_parties) if phase is not None and phase.third_parties is not None else list(c.third_parties)
+def _num(x: float) -> float:
+    return float(round(float(x), 10)) + 0.0
 
 
-def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
-    c: Conflict | None = scenario.conflict
-    if c is None:
-        raise InputError(f"scenario '{scenario.id}' declares no conflict", fix="add a 'conflict:' section "
-                         "with side_a, side_b, stakes and third_parties (see 'tertius schema')")
-    arr = scenario.arrays
-    ids = arr.actor_ids
-    cap = arr.capability.copy()
-    sq = arr.status_quo.copy()
-    if phase is not None:
-        for a, q in phase.capabilities.items():
-            cap[ids.index(a)] = q.value
-        for i, q in phase.status_quo.items():
-            sq[arr.issue_ids.index(i)] = q.value
-    share = cap / cap.sum() if cap.sum() > 0 else cap
-    if c.contest == "war-trap":
-        miles = np.zeros(len(ids))
-        for k, a in enumerate(scenario.actors):
-            if a.distance is not None:
-                miles[k] = a.distance.value
-            elif a.location is not None and c.theatre is not None:
-                miles[k] = great_circle_miles(a.location.lat, a.location.lng, c.theatre.lat, c.theatre.lng)
-        strength = projected_capability(share, miles, c.miles_per_day)
-        decisiveness = 1.0
-    else:
-        strength, decisiveness, miles = share, c.decisiveness, None
-    stakes_ids = phase.stakes if phase is not None and phase.stakes is not None else c.stakes
-    return War(
-        actor_ids=list(ids), issue_ids=list(arr.issue_ids), position=arr.position.copy(),
-        salience=arr.salience.copy(), capability=share, strength=strength, lo=arr.lo, hi=arr.hi,
-        status_quo=sq, side_a=np.isin(ids, c.side_a.actors), side_b=np.isin(ids, c.side_b.actors),
-        stakes=np.isin(arr.issue_ids, stakes_ids),
-        cost=np.array([c.costs[a].value if a in c.costs else 0.0 for a in ids]),
-        broker_cost=np.array([c.broker_costs[a].value if a in c.broker_costs else 0.0 for a in ids]),
-        loser_weight=c.loser_weight.value, decisiveness=decisiveness, miles=miles, miles_per_day=c.miles_per_day,
-        names={a.id: a.name or a.id for a in scenario.actors}, side_names=(c.side_a.name, c.side_b.name),
-    )
+def _issues(war: War, v: np.ndarray) -> dict[str, float]:
+    return {i: _num(x) for i, x in zip(war.issue_ids, v, strict=True)}
 
 
-def utility(war: War, outcome: np.ndarray) -> np.ndarray:
-    """U_a(o) = Σ_i s_ai (1 − |x_ai − o_i| / R_i) for every actor."""
-    span = war.hi - war.lo
-    close = 1.0 - np.abs(war.position - outcome[None, :]) / span[None, :]
-    return np.where(war.salience > 0, war.salience * np.nan_to_num(close), 0.0).sum(axis=1)
+def war_of_draws(scenario: Scenario, phase: Phase | None, batch: dict[str, np.ndarray]) -> War:
+    """The phase's war over drawn inputs (:func:`tertius.sweep.perturb.draw`); a phase's own
+    capabilities move by the same relative draw as the scenario's."""
+    cap = phase_capability(scenario, phase)
+    base = scenario.arrays.capability
+    factor = np.where(base > 0, cap / np.where(base > 0, base, 1.0), 1.0)
+    return with_inputs(build_war(scenario, phase), batch["position"], batch["salience"], batch["capability"] * factor)
 
 
-def stake_of(war: War) -> np.ndarray:
-    return war.salience.sum(axis=1)
+def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each draw: the selected equilibrium's option codes of the third parties (D, T), whether
+    it is an equilibrium (D,), and the logit probabilities there (D, T, 4)."""
+    profile, ok, vals = best_response_path(war)
+    third = np.nonzero(war.third)[0]
+    return profile[:, third], ok, probabilities(vals)
 
 
-def p_a_wins(war: War, k: int, alignment: str) -> float:
-    sa = war.strength[war.side_a].sum() + (war.strength[k] if alignment == "join-a" else 0.0)
-    sb = war.strength[war.side_b].sum() + (war.strength[k] if alignment == "join-b" else 0.0)
-    return float(win_probability(sa, sb, war.decisiveness))
+def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_DRAWS, seed: int = 0,
+                  perturbation: Perturbation | None = None, only: str | None = None) -> dict[str, Any]:
+    war = build_war(scenario, phase)
+    third = war.third_ids
+    if only is not None and only not in third:
+        raise InputError(f"'{only}' is not a third party of this conflict", fix=f"use one of: {', '.join(third)}")
+    profile, ok, vals = best_response_path(war)
+    probs = probabilities(vals)[0]
+    _, dev_play = option_values(war, profile)
+    selected = payoffs(war, profile)
+    equilibria = None
+    if len(third) <= ENUMERATE_MAX:
+        roles, is_ne = pure_equilibria(war)
+        idx = [war.index(t) for t in third]
+        equilibria = [{t: OPTIONS[r] for t, r in zip(third, roles[p, idx], strict=True)}
+                      for p in np.nonzero(is_ne[0])[0]]
+    shares: dict[str, dict[str, float]] = {}
+    mean_p: dict[str, dict[str, float]] = {}
+    if draws > 0:
+        from tertius.sweep.perturb import draw
 
-
-def open_issues(war: War, k: int) -> np.ndarray:
-    """Issues settled by the war or the deal: the stakes and the third party's own issues."""
-    return war.stakes | (war.salience[k] > 0)
-
-
-def settlement(war: War, k: int, winner: str, alignment: str) -> np.ndarray:
-    """Post-war outcome when ``winner`` ('a' or 'b') wins with k aligned as given."""
-    losers = war.side_b.copy() if winner == "a" else war.side_a.copy()
-    if (alignment == "join-a" and winner == "b") or (alignment == "join-b" and winner == "a"):
-        losers[k] = True
-    cap = np.where(losers, war.capability * war.loser_weight, war.capability)
-    w = np.where(np.isnan(war.position), 0.0, cap[:, None] * war.salience)
-    total = w.sum(axis=0)
-    present = ~np.isnan(war.position)
-    plain = np.where(present, war.position, 0.0).sum(axis=0) / np.maximum(present.sum(axis=0), 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bargained = np.where(total > 0, (w * np.nan_to_num(war.position)).sum(axis=0) / total, plain)
-    base = np.where(np.isnan(war.status_quo), bargained, war.status_quo)
-    return np.where(open_issues(war, k), bargained, base)
-
-
-@dataclass(frozen=True)
-class OptionResult:
-    option: str
-    expected_utility: float
-    feasible: bool
-    p_a: float | None  # None for broker (no war)
-    outcomes: dict[str, np.ndarray]  # 'a wins' / 'b wins' settlements, or 'deal'
-    side_utilities: dict[str, float] = field(default_factory=dict)  # belligerents: deal vs war lottery
-
-
-@dataclass(frozen=True)
-class OptionTable:
-    third_party: str
-    phase: str | None
-    options: dict[str, OptionResult]
-    war_lottery: dict[str, float]  # each belligerent's disagreement value (k neutral)
-
-    @property
-    def ranking(self) -> list[str]:
-        feas = [o for o in OPTIONS if self.options[o].feasible]
-        return sorted(feas, key=lambda o: (-self.options[o].expected_utility, OPTIONS.index(o)))
-
-    @property
-    def best(self) -> str:
-        return self.ranking[0]
-
-
-def broker_deal(war: War, k: int, disagreement: np.ndarray, epsilon: float = 1e-4) -> np.ndarray | None:
-    """max U_k(o) + ε Σ_a U_a(o) s.t. U_a(o) >= d_a for every belligerent a (an LP)."""
-    from scipy.optimize import linprog  # imported here: scipy.optimize is slow to import
-
-    belligerents = np.nonzero(war.side_a | war.side_b)[0]
-    free = np.nonzero(open_issues(war, k))[0]
-    o_fixed = war.status_quo.copy()
-    span = war.hi - war.lo
-    players = [k] + [int(a) for a in belligerents]
-    pairs = [(a, i) for a in players for i in free if war.salience[a, i] > 0 and not np.isnan(war.position[a, i])]
-    nf, ne = len(free), len(pairs)
-    nv = nf + ne
-    col = {i: c for c, i in enumerate(free)}
-    # constant part of U_a: utility on fixed issues + Σ_free s_ai
-    const = {}
-    for a in players:
-        fixed_u = 0.0
-        for i in range(len(war.issue_ids)):
-            if i in col or war.salience[a, i] <= 0 or np.isnan(war.position[a, i]):
-                continue
-            o = o_fixed[i] if not np.isnan(o_fixed[i]) else war.position[a, i]
-            fixed_u += war.salience[a, i] * (1.0 - abs(war.position[a, i] - o) / span[i])
-        const[a] = fixed_u + sum(war.salience[a, i] for i in free if war.salience[a, i] > 0
-                                 and not np.isnan(war.position[a, i]))
-    coef = {a: np.zeros(nv) for a in players}  # U_a = const_a − coef_a · z
-    A, b = [], []
-    for q, (a, i) in enumerate(pairs):
-        coef[a][nf + q] = war.salience[a, i] / span[i]
-        r = np.zeros(nv)
-        r[col[i]], r[nf + q] = -1.0, -1.0
-        A.append(r)
-        b.append(-war.position[a, i])
-        r = np.zeros(nv)
-        r[col[i]], r[nf + q] = 1.0, -1.0
-        A.append(r)
-        b.append(war.position[a, i])
-    for j, a in enumerate(belligerents):
-        A.append(coef[int(a)])
-        b.append(const[int(a)] - disagreement[j])
-    objective = coef[k] + epsilon * sum(coef[int(a)] for a in belligerents)
-    bounds = [(war.lo[i], war.hi[i]) for i in free] + [(0.0, None)] * ne
-    if not A:
-        return None
-    res = linprog(objective, A_ub=np.array(A), b_ub=np.array(b), bounds=bounds, method="highs")
-    if res.status != 0:
-        return None
-    out = np.where(np.isnan(o_fixed), settlement(war, k, "a", "neutral"), o_fixed)
-    out[free] = res.x[:nf]
-    return out + 0.0  # no negative zeros
-
-
-def evaluate(war: War, third_party: str, phase: str | None = None) -> OptionTable:
-    """The four options of one third party (see the module docstring)."""
-    if third_party not in war.actor_ids:
-        raise InputError(f"unknown third party '{third_party}'", fix=f"use one of: {', '.join(war.actor_ids)}")
-    k = war.actor_ids.index(third_party)
-    stake = stake_of(war)
-    cost = war.cost * stake
-    results: dict[str, OptionResult] = {}
-    neutral_outcomes = {}
-    for option in ("join-a", "join-b", "neutral"):
-        p = p_a_wins(war, k, option)
-        sa, sb = settlement(war, k, "a", option), settlement(war, k, "b", option)
-        ua, ub = utility(war, sa), utility(war, sb)
-        eu = p * ua[k] + (1 - p) * ub[k] - (cost[k] if option != "neutral" else 0.0)
-        results[option] = OptionResult(option, float(eu), True, p, {"a wins": sa, "b wins": sb})
-        if option == "neutral":
-            neutral_outcomes = {"p": p, "ua": ua, "ub": ub}
-    p0, ua, ub = neutral_outcomes["p"], neutral_outcomes["ua"], neutral_outcomes["ub"]
-    belligerents = np.nonzero(war.side_a | war.side_b)[0]
-    lottery = p0 * ua + (1 - p0) * ub - cost
-    d = lottery[belligerents]
-    deal = broker_deal(war, k, d)
-    if deal is None:
-        results["broker"] = OptionResult("broker", float("-inf"), False, None, {})
-    else:
-        u = utility(war, deal)
-        feasible = bool(np.all(u[belligerents] >= d - 1e-7))
-        results["broker"] = OptionResult(
-            "broker", float(u[k] - war.broker_cost[k] * stake[k]) if feasible else float("-inf"), feasible, None,
-            {"deal": deal},
-            {war.actor_ids[a]: float(u[a]) for a in belligerents})
-    return OptionTable(third_party, phase, results, {war.actor_ids[a]: float(lottery[a]) for a in belligerents})
-
-
-def explain(war: War, table: OptionTable) -> str:
-    """A plain-language paragraph on why the best option wins."""
-    k = war.actor_ids.index(table.third_party)
-    name = war.names.get(table.third_party, table.third_party)
+        spec = perturbation or scenario.perturbation or Perturbation()
+        rng = child_rng(seed, "broker", phase.id if phase is not None else "")
+        codes, _, p_draws = equilibrium_options(war_of_draws(scenario, phase, draw(scenario, spec, rng, draws)))
+        for j, t in enumerate(third):
+            shares[t] = {o: float(np.mean(codes[:, j] == ROLE[o])) for o in DISPLAY}
+            mean_p[t] = {o: float(p_draws[:, j, ROLE[o]].mean()) for o in DISPLAY}
+    parties = []
+    for j, t in enumerate(third):
+        if only is not None and t != only:
+            continue
+        item = _party(war, t, j, vals[0, j], probs[j], dev_play, selected, profile)
+        item["perturbation"] = {"draws": draws, "seed": seed, "first": shares.get(t, {}),
+                                "mean_probability": mean_p.get(t, {})}
+        actual = phase.actual.get(t) if phase is not None else None
+        if actual is not None:
+            item["actual"] = _actual(phase, war, t, actual, profile, item)
+        item["explanation"] = explain(war, item, bool(ok[0]))
+        parties.append(item)
     a_name, b_name = war.side_names
-    label = {"join-a": f"joining {a_name}", "join-b": f"joining {b_name}", "neutral": "staying neutral",
-             "broker": "brokering a deal"}
-    best = table.best
-    others = [o for o in OPTIONS if o != best]
-    parts = [f"{name}'s best option is {label[best]} (expected utility "
-             f"{table.options[best].expected_utility:.3f}, against "
-             + ", ".join(f"{table.options[o].expected_utility:.3f} for {label[o]}" if table.options[o].feasible
-                         else f"infeasible {label[o]}" for o in others) + ")."]
-    neutral = table.options["neutral"]
-    parts.append(f"If it stays out, {a_name} wins the war with probability {neutral.p_a:.2f}.")
-    span = war.hi - war.lo
-    own = [i for i in np.argsort(-war.salience[k]) if war.salience[k, i] > 0][:3]
-    for i in own:
-        issue, s, x = war.issue_ids[i], war.salience[k, i], war.position[k, i]
-        sa, sb = neutral.outcomes["a wins"][i], neutral.outcomes["b wins"][i]
-        gain = lambda o: s * (1 - abs(x - o) / span[i])  # noqa: E731
-        text = (f"On {issue} ({name} wants {x:g}, salience {s:.2f}): if {b_name} wins, the settlement is {sb:.3g}, "
-                f"worth {gain(sb):.3f} to {name}; if {a_name} wins, {sa:.3g}, worth {gain(sa):.3f}")
-        if table.options["broker"].feasible:
-            deal = table.options["broker"].outcomes["deal"][i]
-            text += f"; a brokered deal settles it at {deal:.3g}, worth {gain(deal):.3f}"
-        parts.append(text + ".")
-    if best == "broker":
-        parts.append(f"Brokering pays because no side has to be defeated: {a_name} and {b_name} each get at least "
-                     f"their war lottery, and {name} takes the surplus in its own issues, where the sides care less "
-                     f"than it does.")
-    elif best == "neutral":
-        parts.append(f"Joining either side costs {name} more than it moves the odds, and a deal leaves it no better "
-                     f"off than the war lottery.")
-    else:
-        parts.append(f"{label[best].capitalize()} moves the odds enough on the issues {name} cares about to "
-                     f"outweigh its costs of fighting.")
-    return " ".join(parts)
-
-
-def settlement_under(table: OptionTable, option: str) -> np.ndarray:
-    """The settlement the option leads to: the deal, or the more likely war outcome's settlement."""
-    r = table.options[option]
-    if option == "broker":
-        return r.outcomes["deal"]
-    return r.outcomes["a wins"] if (r.p_a or 0) >= 0.5 else r.outcomes["b wins"]
-
-
-def table_to_dict(war: War, table: OptionTable, explanation: str | None = None) -> dict[str, Any]:
-    def issues(v: np.ndarray) -> dict[str, float]:
-        return {i: float(x) for i, x in zip(war.issue_ids, v, strict=True)}
-
     return {
-        "third_party": table.third_party,
-        "phase": table.phase,
-        "ranking": table.ranking,
-        "best": table.best,
-        "war_lottery": table.war_lottery,
-        "options": {
-            o: {
-                "expected_utility": r.expected_utility if r.feasible else None,
-                "feasible": r.feasible,
-                "p_a_wins": r.p_a,
-                "settlements": {key: issues(v) for key, v in r.outcomes.items()},
-                "side_utilities": r.side_utilities,
-            } for o, r in table.options.items()
-        },
-        "explanation": explanation or explain(war, table),
+        "id": phase.id if phase else None,
+        "name": (phase.name or phase.id) if phase else "",
+        "sides": [a_name, b_name],
+        "strength": {a: _num(x) for a, x in zip(war.actor_ids, war.strength[0], strict=True)},
+        "selected": {t: OPTIONS[profile[0, war.index(t)]] for t in third},
+        "converged": bool(ok[0]),
+        "equilibria": equilibria,
+        "method": ("all pure equilibria by enumeration; " if equilibria is not None else "") +
+                  "selected by iterated best response from everyone staying out",
+        "p_a_wins": _num(selected.p_a[0, 0]),
+        "deal_probability": _num(selected.pi[0, 0]),
+        "third_parties": parties,
     }
 
 
-#: Perturbation ranges of the robustness check: positions ± this share of the scale span,
-#: saliences and capabilities × (1 ± these), uniform.
-PERTURBATION = {"position": 0.10, "salience": 0.20, "capability": 0.25}
+def _party(war: War, t: str, j: int, values: np.ndarray, probs: np.ndarray, dev: Play, selected: Play,
+           profile: np.ndarray) -> dict[str, Any]:
+    k = war.index(t)
+    options = {}
+    for o in DISPLAY:
+        row = 4 * j + ROLE[o]
+        opt: dict[str, Any] = {
+            "expected_utility": _num(values[ROLE[o]]),
+            "probability": _num(probs[ROLE[o]]),
+            "p_a_wins": _num(dev.p_a[0, row]),
+            "settlements": {"a wins": _issues(war, dev.a_wins[0, row]), "b wins": _issues(war, dev.b_wins[0, row])},
+            "war_value": _num(dev.war_value[0, row, k]),
+        }
+        if o == "broker":
+            opt["leverage"] = _num(dev.leverage[0, row, k])
+            opt["deal_probability"] = _num(dev.pi[0, row])
+            opt["accepted"] = bool(dev.accepted[0, row])
+            opt["settled_without_broker"] = bool(dev.settled_without[0, row])
+            if dev.accepted[0, row]:
+                opt["settlements"]["deal"] = _issues(war, dev.deal[0, row])
+        options[o] = opt
+    return {
+        "third_party": t, "name": war.names.get(t, t),
+        "ranking": ranking(values), "best": ranking(values)[0],
+        "equilibrium": OPTIONS[profile[0, k]],
+        "probabilities": {o: _num(probs[ROLE[o]]) for o in DISPLAY},
+        "options": options,
+        "cost": _num(war.cost[k] * war.salience[0, k].sum()),
+        "broker_cost": _num(war.broker_cost[k] * war.salience[0, k].sum()),
+        "spillovers": war.spill_sources.get(t, []),
+    }
 
 
-def perturbed(war: War, rng: np.random.Generator, spec: dict[str, float] = PERTURBATION) -> War:
-    """A copy of the war with inputs drawn uniformly around the given ones, kept valid."""
-    span = war.hi - war.lo
-    present = ~np.isnan(war.position)
-    pos = war.position + rng.uniform(-1, 1, war.position.shape) * spec["position"] * span[None, :]
-    pos = np.where(present, np.clip(pos, war.lo[None, :], war.hi[None, :]), np.nan)
-    sal = np.clip(war.salience * (1 + rng.uniform(-1, 1, war.salience.shape) * spec["salience"]), 0.0, 1.0)
-    cap = war.capability * (1 + rng.uniform(-1, 1, war.capability.shape) * spec["capability"])
-    return with_inputs(war, pos, sal, cap)
+def _actual(phase: Phase, war: War, t: str, option: str, profile: np.ndarray,
+            item: dict[str, Any]) -> dict[str, Any]:
+    """The settlement under the recorded options (others: their recorded option, else the
+    selected one) against the observed outcomes of the phase."""
+    roles = profile.copy()
+    for other, o in phase.actual.items():
+        if other in war.third_ids:
+            roles[0, war.index(other)] = ROLE[o]
+    play = payoffs(war, roles)
+    if play.pi[0, 0] > 0:
+        forecast = play.deal[0, 0]
+    else:
+        forecast = play.a_wins[0, 0] if play.p_a[0, 0] >= 0.5 else play.b_wins[0, 0]
+    rows = []
+    for k, issue_id in enumerate(war.issue_ids):
+        if issue_id not in phase.observed:  # score only what this phase settled
+            continue
+        obs = phase.observed[issue_id].value
+        span = war.hi[k] - war.lo[k]
+        rows.append({"issue": issue_id, "forecast": _num(forecast[k]), "observed": obs,
+                     "error": None if obs is None else _num(forecast[k] - obs),
+                     "abs_error_pct": None if obs is None else _num(abs(forecast[k] - obs) / span * 100)})
+    scored = [r["abs_error_pct"] for r in rows if r["abs_error_pct"] is not None]
+    agrees = option == item["equilibrium"]
+    lab = labels(war)
+    eu = item["options"]
+    why = None
+    if not agrees:
+        eq = item["equilibrium"]
+        why = (f"The record differs from the model. In the model, to {lab[option]} is worth "
+               f"{eu[option]['expected_utility']:.3f} to {item['name']}, {eu[eq]['expected_utility'] - eu[option]['expected_utility']:.3f} "
+               f"less than to {lab[eq]}, for the reasons above; the fitted logit gives the recorded choice a "
+               f"probability of {100 * item['probabilities'][option]:.0f} %. The inputs were not adjusted to agree.")
+    return {"option": option, "agrees": agrees, "why": why,
+            "probability": item["probabilities"][option], "settlement": rows,
+            "mae": float(np.mean(scored)) if scored else None}
 
 
-def with_inputs(war: War, position: np.ndarray, salience: np.ndarray, capability: np.ndarray) -> War:
-    """A copy of the war with other inputs: capabilities are turned into shares and projected
-    to the theatre again."""
-    share = capability / capability.sum() if capability.sum() > 0 else capability
-    strength = projected_capability(share, war.miles, war.miles_per_day) if war.miles is not None else share
-    return replace(war, position=position, salience=salience, capability=share, strength=strength)
+# ------------------------------------------------------------------------------ words
+def _pct(p: float) -> str:
+    return f"{100 * p:.0f} %"
 
 
-def rank_shares(war: War, third_party: str, draws: int, seed: int) -> dict[str, float]:
-    """Share of ``draws`` perturbed copies in which each option ranks first (seeded)."""
-    rng = np.random.default_rng(seed)
-    counts = dict.fromkeys(OPTIONS, 0)
-    for _ in range(draws):
-        counts[evaluate(perturbed(war, rng), third_party).best] += 1
-    return {o: counts[o] / draws for o in OPTIONS}
+def possessive(name: str) -> str:
+    """'Russia's', 'the Allies\'', 'United States\''."""
+    return name + ("'" if name.endswith("s") else "'s")
+
+
+def _val(x: float) -> str:
+    return f"{x:.3g}" if abs(x) >= 1e-9 else "0"
+
+
+def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
+    """A plain-language paragraph: why the third party's best option wins, for any scenario."""
+    t = item["third_party"]
+    k = war.index(t)
+    name = item["name"]
+    a, b = war.side_names
+    lab = labels(war)
+    opts = item["options"]
+    best = item["best"]
+    others = [o for o in item["ranking"] if o != best]
+    parts = [f"With the other third parties as in the selected equilibrium, {possessive(name)} best option is to "
+             f"{lab[best]} (expected utility {opts[best]['expected_utility']:.3f}, against "
+             + ", ".join(f"{opts[o]['expected_utility']:.3f} to {lab[o]}" for o in others) + ")."]
+    if not converged:
+        parts.append("Iterated best response did not settle on a pure equilibrium, so the others' options are "
+                     "those of its last step.")
+    neutral = opts["neutral"]
+    p0 = neutral["p_a_wins"]
+    parts.append(f"If {name} stays out, the chance of a win for {a} is {_pct(p0)}; joining {a} would raise it "
+                 f"to {_pct(opts['join-a']['p_a_wins'])}, joining {b} would lower it to "
+                 f"{_pct(opts['join-b']['p_a_wins'])}.")
+    sal = war.salience[0, k]
+    own = [i for i in np.argsort(-sal, kind="stable") if sal[i] > 0][:3]
+    deal = opts["broker"]["settlements"].get("deal")
+    joined = opts["join-a"] if opts["join-a"]["expected_utility"] >= opts["join-b"]["expected_utility"] else opts["join-b"]
+    side_won = "a wins" if joined is opts["join-a"] else "b wins"
+    for i in own:
+        iid = war.issue_ids[i]
+        x = war.position[0, k, i]
+        sa, sb = neutral["settlements"]["a wins"][iid], neutral["settlements"]["b wins"][iid]
+        head = f"{war.issue_names.get(iid, iid)}: {name} wants {_val(x)}"
+        if sa == sb == war.status_quo[i]:
+            text = (f"{head}; staying out, it stays at the status quo ({_val(sa)}) whichever side wins, since no "
+                    f"party to the war brings it to the table")
+            if joined["settlements"][side_won][iid] != sa:
+                text += (f", while a victory on the side {name} joined would settle it at "
+                         f"{_val(joined['settlements'][side_won][iid])}")
+        else:
+            text = f"{head}; a win for {a} settles it at {_val(sa)}, a win for {b} at {_val(sb)}"
+            if war.exclusive[i] and not war.spill[k, i]:
+                text += (f", but as a bystander {name} keeps the status quo ({_val(war.status_quo[i])}), as the "
+                         f"terms go to the parties only")
+        if deal is not None and deal[iid] != sa:
+            text += f"; a deal it brokered would settle it at {_val(deal[iid])}"
+        parts.append(text + ".")
+    spilled = [war.issue_names.get(iid, iid) for i, iid in enumerate(war.issue_ids) if war.spill[k, i]]
+    if spilled:
+        parts.append(f"As a bystander {name} still receives the terms on {', '.join(spilled)}, under "
+                     + "; ".join(item["spillovers"]) + ".")
+    br = opts["broker"]
+    lev = br.get("leverage", 0.0)
+    cost, bcost = item["cost"], item["broker_cost"]
+    text = (f"Its leverage as a broker is {lev:.2f}: the swing in {possessive(a)} chance that its joining one side rather "
+            f"than the other would cause" + (", discounted by its costs of fighting" if cost > 0 else ""))
+    if lev <= 0:
+        text += "; without leverage a broker cannot make the sides settle, so brokering gains nothing"
+    elif not br.get("accepted"):
+        text += "; no deal it could broker leaves every belligerent at least as well off as fighting"
+    elif br.get("settled_without_broker"):
+        text += (f"; with its help the sides would settle on their own terms, which both prefer, so it gains "
+                 f"peace but no share (the deal holds with probability {br['deal_probability']:.2f})")
+    else:
+        text += f"; a deal it brokered would hold with probability {br['deal_probability']:.2f}"
+    parts.append(text + ".")
+    gain = {o: opts[o]["expected_utility"] - neutral["expected_utility"] for o in DISPLAY}
+    if best == "neutral":
+        why = f"Staying out is best: joining {a} changes its expected utility by {gain['join-a']:+.3f}, joining " \
+              f"{b} by {gain['join-b']:+.3f}, brokering by {gain['broker']:+.3f}"
+        why += "." if cost <= 0 and bcost <= 0 else ", costs included."
+    elif best in ("join-a", "join-b"):
+        side = a if best == "join-a" else b
+        why = (f"Joining {side} is best: it moves the odds towards {side} and gives {name} a seat at the peace "
+               f"table for the issues it cares about, worth {gain[best]:+.3f} over staying out"
+               + (f" after its costs of fighting ({cost:.3f})." if cost > 0 else "."))
+    else:
+        why = (f"Brokering is best: its leverage buys it a deal worth {gain['broker']:+.3f} over staying out"
+               + (f" after its costs of brokering ({bcost:.3f})." if bcost > 0 else "."))
+    parts.append(why)
+    p = item["probabilities"]
+    parts.append("The fitted logit gives " + ", ".join(f"{lab[o]} {_pct(p[o])}" for o in DISPLAY) + ".")
+    return " ".join(parts)
+
+
+def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFAULT_DRAWS, seed: int = 0,
+           perturbation: Perturbation | None = None) -> dict[str, Any]:
+    """The third-party analysis of every phase of the scenario's conflict."""
+    if scenario.conflict is None:
+        raise InputError(f"scenario '{scenario.id}' declares no conflict",
+                         fix="add a 'conflict:' section (see 'tertius schema'), or pick a scenario that has one")
+    if draws < 0:
+        raise InputError(f"--draws is {draws}", fix="use 0 (no robustness check) or more")
+    params = fitted()
+    phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
+              for ph in phases_of(scenario)]
+    return {"scenario": scenario.id, "options": list(DISPLAY),
+            "params": {"precision": params["precision"], "join_constant": params["join_constant"],
+                       "fitted_on": sorted(v["file"] for v in params["fitted_on"].values())},
+            "phases": phases}
+
+
+__all__ = ["DEFAULT_DRAWS", "DISPLAY", "analyse_phase", "broker", "equilibrium_options", "explain", "labels",
+           "war_of_draws"]

@@ -38,6 +38,7 @@ class Case:
     joined: dict[str, str]  # third party id -> 'A' | 'B' | 'none' ('' when not recorded)
     ccode: dict[str, str]
     imputed: int  # cells filled in by the documented rule for missing values
+    ally: dict[str, tuple[bool, bool]]  # ATOP tie of any kind to side A's, side B's originals
 
 
 def table_layout(path: Path, header: list[str]) -> str:
@@ -143,12 +144,14 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
               {"id": "side-b", "name": "side B (originals)", "capability": cinc_b, "distance": 0.0}]
     stances = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
                {"actor": "side-b", "issue": "outcome", "position": 0, "salience": 1}]
-    joined, ccode, seen = {}, {}, set()
+    joined, ccode, ally, seen = {}, {}, {}, set()
     for line, rec in recs:
         cinc, m1 = _num(path, line, rec, "cinc", 0.0)
         da, m2 = _num(path, line, rec, "dist_a_km", far)
         db, m3 = _num(path, line, rec, "dist_b_km", far)
         ties = [_num(path, line, rec, c, 0.0) for c in ("ally_a", "ally_b", "defense_a", "defense_b")]
+        for c in ("cinc_a", "cinc_b"):  # the group's values are taken from its first row; all must be numbers
+            _num(path, line, rec, c, 0.0)
         imputed += m1 + m2 + m3 + sum(t[1] for t in ties)
         aa, ab, fa, fb = (t[0] for t in ties)
         aid = rec["abb"] or f"ccode-{rec['ccode']}"
@@ -165,6 +168,7 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
                         "salience": _salience(miles, per_day)})
         joined[aid] = rec["joined"]
         ccode[aid] = rec["ccode"]
+        ally[aid] = (aa > 0, ab > 0)
     name = first.get("war_name") or f"{layout} {group}"
     data = {
         "id": f"{layout}-{group}", "title": f"{name} ({year})",
@@ -185,4 +189,4 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{layout} {group} does not make a valid scenario ({msg})", file=str(path), line=line0,
                          fix="check its rows' numbers") from None
-    return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed)
+    return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed, ally=ally)

@@ -102,25 +102,28 @@ def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str
     return _svg(fig)
 
 
-def options_chart(title: str, labels: list[str], utilities: list[float | None], shares: list[float] | None) -> str:
-    """Expected utility of each option (bars; hatched when infeasible) and, on the right, the
-    share of perturbed draws in which the option ranks first."""
-    fig, axes = plt.subplots(1, 2 if shares else 1, figsize=(8.5, 2.4), squeeze=False)
+def options_chart(title: str, labels: list[str], utilities: list[float], probabilities: list[float],
+                  shares: list[float] | None) -> str:
+    """Expected utility of each option (bars), its logit probability and, where perturbed draws
+    were run, the share of draws in which it is the third party's equilibrium option."""
+    panels = 3 if shares else 2
+    fig, axes = plt.subplots(1, panels, figsize=(9.5, 2.4), squeeze=False)
     ax = axes[0][0]
-    values = [0.0 if u is None else u for u in utilities]
-    bars = ax.barh(labels, values, color=["#4c78a8" if u is not None else "#dddddd" for u in utilities])
+    bars = ax.barh(labels, utilities, color="#4c78a8")
     for bar, u in zip(bars, utilities, strict=True):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " infeasible" if u is None else f" {u:.3f}",
-                va="center", fontsize=8)
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {u:.3f}", va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("expected utility")
     ax.set_title(title, fontsize=10, loc="left")
+    extra = [("probability (fitted logit), %", probabilities, "#54a24b")]
     if shares:
-        ax2 = axes[0][1]
-        ax2.barh(labels, [100 * x for x in shares], color="#f58518")
-        ax2.invert_yaxis()
-        ax2.set_xlim(0, 100)
-        ax2.set_xlabel("% of perturbed draws ranked first")
-        ax2.set_yticklabels([])
+        extra.append(("% of perturbed draws: equilibrium", shares, "#f58518"))
+    for k, (label, values, colour) in enumerate(extra, start=1):
+        axk = axes[0][k]
+        axk.barh(labels, [100 * x for x in values], color=colour)
+        axk.invert_yaxis()
+        axk.set_xlim(0, 100)
+        axk.set_xlabel(label)
+        axk.set_yticklabels([])
     fig.tight_layout()
     return _svg(fig)

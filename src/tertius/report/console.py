@@ -52,36 +52,50 @@ def print_tables(*tables: Table, console: Console | None = None) -> None:
         console.print(t)
 
 
-OPTION_LABELS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay neutral", "broker": "broker"}
+OPTION_LABELS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay out", "broker": "broker a deal"}
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f} %"
 
 
 def broker_tables(result: dict[str, Any]) -> list[Table | str]:
-    """Per phase and third party: a row per option, the settlements each leads to, and the
-    explanation of why the best option wins."""
+    """Per phase: the equilibria; per third party, a row per option (expected utility, rank,
+    probability, share of perturbed draws, the broker's leverage), the settlements each option
+    leads to, the recorded choice, and the explanation."""
     out: list[Table | str] = []
     for phase in result["phases"]:
         a, b = phase["sides"]
+        name = phase["name"] or "conflict"
+        lab = {o: OPTION_LABELS[o].format(a=a, b=b) for o in result["options"]}
+        selected = ", ".join(f"{t}: {lab[o]}" for t, o in phase["selected"].items())
+        eq = phase.get("equilibria")
+        text = f"{name}. Selected equilibrium ({phase['method']}): {selected}"
+        text += "." if phase["converged"] else " (not an equilibrium: best responses cycle)."
+        if eq is not None:
+            text += f" Pure equilibria: {len(eq)}" + (": " + "; ".join(
+                ", ".join(f"{t}: {lab[o]}" for t, o in e.items()) for e in eq) if eq else "") + "."
+        out.append(text)
         for t in phase["third_parties"]:
             opts = t["options"]
-            title = f"{phase['name'] or 'conflict'} · third party: {t['third_party']}"
-            table = Table(title=title, title_justify="left")
-            for col in ("option", "rank", "expected utility", f"P({a} wins)", "first in perturbed draws"):
+            table = Table(title=f"{name} · third party: {t['name']}", title_justify="left")
+            for col in ("option", "rank", "expected utility", f"P(win for {a})", "probability", "equilibrium in draws"):
                 table.add_column(col, justify="left" if col == "option" else "right")
             shares = t["perturbation"].get("first", {})
             for o in result["options"]:
                 r = opts[o]
-                rank = str(t["ranking"].index(o) + 1) if o in t["ranking"] else "infeasible"
-                table.add_row(OPTION_LABELS[o].format(a=a, b=b), rank, _fmt(r["expected_utility"]),
-                              _fmt(r["p_a_wins"], 3), f"{shares[o]:.1%}" if shares else "–")
+                table.add_row(lab[o] + (" (equilibrium)" if o == t["equilibrium"] else ""),
+                              str(t["ranking"].index(o) + 1), _fmt(r["expected_utility"]), _fmt(r["p_a_wins"], 3),
+                              _pct(r["probability"]), _pct(shares[o]) if shares else "–")
             out.append(table)
             settle = Table(title="settlements each option leads to", title_justify="left")
             settle.add_column("issue")
             columns = []
             for o in ("join-a", "join-b", "neutral"):
                 for w, who in (("a wins", a), ("b wins", b)):
-                    settle.add_column(f"{OPTION_LABELS[o].format(a='A', b='B')}\n{who} wins", justify="right")
+                    settle.add_column(f"{lab[o]}\n{who} wins", justify="right")
                     columns.append(opts[o]["settlements"][w])
-            settle.add_column("broker\ndeal", justify="right")
+            settle.add_column("brokered\ndeal", justify="right")
             deal = opts["broker"]["settlements"].get("deal")
             for issue in columns[0]:
                 settle.add_row(issue, *[f"{c[issue]:.3g}" for c in columns],
@@ -90,10 +104,14 @@ def broker_tables(result: dict[str, Any]) -> list[Table | str]:
             out.append(t["explanation"])
             if t.get("actual"):
                 act = t["actual"]
-                out.append(f"Actually taken: {act['option']}. Its settlement against the treaties: MAE "
+                verdict = "as the model's equilibrium" if act["agrees"] else \
+                    f"the model's equilibrium is to {lab[t['equilibrium']]}"
+                out.append(f"Recorded choice: {lab[act['option']]} ({verdict}; probability {_pct(act['probability'])}). "
+                           f"The settlement under the recorded choices against the treaties: MAE "
                            f"{_fmt(act['mae'], 3)} % of scale (" + ", ".join(
                                f"{r['issue']} {r['forecast']:.3g} vs {_fmt(r['observed'], 3)}"
-                               for r in act["settlement"] if r["observed"] is not None) + ").")
+                               for r in act["settlement"] if r["observed"] is not None) + ")."
+                           + (f" {act['why']}" if act.get("why") else ""))
     return out
 
 
@@ -102,3 +120,39 @@ def print_broker(result: dict[str, Any], console: Console) -> None:
     for item in broker_tables(result):
         wide.print(item)
         wide.print()
+
+
+def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False) -> list[Table]:
+    """The third-party analysis scored on a decision table: the model (in-sample with the shipped
+    parameters, and cross-validated where run) beside the base rates and the ally rule."""
+    rows = [("tertius", result["third_parties"])]
+    if result.get("cross_validation"):
+        rows.append((f"tertius, {result['cross_validation']['k']}-fold", result["cross_validation"]["third_parties"]))
+    rows.append(("ally rule", result["ally_rule"]))
+    t = Table(title=f"{result['file']}: {result['third_parties']['n']} third-party decisions "
+                    f"({result['layout']} table), {result['third_parties']['joiners']} joiners", title_justify="left")
+    for col in ("", "acc.", "calls (right)", "F1 A", "F1 B", "F1", "log loss", "Brier", "AUC"):
+        t.add_column(col, justify="left" if not col else "right")
+    for label, m in rows:
+        t.add_row(label, _pct(m["accuracy"]), f"{m['calls']} ({m['right']})", _fmt(m["sides"]["A"]["f1"], 3),
+                  _fmt(m["sides"]["B"]["f1"], 3), _fmt(m["f1"], 3), _fmt(m["log_loss"], 3), _fmt(m["brier"], 3),
+                  _fmt(m.get("auc"), 3))
+    base = result["third_parties"]
+    if base.get("base_log_loss") is not None:
+        t.add_row("base rates", "", "", "", "", "", _fmt(base["base_log_loss"], 3), _fmt(base["base_brier"], 3), "")
+    out = [t]
+    cal = Table(title="calibration: P(join either side), deciles", title_justify="left")
+    for col in ("n", "predicted", "observed", "range"):
+        cal.add_column(col, justify="right")
+    for c in base["calibration"]:
+        cal.add_row(str(c["n"]), _pct(c["predicted"]), _pct(c["observed"]), f"{_pct(c['low'])}–{_pct(c['high'])}")
+    out.append(cal)
+    if per_group:
+        g = Table(title="per war or dispute", title_justify="left")
+        for col in ("group", "name", "candidates", "joiners", "join calls"):
+            g.add_column(col)
+        for r in result["groups"]:
+            g.add_row(r["group"], r["name"], str(r["candidates"]), ", ".join(r["joiners"]) or "–",
+                      ", ".join(r["calls"]) or "–")
+        out.append(g)
+    return out

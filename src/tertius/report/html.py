@@ -96,15 +96,18 @@ def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
     out = []
     for phase in result["phases"]:
         a, b = phase["sides"]
+        labels = {o: OPTION_LABELS[o].format(a=a, b=b) for o in result["options"]}
         for t in phase["third_parties"]:
-            labels = [OPTION_LABELS[o].format(a=a, b=b) for o in result["options"]]
-            utils = [t["options"][o]["expected_utility"] for o in result["options"]]
+            order = list(result["options"])
             first = t["perturbation"].get("first") or {}
-            shares = [first[o] for o in result["options"]] if first else None
             out.append({
-                "phase": phase["name"] or phase["id"] or "", "sides": (a, b), "t": t,
-                "labels": dict(zip(result["options"], labels, strict=True)),
-                "chart": options_chart(f"{t['third_party']}: expected utility by option", labels, utils, shares),
+                "phase": phase["name"] or phase["id"] or "", "sides": (a, b), "t": t, "labels": labels,
+                "selected": ", ".join(f"{x}: {labels[o]}" for x, o in phase["selected"].items()),
+                "equilibria": phase.get("equilibria"), "converged": phase["converged"], "method": phase["method"],
+                "chart": options_chart(f"{t['name']}: options", [labels[o] for o in order],
+                                       [t["options"][o]["expected_utility"] for o in order],
+                                       [t["probabilities"][o] for o in order],
+                                       [first[o] for o in order] if first else None),
                 "issues": list(t["options"]["neutral"]["settlements"]["a wins"]),
                 "observed": {r["issue"]: r["observed"] for r in t["actual"]["settlement"]} if t.get("actual") else {},
             })

@@ -99,22 +99,18 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray]) -> tuple[np.ndar
 
 
 def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> list[dict[str, Any]]:
-    from tertius.conflict.thirdparty import build_war, evaluate, phases_of, third_parties_of, with_inputs
+    """Every third party's option in the selected equilibrium of every draw (all draws at once)."""
+    from tertius.conflict.thirdparty import equilibrium_options, war_of_draws
+    from tertius.conflict.war import OPTIONS, phases_of
 
     rows = []
     for phase in phases_of(job.scenario):
-        base = build_war(job.scenario, phase)
-        factor = np.ones(len(base.actor_ids))
-        arr = job.scenario.arrays
-        if phase is not None:  # phase capabilities, perturbed by the same relative draw
-            for a, q in phase.capabilities.items():
-                k = arr.actor_ids.index(a)
-                factor[k] = q.value / arr.capability[k] if arr.capability[k] > 0 else 1.0
-        for d in range(batch["position"].shape[0]):
-            war = with_inputs(base, batch["position"][d], batch["salience"][d], batch["capability"][d] * factor)
-            for tp in third_parties_of(job.scenario, phase):
+        war = war_of_draws(job.scenario, phase, batch)
+        codes, _, _ = equilibrium_options(war)
+        for d in range(codes.shape[0]):
+            for j, tp in enumerate(war.third_ids):
                 rows.append({"draw": first + d, "phase": phase.id if phase else "", "third_party": tp,
-                             "best": evaluate(war, tp).best})
+                             "best": OPTIONS[codes[d, j]]})
     return rows
 
 
