@@ -19,7 +19,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def need(path: Path) -> Path:
-    """Skip a test whose shared data is missing (the data live beside the repository)."""
+    """Skip a test whose shared data is missing (the data live beside the repository); with
+    TERTIUS_REQUIRE_SHARED=1 (as .ci/run sets it) fail instead."""
     if not path.exists():
+        if os.environ.get("TERTIUS_REQUIRE_SHARED") == "1":
+            pytest.fail(f"shared data not found: {path} (CI needs ../shared beside the repository)")
         pytest.skip(f"shared data not found: {path}")
     return path

@@ -246,7 +246,7 @@ def sweep_command(
     console.print(t)
     for phase, parties in summary["broker_first"].items():
         for tp, shares in parties.items():
-            console.print(f"phase {phase}, {tp}: ranked first in " + ", ".join(
+            console.print(f"phase {phase}, {tp}: equilibrium choice in " + ", ".join(
                 f"{o} {v:.1%}" for o, v in shares.items()))
     for f in summary["failed"][:10]:
         console.print(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "
