@@ -31,11 +31,14 @@ def _comparable(name: str, f, scenario) -> np.ndarray:
 @pytest.mark.parametrize("name", ALL)
 @given(data=scenario_data())
 def test_outcome_within_range_of_positions(name, data):
+    """Within the actors' positions; a model tagged 'status-quo' may also forecast the status quo."""
     s = build(data)
     f = run_model(s, name)
     arr = s.arrays
     lo = np.nanmin(arr.position, axis=0)
     hi = np.nanmax(arr.position, axis=0)
+    if "status-quo" in MODELS[name].tags:
+        lo, hi = np.fmin(lo, arr.status_quo), np.fmax(hi, arr.status_quo)
     tol = _tol(name, float(arr.span.max()))
     assert np.all(f.outcome >= lo - tol) and np.all(f.outcome <= hi + tol)
 

@@ -27,7 +27,7 @@ from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_
 from tertius.io.yaml_io import write_text_atomic
 from tertius.models import MODELS, run_model
 from tertius.report.console import (
-    forecast_table, print_broker, print_tables, scores_table, thirdparty_validation_tables,
+    cv_tables, forecast_table, print_broker, print_tables, scores_table, thirdparty_validation_tables,
 )
 from tertius.scenario import Scenario
 from tertius.validate import validate as validate_scenarios
@@ -340,8 +340,10 @@ def validate(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to score (default: all).")] = None,
     per_issue: Annotated[bool, typer.Option("--per-issue", help="Also list every issue's (or war's) rows.")] = False,
-    cv: Annotated[int | None, typer.Option("--cv", help="Third-party tables: K-fold cross-validation grouped by "
-                                                        "war or dispute, refitting on each fold.")] = None,
+    cv: Annotated[int | None, typer.Option("--cv", help="K-fold cross-validation, grouped by proposal (DEU) or by "
+                                                        "war or dispute (third-party tables), refitting on each fold.")] = None,
+    capability: Annotated[str, typer.Option("--capability", help="own (the file's), or shapley / banzhaf: from the "
+                                                                 "Council's voting rules in force (DEU).")] = "own",
     seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
     input_format: InputFormatOpt = None,
@@ -356,21 +358,25 @@ def validate(
 
         if cv is not None and cv < 2:
             raise InputError(f"--cv {cv}", fix="use at least 2 folds, e.g. --cv 5")
+        if capability != "own":
+            raise InputError("--capability applies to scenarios with a procedure (the DEU file)", file=scenario,
+                             fix="drop --capability for a third-party table")
         result = validate_table(path, cv=cv, seed=seed)
         if fmt is Format.json:
             emit_json(result)
         else:
             print_tables(*thirdparty_validation_tables(result, per_issue), console=console)
         return
-    if cv is not None:
-        raise InputError("--cv applies to third-party decision tables", file=scenario,
-                         fix="drop --cv, or pass a table with the columns of shared/data/*-third-party/train.csv")
+    if cv is not None and cv < 2:
+        raise InputError(f"--cv {cv}", fix="use at least 2 folds, e.g. --cv 5")
     scenarios = load_scenarios(scenario, input_format=input_format)
-    scores = validate_scenarios(scenarios, model, seed=seed)
+    scores = validate_scenarios(scenarios, model, seed=seed, capability=capability, cv=cv)
     if fmt is Format.json:
         emit_json(scores)
         return
     console.print(scores_table(scores, f"{scenario}: {len(scenarios)} scenario(s)"))
+    if cv is not None:
+        print_tables(*cv_tables(scores), console=console)
     if per_issue:
         t = Table(title="errors per issue", title_justify="left")
         for col in ("scenario", "issue", "model", "forecast", "observed", "error"):

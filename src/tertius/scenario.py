@@ -202,6 +202,30 @@ class Conflict(BaseModel):
     phases: list[Phase] = Field(default_factory=list)
 
 
+class Procedure(BaseModel):
+    """The legislative procedure a scenario's issues are decided by (EU legislation, as in the
+    DEU file): who proposes, whose approval is needed besides the Council, and the Council's rule."""
+
+    model_config = _CONFIG
+
+    #: 'COD' (co-decision) or 'CNS' (consultation), as the DEU file writes them.
+    kind: str = ""
+    rule: Literal["qmv", "unanimity"] = "qmv"
+    #: Regulation, directive or decision ('Reg', 'Dir', 'Dec').
+    instrument: str | None = None
+    #: The proposal the issue belongs to (issues of one proposal are cross-validated together).
+    proposal: str | None = None
+    date: str | None = None
+    proposer: str | None = None
+    #: An actor whose approval is needed too (the Parliament under co-decision).
+    chamber: str | None = None
+    #: The Council's voting weights in force, by member (members without a stance included).
+    council: dict[str, int] = Field(default_factory=dict)
+    #: Votes needed for a qualified majority (ignored under unanimity).
+    quota: int | None = None
+    source: str | None = None
+
+
 class Issue(BaseModel):
     model_config = _CONFIG
 
@@ -243,10 +267,13 @@ class Scenario(BaseModel):
     stances: list[Stance]
     conflict: Conflict | None = None
     perturbation: Perturbation | None = None
+    procedure: Procedure | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         check_scenario(self)
+        if self.procedure is not None:
+            check_procedure(self, self.procedure)
         if self.conflict is not None:
             check_conflict(self, self.conflict)
         if self.perturbation is not None:
@@ -371,6 +398,19 @@ def check_scenario(s: Scenario) -> None:
                 f"no actor takes a position on issue '{i.id}'",
                 "add a stance for it, or remove the issue",
             )
+
+
+def check_procedure(s: Scenario, p: Procedure) -> None:
+    """Raise :class:`ScenarioProblem` for a procedure naming unknown actors or an impossible quota."""
+    for field in ("proposer", "chamber"):
+        a = getattr(p, field)
+        if a is not None and a not in s.actor_ids:
+            raise ScenarioProblem(("procedure", field), f"unknown actor '{a}'", f"use one of: {', '.join(s.actor_ids)}")
+    if any(w < 0 for w in p.council.values()):
+        raise ScenarioProblem(("procedure", "council"), "a voting weight is negative", "use whole numbers, 0 or more")
+    if p.rule == "qmv" and p.council and (p.quota is None or not 0 < p.quota <= sum(p.council.values())):
+        raise ScenarioProblem(("procedure", "quota"), f"quota {p.quota} does not fit the Council's "
+                              f"{sum(p.council.values())} votes", "give the qualified-majority threshold in votes")
 
 
 def check_overrides(s: Scenario, spec: Perturbation) -> None:

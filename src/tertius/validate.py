@@ -47,19 +47,70 @@ def summarise(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: ``--capability`` choices: the scenario's own, or derived from its procedure's rules.
+CAPABILITIES = ("own", "shapley", "banzhaf")
+
+
 def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | None = None,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, capability: str = "own", cv: int | None = None) -> dict[str, Any]:
     """Run each model on each scenario and score it where outcomes are observed.
 
     Returns ``{"models": {name: {"mae": float, "n": int}}, "issues": [row, ...]}`` where the
-    rows are :func:`error_table` records. Nothing is fitted to the outcomes, so these
-    in-sample errors are also out-of-sample errors.
+    rows are :func:`error_table` records. ``capability`` 'shapley' or 'banzhaf' replaces the
+    capabilities by those the scenario's procedure implies (Council power index, Commission and
+    Parliament by procedure; :mod:`tertius.institutions`). With ``cv`` = K, every model also gets
+    ``cv_mae``: its K-fold error grouped by proposal. Only ``best`` is fitted, so it alone is
+    refitted inside the folds; for the others the out-of-fold error is their error. ``cv`` adds
+    the interval coverage of ``best`` and the errors per procedure, voting rule and instrument.
     """
     scenarios = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     models = list(models or MODELS)
+    if capability not in CAPABILITIES:
+        from tertius.errors import InputError
+
+        raise InputError(f"unknown --capability '{capability}'", fix=f"use one of: {', '.join(CAPABILITIES)}")
+    if capability != "own":
+        from tertius.models.procedural import with_rule_capabilities
+
+        scenarios = [with_rule_capabilities(s, capability) for s in scenarios]
     forecasts = {m: [run_model(s, m, seed=seed) for s in scenarios] for m in models}
     table = error_table(scenarios, forecasts)
-    return {"models": summarise(table), "issues": _records(table)}
+    out: dict[str, Any] = {"models": summarise(table), "issues": _records(table), "capability": capability}
+    if cv is not None:
+        out["cv"] = _cross_validated(scenarios, table, out["models"], cv, seed)
+    return out
+
+
+def _cross_validated(scenarios: list[Scenario], table: pd.DataFrame, models: dict[str, dict[str, Any]], k: int,
+                     seed: int) -> dict[str, Any]:
+    from tertius.models.ensemble import component_forecasts, cross_validate, groups_of
+
+    for name, v in models.items():
+        if name != "best":
+            v["cv_mae"] = v["mae"]
+    f = np.concatenate([component_forecasts(s) for s in scenarios])
+    y = np.concatenate([(s.arrays.observed - s.arrays.lo) / s.arrays.span * 100 for s in scenarios])
+    groups = [g for s, g in zip(scenarios, groups_of(scenarios), strict=True) for _ in s.issues]
+    res = cross_validate(f, y, groups, k=k, seed=seed)
+    if "best" in models:
+        models["best"]["cv_mae"] = res["cv_mae"]
+    kinds = [(s.procedure.kind, s.procedure.rule, s.procedure.instrument) if s.procedure else ("", "", "")
+             for s in scenarios for _ in s.issues]
+    ok = ~np.isnan(y)
+    by_type: dict[str, dict[str, Any]] = {}
+    for label, pos in (("procedure", 0), ("rule", 1), ("instrument", 2)):
+        for value in sorted({kd[pos] or "–" for kd in kinds}):
+            rows = np.array([(kd[pos] or "–") == value for kd in kinds]) & ok
+            if rows.any():
+                err = np.abs(res["pred"][rows] - y[rows])
+                by_type[f"{label}={value}"] = {
+                    "n": int(rows.sum()), "best_cv_mae": float(err.mean()),
+                    "best_coverage": float(np.mean(err <= res["half_width"][rows])),
+                    "compromise_mae": float(np.abs(f[rows, 0] - y[rows]).mean()),
+                }
+    return {"k": k, "seed": seed, "groups": "proposal", "best_coverage": res["coverage"],
+            "best_half_width": [float(x) for x in np.unique(res["half_width"][~np.isnan(res["half_width"])])],
+            "by_type": by_type}
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:

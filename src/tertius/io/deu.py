@@ -13,11 +13,13 @@ Thomson et al. (2006). A position without a salience is read with salience 0.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 from pathlib import Path
 
 from tertius.errors import InputError, ScenarioProblem
-from tertius.scenario import Actor, Issue, Quantity, Scale, Scenario, Stance
+from tertius.institutions import era
+from tertius.scenario import Actor, Issue, Procedure, Quantity, Scale, Scenario, Stance
 
 ACTOR_NAMES = {
     "com": "European Commission", "ep": "European Parliament", "at": "Austria", "be": "Belgium",
@@ -45,6 +47,30 @@ def _num(text: str | None, *, file: str, line: int, column: str) -> float | None
     if not math.isfinite(v):
         raise InputError(f"column '{column}' is NaN or infinite", file=file, line=line, fix="write a finite number")
     return v
+
+
+def _date(text: str | None) -> dt.date | None:
+    """The DEU file's dd-mm-yy dates (two-digit years: 50-99 are 19xx)."""
+    try:
+        d, m, y = (int(x) for x in (text or "").strip().split("-"))
+        return dt.date(1900 + y if y >= 50 else 2000 + y, m, d)
+    except ValueError:
+        return None
+
+
+def procedure_of(row: dict[str, str], present: set[str]) -> Procedure:
+    """The procedure of a DEU row: proposal, procedure, voting rule, and the Council's weights in
+    force on the proposal's introduction date (:mod:`tertius.institutions`)."""
+    date = _date(row.get("intro"))
+    weights, quota, source = era(date or dt.date(1995, 1, 1))
+    kind = (row.get("proc") or "").strip().upper()
+    rule = "unanimity" if (row.get("counvte") or "").strip().lower().startswith("unan") else "qmv"
+    return Procedure(kind=kind, rule=rule, instrument=(row.get("type") or "").strip() or None,
+                     proposal=(row.get("prnr") or "").strip() or None, date=date.isoformat() if date else None,
+                     proposer="com" if "com" in present else None,
+                     chamber="ep" if kind == "COD" and "ep" in present else None,
+                     council=dict(weights), quota=quota if rule == "qmv" else None,
+                     source=f"Council weights: {source}" + ("" if date else " (introduction date unreadable)"))
 
 
 def read_deu(path: str | Path) -> list[Scenario]:
@@ -94,6 +120,7 @@ def read_deu(path: str | Path) -> list[Scenario]:
                                   status_quo=None if rp is None else Quantity(value=rp, source="deu"),
                                   observed=None if out is None else Quantity(value=out, source="deu"))],
                     stances=stances,
+                    procedure=procedure_of(row, present),
                 ))
             except ScenarioProblem as p:
                 raise InputError(f"issue {isnr}: {p.message}", file=file, line=line, fix=p.fix) from None

@@ -37,13 +37,32 @@ def forecast_table(results: dict[str, Any]) -> Table:
 
 
 def scores_table(scores: dict[str, Any], title: str) -> Table:
+    cv = scores.get("cv")
     table = Table(title=title, title_justify="left")
     table.add_column("model")
     table.add_column("MAE (% of scale)", justify="right")
+    if cv:
+        table.add_column(f"{cv['k']}-fold CV MAE", justify="right")
     table.add_column("n", justify="right")
     for m, v in scores["models"].items():
-        table.add_row(m, _fmt(v["mae"], 4), str(v["n"]))
+        table.add_row(m, _fmt(v["mae"], 4), *([_fmt(v.get("cv_mae"), 4)] if cv else []), str(v["n"]))
     return table
+
+
+def cv_tables(scores: dict[str, Any]) -> list[Table | str]:
+    """The cross-validation extras: the interval coverage of ``best`` and errors by issue type."""
+    cv = scores["cv"]
+    widths = ", ".join(f"{w:.1f}" for w in cv["best_half_width"])
+    out: list[Table | str] = [
+        f"best: {100 * cv['best_coverage']:.1f} % of outcomes inside its 80 % intervals out of sample "
+        f"(half-widths {widths} % of scale, folds grouped by {cv['groups']})"]
+    t = Table(title="errors by issue type (out of sample)", title_justify="left")
+    for col in ("type", "n", "best CV MAE", "best coverage", "compromise MAE"):
+        t.add_column(col, justify="left" if col == "type" else "right")
+    for label, v in cv["by_type"].items():
+        t.add_row(label, str(v["n"]), _fmt(v["best_cv_mae"], 4), _pct(v["best_coverage"]), _fmt(v["compromise_mae"], 4))
+    out.append(t)
+    return out
 
 
 def print_tables(*tables: Table, console: Console | None = None) -> None:
