@@ -12,7 +12,8 @@ from typing import Any
 
 from tertius import __version__
 from tertius.conflict import DEFAULT_DRAWS, broker
-from tertius.models import MODELS, run_model
+from tertius.errors import InputError
+from tertius.models import MODELS, get_model, run_model
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.validate import _records, error_table, summarise
 
@@ -40,7 +41,10 @@ def capability_sensitivity(scenario: Scenario, models: Sequence[str], seed: int 
         for factor in factors:
             varied = with_capability(scenario, actor.id, actor.capability.value * factor)
             for m in models:
-                f = run_model(varied, m, seed=seed)
+                try:
+                    f = run_model(varied, m, seed=seed)
+                except InputError:  # refused at this capability: nothing to compare
+                    continue
                 for k, issue_id in enumerate(f.issue_ids):
                     rows.append({"actor": actor.id, "factor": factor,
                                  "capability": actor.capability.value * factor, "model": m,
@@ -53,15 +57,27 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
     """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
     scenario that declares a conflict, add the third-party (broker) analysis."""
     models = list(models or MODELS)
-    forecasts = {m: run_model(scenario, m, seed=seed) for m in models}
+    for m in models:
+        get_model(m)  # an unknown name is the user's mistake, not a model's refusal
+    forecasts, refused = {}, {}
+    for m in models:
+        try:
+            forecasts[m] = run_model(scenario, m, seed=seed)
+        except InputError as e:  # one model's refusal does not sink the others
+            refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
+    if not forecasts:
+        raise InputError("every model refused the scenario: " + "; ".join(f"{m}: {r}" for m, r in refused.items()),
+                         fix="check the scenario's stances and capabilities")
+    ran = list(forecasts)
     table = error_table([scenario], {m: [f] for m, f in forecasts.items()})
     return {
         "tertius_version": __version__,
         "seed": seed,
         "scenario": scenario.to_data(),
-        "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in models},
+        "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in ran},
+        "refused": refused,
         "forecasts": {m: f.to_dict() for m, f in forecasts.items()},
         "scores": {"models": summarise(table), "issues": _records(table)},
-        "sensitivity": capability_sensitivity(scenario, models, seed=seed),
+        "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
     }

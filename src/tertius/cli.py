@@ -24,7 +24,7 @@ from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.errors import InputError, TertiusError
 from tertius.forecast import Forecast
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
-from tertius.io.yaml_io import write_text_atomic
+from tertius.io.files import slug, write_text_atomic
 from tertius.models import MODELS, run_model
 from tertius.report.console import (
     cv_tables, forecast_table, print_broker, print_tables, scores_table, thirdparty_validation_tables,
@@ -57,7 +57,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except TertiusError as e:
-            err_console.print(f"error: {e}", markup=False)
+            text = f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8")
+            err_console.print(" ".join(text.split()), markup=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -119,14 +120,23 @@ def run(
     results = analyse(s, model, seed=seed, draws=draws)
     from tertius.report.html import render_html  # matplotlib: imported only when a report is drawn
 
-    folder = out or Path("tertius-output") / s.id
+    folder = out or Path("tertius-output") / slug(s.id)
     results_path, report_path = folder / "results.json", folder / "report.html"
-    write_text_atomic(results_path, json.dumps(results, indent=1, allow_nan=False) + "\n")
-    write_text_atomic(report_path, render_html(json.loads(results_path.read_text())))
+    # everything is computed before anything is written: a failure leaves no file behind
+    try:
+        results_text = json.dumps(results, indent=1, allow_nan=False) + "\n"
+    except ValueError:
+        raise InputError("a result is not finite (NaN or infinite)", file=scenario,
+                         fix="check the scenario's numbers; a model overflowed") from None
+    report_text = render_html(json.loads(results_text))
+    write_text_atomic(results_path, results_text)
+    write_text_atomic(report_path, report_text)
     if fmt is Format.json:
         emit_json({**results, "files": {"results": str(results_path), "report": str(report_path)}})
         return
     print_tables(forecast_table(results), console=console)
+    for m, why in results.get("refused", {}).items():
+        console.print(f"refused: {m} cannot run on {scenario}: {why}", markup=False)
     for row in _sensitivity_summary(results):
         console.print(row)
     if results.get("broker"):
@@ -206,15 +216,15 @@ def sweep_command(
                        ("distribution", distribution)):
         if value is not None:
             base[key] = value
-    for text in override or []:
-        fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
-        base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
     try:
+        for text in override or []:
+            fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+            base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
         spec = Perturbation.model_validate(base)
     except Exception as e:  # pydantic ValidationError, ValueError from float()
         raise InputError(f"bad perturbation: {str(e).splitlines()[0]}",
                          fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
-    folder = out or Path("tertius-output") / f"{s.id}-sweep"
+    folder = out or Path("tertius-output") / f"{slug(s.id)}-sweep"
     show = not quiet and fmt is Format.table and sys.stdout.isatty()
     from rich.progress import Progress
 
@@ -227,13 +237,17 @@ def sweep_command(
     from tertius.report.sweep import render_sweep_html
     from tertius.sweep.engines import _write_parquet_atomic
 
+    # render everything first, then write: a failing report leaves no summary behind
+    summary_text = json.dumps(summary, indent=1) + "\n"
+    report_text = render_sweep_html(summary, tables["table"])
+    csv_text = tables["table"].to_csv(index=False) if csv else None
     _write_parquet_atomic(tables["table"], folder / "sweep.parquet")
     files = {"table": str(folder / "sweep.parquet")}
-    if csv:
-        write_text_atomic(folder / "sweep.csv", tables["table"].to_csv(index=False))
+    if csv_text is not None:
+        write_text_atomic(folder / "sweep.csv", csv_text)
         files["csv"] = str(folder / "sweep.csv")
-    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=1) + "\n")
-    write_text_atomic(folder / "report.html", render_sweep_html(summary, tables["table"]))
+    write_text_atomic(folder / "summary.json", summary_text)
+    write_text_atomic(folder / "report.html", report_text)
     files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
     if fmt is Format.json:
         emit_json({**summary, "files": files})

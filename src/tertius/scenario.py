@@ -304,8 +304,49 @@ class Scenario(BaseModel):
         return self.model_dump(mode="python", exclude_none=True, exclude_defaults=False)
 
 
+#: The largest magnitude tertius accepts for a position, bound, capability or cost: beyond it
+#: sums of products in the models could overflow to infinity.
+MAX_MAGNITUDE = 1e12
+
+
+def _too_big(x: float) -> bool:
+    return not abs(x) <= MAX_MAGNITUDE
+
+
+def _check_magnitudes(s: Scenario) -> None:
+    def check(path: tuple, x: float, what: str) -> None:
+        if _too_big(x):
+            raise ScenarioProblem(path, f"{what} {x:g} is too large", f"use numbers within ±{MAX_MAGNITUDE:g} "
+                                  "(rescale the issue or the capabilities)")
+
+    for k, a in enumerate(s.actors):
+        check(("actors", k, "capability"), a.capability.value, "capability")
+        if a.distance is not None:
+            check(("actors", k, "distance"), a.distance.value, "distance")
+    for k, i in enumerate(s.issues):
+        check(("issues", k, "scale", "min"), i.scale.min, "scale bound")
+        check(("issues", k, "scale", "max"), i.scale.max, "scale bound")
+    if _too_big(s.salience_scale):
+        raise ScenarioProblem(("salience_scale",), "salience_scale is too large", "use 1 or 100")
+    total = sum(a.capability.value for a in s.actors)
+    if _too_big(total):
+        raise ScenarioProblem(("actors",), f"the capabilities add up to {total:g}", "rescale them, e.g. to shares")
+    if s.conflict is not None:
+        for field in ("costs", "broker_costs"):
+            for a, q in getattr(s.conflict, field).items():
+                check(("conflict", field, a), q.value, "cost")
+
+
+def _check_id(path: tuple, text: str, what: str) -> None:
+    if any(c in text for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in text) or len(text) > 200:
+        raise ScenarioProblem(path, f"{what} '{text[:40]}' holds a path separator or control character, or is over "
+                              "200 characters", "use letters, digits, '-', '_' and '.'")
+
+
 def check_scenario(s: Scenario) -> None:
     """Raise :class:`ScenarioProblem` at the first semantic problem, with its field path."""
+    _check_id(("id",), s.id, "the scenario id")
+    _check_magnitudes(s)
     if not s.actors:
         raise ScenarioProblem(("actors",), "the scenario has no actors", "add at least one actor")
     if not s.issues:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from tertius.errors import InputError
+from tertius.errors import InputError, ScenarioProblem
 from tertius.io.actor_table import looks_like_actor_table, read_actor_table
 from tertius.io.decide_csv import read_decide_csv, read_xdf, write_decide_csv
 from tertius.io.deu import read_deu
-from tertius.io.yaml_io import dump_yaml, read_yaml, write_text_atomic
+from tertius.io.files import slug, write_text_atomic
+from tertius.io.yaml_io import dump_yaml, read_yaml
 from tertius.scenario import Scenario
 
 DEFAULT_SCENARIO = "second-opium-war"
@@ -48,7 +51,11 @@ def detect_format(path: Path) -> str:
 def resolve(source: str | Path) -> Path:
     """A file path, or the path of a bundled scenario named by id."""
     path = Path(source)
-    if path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        exists = False
+    if exists:
         return path
     bundled = bundled_scenarios()
     if str(source) in bundled:
@@ -57,10 +64,43 @@ def resolve(source: str | Path) -> Path:
                      fix=f"give a path, or one of: {', '.join(bundled)}")
 
 
+def _guarded(path: Path, read: Callable[[], list[Scenario]]) -> list[Scenario]:
+    """Run a reader so that whatever a malformed file makes it raise reaches the user as one
+    located InputError (the readers raise their own where they can; this is the net below)."""
+    from pydantic import ValidationError
+
+    file = str(path)
+    try:
+        return read()
+    except InputError as e:
+        if not e.file:
+            e.file = file
+        raise InputError(e.message, file=e.file, line=e.line, path=e.path, fix=e.fix) from None
+    except ScenarioProblem as p:
+        raise InputError(p.message, file=file, path=p.path, fix=p.fix) from None
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = [x for x in err["loc"] if isinstance(x, (str, int)) and not str(x).startswith(("function-", "float"))]
+        raise InputError(f"{err['msg'].lower()}", file=file, path=loc,
+                         fix="check the value against the format (see 'tertius schema')") from None
+    except RecursionError:
+        raise InputError("the file is nested too deeply to read", file=file, fix="flatten it") from None
+    except MemoryError:
+        raise InputError("the file expands to more than memory holds", file=file, fix="check it is the right file") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, csv.Error) as e:
+        first = (str(e).splitlines() or [type(e).__name__])[0][:160]
+        raise InputError(f"cannot read it as {detect_format(path) if path.suffix else 'a scenario'} ({first})",
+                         file=file, fix="check the file against its format (README: Scenario files)") from None
+
+
 def load_scenarios(source: str | Path, *, input_format: str | None = None) -> list[Scenario]:
     """Load every scenario a file holds (a DEU file holds one per issue)."""
     path = resolve(source)
     fmt = input_format or detect_format(path)
+    return _guarded(path, lambda: _read(path, fmt))
+
+
+def _read(path: Path, fmt: str) -> list[Scenario]:
     if fmt == "yaml":
         return [read_yaml(path)]
     if fmt == "decide":
@@ -101,5 +141,5 @@ def render(scenario: Scenario, fmt: str) -> str:
 
 __all__ = [
     "DEFAULT_SCENARIO", "bundled_scenarios", "load_scenario", "load_scenarios", "render",
-    "write_text_atomic", "resolve",
+    "write_text_atomic", "resolve", "slug",
 ]

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from tertius.errors import InputError, ScenarioProblem
+from tertius.io.files import read_text
 from tertius.scenario import Actor, Issue, Quantity, Scale, Scenario, Stance
 
 NAME = ("actor", "stakeholder", "name")
@@ -48,10 +49,7 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
                      issue_id: str = "issue") -> Scenario:
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise InputError(f"cannot read the file ({e.strerror})", file=file, fix="check the path") from None
+    text = read_text(path)
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise InputError("the file is empty", file=file, fix="add a header and one row per actor")
@@ -72,7 +70,10 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
                                  fix=f"write the {key} as a decimal number") from None
             if not math.isfinite(values[key]):
                 raise InputError(f"{key} is NaN or infinite", file=file, line=line, fix="write a finite number")
-        records.append((line, row[cols["name"]].strip(), values))
+        name = row[cols["name"]].strip() if cols["name"] < len(row) else ""
+        if not name:
+            raise InputError("an actor without a name", file=file, line=line, fix="name every actor")
+        records.append((line, name, values))
     if not records:
         raise InputError("no actor rows", file=file, line=2, fix="add one row per actor")
     # Tables of stakeholders sometimes repeat a label for distinct actors: number the repeats.

@@ -19,7 +19,10 @@ import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
+
 from tertius.errors import InputError, ScenarioProblem
+from tertius.io.files import read_bytes, read_text
 from tertius.scenario import Actor, Issue, Quantity, Scale, Scenario, Stance
 
 _TAGS = {"#A", "#P", "#M", "#D", "#/", "#O", "#0"}
@@ -55,12 +58,7 @@ def _number(text: str, *, file: str, line: int, what: str) -> float:
 def read_decide_csv(path: str | Path) -> Scenario:
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")
-    except OSError as e:
-        raise InputError(f"cannot read the file ({e.strerror})", file=file, fix="check the path") from None
+    text = read_text(path, fallback="latin-1")  # Decide's own files are often Latin-1
     delim, quote = _sniff(text)
     actors: dict[str, tuple[str, int]] = {}
     issues: dict[str, tuple[str, int]] = {}
@@ -90,6 +88,8 @@ def read_decide_csv(path: str | Path) -> Scenario:
             raise InputError(f"{tag} row has {len(fields)} fields, needs {need}", file=file, line=line,
                              fix={"#A": "#A;id;name", "#P": "#P;id;description", "#M": "#M;issue;position;meaning",
                                   "#D": "#D;actor;issue;position;salience;power"}[tag])
+        if not fields[0]:
+            raise InputError(f"{tag} row has an empty id", file=file, line=line, fix="give every actor and issue an id")
         if tag == "#A":
             if fields[0] in actors:
                 raise InputError(f"actor '{fields[0]}' is declared twice (first on line {actors[fields[0]][1]})",
@@ -221,8 +221,8 @@ def read_xdf(path: str | Path, dataset: str | None = None) -> Scenario:
     path = Path(path)
     file = str(path)
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as e:
+        root = ET.fromstring(read_bytes(path))
+    except ET.ParseError as e:
         raise InputError(f"not a readable XML file ({e})", file=file, fix="check the file") from None
     sets = root.findall("dataset")
     if not sets:
@@ -234,27 +234,48 @@ def read_xdf(path: str | Path, dataset: str | None = None) -> Scenario:
         ds = sets[names.index(dataset)]
     else:
         raise InputError(f"no data set named '{dataset}'", file=file, fix=f"use one of: {'; '.join(names)}")
+    def num(el: ET.Element, attr: str, what: str, default: str | None = None) -> float:
+        text = el.get(attr, default)
+        try:
+            value = float(text) if text is not None else float("nan")
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value) or (attr in ("power", "salience") and value < 0):
+            raise InputError(f"{what}: {attr}={text!r} is not a usable number", file=file,
+                             fix=f"give <{el.tag}> a finite {attr}" + (", 0 or more" if attr != "position" else ""))
+        return value
+
+    def key(el: ET.Element) -> str:
+        k = (el.get("key") or "").strip()
+        if not k:
+            raise InputError(f"an <{el.tag}> without a key", file=file, fix=f"give every <{el.tag}> a key attribute")
+        return k
+
     issues = []
     for el in ds.findall("issue"):
-        pts = [(float(p.get("value", "nan")), (p.text or p.get("key") or "").strip())
+        pts = [(num(p, "value", f"issue '{key(el)}'"), (p.text or p.get("key") or "").strip())
                for p in el.iter("position")]
         lo = min((v for v, _ in pts), default=0.0)
         hi = max((v for v, _ in pts), default=100.0)
         if hi <= lo:
             lo, hi = 0.0, 100.0
-        issues.append(Issue(id=el.get("key"), name=el.get("name") or el.get("key"),
+        issues.append(Issue(id=key(el), name=el.get("name") or key(el),
                             scale=Scale(min=lo, max=hi, anchors={v: t for v, t in pts})))
     actors, stances = [], []
     for el in ds.findall("actor"):
+        aid = key(el)
         links = el.findall("actorIssueLink")
-        powers = {float(ln.get("power", "0")) for ln in links}
-        cap = powers.pop() if len(powers) == 1 else float(el.get("power", "0"))
-        actors.append(Actor(id=el.get("key"), name=el.get("name") or el.get("key"),
-                            capability=Quantity(value=cap, source="input")))
+        powers = {num(ln, "power", f"actor '{aid}'", "0") for ln in links}
+        cap = powers.pop() if len(powers) == 1 else num(el, "power", f"actor '{aid}'", "0")
+        actors.append(Actor(id=aid, name=el.get("name") or aid, capability=Quantity(value=cap, source="input")))
         for ln in links:
-            stances.append(Stance(actor=el.get("key"), issue=ln.get("issueRef"),
-                                  position=Quantity(value=float(ln.get("position"))),
-                                  salience=Quantity(value=float(ln.get("salience")))))
+            ref = (ln.get("issueRef") or "").strip()
+            if not ref:
+                raise InputError(f"actor '{aid}': a link without an issueRef", file=file,
+                                 fix="give every <actorIssueLink> an issueRef")
+            stances.append(Stance(actor=aid, issue=ref,
+                                  position=Quantity(value=num(ln, "position", f"actor '{aid}', issue '{ref}'")),
+                                  salience=Quantity(value=num(ln, "salience", f"actor '{aid}', issue '{ref}'"))))
     covered = {st.issue for st in stances}
     dropped = [i.id for i in issues if i.id not in covered]
     try:

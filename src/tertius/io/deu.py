@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from pathlib import Path
 
 from tertius.errors import InputError, ScenarioProblem
 from tertius.institutions import era
+from tertius.io.files import read_text
 from tertius.scenario import Actor, Issue, Procedure, Quantity, Scale, Scenario, Stance
 
 ACTOR_NAMES = {
@@ -76,54 +78,52 @@ def procedure_of(row: dict[str, str], present: set[str]) -> Procedure:
 def read_deu(path: str | Path) -> list[Scenario]:
     path = Path(path)
     file = str(path)
-    try:
-        handle = path.open(encoding="utf-8", newline="")
-    except OSError as e:
-        raise InputError(f"cannot read the file ({e.strerror})", file=file, fix="check the path") from None
-    with handle:
-        reader = csv.DictReader(handle, delimiter="\t", quotechar='"')
-        header = reader.fieldnames or []
-        missing = [c for c in _REQUIRED if c not in header]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}", file=file, line=1,
-                             fix="is this the tab-separated DEU issue file?")
-        actors = [c[1:] for c in header if c.startswith("p") and c[1:] in ACTOR_NAMES and f"s{c[1:]}" in header]
-        scenarios = []
-        for line, row in enumerate(reader, start=2):
-            stances = []
-            for a in actors:
-                pos = _num(row.get(f"p{a}"), file=file, line=line, column=f"p{a}")
-                if pos is None:
-                    continue
-                sal = _num(row.get(f"s{a}"), file=file, line=line, column=f"s{a}")
-                stances.append(Stance(
-                    actor=a, issue="issue", position=Quantity(value=pos, source="deu"),
-                    salience=Quantity(value=0.0, assumption="salience missing in the DEU file; read as 0")
-                    if sal is None else Quantity(value=sal, source="deu"),
-                ))
-            present = {st.actor for st in stances}
-            rp = _num(row.get("rp"), file=file, line=line, column="rp")
-            out = _num(row.get("out"), file=file, line=line, column="out")
-            isnr = row["isnr"]
-            try:
-                scenarios.append(Scenario(
-                    id=isnr,
-                    title=f"{row.get('prname', '')} ({row.get('prnr', '')}), issue {row.get('isnrnmc', '')}".strip(),
-                    period=row.get("intro") or None,
-                    summary=f"{row.get('type', '')} {row.get('proc', '')}, Council vote {row.get('counvte', '')}",
-                    sources=SOURCES,
-                    salience_scale=100,
-                    actors=[Actor(id=a, name=ACTOR_NAMES[a], capability=Quantity(
-                        value=1.0, assumption="the DEU file has no capabilities; all actors weigh the same"))
-                        for a in actors if a in present],
-                    issues=[Issue(id="issue", name=f"{row.get('prname', '')} {isnr}", scale=Scale(min=0, max=100),
-                                  status_quo=None if rp is None else Quantity(value=rp, source="deu"),
-                                  observed=None if out is None else Quantity(value=out, source="deu"))],
-                    stances=stances,
-                    procedure=procedure_of(row, present),
-                ))
-            except ScenarioProblem as p:
-                raise InputError(f"issue {isnr}: {p.message}", file=file, line=line, fix=p.fix) from None
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"')
+    header = reader.fieldnames or []
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=file, line=1,
+                         fix="is this the tab-separated DEU issue file?")
+    actors = [c[1:] for c in header if c.startswith("p") and c[1:] in ACTOR_NAMES and f"s{c[1:]}" in header]
+    scenarios = []
+    for line, row in enumerate(reader, start=2):
+        stances = []
+        for a in actors:
+            pos = _num(row.get(f"p{a}"), file=file, line=line, column=f"p{a}")
+            if pos is None:
+                continue
+            sal = _num(row.get(f"s{a}"), file=file, line=line, column=f"s{a}")
+            stances.append(Stance(
+                actor=a, issue="issue", position=Quantity(value=pos, source="deu"),
+                salience=Quantity(value=0.0, assumption="salience missing in the DEU file; read as 0")
+                if sal is None else Quantity(value=sal, source="deu"),
+            ))
+        present = {st.actor for st in stances}
+        rp = _num(row.get("rp"), file=file, line=line, column="rp")
+        out = _num(row.get("out"), file=file, line=line, column="out")
+        isnr = (row["isnr"] or "").strip()
+        if not isnr:
+            raise InputError("empty issue id 'isnr'", file=file, line=line, fix="give every row its issue id")
+        try:
+            scenarios.append(Scenario(
+                id=isnr,
+                title=f"{row.get('prname', '')} ({row.get('prnr', '')}), issue {row.get('isnrnmc', '')}".strip(),
+                period=row.get("intro") or None,
+                summary=f"{row.get('type', '')} {row.get('proc', '')}, Council vote {row.get('counvte', '')}",
+                sources=SOURCES,
+                salience_scale=100,
+                actors=[Actor(id=a, name=ACTOR_NAMES[a], capability=Quantity(
+                    value=1.0, assumption="the DEU file has no capabilities; all actors weigh the same"))
+                    for a in actors if a in present],
+                issues=[Issue(id="issue", name=f"{row.get('prname', '')} {isnr}", scale=Scale(min=0, max=100),
+                              status_quo=None if rp is None else Quantity(value=rp, source="deu"),
+                              observed=None if out is None else Quantity(value=out, source="deu"))],
+                stances=stances,
+                procedure=procedure_of(row, present),
+            ))
+        except ScenarioProblem as p:
+            raise InputError(f"issue {isnr}: {p.message}", file=file, line=line, fix=p.fix) from None
     if not scenarios:
         raise InputError("the file holds no issue rows", file=file, line=2, fix="add issue rows below the header")
     return scenarios

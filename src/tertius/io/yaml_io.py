@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +9,93 @@ import yaml
 from pydantic import ValidationError
 
 from tertius.errors import InputError, ScenarioProblem
+from tertius.io.files import read_text, write_text_atomic
 from tertius.scenario import Scenario
 
+#: Limits that keep a hostile YAML file from exhausting the stack or the memory.
+MAX_DEPTH = 50
+MAX_ALIASES = 1000
 
-def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map every field path in a composed YAML document to its 1-based line."""
+
+class YamlLimit(yaml.YAMLError):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with a bound on nesting and aliases, and duplicate keys refused."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise YamlLimit(f"more than {MAX_ALIASES} aliases", self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise YamlLimit(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark.line + 1)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise YamlLimit("a mapping key that is not a plain value", key_node.start_mark.line + 1) from None
+            if key in seen:
+                raise YamlLimit(f"duplicate key '{key}' (first on line {seen[key]})", key_node.start_mark.line + 1)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None, seen: set | None = None) -> dict[tuple, int]:
+    """Map every field path in a composed YAML document to its 1-based line. An aliased node is
+    walked once, so anchors cannot make this blow up."""
     if out is None:
-        out = {}
+        out, seen = {}, set()
+    assert seen is not None
     out.setdefault(path, node.start_mark.line + 1)
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             k = key.value
             out[path + (k,)] = key.start_mark.line + 1
-            _line_map(value, path + (k,), out)
+            _line_map(value, path + (k,), out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for k, item in enumerate(node.value):
-            _line_map(item, path + (k,), out)
+            _line_map(item, path + (k,), out, seen)
     return out
+
+
+def _surrogate(data: Any, path: tuple = ()) -> tuple | None:
+    """The path of the first string with a lone surrogate (not encodable as UTF-8), if any."""
+    stack = [(data, path)]
+    while stack:
+        item, p = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return p
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                stack.append((k, p))
+                stack.append((v, p + (k,)))
+        elif isinstance(item, list):
+            stack.extend((v, p + (k,)) for k, v in enumerate(item))
+    return None
 
 
 def _line_for(lines: dict[tuple, int], path: tuple) -> int | None:
@@ -71,39 +139,32 @@ def scenario_from_data(data: Any, *, file: str, lines: dict[tuple, int] | None =
 
 def read_yaml(path: str | Path) -> Scenario:
     path = Path(path)
+    text = read_text(path)
+    loader = _Loader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"cannot read the file ({e.strerror})", file=str(path), fix="check the path") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except YamlLimit as e:
+        raise InputError(f"YAML {e.message}", file=str(path), line=e.line,
+                         fix="write each key once, and keep the file flat (no deep nesting or alias chains)") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise InputError(f"not valid YAML: {problem}", file=str(path),
                          line=None if mark is None else mark.line + 1,
                          fix="check indentation and quoting") from None
+    finally:
+        loader.dispose()
     lines = _line_map(node) if node is not None else {}
+    bad = _surrogate(data)
+    if bad is not None:
+        raise InputError("a string holds a lone surrogate (an escape such as \\ud800 that is not a character)",
+                         file=str(path), line=_line_for(lines, bad), path=bad, fix="remove the escape")
     return scenario_from_data(data, file=str(path), lines=lines)
 
 
 def dump_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(scenario.to_data(), sort_keys=False, allow_unicode=True, width=100)
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a file through a temporary file and a rename, so no half-written file is left."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_yaml(scenario: Scenario, path: str | Path) -> None:

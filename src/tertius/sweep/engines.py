@@ -19,8 +19,6 @@ leaves only whole chunk files, never a half-written table.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,16 +29,24 @@ import numpy as np
 import pandas as pd
 
 from tertius.errors import InputError
+from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
 from tertius.scenario import Perturbation, Scenario
+from tertius.seeds import child_seed
 from tertius.sweep.perturb import apply, draw
 
 ENGINES = ("inprocess", "processes", "dask")
 
 
 def chunk_seed(seed: int, index: int) -> int:
-    """The seed of chunk ``index``: SeedSequence([seed, index]) as one 64-bit integer."""
-    return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0])
+    """The seed of chunk ``index`` (its inputs' generator): ``child_seed(seed, index)``."""
+    return child_seed(seed, index)
+
+
+def draw_seed(seed: int, draw: int) -> int:
+    """The model's seed for draw ``draw`` (its index in the whole sweep): ``child_seed(seed, "draw",
+    draw)``. Every draw has its own stream, whichever chunk holds it."""
+    return child_seed(seed, "draw", draw)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class SweepJob:
                 "chunk_size": self.chunk_size, "broker": self.broker}
 
 
-def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str | None]]:
+def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) -> tuple[np.ndarray, list[str | None]]:
     """Outcomes (size, m) for a batch of drawn inputs, and an error message per draw (None: ok).
 
     The model's batch form runs first; if it fails, or gives non-finite outcomes, the affected
@@ -89,7 +95,7 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray]) -> tuple[np.ndar
     for d in redo:
         try:
             drawn = apply(job.scenario, batch["position"][d], batch["salience"][d], batch["capability"][d])
-            out[d] = run_model(drawn, job.model, params, seed=chunk_seed(job.seed, d)).outcome
+            out[d] = run_model(drawn, job.model, params, seed=draw_seed(job.seed, first + d)).outcome
             if not np.all(np.isfinite(out[d])):
                 errors[d] = "non-finite outcome"
         except Exception as e:  # noqa: BLE001 - a user-facing report, not a crash
@@ -122,7 +128,7 @@ def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
     seed = chunk_seed(job.seed, index)
     rng = np.random.default_rng(seed)
     batch = draw(job.scenario, job.spec, rng, size)
-    outcomes, errors = evaluate_draws(job, batch)
+    outcomes, errors = evaluate_draws(job, batch, start)
     issues = job.scenario.issue_ids
     m = len(issues)
     table = pd.DataFrame({
@@ -134,6 +140,7 @@ def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
         "seed": job.seed,
         "chunk": index,
         "chunk_seed": np.uint64(seed),
+        "model_seed": np.repeat(np.array([draw_seed(job.seed, start + d) for d in range(size)], dtype=np.uint64), m),
         "params": json.dumps(job.params, sort_keys=True),
         "perturbation": json.dumps(job.spec.model_dump(), sort_keys=True),
     })
@@ -185,15 +192,7 @@ _ENGINES: dict[str, Callable[..., Iterator[tuple[int, Any]]]] = {
 
 
 def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False, engine="pyarrow")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
 def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: int = 1,
@@ -213,7 +212,7 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
             raise InputError("the chunks on disk belong to a different sweep", file=str(chunk_dir),
                              fix="use the same scenario, model, perturbation, seed, n and chunk size, or another --out")
     chunk_dir.mkdir(parents=True, exist_ok=True)
-    sig_path.write_text(signature)
+    write_text_atomic(sig_path, signature)
 
     def paths(i: int) -> tuple[Path, Path]:
         return chunk_dir / f"chunk-{i:06d}.parquet", chunk_dir / f"options-{i:06d}.parquet"
