@@ -14,8 +14,8 @@ import time
 import tracemalloc
 
 import numpy as np
-
 import plain_bdm
+
 from tertius.models.bdm import DEFAULTS, bdm_issue
 
 

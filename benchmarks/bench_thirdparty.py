@@ -28,13 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import legacy_thirdparty as legacy  # noqa: E402
+import legacy_thirdparty as legacy
 
-from tertius.conflict import broker  # noqa: E402
-from tertius.conflict.choice import fitted  # noqa: E402
-from tertius.conflict.score import predict, solve  # noqa: E402
-from tertius.io import load_scenario  # noqa: E402
-from tertius.io.thirdparty_table import read_decision_table  # noqa: E402
+from tertius.conflict import broker
+from tertius.conflict.choice import fitted
+from tertius.conflict.score import predict, solve
+from tertius.io import load_scenario
+from tertius.io.thirdparty_table import read_decision_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -135,3 +135,37 @@ def test_broker_command():
     assert r.exit_code == 0 and "broker" in r.stdout and "Qing China" in r.stdout
     r = invoke("broker", "eu-emissions-1994")
     assert r.exit_code == 2 and "declares no conflict" in r.stderr
+
+
+def test_output_files_get_the_umask_mode(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        r = invoke("run", "-m", "compromise", "--draws", "2", "--out", str(tmp_path / "out"))
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.output
+    for name in ("results.json", "report.html"):
+        assert stat.S_IMODE((tmp_path / "out" / name).stat().st_mode) == 0o644
+
+
+def test_version_command():
+    r = invoke("version", "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["version"]
+
+
+def test_readme_python_example_runs():
+    """The README's Python example, run as a doctest would (its last line needs the DEU file)."""
+    import re
+
+    from tests.conftest import DEU_TRAIN, REPO, need
+
+    text = (REPO / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    need(DEU_TRAIN)
+    code = code.replace('"../shared/data/deu/deu_train.tsv"', repr(str(DEU_TRAIN)))
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["f"].model == "compromise"

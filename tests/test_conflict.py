@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 from tertius.conflict import broker
 from tertius.conflict.contest import great_circle_miles, projected_capability, win_probability
 from tertius.conflict.game import (
-    all_profiles, best_response_path, option_values, payoffs, pure_equilibria, ranking,
+    all_profiles,
+    best_response_path,
+    option_values,
+    payoffs,
+    pure_equilibria,
+    ranking,
 )
 from tertius.conflict.war import OPTIONS, ROLE, build_war
 from tertius.errors import InputError

@@ -61,7 +61,7 @@ def _walk(ref: list, ours: list, tol: float = 1e-9) -> tuple[int, str]:
     """How far two exchange lists agree (same actor-issue pairs, gains within ``tol``), and why
     they stop: 'end'; 'tie' when the two exchanges at the first difference have the same gain
     (both were best, and which goes first is a tie-break); or 'differ'."""
-    for k, (a, b) in enumerate(zip(ref, ours)):
+    for k, (a, b) in enumerate(zip(ref, ours, strict=False)):  # the lists may differ in length
         if a[0] != b[0] or abs(a[1] - b[1]) > tol:
             return k, "tie" if abs(a[1] - b[1]) <= tol else "differ"
     return min(len(ref), len(ours)), "end"

@@ -14,7 +14,15 @@ from typer.testing import CliRunner
 from tertius.cli import app
 from tertius.conflict.choice import as_classes, fitted, probabilities
 from tertius.conflict.score import (
-    _loglik, _stack, ally_rule, base_rates, folds, metrics, sha256, solve, validate_table,
+    _loglik,
+    _stack,
+    ally_rule,
+    base_rates,
+    folds,
+    metrics,
+    sha256,
+    solve,
+    validate_table,
 )
 from tertius.errors import InputError
 from tests.conftest import SHARED, need
@@ -40,7 +48,7 @@ def mid():
 
 def test_counts_match_the_source_notes(cow, mid):
     """shared/data/*-third-party/SOURCE.md, 'Counts (train part)'."""
-    for (layout, cases), groups, rows, a, b in ((cow, 38, 1402, 5, 1), (mid, 327, 11929, 48, 50)):
+    for (_, cases), groups, rows, a, b in ((cow, 38, 1402, 5, 1), (mid, 327, 11929, 48, 50)):
         assert len(cases) == groups
         joined = [j for c in cases for j in c.joined.values()]
         assert len(joined) == rows

@@ -12,11 +12,11 @@ The public API mirrors the command line::
 
 __version__ = "0.1.0"
 
-from tertius.forecast import Forecast  # noqa: E402
-from tertius.io import bundled_scenarios, load_scenario, load_scenarios  # noqa: E402
-from tertius.models import MODELS, run_model  # noqa: E402
-from tertius.scenario import Scenario  # noqa: E402
-from tertius.validate import validate  # noqa: E402
+from tertius.forecast import Forecast
+from tertius.io import bundled_scenarios, load_scenario, load_scenarios
+from tertius.models import MODELS, run_model
+from tertius.scenario import Scenario
+from tertius.validate import validate
 
 
 def __getattr__(name: str):  # broker and sweep load their (heavier) modules on first use

@@ -27,7 +27,12 @@ from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_
 from tertius.io.files import slug, write_text_atomic
 from tertius.models import MODELS, run_model
 from tertius.report.console import (
-    cv_tables, forecast_table, print_broker, print_tables, scores_table, thirdparty_validation_tables,
+    cv_tables,
+    forecast_table,
+    print_broker,
+    print_tables,
+    scores_table,
+    thirdparty_validation_tables,
 )
 from tertius.scenario import Scenario
 from tertius.validate import validate as validate_scenarios
@@ -49,14 +54,22 @@ class Format(str, Enum):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The "file" of an error in a command-line option.
+CLI = "command line"
+
+
 def user_errors(fn: F) -> F:
-    """Report TertiusError as one line on stderr and exit 2."""
+    """Report TertiusError as one line on stderr and exit 2. An error that names no file gets the
+    command's input file, so every message says which file it is about."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except TertiusError as e:
+            source = kwargs.get("scenario") or kwargs.get("source")
+            if isinstance(e, InputError) and not e.file and source:
+                e = InputError(e.message, file=str(source), line=e.line, path=e.path, fix=e.fix)
             text = f"error: {e}".encode("utf-8", "backslashreplace").decode("utf-8")
             err_console.print(" ".join(text.split()), markup=False)
             raise typer.Exit(2) from None
@@ -78,7 +91,7 @@ def _params(items: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items or []:
         if "=" not in item:
-            raise InputError(f"parameter '{item}' is not KEY=VALUE", fix="write e.g. --param rounds=10")
+            raise InputError(f"parameter '{item}' is not KEY=VALUE", file=CLI, fix="write e.g. --param rounds=10")
         key, value = item.split("=", 1)
         out[key.strip()] = _parse_value(value.strip())
     return out
@@ -101,6 +114,7 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for peo
 SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
 InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="yaml, decide, xdf or deu "
                                                                             "(default: from the file suffix).")]
+SelectOpt = Annotated[str | None, typer.Option(help="Pick one scenario by id from a file that holds several.")]
 
 
 @app.command()
@@ -113,10 +127,11 @@ def run(
     seed: SeedOpt = 0,
     draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
     fmt: FormatOpt = Format.table,
+    select: SelectOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
-    s = load_scenario(scenario, input_format=input_format)
+    s = load_scenario(scenario, input_format=input_format, select=select)
     results = analyse(s, model, seed=seed, draws=draws)
     from tertius.report.html import render_html  # matplotlib: imported only when a report is drawn
 
@@ -154,7 +169,7 @@ def _sensitivity_summary(results: dict[str, Any]) -> list[str]:
                 if r["actor"] == actor and r["model"] == m:
                     vals.setdefault(r["issue"], []).append(r["outcome"])
             spread = {i: max(v) - min(v) for i, v in vals.items()}
-            worst = max(spread, key=spread.get)
+            worst = max(spread, key=lambda i: spread[i])
             lines.append(f"sensitivity: {m} forecasts move by at most {spread[worst]:.3g} ({worst}) when the "
                          f"assumed capability of '{actor}' is halved or doubled")
     return lines
@@ -168,10 +183,11 @@ def broker_command(
     draws: Annotated[int, typer.Option(help="Perturbed draws for the robustness shares (0: none).")] = DEFAULT_DRAWS,
     seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
+    select: SelectOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """A third party's options: join side A, join side B, stay neutral, or broker a deal."""
-    s = load_scenario(scenario, input_format=input_format)
+    s = load_scenario(scenario, input_format=input_format, select=select)
     result = broker(s, third_party, draws=draws, seed=seed)
     if fmt is Format.json:
         emit_json(result)
@@ -202,15 +218,16 @@ def sweep_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the chunks already written.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     fmt: FormatOpt = Format.table,
+    select: SelectOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
     from tertius.scenario import Perturbation
     from tertius.sweep import sweep as run_sweep_api
 
-    s = load_scenario(scenario, input_format=input_format)
+    s = load_scenario(scenario, input_format=input_format, select=select)
     if n < 1 or chunk_size < 1 or workers < 1:
-        raise InputError("--n, --chunk-size and --workers must be at least 1", fix="e.g. --n 1000")
+        raise InputError("--n, --chunk-size and --workers must be at least 1", file=CLI, fix="e.g. --n 1000")
     base = (s.perturbation or Perturbation()).model_dump()
     for key, value in (("position", position), ("salience", salience), ("capability", capability),
                        ("distribution", distribution)):
@@ -222,7 +239,7 @@ def sweep_command(
             base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
         spec = Perturbation.model_validate(base)
     except Exception as e:  # pydantic ValidationError, ValueError from float()
-        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}",
+        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}", file=CLI,
                          fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
     folder = out or Path("tertius-output") / f"{slug(s.id)}-sweep"
     show = not quiet and fmt is Format.table and sys.stdout.isatty()
@@ -371,7 +388,7 @@ def validate(
         from tertius.conflict.score import validate_table
 
         if cv is not None and cv < 2:
-            raise InputError(f"--cv {cv}", fix="use at least 2 folds, e.g. --cv 5")
+            raise InputError(f"--cv {cv}", file=CLI, fix="use at least 2 folds, e.g. --cv 5")
         if capability != "own":
             raise InputError("--capability applies to scenarios with a procedure (the DEU file)", file=scenario,
                              fix="drop --capability for a third-party table")
@@ -382,7 +399,7 @@ def validate(
             print_tables(*thirdparty_validation_tables(result, per_issue), console=console)
         return
     if cv is not None and cv < 2:
-        raise InputError(f"--cv {cv}", fix="use at least 2 folds, e.g. --cv 5")
+        raise InputError(f"--cv {cv}", file=CLI, fix="use at least 2 folds, e.g. --cv 5")
     scenarios = load_scenarios(scenario, input_format=input_format)
     scores = validate_scenarios(scenarios, model, seed=seed, capability=capability, cv=cv)
     if fmt is Format.json:
@@ -406,7 +423,7 @@ def validate(
 @user_errors
 def scenarios(fmt: FormatOpt = Format.table) -> None:
     """List the bundled scenarios."""
-    items = []
+    items: list[dict[str, Any]] = []
     for sid, path in bundled_scenarios().items():
         s = load_scenario(path)
         items.append({"id": sid, "title": s.title, "period": s.period, "actors": len(s.actors),
@@ -427,7 +444,7 @@ def scenarios(fmt: FormatOpt = Format.table) -> None:
 @user_errors
 def models(fmt: FormatOpt = Format.table) -> None:
     """List the registered models with their parameters and sources."""
-    items = [{"name": m.name, "summary": m.summary, "citation": m.citation, "defaults": m.defaults}
+    items: list[dict[str, Any]] = [{"name": m.name, "summary": m.summary, "citation": m.citation, "defaults": m.defaults}
              for m in MODELS.values()]
     if fmt is Format.json:
         emit_json({"models": items})

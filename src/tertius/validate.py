@@ -7,7 +7,7 @@ agree. ``mae`` is the mean absolute error in percent of span over all scorable i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def error_table(scenarios: Sequence[Scenario], forecasts: dict[str, Sequence[Forecast]]) -> pd.DataFrame:
+def error_table(scenarios: Sequence[Scenario], forecasts: Mapping[str, Sequence[Forecast]]) -> pd.DataFrame:
     """One row per scenario, issue and model: forecast, observed, error, error in % of span."""
     import pandas as pd
     rows: list[dict[str, Any]] = []
@@ -115,4 +115,4 @@ def _cross_validated(scenarios: list[Scenario], table: pd.DataFrame, models: dic
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     recs = table.to_dict(orient="records")
-    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in recs]
+    return [{str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in recs]

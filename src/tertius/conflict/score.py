@@ -85,7 +85,7 @@ def fit(by_cost: dict[float, list[Solved]]) -> dict[str, float]:
         if best is not None and f1 <= best["train_f1"]:
             continue
         values, y = _stack(solved)
-        res = minimize(lambda z: -_loglik(values, y, float(np.exp(z[0])), float(z[1])), x0=np.array([2.0, -5.0]),
+        res = minimize(lambda z, v=values, t=y: -_loglik(v, t, float(np.exp(z[0])), float(z[1])), x0=np.array([2.0, -5.0]),
                        method="L-BFGS-B", bounds=[LOG_PRECISION, JOIN_CONSTANT])
         best = {"cost": float(cost), "train_f1": f1, "precision": float(np.exp(res.x[0])),
                 "join_constant": float(res.x[1]), "loglik": -float(res.fun)}

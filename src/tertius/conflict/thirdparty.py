@@ -16,7 +16,13 @@ import numpy as np
 
 from tertius.conflict.choice import fitted, probabilities
 from tertius.conflict.game import (
-    ENUMERATE_MAX, Play, best_response_path, option_values, payoffs, pure_equilibria, ranking,
+    ENUMERATE_MAX,
+    Play,
+    best_response_path,
+    option_values,
+    payoffs,
+    pure_equilibria,
+    ranking,
 )
 from tertius.conflict.war import OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
@@ -93,7 +99,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         item["perturbation"] = {"draws": draws, "seed": seed, "first": shares.get(t, {}),
                                 "mean_probability": mean_p.get(t, {})}
         actual = phase.actual.get(t) if phase is not None else None
-        if actual is not None:
+        if phase is not None and actual is not None:
             item["actual"] = _actual(phase, war, t, actual, profile, item)
         item["explanation"] = explain(war, item, bool(ok[0]))
         parties.append(item)
@@ -160,7 +166,7 @@ def _actual(phase: Phase, war: War, t: str, option: str, profile: np.ndarray,
         forecast = play.deal[0, 0]
     else:
         forecast = play.a_wins[0, 0] if play.p_a[0, 0] >= 0.5 else play.b_wins[0, 0]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k, issue_id in enumerate(war.issue_ids):
         if issue_id not in phase.observed:  # score only what this phase settled
             continue
@@ -176,8 +182,9 @@ def _actual(phase: Phase, war: War, t: str, option: str, profile: np.ndarray,
     why = None
     if not agrees:
         eq = item["equilibrium"]
+        gap = eu[eq]["expected_utility"] - eu[option]["expected_utility"]
         why = (f"The record differs from the model. In the model, to {lab[option]} is worth "
-               f"{eu[option]['expected_utility']:.3f} to {item['name']}, {eu[eq]['expected_utility'] - eu[option]['expected_utility']:.3f} "
+               f"{eu[option]['expected_utility']:.3f} to {item['name']}, {gap:.3f} "
                f"less than to {lab[eq]}, for the reasons above; the fitted logit gives the recorded choice a "
                f"probability of {100 * item['probabilities'][option]:.0f} %. The inputs were not adjusted to agree.")
     return {"option": option, "agrees": agrees, "why": why,

@@ -126,7 +126,7 @@ def load_scenario(source: str | Path = DEFAULT_SCENARIO, *, input_format: str | 
                          fix=f"use one of: {', '.join(s.id for s in scenarios[:10])}...")
     if len(scenarios) > 1:
         raise InputError(f"the file holds {len(scenarios)} scenarios", file=str(source),
-                         fix="pick one with select= (--select on the command line)")
+                         fix="pick one with --select ID (select= in Python)")
     return scenarios[0]
 
 

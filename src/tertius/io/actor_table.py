@@ -108,6 +108,6 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
                      for line, name, v in records],
         )
     except ScenarioProblem as p:
-        k = p.path[1] if len(p.path) > 1 and isinstance(p.path[1], int) else None
-        line = records[k][0] if k is not None and k < len(records) else None
-        raise InputError(p.message, file=file, line=line, fix=p.fix) from None
+        index = p.path[1] if len(p.path) > 1 and isinstance(p.path[1], int) else None
+        at = records[index][0] if index is not None and index < len(records) else None
+        raise InputError(p.message, file=file, line=at, fix=p.fix) from None

@@ -39,7 +39,7 @@ def _sniff(text: str) -> tuple[str, str]:
             rest = s[2:].lstrip("'\"")
             if rest[:1] in counts:
                 after_tag[rest[:1]] = after_tag.get(rest[:1], 0) + 1
-    delim = max(after_tag, key=after_tag.get) if after_tag else max(counts, key=counts.get)
+    delim = max(after_tag, key=lambda d: after_tag[d]) if after_tag else max(counts, key=lambda d: counts[d])
     quote = "'" if sum(ln.startswith("'") for ln in lines) > len(lines) // 2 else '"'
     return delim, quote
 

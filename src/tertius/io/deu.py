@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import math
 from pathlib import Path
+from typing import Literal
 
 from tertius.errors import InputError, ScenarioProblem
 from tertius.institutions import era
@@ -66,7 +67,8 @@ def procedure_of(row: dict[str, str], present: set[str]) -> Procedure:
     date = _date(row.get("intro"))
     weights, quota, source = era(date or dt.date(1995, 1, 1))
     kind = (row.get("proc") or "").strip().upper()
-    rule = "unanimity" if (row.get("counvte") or "").strip().lower().startswith("unan") else "qmv"
+    rule: Literal["qmv", "unanimity"] = "unanimity" if (row.get("counvte") or "").strip().lower().startswith("unan") \
+        else "qmv"
     return Procedure(kind=kind, rule=rule, instrument=(row.get("type") or "").strip() or None,
                      proposal=(row.get("prnr") or "").strip() or None, date=date.isoformat() if date else None,
                      proposer="com" if "com" in present else None,

@@ -13,6 +13,7 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tertius.errors import InputError
 from tertius.scenario import Scenario
@@ -142,7 +143,7 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
     far = max(dists) if dists else 0.0
     actors = [{"id": "side-a", "name": "side A (originals)", "capability": cinc_a, "distance": 0.0},
               {"id": "side-b", "name": "side B (originals)", "capability": cinc_b, "distance": 0.0}]
-    stances = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
+    stances: list[dict[str, Any]] = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
                {"actor": "side-b", "issue": "outcome", "position": 0, "salience": 1}]
     joined, ccode, ally, seen = {}, {}, {}, set()
     for line, rec in recs:
@@ -185,7 +186,7 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
     }
     try:
         scenario = Scenario.model_validate(data)
-    except Exception as e:  # noqa: BLE001 - turned into a one-line error naming the group
+    except Exception as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{layout} {group} does not make a valid scenario ({msg})", file=str(path), line=line0,
                          fix="check its rows' numbers") from None

@@ -82,8 +82,13 @@ def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None, seen: 
 def _surrogate(data: Any, path: tuple = ()) -> tuple | None:
     """The path of the first string with a lone surrogate (not encodable as UTF-8), if any."""
     stack = [(data, path)]
+    seen: set[int] = set()
     while stack:
         item, p = stack.pop()
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:  # an alias: its contents were checked already
+                continue
+            seen.add(id(item))
         if isinstance(item, str):
             try:
                 item.encode("utf-8")
@@ -132,6 +137,24 @@ def scenario_from_data(data: Any, *, file: str, lines: dict[tuple, int] | None =
         elif err["type"] == "finite_number":
             msg = "the value is NaN or infinite"
             fix = "write a finite number"
+        elif err["type"] == "string_too_short":
+            msg = "it is empty"
+            fix = "give it a value"
+        elif err["type"] in ("float_parsing", "float_type", "int_parsing", "int_type"):
+            msg = f"'{err.get('input')}' is not a number" if len(str(err.get("input"))) < 40 else "this is not a number"
+            fix = "write a number, or {value: 0.4, source: ...}"
+        elif err["type"] in ("string_type",):
+            msg = "this is not text"
+            fix = "write a quoted string"
+        elif err["type"] in ("model_type", "model_attributes_type") and isinstance(err.get("input"), str):
+            msg = f"'{str(err['input'])[:40]}' is not a number"
+            fix = "write a number, or {value: 0.4, source: ...}"
+        elif err["type"] in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+            msg = "this is not " + ("a list" if err["type"] == "list_type" else "a mapping")
+            fix = "see 'tertius schema' for the layout"
+        elif err["type"] == "literal_error":
+            msg = f"'{err.get('input')}' is not allowed here"
+            fix = err["msg"].replace("Input should be", "use")
         else:
             fix = "see 'tertius schema' for the expected type"
         raise InputError(msg, file=file, line=_line_for(lines, loc), path=loc, fix=fix) from None

@@ -300,6 +300,7 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
         P = sorted_win_probabilities(xs, ws, rs, R, params["probability"], counts)
         own, other = expected_utilities(xs, ss, P, rs, R, medians[-1], params["q"], params["t"])
         del P
+        assert other is not None  # asked for with other_too=True
         new_s, partner_s = choose_offers(xs, own, other, params["offers"])
         del own, other
         x = np.empty_like(xs)

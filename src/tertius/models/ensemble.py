@@ -6,8 +6,9 @@ w >= 0, Σ w = 1, a linear programme; stacking as in Wolpert 1992 and Breiman 19
 absolute loss the DEU literature scores by, Achen 2006). The components are fixed in advance
 (:data:`COMPONENTS`): the compromise model, the weighted median and the mean with the scenario's
 own capabilities and with capabilities from the Council's rules (:mod:`tertius.institutions`),
-the procedural model, the Nash bargaining and expected-utility models, and two naive baselines named in the DEU literature, the reference point
-and the Commission's position (each falling back to the compromise forecast where missing).
+the procedural model, the Nash bargaining and expected-utility models, and two naive baselines
+named in the DEU literature, the reference point and the Commission's position (each falling
+back to the compromise forecast where missing).
 
 Every forecast comes with an interval: ± the 80 % quantile of the absolute errors that ``best``
 made on proposals it had not seen (grouped cross-validation on the training file), so that about

@@ -267,7 +267,7 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
 
 def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
               S: np.ndarray, present: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0,
-              bookkeeping: str = "realised") -> tuple[list[Exchange], dict[str, float], np.ndarray, np.ndarray]:
+              bookkeeping: str = "realised") -> tuple[list[Exchange], np.ndarray, np.ndarray, np.ndarray]:
     """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
     arrays: after each exchange the affected candidates are recomputed at once, and the next
     exchange is an argmax. Returns the realised exchanges, their externality totals, and the
@@ -392,7 +392,7 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     ends = np.cumsum(third.sum(axis=1)).tolist()
     out, start = [], 0
     for r, end in zip(records, ends, strict=True):
-        out.append(Exchange(*r[:9], (r[9], r[10]), (r[11], r[13]),
+        out.append(Exchange(*r[:9], (r[9], r[10]), (r[11], r[13]),  # type: ignore[call-arg]  # nine leading fields
                             dict(zip(actor[start:end], values[start:end], strict=True)),
                             dict(zip(actor[start:end], inner_of[start:end], strict=True))))
         start = end

@@ -110,7 +110,7 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
 
     tol = 1e-6  # above HiGHS's feasibility tolerance (1e-7), so LP noise is not read as a gain
     t, z0 = max_min_gain(actors, [])
-    gainers, holders = list(actors), []
+    gainers, holders = list(actors), list[int]()
     if t <= tol:
         gainers, holders = [], []
         for a in actors:

@@ -94,7 +94,7 @@ def procedural(scenario: Scenario, params: dict[str, Any], rng: np.random.Genera
         if np.isnan(q):
             out[i] = float(weighted_median(x[:, None], v[:, None])[0])
             continue
-        share = 1.0 if p.rule == "unanimity" else p.quota / sum(p.council.values())
+        share = 1.0 if p.rule == "unanimity" else (p.quota or 0) / sum(p.council.values())
         pos = {a: arr.position[k, i] for k, a in enumerate(arr.actor_ids) if present[k]}
         out[i] = procedure_outcome(x, v, float(q), share, pos.get(p.proposer) if p.proposer else None,
                                    pos.get(p.chamber) if p.chamber else None, p.kind == "CNS")

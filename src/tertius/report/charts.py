@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 plt.rcParams["svg.fonttype"] = "none"
 plt.rcParams["svg.hashsalt"] = "tertius"  # deterministic element ids
@@ -45,7 +46,7 @@ def issue_chart(issue: dict[str, Any], stances: list[dict[str, Any]], actors: di
     for y, (s, w) in enumerate(zip(rows, weights, strict=True)):
         pos = s["position"]["value"] if isinstance(s["position"], dict) else s["position"]
         ax.scatter([pos], [y], s=40 + 900 * w / wmax, color="#888888", alpha=0.55, edgecolor="#333333", zorder=3)
-    ticks, labels = list(range(len(rows))), list(names)
+    ticks, labels = [float(y) for y in range(len(rows))], list(names)
     if observed is not None:
         ticks.append(-0.9)
         labels.append("observed")
@@ -89,7 +90,7 @@ def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     steps = list(range(len(rounds)))
     for a in actors:
-        ax.plot(steps, [snap.get(a) for snap in rounds], marker="o", ms=3, lw=1, alpha=0.7,
+        ax.plot(steps, [np.nan if snap.get(a) is None else snap[a] for snap in rounds], marker="o", ms=3, lw=1, alpha=0.7,
                 label=names.get(a, a) if len(actors) <= 12 else None)
     if median:
         ax.plot(list(range(len(median))), median, color="black", lw=2.5, ls="--", label=label)

@@ -65,7 +65,7 @@ def cv_tables(scores: dict[str, Any]) -> list[Table | str]:
     return out
 
 
-def print_tables(*tables: Table, console: Console | None = None) -> None:
+def print_tables(*tables: Table | str, console: Console | None = None) -> None:
     console = console or Console()
     for t in tables:
         console.print(t)

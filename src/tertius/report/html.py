@@ -68,7 +68,7 @@ def render_html(results: dict[str, Any]) -> str:
                                  scenario.get("salience_scale", 1.0)),
             "trajectories": _trajectories(issue, forecasts, actors),
         })
-    sens: dict[str, Any] = {}
+    sens: dict[tuple[str, str], Any] = {}
     for row in results.get("sensitivity", []):
         key = (row["actor"], row["model"])
         sens.setdefault(key, {}).setdefault(row["issue"], {})[row["factor"]] = row["outcome"]

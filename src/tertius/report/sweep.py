@@ -10,6 +10,8 @@ import pandas as pd
 
 from tertius.report.charts import _svg
 
+BROKER_HEAD = ("<h2>Third parties: share of draws in which each option is the equilibrium choice</h2><table><tr>"
+               "<th>phase</th><th>third party</th><th>join A</th><th>join B</th><th>neutral</th><th>broker</th></tr>")
 
 def distribution_chart(issue: str, values: pd.Series, q: dict[str, Any]) -> str:
     fig, ax = plt.subplots(figsize=(6.5, 2.2))
@@ -51,7 +53,7 @@ td:first-child,th:first-child{{text-align:left}}th{{background:#f4f4f4}}.chart s
 <h2>Forecast quantiles</h2>
 <table><tr><th>issue</th><th>5 %</th><th>25 %</th><th>50 %</th><th>75 %</th><th>95 %</th><th>draws</th></tr>{rows}</table>
 {charts}
-{'<h2>Third parties: share of draws in which each option is the equilibrium choice</h2><table><tr><th>phase</th><th>third party</th><th>join A</th><th>join B</th><th>neutral</th><th>broker</th></tr>' + broker + '</table>' if broker else ''}
+{BROKER_HEAD + broker + '</table>' if broker else ''}
 {'<h2>Failed draws</h2><ul>' + failed + '</ul>' if failed else ''}
 </body></html>
 """

@@ -90,7 +90,7 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
                 out = np.asarray(spec.batch(job.scenario, batch["position"], batch["salience"],
                                             batch["capability"], params), dtype=float)
             redo = [d for d in range(size) if not np.all(np.isfinite(out[d]))]
-        except Exception:  # noqa: BLE001 - isolate the failing draws below
+        except Exception:
             redo = list(range(size))
     for d in redo:
         try:
@@ -98,7 +98,7 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
             out[d] = run_model(drawn, job.model, params, seed=draw_seed(job.seed, first + d)).outcome
             if not np.all(np.isfinite(out[d])):
                 errors[d] = "non-finite outcome"
-        except Exception as e:  # noqa: BLE001 - a user-facing report, not a crash
+        except Exception as e:
             out[d] = np.nan
             errors[d] = f"{type(e).__name__}: {e}".splitlines()[0][:200]
     return out, errors
@@ -250,8 +250,8 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
     return {
         "scenario": job.scenario.id, "model": job.model, "params": job.params, "seed": job.seed, "n": job.n,
         "chunk_size": job.chunk_size, "perturbation": job.spec.model_dump(), "quantiles": quantiles,
-        "failed": [{"draw": int(r.draw), "seed": job.seed, "chunk": int(r.chunk), "chunk_seed": int(r.chunk_seed),
-                    "error": r.error} for r in failed.itertuples()],
+        "failed": [{"draw": int(r["draw"]), "seed": job.seed, "chunk": int(r["chunk"]), "chunk_seed": int(r["chunk_seed"]),
+                    "error": r["error"]} for r in failed.to_dict("records")],
         "broker_first": shares,
     }
 

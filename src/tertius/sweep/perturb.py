@@ -17,6 +17,7 @@ batch axis, so models can evaluate them all at once.
 from __future__ import annotations
 
 import numpy as np
+
 from tertius.errors import InputError, ScenarioProblem
 from tertius.scenario import Override, Perturbation, Scenario, check_overrides
 
@@ -46,7 +47,7 @@ def widths(spec: Perturbation, scenario: Scenario) -> tuple[np.ndarray, np.ndarr
 
 
 def _noise(rng: np.random.Generator, dist: str, shape: tuple[int, ...], lo: np.ndarray | None = None,
-           hi: np.ndarray | None = None) -> np.ndarray:
+           hi: np.ndarray | float | None = None) -> np.ndarray:
     """Standard noise: uniform on [-1, 1] or standard normal; truncated to [lo, hi] for truncnorm."""
     if dist == "uniform":
         return rng.uniform(-1.0, 1.0, shape)
@@ -55,6 +56,7 @@ def _noise(rng: np.random.Generator, dist: str, shape: tuple[int, ...], lo: np.n
     from scipy.stats import truncnorm  # only this distribution needs scipy.stats (slow to import)
 
     a = np.broadcast_to(np.nan_to_num(lo, nan=-1.0, neginf=-1e6), shape)
+    assert hi is not None  # truncnorm is always drawn with both bounds
     b = np.broadcast_to(np.nan_to_num(hi, nan=1.0, posinf=1e6), shape)
     b = np.where(b > a, b, a + 1.0)  # degenerate ranges (no room to move) are masked out by the caller
     return truncnorm.rvs(a, b, size=shape, random_state=rng)
