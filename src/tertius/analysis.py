@@ -52,10 +52,27 @@ def capability_sensitivity(scenario: Scenario, models: Sequence[str], seed: int 
     return rows
 
 
+#: In the default results, a per-actor mapping of numbers in a model's details with more
+#: entries than this is replaced by its total (``tertius run --full`` keeps every entry).
+COMPACT_ABOVE = 50
+
+
+def compact(value: Any) -> Any:
+    """A model's details without bulky per-actor maps (see :data:`COMPACT_ABOVE`)."""
+    if isinstance(value, dict):
+        if len(value) > COMPACT_ABOVE and all(isinstance(v, (int, float)) for v in value.values()):
+            return {f"total of {len(value)} (tertius run --full keeps each)": float(sum(value.values()))}
+        return {k: compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    return value
+
+
 def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
-            draws: int = DEFAULT_DRAWS) -> dict[str, Any]:
+            draws: int = DEFAULT_DRAWS, full: bool = False) -> dict[str, Any]:
     """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
-    scenario that declares a conflict, add the third-party (broker) analysis."""
+    scenario that declares a conflict, add the third-party (broker) analysis. Unless ``full``,
+    bulky per-actor maps in the models' details are summed (:func:`compact`)."""
     models = list(models or MODELS)
     for m in models:
         get_model(m)  # an unknown name is the user's mistake, not a model's refusal
@@ -76,7 +93,8 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "scenario": scenario.to_data(),
         "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in ran},
         "refused": refused,
-        "forecasts": {m: f.to_dict() for m, f in forecasts.items()},
+        "forecasts": {m: f.to_dict() if full else {**f.to_dict(), "details": compact(f.details)}
+                      for m, f in forecasts.items()},
         "scores": {"models": summarise(table), "issues": _records(table)},
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,

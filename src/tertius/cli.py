@@ -127,12 +127,13 @@ def run(
     seed: SeedOpt = 0,
     draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
     fmt: FormatOpt = Format.table,
+    full: Annotated[bool, typer.Option("--full", help="Keep every per-actor detail of the models in results.json.")] = False,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format, select=select)
-    results = analyse(s, model, seed=seed, draws=draws)
+    results = analyse(s, model, seed=seed, draws=draws, full=full)
     from tertius.report.html import render_html  # matplotlib: imported only when a report is drawn
 
     folder = out or Path("tertius-output") / slug(s.id)

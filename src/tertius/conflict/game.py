@@ -166,28 +166,45 @@ def option_values(war: War, profile: np.ndarray) -> tuple[np.ndarray, Play]:
     return vals, play
 
 
+#: The most steps iterated best response takes (it also stops at the first repeated profile).
+MAX_STEPS = 400
+
+
 def best_response_path(war: War, max_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Iterated best response from everyone staying out: at each step the third party with the
-    largest gain from a change of option makes it. Returns the profile (D, n), whether it is an
+    largest gain from a change of option makes it. It stops when nobody gains (an equilibrium),
+    when a profile comes back (a cycle: no pure equilibrium on this path), or after ``max_steps``
+    (default min(4 T + 50, :data:`MAX_STEPS`)). Returns the profile (D, n), whether it is an
     equilibrium (D,), and the option values there (D, T, 4)."""
     third = np.nonzero(war.third)[0]
     profile = base_profile(war)
     t = len(third)
-    steps = max_steps if max_steps is not None else 4 * t + 50
+    steps = max_steps if max_steps is not None else min(4 * t + 50, MAX_STEPS)
     rows = np.arange(war.draws)
     vals = np.zeros((war.draws, t, 4))
-    moving = np.ones(war.draws, dtype=bool)
+    equilibrium = np.zeros(war.draws, dtype=bool)
+    active = np.ones(war.draws, dtype=bool)
+    seen: list[set[bytes]] = [set() for _ in range(war.draws)]
     for _ in range(steps + 1):
         vals, _ = option_values(war, profile)
         current = np.take_along_axis(vals, profile[:, third][..., None].astype(np.intp), axis=-1)[..., 0]
         gain = (vals - current[..., None]).reshape(war.draws, -1)
         best = gain.argmax(-1)
-        moving = gain[rows, best] > _rel(current.max(-1))
-        if not moving.any():
+        moving = active & (gain[rows, best] > _rel(current.max(-1)))
+        equilibrium |= active & ~moving
+        active &= moving
+        for d in np.nonzero(active)[0]:
+            key = profile[d, third].tobytes()
+            if key in seen[d]:
+                active[d] = False  # a cycle: stop here
+            seen[d].add(key)
+        if not active.any():
             break
         who, option = np.divmod(best, 4)
-        profile[rows[moving], third[who[moving]]] = option[moving]
-    return profile, ~moving, vals
+        profile[rows[active], third[who[active]]] = option[active]
+    if active.any():  # out of steps: the option values of the last profile
+        vals, _ = option_values(war, profile)
+    return profile, equilibrium, vals
 
 
 def all_profiles(war: War) -> np.ndarray:

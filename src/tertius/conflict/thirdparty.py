@@ -10,6 +10,7 @@ explanation. docs/thirdparty.md has the formalism and its limits.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -56,12 +57,38 @@ def war_of_draws(scenario: Scenario, phase: Phase | None, batch: dict[str, np.nd
     return with_inputs(build_war(scenario, phase), batch["position"], batch["salience"], batch["capability"] * factor)
 
 
+#: Array elements one batch of draws may hold while their best responses are computed, and
+#: element-steps a robustness check may spend: a conflict with hundreds of third parties gets
+#: fewer draws (at least MIN_DRAWS), and says so.
+BATCH_ELEMENTS = 2_000_000
+DRAW_BUDGET = 10_000_000
+MIN_DRAWS = 10
+
+
+def _size(war: War) -> int:
+    """Array elements per draw in one round of best responses: 4 T profiles x n actors x m issues."""
+    return 4 * max(int(war.third.sum()), 1) * len(war.actor_ids) * len(war.issue_ids)
+
+
+def draws_for(war: War, requested: int) -> int:
+    """The draws a robustness check runs: as requested, unless the conflict is too large."""
+    return min(requested, max(MIN_DRAWS, DRAW_BUDGET // _size(war)))
+
+
 def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each draw: the selected equilibrium's option codes of the third parties (D, T), whether
-    it is an equilibrium (D,), and the logit probabilities there (D, T, 4)."""
-    profile, ok, vals = best_response_path(war)
+    it is an equilibrium (D,), and the logit probabilities there (D, T, 4). Draws are solved in
+    batches that keep the arrays within :data:`BATCH_ELEMENTS`."""
     third = np.nonzero(war.third)[0]
-    return profile[:, third], ok, probabilities(vals)
+    step = max(1, BATCH_ELEMENTS // _size(war))
+    parts = []
+    for start in range(0, war.draws, step):
+        part = replace(war, position=war.position[start:start + step], salience=war.salience[start:start + step],
+                       capability=war.capability[start:start + step], strength=war.strength[start:start + step])
+        profile, ok, vals = best_response_path(part)
+        parts.append((profile[:, third], ok, probabilities(vals)))
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]))
 
 
 def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_DRAWS, seed: int = 0,
@@ -82,12 +109,13 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
                       for p in np.nonzero(is_ne[0])[0]]
     shares: dict[str, dict[str, float]] = {}
     mean_p: dict[str, dict[str, float]] = {}
-    if draws > 0:
+    used = draws_for(war, draws) if draws > 0 else 0
+    if used > 0:
         from tertius.sweep.perturb import draw
 
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
-        codes, _, p_draws = equilibrium_options(war_of_draws(scenario, phase, draw(scenario, spec, rng, draws)))
+        codes, _, p_draws = equilibrium_options(war_of_draws(scenario, phase, draw(scenario, spec, rng, used)))
         for j, t in enumerate(third):
             shares[t] = {o: float(np.mean(codes[:, j] == ROLE[o])) for o in DISPLAY}
             mean_p[t] = {o: float(p_draws[:, j, ROLE[o]].mean()) for o in DISPLAY}
@@ -96,7 +124,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         if only is not None and t != only:
             continue
         item = _party(war, t, j, vals[0, j], probs[j], dev_play, selected, profile)
-        item["perturbation"] = {"draws": draws, "seed": seed, "first": shares.get(t, {}),
+        item["perturbation"] = {"draws": used, "requested": draws, "seed": seed, "first": shares.get(t, {}),
                                 "mean_probability": mean_p.get(t, {})}
         actual = phase.actual.get(t) if phase is not None else None
         if phase is not None and actual is not None:
@@ -220,8 +248,8 @@ def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
              f"{lab[best]} (expected utility {opts[best]['expected_utility']:.3f}, against "
              + ", ".join(f"{opts[o]['expected_utility']:.3f} to {lab[o]}" for o in others) + ")."]
     if not converged:
-        parts.append("Iterated best response did not settle on a pure equilibrium, so the others' options are "
-                     "those of its last step.")
+        parts.append("Iterated best response did not settle on a pure equilibrium (it cycled, or ran out of steps), "
+                     "so the others' options are those of the profile where it stopped.")
     neutral = opts["neutral"]
     p0 = neutral["p_a_wins"]
     parts.append(f"If {name} stays out, the chance of a win for {a} is {_pct(p0)}; joining {a} would raise it "
