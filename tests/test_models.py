@@ -120,3 +120,47 @@ def test_forecast_round_trips_through_its_dict_and_makes_a_tidy_frame():
     frame = f.to_frame(s)
     assert list(frame.columns[:6]) == ["scenario", "model", "issue", "actor", "outcome", "utility"]
     assert len(frame) == 3 and frame["position"].tolist() == [0, 60, 100]
+
+
+def test_a_new_model_with_rounds_needs_no_edit_outside_its_module(tmp_path):
+    """A toy model that moves every actor halfway to the mean each round, registered here: the
+    forecast table, the trajectory, the results and the report show it through the generic
+    output contract (rounds, line, columns), with no edit in forecast.py, cli.py or report/."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+    from tertius.forecast import Column, Forecast, Line, utilities
+    from tertius.models.registry import MODELS, register
+
+    def toy(scenario, params, rng):
+        arr = scenario.arrays
+        x = arr.position.copy()
+        snaps, line = [x.copy()], {i: [float(np.nanmean(x[:, k]))] for k, i in enumerate(arr.issue_ids)}
+        for _ in range(3):
+            x = np.where(np.isnan(x), np.nan, (x + np.nanmean(x, axis=0)) / 2)
+            snaps.append(x.copy())
+            for k, i in enumerate(arr.issue_ids):
+                line[i].append(float(np.nanmean(x[:, k])))
+        out = np.nanmean(x, axis=0)
+        return Forecast(model="toy-rounds", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+                        issue_ids=tuple(arr.issue_ids), outcome=out, utility=utilities(arr, out), params=params,
+                        rounds=tuple(snaps), line=Line("toy mean", line),
+                        columns={"first_mean": Column("first mean", {i: v[0] for i, v in line.items()})})
+
+    register("toy-rounds", summary="A toy with rounds.", citation="This test.", tags=("rounds",))(toy)
+    try:
+        runner = CliRunner()
+        r = runner.invoke(app, ["forecast", "-m", "toy-rounds"])
+        assert r.exit_code == 0, r.output
+        assert "toy mean" in r.stdout and "first mean" in r.stdout and "positions by round" in r.stdout
+        r = runner.invoke(app, ["run", "-m", "toy-rounds", "-m", "compromise", "--draws", "0", "--out", str(tmp_path)])
+        assert r.exit_code == 0, r.output
+        saved = json.loads((tmp_path / "results.json").read_text())
+        assert saved["forecasts"]["toy-rounds"]["line"]["label"] == "toy mean"
+        assert "first_mean" in saved["forecasts"]["toy-rounds"]["issues"][0]
+        report = (tmp_path / "report.html").read_text()
+        assert "toy-rounds: positions by round" in report and "toy mean" in report
+    finally:
+        MODELS.pop("toy-rounds")

@@ -323,12 +323,12 @@ def forecast(
 def _print_forecast(s: Scenario, f: Forecast) -> None:
     arr = s.arrays
     table = Table(title=f"{s.title or s.id} · model {f.model}", title_justify="left")
-    r1 = f.details.get("round1_voting")
-    cols = ["issue"] + (["round-1 voting"] if r1 else []) + ["outcome", "scale", "status quo", "observed"]
+    extra = list(f.columns.values())
+    cols = ["issue"] + [c.label for c in extra] + ["outcome", "scale", "status quo", "observed"]
     for col in cols:
         table.add_column(col, justify="left" if col == "issue" else "right")
     for k, issue in enumerate(s.issues):
-        table.add_row(issue.id, *([f"{r1[issue.id]:.4g}"] if r1 else []), f"{f.outcome[k]:.4g}",
+        table.add_row(issue.id, *[_fmt_num(c.values.get(issue.id)) for c in extra], f"{f.outcome[k]:.4g}",
                       f"{arr.lo[k]:g}–{arr.hi[k]:g}",
                       "–" if issue.status_quo is None else f"{issue.status_quo.value:g}",
                       "–" if issue.observed is None else f"{issue.observed.value:g}")
@@ -352,12 +352,11 @@ def _print_trajectory(f: Forecast, k: int, issue_id: str) -> None:
         if all(_nan(snap[j, k]) for snap in rounds):
             continue
         t.add_row(actor, *[f"{snap[j, k]:.4g}" for snap in rounds])
-    t.add_section()
-    for label in ("mean", "median"):
-        series = f.details.get(label, {}).get(issue_id)
-        if series:
-            series = list(series) + [series[-1]] * (len(rounds) - len(series))
-            t.add_row(f"weighted {label}", *[f"{v:.4g}" for v in series])
+    series = f.line.values.get(issue_id) if f.line is not None else None
+    if series:
+        t.add_section()
+        series = list(series) + [series[-1]] * (len(rounds) - len(series))
+        t.add_row(f.line.label if f.line else "", *[f"{v:.4g}" for v in series])
     wide = Console(width=max(console.width, 30 + 9 * len(rounds)), file=console.file)
     wide.print(t)
 

@@ -33,13 +33,32 @@ def utilities(arrays: ScenarioArrays, outcome: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Line:
+    """A series over the rounds for every issue, drawn beside the actors' trajectories: what the
+    model forecasts after each round (round 0: the inputs), with its label."""
+
+    label: str
+    values: dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class Column:
+    """An extra per-issue value shown beside the outcome (e.g. the round-1 voting outcome)."""
+
+    label: str
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Forecast:
-    """A model's forecast for one scenario.
+    """A model's forecast for one scenario: the output contract every model fills.
 
     ``outcome`` has one value per issue, on the issue's own scale. ``utility`` has shape
     (actors, issues). A model that runs in rounds fills ``rounds`` with the positions
-    (actors x issues) after each round, round 0 being the inputs. ``details`` holds any
-    further model-specific results as plain JSON-able data.
+    (actors x issues) after each round, round 0 being the inputs, and may give a ``line`` (its
+    forecast after each round) and extra per-issue ``columns``; the CLI and the report render
+    all of these for any model. ``details`` holds further model-specific results as plain
+    JSON-able data.
     """
 
     model: str
@@ -51,6 +70,8 @@ class Forecast:
     params: dict[str, Any] = field(default_factory=dict)
     rounds: tuple[np.ndarray, ...] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    line: Line | None = None
+    columns: dict[str, Column] = field(default_factory=dict)
 
     def outcome_of(self, issue_id: str) -> float:
         return float(self.outcome[self.issue_ids.index(issue_id)])
@@ -89,22 +110,26 @@ class Forecast:
                 "utility": {a: _num(self.utility[j, k]) for j, a in enumerate(self.actor_ids)
                             if not np.isnan(self.utility[j, k])},
             }
-            r1 = self.details.get("round1_voting")
-            if isinstance(r1, dict) and issue_id in r1:
-                item["round1_voting"] = _num(r1[issue_id])
+            for key, col in self.columns.items():
+                if issue_id in col.values:
+                    item[key] = _num(col.values[issue_id])
             if self.rounds is not None:
                 item["rounds"] = [
                     {a: _num(r[j, k]) for j, a in enumerate(self.actor_ids) if not np.isnan(r[j, k])}
                     for r in self.rounds
                 ]
             issues.append(item)
-        return {
+        out = {
             "model": self.model,
             "scenario": self.scenario_id,
             "params": self.params,
             "issues": issues,
             "details": self.details,
+            "columns": {k: c.label for k, c in self.columns.items()},
         }
+        if self.line is not None:
+            out["line"] = {"label": self.line.label, "values": self.line.values}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Forecast:
@@ -134,6 +159,9 @@ class Forecast:
             outcome=np.array([np.nan if i["outcome"] is None else i["outcome"] for i in issues], dtype=float),
             utility=utility, params=data.get("params", {}),
             rounds=tuple(rounds) if n_rounds else None, details=data.get("details", {}),
+            line=Line(data["line"]["label"], data["line"]["values"]) if data.get("line") else None,
+            columns={k: Column(label, {i["id"]: i[k] for i in issues if i.get(k) is not None})
+                     for k, label in data.get("columns", {}).items()},
         )
 
 

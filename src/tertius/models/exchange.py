@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from tertius.errors import PARAMS, InputError
-from tertius.forecast import Forecast, utilities
+from tertius.forecast import Column, Forecast, Line, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 
@@ -501,5 +501,11 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     }
     if rex is not None:
         details["rex"] = rex
+    at_start = {i: float(v) for i, v in zip(issues, back(res["outcome"][0]), strict=True)}
+    by_round = [{i: float(v) for i, v in zip(issues, o, strict=True)} for o in voting]
+    line = Line("outcome (round 0), then voting outcome",
+                {i: [at_start[i]] + [v[i] for v in by_round] for i in issues})
+    columns = {"round1_voting": Column("round-1 voting", by_round[0])} if voting else {}
     return Forecast(model="exchange", scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
-                    outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details)
+                    outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details,
+                    line=line, columns=columns)

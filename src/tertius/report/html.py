@@ -34,11 +34,8 @@ def _trajectories(issue: dict[str, Any], forecasts: dict[str, Any], actors: dict
         item = next(i for i in f["issues"] if i["id"] == issue["id"])
         if "rounds" not in item:
             continue
-        details = f.get("details", {})
-        line, label = details.get("median", {}).get(issue["id"]), "weighted median"
-        if line is None and details.get("voting_by_round"):  # the exchange model: its voting outcome
-            line = [details["outcome_by_round"][0][issue["id"]]] + [v[issue["id"]] for v in details["voting_by_round"]]
-            label = "outcome (round 0), then voting outcome"
+        given = f.get("line") or {}
+        line, label = given.get("values", {}).get(issue["id"]), given.get("label", "")
         out.append({"model": model, "chart": trajectory_chart(
             f"{model}: positions by round", item["rounds"], names, line,
             issue["scale"]["min"], issue["scale"]["max"], label)})
