@@ -23,8 +23,8 @@ import numpy as np
 from tertius.io import load_scenario
 from tertius.models import run_model
 from tertius.scenario import Perturbation
-from tertius.sweep import SweepJob, chunk_seed, run_chunk, sweep
-from tertius.sweep.perturb import apply, draw
+from tertius.sweeps import SweepJob, chunk_seed, run_chunk, sweep
+from tertius.sweeps.perturb import apply, draw
 
 
 def case(scenario_id: str, model: str, spec: Perturbation, n: int, chunk: int) -> None:

@@ -269,7 +269,7 @@ def test_iterated_best_response_over_draws_equals_one_draw_at_a_time():
     s = load_scenario()
     from tertius.conflict.thirdparty import war_of_draws
     from tertius.seeds import child_rng
-    from tertius.sweep.perturb import draw
+    from tertius.sweeps.perturb import draw
 
     batch = draw(s, s.perturbation, child_rng(0, "test"), 12)
     war = war_of_draws(s, s.conflict.phases[0], batch)

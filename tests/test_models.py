@@ -111,7 +111,7 @@ def test_unknown_model_and_parameter_are_user_errors():
 
 
 def test_forecast_round_trips_through_its_dict_and_makes_a_tidy_frame():
-    from tertius.forecast import Forecast
+    from tertius.contract import Forecast
     s = one_issue([0, 60, 100], [1.0, 0.5, 0.2], [1.0, 2.0, 1.0])
     f = run_model(s, "compromise")
     g = Forecast.from_dict(f.to_dict())
@@ -131,7 +131,7 @@ def test_a_new_model_with_rounds_needs_no_edit_outside_its_module(tmp_path):
     from typer.testing import CliRunner
 
     from tertius.cli import app
-    from tertius.forecast import Column, Forecast, Line, utilities
+    from tertius.contract import Column, Forecast, Line, utilities
     from tertius.models.registry import MODELS, register
 
     def toy(scenario, params, rng):

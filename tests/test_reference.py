@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tertius.io import load_scenarios
-from tertius.validate import validate
+from tertius.scoring import validate
 from tests.conftest import DEU_TRAIN, need
 
 

@@ -14,8 +14,8 @@ from tertius.errors import InputError
 from tertius.io import load_scenario
 from tertius.models import MODELS, run_model
 from tertius.scenario import Override, Perturbation
-from tertius.sweep import SweepJob, run_chunk, sweep
-from tertius.sweep.perturb import apply, draw
+from tertius.sweeps import SweepJob, run_chunk, sweep
+from tertius.sweeps.perturb import apply, draw
 from tests.strategies import build, scenario_data
 
 
@@ -100,7 +100,7 @@ def test_resume_continues_from_written_chunks(tmp_path):
     out = tmp_path / "partial"
     job = SweepJob(scenario=s, model="compromise", params={}, spec=s.perturbation, seed=11, n=300, chunk_size=70)
     # simulate an interrupted run: only chunks 0 and 2 were written
-    from tertius.sweep.engines import _write_parquet_atomic
+    from tertius.sweeps.engines import _write_parquet_atomic
     (out / "chunks").mkdir(parents=True)
     (out / "chunks" / "job.json").write_text(json.dumps(job.signature(), sort_keys=True, default=str))
     for i in (0, 2):
@@ -160,7 +160,7 @@ def test_every_draw_has_its_own_model_seed_and_reruns_from_it(tmp_path):
     """A stochastic model (REX: exchange with p = 0.5) over several chunks: no two draws share a
     model seed, and one draw re-run from its recorded seed gives the same row."""
     from tertius.seeds import child_seed
-    from tertius.sweep.engines import chunk_seed
+    from tertius.sweeps.engines import chunk_seed
 
     s = load_scenario()
     params = {"p": 0.5, "rounds": 2}

@@ -10,13 +10,12 @@ The public API mirrors the command line::
     sweep(s, "compromise", n=1000, seed=0)   # seeded Monte Carlo over perturbed inputs
 """
 
-__version__ = "0.1.0"
-
-from tertius.forecast import Forecast
+from tertius.contract import Forecast
 from tertius.io import bundled_scenarios, load_scenario, load_scenarios
 from tertius.models import MODELS, run_model
 from tertius.scenario import Scenario
-from tertius.validate import validate
+from tertius.scoring import validate
+from tertius.version import __version__
 
 
 def __getattr__(name: str):  # broker and sweep load their (heavier) modules on first use
@@ -24,7 +23,7 @@ def __getattr__(name: str):  # broker and sweep load their (heavier) modules on 
         from tertius.conflict import broker
         return broker
     if name == "sweep":
-        from tertius.sweep import sweep
+        from tertius.sweeps import sweep
         return sweep
     raise AttributeError(f"module 'tertius' has no attribute {name!r}")
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tertius import __version__
 from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.errors import InputError
 from tertius.models import MODELS, get_model, run_model
 from tertius.scenario import Actor, Quantity, Scenario
-from tertius.validate import _records, error_table, summarise
+from tertius.scoring import _records, error_table, summarise
+from tertius.version import __version__
 
 #: Factors applied to an assumed capability in the sensitivity check.
 SENSITIVITY_FACTORS = (0.5, 1.0, 2.0)

@@ -18,11 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tertius import __version__
 from tertius.analysis import analyse
 from tertius.conflict import DEFAULT_DRAWS, broker
+from tertius.contract import Forecast
 from tertius.errors import InputError, TertiusError
-from tertius.forecast import Forecast
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
 from tertius.io.files import slug, write_text_atomic
 from tertius.models import MODELS, run_model
@@ -35,7 +34,8 @@ from tertius.report.console import (
     thirdparty_validation_tables,
 )
 from tertius.scenario import Scenario
-from tertius.validate import validate as validate_scenarios
+from tertius.scoring import validate as validate_scenarios
+from tertius.version import __version__
 
 app = typer.Typer(
     name="tertius", add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -224,7 +224,7 @@ def sweep_command(
 ) -> None:
     """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
     from tertius.scenario import Perturbation
-    from tertius.sweep import sweep as run_sweep_api
+    from tertius.sweeps import sweep as run_sweep_api
 
     s = load_scenario(scenario, input_format=input_format, select=select)
     if n < 1 or chunk_size < 1 or workers < 1:
@@ -253,7 +253,7 @@ def sweep_command(
             workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume,
             progress=lambda k: bar.advance(task, k))
     from tertius.report.sweep import render_sweep_html
-    from tertius.sweep.engines import _write_parquet_atomic
+    from tertius.sweeps.engines import _write_parquet_atomic
 
     # render everything first, then write: a failing report leaves no summary behind
     summary_text = json.dumps(summary, indent=1) + "\n"

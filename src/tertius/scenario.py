@@ -146,7 +146,7 @@ class Override(BaseModel):
 
 
 class Perturbation(BaseModel):
-    """How much each input may move in a sweep (see :mod:`tertius.sweep.perturb`)."""
+    """How much each input may move in a sweep (see :mod:`tertius.sweeps.perturb`)."""
 
     model_config = _CONFIG
 

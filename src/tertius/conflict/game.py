@@ -11,7 +11,7 @@ third party; the sides' members always fight):
   about (a joiner brings its issues to the peace table); other issues keep their status quo.
   Bystanders have no weight at the table.
 * **Who gets the terms.** An actor's utility is the salience-weighted closeness
-  (:func:`tertius.forecast.closeness`) of the outcome to its positions. On an issue declared
+  (:func:`tertius.contract.closeness`) of the outcome to its positions. On an issue declared
   exclusive, a bystander keeps the status quo, unless a spillover clause gives it a side's terms.
 * **War value** of each actor: P U(A wins) + (1 - P) U(B wins), less its costs of fighting
   (a share of its stake) if it fights.
@@ -44,7 +44,7 @@ import numpy as np
 
 from tertius.conflict.contest import win_probability
 from tertius.conflict.war import BROKER, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
-from tertius.forecast import closeness
+from tertius.contract import closeness
 from tertius.models.central import weighted_mean
 
 #: Largest number of third parties whose 4^T profiles are enumerated.

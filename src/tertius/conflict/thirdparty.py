@@ -49,7 +49,7 @@ def _issues(war: War, v: np.ndarray) -> dict[str, float]:
 
 
 def war_of_draws(scenario: Scenario, phase: Phase | None, batch: dict[str, np.ndarray]) -> War:
-    """The phase's war over drawn inputs (:func:`tertius.sweep.perturb.draw`); a phase's own
+    """The phase's war over drawn inputs (:func:`tertius.sweeps.perturb.draw`); a phase's own
     capabilities move by the same relative draw as the scenario's."""
     cap = phase_capability(scenario, phase)
     base = scenario.arrays.capability
@@ -111,7 +111,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     mean_p: dict[str, dict[str, float]] = {}
     used = draws_for(war, draws) if draws > 0 else 0
     if used > 0:
-        from tertius.sweep.perturb import draw
+        from tertius.sweeps.perturb import draw
 
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.forecast import Forecast, utilities
+from tertius.contract import Forecast, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 

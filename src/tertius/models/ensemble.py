@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.forecast import Forecast, utilities
+from tertius.contract import Forecast, utilities
 from tertius.models.procedural import with_rule_capabilities
 from tertius.models.registry import register, run_model
 from tertius.scenario import Scenario

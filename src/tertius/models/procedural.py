@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.forecast import Forecast, utilities
+from tertius.contract import Forecast, utilities
 from tertius.institutions import capabilities as rule_weights
 from tertius.models.central import weighted_median
 from tertius.models.registry import register

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from tertius.contract import Forecast
 from tertius.errors import PARAMS, InputError
-from tertius.forecast import Forecast
 from tertius.scenario import Scenario
 
 ModelFn = Callable[[Scenario, dict[str, Any], np.random.Generator], Forecast]

@@ -10,8 +10,8 @@ import pandas as pd
 
 from tertius.models import get_model
 from tertius.scenario import Perturbation, Scenario
-from tertius.sweep.engines import ENGINES, SweepJob, chunk_seed, run_chunk, run_sweep, summarise
-from tertius.sweep.perturb import draw
+from tertius.sweeps.engines import ENGINES, SweepJob, chunk_seed, run_chunk, run_sweep, summarise
+from tertius.sweeps.perturb import draw
 
 DEFAULT_CHUNK = 2000
 

@@ -33,7 +33,7 @@ from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
 from tertius.scenario import Perturbation, Scenario
 from tertius.seeds import child_seed
-from tertius.sweep.perturb import apply, draw
+from tertius.sweeps.perturb import apply, draw
 
 ENGINES = ("inprocess", "processes", "dask")
 

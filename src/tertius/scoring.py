@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tertius.forecast import Forecast
+from tertius.contract import Forecast
 from tertius.models import MODELS, run_model
 from tertius.scenario import Scenario
 
