@@ -15,15 +15,16 @@ TOL = 1e-6
 
 
 def _tol(name: str, span: float) -> float:
-    # The Nash solution is found by a numerical optimiser; the others are closed-form.
-    return (2e-4 if name == "nash" else 1e-9) * max(span, 1.0)
+    # Models tagged 'optimiser' are found numerically; the others are closed-form.
+    return (2e-4 if "optimiser" in MODELS[name].tags else 1e-9) * max(span, 1.0)
 
 
 def _comparable(name: str, f, scenario) -> np.ndarray:
-    """What must be invariant. For nash, compare the actors' utilities: with linear losses the
-    Nash product can be flat along a segment of outcomes (when two actors' salience ratios are
-    equal there is nothing to trade), and then only the utilities are unique."""
-    if name == "nash":
+    """What must be invariant. For a model tagged 'unique-utilities' (nash), compare the actors'
+    utilities: with linear losses the Nash product can be flat along a segment of outcomes (when
+    two actors' salience ratios are equal there is nothing to trade), and only the utilities are
+    unique."""
+    if "unique-utilities" in MODELS[name].tags:
         return f.total_utility(scenario.arrays.salience)
     return f.outcome
 
@@ -56,7 +57,7 @@ def test_reordering_actors_changes_nothing(name, data, seed):
     f1, f2 = run_model(s, name), run_model(s2, name)
     v1 = _comparable(name, f1, s)
     v2 = _comparable(name, f2, s2)
-    if name == "nash":  # per-actor values: align by actor id
+    if "unique-utilities" in MODELS[name].tags:  # per-actor values: align by actor id
         v2 = v2[[s2.actor_ids.index(a) for a in s.actor_ids]]
     np.testing.assert_allclose(v1, v2, atol=_tol(name, float(s.arrays.span.max())))
 
@@ -86,7 +87,7 @@ def test_translating_positions_shifts_the_outcome(name, data, shift):
     s2 = build(moved)
     f1, f2 = run_model(s, name), run_model(s2, name)
     tol = _tol(name, float(s.arrays.span.max()))
-    if name == "nash":
+    if "unique-utilities" in MODELS[name].tags:
         np.testing.assert_allclose(f1.total_utility(s.arrays.salience), f2.total_utility(s2.arrays.salience),
                                    atol=tol)
     else:
@@ -101,3 +102,16 @@ def test_utilities_lie_in_unit_interval(name, data):
     present = s.arrays.present
     assert np.all(np.isnan(u[~present]))
     assert np.all((u[present] >= -TOL) & (u[present] <= 1 + TOL))
+
+
+@pytest.mark.parametrize("name", sorted(m for m in MODELS if "deterministic" in MODELS[m].tags))
+@given(data=scenario_data(), seed=st.integers(0, 2**32 - 1))
+def test_deterministic_models_ignore_the_seed(name, data, seed):
+    """A model tagged 'deterministic' gives the same forecast whatever its random generator."""
+    s = build(data)
+    np.testing.assert_array_equal(run_model(s, name, seed=0).outcome, run_model(s, name, seed=seed).outcome)
+
+
+def test_every_model_declares_whether_it_is_deterministic():
+    for name, spec in MODELS.items():
+        assert ("deterministic" in spec.tags) != ("random" in spec.tags), name

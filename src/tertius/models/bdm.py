@@ -328,7 +328,7 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
 
 @register("bdm", summary="Bueno de Mesquita's expected-utility model, issue by issue, in rounds.",
           citation="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4).",
-          defaults=DEFAULTS, tags=("rounds",), batch=lambda *a: bdm_batch(*a))
+          defaults=DEFAULTS, tags=("deterministic", "rounds"), batch=lambda *a: bdm_batch(*a))
 def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Bueno de Mesquita's expected-utility model, run on each issue separately.
 

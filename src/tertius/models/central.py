@@ -81,7 +81,7 @@ def _batch_median(scenario: Scenario, x: np.ndarray, s: np.ndarray, c: np.ndarra
 
 @register("mean", summary="Unweighted mean of the positions taken on each issue.",
           citation="Naive baseline; Achen (2006) in Thomson et al., The European Union Decides, ch. 4.",
-          batch=_batch_mean)
+          batch=_batch_mean, tags=("deterministic",))
 def mean(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """The unweighted mean of the actors' positions, issue by issue (a naive baseline)."""
     arr = scenario.arrays
@@ -90,7 +90,7 @@ def mean(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -
 
 @register("weighted-median", summary="The median voter, weighted by capability x salience.",
           citation="Black (1948); Bueno de Mesquita (1994) and Achen (2006): c·s-weighted median position.",
-          batch=_batch_median)
+          batch=_batch_median, tags=("deterministic",))
 def weighted_median_model(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Median voter position, each actor weighted by capability times salience.
 
@@ -107,7 +107,7 @@ def weighted_median_model(scenario: Scenario, params: dict[str, Any], rng: np.ra
 
 @register("compromise", summary="Capability x salience weighted mean (the compromise model).",
           citation="van den Bos (1991); Achen (2006), The European Union Decides, ch. 4.",
-          batch=_batch_compromise)
+          batch=_batch_compromise, tags=("deterministic",))
 def compromise(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """The compromise model: x̂ = Σ c_i s_i x_i / Σ c_i s_i, issue by issue.
 

@@ -430,7 +430,7 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
 
 @register("exchange", summary="Stokman's exchange model, equal-gain variant (Decide), in rounds.",
           citation="Stokman & Van Oosten (1994); Decide's equal-gain model (shared/reference/decide-exchange-model.md).",
-          defaults=DEFAULTS, tags=("rounds",))
+          defaults=DEFAULTS, tags=("rounds", "random"))
 def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Stokman & Van Oosten (1994), the equal-gain exchange model as specified in section 5.2
     of ``shared/reference/decide-exchange-model.md`` (module docstring). The outcome is the

@@ -144,7 +144,8 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
 
 
 @register("nash", summary="Asymmetric Nash bargaining solution over all issues, status quo as disagreement.",
-          citation="Nash (1950); Kalai (1977); Achen (2006), The European Union Decides, ch. 4.")
+          citation="Nash (1950); Kalai (1977); Achen (2006), The European Union Decides, ch. 4.",
+          tags=("deterministic", "optimiser", "unique-utilities"))
 def nash(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """The asymmetric Nash bargaining solution (Nash 1950; Kalai 1977), all issues jointly.
 
