@@ -16,11 +16,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tertius.analysis import analyse
 from tertius.conflict import DEFAULT_DRAWS, broker
-from tertius.contract import Forecast
 from tertius.errors import InputError, TertiusError
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
 from tertius.io.files import slug, write_text_atomic
@@ -28,9 +26,13 @@ from tertius.models import MODELS, run_model
 from tertius.report.console import (
     cv_tables,
     forecast_table,
+    listing,
     print_broker,
+    print_forecast,
     print_tables,
     scores_table,
+    sensitivity_lines,
+    sweep_tables,
     thirdparty_validation_tables,
 )
 from tertius.scenario import Scenario
@@ -153,27 +155,11 @@ def run(
     print_tables(forecast_table(results), console=console)
     for m, why in results.get("refused", {}).items():
         console.print(f"refused: {m} cannot run on {scenario}: {why}", markup=False)
-    for row in _sensitivity_summary(results):
+    for row in sensitivity_lines(results):
         console.print(row)
     if results.get("broker"):
         print_broker(results["broker"], console)
     console.print(f"results: {results_path}\nreport:  {report_path}")
-
-
-def _sensitivity_summary(results: dict[str, Any]) -> list[str]:
-    lines = []
-    rows = results.get("sensitivity", [])
-    for actor in dict.fromkeys(r["actor"] for r in rows):
-        for m in results["forecasts"]:
-            vals: dict[str, list[float]] = {}
-            for r in rows:
-                if r["actor"] == actor and r["model"] == m:
-                    vals.setdefault(r["issue"], []).append(r["outcome"])
-            spread = {i: max(v) - min(v) for i, v in vals.items()}
-            worst = max(spread, key=lambda i: spread[i])
-            lines.append(f"sensitivity: {m} forecasts move by at most {spread[worst]:.3g} ({worst}) when the "
-                         f"assumed capability of '{actor}' is halved or doubled")
-    return lines
 
 
 @app.command("broker")
@@ -223,25 +209,14 @@ def sweep_command(
     input_format: InputFormatOpt = None,
 ) -> None:
     """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
-    from tertius.scenario import Perturbation
+    from tertius.sweeps import perturbation_from_options, write_sweep
     from tertius.sweeps import sweep as run_sweep_api
 
     s = load_scenario(scenario, input_format=input_format, select=select)
     if n < 1 or chunk_size < 1 or workers < 1:
         raise InputError("--n, --chunk-size and --workers must be at least 1", file=CLI, fix="e.g. --n 1000")
-    base = (s.perturbation or Perturbation()).model_dump()
-    for key, value in (("position", position), ("salience", salience), ("capability", capability),
-                       ("distribution", distribution)):
-        if value is not None:
-            base[key] = value
-    try:
-        for text in override or []:
-            fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
-            base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
-        spec = Perturbation.model_validate(base)
-    except Exception as e:  # pydantic ValidationError, ValueError from float()
-        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}", file=CLI,
-                         fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
+    spec = perturbation_from_options(s, position=position, salience=salience, capability=capability,
+                                     distribution=distribution, overrides=override or [], source=CLI)
     folder = out or Path("tertius-output") / f"{slug(s.id)}-sweep"
     show = not quiet and fmt is Format.table and sys.stdout.isatty()
     from rich.progress import Progress
@@ -252,43 +227,12 @@ def sweep_command(
             s, model, n=n, seed=seed, perturbation=spec, params=_params(param), out=folder, engine=engine,
             workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume,
             progress=lambda k: bar.advance(task, k))
-    from tertius.report.sweep import render_sweep_html
-    from tertius.sweeps.engines import _write_parquet_atomic
-
-    # render everything first, then write: a failing report leaves no summary behind
-    summary_text = json.dumps(summary, indent=1) + "\n"
-    report_text = render_sweep_html(summary, tables["table"])
-    csv_text = tables["table"].to_csv(index=False) if csv else None
-    _write_parquet_atomic(tables["table"], folder / "sweep.parquet")
-    files = {"table": str(folder / "sweep.parquet")}
-    if csv_text is not None:
-        write_text_atomic(folder / "sweep.csv", csv_text)
-        files["csv"] = str(folder / "sweep.csv")
-    write_text_atomic(folder / "summary.json", summary_text)
-    write_text_atomic(folder / "report.html", report_text)
-    files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
+    files = write_sweep(folder, tables, summary, csv=csv)
     if fmt is Format.json:
         emit_json({**summary, "files": files})
         return
-    t = Table(title=f"{s.id}: {model} over {n} perturbed draws (seed {seed})", title_justify="left")
-    for col in ("issue", "5%", "25%", "50%", "75%", "95%"):
-        t.add_column(col, justify="left" if col == "issue" else "right")
-    for issue, q in summary["quantiles"].items():
-        t.add_row(issue, *[_fmt_num(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
-    console.print(t)
-    for phase, parties in summary["broker_first"].items():
-        for tp, shares in parties.items():
-            console.print(f"phase {phase}, {tp}: equilibrium choice in " + ", ".join(
-                f"{o} {v:.1%}" for o, v in shares.items()))
-    for f in summary["failed"][:10]:
-        console.print(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "
-                      f"{f['error']}")
-    for k, v in files.items():
-        console.print(f"{k}: {v}")
-
-
-def _fmt_num(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4g}"
+    print_tables(*sweep_tables(summary, files, f"{s.id}: {model} over {n} perturbed draws (seed {seed})"),
+                 console=console)
 
 
 @app.command()
@@ -317,52 +261,7 @@ def forecast(
                   {"model": model, "forecasts": [f.to_dict() for f in forecasts]})
         return
     for s, f in zip(scenarios, forecasts, strict=True):
-        _print_forecast(s, f)
-
-
-def _print_forecast(s: Scenario, f: Forecast) -> None:
-    arr = s.arrays
-    table = Table(title=f"{s.title or s.id} · model {f.model}", title_justify="left")
-    extra = list(f.columns.values())
-    cols = ["issue"] + [c.label for c in extra] + ["outcome", "scale", "status quo", "observed"]
-    for col in cols:
-        table.add_column(col, justify="left" if col == "issue" else "right")
-    for k, issue in enumerate(s.issues):
-        table.add_row(issue.id, *[_fmt_num(c.values.get(issue.id)) for c in extra], f"{f.outcome[k]:.4g}",
-                      f"{arr.lo[k]:g}–{arr.hi[k]:g}",
-                      "–" if issue.status_quo is None else f"{issue.status_quo.value:g}",
-                      "–" if issue.observed is None else f"{issue.observed.value:g}")
-    console.print(table)
-    if f.rounds is not None:
-        for k, issue_id in enumerate(f.issue_ids):
-            _print_trajectory(f, k, issue_id)
-    for key, value in f.details.items():
-        if not isinstance(value, dict) and len(str(value)) < 200:
-            console.print(f"{key}: {value}")
-
-
-def _print_trajectory(f: Forecast, k: int, issue_id: str) -> None:
-    """Positions by round: one row per actor, one column per round (round 0: the inputs)."""
-    rounds = f.rounds or ()
-    t = Table(title=f"{issue_id}: positions by round", title_justify="left")
-    t.add_column("actor")
-    for r in range(len(rounds)):
-        t.add_column(str(r), justify="right")
-    for j, actor in enumerate(f.actor_ids):
-        if all(_nan(snap[j, k]) for snap in rounds):
-            continue
-        t.add_row(actor, *[f"{snap[j, k]:.4g}" for snap in rounds])
-    series = f.line.values.get(issue_id) if f.line is not None else None
-    if series:
-        t.add_section()
-        series = list(series) + [series[-1]] * (len(rounds) - len(series))
-        t.add_row(f.line.label if f.line else "", *[f"{v:.4g}" for v in series])
-    wide = Console(width=max(console.width, 30 + 9 * len(rounds)), file=console.file)
-    wide.print(t)
-
-
-def _nan(x: float) -> bool:
-    return x != x
+        print_forecast(s, f, console)
 
 
 @app.command()
@@ -409,14 +308,10 @@ def validate(
     if cv is not None:
         print_tables(*cv_tables(scores), console=console)
     if per_issue:
-        t = Table(title="errors per issue", title_justify="left")
-        for col in ("scenario", "issue", "model", "forecast", "observed", "error"):
-            t.add_column(col)
-        for r in scores["issues"]:
-            t.add_row(r["scenario"], r["issue"], r["model"], f"{r['forecast']:.4g}",
-                      "–" if r["observed"] is None else f"{r['observed']:g}",
-                      "–" if r["error"] is None else f"{r['error']:.3g}")
-        console.print(t)
+        console.print(listing("errors per issue", ("scenario", "issue", "model", "forecast", "observed", "error"), [
+            (r["scenario"], r["issue"], r["model"], f"{r['forecast']:.4g}",
+             "–" if r["observed"] is None else f"{r['observed']:g}", "–" if r["error"] is None else f"{r['error']:.3g}")
+            for r in scores["issues"]]))
 
 
 @app.command()
@@ -431,13 +326,9 @@ def scenarios(fmt: FormatOpt = Format.table) -> None:
     if fmt is Format.json:
         emit_json({"scenarios": items})
         return
-    t = Table(title="bundled scenarios", title_justify="left")
-    for col in ("id", "title", "period", "actors", "issues"):
-        t.add_column(col)
-    for it in items:
-        t.add_row(it["id"] + (" (default)" if it["default"] else ""), it["title"], it["period"] or "",
-                  str(it["actors"]), str(it["issues"]))
-    console.print(t)
+    console.print(listing("bundled scenarios", ("id", "title", "period", "actors", "issues"), [
+        (it["id"] + (" (default)" if it["default"] else ""), it["title"], it["period"] or "", str(it["actors"]),
+         str(it["issues"])) for it in items]))
 
 
 @app.command()
@@ -449,13 +340,9 @@ def models(fmt: FormatOpt = Format.table) -> None:
     if fmt is Format.json:
         emit_json({"models": items})
         return
-    t = Table(title="models", title_justify="left")
-    for col in ("name", "summary", "parameters", "source"):
-        t.add_column(col)
-    for it in items:
-        t.add_row(it["name"], it["summary"], ", ".join(f"{k}={v}" for k, v in it["defaults"].items()),
-                  it["citation"])
-    console.print(t)
+    console.print(listing("models", ("name", "summary", "parameters", "source"), [
+        (it["name"], it["summary"], ", ".join(f"{k}={v}" for k, v in it["defaults"].items()), it["citation"])
+        for it in items]))
 
 
 @app.command()

@@ -7,6 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tertius.contract import Forecast
+from tertius.scenario import Scenario
+
 
 def _fmt(x: float | None, digits: int = 4) -> str:
     return "–" if x is None else f"{x:.{digits}g}"
@@ -174,4 +177,100 @@ def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False
             g.add_row(r["group"], r["name"], str(r["candidates"]), ", ".join(r["joiners"]) or "–",
                       ", ".join(r["calls"]) or "–")
         out.append(g)
+    return out
+
+
+def listing(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    """A plain table: a title, column names and rows of text."""
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def _fmt_value(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4g}"
+
+
+def sensitivity_lines(results: dict[str, Any]) -> list[str]:
+    """One line per assumed capability and model: how far the forecasts move when it is halved or doubled."""
+    lines = []
+    rows = results.get("sensitivity", [])
+    for actor in dict.fromkeys(r["actor"] for r in rows):
+        for m in results["forecasts"]:
+            vals: dict[str, list[float]] = {}
+            for r in rows:
+                if r["actor"] == actor and r["model"] == m:
+                    vals.setdefault(r["issue"], []).append(r["outcome"])
+            spread = {i: max(v) - min(v) for i, v in vals.items()}
+            worst = max(spread, key=lambda i: spread[i])
+            lines.append(f"sensitivity: {m} forecasts move by at most {spread[worst]:.3g} ({worst}) when the "
+                         f"assumed capability of '{actor}' is halved or doubled")
+    return lines
+
+
+def print_forecast(s: Scenario, f: Forecast, console: Console) -> None:
+    """One model's forecast: a row per issue (with the model's extra columns), its trajectories by round, its short notes."""
+    arr = s.arrays
+    table = Table(title=f"{s.title or s.id} · model {f.model}", title_justify="left")
+    extra = list(f.columns.values())
+    cols = ["issue"] + [c.label for c in extra] + ["outcome", "scale", "status quo", "observed"]
+    for col in cols:
+        table.add_column(col, justify="left" if col == "issue" else "right")
+    for k, issue in enumerate(s.issues):
+        table.add_row(issue.id, *[_fmt_value(c.values.get(issue.id)) for c in extra], f"{f.outcome[k]:.4g}",
+                      f"{arr.lo[k]:g}–{arr.hi[k]:g}",
+                      "–" if issue.status_quo is None else f"{issue.status_quo.value:g}",
+                      "–" if issue.observed is None else f"{issue.observed.value:g}")
+    console.print(table)
+    if f.rounds is not None:
+        for k, issue_id in enumerate(f.issue_ids):
+            _print_trajectory(f, k, issue_id, console)
+    for key, value in f.details.items():
+        if not isinstance(value, dict) and len(str(value)) < 200:
+            console.print(f"{key}: {value}")
+
+
+def _print_trajectory(f: Forecast, k: int, issue_id: str, console: Console) -> None:
+    """Positions by round: one row per actor, one column per round (round 0: the inputs)."""
+    rounds = f.rounds or ()
+    t = Table(title=f"{issue_id}: positions by round", title_justify="left")
+    t.add_column("actor")
+    for r in range(len(rounds)):
+        t.add_column(str(r), justify="right")
+    for j, actor in enumerate(f.actor_ids):
+        if all(_nan(snap[j, k]) for snap in rounds):
+            continue
+        t.add_row(actor, *[f"{snap[j, k]:.4g}" for snap in rounds])
+    series = f.line.values.get(issue_id) if f.line is not None else None
+    if series:
+        t.add_section()
+        series = list(series) + [series[-1]] * (len(rounds) - len(series))
+        t.add_row(f.line.label if f.line else "", *[f"{v:.4g}" for v in series])
+    wide = Console(width=max(console.width, 30 + 9 * len(rounds)), file=console.file)
+    wide.print(t)
+
+
+def _nan(x: float) -> bool:
+    return x != x
+
+
+def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> list[Table | str]:
+    """A sweep's quantiles per issue, the third parties' equilibrium shares, failed draws, files."""
+    t = Table(title=title, title_justify="left")
+    for col in ("issue", "5%", "25%", "50%", "75%", "95%"):
+        t.add_column(col, justify="left" if col == "issue" else "right")
+    for issue, q in summary["quantiles"].items():
+        t.add_row(issue, *[_fmt_value(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
+    out: list[Table | str] = [t]
+    for phase, parties in summary["broker_first"].items():
+        for tp, shares in parties.items():
+            out.append(f"phase {phase}, {tp}: equilibrium choice in " + ", ".join(
+                f"{o} {v:.1%}" for o, v in shares.items()))
+    for f in summary["failed"][:10]:
+        out.append(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "
+                   f"{f['error']}")
+    out.extend(f"{k}: {v}" for k, v in files.items())
     return out

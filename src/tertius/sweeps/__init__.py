@@ -16,6 +16,52 @@ from tertius.sweeps.perturb import draw
 DEFAULT_CHUNK = 2000
 
 
+def perturbation_from_options(scenario: Scenario, *, position: float | None = None, salience: float | None = None,
+                              capability: float | None = None, distribution: str | None = None,
+                              overrides: list[str] | tuple[str, ...] = (), source: str = "command line") -> Perturbation:
+    """The scenario's perturbation section (or the default) with command-line values on top; an
+    override is 'actor=ID,capability=0.5' or 'issue=ID,position=1'. Bad values are one InputError."""
+    from tertius.errors import InputError
+
+    base = (scenario.perturbation or Perturbation()).model_dump()
+    for key, value in (("position", position), ("salience", salience), ("capability", capability),
+                       ("distribution", distribution)):
+        if value is not None:
+            base[key] = value
+    try:
+        for text in overrides:
+            fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+            base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
+        return Perturbation.model_validate(base)
+    except Exception as e:
+        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}", file=source,
+                         fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
+
+
+def write_sweep(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], csv: bool = False
+                ) -> dict[str, str]:
+    """Write a finished sweep: the table (Parquet, optionally CSV), summary.json and the report.
+    Everything is rendered first, so a failing report leaves no summary behind."""
+    import json
+
+    from tertius.io.files import write_text_atomic
+    from tertius.report.sweep import render_sweep_html
+    from tertius.sweeps.engines import _write_parquet_atomic
+
+    summary_text = json.dumps(summary, indent=1) + "\n"
+    report_text = render_sweep_html(summary, tables["table"])
+    csv_text = tables["table"].to_csv(index=False) if csv else None
+    _write_parquet_atomic(tables["table"], folder / "sweep.parquet")
+    files = {"table": str(folder / "sweep.parquet")}
+    if csv_text is not None:
+        write_text_atomic(folder / "sweep.csv", csv_text)
+        files["csv"] = str(folder / "sweep.csv")
+    write_text_atomic(folder / "summary.json", summary_text)
+    write_text_atomic(folder / "report.html", report_text)
+    files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
+    return files
+
+
 def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: int = 0,
           perturbation: Perturbation | None = None, params: dict[str, Any] | None = None,
           out: str | Path = "tertius-output/sweep", engine: str = "inprocess", workers: int = 1,
@@ -34,5 +80,5 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
     return job, tables, summarise(job, tables["table"], tables["options"])
 
 
-__all__ = ["ENGINES", "Perturbation", "SweepJob", "chunk_seed", "draw", "run_chunk", "run_sweep", "summarise",
-           "sweep"]
+__all__ = ["ENGINES", "Perturbation", "SweepJob", "chunk_seed", "draw", "perturbation_from_options", "run_chunk",
+           "run_sweep", "summarise", "sweep", "write_sweep"]
