@@ -35,7 +35,6 @@ from tertius.report.console import (
     sweep_tables,
     thirdparty_validation_tables,
 )
-from tertius.scenario import Scenario
 from tertius.scoring import validate as validate_scenarios
 from tertius.version import __version__
 
@@ -347,9 +346,17 @@ def models(fmt: FormatOpt = Format.table) -> None:
 
 @app.command()
 @user_errors
-def schema(fmt: FormatOpt = Format.json) -> None:
-    """Print the JSON Schema of the scenario format."""
-    emit_json(Scenario.model_json_schema())
+def schema(
+    of: Annotated[str, typer.Option("--of", help="scenario, results (results.json) or summary (a sweep's "
+                                                 "summary.json).")] = "scenario",
+    fmt: FormatOpt = Format.json,
+) -> None:
+    """Print a JSON Schema: of the scenario format, or of saved results."""
+    from tertius.schemas import SCHEMAS
+
+    if of not in SCHEMAS:
+        raise InputError(f"--of {of}", file=CLI, fix=f"use one of: {', '.join(SCHEMAS)}")
+    emit_json(SCHEMAS[of]())
 
 
 @app.command()

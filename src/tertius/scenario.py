@@ -39,6 +39,14 @@ class Quantity(BaseModel):
             return {"value": data}
         return data
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        # the readers accept a bare number as well as the mapping
+        return {"anyOf": [{"type": "number"}, {"type": "object", "required": ["value"], "additionalProperties": False,
+                                               "properties": {"value": {"type": "number"},
+                                                              "source": {"type": "string"},
+                                                              "assumption": {"type": "string"}}}]}
+
     @model_serializer(mode="plain")
     def _serialize(self) -> Any:
         if self.source is None and self.assumption is None:
