@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import legacy_thirdparty as legacy
+from bench_bdm import best_of
 
 from tertius.conflict import broker
 from tertius.conflict.choice import fitted
@@ -40,18 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def default_scenario(draws: int = 1000) -> None:
     s = load_scenario()
-    t_new = best_of(lambda: broker(s, draws=draws, seed=0))
+    t_new = best_of(lambda: broker(s, draws=draws, seed=0), 3)
     t = time.perf_counter()
     subprocess.run([str(Path(sys.executable).with_name("tertius")), "broker", "--draws", str(draws), "--format",
                     "json"], check=True, capture_output=True)

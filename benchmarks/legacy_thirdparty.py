@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.contest import great_circle_miles, projected_capability, win_probability
+from tertius.conflict.war import phases_of, third_parties_of  # noqa: F401 - unchanged since a38b1af
 from tertius.errors import InputError
 from tertius.scenario import Conflict, Phase, Scenario
 
@@ -39,19 +40,6 @@ class War:
     miles_per_day: float = 250.0
     names: dict[str, str] = field(default_factory=dict)
     side_names: tuple[str, str] = ("A", "B")
-
-
-def phases_of(scenario: Scenario) -> list[Phase | None]:
-    c = scenario.conflict
-    if c is None:
-        return []
-    return list(c.phases) or [None]
-
-
-def third_parties_of(scenario: Scenario, phase: Phase | None) -> list[str]:
-    c = scenario.conflict
-    assert c is not None
-    return list(phase.third_parties) if phase is not None and phase.third_parties is not None else list(c.third_parties)
 
 
 def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
