@@ -169,3 +169,18 @@ def test_readme_python_example_runs():
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["f"].model == "compromise"
+
+
+def test_version_and_short_help_flags():
+    r = invoke("--version")
+    assert r.exit_code == 0 and r.stdout.strip()
+    r = invoke("-h")
+    assert r.exit_code == 0 and "Usage" in r.stdout
+    r = invoke("forecast", "-h")
+    assert r.exit_code == 0 and "--model" in r.stdout
+
+
+def test_models_as_a_comma_list(tmp_path):
+    r = invoke("run", "-m", "compromise,mean", "--draws", "0", "--out", str(tmp_path), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert set(json.loads(r.stdout)["forecasts"]) == {"compromise", "mean"}

@@ -39,10 +39,29 @@ from tertius.scoring import validate as validate_scenarios
 from tertius.version import __version__
 
 app = typer.Typer(
-    name="tertius", add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-    pretty_exceptions_enable=False,
+    name="tertius", add_completion=True, no_args_is_help=True, rich_markup_mode=None,
+    pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]},
     help="Forecast multi-party negotiations and conflicts; advise third parties.",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Forecast multi-party negotiations and conflicts; advise third parties."""
+
+
+def _models(names: list[str] | None) -> list[str] | None:
+    """-m may be repeated or given a comma list ('-m compromise,bdm')."""
+    if not names:
+        return None
+    return [m.strip() for name in names for m in name.split(",") if m.strip()]
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -124,7 +143,8 @@ def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Folder for results.json and report.html "
                                                    "(default: tertius-output/<scenario id>).")] = None,
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to run (default: all).")] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to run (default: all); repeat "
+                                                                          "-m or give a comma list.")] = None,
     seed: SeedOpt = 0,
     draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
     fmt: FormatOpt = Format.table,
@@ -134,7 +154,7 @@ def run(
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format, select=select)
-    results = analyse(s, model, seed=seed, draws=draws, full=full)
+    results = analyse(s, _models(model), seed=seed, draws=draws, full=full)
     from tertius.report.html import render_html  # matplotlib: imported only when a report is drawn
 
     folder = out or Path("tertius-output") / slug(s.id)
@@ -267,7 +287,8 @@ def forecast(
 @user_errors
 def validate(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to score (default: all).")] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to score (default: all); repeat "
+                                                                          "-m or give a comma list.")] = None,
     per_issue: Annotated[bool, typer.Option("--per-issue", help="Also list every issue's (or war's) rows.")] = False,
     cv: Annotated[int | None, typer.Option("--cv", help="K-fold cross-validation, grouped by proposal (DEU) or by "
                                                         "war or dispute (third-party tables), refitting on each fold.")] = None,
@@ -299,7 +320,7 @@ def validate(
     if cv is not None and cv < 2:
         raise InputError(f"--cv {cv}", file=CLI, fix="use at least 2 folds, e.g. --cv 5")
     scenarios = load_scenarios(scenario, input_format=input_format)
-    scores = validate_scenarios(scenarios, model, seed=seed, capability=capability, cv=cv)
+    scores = validate_scenarios(scenarios, _models(model), seed=seed, capability=capability, cv=cv)
     if fmt is Format.json:
         emit_json(scores)
         return
