@@ -158,9 +158,9 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
         aid = rec["abb"] or f"ccode-{rec['ccode']}"
         if aid in seen or aid in ("side-a", "side-b"):
             aid = f"{aid}-{rec['ccode']}"
-        if aid in seen:
-            raise InputError(f"state {rec['ccode']} appears twice in {layout} {group}", file=str(path), line=line,
-                             fix="keep one row per state and war")
+        k = 2
+        while aid in seen:  # a repeated row is kept as a candidate of its own
+            aid, k = f"{aid.rsplit('#', 1)[0]}#{k}", k + 1
         seen.add(aid)
         miles = min(da, db) / KM_PER_MILE
         position = min(100.0, max(0.0, 50 + 25 * (aa - ab) + 25 * (fa - fb)))
