@@ -75,7 +75,7 @@ def read_text(path: str | Path, fallback: str | None = None) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         if fallback is not None:
-            return data.decode(fallback, errors="strict") if fallback != "latin-1" else data.decode("latin-1")
+            return data.decode(fallback)
         raise InputError(f"not UTF-8 text: byte {e.start} is 0x{data[e.start]:02x}", file=str(path),
                          fix="save the file as UTF-8") from None
     if "\x00" in text:

@@ -58,23 +58,28 @@ def component_forecasts(scenario: Scenario) -> np.ndarray:
     """Every component's forecast of every issue, in percent of the issue's scale: (m, K)."""
     arr = scenario.arrays
     variants: dict[str, Scenario] = {"own": scenario}
+    runs: dict[tuple[str, str], np.ndarray] = {}
+
+    def outcome(model: str, caps: str) -> np.ndarray:  # each model runs once per capability variant
+        if (model, caps) not in runs:
+            if caps not in variants:
+                index, inst = caps.split("/")
+                variants[caps] = with_rule_capabilities(scenario, index, inst)
+            runs[model, caps] = run_model(variants[caps], model).outcome
+        return runs[model, caps]
+
     cols = []
     for model, caps in COMPONENTS:
-        if caps not in variants:
-            index, inst = caps.split("/")
-            variants[caps] = with_rule_capabilities(scenario, index, inst)
-        s = variants[caps]
         if model == "reference-point":
-            base = run_model(s, "compromise").outcome
-            out = np.where(np.isnan(arr.status_quo), base, arr.status_quo)
+            out = np.where(np.isnan(arr.status_quo), outcome("compromise", caps), arr.status_quo)
         elif model == "proposer":
-            out = run_model(s, "compromise").outcome.copy()
+            out = outcome("compromise", caps)
             p = scenario.procedure
             if p is not None and p.proposer is not None:
                 k = arr.actor_ids.index(p.proposer)
                 out = np.where(arr.present[k], arr.position[k], out)
         else:
-            out = run_model(s, model).outcome
+            out = outcome(model, caps)
         cols.append((out - arr.lo) / arr.span * 100.0)
     return np.stack(cols, axis=-1)
 
