@@ -427,6 +427,29 @@ def report(
 
 
 @app.command()
+@user_errors
+def serve(
+    scenario: Annotated[str | None, typer.Argument(help="A scenario to show first (default: the bundled default).")] = None,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 opens the page, which has "
+                                           "no login, to the network.")] = "127.0.0.1",
+    select: SelectOpt = None,
+    input_format: InputFormatOpt = None,
+) -> None:
+    """Start the web page: build or upload a scenario, run every model, the third-party analysis and
+    sweeps, and download the results (needs the 'serve' extra)."""
+    from tertius.web import require_extra
+
+    require_extra()
+    s = load_scenario(scenario, input_format=input_format, select=select) if scenario is not None else None
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port} is not a port number", file=CLI, fix="use a number from 1 to 65535, e.g. 8765")
+    from tertius.web.app import serve as serve_page
+
+    serve_page(s, host=host, port=port, announce=lambda line: console.print(line, markup=False, soft_wrap=True))
+
+
+@app.command()
 def version(fmt: FormatOpt = Format.table) -> None:
     """Print the version."""
     if fmt is Format.json:

@@ -1,0 +1,309 @@
+"""What the web page asks of tertius, as plain functions from JSON-able data to JSON-able data.
+
+Each function goes through the public API (scenario validation, :func:`tertius.run_model`,
+:func:`tertius.conflict.broker`, the sweep engine's chunks, :func:`tertius.analysis.analyse` and
+the report renderer), so the page and the command line give the same numbers for the same inputs.
+The server (:mod:`tertius.web.app`) adds transport and limits; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tertius.errors import InputError, format_path
+from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios, render
+from tertius.io.files import slug
+from tertius.io.yaml_io import scenario_from_data
+from tertius.models import MODELS, get_model, run_model
+from tertius.scenario import Perturbation, Scenario
+
+#: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
+UPLOAD_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
+
+
+#: Draws per chunk of a sweep run by the page: progress and cancellation act between chunks.
+SWEEP_CHUNK = 100
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for. The defaults keep every request on the default scenario
+    well under a second, and any request within them under ``run_seconds``."""
+
+    #: Largest request body, in bytes (413 beyond it).
+    max_body: int = 2_000_000
+    max_actors: int = 200
+    max_issues: int = 60
+    #: Perturbed draws for the third-party panel and for one sweep.
+    max_draws: int = 2_000
+    max_sweep: int = 5_000
+    #: Sweeps running at once; more are refused until one ends.
+    max_sweeps: int = 2
+    #: Wall-clock limit of one model run or analysis, and of one sweep, in seconds.
+    run_seconds: float = 20.0
+    sweep_seconds: float = 120.0
+
+
+def error_payload(e: InputError, file: str | None = None) -> dict[str, Any]:
+    """An error as the page shows it: the CLI's one line, and its parts for placing it by a field."""
+    if file is not None:
+        e.file = file
+    return {"error": str(e), "message": e.message, "path": format_path(e.path), "fix": e.fix}
+
+
+def check_size(s: Scenario, limits: Limits, file: str) -> None:
+    if len(s.actors) > limits.max_actors or len(s.issues) > limits.max_issues:
+        raise InputError(f"the page accepts at most {limits.max_actors} actors and {limits.max_issues} issues "
+                         f"(this scenario has {len(s.actors)} and {len(s.issues)})", file=file,
+                         fix="run larger scenarios with the command line: tertius run FILE")
+
+
+def scenario_of(data: Any, limits: Limits, file: str = "the page's scenario") -> Scenario:
+    """Validate scenario data sent by the page, with the same checks and words as a YAML file."""
+    s = scenario_from_data(data, file=file)
+    check_size(s, limits, file)
+    return s
+
+
+def bundled() -> list[dict[str, str]]:
+    out = []
+    for sid in bundled_scenarios():
+        s = load_scenario(sid)
+        out.append({"id": sid, "title": s.title or s.id})
+    return out
+
+
+def bundled_data(sid: str) -> dict[str, Any] | None:
+    """A bundled scenario's data, or None when no bundled scenario has that id (never a path)."""
+    if sid not in bundled_scenarios():
+        return None
+    return load_scenario(sid).to_data()
+
+
+def upload(name: str, content: bytes, limits: Limits, select: str | None = None) -> dict[str, Any]:
+    """Read an uploaded file with tertius's reader for its suffix. The file goes to a fresh private
+    folder under a fixed name; only the suffix of the user's name is used, and only when it is one
+    tertius reads. Returns ``{"scenario": data}`` or, for a file of several, ``{"choices": [ids]}``."""
+    shown = Path(name).name[:120] or "upload"
+    suffix = Path(shown).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InputError(f"unknown file type '{suffix or shown}'", file=shown,
+                         fix="upload .yaml, .csv (Decide or an actor table), .txt (Decide), .xdf or .tsv (DEU)")
+    with tempfile.TemporaryDirectory(prefix="tertius-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(content)
+        from tertius.io.thirdparty_table import looks_like_decision_table
+
+        if suffix == ".csv" and looks_like_decision_table(path):
+            raise InputError("this is a third-party decision table, not a scenario", file=shown,
+                             fix=f"score it with the command line: tertius validate {shown}")
+        try:
+            scenarios = load_scenarios(path)
+        except InputError as e:
+            e.file = shown
+            raise
+    if select is not None:
+        scenarios = [s for s in scenarios if s.id == select]
+        if not scenarios:
+            raise InputError(f"no scenario '{select}' in the file", file=shown, fix="pick one of the listed scenarios")
+    if len(scenarios) > 1:
+        return {"choices": [s.id for s in scenarios[:500]], "file": shown}
+    check_size(scenarios[0], limits, shown)
+    return {"scenario": scenarios[0].to_data(), "file": shown}
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def _moves(model: str, item: dict[str, Any], names: dict[str, str], top: int = 5) -> list[list[dict[str, Any]]]:
+    """For each round of a model that runs in rounds, its largest moves: for bdm the actors whose
+    position changed most on any issue; for exchange the vote trades made in that round."""
+    out: list[list[dict[str, Any]]] = []
+    if model == "exchange":
+        for r, trades in enumerate(item["details"].get("exchanges", []), start=1):
+            rows = sorted(trades, key=lambda t: -abs(t.get("gain", 0.0)))[:top]
+            out.append([{"round": r, "text": f"{names.get(t['demander_p'], t['demander_p'])} and "
+                                             f"{names.get(t['supplier_p'], t['supplier_p'])} trade "
+                                             f"{t['issue_p']} for {t['issue_q']}",
+                         "size": abs(float(t.get("gain", 0.0)))} for t in rows])
+        return out
+    issues = item["issues"]
+    n_rounds = len(issues[0].get("rounds", [])) if issues else 0
+    for r in range(1, n_rounds):
+        moves = []
+        for issue in issues:
+            before, after = issue["rounds"][r - 1], issue["rounds"][r]
+            for actor, x in after.items():
+                if actor in before and x is not None and before[actor] is not None and abs(x - before[actor]) > 1e-9:
+                    moves.append({"round": r, "size": abs(x - before[actor]),
+                                  "text": f"{names.get(actor, actor)} moves on {issue['id']} from "
+                                          f"{before[actor]:.3g} to {x:.3g}"})
+        out.append(sorted(moves, key=lambda m: -m["size"])[:top])
+    return out
+
+
+def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """Every model's forecast, the errors against the observed outcomes, and for the models that
+    run in rounds, the outcome after each round with that round's largest moves."""
+    started = time.perf_counter()
+    names = {a.id: a.name or a.id for a in s.actors}
+    forecasts: dict[str, Any] = {}
+    refused: dict[str, str] = {}
+    rounds: dict[str, Any] = {}
+    for m in models or list(MODELS):
+        get_model(m)
+        try:
+            f = run_model(s, m, seed=seed)
+        except InputError as e:
+            refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
+            continue
+        d = f.to_dict()
+        forecasts[m] = {i["id"]: i["outcome"] for i in d["issues"]}
+        if "rounds" in MODELS[m].tags and d.get("line"):
+            rounds[m] = {"label": d["line"]["label"], "values": d["line"]["values"],
+                         "moves": _moves(m, d, names)}
+    errors = {}
+    for issue in s.issues:
+        if issue.observed is None:
+            continue
+        errors[issue.id] = {m: _num(v[issue.id] - issue.observed.value) if v.get(issue.id) is not None else None
+                            for m, v in forecasts.items()}
+    return {"forecasts": forecasts, "errors": errors, "refused": refused, "rounds": rounds,
+            "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in forecasts},
+            "scenario": s.to_data(), "seconds": time.perf_counter() - started}
+
+
+def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[str, Any] | None:
+    """The third-party analysis exactly as ``tertius broker`` returns it (None without a conflict)."""
+    if s.conflict is None:
+        return None
+    from tertius.conflict import broker
+
+    if not 0 <= draws <= limits.max_draws:
+        raise InputError(f"draws must be between 0 and {limits.max_draws}", file="the page's request",
+                         fix="lower the number of draws")
+    return broker(s, draws=draws, seed=seed)
+
+
+def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
+    """A download: the scenario as YAML or Decide CSV, or the full analysis as results.json or the
+    HTML report (the same files ``tertius run`` writes)."""
+    name = slug(s.id)
+    if kind == "yaml":
+        return f"{name}.yaml", "application/yaml", render(s, "yaml").encode()
+    if kind == "decide":
+        return f"{name}.csv", "text/csv", render(s, "decide").encode()
+    if kind not in ("results", "report"):
+        raise InputError(f"unknown export '{kind}'", fix="export yaml, decide, results or report")
+    from tertius.analysis import analyse
+
+    text = json.dumps(analyse(s, seed=seed), indent=1, allow_nan=False) + "\n"
+    if kind == "results":
+        return "results.json", "application/json", text.encode()
+    from tertius.report.html import render_html
+
+    return "report.html", "text/html", render_html(json.loads(text)).encode()
+
+
+@dataclass
+class SweepRun:
+    """One sweep run by the page in a background thread, chunk by chunk, so that it reports
+    progress and stops when cancelled or past its time limit. The draws and their seeds are those
+    of ``tertius sweep --chunk-size 100`` with the same scenario, model, perturbation, seed and n
+    (a chunk is the unit of seeding, so the chunk size is part of what makes a sweep repeatable)."""
+
+    scenario: Scenario
+    model: str
+    n: int
+    seed: int
+    spec: Perturbation
+    seconds: float
+    state: str = "running"
+    done: int = 0
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        threading.Thread(target=self._work, daemon=True, name=f"tertius-sweep-{self.scenario.id}").start()
+
+    def _work(self) -> None:
+        import pandas as pd
+
+        from tertius.sweeps import SweepJob, run_chunk, summarise
+
+        try:
+            job = SweepJob(scenario=self.scenario, model=self.model, params={}, spec=self.spec, seed=self.seed,
+                           n=self.n, chunk_size=SWEEP_CHUNK, broker=False)
+            deadline = time.monotonic() + self.seconds
+            tables, options = [], []
+            for i in range(job.chunks):
+                if self.cancelled.is_set():
+                    self.state = "cancelled"
+                    return
+                if time.monotonic() > deadline:
+                    self.state, self.error = "failed", f"the sweep passed its limit of {self.seconds:.0f} s"
+                    return
+                chunk = run_chunk(job, i)
+                tables.append(chunk["table"])
+                options.append(chunk["options"])
+                self.done = min(self.n, (i + 1) * job.chunk_size)
+            table = pd.concat(tables, ignore_index=True)
+            summary = summarise(job, table, pd.concat(options, ignore_index=True))
+            ok = table[table["error"] == ""]
+            values = {issue: [_num(v) for v in ok.loc[ok["issue"] == issue, "outcome"].to_numpy()]
+                      for issue in self.scenario.issue_ids}
+            base = run_model(self.scenario, self.model, seed=self.seed)
+            summary["unperturbed"] = {i: _num(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
+            self.result = {"summary": summary, "values": values}
+            self.state = "done"
+        except InputError as e:
+            self.state, self.error = "failed", str(e)
+        except Exception as e:  # a bug must reach the page as an error, and not end the server
+            self.state, self.error = "failed", f"the sweep failed: {type(e).__name__}: {e}"
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"state": self.state, "done": self.done, "n": self.n}
+        if self.error:
+            out["error"] = self.error
+        if self.result is not None:
+            out["result"] = self.result
+        return out
+
+
+def sweep_run(s: Scenario, request: dict[str, Any], limits: Limits) -> SweepRun:
+    """Check a sweep request from the page and prepare it (not started)."""
+    where = "the page's sweep request"
+
+    def number(key: str, default: float, lo: float, hi: float) -> float:
+        value = request.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise InputError(f"{key} must be a number from {lo:g} to {hi:g}", file=where, path=(key,),
+                             fix=f"e.g. {key}={default:g}")
+        return float(value)
+
+    n = int(number("n", 500, 1, limits.max_sweep))
+    seed = int(number("seed", 0, 0, 2**63 - 1))
+    model = request.get("model", "compromise")
+    if not isinstance(model, str) or model not in MODELS:
+        raise InputError(f"unknown model '{model}'", file=where, path=("model",), fix=f"use one of: {', '.join(MODELS)}")
+    base = s.perturbation or Perturbation()
+    spec = base.model_copy(update={
+        "position": number("position", base.position, 0, 1e6),
+        "salience": number("salience", base.salience, 0, 10),
+        "capability": number("capability", base.capability, 0, 10)})
+    return SweepRun(scenario=s, model=model, n=n, seed=seed, spec=spec, seconds=limits.sweep_seconds)
+
+
+def safe_name(text: str) -> str:
+    """A name fit for a Content-Disposition header."""
+    return slug(text) or "download"

@@ -1,0 +1,307 @@
+"""The web server behind ``tertius serve``: a Starlette application with a fixed set of routes.
+
+What it protects, and how (docs/security.md says the same for users):
+
+* Hosts: only requests addressed to the host it listens on (and localhost) are answered, which
+  stops DNS-rebinding pages from reaching it through the browser.
+* Origins: a request that changes state (every POST) must come from the page itself: a foreign
+  ``Origin`` or a cross-site ``Sec-Fetch-Site`` gets 403, and JSON routes take only
+  ``application/json`` bodies, which a foreign page cannot send without a preflight that fails.
+* Size: a body over :attr:`Limits.max_body` gets 413, counted as it streams, whatever
+  ``Content-Length`` says. Scenarios, draws and sweeps have their own limits, and every model run
+  has a time limit; sweeps run in the background and can be cancelled.
+* Files: no route reads a path taken from a request. Static files and bundled scenarios are looked
+  up by name in fixed tables, so anything else, ``..`` included, is 404. Uploads are parsed by
+  tertius's own readers from a private temporary folder, under a fixed name.
+* Failures: a user's mistake is a 400 with the CLI's one-line error; anything else is a 500 with a
+  one-line message, and the server goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from importlib import resources
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tertius.errors import InputError
+from tertius.models import MODELS
+from tertius.scenario import Scenario
+from tertius.version import __version__
+from tertius.web import api
+from tertius.web.api import Limits
+
+#: The page's files, by the name the page asks for: nothing outside this table is ever served.
+STATIC = {
+    "app.js": ("tertius", "web/static/app.js", "text/javascript; charset=utf-8"),
+    "app.css": ("tertius", "web/static/app.css", "text/css; charset=utf-8"),
+    "plotly.min.js": ("plotly", "package_data/plotly.min.js", "text/javascript; charset=utf-8"),
+}
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; "
+                               "form-action 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _static(package: str, name: str) -> bytes:
+    return (resources.files(package) / name).read_bytes()
+
+
+class _Guard:
+    """ASGI middleware: refuse cross-origin state changes (403) and bodies over the limit (413),
+    and add the security headers to every response."""
+
+    def __init__(self, app: Any, limits: Limits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+                       send: Callable[[MutableMapping[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+        async def send_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+            await send(message)
+
+        if scope["method"] not in ("GET", "HEAD"):
+            origin = headers.get("origin")
+            own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+            site = headers.get("sec-fetch-site")
+            if (origin is not None and origin != own) or (site is not None and site not in ("same-origin", "none")):
+                await JSONResponse({"error": "refused: the request did not come from this page"},
+                                   status_code=403)(scope, receive, send_headers)
+                return
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limits.max_body):
+            await _too_large(self.limits)(scope, receive, send_headers)
+            return
+        await self.app(scope, receive, send_headers)
+
+
+def _too_large(limits: Limits) -> JSONResponse:
+    return JSONResponse({"error": f"the request is larger than the page's limit of {limits.max_body // 1000} kB",
+                         "fix": "use the command line for large files: tertius run FILE"}, status_code=413)
+
+
+def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None,
+               hosts: list[str] | None = None) -> Starlette:
+    """The web application. ``scenario`` is shown first (default: the bundled default scenario);
+    ``hosts`` are the Host names it answers besides 127.0.0.1 and localhost."""
+    limits = limits or Limits()
+    pages = {"index": _static("tertius", "web/static/index.html")}
+    sweeps: dict[str, api.SweepRun] = {}
+    lock = threading.Lock()
+    compute = anyio.CapacityLimiter(2)
+    initial = scenario.to_data() if scenario is not None else api.bundled_data("second-opium-war")
+
+    async def body(request: Request) -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_body:
+                raise HTTPException(413)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise HTTPException(415)
+        try:
+            data = json.loads(await body(request))
+        except (ValueError, UnicodeDecodeError):
+            raise InputError("the request is not valid JSON", file="the page's request",
+                             fix="reload the page") from None
+        if not isinstance(data, dict):
+            raise InputError("the request is not a JSON object", file="the page's request", fix="reload the page")
+        return data
+
+    async def timed(fn: Callable[[], Any]) -> Any:
+        """Run a computation in a worker thread, at most two at once, within the time limit."""
+        with anyio.fail_after(limits.run_seconds):
+            return await anyio.to_thread.run_sync(fn, limiter=compute, abandon_on_cancel=True)
+
+    def seed_of(data: dict[str, Any]) -> int:
+        seed = data.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+            raise InputError("seed must be a whole number from 0", file="the page's request", path=("seed",),
+                             fix="e.g. seed 0")
+        return seed
+
+    async def index(request: Request) -> Response:
+        return Response(pages["index"], media_type="text/html; charset=utf-8")
+
+    async def static(request: Request) -> Response:
+        entry = STATIC.get(request.path_params["name"])
+        if entry is None:
+            raise HTTPException(404)
+        package, name, media = entry
+        return Response(_static(package, name), media_type=media)
+
+    async def info(request: Request) -> Response:
+        return JSONResponse({
+            "version": __version__, "initial": initial, "bundled": api.bundled(),
+            "models": [{"id": m, "summary": spec.summary, "tags": list(spec.tags)} for m, spec in MODELS.items()],
+            "limits": {"max_sweep": limits.max_sweep, "max_draws": limits.max_draws, "max_body": limits.max_body,
+                       "max_actors": limits.max_actors, "max_issues": limits.max_issues}})
+
+    async def bundled(request: Request) -> Response:
+        data = api.bundled_data(request.path_params["sid"])
+        if data is None:
+            raise HTTPException(404)
+        return JSONResponse({"scenario": data})
+
+    async def upload(request: Request) -> Response:
+        content = await body(request)
+        name = request.query_params.get("name", "upload")
+        select = request.query_params.get("select")
+        return JSONResponse(await timed(lambda: api.upload(name, content, limits, select)))
+
+    async def run(request: Request) -> Response:
+        data = await json_body(request)
+        seed = seed_of(data)
+        s = api.scenario_of(data.get("scenario"), limits)
+        models = data.get("models")
+        if models is not None and (not isinstance(models, list) or not all(m in MODELS for m in models)):
+            raise InputError("models must be a list of registered models", file="the page's request",
+                             path=("models",), fix=f"use some of: {', '.join(MODELS)}")
+        return JSONResponse(await timed(lambda: api.run(s, models, seed)))
+
+    async def third_parties(request: Request) -> Response:
+        data = await json_body(request)
+        seed = seed_of(data)
+        s = api.scenario_of(data.get("scenario"), limits)
+        draws = data.get("draws", 200)
+        if isinstance(draws, bool) or not isinstance(draws, int):
+            raise InputError("draws must be a whole number", file="the page's request", path=("draws",), fix="e.g. 200")
+        return JSONResponse({"broker": await timed(lambda: api.third_parties(s, draws, seed, limits))})
+
+    async def sweep_start(request: Request) -> Response:
+        data = await json_body(request)
+        s = api.scenario_of(data.get("scenario"), limits)
+        job = api.sweep_run(s, data, limits)
+        with lock:
+            if sum(j.state == "running" for j in sweeps.values()) >= limits.max_sweeps:
+                return JSONResponse({"error": f"{limits.max_sweeps} sweeps are running already",
+                                     "fix": "wait for one to finish, or cancel it"}, status_code=429)
+            for key in [k for k, j in sweeps.items() if j.state != "running"][:-8]:
+                del sweeps[key]  # keep the last few finished sweeps only
+            key = secrets.token_urlsafe(12)
+            sweeps[key] = job
+        job.start()
+        return JSONResponse({"id": key, "n": job.n})
+
+    def sweep_of(request: Request) -> api.SweepRun:
+        job = sweeps.get(request.path_params["key"])
+        if job is None:
+            raise HTTPException(404)
+        return job
+
+    async def sweep_status(request: Request) -> Response:
+        return JSONResponse(sweep_of(request).status())
+
+    async def sweep_cancel(request: Request) -> Response:
+        job = sweep_of(request)
+        job.cancelled.set()
+        return JSONResponse({"state": "cancelling"})
+
+    async def export(request: Request) -> Response:
+        kind = request.path_params["kind"]
+        if kind not in ("yaml", "decide", "results", "report"):
+            raise HTTPException(404)
+        data = await json_body(request)
+        seed = seed_of(data)
+        s = api.scenario_of(data.get("scenario"), limits)
+        filename, media, content = await timed(lambda: api.export(s, kind, seed))
+        stem, _, ext = filename.rpartition(".")
+        return Response(content, media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="{api.safe_name(stem)}.{ext}"'})
+
+    async def input_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InputError)
+        return JSONResponse(api.error_payload(exc), status_code=400)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 413:
+            return _too_large(limits)
+        words = {404: "not found", 405: "method not allowed", 415: "the request must be JSON"}
+        return JSONResponse({"error": words.get(exc.status_code, exc.detail)}, status_code=exc.status_code)
+
+    async def too_slow(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": f"the computation passed the page's limit of {limits.run_seconds:g} s",
+                             "fix": "use the command line for this scenario: tertius run FILE"}, status_code=503)
+
+    async def failure(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+    routes = [
+        Route("/", index), Route("/static/{name}", static), Route("/api/info", info),
+        Route("/api/bundled/{sid}", bundled), Route("/api/upload", upload, methods=["POST"]),
+        Route("/api/run", run, methods=["POST"]), Route("/api/broker", third_parties, methods=["POST"]),
+        Route("/api/sweep", sweep_start, methods=["POST"]), Route("/api/sweep/{key}", sweep_status),
+        Route("/api/sweep/{key}/cancel", sweep_cancel, methods=["POST"]),
+        Route("/api/export/{kind}", export, methods=["POST"]),
+    ]
+    allowed = ["127.0.0.1", "localhost", "[::1]", *(hosts or [])]
+    app = Starlette(routes=routes, middleware=[
+        Middleware(TrustedHostMiddleware, allowed_hosts=allowed),
+        Middleware(_Guard, limits=limits),
+    ], exception_handlers={InputError: input_error, HTTPException: http_error, TimeoutError: too_slow,
+                           Exception: failure})
+    return app
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(scenario: Scenario | None, host: str = "127.0.0.1", port: int = 8765,
+          announce: Callable[[str], None] = print) -> None:
+    """Serve the page until interrupted. On an address other than loopback the page answers any
+    Host name (the machine's names are not known in advance), and ``announce`` warns that it has
+    no login."""
+    import socket
+
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}", file="--host/--port",
+                         fix=f"choose another port, e.g. --port {port + 1}") from None
+    app = create_app(scenario, hosts=None if host in LOOPBACK else ["*"])
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    shown = f"[{host}]" if ":" in host else host
+    if host not in LOOPBACK:
+        announce(f"warning: the page has no login; anyone who can reach {shown}:{port} can use it "
+                 "(serve on 127.0.0.1, the default, to keep it to this machine)")
+    announce(f"tertius {__version__}: serving on http://{shown}:{port}/ (Ctrl-C stops)")
+    server.run()
+
+
+__all__ = ["STATIC", "Limits", "create_app", "serve"]
