@@ -179,7 +179,7 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
                             for m, v in forecasts.items()}
     return {"forecasts": forecasts, "errors": errors, "refused": refused, "rounds": rounds,
             "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in forecasts},
-            "scenario": s.to_data(), "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started}
 
 
 def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[str, Any] | None:

@@ -209,7 +209,7 @@ function edited(redraw) {
   S.editedAt = performance.now();
   if (redraw) drawEditor();
   clearTimeout(S.timer);
-  S.timer = setTimeout(runModels, 60);
+  S.timer = setTimeout(runModels, 0);  // edits in the same tick go as one request; stale answers are dropped
 }
 
 function showScenarioError(e) {
@@ -289,6 +289,8 @@ const PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#7b4b94", "#30638e
 function drawCharts(models) {
   if (typeof Plotly === "undefined") return;
   const s = S.scenario; const r = S.result;
+  $("chart-legend").replaceChildren(...models.map((m, n) => el("span", {}, el("b", {style: `color:${PALETTE[n % PALETTE.length]}`, text: "◆"}), ` ${m}`)),
+    el("span", {}, el("b", {text: "★"}), " observed"), el("span", {class: "muted", text: "circles: actors, sized by capability × salience"}));
   const holder = $("charts");
   const keep = new Set(s.issues.map((i) => `chart-${i.id}`));
   for (const node of [...holder.children]) if (!keep.has(node.dataset.chart)) { Plotly.purge(node.querySelector(".plot")); node.remove(); }
