@@ -11,7 +11,7 @@ from tertius.cli import app
 from tests.conftest import DECIDE_INPUT, DEU_TRAIN, need
 
 runner = CliRunner()
-COMMANDS = ["run", "forecast", "validate", "broker", "scenarios", "schema", "convert", "report", "models"]
+COMMANDS = ["run", "forecast", "validate", "broker", "scenarios", "schema", "convert", "report", "models", "sweep", "serve"]
 
 
 def invoke(*args: str):
@@ -32,8 +32,10 @@ def test_run_writes_results_and_a_self_contained_report(tmp_path):
     assert set(data["forecasts"]) >= {"mean", "weighted-median", "compromise", "nash"}
     html = (tmp_path / "report.html").read_text()
     assert "<svg" in html
-    for network_load in ('src="http', "href=\"http", "<link", "<script", "@import", "url(http"):
+    for network_load in ('src="http', "href=\"http", "<link", "<script src", "@import", "url(http", "fetch(",
+                         "XMLHttpRequest"):
         assert network_load not in html
+    assert html.count("<script>") == 1  # the chart downloads, inline
     assert html.count("<svg") >= 1 + len(data["scenario"]["issues"])
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["scores"] == data["scores"]
@@ -184,3 +186,37 @@ def test_models_as_a_comma_list(tmp_path):
     r = invoke("run", "-m", "compromise,mean", "--draws", "0", "--out", str(tmp_path), "--format", "json")
     assert r.exit_code == 0, r.output
     assert set(json.loads(r.stdout)["forecasts"]) == {"compromise", "mean"}
+
+
+def test_run_and_sweep_share_one_rule_for_earlier_output(tmp_path):
+    args = ("run", "-m", "compromise", "--draws", "2", "--out", str(tmp_path / "run"))
+    assert invoke(*args).exit_code == 0
+    again = invoke(*args)
+    assert again.exit_code == 2 and "--overwrite" in again.stderr
+    assert invoke(*args, "--overwrite").exit_code == 0
+    sweep = ("sweep", "--n", "20", "--chunk-size", "10", "-q", "--out", str(tmp_path / "sweep"))
+    assert invoke(*sweep).exit_code == 0
+    again = invoke(*sweep)
+    assert again.exit_code == 2 and "--overwrite" in again.stderr and "--resume" in again.stderr
+    assert invoke(*sweep, "--overwrite").exit_code == 0
+    assert invoke(*sweep, "--resume", "--overwrite").exit_code == 2
+
+
+def test_the_default_sweep_folder_names_the_model_and_seed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("sweep", "--n", "10", "-q", "--seed", "4").exit_code == 0
+    assert invoke("sweep", "--n", "10", "-q", "-m", "mean", "--seed", "4").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "tertius-output").iterdir())
+    assert names == ["second-opium-war-sweep-compromise-seed4", "second-opium-war-sweep-mean-seed4"]
+
+
+def test_ctrl_c_in_a_sweep_says_how_to_resume(tmp_path, monkeypatch):
+    import tertius.sweeps as sweeps
+
+    def interrupted(*args, **kwargs):
+        kwargs["progress"](1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweeps, "sweep", interrupted)
+    r = runner.invoke(app, ["sweep", "--n", "30", "--chunk-size", "10", "-q", "--out", str(tmp_path / "s")])
+    assert r.exit_code == 130 and "--resume" in r.stderr and "1 of 3 chunks" in r.stderr

@@ -194,3 +194,40 @@ def test_sweep_command(tmp_path):
     data = json.loads(r.stdout)
     assert data["n"] == 20 and set(data["files"]) == {"table", "summary", "report"}
     assert (tmp_path / "s" / "report.html").exists()
+
+
+def test_resume_with_a_larger_n_grows_a_finished_sweep(tmp_path):
+    s = load_scenario()
+    out = tmp_path / "grow"
+    sweep(s, "compromise", n=300, seed=11, out=out, chunk_size=70, broker=False)
+    done: list[int] = []
+    _, grown, _ = sweep(s, "compromise", n=450, seed=11, out=out, chunk_size=70, broker=False, resume=True,
+                        progress=done.append)
+    assert done[0] == 4 and sum(done[1:]) == 3  # four full chunks kept; the partial one and two new drawn
+    _, fresh, _ = sweep(s, "compromise", n=450, seed=11, out=tmp_path / "fresh", chunk_size=70, broker=False)
+    pd.testing.assert_frame_equal(grown["table"], fresh["table"])
+
+
+def test_overwrite_replaces_an_earlier_sweep(tmp_path):
+    s = load_scenario()
+    out = tmp_path / "again"
+    sweep(s, "compromise", n=100, seed=1, out=out, chunk_size=40, broker=False)
+    with pytest.raises(InputError, match="--overwrite"):
+        sweep(s, "compromise", n=100, seed=2, out=out, chunk_size=40, broker=False)
+    _, tables, _ = sweep(s, "compromise", n=100, seed=2, out=out, chunk_size=40, broker=False, overwrite=True)
+    _, fresh, _ = sweep(s, "compromise", n=100, seed=2, out=tmp_path / "fresh", chunk_size=40, broker=False)
+    pd.testing.assert_frame_equal(tables["table"], fresh["table"])
+
+
+def test_without_pyarrow_the_table_is_csv_and_resume_still_works(tmp_path, monkeypatch):
+    from tertius.sweeps import engines, write_sweep
+
+    monkeypatch.setattr(engines, "table_format", lambda: "csv")
+    s = load_scenario()
+    out = tmp_path / "csv"
+    _, first, summary = sweep(s, "compromise", n=150, seed=3, out=out, chunk_size=60, broker=False)
+    assert sorted(p.suffix for p in (out / "chunks").glob("chunk-*")) == [".csv"] * 3
+    _, grown, _ = sweep(s, "compromise", n=200, seed=3, out=out, chunk_size=60, broker=False, resume=True)
+    pd.testing.assert_frame_equal(grown["table"].iloc[:120 * 8], first["table"].iloc[:120 * 8], check_dtype=False)
+    files = write_sweep(out, grown, summary)
+    assert files["table"].endswith("sweep.csv") and not (out / "sweep.parquet").exists()

@@ -134,6 +134,20 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for peo
 SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
 InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="yaml, decide, xdf or deu "
                                                                             "(default: from the file suffix).")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output of an earlier run in the same folder.")]
+
+
+def refuse_existing(folder: Path, files: list[Path], overwrite: bool, command: str) -> None:
+    """``run`` and ``sweep`` share one rule: output already in the folder is replaced only with
+    --overwrite (a sweep's chunks may instead be continued with --resume)."""
+    if overwrite:
+        return
+    found = [f for f in files if f.exists()]
+    if found:
+        raise InputError(f"{folder} holds the output of an earlier {command} ({found[0].name})", file=str(folder),
+                         fix="pass --overwrite to replace it, or choose another --out")
+
+
 SelectOpt = Annotated[str | None, typer.Option(help="Pick one scenario by id from a file that holds several.")]
 
 
@@ -149,16 +163,18 @@ def run(
     draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
     fmt: FormatOpt = Format.table,
     full: Annotated[bool, typer.Option("--full", help="Keep every per-actor detail of the models in results.json.")] = False,
+    overwrite: OverwriteOpt = False,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format, select=select)
     results = analyse(s, _models(model), seed=seed, draws=draws, full=full)
-    from tertius.report.html import render_html  # matplotlib: imported only when a report is drawn
+    from tertius.report.html import render_html  # imported only when a report is drawn
 
     folder = out or Path("tertius-output") / slug(s.id)
     results_path, report_path = folder / "results.json", folder / "report.html"
+    refuse_existing(folder, [results_path, report_path], overwrite, "run")
     # everything is computed before anything is written: a failure leaves no file behind
     try:
         results_text = json.dumps(results, indent=1, allow_nan=False) + "\n"
@@ -171,7 +187,7 @@ def run(
     if fmt is Format.json:
         emit_json({**results, "files": {"results": str(results_path), "report": str(report_path)}})
         return
-    print_tables(forecast_table(results), console=console)
+    print_tables(*forecast_table(results, width=console.width), console=console)
     for m, why in results.get("refused", {}).items():
         console.print(f"refused: {m} cannot run on {scenario}: {why}", markup=False)
     for row in sensitivity_lines(results):
@@ -219,9 +235,11 @@ def sweep_command(
     workers: Annotated[int, typer.Option(help="Worker processes (processes engine, local dask cluster).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Draws per chunk (the unit of seeding, work and resume).")] = 2000,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: tertius-output/<id>-sweep).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: tertius-output/<id>-sweep-<model>-seed<S>).")] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Also write the table as CSV.")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the chunks already written.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the chunks already written; with a "
+                                                           "larger --n, grow a finished sweep.")] = False,
+    overwrite: OverwriteOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     fmt: FormatOpt = Format.table,
     select: SelectOpt = None,
@@ -236,16 +254,32 @@ def sweep_command(
         raise InputError("--n, --chunk-size and --workers must be at least 1", file=CLI, fix="e.g. --n 1000")
     spec = perturbation_from_options(s, position=position, salience=salience, capability=capability,
                                      distribution=distribution, overrides=override or [], source=CLI)
-    folder = out or Path("tertius-output") / f"{slug(s.id)}-sweep"
+    folder = out or Path("tertius-output") / f"{slug(s.id)}-sweep-{slug(model)}-seed{seed}"
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite contradict each other", file=CLI,
+                         fix="--resume keeps the chunks on disk, --overwrite deletes them: pass one")
     show = not quiet and fmt is Format.table and sys.stdout.isatty()
     from rich.progress import Progress
 
+    done = [0]
+    chunks = -(-n // chunk_size)
+
+    def advance(k: int) -> None:
+        done[0] += k
+        bar.advance(task, k)
+
     with Progress(disable=not show, console=console, transient=True) as bar:
-        task = bar.add_task(f"sweep {s.id} × {n}", total=-(-n // chunk_size))
-        job, tables, summary = run_sweep_api(
-            s, model, n=n, seed=seed, perturbation=spec, params=_params(param), out=folder, engine=engine,
-            workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume,
-            progress=lambda k: bar.advance(task, k))
+        task = bar.add_task(f"sweep {s.id} × {n}", total=chunks)
+        try:
+            job, tables, summary = run_sweep_api(
+                s, model, n=n, seed=seed, perturbation=spec, params=_params(param), out=folder, engine=engine,
+                workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume, overwrite=overwrite,
+                progress=advance)
+        except KeyboardInterrupt:
+            bar.stop()
+            err_console.print(f"interrupted: {done[0]} of {chunks} chunks are saved in {folder / 'chunks'}; "
+                              "run the same command with --resume to continue", markup=False, soft_wrap=True)
+            raise typer.Exit(130) from None
     files = write_sweep(folder, tables, summary, csv=csv)
     if fmt is Format.json:
         emit_json({**summary, "files": files})

@@ -102,6 +102,15 @@ def summary_schema() -> dict[str, Any]:
             "quantiles": {"type": "object", "additionalProperties": quantile},
             "failed": {"type": "array", "items": {"type": "object", "required": ["draw", "seed", "chunk", "error"]}},
             "broker_first": {"type": "object"},
+            "title": {"type": "string"},
+            "issues": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["name", "min", "max"],
+                "properties": {"name": {"type": "string"}, "min": {"type": "number"}, "max": {"type": "number"}}}},
+            "unperturbed": {"type": "object", "additionalProperties": _NUM},
+            "phases": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["name", "sides"],
+                "properties": {"name": {"type": "string"}, "sides": {"type": "array", "items": {"type": "string"}}}}},
+            "names": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     }
 

@@ -1,85 +1,72 @@
-"""Charts as inline SVG (matplotlib, no network needed to view them)."""
+"""The reports' charts, as inline SVG drawn with :mod:`tertius.report.svg` (no network, no
+plotting library). Each is at most 760 pixels wide, so a report fits an 800-pixel window."""
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
 
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from tertius.report.numbers import human
+from tertius.report.svg import PALETTE, Plot, nice_ticks
 
-plt.rcParams["svg.fonttype"] = "none"
-plt.rcParams["svg.hashsalt"] = "tertius"  # deterministic element ids
-
-_MODEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+WIDTH = 760
 
 
-def _svg(fig: plt.Figure) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    text = buf.getvalue()
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text[text.index("<svg"):], flags=re.S)
-    return text
+def _value(q: Any) -> float:
+    return float(q["value"]) if isinstance(q, dict) else float(q)
+
+
+def _name_width(names: list[str]) -> int:
+    return int(min(200, max(60, 12 + 6.4 * max((len(n) for n in names), default=4))))
 
 
 def issue_chart(issue: dict[str, Any], stances: list[dict[str, Any]], actors: dict[str, dict[str, Any]],
                 forecasts: dict[str, float], observed: float | None, salience_scale: float = 1.0) -> str:
-    """Actors' positions on one issue (marker area ∝ capability × salience), each model's
-    forecast as a vertical line, and the observed outcome as a black star."""
-    lo, hi = issue["scale"]["min"], issue["scale"]["max"]
+    """Actors' positions on one issue (circle area ∝ capability × salience), each model's
+    forecast as a dashed vertical line, and the observed outcome as a black star."""
+    lo, hi = float(issue["scale"]["min"]), float(issue["scale"]["max"])
     rows = [s for s in stances if s["issue"] == issue["id"]]
     names = [actors[s["actor"]].get("name") or s["actor"] for s in rows]
-    height = 1.1 + 0.32 * (len(rows) + len(forecasts) + 1)
-    fig, ax = plt.subplots(figsize=(7.5, height))
-    weights = []
-    for s in rows:
-        cap = actors[s["actor"]]["capability"]
-        cap = cap["value"] if isinstance(cap, dict) else cap
-        sal = s["salience"]["value"] if isinstance(s["salience"], dict) else s["salience"]
-        weights.append(cap * sal / salience_scale)
-    wmax = max(weights) if weights and max(weights) > 0 else 1.0
-    for y, (s, w) in enumerate(zip(rows, weights, strict=True)):
-        pos = s["position"]["value"] if isinstance(s["position"], dict) else s["position"]
-        ax.scatter([pos], [y], s=40 + 900 * w / wmax, color="#888888", alpha=0.55, edgecolor="#333333", zorder=3)
-    ticks, labels = [float(y) for y in range(len(rows))], list(names)
+    labels = names + (["observed"] if observed is not None else [])
+    pad = 0.04 * (hi - lo)
+    plot = Plot(WIDTH, 70 + 26 * max(len(labels), 1), lo - pad, hi + pad, rows=labels, left=_name_width(labels),
+                title=issue.get("name") or issue["id"])
+    shown = [(m, v) for m, v in forecasts.items() if v is not None]
+    for k, (model, value) in enumerate(shown):
+        plot.legend(f"{model}: {human(value)}", PALETTE[k % len(PALETTE)])
     if observed is not None:
-        ticks.append(-0.9)
-        labels.append("observed")
-    ax.set_yticks(ticks, labels)
-    for k, (model, value) in enumerate(forecasts.items()):
-        if value is None:
-            continue
-        ax.axvline(value, color=_MODEL_COLOURS[k % len(_MODEL_COLOURS)], lw=2, ls="--", label=f"{model}: {value:.3g}",
-                   zorder=2)
+        plot.legend(f"observed: {human(observed)}", "#000", "star")
+    plot.make_room()
+    plot.axes(xlabel=f"position on the issue's scale, {human(lo)} to {human(hi)}", xticks=nice_ticks(lo, hi))
+    weights = [_value(actors[s["actor"]]["capability"]) * _value(s["salience"]) / salience_scale for s in rows]
+    top = max(weights) if weights and max(weights) > 0 else 1.0
+    for k, (s, w, name) in enumerate(zip(rows, weights, names, strict=True)):
+        pos = _value(s["position"])
+        plot.circle(plot.x(pos), plot.row(k), 3 + 13 * np.sqrt(max(w, 0) / top), "#888888",
+                    f"{name}: position {human(pos)}, salience {human(_value(s['salience']))}, "
+                    f"capability × salience {human(w)}")
+    for k, (model, value) in enumerate(shown):
+        px = plot.x(value)
+        plot.line(px, plot.top, px, plot.height - plot.bottom, PALETTE[k % len(PALETTE)], f"{model}: {human(value)}",
+                  width=2, dash="6 4")
     if observed is not None:
-        ax.scatter([observed], [-0.9], marker="*", s=260, color="black", zorder=4, label=f"observed: {observed:.3g}")
-    ax.set_xlim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
-    ax.set_ylim(-1.5, len(rows) - 0.4)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"position on the issue scale [{lo:g}, {hi:g}]")
-    ax.set_title(issue.get("name") or issue["id"], fontsize=11, loc="left")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return _svg(fig)
+        plot.star(plot.x(observed), plot.row(len(labels) - 1), 9, "#000", f"observed: {human(observed)}")
+    return plot.render()
 
 
 def mae_chart(scores: dict[str, dict[str, Any]]) -> str:
     """Mean absolute error per model, in percent of each issue's scale."""
     items = [(m, v["mae"]) for m, v in scores.items() if v["mae"] is not None]
-    fig, ax = plt.subplots(figsize=(6.5, 0.6 + 0.4 * len(items)))
-    ax.barh([m for m, _ in items], [v for _, v in items],
-            color=[_MODEL_COLOURS[k % len(_MODEL_COLOURS)] for k in range(len(items))])
-    for y, (_, v) in enumerate(items):
-        ax.text(v, y, f" {v:.1f}", va="center", fontsize=9)
-    ax.invert_yaxis()
-    ax.set_xlabel("mean absolute error, % of scale")
-    ax.grid(axis="x", alpha=0.3)
-    return _svg(fig)
+    top = max([v for _, v in items] + [1e-9])
+    plot = Plot(WIDTH, 60 + 24 * max(len(items), 1), 0, top * 1.12, rows=[m for m, _ in items],
+                left=_name_width([m for m, _ in items]), title="Mean absolute error by model")
+    plot.axes(xlabel="mean absolute error, % of each issue's scale")
+    for k, (model, value) in enumerate(items):
+        y = plot.row(k)
+        plot.rect(plot.x(0), y - 8, plot.x(value) - plot.x(0), 16, PALETTE[k % len(PALETTE)], f"{model}: {human(value)}")
+        plot.text(plot.x(value) + 4, y + 4, human(value), size=10)
+    return plot.render()
 
 
 def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str, str],
@@ -87,44 +74,78 @@ def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str
     """Each actor's position over rounds (round 0: the inputs), with the forecast line
     (the weighted median for bdm, the voting outcome for the exchange model)."""
     actors = list(dict.fromkeys(a for snap in rounds for a in snap))
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    steps = list(range(len(rounds)))
-    for a in actors:
-        ax.plot(steps, [np.nan if snap.get(a) is None else snap[a] for snap in rounds], marker="o", ms=3, lw=1, alpha=0.7,
-                label=names.get(a, a) if len(actors) <= 12 else None)
+    steps = max(len(rounds), len(median or [])) - 1
+    pad = 0.04 * (hi - lo)
+    plot = Plot(WIDTH, 320, 0, max(steps, 1), y0=lo - pad, y1=hi + pad, left=56, title=title)
+    colours = {a: PALETTE[k % len(PALETTE)] for k, a in enumerate(actors)}
+    if len(actors) <= 12:
+        for a in actors:
+            plot.legend(names.get(a, a), colours[a])
     if median:
-        ax.plot(list(range(len(median))), median, color="black", lw=2.5, ls="--", label=label)
-    ax.set_xlabel("round")
-    ax.set_ylabel("position")
-    ax.set_ylim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return _svg(fig)
+        plot.legend(label, "#000")
+    plot.make_room()
+    plot.axes(xlabel="round", ylabel="position", xticks=[t for t in nice_ticks(0, max(steps, 1)) if float(t).is_integer()],
+              yticks=nice_ticks(lo, hi, 5))
+    for a in actors:
+        points = [(plot.x(r), plot.y(snap[a])) for r, snap in enumerate(rounds) if snap.get(a) is not None]
+        plot.polyline(points, colours[a], f"{names.get(a, a)}: " + ", ".join(
+            human(snap.get(a)) for snap in rounds), width=1.2)
+    if median:
+        plot.polyline([(plot.x(r), plot.y(v)) for r, v in enumerate(median)], "#000",
+                      f"{label}: " + ", ".join(human(v) for v in median), width=2.5, dash="6 4", dots=False)
+    return plot.render()
 
 
 def options_chart(title: str, labels: list[str], utilities: list[float], probabilities: list[float],
                   shares: list[float] | None) -> str:
     """Expected utility of each option (bars), its logit probability and, where perturbed draws
     were run, the share of draws in which it is the third party's equilibrium option."""
-    panels = 3 if shares else 2
-    fig, axes = plt.subplots(1, panels, figsize=(9.5, 2.4), squeeze=False)
-    ax = axes[0][0]
-    bars = ax.barh(labels, utilities, color="#4c78a8")
-    for bar, u in zip(bars, utilities, strict=True):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {u:.3f}", va="center", fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("expected utility")
-    ax.set_title(title, fontsize=10, loc="left")
-    extra = [("probability (fitted logit), %", probabilities, "#54a24b")]
+    panels = [("expected utility", utilities, "#4c78a8", False), ("probability (fitted logit)", probabilities, "#54a24b", True)]
     if shares:
-        extra.append(("% of perturbed draws: equilibrium", shares, "#f58518"))
-    for k, (label, values, colour) in enumerate(extra, start=1):
-        axk = axes[0][k]
-        axk.barh(labels, [100 * x for x in values], color=colour)
-        axk.invert_yaxis()
-        axk.set_xlim(0, 100)
-        axk.set_xlabel(label)
-        axk.set_yticklabels([])
-    fig.tight_layout()
-    return _svg(fig)
+        panels.append(("share of perturbed draws: equilibrium", shares, "#f58518", True))
+    left = _name_width(labels)
+    plot = Plot(WIDTH, 66 + 26 * len(labels), 0, 1, rows=labels, left=left, title=title, bottom=30)
+    for k, name in enumerate(labels):
+        plot.text(left - 6, plot.row(k) + 4, name, anchor="end")
+    span = (WIDTH - left - 16) / len(panels)
+    lo_u, hi_u = min([0.0, *utilities]), max([1e-9, *utilities])
+    for p, (heading, values, colour, share) in enumerate(panels):
+        x0 = left + p * span + 8
+        width = span - 40
+        plot.text(x0, plot.top - 6, heading, size=10, fill="#444")
+        for k, v in enumerate(values):
+            y = plot.row(k)
+            frac = v if share else (v - lo_u) / (hi_u - lo_u)
+            plot.rect(x0, y - 8, width * max(frac, 0), 16, colour, f"{labels[k]}: {heading} {human(v)}")
+            plot.text(x0 + width * max(frac, 0) + 3, y + 4, f"{100 * v:.0f} %" if share else human(v), size=10)
+    return plot.render()
+
+
+def histogram_chart(title: str, values: np.ndarray, lo: float, hi: float, marks: dict[str, float | None],
+                    bins: int = 30) -> str:
+    """A histogram of a sweep's outcomes on one issue, with the quantiles and the unperturbed
+    forecast marked."""
+    values = values[np.isfinite(values)]
+    if hi <= lo:
+        lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    if values.size:
+        counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    else:
+        counts, edges = np.zeros(bins), np.linspace(lo, hi, bins + 1)
+    top = max(int(counts.max()), 1)
+    plot = Plot(WIDTH, 240, lo, hi, y0=0, y1=top * 1.08, left=56, title=title)
+    styles = {"median": ("#d62728", ""), "5 %": ("#555", "4 3"), "95 %": ("#555", "4 3"), "unperturbed": ("#1f77b4", "2 2")}
+    for name, value in marks.items():
+        if value is not None:
+            plot.legend(f"{name}: {human(value)}", styles.get(name, ("#555", ""))[0])
+    plot.make_room()
+    plot.axes(xlabel="forecast", ylabel="draws")
+    for k, c in enumerate(counts):
+        x0, x1 = plot.x(edges[k]), plot.x(edges[k + 1])
+        plot.rect(x0 + 0.5, plot.y(c), x1 - x0 - 1, plot.y(0) - plot.y(c), "#4c78a8",
+                  f"{human(edges[k])} to {human(edges[k + 1])}: {int(c)} draws")
+    for name, value in marks.items():
+        if value is not None:
+            colour, dash = styles.get(name, ("#555", ""))
+            plot.line(plot.x(value), plot.top, plot.x(value), plot.y(0), colour, f"{name}: {human(value)}", width=2, dash=dash)
+    return plot.render()

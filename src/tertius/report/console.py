@@ -8,35 +8,78 @@ from rich.console import Console
 from rich.table import Table
 
 from tertius.contract import Forecast
+from tertius.report.numbers import human, signed
 from tertius.scenario import Scenario
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
-    return "–" if x is None else f"{x:.{digits}g}"
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return human(x, digits)
 
 
-def forecast_table(results: dict[str, Any]) -> Table:
-    """For every issue: each model's forecast and error beside the observed outcome."""
+def _width(text: str) -> int:
+    return max((len(line) for line in str(text).split("\n")), default=0)
+
+
+def fit(title: str, keys: list[tuple[str, list[str]]], values: list[tuple[str, list[str]]], width: int,
+        sections: int | None = None) -> list[Table]:
+    """Tables that fit ``width`` columns: the key columns (say, the issue) in every table and the
+    value columns packed greedily, so a wide table is stacked into several narrower ones instead
+    of truncating numbers. ``sections``: the row after which a rule is drawn (a totals row)."""
+    def need(col: tuple[str, list[str]]) -> int:
+        return max([_width(col[0])] + [_width(c) for c in col[1]]) + 3
+
+    base = 1 + sum(need(k) for k in keys)
+    groups: list[list[tuple[str, list[str]]]] = [[]]
+    used = base
+    for col in values:
+        if groups[-1] and used + need(col) > width:
+            groups.append([])
+            used = base
+        groups[-1].append(col)
+        used += need(col)
+    out = []
+    n_rows = len(keys[0][1]) if keys else 0
+    for g, group in enumerate(groups):
+        label = title if len(groups) == 1 else f"{title} ({g + 1} of {len(groups)})"
+        table = Table(title=label, title_justify="left")
+        for header, _ in keys:
+            table.add_column(header, no_wrap=True)
+        for header, _ in group:
+            table.add_column(header, justify="right", no_wrap=True)
+        for r in range(n_rows):
+            if sections is not None and r == sections:
+                table.add_section()
+            table.add_row(*[k[1][r] for k in keys], *[c[1][r] for c in group])
+        out.append(table)
+    return out
+
+
+def forecast_table(results: dict[str, Any], width: int = 80) -> list[Table]:
+    """For every issue: each model's forecast, and where the scenario has observed outcomes the
+    observed value, each forecast's error and the mean absolute error (stacked to fit ``width``)."""
     scenario = results["scenario"]
     models = list(results["forecasts"])
     rows = {(r["issue"], r["model"]): r for r in results["scores"]["issues"]}
-    table = Table(title=scenario.get("title") or scenario["id"], title_justify="left")
-    table.add_column("issue")
-    table.add_column("observed", justify="right")
-    for m in models:
-        table.add_column(f"{m}\nforecast (error)", justify="right")
-    for issue in scenario["issues"]:
-        obs = issue.get("observed")
-        obs = obs["value"] if isinstance(obs, dict) else obs
-        cells = []
-        for m in models:
-            r = rows[(issue["id"], m)]
-            cells.append(f"{_fmt(r['forecast'])} ({_fmt(r['error'], 3)})")
-        table.add_row(issue["id"], _fmt(obs), *cells)
+    observed = [issue.get("observed") for issue in scenario["issues"]]
+    observed = [o["value"] if isinstance(o, dict) else o for o in observed]
+    scored = any(o is not None for o in observed)
+    ids = [issue["id"] for issue in scenario["issues"]]
+    keys = [("issue", ids + (["MAE, % of scale"] if scored else []))]
+    if scored:
+        keys.append(("observed", [_fmt(o) for o in observed] + [""]))
+    columns = []
     maes = results["scores"]["models"]
-    table.add_section()
-    table.add_row("MAE, % of scale", "", *[f"{_fmt(maes[m]['mae'], 3)} (n={maes[m]['n']})" for m in models])
-    return table
+    for m in models:
+        cells = []
+        for issue_id in ids:
+            r = rows[(issue_id, m)]
+            cells.append(f"{_fmt(r['forecast'])} ({signed(r['error'])})" if r["error"] is not None else _fmt(r["forecast"]))
+        if scored:
+            cells.append(f"{_fmt(maes[m]['mae'])} (n={maes[m]['n']})")
+        columns.append((m, cells))
+    title = scenario.get("title") or scenario["id"]
+    heading = f"{title}: forecast (error) against the observed outcomes" if scored else f"{title}: forecasts"
+    return fit(heading, keys, columns, width, sections=len(ids) if scored else None)
 
 
 def scores_table(scores: dict[str, Any], title: str) -> Table:
@@ -81,7 +124,7 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
-def broker_tables(result: dict[str, Any]) -> list[Table | str]:
+def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
     """Per phase: the equilibria; per third party, a row per option (expected utility, rank,
     probability, share of perturbed draws, the broker's leverage), the settlements each option
     leads to, the recorded choice, and the explanation."""
@@ -100,29 +143,23 @@ def broker_tables(result: dict[str, Any]) -> list[Table | str]:
         out.append(text)
         for t in phase["third_parties"]:
             opts = t["options"]
-            table = Table(title=f"{name} · third party: {t['name']}", title_justify="left")
-            for col in ("option", "rank", "expected utility", f"P(win for {a})", "probability", "equilibrium in draws"):
-                table.add_column(col, justify="left" if col == "option" else "right")
             shares = t["perturbation"].get("first", {})
-            for o in result["options"]:
-                r = opts[o]
-                table.add_row(lab[o] + (" (equilibrium)" if o == t["equilibrium"] else ""),
-                              str(t["ranking"].index(o) + 1), _fmt(r["expected_utility"]), _fmt(r["p_a_wins"], 3),
-                              _pct(r["probability"]), _pct(shares[o]) if shares else "–")
-            out.append(table)
-            settle = Table(title="settlements each option leads to", title_justify="left")
-            settle.add_column("issue")
-            columns = []
+            order = list(result["options"])
+            keys = [("option", [lab[o] + (" ◀" if o == t["equilibrium"] else "") for o in order])]
+            values = [("rank", [str(t["ranking"].index(o) + 1) for o in order]),
+                      ("expected\nutility", [_fmt(opts[o]["expected_utility"]) for o in order]),
+                      (f"P(win for\n{a})", [_pct(opts[o]["p_a_wins"]) for o in order]),
+                      ("probability\n(logit)", [_pct(opts[o]["probability"]) for o in order]),
+                      ("equilibrium\nin draws", [_pct(shares[o]) if shares else "–" for o in order])]
+            out.extend(fit(f"{name} · {t['name']} (◀ equilibrium)", keys, values, width))
+            issues = list(opts["neutral"]["settlements"]["a wins"])
+            deal = opts["broker"]["settlements"].get("deal")
+            settle = []
             for o in ("join-a", "join-b", "neutral"):
                 for w, who in (("a wins", a), ("b wins", b)):
-                    settle.add_column(f"{lab[o]}\n{who} wins", justify="right")
-                    columns.append(opts[o]["settlements"][w])
-            settle.add_column("brokered\ndeal", justify="right")
-            deal = opts["broker"]["settlements"].get("deal")
-            for issue in columns[0]:
-                settle.add_row(issue, *[f"{c[issue]:.3g}" for c in columns],
-                               "–" if deal is None else f"{deal[issue]:.3g}")
-            out.append(settle)
+                    settle.append((f"{lab[o]},\nwin for {who}", [_fmt(opts[o]["settlements"][w][i]) for i in issues]))
+            settle.append(("brokered\ndeal", ["–" if deal is None else _fmt(deal[i]) for i in issues]))
+            out.extend(fit("settlements each option leads to", [("issue", issues)], settle, width))
             out.append(t["explanation"])
             if t.get("actual"):
                 act = t["actual"]
@@ -131,17 +168,16 @@ def broker_tables(result: dict[str, Any]) -> list[Table | str]:
                 out.append(f"Recorded choice: {lab[act['option']]} ({verdict}; probability {_pct(act['probability'])}). "
                            f"The settlement under the recorded choices against the treaties: MAE "
                            f"{_fmt(act['mae'], 3)} % of scale (" + ", ".join(
-                               f"{r['issue']} {r['forecast']:.3g} vs {_fmt(r['observed'], 3)}"
+                               f"{r['issue']} {_fmt(r['forecast'])} vs {_fmt(r['observed'])}"
                                for r in act["settlement"] if r["observed"] is not None) + ")."
                            + (f" {act['why']}" if act.get("why") else ""))
     return out
 
 
 def print_broker(result: dict[str, Any], console: Console) -> None:
-    wide = Console(width=max(console.width, 120), file=console.file, highlight=False)
-    for item in broker_tables(result):
-        wide.print(item)
-        wide.print()
+    for item in broker_tables(result, width=console.width):
+        console.print(item, highlight=False)
+        console.print()
 
 
 def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False) -> list[Table]:
@@ -191,7 +227,7 @@ def listing(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -
 
 
 def _fmt_value(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4g}"
+    return human(x, 4)
 
 
 def sensitivity_lines(results: dict[str, Any]) -> list[str]:
@@ -206,7 +242,7 @@ def sensitivity_lines(results: dict[str, Any]) -> list[str]:
                     vals.setdefault(r["issue"], []).append(r["outcome"])
             spread = {i: max(v) - min(v) for i, v in vals.items()}
             worst = max(spread, key=lambda i: spread[i])
-            lines.append(f"sensitivity: {m} forecasts move by at most {spread[worst]:.3g} ({worst}) when the "
+            lines.append(f"sensitivity: {m} forecasts move by at most {_fmt(spread[worst])} ({worst}) when the "
                          f"assumed capability of '{actor}' is halved or doubled")
     return lines
 
@@ -220,10 +256,10 @@ def print_forecast(s: Scenario, f: Forecast, console: Console) -> None:
     for col in cols:
         table.add_column(col, justify="left" if col == "issue" else "right")
     for k, issue in enumerate(s.issues):
-        table.add_row(issue.id, *[_fmt_value(c.values.get(issue.id)) for c in extra], f"{f.outcome[k]:.4g}",
-                      f"{arr.lo[k]:g}–{arr.hi[k]:g}",
-                      "–" if issue.status_quo is None else f"{issue.status_quo.value:g}",
-                      "–" if issue.observed is None else f"{issue.observed.value:g}")
+        table.add_row(issue.id, *[_fmt_value(c.values.get(issue.id)) for c in extra], _fmt_value(f.outcome[k]),
+                      f"{human(arr.lo[k])}–{human(arr.hi[k])}",
+                      "–" if issue.status_quo is None else human(issue.status_quo.value),
+                      "–" if issue.observed is None else human(issue.observed.value))
     console.print(table)
     if f.rounds is not None:
         for k, issue_id in enumerate(f.issue_ids):
@@ -234,23 +270,43 @@ def print_forecast(s: Scenario, f: Forecast, console: Console) -> None:
 
 
 def _print_trajectory(f: Forecast, k: int, issue_id: str, console: Console) -> None:
-    """Positions by round: one row per actor, one column per round (round 0: the inputs)."""
+    """Positions by round: one row per actor, one column per round (round 0: the inputs),
+    stacked to fit the console."""
     rounds = f.rounds or ()
-    t = Table(title=f"{issue_id}: positions by round", title_justify="left")
-    t.add_column("actor")
-    for r in range(len(rounds)):
-        t.add_column(str(r), justify="right")
-    for j, actor in enumerate(f.actor_ids):
-        if all(_nan(snap[j, k]) for snap in rounds):
-            continue
-        t.add_row(actor, *[f"{snap[j, k]:.4g}" for snap in rounds])
+    shown = [j for j in range(len(f.actor_ids)) if not all(_nan(snap[j, k]) for snap in rounds)]
+    names = [f.actor_ids[j] for j in shown]
     series = f.line.values.get(issue_id) if f.line is not None else None
     if series:
-        t.add_section()
         series = list(series) + [series[-1]] * (len(rounds) - len(series))
-        t.add_row(f.line.label if f.line else "", *[f"{v:.4g}" for v in series])
-    wide = Console(width=max(console.width, 30 + 9 * len(rounds)), file=console.file)
-    wide.print(t)
+        names.append(f.line.label if f.line else "")
+    columns = []
+    for r, snap in enumerate(rounds):
+        cells = [_fmt_value(snap[j, k]) for j in shown] + ([_fmt_value(series[r])] if series else [])
+        columns.append((str(r), cells))
+    for table in fit(f"{issue_id}: positions by round", [("actor", names)], columns, console.width,
+                     sections=len(shown) if series else None):
+        console.print(table)
+
+
+def perturbation_words(spec: dict[str, Any], issues: dict[str, str] | None = None,
+                       actors: dict[str, str] | None = None) -> str:
+    """A perturbation in words: 'positions ±10 on each issue's scale, saliences ±20 %, ...'."""
+    issues, actors = issues or {}, actors or {}
+    kind = {"uniform": "uniform", "normal": "normal, clipped to the valid range; ± is one standard deviation",
+            "truncnorm": "truncated normal; ± is one standard deviation"}.get(spec.get("distribution", "uniform"),
+                                                                           str(spec.get("distribution")))
+    parts = [f"positions ±{human(spec.get('position'))} on each issue's scale",
+             f"saliences ±{human(100 * float(spec.get('salience', 0)))} %",
+             f"capabilities ±{human(100 * float(spec.get('capability', 0)))} %"]
+    text = ", ".join(parts) + f" ({kind})"
+    for o in spec.get("overrides") or []:
+        who = " on ".join(x for x in (actors.get(o.get("actor"), o.get("actor")) if o.get("actor") else None,
+                                      issues.get(o.get("issue"), o.get("issue")) if o.get("issue") else None) if x)
+        what = [f"position ±{human(o['position'])}" if o.get("position") is not None else None,
+                f"salience ±{human(100 * o['salience'])} %" if o.get("salience") is not None else None,
+                f"capability ±{human(100 * o['capability'])} %" if o.get("capability") is not None else None]
+        text += f"; {who}: " + ", ".join(w for w in what if w)
+    return text
 
 
 def _nan(x: float) -> bool:
@@ -265,10 +321,13 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
     for issue, q in summary["quantiles"].items():
         t.add_row(issue, *[_fmt_value(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
     out: list[Table | str] = [t]
+    names = summary.get("names", {})
     for phase, parties in summary["broker_first"].items():
+        info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
+        a, b = info["sides"]
         for tp, shares in parties.items():
-            out.append(f"phase {phase}, {tp}: equilibrium choice in " + ", ".join(
-                f"{o} {v:.1%}" for o, v in shares.items()))
+            out.append(f"{info['name'] or phase}, {names.get(tp, tp)}: equilibrium choice in " + ", ".join(
+                f"{OPTION_LABELS[o].format(a=a, b=b)} {v:.1%}" for o, v in shares.items()))
     for f in summary["failed"][:10]:
         out.append(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "
                    f"{f['error']}")

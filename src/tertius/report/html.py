@@ -1,4 +1,6 @@
-"""The self-contained HTML report: one file, inline SVG charts, no scripts, no network."""
+"""The self-contained HTML reports (a run's and a sweep's), from one set of Jinja templates:
+one file each, inline SVG charts, a table of contents, print styles, and one small inline script
+that downloads a chart as SVG or PNG. Nothing is loaded from the network."""
 
 from __future__ import annotations
 
@@ -9,6 +11,28 @@ import jinja2
 
 from tertius.report.charts import issue_chart, mae_chart, options_chart, trajectory_chart
 from tertius.report.console import OPTION_LABELS
+from tertius.report.numbers import human, signed
+
+#: Plain words for the scalar details a model reports (anything else: its key, spaced).
+DETAIL_WORDS = {
+    "max_min_gain": "the gain every actor can be sure of over disagreement (the first, max–min step)",
+    "coverage": "nominal coverage of the interval",
+}
+
+
+def environment() -> jinja2.Environment:
+    """The reports' template environment, with the number filters every report uses."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: (resources.files("tertius.report") / "templates" / name).read_text()),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["num"] = lambda x, d=3: human(x, d)
+    env.filters["signed"] = signed
+    env.filters["value"] = _value
+    env.filters["note"] = _note
+    env.filters["words"] = lambda key: DETAIL_WORDS.get(key, str(key).replace("_", " "))
+    return env
 
 
 def _value(q: Any) -> Any:
@@ -70,15 +94,10 @@ def render_html(results: dict[str, Any]) -> str:
         key = (row["actor"], row["model"])
         sens.setdefault(key, {}).setdefault(row["issue"], {})[row["factor"]] = row["outcome"]
     broker_sections = _broker_sections(results.get("broker"))
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: (resources.files("tertius.report") / "templates" / name).read_text()),
-        autoescape=jinja2.select_autoescape(default=True),
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["num"] = lambda x, d=3: "–" if x is None else f"{x:.{d}g}"
-    env.filters["value"] = _value
-    env.filters["note"] = _note
-    return env.get_template("report.html.j2").render(
+    observed_any = any(i["observed"] is not None for i in issues)
+    return environment().get_template("report.html.j2").render(
+        observed_any=observed_any, status_quo_any=any(i["status_quo"] is not None for i in issues),
+        forecasts_heading="Forecasts against the observed outcomes" if observed_any else "Forecasts",
         results=results, scenario=scenario, actors=scenario["actors"], issues=issues,
         models=results["models"], scores=results["scores"]["models"],
         mae_svg=mae_chart(results["scores"]["models"]) if any(

@@ -40,22 +40,27 @@ def perturbation_from_options(scenario: Scenario, *, position: float | None = No
 
 def write_sweep(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], csv: bool = False
                 ) -> dict[str, str]:
-    """Write a finished sweep: the table (Parquet, optionally CSV), summary.json and the report.
-    Everything is rendered first, so a failing report leaves no summary behind."""
+    """Write a finished sweep: the table (Parquet with the ``parquet`` extra, else CSV; CSV as
+    well with ``csv``), summary.json and the report. Everything is rendered first, so a failing
+    report leaves no summary behind."""
     import json
 
     from tertius.io.files import write_text_atomic
     from tertius.report.sweep import render_sweep_html
-    from tertius.sweeps.engines import _write_parquet_atomic
+    from tertius.sweeps.engines import table_format, write_table_atomic
 
     summary_text = json.dumps(summary, indent=1) + "\n"
     report_text = render_sweep_html(summary, tables["table"])
-    csv_text = tables["table"].to_csv(index=False) if csv else None
-    _write_parquet_atomic(tables["table"], folder / "sweep.parquet")
-    files = {"table": str(folder / "sweep.parquet")}
+    parquet = table_format() == "parquet"
+    csv_text = tables["table"].to_csv(index=False) if csv or not parquet else None
+    files = {}
+    if parquet:
+        write_table_atomic(tables["table"], folder / "sweep.parquet")
+        files["table"] = str(folder / "sweep.parquet")
     if csv_text is not None:
         write_text_atomic(folder / "sweep.csv", csv_text)
         files["csv"] = str(folder / "sweep.csv")
+        files.setdefault("table", str(folder / "sweep.csv"))
     write_text_atomic(folder / "summary.json", summary_text)
     write_text_atomic(folder / "report.html", report_text)
     files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
@@ -66,7 +71,7 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
           perturbation: Perturbation | None = None, params: dict[str, Any] | None = None,
           out: str | Path = "tertius-output/sweep", engine: str = "inprocess", workers: int = 1,
           scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
-          broker: bool | None = None, progress: Callable[[int], None] | None = None
+          overwrite: bool = False, broker: bool | None = None, progress: Callable[[int], None] | None = None
           ) -> tuple[SweepJob, dict[str, pd.DataFrame], dict[str, Any]]:
     """Run a sweep and return (job, tables, summary). ``perturbation`` defaults to the
     scenario's own ``perturbation:`` section, else to positions ±10, saliences ±20 %,
@@ -76,7 +81,7 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
     job = SweepJob(scenario=scenario, model=model, params=dict(params or {}), spec=spec, seed=seed, n=n,
                    chunk_size=chunk_size, broker=scenario.conflict is not None if broker is None else broker)
     tables = run_sweep(job, Path(out), engine=engine, workers=workers, scheduler=scheduler, resume=resume,
-                       progress=progress)
+                       overwrite=overwrite, progress=progress)
     return job, tables, summarise(job, tables["table"], tables["options"])
 
 

@@ -163,8 +163,9 @@ def _processes(job: SweepJob, todo: list[int], workers: int, scheduler: str | No
 def _dask(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -> Iterator[tuple[int, Any]]:
     try:
         from distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover - distributed is a declared dependency
-        raise InputError("the dask engine needs the 'distributed' package", fix="pip install 'tertius[dask]'") from None
+    except ImportError:
+        raise InputError("the dask engine needs the 'distributed' package", file="--engine",
+                         fix="pip install 'tertius[dask]', or use --engine processes") from None
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -191,43 +192,106 @@ _ENGINES: dict[str, Callable[..., Iterator[tuple[int, Any]]]] = {
 }
 
 
-def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+def table_format() -> str:
+    """``parquet`` where pyarrow is installed (the ``parquet`` extra), else ``csv``."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return "csv"
+    return "parquet"
+
+
+#: Column types restored when a table is read back from CSV.
+_CSV_TYPES: dict[str, Any] = {"chunk_seed": "uint64", "model_seed": "uint64", "error": str, "issue": str, "phase": str,
+              "third_party": str, "best": str, "params": str, "perturbation": str, "model": str}
+
+
+def write_table_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as Parquet or CSV, by the path's suffix, through a temporary file."""
+    if path.suffix == ".parquet":
+        write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+    else:
+        write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        if table_format() != "parquet":
+            raise InputError("reading these chunks needs pyarrow", file=str(path),
+                             fix="pip install 'tertius[parquet]', or start the sweep again with --overwrite")
+        return pd.read_parquet(path)
+    return pd.read_csv(path, keep_default_na=False, dtype=_CSV_TYPES)
+
+
+_write_parquet_atomic = write_table_atomic  # the name the tests and older callers use
+
+
+def _chunk_sizes(n: int, chunk_size: int) -> list[int]:
+    return [min(chunk_size, n - start) for start in range(0, n, chunk_size)]
 
 
 def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: int = 1,
-              scheduler: str | None = None, resume: bool = False,
+              scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
               progress: Callable[[int], None] | None = None) -> dict[str, pd.DataFrame]:
-    """Run every chunk not already on disk, then assemble the tables in chunk order."""
+    """Run every chunk not already on disk, then assemble the tables in chunk order.
+
+    ``resume`` reuses the chunks of an earlier run of the same sweep; ``n`` may differ (a finished
+    sweep grows, or shrinks): a chunk is kept when it holds the same draws under the new ``n``, which
+    is every full chunk, so only a last partial chunk is drawn again. ``overwrite`` deletes an
+    earlier sweep's chunks first."""
     if engine not in _ENGINES:
         raise InputError(f"unknown engine '{engine}'", fix=f"use one of: {', '.join(ENGINES)}")
     chunk_dir = out / "chunks"
     sig_path = chunk_dir / "job.json"
-    signature = json.dumps(job.signature(), sort_keys=True, default=str)
-    if chunk_dir.exists() and any(chunk_dir.glob("chunk-*.parquet")):
+    signature = job.signature()
+    old_chunks = sorted(chunk_dir.glob("chunk-*.*")) + sorted(chunk_dir.glob("options-*.*")) if chunk_dir.exists() else []
+    keep: set[int] = set()
+    if old_chunks and overwrite:
+        for path in old_chunks:
+            path.unlink()
+        old_chunks = []
+    if old_chunks:
         if not resume:
             raise InputError(f"{chunk_dir} holds chunks of an earlier sweep", file=str(out),
-                             fix="pass --resume to continue it, or choose another --out")
-        if not sig_path.exists() or sig_path.read_text() != signature:
+                             fix="pass --resume to continue or grow it (--resume --n N), --overwrite to replace it, "
+                                 "or choose another --out")
+        try:
+            before = json.loads(sig_path.read_text())
+        except (OSError, ValueError):
+            before = None
+        same = before is not None and {k: v for k, v in before.items() if k != "n"} == json.loads(
+            json.dumps({k: v for k, v in signature.items() if k != "n"}, sort_keys=True, default=str))
+        if not same:
             raise InputError("the chunks on disk belong to a different sweep", file=str(chunk_dir),
-                             fix="use the same scenario, model, perturbation, seed, n and chunk size, or another --out")
+                             fix="use the same scenario, model, perturbation, seed and chunk size, "
+                                 "--overwrite to replace them, or another --out")
+        old_sizes, new_sizes = _chunk_sizes(int(before["n"]), job.chunk_size), _chunk_sizes(job.n, job.chunk_size)
+        keep = {i for i in range(min(len(old_sizes), len(new_sizes))) if old_sizes[i] == new_sizes[i]}
+        for path in old_chunks:  # chunks that hold other draws under the new n
+            if int(path.stem.split("-")[1]) not in keep:
+                path.unlink()
     chunk_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(sig_path, signature)
+    write_text_atomic(sig_path, json.dumps(signature, sort_keys=True, default=str))
+    suffix = "." + table_format()
 
     def paths(i: int) -> tuple[Path, Path]:
-        return chunk_dir / f"chunk-{i:06d}.parquet", chunk_dir / f"options-{i:06d}.parquet"
+        for ext in (".parquet", ".csv"):  # a chunk written earlier keeps its format
+            table, options = chunk_dir / f"chunk-{i:06d}{ext}", chunk_dir / f"options-{i:06d}{ext}"
+            if table.exists() and options.exists():
+                return table, options
+        return chunk_dir / f"chunk-{i:06d}{suffix}", chunk_dir / f"options-{i:06d}{suffix}"
 
     todo = [i for i in range(job.chunks) if not (paths(i)[0].exists() and paths(i)[1].exists())]
     if progress is not None:
         progress(job.chunks - len(todo))
     for i, result in _ENGINES[engine](job, todo, workers, scheduler):
         table_path, options_path = paths(i)
-        _write_parquet_atomic(result["options"], options_path)
-        _write_parquet_atomic(result["table"], table_path)
+        write_table_atomic(result["options"], options_path)
+        write_table_atomic(result["table"], table_path)
         if progress is not None:
             progress(1)
-    table = pd.concat([pd.read_parquet(paths(i)[0]) for i in range(job.chunks)], ignore_index=True)
-    options = pd.concat([pd.read_parquet(paths(i)[1]) for i in range(job.chunks)], ignore_index=True)
+    table = pd.concat([read_table(paths(i)[0]) for i in range(job.chunks)], ignore_index=True)
+    options = pd.concat([read_table(paths(i)[1]) for i in range(job.chunks)], ignore_index=True)
     return {"table": table, "options": options}
 
 
@@ -247,9 +311,25 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
         counts = group["best"].value_counts(normalize=True)
         shares.setdefault(str(phase), {})[str(tp)] = {o: float(counts.get(o, 0.0))
                                                       for o in ("join-a", "join-b", "neutral", "broker")}
+    from tertius.conflict.war import phases_of
+
+    try:
+        base = run_model(job.scenario, job.model, job.params, seed=job.seed)
+        unperturbed = {i: _f(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
+    except InputError:
+        unperturbed = {i: None for i in job.scenario.issue_ids}
+    c = job.scenario.conflict
+    phases = {} if c is None else {
+        (p.id if p else ""): {"name": (p.name or p.id) if p else "", "sides": [c.side_a.name, c.side_b.name]}
+        for p in phases_of(job.scenario)}
     return {
-        "scenario": job.scenario.id, "model": job.model, "params": job.params, "seed": job.seed, "n": job.n,
+        "scenario": job.scenario.id, "title": job.scenario.title or job.scenario.id, "model": job.model,
+        "params": job.params, "seed": job.seed, "n": job.n,
         "chunk_size": job.chunk_size, "perturbation": job.spec.model_dump(), "quantiles": quantiles,
+        "issues": {i.id: {"name": i.name or i.id, "min": i.scale.min, "max": i.scale.max} for i in job.scenario.issues},
+        "unperturbed": unperturbed,
+        "phases": phases,
+        "names": {a.id: a.name or a.id for a in job.scenario.actors},
         "failed": [{"draw": int(r["draw"]), "seed": job.seed, "chunk": int(r["chunk"]), "chunk_seed": int(r["chunk_seed"]),
                     "error": r["error"]} for r in failed.to_dict("records")],
         "broker_first": shares,
