@@ -79,7 +79,19 @@ TABLE = ("war_num,war_name,start_year,ccode,abb,joined,cinc,cinc_a,cinc_b,dist_a
          "1,First,1850,2,USA,none,0.05,0.2,0.1,5000,6000,0,0,0,0\n"
          "1,First,1850,200,UKG,A,0.3,0.2,0.1,300,900,1,0,1,0\n"
          "2,Second,1860,220,FRN,none,0.1,0.15,0.2,400,700,0,1,0,0\n")
-BASES = {"hostile.yaml": YAML, "small.csv": DECIDE, "small.xdf": XDF, "small.tsv": DEU, "table.csv": ACTORS,
+def _json_of_yaml(text: str) -> str:
+    import json
+
+    import yaml
+
+    return json.dumps(yaml.safe_load(text), indent=1)
+
+
+JSON = _json_of_yaml(YAML)
+COMPACT = YAML.split("stances:")[0] + "stances:\n  x: {a: [100, 0.9], b: [0, 0.8], t: [70, 0.3]}\n  y:\n    a: [2, 0.2]\n" \
+    "    t: {position: 9, salience: 0.9}\nconflict:" + YAML.split("conflict:")[1]
+BASES = {"hostile.yaml": YAML, "hostile.json": JSON, "compact.yaml": COMPACT, "small.csv": DECIDE, "small.xdf": XDF,
+         "small.tsv": DEU, "table.csv": ACTORS,
          "wars.csv": TABLE}
 BAD_NUMBERS = ["abc", "nan", "inf", "-1", "1e308", "", "-1e308", "1e400", "0x10", "١٢", "1,5.3"]
 COMMANDS = {

@@ -418,23 +418,47 @@ def schema(
 @user_errors
 def convert(
     source: Annotated[str, typer.Argument(help="Input scenario file (or bundled id).")],
-    target: Annotated[Path, typer.Argument(help="Output file: .yaml or .csv (Decide format).")],
-    to: Annotated[str | None, typer.Option(help="Output format: yaml or decide (default: from the suffix).")] = None,
+    target: Annotated[Path, typer.Argument(help="Output: .yaml, .json, .xlsx, .csv (Decide), .xdf, .tsv (DEU), or a "
+                                                "name without a suffix for a folder of CSV tables.")],
+    to: Annotated[str | None, typer.Option(help="Output format: yaml, json, xlsx, tables, decide, actors, xdf or deu "
+                                                "(default: from the name).")] = None,
     select: Annotated[str | None, typer.Option(help="Pick one scenario from a file that holds several.")] = None,
     input_format: InputFormatOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Convert a scenario between formats (YAML, Decide CSV; reads DEU and XDF too)."""
+    """Convert a scenario to any format tertius reads; warns, naming the fields, when the target
+    cannot hold everything (Decide CSV and XDF, actor tables and DEU files are other programs' formats)."""
+    from tertius.io.files import write_atomic
+    from tertius.io.writers import lost_fields
+
     s = load_scenario(source, input_format=input_format, select=select)
-    out_fmt = to or {".yaml": "yaml", ".yml": "yaml", ".csv": "decide", ".txt": "decide"}.get(target.suffix.lower())
+    by_suffix = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx", ".csv": "decide", ".txt": "decide",
+                 ".xdf": "xdf", ".tsv": "deu"}
+    folder = not target.suffix  # a name without a suffix: a folder of CSV tables
+    out_fmt = to or ("tables" if folder else by_suffix.get(target.suffix.lower()))
     if out_fmt is None:
         raise InputError(f"cannot tell the output format from '{target.name}'", file=str(target),
-                         fix="use a .yaml or .csv name, or pass --to yaml|decide")
-    write_text_atomic(target, render(s, out_fmt))
-    if fmt is Format.json:
-        emit_json({"scenario": s.id, "written": str(target), "format": out_fmt})
+                         fix="use a .yaml, .json, .xlsx, .csv, .xdf or .tsv name, a folder name, or pass --to")
+    content = render(s, out_fmt)  # computed before anything is written
+    lost = lost_fields(s, out_fmt)
+    if isinstance(content, dict):
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in content.items():
+            write_text_atomic(target / name, text)
+    elif isinstance(content, bytes):
+        def write_bytes(tmp: str) -> None:
+            Path(tmp).write_bytes(content)
+
+        write_atomic(target, write_bytes)
     else:
-        console.print(f"wrote {target} ({out_fmt})")
+        write_text_atomic(target, content)
+    if fmt is Format.json:
+        emit_json({"scenario": s.id, "written": str(target), "format": out_fmt, "lost": lost})
+        return
+    if lost:
+        err_console.print(f"warning: the {out_fmt} format cannot hold {'; '.join(lost)}; they are not in {target} "
+                          "(convert to .yaml, .json or .xlsx to keep everything)", markup=False)
+    console.print(f"wrote {target} ({out_fmt})", markup=False)
 
 
 @app.command()

@@ -1,4 +1,6 @@
-"""Scenario input and output: YAML (canonical), Decide CSV and XDF, DEU TSV."""
+"""Scenario input and output: YAML (canonical), JSON, an Excel workbook or a folder of CSV
+tables (:mod:`tertius.io.tables`), Decide CSV and XDF, the one-issue actor table and the DEU
+issue file. Every format that is read can be written (:mod:`tertius.io.writers`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import csv
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from tertius.errors import InputError, ScenarioProblem
 from tertius.io.actor_table import looks_like_actor_table, read_actor_table
@@ -19,11 +22,27 @@ DEFAULT_SCENARIO = "second-opium-war"
 
 FORMATS = {
     "yaml": (".yaml", ".yml"),
+    "json": (".json",),
+    "xlsx": (".xlsx",),
+    "tables": (),
     "decide": (".csv", ".txt"),
     "actors": (),
     "xdf": (".xdf",),
     "deu": (".tsv",),
 }
+FORMAT_HELP = ("use .yaml, .json, .xlsx, a folder of CSV tables (actors.csv, issues.csv, stances.csv), .csv (Decide "
+               "or an actor table), .txt (Decide), .xdf (Decide project) or .tsv (DEU), or pass --input-format")
+
+
+def require(module: str, purpose: str) -> Any:
+    """Import an optional dependency, or refuse in one line naming the extra that installs it."""
+    extras = {"openpyxl": "tertius", "pyarrow": "tertius[parquet]", "distributed": "tertius[dask]",
+              "starlette": "tertius[serve]", "uvicorn": "tertius[serve]", "plotly": "tertius[serve]"}
+    try:
+        return __import__(module)
+    except ImportError:
+        raise InputError(f"to {purpose} tertius needs the package '{module}'",
+                         fix=f"pip install '{extras.get(module, module)}'") from None
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -37,15 +56,20 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def detect_format(path: Path) -> str:
+    from tertius.io.tables import looks_like_tables_folder
+
+    if path.is_dir():
+        if looks_like_tables_folder(path):
+            return "tables"
+        raise InputError("the folder is not a scenario", file=str(path),
+                         fix="a scenario folder holds actors.csv, issues.csv and stances.csv (docs/spreadsheets.md)")
     suffix = path.suffix.lower()
     if suffix == ".csv" and looks_like_actor_table(path):
         return "actors"
     for fmt, suffixes in FORMATS.items():
         if suffix in suffixes:
             return fmt
-    raise InputError(f"unknown file type '{suffix or path.name}'", file=str(path),
-                     fix="use .yaml, .csv (Decide or an actor table), .txt (Decide), .xdf (Decide project) or .tsv (DEU), "
-                         "or pass --input-format")
+    raise InputError(f"unknown file type '{suffix or path.name}'", file=str(path), fix=FORMAT_HELP)
 
 
 def resolve(source: str | Path) -> Path:
@@ -103,6 +127,16 @@ def load_scenarios(source: str | Path, *, input_format: str | None = None) -> li
 def _read(path: Path, fmt: str) -> list[Scenario]:
     if fmt == "yaml":
         return [read_yaml(path)]
+    if fmt == "json":
+        return read_json(path)
+    if fmt == "xlsx":
+        from tertius.io.tables import read_xlsx
+
+        return [read_xlsx(path)]
+    if fmt == "tables":
+        from tertius.io.tables import read_tables_folder
+
+        return [read_tables_folder(path)]
     if fmt == "decide":
         return [read_decide_csv(path)]
     if fmt == "actors":
@@ -130,13 +164,39 @@ def load_scenario(source: str | Path = DEFAULT_SCENARIO, *, input_format: str | 
     return scenarios[0]
 
 
-def render(scenario: Scenario, fmt: str) -> str:
-    """Render a scenario in a writable format: ``yaml`` or ``decide``."""
-    if fmt == "yaml":
-        return dump_yaml(scenario)
-    if fmt == "decide":
-        return write_decide_csv(scenario)
-    raise InputError(f"cannot write format '{fmt}'", fix="write 'yaml' or 'decide'")
+def render(scenario: Scenario, fmt: str) -> str | bytes | dict[str, str]:
+    """A scenario in any format tertius reads: text, the bytes of a workbook (``xlsx``), or the
+    files of a folder of CSV tables by name (``tables``). See :func:`tertius.io.writers.lost_fields`
+    for what the other programs' formats drop."""
+    from tertius.io import writers
+    from tertius.io.tables import write_tables_folder, write_xlsx
+
+    out: dict[str, Callable[[Scenario], str | bytes | dict[str, str]]] = {
+        "yaml": dump_yaml, "json": writers.write_json, "xlsx": write_xlsx, "tables": write_tables_folder,
+        "decide": write_decide_csv, "actors": writers.write_actor_table, "xdf": writers.write_xdf,
+        "deu": writers.write_deu}
+    if fmt not in out:
+        raise InputError(f"cannot write format '{fmt}'", fix=f"write one of: {', '.join(out)}")
+    return out[fmt](scenario)
+
+
+def read_json(path: Path) -> list[Scenario]:
+    """A scenario as JSON, in the YAML layout; a JSON list holds several."""
+    import json
+
+    from tertius.io.files import read_text
+    from tertius.io.yaml_io import scenario_from_data
+
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno,
+                         fix="check the brackets, commas and quotes") from None
+    if isinstance(data, list):
+        if not data:
+            raise InputError("the JSON list is empty", file=str(path), fix="give one scenario object or a list of them")
+        return [scenario_from_data(d, file=f"{path} (scenario {k + 1})") for k, d in enumerate(data)]
+    return [scenario_from_data(data, file=str(path))]
 
 
 __all__ = [

@@ -112,25 +112,110 @@ def _line_for(lines: dict[tuple, int], path: tuple) -> int | None:
     return lines.get(())
 
 
+def _fields_at(loc: tuple) -> list[str]:
+    """The field names of the model at a location in the scenario (for 'did you mean')."""
+    import typing
+
+    from pydantic import BaseModel
+
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return []
+        ann = field.annotation
+        for _ in range(3):  # list[X], X | None, dict[str, X]
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                break
+            ann = args[-1] if args else ann
+        model = ann
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _did_you_mean(word: str, loc: tuple) -> str:
+    import difflib
+
+    guess = difflib.get_close_matches(str(word), _fields_at(loc), n=1, cutoff=0.6)
+    return f"did you mean '{guess[0]}'?" if guess else ""
+
+
+def _expand_stances(data: dict[str, Any], lines: dict[tuple, int], file: str) -> dict[str, Any]:
+    """The compact stance notation, one mapping per issue::
+
+        stances:
+          legations: {uk: [100, 0.8], france: [50, 0.5]}
+          ports:
+            uk: [10, 0.7]
+            france: {position: 7, salience: {value: 0.5, source: ...}}
+
+    becomes the long list; each expanded entry keeps the YAML line of its actor."""
+    compact = data.get("stances")
+    if not isinstance(compact, dict):
+        return data
+    out: list[dict[str, Any]] = []
+    for issue, by_actor in compact.items():
+        where = ("stances", str(issue))
+        if not isinstance(by_actor, dict):
+            raise InputError(f"stances of '{issue}' are not a mapping of actors", file=file,
+                             line=_line_for(lines, where), path=where,
+                             fix=f"write {issue}: {{actor: [position, salience], ...}}")
+        for actor, value in by_actor.items():
+            here = (*where, str(actor))
+            k = len(out)
+            if isinstance(value, list):
+                if len(value) != 2:
+                    raise InputError(f"'{actor}' on '{issue}' has {len(value)} numbers", file=file,
+                                     line=_line_for(lines, here), path=here, fix="write [position, salience]")
+                item = {"actor": str(actor), "issue": str(issue), "position": value[0], "salience": value[1]}
+                for j, name in enumerate(("position", "salience")):
+                    if (*here, j) in lines:
+                        lines[("stances", k, name)] = lines[(*here, j)]
+            elif isinstance(value, dict):
+                item = {"actor": str(actor), "issue": str(issue), **value}
+                for name in value:
+                    if (*here, str(name)) in lines:
+                        lines[("stances", k, str(name))] = lines[(*here, str(name))]
+            else:
+                raise InputError(f"'{actor}' on '{issue}' is neither [position, salience] nor a mapping", file=file,
+                                 line=_line_for(lines, here), path=here, fix="write [position, salience]")
+            if here in lines:
+                lines[("stances", k)] = lines[here]
+            out.append(item)
+    return {**data, "stances": out}
+
+
 def scenario_from_data(data: Any, *, file: str, lines: dict[tuple, int] | None = None) -> Scenario:
     """Validate plain data into a :class:`Scenario`, raising a located :class:`InputError`."""
-    lines = lines or {}
+    lines = dict(lines or {})
     if not isinstance(data, dict):
         raise InputError("the file does not hold a scenario mapping", file=file, line=1,
                          fix="start the file with 'id:', 'actors:', 'issues:' and 'stances:'")
+    data = _expand_stances(data, lines, file)
     try:
         return Scenario.model_validate(data)
     except ScenarioProblem as p:
         raise InputError(p.message, file=file, line=_line_for(lines, p.path), path=p.path, fix=p.fix) from None
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(p for p in err["loc"] if p not in ("function-after[_check(), Scenario]",))
-        # Quantity accepts a bare number or a mapping; report the simpler of the two failures.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "float"))))
+        def clean(x: Any) -> tuple:
+            loc = tuple(p for p in x["loc"] if p not in ("function-after[_check(), Scenario]",))
+            # Quantity accepts a bare number or a mapping; report the simpler of the two failures.
+            return tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "float"))))
+
+        errors = e.errors()
+        err = errors[0]
+        loc = clean(err)
+        if err["type"] == "missing":  # a misspelt key shows as missing; report the misspelling
+            extra = [x for x in errors if x["type"] == "extra_forbidden" and clean(x)[:-1] == loc[:-1]]
+            if extra:
+                err, loc = extra[0], clean(extra[0])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = f"unknown field '{loc[-1]}'"
-            fix = "check the spelling against 'tertius schema'"
+            guess = _did_you_mean(str(loc[-1]), loc[:-1])
+            fix = guess or "check the spelling against 'tertius schema'"
         elif err["type"] == "missing":
             msg = f"missing field '{loc[-1]}'"
             fix = "add it (see 'tertius schema')"

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from tertius.errors import InputError, format_path
-from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios, render
+from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios
+from tertius.io.decide_csv import write_decide_csv
 from tertius.io.files import slug
-from tertius.io.yaml_io import scenario_from_data
+from tertius.io.yaml_io import dump_yaml, scenario_from_data
 from tertius.models import MODELS, get_model, run_model
 from tertius.scenario import Perturbation, Scenario
 
@@ -96,7 +97,7 @@ def upload(name: str, content: bytes, limits: Limits, select: str | None = None)
     suffix = Path(shown).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise InputError(f"unknown file type '{suffix or shown}'", file=shown,
-                         fix="upload .yaml, .csv (Decide or an actor table), .txt (Decide), .xdf or .tsv (DEU)")
+                         fix="upload .yaml, .json, .xlsx, .csv (Decide or an actor table), .txt (Decide), .xdf or .tsv (DEU)")
     with tempfile.TemporaryDirectory(prefix="tertius-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
@@ -199,9 +200,9 @@ def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
     HTML report (the same files ``tertius run`` writes)."""
     name = slug(s.id)
     if kind == "yaml":
-        return f"{name}.yaml", "application/yaml", render(s, "yaml").encode()
+        return f"{name}.yaml", "application/yaml", dump_yaml(s).encode()
     if kind == "decide":
-        return f"{name}.csv", "text/csv", render(s, "decide").encode()
+        return f"{name}.csv", "text/csv", write_decide_csv(s).encode()
     if kind not in ("results", "report"):
         raise InputError(f"unknown export '{kind}'", fix="export yaml, decide, results or report")
     from tertius.analysis import analyse
