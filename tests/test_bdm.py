@@ -104,3 +104,54 @@ def test_variants_run_and_bad_values_are_refused():
         run_model(s, "bdm", {"probability": "median"})
     with pytest.raises(InputError, match="outside"):
         run_model(s, "bdm", {"q": 2})
+
+
+# ------------------------------------------------------------------ settling
+def test_settling_classes_fixed_points_cycles_and_runs_still_moving():
+    from tertius.models.bdm import settling
+
+    still = np.array([[0.0, 10.0], [5.0, 10.0], [5.0, 10.0]])
+    assert settling(still, 10.0) == ("settled", 1)
+    flip = np.array([[0.0, 10.0], [10.0, 0.0], [0.0, 10.0], [10.0, 0.0], [0.0, 10.0]])
+    assert settling(flip, 10.0) == ("cycle", 2)
+    three = np.array([[k % 3, 1.0] for k in range(9)], dtype=float)
+    assert settling(three, 2.0) == ("cycle", 3)
+    moving = np.array([[float(k), 0.0] for k in range(6)])
+    assert settling(moving, 5.0) == ("unsettled", 0)
+
+
+def test_the_default_scenario_flips_on_ports_and_the_run_says_so():
+    s = load_scenario()
+    k = s.issue_ids.index("ports")
+    f10, f20, f21 = (run_model(s, "bdm", {"rounds": r}) for r in (10, 20, 21))
+    assert f10.details["settling"]["ports"]["status"] == "unsettled"
+    info = f20.details["settling"]["ports"]
+    assert info["status"] == "cycle" and info["period"] == 2 and sorted(info["alternatives"]) == [0.0, 10.0]
+    assert {f20.outcome[k], f21.outcome[k]} == {0.0, 10.0}  # the published rule flips with the rounds
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+
+    r = CliRunner().invoke(app, ["forecast", "-m", "bdm", "-p", "rounds=20"])
+    assert "cycles on ports every 2 rounds among" in r.output and "settle=cycle" in r.output
+
+
+def test_settle_cycle_does_not_depend_on_the_number_of_rounds():
+    s = load_scenario()
+    k = s.issue_ids.index("ports")
+    values = {float(run_model(s, "bdm", {"rounds": r, "settle": "cycle"}).outcome[k]) for r in range(13, 30)}
+    assert values == {10.0}
+
+
+def test_settle_cycle_in_the_batch_form_equals_the_loop():
+    from tertius.models import MODELS
+    from tertius.scenario import Perturbation
+    from tertius.sweeps.perturb import apply, draw
+
+    s = load_scenario()
+    b = draw(s, Perturbation(position=3), np.random.default_rng(2), 12)
+    params = MODELS["bdm"].params({"rounds": 20, "settle": "cycle"})
+    batch = MODELS["bdm"].batch(s, b["position"], b["salience"], b["capability"], params)
+    loop = np.array([run_model(apply(s, b["position"][d], b["salience"][d], b["capability"][d]), "bdm", params).outcome
+                     for d in range(12)])
+    np.testing.assert_allclose(batch, loop, rtol=0, atol=1e-9)

@@ -32,6 +32,7 @@ from tertius.report.console import (
     print_tables,
     scores_table,
     sensitivity_lines,
+    settling_lines,
     sweep_tables,
     thirdparty_validation_tables,
 )
@@ -192,6 +193,9 @@ def run(
         console.print(f"refused: {m} cannot run on {scenario}: {why}", markup=False)
     for row in sensitivity_lines(results):
         console.print(row)
+    for m, f in results["forecasts"].items():
+        for line in settling_lines(m, f["details"], f.get("params")):
+            console.print(line, markup=False, highlight=False)
     if results.get("broker"):
         print_broker(results["broker"], console)
     console.print(f"results: {results_path}\nreport:  {report_path}")

@@ -39,6 +39,14 @@ held fixed):
   rounds in a row.
 * Forecast: the c·s-weighted median position after the last round (``outcome="median"``, BDM's
   forecast under majority rule) or the c·s-weighted mean (``outcome="mean"``, Scholz's plots).
+* Settling: a round's positions determine the next round's, so once the positions repeat the
+  model cycles for ever. After the last round each issue is classed (:func:`settling`):
+  ``settled`` (the last two rounds agree), ``cycle`` (the last p rounds repeat the p before them,
+  for a period p >= 2: the forecast flips among p alternatives, and which one is reported
+  depends only on the number of rounds), or ``unsettled`` (no repeat within the rounds run).
+  ``settle="last"`` (default, as published) forecasts the last round; ``settle="cycle"``
+  forecasts, for an issue in a cycle, the weighted median (or mean) of the positions pooled over
+  the cycle's rounds, each round weighing 1/p, which does not depend on where the run stopped.
 
 No Python loop runs over actor pairs: every pairwise quantity is an (n, n) array. The global
 denominator, a triple sum, is computed per voter from its sorted utilities in O(n log n); the
@@ -75,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "tolerance": 1e-3,
     "patience": 1,
     "outcome": "median",
+    "settle": "last",
 }
 _CHOICES = {
     "probability": ("global", "local"),
@@ -82,6 +91,7 @@ _CHOICES = {
     "offers": ("scholz", "nearest"),
     "stop": ("rounds", "median"),
     "outcome": ("median", "mean"),
+    "settle": ("last", "cycle"),
 }
 
 
@@ -326,6 +336,45 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
     )
 
 
+def settling(positions: np.ndarray, R: float) -> tuple[str, int]:
+    """Classify a run from its positions per round, shape (rounds + 1, n): ``("settled", 1)``,
+    ``("cycle", p)`` for the shortest period p >= 2 such that the last p rounds repeat the p
+    rounds before them, or ``("unsettled", 0)``; positions within 1e-9 of the range agree."""
+    K = positions.shape[0] - 1
+    tol = SAME * max(R, 1e-300)
+    for p in range(1, K // 2 + 1):
+        if np.all(np.abs(positions[K - p + 1:] - positions[K - 2 * p + 1:K - p + 1]) <= tol):
+            return ("settled", 1) if p == 1 else ("cycle", p)
+    if K >= 1 and np.all(np.abs(positions[K] - positions[K - 1]) <= tol):
+        return "settled", 1
+    return "unsettled", 0
+
+
+def _pooled(positions: np.ndarray, w: np.ndarray, kind: str) -> float:
+    """The weighted median (or mean) of the positions of the given rounds pooled together."""
+    x = positions.reshape(-1, 1)
+    weights = np.tile(w, positions.shape[0]).reshape(-1, 1)
+    return float((weighted_median(x, weights) if kind == "median" else weighted_mean(x, weights))[0])
+
+
+def settle_issue(traj: Trajectory, w: np.ndarray, params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """The forecast for one issue under ``settle``, and how the run ended (for the details)."""
+    kind = params["outcome"]
+    series = traj.median if kind == "median" else traj.mean
+    R = float(np.ptp(traj.positions[0])) if traj.positions.size else 0.0
+    status, period = settling(traj.positions, R)
+    info: dict[str, Any] = {"status": status, "period": period, "rounds": int(traj.positions.shape[0] - 1)}
+    value = float(series[-1])
+    if status == "cycle":
+        alternatives = [float(v) for v in series[-period:]]
+        info["alternatives"] = alternatives
+        pooled = _pooled(traj.positions[-period:], w, kind)
+        info["pooled"] = pooled
+        if params["settle"] == "cycle":
+            value = pooled
+    return value, info
+
+
 @register("bdm", summary="Bueno de Mesquita's expected-utility model, issue by issue, in rounds.",
           citation="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4).",
           defaults=DEFAULTS, tags=("deterministic", "rounds"), batch=lambda *a: bdm_batch(*a))
@@ -345,14 +394,15 @@ def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) ->
     n_rounds = int(params["rounds"])
     snaps = np.full((n_rounds + 1, n, m), np.nan)
     outcome = np.empty(m)
-    details: dict[str, Any] = {"mean": {}, "median": {}, "rounds_run": {}}
+    details: dict[str, Any] = {"mean": {}, "median": {}, "rounds_run": {}, "settling": {}}
     for i, issue_id in enumerate(arr.issue_ids):
         who = np.nonzero(arr.present[:, i])[0]
         traj = bdm_issue(arr.position[who, i], arr.capability[who], arr.salience[who, i], params)
         k = traj.positions.shape[0]
         snaps[:k, who, i] = traj.positions
         snaps[k:, who, i] = traj.positions[-1]  # stopped early: positions stay put
-        outcome[i] = traj.median[-1] if params["outcome"] == "median" else traj.mean[-1]
+        outcome[i], details["settling"][issue_id] = settle_issue(
+            traj, arr.capability[who] * arr.salience[who, i], params)
         details["mean"][issue_id] = [float(v) for v in traj.mean]
         details["median"][issue_id] = [float(v) for v in traj.median]
         details["rounds_run"][issue_id] = k - 1
@@ -517,11 +567,14 @@ def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[s
     # the median is needed every round only by the stopping rule and the Q < 1 terms
     track = params["stop"] == "median" or params["q"] < 1.0
     quiet = np.zeros(B, dtype=int)
+    history = [x.copy()] if params["settle"] == "cycle" else []
     for _ in range(int(params["rounds"])):
         if frozen.all():
             break
         new = _batch_round(x, w, s, Rsafe, med, params)
         x = np.where(frozen[:, None], x, new)
+        if history:
+            history.append(x.copy())
         if track:
             new_med, mean = centre(x)
             if params["stop"] == "median":
@@ -530,6 +583,13 @@ def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[s
             med = new_med
     if not track:
         med, mean = centre(x)
+    if history:  # settle=cycle: a draw in a cycle is forecast over the cycle, as in bdm()
+        steps = np.array(history)  # (rounds + 1, B, n); a frozen draw repeats its last positions
+        for b in range(B):
+            status, period = settling(steps[:, b], float(R[b]))
+            if status == "cycle":
+                med[b] = _pooled(steps[-period:, b], w[b], "median")
+                mean[b] = _pooled(steps[-period:, b], w[b], "mean")
     return med, mean
 
 
@@ -546,7 +606,7 @@ def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, ca
         if who.size > BATCH_MAX_ACTORS:
             for b in range(B):
                 traj = bdm_issue(x[b], c[b], s[b], params)
-                out[b, i] = traj.median[-1] if params["outcome"] == "median" else traj.mean[-1]
+                out[b, i] = settle_issue(traj, c[b] * s[b], params)[0]
             continue
         med, mean = bdm_batch_issue(x, c, s, params)
         out[:, i] = med if params["outcome"] == "median" else mean

@@ -247,6 +247,29 @@ def sensitivity_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def settling_lines(model: str, details: dict[str, Any], params: dict[str, Any] | None = None) -> list[str]:
+    """A warning per issue on which a model that runs in rounds has not settled: still moving
+    after the last round, or flipping among alternatives in a cycle (bdm's ``settling``)."""
+    lines = []
+    settle = (params or {}).get("settle", "last")
+    for issue, info in (details.get("settling") or {}).items():
+        rounds = info.get("rounds")
+        if info["status"] == "unsettled":
+            lines.append(f"warning: {model} has not settled on {issue} after {rounds} rounds: positions still move, "
+                         f"so the forecast depends on the number of rounds (fix: -p rounds={max(30, 3 * (rounds or 10))}, "
+                         "and -p settle=cycle to forecast over a cycle once one appears)")
+        elif info["status"] == "cycle" and len({round(v, 9) for v in info["alternatives"]}) > 1:
+            alts = ", ".join(human(v) for v in info["alternatives"])
+            if settle == "cycle":
+                lines.append(f"note: {model} cycles on {issue} every {info['period']} rounds among {alts}; forecast over "
+                             f"the cycle: {human(info['pooled'])} (settle=cycle)")
+            else:
+                lines.append(f"warning: {model} cycles on {issue} every {info['period']} rounds among {alts}: the "
+                             f"forecast after {rounds} rounds is one of them (fix: -p settle=cycle forecasts over the "
+                             f"cycle: {human(info['pooled'])})")
+    return lines
+
+
 def print_forecast(s: Scenario, f: Forecast, console: Console) -> None:
     """One model's forecast: a row per issue (with the model's extra columns), its trajectories by round, its short notes."""
     arr = s.arrays
@@ -267,6 +290,8 @@ def print_forecast(s: Scenario, f: Forecast, console: Console) -> None:
     for key, value in f.details.items():
         if not isinstance(value, dict) and len(str(value)) < 200:
             console.print(f"{key}: {value}")
+    for line in settling_lines(f.model, f.details, f.params):
+        console.print(line, markup=False, highlight=False)
 
 
 def _print_trajectory(f: Forecast, k: int, issue_id: str, console: Console) -> None:

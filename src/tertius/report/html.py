@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 
 from tertius.report.charts import issue_chart, mae_chart, options_chart, trajectory_chart
-from tertius.report.console import OPTION_LABELS
+from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import human, signed
 
 #: Plain words for the scalar details a model reports (anything else: its key, spaced).
@@ -103,6 +103,7 @@ def render_html(results: dict[str, Any]) -> str:
         mae_svg=mae_chart(results["scores"]["models"]) if any(
             v["mae"] is not None for v in results["scores"]["models"].values()) else None,
         sensitivity=sens, broker=broker_sections,
+        settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
     )
 
 

@@ -24,6 +24,7 @@ from tertius.io.decide_csv import write_decide_csv
 from tertius.io.files import slug
 from tertius.io.yaml_io import dump_yaml, scenario_from_data
 from tertius.models import MODELS, get_model, run_model
+from tertius.report.console import settling_lines
 from tertius.scenario import Perturbation, Scenario
 
 #: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
@@ -160,6 +161,7 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
     forecasts: dict[str, Any] = {}
     refused: dict[str, str] = {}
     rounds: dict[str, Any] = {}
+    warnings: list[str] = []
     for m in models or list(MODELS):
         get_model(m)
         try:
@@ -169,6 +171,7 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
             continue
         d = f.to_dict()
         forecasts[m] = {i["id"]: i["outcome"] for i in d["issues"]}
+        warnings.extend(settling_lines(m, d["details"], d.get("params")))
         if "rounds" in MODELS[m].tags and d.get("line"):
             rounds[m] = {"label": d["line"]["label"], "values": d["line"]["values"],
                          "moves": _moves(m, d, names)}
@@ -178,7 +181,7 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
             continue
         errors[issue.id] = {m: _num(v[issue.id] - issue.observed.value) if v.get(issue.id) is not None else None
                             for m, v in forecasts.items()}
-    return {"forecasts": forecasts, "errors": errors, "refused": refused, "rounds": rounds,
+    return {"forecasts": forecasts, "errors": errors, "refused": refused, "rounds": rounds, "warnings": warnings,
             "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in forecasts},
             "seconds": time.perf_counter() - started}
 

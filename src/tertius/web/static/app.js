@@ -255,7 +255,8 @@ async function runModels() {
 function drawResults() {
   const r = S.result; const s = S.scenario;
   const models = Object.keys(r.forecasts);
-  $("refused").textContent = Object.entries(r.refused).map(([m, why]) => `${m} refused: ${why}`).join(" · ");
+  $("refused").replaceChildren(...Object.entries(r.refused).map(([m, why]) => el("p", {text: `${m} refused: ${why}`})),
+    ...(r.warnings || []).map((w) => el("p", {class: "warning", text: w})));
   const table = $("forecast-table");
   const observedAny = s.issues.some((i) => i.observed !== undefined && i.observed !== null);
   table.replaceChildren(el("tr", {}, el("th", {text: "issue"}), observedAny ? el("th", {text: "observed"}) : null,
