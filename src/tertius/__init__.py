@@ -8,11 +8,17 @@ The public API mirrors the command line::
     validate(load_scenarios("deu_train.tsv"))  # MAE per model
     broker(s)                                # third parties: join, stay out or broker
     sweep(s, "compromise", n=1000, seed=0)   # seeded Monte Carlo over perturbed inputs
+    compare(s)                               # a DataFrame: issues x models, beside the outcome
+
+In a notebook every result shows as a table (``_repr_html_``); ``f.outcomes`` is the forecast
+labelled by issue, ``validate(...).to_frame()``, ``broker(s).to_frame()`` and
+``sweep(...).quantiles()`` are DataFrames.
 """
 
 from tertius.contract import Forecast
 from tertius.io import bundled_scenarios, load_scenario, load_scenarios
 from tertius.models import MODELS, run_model
+from tertius.notebook import compare
 from tertius.scenario import Scenario
 from tertius.scoring import validate
 from tertius.version import __version__
@@ -30,6 +36,6 @@ def __getattr__(name: str):  # broker and sweep load their (heavier) modules on 
 forecast = run_model
 
 __all__ = [
-    "MODELS", "Forecast", "Scenario", "broker", "bundled_scenarios", "forecast", "load_scenario",
+    "MODELS", "Forecast", "Scenario", "broker", "bundled_scenarios", "compare", "forecast", "load_scenario",
     "load_scenarios", "run_model", "sweep", "validate", "__version__",
 ]

@@ -76,6 +76,34 @@ class Forecast:
     def outcome_of(self, issue_id: str) -> float:
         return float(self.outcome[self.issue_ids.index(issue_id)])
 
+    @property
+    def outcomes(self) -> pd.Series:
+        """The outcome per issue, labelled by issue id (``f.outcomes["amur"]``)."""
+        import pandas as pd
+
+        return pd.Series(self.outcome, index=pd.Index(self.issue_ids, name="issue"), name=self.model)
+
+    def __getitem__(self, issue_id: str) -> float:
+        """``f["amur"]``: the outcome of one issue."""
+        if issue_id not in self.issue_ids:
+            raise KeyError(f"no issue '{issue_id}' in the forecast (issues: {', '.join(self.issue_ids[:10])})")
+        return self.outcome_of(issue_id)
+
+    def __repr__(self) -> str:
+        from tertius.report.numbers import human
+
+        shown = ", ".join(f"{i} {human(v)}" for i, v in zip(self.issue_ids[:6], self.outcome[:6], strict=False))
+        more = f", … {len(self.issue_ids) - 6} more" if len(self.issue_ids) > 6 else ""
+        return f"<Forecast {self.model} of {self.scenario_id}: {shown}{more}>"
+
+    def _repr_html_(self) -> str:
+        from tertius.notebook import html_table
+
+        rows = [[i, float(v), *([self.columns[k].values.get(i) for k in self.columns])]
+                for i, v in zip(self.issue_ids, self.outcome, strict=True)]
+        return html_table(["issue", "outcome", *[c.label for c in self.columns.values()]], rows,
+                          caption=f"{self.model} forecast of {self.scenario_id}")
+
     def total_utility(self, salience: np.ndarray) -> np.ndarray:
         """Salience-weighted utility summed over issues, one value per actor."""
         return np.nansum(np.where(np.isnan(self.utility), 0.0, self.utility) * salience, axis=1)

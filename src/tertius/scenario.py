@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from html import escape as html_escape
 from typing import Any, Literal
 
 import numpy as np
@@ -310,6 +311,40 @@ class Scenario(BaseModel):
     def to_data(self) -> dict[str, Any]:
         """The scenario as plain data, in the canonical YAML layout."""
         return self.model_dump(mode="python", exclude_none=True, exclude_defaults=False)
+
+    def __repr__(self) -> str:
+        extra = []
+        if self.conflict is not None:
+            phases = len(self.conflict.phases)
+            extra.append(f"a conflict{f' in {phases} phases' if phases else ''}, "
+                         f"{len(self.conflict.third_parties)} third parties")
+        if self.procedure is not None:
+            extra.append(f"procedure {self.procedure.kind or self.procedure.rule}")
+        observed = sum(i.observed is not None for i in self.issues)
+        if observed:
+            extra.append(f"{observed} observed outcomes")
+        tail = "; " + "; ".join(extra) if extra else ""
+        return (f"<Scenario {self.id}: {len(self.actors)} actors, {len(self.issues)} issues, "
+                f"{len(self.stances)} stances{tail}>")
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        from tertius.notebook import html_table
+
+        title = f"<p><b>{html_escape(self.title or self.id)}</b> <code>{html_escape(self.id)}</code></p>"
+        actors = html_table(["actor", "name", "capability", "source or assumption"],
+                            [[a.id, a.name, a.capability.value, a.capability.source or a.capability.assumption]
+                             for a in self.actors], caption="Actors")
+        issues = html_table(["issue", "name", "scale", "status quo", "observed"],
+                            [[i.id, i.name, f"{i.scale.min:g}–{i.scale.max:g}",
+                              None if i.status_quo is None else i.status_quo.value,
+                              None if i.observed is None else i.observed.value] for i in self.issues], caption="Issues")
+        grid = {(st.actor, st.issue): f"{st.position.value:g} / {st.salience.value:g}" for st in self.stances}
+        stances = html_table(["actor", *self.issue_ids],
+                             [[a, *[grid.get((a, i), "") for i in self.issue_ids]] for a in self.actor_ids],
+                             caption="Stances (position / salience)")
+        return title + actors + issues + stances
 
 
 #: The largest magnitude tertius accepts for a position, bound, capability or cost: beyond it

@@ -75,7 +75,9 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
         scenarios = [with_rule_capabilities(s, capability) for s in scenarios]
     forecasts = {m: [run_model(s, m, seed=seed) for s in scenarios] for m in models}
     table = error_table(scenarios, forecasts)
-    out: dict[str, Any] = {"models": summarise(table), "issues": _records(table), "capability": capability}
+    from tertius.notebook import ValidationResult
+
+    out = ValidationResult(models=summarise(table), issues=_records(table), capability=capability)
     if cv is not None:
         out["cv"] = _cross_validated(scenarios, table, out["models"], cv, seed)
     return out

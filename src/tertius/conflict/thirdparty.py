@@ -328,10 +328,12 @@ def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFA
     params = fitted()
     phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
               for ph in phases_of(scenario)]
-    return {"scenario": scenario.id, "options": list(DISPLAY),
-            "params": {"precision": params["precision"], "join_constant": params["join_constant"],
-                       "fitted_on": sorted(v["file"] for v in params["fitted_on"].values())},
-            "phases": phases}
+    from tertius.notebook import BrokerResult
+
+    return BrokerResult(scenario=scenario.id, options=list(DISPLAY),
+                        params={"precision": params["precision"], "join_constant": params["join_constant"],
+                                "fitted_on": sorted(v["file"] for v in params["fitted_on"].values())},
+                        phases=phases)
 
 
 __all__ = ["DEFAULT_DRAWS", "DISPLAY", "analyse_phase", "broker", "equilibrium_options", "explain", "labels",

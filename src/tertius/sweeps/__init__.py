@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -67,12 +67,50 @@ def write_sweep(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[str
     return files
 
 
+class SweepResult(NamedTuple):
+    """What :func:`sweep` returns: the job, the tables (``table``: one row per draw and issue;
+    ``options``: each third party's equilibrium option per draw) and the summary (its JSON layout).
+    Unpacks as ``job, tables, summary``."""
+
+    job: SweepJob
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+
+    def quantiles(self) -> pd.DataFrame:
+        """Issues as rows; the 5/25/50/75/95 % quantiles, the mean, the unperturbed forecast and
+        the number of draws as columns."""
+        frame = pd.DataFrame.from_dict(self.summary["quantiles"], orient="index")
+        frame.index.name = "issue"
+        frame["unperturbed"] = pd.Series(self.summary.get("unperturbed", {}))
+        return frame
+
+    def shares(self) -> pd.DataFrame:
+        """Per phase and third party, the share of draws in which each option is the equilibrium."""
+        rows = [{"phase": phase, "third_party": tp, **shares}
+                for phase, parties in self.summary["broker_first"].items() for tp, shares in parties.items()]
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<SweepResult {s['scenario']}: {s['model']} over {s['n']:,} draws (seed {s['seed']}), "
+                f"{len(s['failed'])} failed; .quantiles() and .shares() for the tables>")
+
+    def _repr_html_(self) -> str:
+        from tertius.notebook import html_table
+
+        q = self.quantiles()
+        rows = [[i, r["q05"], r["q25"], r["q50"], r["q75"], r["q95"], r["unperturbed"]] for i, r in q.iterrows()]
+        s = self.summary
+        return html_table(["issue", "5 %", "25 %", "median", "75 %", "95 %", "unperturbed"], rows,
+                          caption=f"{s['model']} over {s['n']:,} perturbed draws of {s['scenario']} (seed {s['seed']})")
+
+
 def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: int = 0,
           perturbation: Perturbation | None = None, params: dict[str, Any] | None = None,
           out: str | Path = "tertius-output/sweep", engine: str = "inprocess", workers: int = 1,
           scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
           overwrite: bool = False, broker: bool | None = None, progress: Callable[[int], None] | None = None
-          ) -> tuple[SweepJob, dict[str, pd.DataFrame], dict[str, Any]]:
+          ) -> SweepResult:
     """Run a sweep and return (job, tables, summary). ``perturbation`` defaults to the
     scenario's own ``perturbation:`` section, else to positions ±10, saliences ±20 %,
     capabilities ±25 %, uniform."""
@@ -82,8 +120,8 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
                    chunk_size=chunk_size, broker=scenario.conflict is not None if broker is None else broker)
     tables = run_sweep(job, Path(out), engine=engine, workers=workers, scheduler=scheduler, resume=resume,
                        overwrite=overwrite, progress=progress)
-    return job, tables, summarise(job, tables["table"], tables["options"])
+    return SweepResult(job, tables, summarise(job, tables["table"], tables["options"]))
 
 
-__all__ = ["ENGINES", "Perturbation", "SweepJob", "chunk_seed", "draw", "perturbation_from_options", "run_chunk",
+__all__ = ["ENGINES", "Perturbation", "SweepJob", "SweepResult", "chunk_seed", "draw", "perturbation_from_options", "run_chunk",
            "run_sweep", "summarise", "sweep", "write_sweep"]
