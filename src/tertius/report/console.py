@@ -131,15 +131,16 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
     out: list[Table | str] = []
     for phase in result["phases"]:
         a, b = phase["sides"]
-        name = phase["name"] or "conflict"
+        name = phase["name"] or f"{a} against {b}"
         lab = {o: OPTION_LABELS[o].format(a=a, b=b) for o in result["options"]}
-        selected = ", ".join(f"{t}: {lab[o]}" for t, o in phase["selected"].items())
+        who = {t["third_party"]: t["name"] or t["third_party"] for t in phase["third_parties"]}
+        selected = ", ".join(f"{who.get(t, t)}: {lab[o]}" for t, o in phase["selected"].items())
         eq = phase.get("equilibria")
         text = f"{name}. Selected equilibrium ({phase['method']}): {selected}"
         text += "." if phase["converged"] else " (not an equilibrium: best responses cycle)."
         if eq is not None:
             text += f" Pure equilibria: {len(eq)}" + (": " + "; ".join(
-                ", ".join(f"{t}: {lab[o]}" for t, o in e.items()) for e in eq) if eq else "") + "."
+                ", ".join(f"{who.get(t, t)}: {lab[o]}" for t, o in e.items()) for e in eq) if eq else "") + "."
         out.append(text)
         for t in phase["third_parties"]:
             opts = t["options"]
