@@ -33,14 +33,21 @@ def _need_browser() -> str:
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     executable = _need_browser()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
     from tertius.web.app import create_app
 
-    with live_server(create_app()) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with live_server(create_app()) as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         pg = context.new_page()
         errors: list[str] = []
@@ -50,7 +57,7 @@ def page():
         pg.wait_for_selector("#thirdparty table")
         pg.errors = errors  # type: ignore[attr-defined]
         yield pg
-        browser.close()
+        context.close()
 
 
 def runs(pg) -> int:
@@ -150,3 +157,47 @@ def test_a_chart_and_the_report_can_be_downloaded(page, tmp_path):
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
     assert path.name == "report.html" and "<html" in path.read_text().lower()
+
+
+@pytest.fixture(scope="module")
+def report_page(browser, tmp_path_factory):
+    import json
+
+    from tertius import load_scenario
+    from tertius.analysis import analyse
+    from tertius.report.html import render_html
+
+    folder = tmp_path_factory.mktemp("report")
+    results = json.loads(json.dumps(analyse(load_scenario(), draws=100)))
+    (folder / "report.html").write_text(render_html(results))
+    context = browser.new_context(viewport={"width": 800, "height": 1100}, accept_downloads=True)
+    pg = context.new_page()
+    pg.goto((folder / "report.html").as_uri())
+    yield pg
+    context.close()
+
+
+def test_the_run_report_fits_800_pixels(report_page):
+    assert report_page.evaluate("document.documentElement.scrollWidth") <= 800
+    wide = report_page.evaluate("""() => [...document.querySelectorAll('table')]
+        .filter(t => t.scrollWidth > (t.closest('.scroll') || t.parentElement).clientWidth).length""")
+    assert wide == 0
+    assert report_page.locator("nav.toc a").count() >= 8
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report_page.screenshot(path=str(ARTIFACTS / "report-800.png"))
+
+
+def test_report_charts_download_as_svg_and_png(report_page, tmp_path):
+    for kind, magic in (("svg", b"<svg"), ("png", b"\x89PNG")):
+        with report_page.expect_download() as info:
+            report_page.locator(f"figure.chart [data-download='{kind}']").first.click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        assert path.suffix == f".{kind}" and magic in path.read_bytes()[:100]
+
+
+def test_the_report_prints_without_its_navigation(report_page):
+    report_page.emulate_media(media="print")
+    assert not report_page.locator("nav.toc").is_visible()
+    assert not report_page.locator("figcaption.download").first.is_visible()
+    report_page.emulate_media(media="screen")
