@@ -48,3 +48,18 @@ def test_schema_command(of):
     data = json.loads(r.stdout)
     assert data["$schema"].startswith("https://json-schema.org/") and data["version"]
     jsonschema.Draft202012Validator.check_schema(data)
+
+
+def test_the_compact_stances_and_the_guides_files_validate(tmp_path):
+    import yaml
+
+    from tests.test_guide import files
+    from tests.test_hostile import COMPACT
+
+    jsonschema.validate(yaml.safe_load(COMPACT), scenario_schema())
+    for path in files(tmp_path).values():
+        jsonschema.validate(yaml.safe_load(path.read_text()), scenario_schema())
+    bad = yaml.safe_load(COMPACT)
+    bad["stances"]["x"]["a"] = [100, 0.9, 3]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, scenario_schema())

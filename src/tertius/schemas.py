@@ -119,8 +119,17 @@ def scenario_schema() -> dict[str, Any]:
     """The schema of the scenario format, as the readers accept it (numbers may be bare)."""
     from tertius.scenario import Scenario
 
-    return {"$schema": DRAFT, "$id": "https://tertius.invalid/schemas/scenario.json", "version": __version__,
-            **Scenario.model_json_schema()}
+    schema = Scenario.model_json_schema()
+    quantity = {"anyOf": [{"type": "number"}, {"type": "object", "required": ["value"]}]}
+    # the compact notation: one mapping per issue, actor -> [position, salience] or a stance mapping
+    compact = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"anyOf": [
+        {"type": "array", "prefixItems": [quantity, quantity], "minItems": 2, "maxItems": 2},
+        {"type": "object", "required": ["position", "salience"],
+         "properties": {"position": quantity, "salience": quantity, "source": {"type": "string"},
+                        "assumption": {"type": "string"}}, "additionalProperties": False}]}}}
+    schema["properties"]["stances"] = {"anyOf": [schema["properties"]["stances"], compact],
+                                       "title": "Stances", "description": "a list of stances, or one mapping per issue"}
+    return {"$schema": DRAFT, "$id": "https://tertius.invalid/schemas/scenario.json", "version": __version__, **schema}
 
 
 SCHEMAS = {"scenario": scenario_schema, "results": results_schema, "summary": summary_schema}

@@ -118,7 +118,7 @@ def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
             order = list(result["options"])
             first = t["perturbation"].get("first") or {}
             out.append({
-                "phase": phase["name"] or phase["id"] or "", "sides": (a, b), "t": t, "labels": labels,
+                "phase": phase["name"] or phase["id"] or f"{a} against {b}", "sides": (a, b), "t": t, "labels": labels,
                 "selected": ", ".join(f"{x}: {labels[o]}" for x, o in phase["selected"].items()),
                 "equilibria": phase.get("equilibria"), "converged": phase["converged"], "method": phase["method"],
                 "chart": options_chart(f"{t['name']}: options", [labels[o] for o in order],
