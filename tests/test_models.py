@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tertius.errors import InputError
+from tertius.io import load_scenario
 from tertius.models import run_model
 from tertius.models.central import weighted_median
 from tertius.scenario import Scenario
@@ -164,3 +165,16 @@ def test_a_new_model_with_rounds_needs_no_edit_outside_its_module(tmp_path):
         assert "toy-rounds: positions by round" in report and "toy mean" in report
     finally:
         MODELS.pop("toy-rounds")
+
+
+def test_shared_runs_give_the_same_forecasts_as_separate_runs():
+    from tertius.models.registry import shared_runs
+
+    s = load_scenario()
+    alone = {m: run_model(s, m).outcome for m in ("bdm", "nash", "best")}
+    with shared_runs():
+        together = {m: run_model(s, m).outcome for m in ("bdm", "nash", "best")}
+        assert run_model(s, "bdm") is run_model(s, "bdm")  # shared inside the block
+    for m in alone:
+        np.testing.assert_array_equal(alone[m], together[m])
+    assert run_model(s, "bdm") is not run_model(s, "bdm")  # and only there

@@ -73,7 +73,7 @@ def test_info_starts_on_the_default_scenario_with_every_model(client, default):
 def test_run_gives_the_public_apis_forecasts(client, default):
     out = post(client, "/api/run", {"scenario": default, "seed": 0}).json()
     s = load_scenario()
-    for model in ("compromise", "bdm", "exchange", "nash"):
+    for model in ("compromise", "bdm", "exchange", "nash", "best"):
         f = run_model(s, model, seed=0)
         for k, issue in enumerate(f.issue_ids):
             assert out["forecasts"][model][issue] == pytest.approx(f.outcome[k], abs=1e-9), (model, issue)

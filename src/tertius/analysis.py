@@ -13,6 +13,7 @@ from typing import Any
 from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.errors import InputError
 from tertius.models import MODELS, get_model, run_model
+from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.scoring import _records, error_table, summarise
 from tertius.version import __version__
@@ -77,11 +78,12 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
     for m in models:
         get_model(m)  # an unknown name is the user's mistake, not a model's refusal
     forecasts, refused = {}, {}
-    for m in models:
-        try:
-            forecasts[m] = run_model(scenario, m, seed=seed)
-        except InputError as e:  # one model's refusal does not sink the others
-            refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
+    with shared_runs():  # an ensemble's components are not run twice
+        for m in models:
+            try:
+                forecasts[m] = run_model(scenario, m, seed=seed)
+            except InputError as e:  # one model's refusal does not sink the others
+                refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
     if not forecasts:
         raise InputError("every model refused the scenario: " + "; ".join(f"{m}: {r}" for m, r in refused.items()),
                          fix="check the scenario's stances and capabilities")

@@ -7,7 +7,9 @@ already completed with the model's documented defaults; ``rng`` is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,9 +74,36 @@ def get_model(name: str) -> ModelSpec:
         raise InputError(f"unknown model '{name}'", fix=f"use one of: {', '.join(MODELS)}") from None
 
 
+_SHARED: contextvars.ContextVar[dict[tuple, tuple[Scenario, Forecast]] | None] = contextvars.ContextVar("tertius_shared_runs",
+                                                                                     default=None)
+
+
+@contextlib.contextmanager
+def shared_runs() -> Iterator[None]:
+    """Within the block, a model run with the same scenario, parameters and integer seed as an
+    earlier one returns that forecast instead of running again (an ensemble's components, say,
+    when the components were run on their own too). Scenarios are immutable, so the result is
+    the same; runs with a Generator for a seed are never shared."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def run_model(scenario: Scenario, name: str, params: Mapping[str, Any] | None = None,
               seed: int | np.random.Generator | None = 0) -> Forecast:
     """Run a registered model. All randomness comes from ``seed`` (an int or a Generator)."""
     spec = get_model(name)
+    full = spec.params(params)
+    memo = _SHARED.get()
+    key = None
+    if memo is not None and not isinstance(seed, np.random.Generator):
+        key = (id(scenario), name, repr(sorted(full.items())), seed)
+        if key in memo:
+            return memo[key][1]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return spec.fn(scenario, spec.params(params), rng)
+    out = spec.fn(scenario, full, rng)
+    if memo is not None and key is not None:
+        memo[key] = (scenario, out)  # the scenario is kept so that its id is not reused
+    return out

@@ -24,6 +24,7 @@ from tertius.io.decide_csv import write_decide_csv
 from tertius.io.files import slug
 from tertius.io.yaml_io import dump_yaml, scenario_from_data
 from tertius.models import MODELS, get_model, run_model
+from tertius.models.registry import shared_runs
 from tertius.report.console import settling_lines
 from tertius.scenario import Perturbation, Scenario
 
@@ -162,13 +163,15 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
     refused: dict[str, str] = {}
     rounds: dict[str, Any] = {}
     warnings: list[str] = []
-    for m in models or list(MODELS):
-        get_model(m)
-        try:
-            f = run_model(s, m, seed=seed)
-        except InputError as e:
-            refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
-            continue
+    with shared_runs():  # best's components are run once, not again inside best
+        runs: dict[str, Any] = {}
+        for m in models or list(MODELS):
+            get_model(m)
+            try:
+                runs[m] = run_model(s, m, seed=seed)
+            except InputError as e:
+                refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
+    for m, f in runs.items():
         d = f.to_dict()
         forecasts[m] = {i["id"]: i["outcome"] for i in d["issues"]}
         warnings.extend(settling_lines(m, d["details"], d.get("params")))

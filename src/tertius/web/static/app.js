@@ -235,12 +235,19 @@ async function runModels() {
   const started = S.editedAt;
   $("status").textContent = "running…";
   try {
+    const sent = performance.now();
     const result = await call("POST", "/api/run", {scenario: S.scenario, seed: 0});
     if (seq !== S.seq) return;
+    const received = performance.now();
     S.result = result;
     showScenarioError(null);
     drawResults();
-    if (started !== null) window.tertiusTimings.push(performance.now() - started);
+    if (started !== null) {
+      const done = performance.now();
+      window.tertiusTimings.push(done - started);
+      window.tertiusPhases = window.tertiusPhases || [];
+      window.tertiusPhases.push({queued: sent - started, request: received - sent, server: 1000 * result.seconds, draw: done - received});
+    }
     $("status").textContent = `models ran in ${Math.round(1000 * result.seconds)} ms`;
     document.body.dataset.runs = String(Number(document.body.dataset.runs || 0) + 1);
     runBroker(seq);
@@ -329,6 +336,9 @@ function drawCharts(models) {
       yaxis: {automargin: true, fixedrange: true, categoryorder: "array",
               categoryarray: ["observed", "forecasts", ...st.map((x) => name(x.actor)).reverse()].reverse()},
       font: {family: "system-ui, sans-serif", size: 11}, plot_bgcolor: "#fafafa"};
+    const key = JSON.stringify([traces, layout.height, layout.xaxis.range]);
+    if (box.dataset.key === key) continue;  // nothing on this issue moved: leave its chart alone
+    box.dataset.key = key;
     Plotly.react(box.querySelector(".plot"), traces, layout, {displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d"]});
   }
