@@ -100,13 +100,13 @@ def test_resume_continues_from_written_chunks(tmp_path):
     out = tmp_path / "partial"
     job = SweepJob(scenario=s, model="compromise", params={}, spec=s.perturbation, seed=11, n=300, chunk_size=70)
     # simulate an interrupted run: only chunks 0 and 2 were written
-    from tertius.sweeps.engines import _write_parquet_atomic
+    from tertius.sweeps.engines import write_table_atomic
     (out / "chunks").mkdir(parents=True)
     (out / "chunks" / "job.json").write_text(json.dumps(job.signature(), sort_keys=True, default=str))
     for i in (0, 2):
         r = run_chunk(job, i)
-        _write_parquet_atomic(r["table"], out / "chunks" / f"chunk-{i:06d}.parquet")
-        _write_parquet_atomic(r["options"], out / "chunks" / f"options-{i:06d}.parquet")
+        write_table_atomic(r["table"], out / "chunks" / f"chunk-{i:06d}.parquet")
+        write_table_atomic(r["options"], out / "chunks" / f"options-{i:06d}.parquet")
     with pytest.raises(InputError, match="--resume"):
         sweep(s, "compromise", n=300, seed=11, out=out, chunk_size=70, broker=False)
     done = []

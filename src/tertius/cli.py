@@ -171,18 +171,13 @@ def run(
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format, select=select)
     results = analyse(s, _models(model), seed=seed, draws=draws, full=full)
-    from tertius.report.html import render_html  # imported only when a report is drawn
+    from tertius.report.html import results_and_report  # imported only when a report is drawn
 
     folder = out or Path("tertius-output") / slug(s.id)
     results_path, report_path = folder / "results.json", folder / "report.html"
     refuse_existing(folder, [results_path, report_path], overwrite, "run")
     # everything is computed before anything is written: a failure leaves no file behind
-    try:
-        results_text = json.dumps(results, indent=1, allow_nan=False) + "\n"
-    except ValueError:
-        raise InputError("a result is not finite (NaN or infinite)", file=scenario,
-                         fix="check the scenario's numbers; a model overflowed") from None
-    report_text = render_html(json.loads(results_text))
+    results_text, report_text = results_and_report(results, source=scenario)
     write_text_atomic(results_path, results_text)
     write_text_atomic(report_path, report_text)
     if fmt is Format.json:

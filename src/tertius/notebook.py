@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from tertius.report.console import OPTION_LABELS
 from tertius.report.numbers import human
 
 if TYPE_CHECKING:
@@ -91,7 +92,6 @@ class ValidationResult(dict):
                           caption="Validation against observed outcomes")
 
 
-OPTION_WORDS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay out", "broker": "broker a deal"}
 
 
 class BrokerResult(dict):
@@ -110,7 +110,7 @@ class BrokerResult(dict):
                 first = t["perturbation"].get("first") or {}
                 for o in self["options"]:
                     rows.append({"phase": phase["id"] or "", "third_party": t["third_party"], "option": o,
-                                 "label": OPTION_WORDS[o].format(a=a, b=b),
+                                 "label": OPTION_LABELS[o].format(a=a, b=b),
                                  "expected_utility": t["options"][o]["expected_utility"],
                                  "rank": t["ranking"].index(o) + 1, "probability": t["probabilities"][o],
                                  "share_first": first.get(o), "equilibrium": t["equilibrium"] == o})
@@ -120,7 +120,7 @@ class BrokerResult(dict):
         parts = []
         for phase in self["phases"]:
             a, b = phase["sides"]
-            choice = ", ".join(f"{t['name']}: {OPTION_WORDS[t['equilibrium']].format(a=a, b=b)}"
+            choice = ", ".join(f"{t['name']}: {OPTION_LABELS[t['equilibrium']].format(a=a, b=b)}"
                                for t in phase["third_parties"])
             parts.append(f"{phase['id'] or 'conflict'}: {choice}")
         return f"<BrokerResult {self['scenario']}: " + "; ".join(parts) + "; .to_frame() for the table>"
@@ -134,7 +134,7 @@ class BrokerResult(dict):
                 first = t["perturbation"].get("first") or {}
                 for o in self["options"]:
                     mark = " ◀ equilibrium" if t["equilibrium"] == o else ""
-                    rows.append([t["name"], OPTION_WORDS[o].format(a=a, b=b) + mark,
+                    rows.append([t["name"], OPTION_LABELS[o].format(a=a, b=b) + mark,
                                  t["options"][o]["expected_utility"], t["ranking"].index(o) + 1,
                                  f"{100 * t['probabilities'][o]:.0f} %",
                                  f"{100 * first[o]:.0f} %" if first else "–"])

@@ -13,7 +13,8 @@ from tertius.report.svg import PALETTE, Plot, nice_ticks
 WIDTH = 760
 
 
-def _value(q: Any) -> float:
+def value_of(q: Any) -> float:
+    """A number of the scenario's data, bare or with its source: ``0.4`` or ``{value: 0.4, ...}``."""
     return float(q["value"]) if isinstance(q, dict) else float(q)
 
 
@@ -39,12 +40,12 @@ def issue_chart(issue: dict[str, Any], stances: list[dict[str, Any]], actors: di
         plot.legend(f"observed: {human(observed)}", "#000", "star")
     plot.make_room()
     plot.axes(xlabel=f"position on the issue's scale, {human(lo)} to {human(hi)}", xticks=nice_ticks(lo, hi))
-    weights = [_value(actors[s["actor"]]["capability"]) * _value(s["salience"]) / salience_scale for s in rows]
+    weights = [value_of(actors[s["actor"]]["capability"]) * value_of(s["salience"]) / salience_scale for s in rows]
     top = max(weights) if weights and max(weights) > 0 else 1.0
     for k, (s, w, name) in enumerate(zip(rows, weights, names, strict=True)):
-        pos = _value(s["position"])
+        pos = value_of(s["position"])
         plot.circle(plot.x(pos), plot.row(k), 3 + 13 * np.sqrt(max(w, 0) / top), "#888888",
-                    f"{name}: position {human(pos)}, salience {human(_value(s['salience']))}, "
+                    f"{name}: position {human(pos)}, salience {human(value_of(s['salience']))}, "
                     f"capability × salience {human(w)}")
     for k, (model, value) in enumerate(shown):
         px = plot.x(value)

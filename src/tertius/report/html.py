@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from tertius.report.charts import issue_chart, mae_chart, options_chart, trajectory_chart
+from tertius.report.charts import issue_chart, mae_chart, options_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import human, signed
 
@@ -29,14 +29,10 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = lambda x, d=3: human(x, d)
     env.filters["signed"] = signed
-    env.filters["value"] = _value
+    env.filters["value"] = value_of
     env.filters["note"] = _note
     env.filters["words"] = lambda key: DETAIL_WORDS.get(key, str(key).replace("_", " "))
     return env
-
-
-def _value(q: Any) -> Any:
-    return q["value"] if isinstance(q, dict) else q
 
 
 def _note(q: Any) -> str:
@@ -66,6 +62,21 @@ def _trajectories(issue: dict[str, Any], forecasts: dict[str, Any], actors: dict
     return out
 
 
+def results_and_report(results: dict[str, Any], source: str = "the scenario") -> tuple[str, str]:
+    """The text of ``results.json`` and the report rendered from that text, as if from the saved
+    file (so a report never shows what the saved results do not hold)."""
+    import json
+
+    from tertius.errors import InputError
+
+    try:
+        text = json.dumps(results, indent=1, allow_nan=False) + "\n"
+    except ValueError:
+        raise InputError("a result is not finite (NaN or infinite)", file=source,
+                         fix="check the scenario's numbers; a model overflowed") from None
+    return text, render_html(json.loads(text))
+
+
 def render_html(results: dict[str, Any]) -> str:
     """Render saved analysis results (see :func:`tertius.analysis.analyse`) as HTML."""
     scenario = results["scenario"]
@@ -75,12 +86,12 @@ def render_html(results: dict[str, Any]) -> str:
     issues = []
     for issue in scenario["issues"]:
         per_model = {m: next(i["outcome"] for i in f["issues"] if i["id"] == issue["id"]) for m, f in forecasts.items()}
-        observed = _value(issue["observed"]) if "observed" in issue else None
+        observed = value_of(issue["observed"]) if "observed" in issue else None
         issues.append({
             "id": issue["id"],
             "name": issue.get("name") or issue["id"],
             "scale": issue["scale"],
-            "status_quo": _value(issue["status_quo"]) if "status_quo" in issue else None,
+            "status_quo": value_of(issue["status_quo"]) if "status_quo" in issue else None,
             "observed": observed,
             "observed_note": _note(issue.get("observed")),
             "forecasts": per_model,

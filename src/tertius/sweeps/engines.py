@@ -223,8 +223,6 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, dtype=_CSV_TYPES)
 
 
-_write_parquet_atomic = write_table_atomic  # the name the tests and older callers use
-
 
 def _chunk_sizes(n: int, chunk_size: int) -> list[int]:
     return [min(chunk_size, n - start) for start in range(0, n, chunk_size)]

@@ -8,16 +8,10 @@ package carries the plotly.js file the page draws its charts with).
 
 from __future__ import annotations
 
-from tertius.errors import InputError
-
-EXTRA_FIX = "install the web page's extra: pip install 'tertius[serve]'"
+from tertius.io import require
 
 
 def require_extra() -> None:
     """Refuse with a one-line error naming the extra when a web dependency is missing."""
     for module in ("starlette", "uvicorn", "plotly"):
-        try:
-            __import__(module)
-        except ImportError:
-            raise InputError(f"tertius serve needs the package '{module}', which is not installed",
-                             fix=EXTRA_FIX) from None
+        require(module, "serve the web page")

@@ -8,7 +8,6 @@ The server (:mod:`tertius.web.app`) adds transport and limits; nothing here touc
 
 from __future__ import annotations
 
-import json
 import tempfile
 import threading
 import time
@@ -212,13 +211,16 @@ def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
     if kind not in ("results", "report"):
         raise InputError(f"unknown export '{kind}'", fix="export yaml, decide, results or report")
     from tertius.analysis import analyse
+    from tertius.report.html import results_and_report
 
-    text = json.dumps(analyse(s, seed=seed), indent=1, allow_nan=False) + "\n"
+    text, report = results_and_report(analyse(s, seed=seed), source="the page's scenario")
     if kind == "results":
         return "results.json", "application/json", text.encode()
-    from tertius.report.html import render_html
+    return "report.html", "text/html", report.encode()
 
-    return "report.html", "text/html", render_html(json.loads(text)).encode()
+
+class _Stopped(Exception):
+    """Raised from a sweep's progress callback to stop it between chunks."""
 
 
 @dataclass
@@ -226,7 +228,8 @@ class SweepRun:
     """One sweep run by the page in a background thread, chunk by chunk, so that it reports
     progress and stops when cancelled or past its time limit. The draws and their seeds are those
     of ``tertius sweep --chunk-size 100`` with the same scenario, model, perturbation, seed and n
-    (a chunk is the unit of seeding, so the chunk size is part of what makes a sweep repeatable)."""
+    (a chunk is the unit of seeding, so the chunk size is part of what makes a sweep repeatable):
+    it runs :func:`tertius.sweeps.sweep` into a private temporary folder."""
 
     scenario: Scenario
     model: str
@@ -244,35 +247,28 @@ class SweepRun:
         threading.Thread(target=self._work, daemon=True, name=f"tertius-sweep-{self.scenario.id}").start()
 
     def _work(self) -> None:
-        import pandas as pd
+        from tertius.sweeps import sweep
 
-        from tertius.sweeps import SweepJob, run_chunk, summarise
+        deadline = time.monotonic() + self.seconds
+
+        def progress(chunks: int) -> None:  # called after each chunk: where a sweep can stop
+            self.done = min(self.n, self.done + chunks * SWEEP_CHUNK)
+            if self.cancelled.is_set():
+                raise _Stopped("cancelled")
+            if time.monotonic() > deadline:
+                raise _Stopped(f"the sweep passed its limit of {self.seconds:.0f} s")
 
         try:
-            job = SweepJob(scenario=self.scenario, model=self.model, params={}, spec=self.spec, seed=self.seed,
-                           n=self.n, chunk_size=SWEEP_CHUNK, broker=False)
-            deadline = time.monotonic() + self.seconds
-            tables, options = [], []
-            for i in range(job.chunks):
-                if self.cancelled.is_set():
-                    self.state = "cancelled"
-                    return
-                if time.monotonic() > deadline:
-                    self.state, self.error = "failed", f"the sweep passed its limit of {self.seconds:.0f} s"
-                    return
-                chunk = run_chunk(job, i)
-                tables.append(chunk["table"])
-                options.append(chunk["options"])
-                self.done = min(self.n, (i + 1) * job.chunk_size)
-            table = pd.concat(tables, ignore_index=True)
-            summary = summarise(job, table, pd.concat(options, ignore_index=True))
-            ok = table[table["error"] == ""]
+            with tempfile.TemporaryDirectory(prefix="tertius-sweep-") as tmp:
+                result = sweep(self.scenario, self.model, n=self.n, seed=self.seed, perturbation=self.spec,
+                               out=tmp, chunk_size=SWEEP_CHUNK, broker=False, progress=progress)
+            ok = result.tables["table"][result.tables["table"]["error"] == ""]
             values = {issue: [_num(v) for v in ok.loc[ok["issue"] == issue, "outcome"].to_numpy()]
                       for issue in self.scenario.issue_ids}
-            base = run_model(self.scenario, self.model, seed=self.seed)
-            summary["unperturbed"] = {i: _num(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
-            self.result = {"summary": summary, "values": values}
+            self.result = {"summary": result.summary, "values": values}
             self.state = "done"
+        except _Stopped as stop:
+            self.state, self.error = ("cancelled", None) if str(stop) == "cancelled" else ("failed", str(stop))
         except InputError as e:
             self.state, self.error = "failed", str(e)
         except Exception as e:  # a bug must reach the page as an error, and not end the server
