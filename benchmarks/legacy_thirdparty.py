@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.contest import great_circle_miles, projected_capability, win_probability
-from tertius.conflict.war import phases_of, third_parties_of  # noqa: F401 - unchanged since a38b1af
+from tertius.conflict.contest import projected_capability, win_probability
+from tertius.conflict.war import miles_to_theatre, phases_of, third_parties_of  # noqa: F401 - unchanged since a38b1af
 from tertius.errors import InputError
 from tertius.scenario import Conflict, Phase, Scenario
 
@@ -58,12 +58,7 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
             sq[arr.issue_ids.index(i)] = q.value
     share = cap / cap.sum() if cap.sum() > 0 else cap
     if c.contest == "war-trap":
-        miles = np.zeros(len(ids))
-        for k, a in enumerate(scenario.actors):
-            if a.distance is not None:
-                miles[k] = a.distance.value
-            elif a.location is not None and c.theatre is not None:
-                miles[k] = great_circle_miles(a.location.lat, a.location.lng, c.theatre.lat, c.theatre.lng)
+        miles = miles_to_theatre(scenario, c)
         strength = projected_capability(share, miles, c.miles_per_day)
         decisiveness = 1.0
     else:

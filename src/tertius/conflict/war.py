@@ -90,6 +90,18 @@ def phase_capability(scenario: Scenario, phase: Phase | None) -> np.ndarray:
     return cap
 
 
+def miles_to_theatre(scenario: Scenario, c: Conflict) -> np.ndarray:
+    """Each actor's distance to the theatre in miles: its own ``distance``, else the great-circle
+    distance from its location to the conflict's theatre, else 0."""
+    miles = np.zeros(len(scenario.actors))
+    for k, a in enumerate(scenario.actors):
+        if a.distance is not None:
+            miles[k] = a.distance.value
+        elif a.location is not None and c.theatre is not None:
+            miles[k] = great_circle_miles(a.location.lat, a.location.lng, c.theatre.lat, c.theatre.lng)
+    return miles
+
+
 def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
     """The arrays of one phase (D = 1)."""
     c: Conflict | None = scenario.conflict
@@ -102,14 +114,7 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
     if phase is not None:
         for i, q in phase.status_quo.items():
             sq[issues.index(i)] = q.value
-    miles = None
-    if c.contest == "war-trap":
-        miles = np.zeros(len(ids))
-        for k, a in enumerate(scenario.actors):
-            if a.distance is not None:
-                miles[k] = a.distance.value
-            elif a.location is not None and c.theatre is not None:
-                miles[k] = great_circle_miles(a.location.lat, a.location.lng, c.theatre.lat, c.theatre.lng)
+    miles = miles_to_theatre(scenario, c) if c.contest == "war-trap" else None
     side = np.where(np.isin(ids, c.side_a.actors), 1, np.where(np.isin(ids, c.side_b.actors), 2, 0))
     spill = np.zeros((len(ids), len(issues)), dtype=bool)
     sources: dict[str, list[str]] = {}

@@ -44,10 +44,3 @@ def signed(x: Any, digits: int = 3) -> str:
     if text in ("–", "0") or text.startswith("-"):
         return text.replace("-", "−")
     return "+" + text
-
-
-def percent(p: Any, digits: int = 0) -> str:
-    """A share in [0, 1] as a percentage: ``0.587`` → ``59 %``."""
-    if p is None:
-        return "–"
-    return f"{100 * float(p):.{digits}f} %"

@@ -301,8 +301,8 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
     for issue in job.scenario.issue_ids:
         v = ok.loc[ok["issue"] == issue, "outcome"].to_numpy()
         q = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95]) if v.size else [None] * 5
-        quantiles[issue] = {"q05": _f(q[0]), "q25": _f(q[1]), "q50": _f(q[2]), "q75": _f(q[3]), "q95": _f(q[4]),
-                            "mean": _f(v.mean()) if v.size else None, "n": int(v.size)}
+        quantiles[issue] = {**{k: finite_or_none(x) for k, x in zip(("q05", "q25", "q50", "q75", "q95"), q, strict=True)},
+                            "mean": finite_or_none(v.mean()) if v.size else None, "n": int(v.size)}
     failed = table[table["error"] != ""].drop_duplicates("draw")
     shares: dict[str, dict[str, dict[str, float]]] = {}
     for (phase, tp), group in options.groupby(["phase", "third_party"], sort=False):
@@ -313,7 +313,7 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
 
     try:
         base = run_model(job.scenario, job.model, job.params, seed=job.seed)
-        unperturbed = {i: _f(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
+        unperturbed = {i: finite_or_none(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
     except InputError:
         unperturbed = {i: None for i in job.scenario.issue_ids}
     c = job.scenario.conflict
@@ -334,5 +334,6 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
     }
 
 
-def _f(x: Any) -> float | None:
+def finite_or_none(x: Any) -> float | None:
+    """A number for JSON: None where it is missing or not finite."""
     return None if x is None or not np.isfinite(x) else float(x)

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tertius.errors import InputError, format_path
 from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios
 from tertius.io.decide_csv import write_decide_csv
@@ -26,6 +24,7 @@ from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.report.console import settling_lines
 from tertius.scenario import Perturbation, Scenario
+from tertius.sweeps.engines import finite_or_none
 
 #: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
 UPLOAD_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
@@ -122,10 +121,6 @@ def upload(name: str, content: bytes, limits: Limits, select: str | None = None)
     return {"scenario": scenarios[0].to_data(), "file": shown}
 
 
-def _num(x: Any) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
-
-
 def _moves(model: str, item: dict[str, Any], names: dict[str, str], top: int = 5) -> list[list[dict[str, Any]]]:
     """For each round of a model that runs in rounds, its largest moves: for bdm the actors whose
     position changed most on any issue; for exchange the vote trades made in that round."""
@@ -181,7 +176,7 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
     for issue in s.issues:
         if issue.observed is None:
             continue
-        errors[issue.id] = {m: _num(v[issue.id] - issue.observed.value) if v.get(issue.id) is not None else None
+        errors[issue.id] = {m: finite_or_none(v[issue.id] - issue.observed.value) if v.get(issue.id) is not None else None
                             for m, v in forecasts.items()}
     return {"forecasts": forecasts, "errors": errors, "refused": refused, "rounds": rounds, "warnings": warnings,
             "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in forecasts},
@@ -263,7 +258,7 @@ class SweepRun:
                 result = sweep(self.scenario, self.model, n=self.n, seed=self.seed, perturbation=self.spec,
                                out=tmp, chunk_size=SWEEP_CHUNK, broker=False, progress=progress)
             ok = result.tables["table"][result.tables["table"]["error"] == ""]
-            values = {issue: [_num(v) for v in ok.loc[ok["issue"] == issue, "outcome"].to_numpy()]
+            values = {issue: [finite_or_none(v) for v in ok.loc[ok["issue"] == issue, "outcome"].to_numpy()]
                       for issue in self.scenario.issue_ids}
             self.result = {"summary": result.summary, "values": values}
             self.state = "done"
