@@ -118,6 +118,91 @@ class Side(BaseModel):
     actors: list[str] = Field(min_length=1)
 
 
+class Stance(BaseModel):
+    """One actor's position on one issue, and how much the issue matters to it."""
+
+    model_config = _CONFIG
+
+    actor: str
+    issue: str
+    position: Quantity
+    salience: Quantity
+    source: str | None = None
+    assumption: str | None = None
+
+
+class Control(BaseModel):
+    """Issues a belligerent can concede on its own: what it can pay a third party with."""
+
+    model_config = _CONFIG
+
+    actor: str
+    issues: list[str] = Field(min_length=1)
+    source: str | None = None
+    assumption: str | None = None
+
+
+#: The kinds of broker (docs/thirdparty.md, "Mechanisms"): an armed mediator whose leverage is
+#: its threat to join against whoever refuses; a go-between that holds the only channel between
+#: the sides; a guarantor that raises the deal's chance of holding; a chair with no stake that
+#: values peace.
+BrokerKind = Literal["armed", "channel", "guarantor", "chair"]
+
+
+class BrokerRole(BaseModel):
+    """The kind of broker a third party can be, with its source."""
+
+    model_config = _CONFIG
+
+    actor: str
+    kind: BrokerKind = "armed"
+    #: Guarantor: how much it raises the probability that the deal holds (0-1).
+    guarantee: Quantity | None = None
+    #: Chair: the utility it draws from a deal being struck (the units of one fully won issue of
+    #: salience 1), for peace or prestige.
+    peace_value: Quantity | None = None
+    source: str | None = None
+    assumption: str | None = None
+
+
+class SideDeal(BaseModel):
+    """An instrument a side may offer a third party outside the peace: concessions on some
+    issues in return for an option (neutrality, or joining the paying side)."""
+
+    model_config = _CONFIG
+
+    third_party: str
+    #: The side that pays: 'a' or 'b'.
+    side: Literal["a", "b"]
+    #: What it pays for.
+    option: Option = "neutral"
+    issues: list[str] = Field(min_length=1)
+    #: 'now' (whatever the war's result) or 'on-victory' (only if the paying side wins).
+    paid: Literal["now", "on-victory"] = "now"
+    source: str | None = None
+    assumption: str | None = None
+
+
+class Choice(BaseModel):
+    model_config = _CONFIG
+
+    actor: str
+    option: Option
+
+
+class Commitment(BaseModel):
+    """A declared tie among third parties: if ``when.actor`` takes ``when.option``, ``actor``
+    takes ``option`` (e.g. an alliance's casus foederis)."""
+
+    model_config = _CONFIG
+
+    actor: str
+    option: Option
+    when: Choice
+    source: str | None = None
+    assumption: str | None = None
+
+
 class Phase(BaseModel):
     """A stage of the conflict analysed with the same machinery, with its own inputs."""
 
@@ -136,6 +221,17 @@ class Phase(BaseModel):
     observed: dict[str, Quantity] = Field(default_factory=dict)
     #: The option each third party actually took, for comparison with the analysis.
     actual: dict[str, Option] = Field(default_factory=dict)
+    #: Start from that (earlier) phase's result: its observed outcomes become the status quo.
+    follows: str | None = None
+    #: The war between the sides is decided ('a' or 'b'): a phase that revises a settlement.
+    won_by: Literal["a", "b"] | None = None
+    #: Stances that change in this phase (same form as the scenario's stances).
+    stances: list[Stance] = Field(default_factory=list)
+    #: Replace the conflict's declarations of the same name in this phase.
+    controls: list[Control] | None = None
+    brokers: list[BrokerRole] | None = None
+    side_deals: list[SideDeal] | None = None
+    commitments: list[Commitment] | None = None
 
 
 class Override(BaseModel):
@@ -208,6 +304,10 @@ class Conflict(BaseModel):
     #: a spillover clause gives it a side's terms.
     exclusive: list[str] = Field(default_factory=list)
     spillovers: list[Spillover] = Field(default_factory=list)
+    controls: list[Control] = Field(default_factory=list)
+    brokers: list[BrokerRole] = Field(default_factory=list)
+    side_deals: list[SideDeal] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list)
     phases: list[Phase] = Field(default_factory=list)
 
 
@@ -244,19 +344,6 @@ class Issue(BaseModel):
     scale: Scale = Field(default_factory=Scale)
     status_quo: Quantity | None = None
     observed: Quantity | None = None
-
-
-class Stance(BaseModel):
-    """One actor's position on one issue, and how much the issue matters to it."""
-
-    model_config = _CONFIG
-
-    actor: str
-    issue: str
-    position: Quantity
-    salience: Quantity
-    source: str | None = None
-    assumption: str | None = None
 
 
 class Scenario(BaseModel):
@@ -557,12 +644,19 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
             if a.id in fighting | set(c.third_parties) and a.distance is None and (a.location is None or c.theatre is None):
                 raise ScenarioProblem(("actors", k), f"the War Trap contest needs the distance of '{a.id}' to the theatre",
                                       "give the actor a location and the conflict a theatre, or a distance in miles")
+    _check_declarations(s, ("conflict",), c.controls, c.brokers, c.side_deals, c.commitments, fighting)
     seen: set[str] = set()
     for k, ph in enumerate(c.phases):
         path = ("conflict", "phases", k)
         if ph.id in seen:
             raise ScenarioProblem(path + ("id",), f"duplicate phase id '{ph.id}'", "give every phase its own id")
+        if ph.follows is not None and ph.follows not in seen:
+            raise ScenarioProblem(path + ("follows",), f"phase '{ph.id}' follows '{ph.follows}', which is not an "
+                                  "earlier phase", f"name one of: {', '.join(sorted(seen)) or '(none: drop follows)'}")
         seen.add(ph.id)
+        _check_declarations(s, path, ph.controls or [], ph.brokers or [], ph.side_deals or [], ph.commitments or [],
+                            fighting)
+        _check_phase_stances(s, path, ph.stances)
         if ph.stakes is not None:
             known(ph.stakes, issues, path + ("stakes",), "issue")
         if ph.third_parties is not None:
@@ -586,6 +680,87 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 if not sc.min <= q.value <= sc.max:
                     raise ScenarioProblem(path + (field, key), f"{field} {q.value} is outside the scale of '{key}'",
                                           "use a value on the issue's scale")
+
+
+def _check_declarations(s: Scenario, path: tuple, controls: list[Control], brokers: list[BrokerRole],
+                        side_deals: list[SideDeal], commitments: list[Commitment], fighting: set[str]) -> None:
+    """Controls, broker kinds, side deals and commitments name known actors and issues, in their places."""
+    actors, issues = s.actor_ids, set(s.issue_ids)
+    use_actor = f"use one of: {', '.join(actors)}"
+    use_issue = f"use one of: {', '.join(s.issue_ids)}"
+    for k, ctl in enumerate(controls):
+        if ctl.actor not in fighting:
+            raise ScenarioProblem(path + ("controls", k, "actor"), f"'{ctl.actor}' is not on a side",
+                                  "controls are declared for the sides' members, who can concede the issues")
+        for j, i in enumerate(ctl.issues):
+            if i not in issues:
+                raise ScenarioProblem(path + ("controls", k, "issues", j), f"unknown issue '{i}'", use_issue)
+    named: set[str] = set()
+    for k, br in enumerate(brokers):
+        where = path + ("brokers", k)
+        if br.actor not in actors:
+            raise ScenarioProblem(where + ("actor",), f"unknown actor '{br.actor}'", use_actor)
+        if br.actor in fighting:
+            raise ScenarioProblem(where + ("actor",), f"'{br.actor}' is on a side", "a broker is a third party")
+        if br.actor in named:
+            raise ScenarioProblem(where + ("actor",), f"second broker entry for '{br.actor}'", "keep one per actor")
+        named.add(br.actor)
+        if br.guarantee is not None and not 0 <= br.guarantee.value <= 1:
+            raise ScenarioProblem(where + ("guarantee",), "guarantee is outside [0, 1]", "a probability, e.g. 0.3")
+        if br.peace_value is not None and br.peace_value.value < 0:
+            raise ScenarioProblem(where + ("peace_value",), "peace_value is negative", "use 0 or more")
+        if br.kind == "guarantor" and br.guarantee is None:
+            raise ScenarioProblem(where + ("guarantee",), f"guarantor '{br.actor}' declares no guarantee",
+                                  "add guarantee: {value: 0.3, source: ...}")
+        if br.kind == "chair" and br.peace_value is None:
+            raise ScenarioProblem(where + ("peace_value",), f"chair '{br.actor}' declares no peace_value",
+                                  "add peace_value: {value: 0.3, assumption: ...}")
+    for k, sd in enumerate(side_deals):
+        where = path + ("side_deals", k)
+        if sd.third_party not in actors:
+            raise ScenarioProblem(where + ("third_party",), f"unknown actor '{sd.third_party}'", use_actor)
+        if sd.third_party in fighting:
+            raise ScenarioProblem(where + ("third_party",), f"'{sd.third_party}' is on a side",
+                                  "a side deal pays a third party")
+        if sd.option == "broker" or sd.option == f"join-{'b' if sd.side == 'a' else 'a'}":
+            raise ScenarioProblem(where + ("option",), f"side {sd.side} cannot pay for '{sd.option}'",
+                                  f"a side pays for neutral or for join-{sd.side}")
+        for j, i in enumerate(sd.issues):
+            if i not in issues:
+                raise ScenarioProblem(where + ("issues", j), f"unknown issue '{i}'", use_issue)
+    for k, cm in enumerate(commitments):
+        where = path + ("commitments", k)
+        for sub, a in (("actor",), cm.actor), (("when", "actor"), cm.when.actor):
+            if a not in actors:
+                raise ScenarioProblem(where + sub, f"unknown actor '{a}'", use_actor)
+            if a in fighting:
+                raise ScenarioProblem(where + sub, f"'{a}' is on a side", "commitments tie third parties")
+        if cm.actor == cm.when.actor:
+            raise ScenarioProblem(where + ("when", "actor"), "a commitment ties an actor to itself",
+                                  "name another third party")
+
+
+def _check_phase_stances(s: Scenario, path: tuple, stances: list[Stance]) -> None:
+    issues = {i.id: i for i in s.issues}
+    seen: set[tuple[str, str]] = set()
+    for k, st in enumerate(stances):
+        where = path + ("stances", k)
+        if st.actor not in s.actor_ids:
+            raise ScenarioProblem(where + ("actor",), f"unknown actor '{st.actor}'", f"use one of: {', '.join(s.actor_ids)}")
+        if st.issue not in issues:
+            raise ScenarioProblem(where + ("issue",), f"unknown issue '{st.issue}'", f"use one of: {', '.join(issues)}")
+        if (st.actor, st.issue) in seen:
+            raise ScenarioProblem(where, f"second stance of '{st.actor}' on '{st.issue}' in this phase",
+                                  "keep one stance per actor and issue")
+        seen.add((st.actor, st.issue))
+        sc = issues[st.issue].scale
+        if not sc.min <= st.position.value <= sc.max:
+            raise ScenarioProblem(where + ("position",), f"position {st.position.value} is outside the scale of "
+                                  f"'{st.issue}' [{sc.min}, {sc.max}]", "use a position on the issue's scale")
+        if not 0 <= st.salience.value <= s.salience_scale:
+            raise ScenarioProblem(where + ("salience",), f"salience {st.salience.value} is outside "
+                                  f"[0, {_compact(s.salience_scale)}]", f"use a salience between 0 and "
+                                  f"{_compact(s.salience_scale)}")
 
 
 class ScenarioArrays:
