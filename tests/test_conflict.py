@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from tertius.conflict import broker
 from tertius.conflict.contest import great_circle_miles, projected_capability, win_probability
 from tertius.conflict.game import (
+    UNAVAILABLE,
     all_profiles,
     best_response_path,
+    has_stake,
     option_values,
     payoffs,
     pure_equilibria,
@@ -107,11 +109,13 @@ def _values(data: dict[str, Any]) -> np.ndarray:
 
 @given(data=conflicts(third_party_cares=False))
 def test_a_third_party_with_no_stake_is_indifferent(data):
-    """No salience anywhere means no stake, hence no costs and nothing to gain: every option is
-    worth the same, and staying out ranks first."""
+    """No salience anywhere means no stake, hence no costs and nothing to gain: staying out and
+    joining either side are worth the same, staying out ranks first, and without a declared role
+    it cannot broker at all (a stake before a choice)."""
     data["conflict"].pop("spillovers", None)
     v = _values(data)
-    assert np.ptp(v) < 1e-12
+    assert np.ptp(v[:3]) < 1e-12
+    assert v[OPTIONS.index("broker")] == UNAVAILABLE
     assert ranking(v)[0] == "neutral"
 
 
@@ -137,6 +141,9 @@ def test_a_broker_without_leverage_gains_nothing_over_staying_out(data):
     v = _values(data)
     k = war.index("t0")
     stake = war.salience[0, k].sum()
+    if not has_stake(war)[0, k]:  # no stake, no declared role: it cannot broker at all
+        assert v[ROLE["broker"]] == UNAVAILABLE
+        return
     assert v[ROLE["broker"]] == pytest.approx(v[ROLE["neutral"]] - war.broker_cost[k] * stake, abs=1e-9)
     assert v[ROLE["broker"]] <= v[ROLE["neutral"]] + 1e-12
 

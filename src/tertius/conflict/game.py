@@ -38,12 +38,12 @@ Everything is vectorised over draws of the inputs (axis D) and profiles (axis P)
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tertius.conflict.contest import win_probability
-from tertius.conflict.war import BROKER, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
+from tertius.conflict.war import BROKER, CHANNEL, GUARANTOR, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
 from tertius.contract import closeness
 from tertius.models.central import weighted_mean
 
@@ -53,6 +53,12 @@ ENUMERATE_MAX = 5
 TOL = 1e-9
 #: Order in which equal expected utilities are ranked: the less committal option first.
 TIE_ORDER = ("neutral", "broker", "join-a", "join-b")
+
+
+#: The expected utility of an option a third party does not have (a broker without a stake or a
+#: declared role; an option a commitment rules out): below any attainable utility, so it is never
+#: a best response and its logit probability is 0.
+UNAVAILABLE = -1e6
 
 
 @dataclass(frozen=True)
@@ -70,28 +76,78 @@ class Play:
     accepted: np.ndarray  # (D, P) bool: every belligerent accepts the deal
     pi: np.ndarray  # (D, P) probability that the deal holds
     value: np.ndarray  # (D, P, n) expected utility
+    open_war: np.ndarray  # (D, P, m) bool: issues a war settles under the profile
+    #: (D, P, m) the outcome fixed by a price paid to a third party outside the peace (NaN: none)
+    paid: np.ndarray
+    #: (D, P, n) the share t of its claims a third party is paid (its neutrality's price or a side
+    #: deal), and the side that pays (0: none)
+    price: np.ndarray
+    payer: np.ndarray
+    fee: np.ndarray  # (D, P) the share of its claims a channel broker takes as its fee
+
+    def settlement(self) -> np.ndarray:
+        """The forecast settlement (D, P, m): the deal where one holds, else the likelier winner's
+        terms, with the issues settled by a price outside the peace."""
+        war = np.where((self.p_a >= 0.5)[..., None], self.a_wins, self.b_wins)
+        out = np.where((self.pi > 0)[..., None] & ~np.isnan(self.deal), self.deal, war)
+        return np.where(np.isnan(self.paid), out, self.paid)
 
 
 def _rel(x: np.ndarray) -> np.ndarray:
     return TOL * (1.0 + np.abs(x))
 
 
-def payoffs(war: War, roles: np.ndarray) -> Play:
-    """Expected utilities of every actor under each profile of roles ((D or 1, P, n) or (P, n))."""
-    roles = np.asarray(roles)
-    if roles.ndim == 2:
-        roles = roles[None]
+def nash_share(u0: np.ndarray, g: np.ndarray, w0: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The share t in [0, 1] of a payment that the Nash (1950) bargaining solution gives, between a
+    third party whose utility is u0 + g t over its threat point and a payer whose utility is
+    w0 - h t over its own: argmax (u0 + g t)(w0 - h t) with both factors >= 0; 0 where no t
+    satisfies both (no deal), where the payer gains nothing (w0 <= 0) or the third party values
+    nothing it could be paid (g <= 0). A payer that gains from conceding (h <= 0) concedes all."""
+    tiny = 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(g > tiny, np.maximum(0.0, -u0 / np.where(g > tiny, g, 1.0)), np.inf)
+        hi = np.where(h > tiny, np.minimum(1.0, w0 / np.where(h > tiny, h, 1.0)), 1.0)
+        inner = (g * w0 - h * u0) / np.where((g > tiny) & (h > tiny), 2 * g * h, 1.0)
+    t = np.where(h > tiny, np.clip(inner, lo, hi), 1.0)
+    ok = (g > tiny) & (w0 > tiny) & (lo <= hi + 1e-12)
+    return np.where(ok, np.clip(t, 0.0, 1.0), 0.0)
+
+
+def _contest(war: War, in_a: np.ndarray, in_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sides' strengths (D, P) and P(A wins). In a decided war (``won_by``) the beaten side's
+    originals keep ``loser_weight`` of their strength, and the victor wins for certain unless
+    third parties join the beaten side."""
+    st = war.strength[:, None]
+    s_a, s_b = (st * in_a).sum(-1), (st * in_b).sum(-1)
+    if war.won_by == 0:
+        return s_a, s_b, win_probability(s_a, s_b, war.decisiveness)
+    beaten = SIDE_B if war.won_by == SIDE_A else SIDE_A
+    orig = war.side == beaten
+    joined = ((in_b if beaten == SIDE_B else in_a) & ~orig).any(-1)
+    lw = war.loser_weight
+    if beaten == SIDE_B:
+        s_b = s_b - (1 - lw) * (st * (in_b & orig)).sum(-1)
+        p = np.where(joined, win_probability(s_a, s_b, war.decisiveness), 1.0)
+    else:
+        s_a = s_a - (1 - lw) * (st * (in_a & orig)).sum(-1)
+        p = np.where(joined, win_probability(s_a, s_b, war.decisiveness), 0.0)
+    return s_a, s_b, p
+
+
+def _raw(war: War, roles: np.ndarray) -> Play:
+    """The game without prices: war, settlements, brokers (docs/thirdparty.md, steps 1-7)."""
     x = war.position[:, None]  # (D, 1, n, m)
     s = war.salience[:, None]
     cap = war.capability[:, None]  # (D, 1, n)
     st = war.strength[:, None]
     in_a, in_b, brk = roles == SIDE_A, roles == SIDE_B, roles == BROKER
     fight = in_a | in_b
-    s_a, s_b = (st * in_a).sum(-1), (st * in_b).sum(-1)  # (D, P)
-    p = win_probability(s_a, s_b, war.decisiveness)
+    s_a, s_b, p = _contest(war, in_a, in_b)
     cares = (s > 0) & ~np.isnan(x)
     sq = war.status_quo
-    open_war = war.stakes | ((fight & war.third)[..., None] & cares).any(-2) | np.isnan(sq)
+    # in a decided war, joining the victor adds nothing to its victory: no seat at the table
+    seated = fight & ~((roles == war.won_by) & war.third) if war.won_by else fight
+    open_war = (war.stakes | ((seated & war.third)[..., None] & cares).any(-2) | np.isnan(sq)) & ~war.closed
 
     def settle(weight: np.ndarray, open_: np.ndarray) -> np.ndarray:
         w = weight[..., None] * s
@@ -105,8 +161,9 @@ def payoffs(war: War, roles: np.ndarray) -> Play:
         return np.where(cares, s * np.nan_to_num(closeness(x, eff, war.span)), 0.0).sum(-1)
 
     lw = war.loser_weight
-    oa = settle(cap * np.where(in_a, 1.0, np.where(in_b, lw, 0.0)), open_war)
-    ob = settle(cap * np.where(in_b, 1.0, np.where(in_a, lw, 0.0)), open_war)
+    table = cap * seated
+    oa = settle(table * np.where(in_a, 1.0, lw), open_war)
+    ob = settle(table * np.where(in_b, 1.0, lw), open_war)
     stake = s.sum(-1)  # (D, 1, n)
     pp = p[..., None]
     war_value = pp * utility(oa, fight) + (1 - pp) * utility(ob, fight) - war.cost * stake * fight
@@ -115,29 +172,213 @@ def payoffs(war: War, roles: np.ndarray) -> Play:
         win_probability(s_a[..., None], s_b[..., None] + st, war.decisiveness)
     leverage = np.clip(swing, 0.0, 1.0) * credible  # (D, P, n)
     shape = war_value.shape[:2]
-    deal = np.full(shape + (len(war.issue_ids),), np.nan)
+    nan_m = np.full(shape + (len(war.issue_ids),), np.nan)
+    deal = nan_m.copy()
     settled_without = np.zeros(shape, dtype=bool)
     accepted = np.zeros(shape, dtype=bool)
     pi = np.zeros(shape)
+    fee = np.zeros(shape)
     value = war_value
     any_broker = np.broadcast_to(brk.any(-1), shape)
+    channel = war.broker_kind == CHANNEL
     if any_broker.any():
-        pi_k = np.where(brk, leverage, 0.0)
+        is_channel = brk & channel  # (D', P, n)
+        via_channel = is_channel.any(-1)
+        blocked = np.broadcast_to(((channel & war.third & ~brk).any(-1)) & ~via_channel, shape)
+        kind_pi = np.where(war.broker_kind == GUARANTOR, 1 - (1 - leverage) * (1 - war.guarantee), leverage)
+        pi_k = np.where(brk, np.where(channel, 1.0, kind_pi), 0.0)
         pi = 1.0 - np.prod(1.0 - pi_k, axis=-1)
-        total = (cap * fight).sum(-1, keepdims=True)
-        open_deal = open_war | (brk[..., None] & cares).any(-2)
-        brokered = settle(cap * fight + pi_k * total, open_deal)
-        own = settle(cap * fight, open_war)
-        u_brokered, u_own = utility(brokered, fight | brk), utility(own, fight)
+        total = table.sum(-1, keepdims=True)
+        open_deal = open_war | ((brk[..., None] & cares).any(-2) & ~war.closed)
+        # the sides' own terms: in a decided war, the victor's (the beaten side keeps loser_weight)
+        if war.won_by:
+            own_w = table * np.where(roles == war.won_by, 1.0, lw)
+        else:
+            own_w = table
+        pull = np.where(brk & ~channel, pi_k, 0.0)  # a channel carries messages, it does not pull
+        brokered = settle(own_w + pull * total, open_deal)
+        own = settle(own_w, open_war)
+        u_own = utility(own, fight)
+        # a channel broker's fee: its claims on issues a belligerent controls, as far as every
+        # belligerent still prefers the deal to war (docs/thirdparty.md, "Mechanisms")
+        fee_issues = ((is_channel[..., None] & cares & ~war.stakes) & war.controls.any(0)).any(-2)  # (D', P, m)
+        if fee_issues.any():
+            claim = is_channel[..., None] & cares
+            count = claim.sum(-2)
+            target = np.where(claim, np.nan_to_num(x), 0.0).sum(-2) / np.maximum(count, 1)
+            base = brokered
+            full = np.where(fee_issues, target, base)
+            u0, u1 = utility(base, fight | brk), utility(full, fight | brk)
+            loss = u0 - u1  # (D, P, n) what each actor loses when the fee is paid in full
+            slack = u0 - war_value
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bound = np.where(fight & (loss > 1e-12), slack / np.where(loss > 1e-12, loss, 1.0), np.inf)
+            fee = np.where(via_channel, np.clip(bound.min(-1), 0.0, 1.0), 0.0)
+            brokered = np.where(fee_issues, base + fee[..., None] * (target - base), base)
+        u_brokered = utility(brokered, fight | brk)
         settled_without = np.where(fight, u_own > u_brokered + _rel(u_brokered), True).all(-1) & fight.any(-1)
+        settled_without &= ~via_channel  # the sides cannot settle without the only channel
         u_deal = np.where(settled_without[..., None], u_own, u_brokered)
-        accepted = np.where(fight, u_deal >= war_value - _rel(war_value), True).all(-1) & any_broker
+        accepted = np.where(fight, u_deal >= war_value - _rel(war_value), True).all(-1) & any_broker & ~blocked
         pi = np.where(accepted, pi, 0.0)
+        fee = np.where(accepted, fee, 0.0)
         deal = np.where(any_broker[..., None], np.where(settled_without[..., None], own, brokered), np.nan)
         settled_without &= any_broker
-        value = pi[..., None] * u_deal + (1 - pi[..., None]) * war_value - war.broker_cost * stake * brk
+        chair = np.where(brk, war.peace_value, 0.0)
+        # a third party that takes up arms pays its costs of entering even if a deal then holds
+        entered = war.cost * stake * (fight & war.third)
+        value = (pi[..., None] * (u_deal + chair - entered) + (1 - pi[..., None]) * war_value
+                 - war.broker_cost * stake * brk)
+    zeros_n = np.zeros(value.shape)
     return Play(roles=roles, p_a=p, a_wins=oa, b_wins=ob, war_value=war_value, leverage=leverage, deal=deal,
-                settled_without=settled_without, accepted=accepted, pi=pi, value=value)
+                settled_without=settled_without, accepted=accepted, pi=pi, value=value,
+                open_war=np.broadcast_to(open_war, shape + (len(war.issue_ids),)), paid=nan_m,
+                price=zeros_n, payer=zeros_n.astype(np.int8), fee=fee)
+
+
+def has_stake(war: War) -> np.ndarray:
+    """(D, n) whether each actor has a stake in the war: it prefers one side's victory to the
+    other's (as a bystander, everyone staying out), or it cares about an issue that is not a stake
+    (a claim of its own it could bring to a peace table)."""
+    play = _raw(war, base_profile(war)[:, None])
+    x, s = war.position, war.salience
+    cares = (s > 0) & ~np.isnan(x)
+
+    def u(o: np.ndarray) -> np.ndarray:
+        return np.where(cares, s * np.nan_to_num(closeness(x, o[:, 0][:, None, :], war.span)), 0.0).sum(-1)
+
+    prefers = np.abs(u(play.a_wins) - u(play.b_wins)) > 1e-9
+    return prefers | (cares & ~war.stakes).any(-1)
+
+
+def _violations(war: War, roles: np.ndarray) -> np.ndarray:
+    """(D', P, n) bool: the actor's declared commitment is triggered and it does not keep it."""
+    bad = np.zeros(roles.shape, dtype=bool)
+    for k, option, when, when_option in war.commitments:
+        bad[..., k] |= (roles[..., when] == when_option) & (roles[..., k] != option)
+    return bad
+
+
+def _utility_change(war: War, issues: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """(D, P, n) every actor's change in utility when the outcome on ``issues`` (D, P, m) moves
+    from ``before`` to ``after`` (D, P, m)."""
+    x, s = war.position[:, None], war.salience[:, None]
+    cares = (s > 0) & ~np.isnan(x)
+    d = closeness(x, after[..., None, :], war.span) - closeness(x, before[..., None, :], war.span)
+    return np.where(cares & issues[..., None, :], s * np.nan_to_num(d), 0.0).sum(-1)
+
+
+def _with_prices(war: War, roles: np.ndarray, play: Play) -> Play:
+    """Prices paid to third parties outside the peace (docs/thirdparty.md, "Mechanisms"):
+
+    * **Neutrality for a price** (Crawford 2011's wedge): a side whose members control issues a
+      neutral third party claims pays it on them, if the third party's best alternative is to
+      join, by the Nash bargain between the two whose threat points are that alternative.
+    * **Side deals**: a declared instrument by which a side pays a third party for joining it,
+      now or only if it wins; likewise bargained.
+
+    A third party takes the better of the two sides' bids."""
+    third = np.nonzero(war.third)[0]
+    x, s = war.position[:, None], war.salience[:, None]  # (D, 1, n, m)
+    sq = war.status_quo
+    value = play.value.copy()
+    paid = play.paid.copy()
+    price = play.price.copy()
+    payer = play.payer.copy()
+    a_wins, b_wins = play.a_wins, play.b_wins
+    for k in third:
+        deals = [d for d in war.side_deals if d[0] == k]
+        wedge = war.controls & (war.side != 0)[:, None]  # (n, m) who can pay with what
+        claims = (s[..., k, :] > 0) & ~np.isnan(x[..., k, :]) & ~np.isnan(sq)  # (D, 1, m)
+        if not ((wedge.any(0) & claims).any() or deals):
+            continue
+        alt = {}
+        for o in (NEUTRAL, SIDE_A, SIDE_B):
+            r = roles.copy()
+            r[..., k] = o
+            alt[o] = _raw(war, r)
+        v_k = np.stack([alt[o].value[..., k] for o in (NEUTRAL, SIDE_A, SIDE_B)], axis=-1)  # (D, P, 3)
+        best_alt = v_k.argmax(-1)
+        threat_k = v_k.max(-1)
+        offers = []  # (option, gain to k, t, side, issue mask, outcome after payment)
+        for side in (SIDE_A, SIDE_B):
+            members = war.side == side
+            # neutrality: paid now on the claims the side's members control that no war settles
+            issues = claims & (wedge & members[:, None]).any(0) & ~alt[NEUTRAL].open_war
+            for _, side2, option, mask, _ in deals:
+                if side2 == side and option == NEUTRAL:
+                    issues = issues | (claims & mask & ~alt[NEUTRAL].open_war)
+            offers.append(_bargain(war, k, side, NEUTRAL, issues, sq, alt, v_k, best_alt, threat_k, members, True))
+            for _k, side2, option, mask, now in deals:
+                if side2 == side and option == side:
+                    j_issues = claims & mask & (~alt[side].open_war if now else True)
+                    offers.append(_bargain(war, k, side, side, j_issues, sq, alt, v_k, best_alt, threat_k, members,
+                                           now))
+        for option in (NEUTRAL, SIDE_A, SIDE_B):
+            cands = [o for o in offers if o[0] == option]
+            if not cands:
+                continue
+            gains = np.stack([o[1] for o in cands], -1)  # (D, P, c)
+            pick = gains.argmax(-1)
+            here = roles[..., k] == option  # (D', P)
+            for c_i, (_, _, t, side, issues, after, delta, now) in enumerate(cands):
+                use = here & (pick == c_i) & (t > 0)
+                if not use.any():
+                    continue
+                value = np.where(use[..., None], value + delta, value)
+                at = use[..., None] & issues
+                if now:
+                    paid = np.where(at, after, paid)
+                elif side == SIDE_A:
+                    a_wins = np.where(at, after, a_wins)
+                else:
+                    b_wins = np.where(at, after, b_wins)
+                price[..., k] = np.where(use, t, price[..., k])
+                payer[..., k] = np.where(use, side, payer[..., k])
+    return replace(play, value=value, paid=paid, price=price, payer=payer, a_wins=a_wins, b_wins=b_wins)
+
+
+def _bargain(war: War, k: int, side: int, option: int, issues: np.ndarray, sq: np.ndarray, alt: dict,
+             v_k: np.ndarray, best_alt: np.ndarray, threat_k: np.ndarray, members: np.ndarray, now: bool) -> tuple:
+    """One side's bid for third party k's ``option``: the Nash share t of k's claims on ``issues``
+    that the side pays, every actor's utility change, and k's gain."""
+    x = war.position[:, None]
+    play = alt[option]
+    issues = np.broadcast_to(issues, play.open_war.shape)
+    if now:
+        before = np.broadcast_to(sq, issues.shape)
+        weight = np.ones(play.p_a.shape)
+    else:  # promised on victory: it moves the victor's terms, in the war that goes on
+        before = play.a_wins if side == SIDE_A else play.b_wins
+        weight = (play.p_a if side == SIDE_A else 1 - play.p_a) * (1 - play.pi)
+    target = np.broadcast_to(x[..., k, :], issues.shape)
+    full = np.where(issues, target, before)
+    delta_full = _utility_change(war, issues, before, full) * weight[..., None]  # (D, P, n)
+    g = delta_full[..., k]
+    h = -(delta_full * members).sum(-1)
+    payer_value = lambda pl: (pl.value * members).sum(-1)  # noqa: E731
+    alt_payer = np.choose(best_alt, [payer_value(alt[o]) for o in (NEUTRAL, SIDE_A, SIDE_B)])
+    u0 = v_k[..., (NEUTRAL, SIDE_A, SIDE_B).index(option)] - threat_k
+    w0 = payer_value(play) - alt_payer
+    t = nash_share(u0, g, w0, h)
+    after = np.where(issues, before + t[..., None] * (target - before), np.nan)
+    delta = t[..., None] * delta_full
+    return (option, g * t + u0, t, side, issues, after, delta, now)
+
+
+def payoffs(war: War, roles: np.ndarray) -> Play:
+    """Expected utilities of every actor under each profile of roles ((D or 1, P, n) or (P, n)):
+    the war, the brokers, the prices paid outside the peace, and the options a third party does
+    not have (:data:`UNAVAILABLE`)."""
+    roles = np.asarray(roles)
+    if roles.ndim == 2:
+        roles = roles[None]
+    play = _with_prices(war, roles, _raw(war, roles))
+    blocked = (roles == BROKER) & ~(war.declared_broker | has_stake(war))[:, None, :]
+    blocked |= _violations(war, roles)
+    if blocked.any():
+        play = replace(play, value=np.where(blocked, UNAVAILABLE, play.value))
+    return play
 
 
 # ------------------------------------------------------------------------------ profiles
@@ -146,13 +387,18 @@ def base_profile(war: War) -> np.ndarray:
     return np.broadcast_to(war.side.astype(np.int8), (war.draws, len(war.actor_ids))).copy()
 
 
-def deviations(profile: np.ndarray, third: np.ndarray) -> np.ndarray:
-    """For a profile (D, n): the 4 T profiles in which third party t takes option o (row 4 t + o)."""
+def deviations(profile: np.ndarray, third: np.ndarray, commitments: tuple = ()) -> np.ndarray:
+    """For a profile (D, n): the 4 T profiles in which third party t takes option o (row 4 t + o).
+    A declared commitment that the deviation triggers brings the committed third party along."""
     d, n = profile.shape
     t = len(third)
     roles = np.repeat(profile[:, None, :], 4 * t, axis=1)
     rows = np.arange(4 * t)
-    roles[:, rows, np.repeat(third, 4)] = np.tile(np.arange(4, dtype=np.int8), t)
+    movers = np.repeat(third, 4)
+    roles[:, rows, movers] = np.tile(np.arange(4, dtype=np.int8), t)
+    for k, option, when, when_option in commitments:
+        follow = (movers == when)[None] & (roles[..., when] == when_option)
+        roles[..., k] = np.where(follow, option, roles[..., k])
     return roles
 
 
@@ -160,7 +406,7 @@ def option_values(war: War, profile: np.ndarray) -> tuple[np.ndarray, Play]:
     """Every third party's expected utility for each option, the others held at ``profile``
     (D, n): values (D, T, 4) in :data:`OPTIONS` order, and the play of the deviations."""
     third = np.nonzero(war.third)[0]
-    play = payoffs(war, deviations(profile, third))
+    play = payoffs(war, deviations(profile, third, war.commitments))
     t = len(third)
     vals = play.value[:, np.arange(4 * t), np.repeat(third, 4)].reshape(-1, t, 4)
     return vals, play

@@ -189,11 +189,7 @@ def _actual(phase: Phase, war: War, t: str, option: str, profile: np.ndarray,
     for other, o in phase.actual.items():
         if other in war.third_ids:
             roles[0, war.index(other)] = ROLE[o]
-    play = payoffs(war, roles)
-    if play.pi[0, 0] > 0:
-        forecast = play.deal[0, 0]
-    else:
-        forecast = play.a_wins[0, 0] if play.p_a[0, 0] >= 0.5 else play.b_wins[0, 0]
+    forecast = payoffs(war, roles).settlement()[0, 0]
     rows: list[dict[str, Any]] = []
     for k, issue_id in enumerate(war.issue_ids):
         if issue_id not in phase.observed:  # score only what this phase settled

@@ -20,6 +20,9 @@ OPTIONS = ("neutral", "join-a", "join-b", "broker")
 #: Role codes: a bystander, a member of side A or B (originals and joiners), a broker.
 NEUTRAL, SIDE_A, SIDE_B, BROKER = 0, 1, 2, 3
 ROLE = {o: k for k, o in enumerate(OPTIONS)}
+#: The kinds of broker, in the order of their codes (docs/thirdparty.md, "Mechanisms").
+BROKER_KINDS = ("armed", "channel", "guarantor", "chair")
+ARMED, CHANNEL, GUARANTOR, CHAIR = range(4)
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,36 @@ class War:
     decisiveness: float
     miles: np.ndarray | None = None  # (n,) distance to the theatre; None for a Tullock contest
     miles_per_day: float = 250.0
+    #: (n, m) bool: the issues each belligerent can concede on its own (declared ``controls``).
+    controls: np.ndarray | None = None
+    #: (n,) the kind of broker each actor can be (:data:`BROKER_KINDS` codes; armed by default),
+    #: and whether it was declared.
+    broker_kind: np.ndarray | None = None
+    declared_broker: np.ndarray | None = None
+    guarantee: np.ndarray | None = None  # (n,)
+    peace_value: np.ndarray | None = None  # (n,)
+    #: Declared side deals: (third party index, paying side code, option code, issue mask, paid now).
+    side_deals: tuple[tuple[int, int, int, np.ndarray, bool], ...] = ()
+    #: Declared commitments: (actor, option code, when actor, when option code).
+    commitments: tuple[tuple[int, int, int, int], ...] = ()
+    #: 0: the war is open; SIDE_A or SIDE_B: it is decided in that side's favour.
+    won_by: int = 0
+    #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
+    #: no peace table moves them, though the side that holds them may still pay with them.
+    closed: np.ndarray | None = None
     names: dict[str, str] = field(default_factory=dict)
     issue_names: dict[str, str] = field(default_factory=dict)
     side_names: tuple[str, str] = ("A", "B")
     spill_sources: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n, m = len(self.actor_ids), len(self.issue_ids)
+        defaults = {"controls": np.zeros((n, m), dtype=bool), "broker_kind": np.zeros(n, dtype=np.int8),
+                    "declared_broker": np.zeros(n, dtype=bool), "guarantee": np.zeros(n), "peace_value": np.zeros(n),
+                    "closed": np.zeros(m, dtype=bool)}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @property
     def draws(self) -> int:
@@ -102,6 +131,79 @@ def miles_to_theatre(scenario: Scenario, c: Conflict) -> np.ndarray:
     return miles
 
 
+def phase_by_id(scenario: Scenario, phase_id: str) -> Phase:
+    c = scenario.conflict
+    assert c is not None
+    return next(ph for ph in c.phases if ph.id == phase_id)
+
+
+def phase_status_quo(scenario: Scenario, phase: Phase | None) -> np.ndarray:
+    """The status quo a phase starts from: the scenario's, then (for a phase that follows another)
+    that phase's status quo and observed settlement, then the phase's own declarations."""
+    arr = scenario.arrays
+    issues = list(arr.issue_ids)
+    if phase is None:
+        return arr.status_quo.copy()
+    if phase.follows is not None:
+        earlier = phase_by_id(scenario, phase.follows)
+        sq = phase_status_quo(scenario, earlier)
+        for i, q in earlier.observed.items():
+            sq[issues.index(i)] = q.value
+    else:
+        sq = arr.status_quo.copy()
+    for i, q in phase.status_quo.items():
+        sq[issues.index(i)] = q.value
+    return sq
+
+
+def settled_before(scenario: Scenario, phase: Phase | None) -> set[str]:
+    """Issues the phases this one follows settled (observed there)."""
+    if phase is None or phase.follows is None:
+        return set()
+    earlier = phase_by_id(scenario, phase.follows)
+    return set(earlier.observed) | settled_before(scenario, earlier)
+
+
+def phase_stances(scenario: Scenario, phase: Phase | None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and saliences in force in the phase: the scenario's, with the phase's changes."""
+    arr = scenario.arrays
+    position, salience = arr.position.copy(), arr.salience.copy()
+    if phase is not None:
+        for st in phase.stances:
+            k, i = arr.actor_ids.index(st.actor), arr.issue_ids.index(st.issue)
+            position[k, i] = st.position.value
+            salience[k, i] = st.salience.value / scenario.salience_scale
+    return position, salience
+
+
+def _declared(c: Conflict, phase: Phase | None, name: str) -> list:
+    own = getattr(phase, name) if phase is not None else None
+    return list(own) if own is not None else list(getattr(c, name))
+
+
+def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[str], issues: list[str]
+                ) -> dict:
+    """The declared controls, broker kinds, side deals and commitments in force in the phase, as arrays."""
+    n, m = len(ids), len(issues)
+    controls = np.zeros((n, m), dtype=bool)
+    for ctl in _declared(c, phase, "controls"):
+        controls[ids.index(ctl.actor), [issues.index(i) for i in ctl.issues]] = True
+    kind, declared = np.zeros(n, dtype=np.int8), np.zeros(n, dtype=bool)
+    guarantee, peace = np.zeros(n), np.zeros(n)
+    for br in _declared(c, phase, "brokers"):
+        k = ids.index(br.actor)
+        kind[k], declared[k] = BROKER_KINDS.index(br.kind), True
+        guarantee[k] = br.guarantee.value if br.guarantee is not None else 0.0
+        peace[k] = br.peace_value.value if br.peace_value is not None else 0.0
+    deals = tuple((ids.index(sd.third_party), SIDE_A if sd.side == "a" else SIDE_B, ROLE[sd.option],
+                   np.isin(issues, sd.issues), sd.paid == "now") for sd in _declared(c, phase, "side_deals"))
+    commitments = tuple((ids.index(cm.actor), ROLE[cm.option], ids.index(cm.when.actor), ROLE[cm.when.option])
+                        for cm in _declared(c, phase, "commitments"))
+    won_by = {"a": SIDE_A, "b": SIDE_B}.get(phase.won_by or "", 0) if phase is not None else 0
+    return {"controls": controls, "broker_kind": kind, "declared_broker": declared, "guarantee": guarantee,
+            "peace_value": peace, "side_deals": deals, "commitments": commitments, "won_by": won_by}
+
+
 def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
     """The arrays of one phase (D = 1)."""
     c: Conflict | None = scenario.conflict
@@ -110,10 +212,8 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
                          "with side_a, side_b, stakes and third_parties (see 'tertius schema')")
     arr = scenario.arrays
     ids, issues = list(arr.actor_ids), list(arr.issue_ids)
-    sq = arr.status_quo.copy()
-    if phase is not None:
-        for i, q in phase.status_quo.items():
-            sq[issues.index(i)] = q.value
+    sq = phase_status_quo(scenario, phase)
+    position, salience = phase_stances(scenario, phase)
     miles = miles_to_theatre(scenario, c) if c.contest == "war-trap" else None
     side = np.where(np.isin(ids, c.side_a.actors), 1, np.where(np.isin(ids, c.side_b.actors), 2, 0))
     spill = np.zeros((len(ids), len(issues)), dtype=bool)
@@ -123,8 +223,9 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
         spill[k, [issues.index(i) for i in sp.issues]] = True
         sources.setdefault(sp.beneficiary, []).append(sp.source or sp.assumption or "a declared clause")
     stakes_ids = phase.stakes if phase is not None and phase.stakes is not None else c.stakes
+    closed = np.isin(issues, sorted(settled_before(scenario, phase) - set(stakes_ids)))
     war = War(
-        actor_ids=ids, issue_ids=issues, position=arr.position[None].copy(), salience=arr.salience[None].copy(),
+        actor_ids=ids, issue_ids=issues, position=position[None], salience=salience[None],
         capability=np.zeros((1, len(ids))), strength=np.zeros((1, len(ids))), lo=arr.lo.copy(), hi=arr.hi.copy(),
         status_quo=sq, side=side.astype(np.int8), third=np.isin(ids, third_parties_of(scenario, phase)),
         stakes=np.isin(issues, stakes_ids), exclusive=np.isin(issues, c.exclusive), spill=spill,
@@ -135,6 +236,7 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
         names={a.id: a.name or a.id for a in scenario.actors},
         issue_names={i.id: i.name or i.id for i in scenario.issues},
         side_names=(c.side_a.name, c.side_b.name), spill_sources=sources,
+        closed=closed, **_mechanisms(scenario, c, phase, ids, issues),
     )
     return with_inputs(war, war.position, war.salience, phase_capability(scenario, phase)[None])
 
