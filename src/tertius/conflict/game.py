@@ -338,7 +338,7 @@ def _with_prices(war: War, roles: np.ndarray, play: Play) -> Play:
     return replace(play, value=value, paid=paid, price=price, payer=payer, a_wins=a_wins, b_wins=b_wins)
 
 
-def _bargain(war: War, k: int, side: int, option: int, issues: np.ndarray, sq: np.ndarray, alt: dict,
+def _bargain(war: War, k: int | np.integer, side: int, option: int, issues: np.ndarray, sq: np.ndarray, alt: dict,
              v_k: np.ndarray, best_alt: np.ndarray, threat_k: np.ndarray, members: np.ndarray, now: bool) -> tuple:
     """One side's bid for third party k's ``option``: the Nash share t of k's claims on ``issues``
     that the side pays, every actor's utility change, and k's gain."""

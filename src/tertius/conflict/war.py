@@ -25,6 +25,10 @@ BROKER_KINDS = ("armed", "channel", "guarantor", "chair")
 ARMED, CHANNEL, GUARANTOR, CHAIR = range(4)
 
 
+def _unset() -> np.ndarray:
+    return np.zeros(0)
+
+
 @dataclass(frozen=True)
 class War:
     """The arrays one phase of a conflict needs, for D draws of the inputs (D = 1: the inputs)."""
@@ -50,13 +54,13 @@ class War:
     miles: np.ndarray | None = None  # (n,) distance to the theatre; None for a Tullock contest
     miles_per_day: float = 250.0
     #: (n, m) bool: the issues each belligerent can concede on its own (declared ``controls``).
-    controls: np.ndarray | None = None
+    controls: np.ndarray = field(default_factory=_unset)
     #: (n,) the kind of broker each actor can be (:data:`BROKER_KINDS` codes; armed by default),
     #: and whether it was declared.
-    broker_kind: np.ndarray | None = None
-    declared_broker: np.ndarray | None = None
-    guarantee: np.ndarray | None = None  # (n,)
-    peace_value: np.ndarray | None = None  # (n,)
+    broker_kind: np.ndarray = field(default_factory=_unset)
+    declared_broker: np.ndarray = field(default_factory=_unset)
+    guarantee: np.ndarray = field(default_factory=_unset)  # (n,)
+    peace_value: np.ndarray = field(default_factory=_unset)  # (n,)
     #: Declared side deals: (third party index, paying side code, option code, issue mask, paid now).
     side_deals: tuple[tuple[int, int, int, np.ndarray, bool], ...] = ()
     #: Declared commitments: (actor, option code, when actor, when option code).
@@ -65,7 +69,7 @@ class War:
     won_by: int = 0
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
-    closed: np.ndarray | None = None
+    closed: np.ndarray = field(default_factory=_unset)
     names: dict[str, str] = field(default_factory=dict)
     issue_names: dict[str, str] = field(default_factory=dict)
     side_names: tuple[str, str] = ("A", "B")
@@ -77,7 +81,7 @@ class War:
                     "declared_broker": np.zeros(n, dtype=bool), "guarantee": np.zeros(n), "peace_value": np.zeros(n),
                     "closed": np.zeros(m, dtype=bool)}
         for name, value in defaults.items():
-            if getattr(self, name) is None:
+            if getattr(self, name).size == 0 and value.size != 0:
                 object.__setattr__(self, name, value)
 
     @property
