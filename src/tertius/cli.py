@@ -24,6 +24,7 @@ from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_
 from tertius.io.files import slug, write_text_atomic
 from tertius.models import MODELS, run_model
 from tertius.report.console import (
+    casebook_tables,
     cv_tables,
     forecast_table,
     listing,
@@ -333,9 +334,17 @@ def validate(
 ) -> None:
     """Score against observed outcomes: MAE per model, or, for a third-party decision table (COW
     or MID layout), the third-party analysis's accuracy, joiner F1, log loss and Brier score."""
+    from tertius.conflict.casebook import looks_like_casebook, validate_casebook
     from tertius.io.thirdparty_table import looks_like_decision_table
 
     path = Path(scenario)
+    if looks_like_casebook(path):
+        result = validate_casebook(path)
+        if fmt is Format.json:
+            emit_json(result)
+        else:
+            print_tables(*casebook_tables(result), console=console)
+        return
     if path.suffix.lower() == ".csv" and path.exists() and looks_like_decision_table(path):
         from tertius.conflict.score import validate_table
 

@@ -181,6 +181,26 @@ def print_broker(result: dict[str, Any], console: Console) -> None:
         console.print()
 
 
+def casebook_tables(result: dict[str, Any]) -> list[Table]:
+    """The third parties' game scored on a casebook: the summary, then one row per decision."""
+    c = result["casebook"]
+    t = Table(title=f"casebook: {c['cases']} cases, {c['decisions']} recorded third-party decisions",
+              title_justify="left")
+    for col in ("", "matched", "brokers matched", "log loss", "gains MAE (% of scale)"):
+        t.add_column(col, justify="left" if not col else "right")
+    t.add_row("tertius (selected equilibrium)", f"{c['matched']} of {c['decisions']}",
+              f"{c['brokers_matched']} of {c['brokers_recorded']}", _fmt(c["log_loss"], 3), _fmt(c["gains_mae"], 3))
+    t.add_row("everyone stays out", f"{c['baseline_matched']} of {c['decisions']}",
+              f"0 of {c['brokers_recorded']}", "", "")
+    rows = Table(title="decisions", title_justify="left")
+    for col in ("case", "phase", "third party", "recorded", "selected", "P(recorded)", "gain error"):
+        rows.add_column(col)
+    for r in result["decisions"]:
+        rows.add_row(r["case"], r["phase"], r["third_party"], r["recorded"],
+                     r["selected"] + ("" if r["matched"] else " ✗"), _pct(r["probability"]), _fmt(r["gain_error"], 3))
+    return [t, rows]
+
+
 def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False) -> list[Table]:
     """The third-party analysis scored on a decision table: the model (in-sample with the shipped
     parameters, and cross-validated where run) beside the base rates and the ally rule."""

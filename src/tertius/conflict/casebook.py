@@ -1,0 +1,127 @@
+"""Scoring the third parties' game on a casebook: a folder of sourced cases (docs/casebook.md).
+
+Each case is a scenario with a conflict whose phases record the option each third party took
+(``actual``) and the settlement, including what each third party gained on its own issues
+(``observed``). For every recorded decision the analysis gives the selected equilibrium's option
+(the call), the logit probability of the recorded option, and the error of the forecast
+settlement on the third party's own issues. "Everyone stays out" is the baseline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tertius.conflict.choice import probabilities
+from tertius.conflict.game import best_response_path, payoffs
+from tertius.conflict.war import OPTIONS, build_war, phases_of
+from tertius.errors import InputError
+from tertius.io import load_scenario
+from tertius.scenario import Phase, Scenario
+
+#: The suffixes of case files.
+CASE_SUFFIXES = (".yaml", ".yml")
+#: The smallest probability a log loss counts (an option the game rules out has probability 0).
+FLOOR = 1e-6
+
+
+def looks_like_casebook(path: Path) -> bool:
+    """A folder of YAML case files (a folder of CSV tables holds an actors table instead)."""
+    return path.is_dir() and not (path / "actors.csv").exists() and any(
+        p.suffix.lower() in CASE_SUFFIXES for p in path.iterdir())
+
+
+def case_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
+
+
+def own_issues(scenario: Scenario, phase: Phase | None, war_stakes: np.ndarray, k: int) -> list[int]:
+    """The issues a third party cares about that are not the phase's stakes, and that the phase
+    records an outcome for: where its gains are scored."""
+    war = build_war(scenario, phase)
+    observed = phase.observed if phase is not None else {}
+    return [i for i, iid in enumerate(war.issue_ids)
+            if war.salience[0, k, i] > 0 and not war_stakes[i] and iid in observed]
+
+
+def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray, k: int) -> float | None:
+    war = build_war(scenario, phase)
+    idx = own_issues(scenario, phase, war.stakes, k)
+    if not idx or phase is None:
+        return None
+    errs = [abs(settlement[i] - phase.observed[war.issue_ids[i]].value) / war.span[i] * 100 for i in idx]
+    return float(np.mean(errs))
+
+
+def score_case(scenario: Scenario, case: str) -> list[dict[str, Any]]:
+    """One row per recorded decision of a case."""
+    rows: list[dict[str, Any]] = []
+    for phase in phases_of(scenario):
+        if phase is None or not phase.actual:
+            continue
+        war = build_war(scenario, phase)
+        profile, converged, vals = best_response_path(war)
+        probs = probabilities(vals)[0]
+        third = war.third_ids
+        selected = payoffs(war, profile).settlement()[0, 0]
+        recorded_roles = profile.copy()
+        for t, o in phase.actual.items():
+            if t in third:
+                recorded_roles[0, war.index(t)] = OPTIONS.index(o)
+        recorded = payoffs(war, recorded_roles).settlement()[0, 0]
+        for t, option in phase.actual.items():
+            if t not in third:
+                continue
+            j, k = third.index(t), war.index(t)
+            chosen = OPTIONS[profile[0, k]]
+            gain = _gain_error(scenario, phase, selected, k)
+            rows.append({
+                "case": case, "phase": phase.id, "third_party": t, "recorded": option, "selected": chosen,
+                "matched": chosen == option, "converged": bool(converged[0]),
+                "probability": float(probs[j, OPTIONS.index(option)]),
+                "gain_error": gain, "gain_error_recorded": _gain_error(scenario, phase, recorded, k),
+            })
+    return rows
+
+
+def validate_casebook(path: str | Path) -> dict[str, Any]:
+    """Score every case of a casebook folder (docs/casebook.md)."""
+    folder = Path(path)
+    files = case_files(folder)
+    if not files:
+        raise InputError(f"no case files (*.yaml) in {folder}", file=str(folder),
+                         fix="point to a casebook folder, e.g. casebook/")
+    rows: list[dict[str, Any]] = []
+    cases = 0
+    for f in files:
+        scenario = load_scenario(f)
+        if scenario.conflict is None:
+            raise InputError(f"case '{scenario.id}' declares no conflict", file=str(f),
+                             fix="a case needs a 'conflict:' section with phases that record 'actual' options")
+        case_rows = score_case(scenario, scenario.id)
+        cases += 1
+        rows.extend(case_rows)
+    return {"casebook": summarise(rows, cases), "decisions": rows}
+
+
+def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
+    n = len(rows)
+    gains = [r["gain_error"] for r in rows if r["gain_error"] is not None]
+    gains_rec = [r["gain_error_recorded"] for r in rows if r["gain_error_recorded"] is not None]
+    return {
+        "cases": cases, "decisions": n,
+        "matched": sum(r["matched"] for r in rows),
+        "baseline_matched": sum(r["recorded"] == "neutral" for r in rows),
+        "brokers_recorded": sum(r["recorded"] == "broker" for r in rows),
+        "brokers_matched": sum(r["recorded"] == "broker" and r["matched"] for r in rows),
+        "log_loss": float(np.mean([-np.log(max(r["probability"], FLOOR)) for r in rows])) if rows else None,
+        "gains_mae": float(np.mean(gains)) if gains else None,
+        "gains_mae_recorded": float(np.mean(gains_rec)) if gains_rec else None,
+        "gains_scored": len(gains),
+        "not_converged": sum(not r["converged"] for r in rows),
+    }
+
+
+__all__ = ["case_files", "looks_like_casebook", "own_issues", "score_case", "summarise", "validate_casebook"]
