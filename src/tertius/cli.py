@@ -339,7 +339,7 @@ def validate(
 
     path = Path(scenario)
     if looks_like_casebook(path):
-        result = validate_casebook(path)
+        result = validate_casebook(path, cv=cv is not None)
         if fmt is Format.json:
             emit_json(result)
         else:

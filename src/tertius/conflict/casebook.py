@@ -9,6 +9,7 @@ settlement on the third party's own issues. "Everyone stays out" is the baseline
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +56,13 @@ def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray,
     return float(np.mean(errs))
 
 
-def score_case(scenario: Scenario, case: str) -> list[dict[str, Any]]:
-    """One row per recorded decision of a case."""
+def score_case(scenario: Scenario, case: str, join_cost: float = 0.0) -> list[dict[str, Any]]:
+    """One row per recorded decision of a case, with a third party's fixed cost of taking up arms."""
     rows: list[dict[str, Any]] = []
     for phase in phases_of(scenario):
         if phase is None or not phase.actual:
             continue
-        war = build_war(scenario, phase)
+        war = replace(build_war(scenario, phase), join_cost=join_cost)
         profile, converged, vals = best_response_path(war)
         probs = probabilities(vals)[0]
         third = war.third_ids
@@ -86,24 +87,47 @@ def score_case(scenario: Scenario, case: str) -> list[dict[str, Any]]:
     return rows
 
 
-def validate_casebook(path: str | Path) -> dict[str, Any]:
-    """Score every case of a casebook folder (docs/casebook.md)."""
+#: The fixed costs of taking up arms (utility units) searched by the casebook's cross-validation.
+JOIN_COST_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
+
+
+def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
+    """Leave-one-case-out cross-validation of a third party's fixed cost of taking up arms: for each
+    case, the cost on :data:`JOIN_COST_GRID` that matches most decisions of the other cases (the
+    smaller on a tie) scores it."""
+    runs = {c: [score_case(s, s.id, c) for s in scenarios] for c in JOIN_COST_GRID}
+    rows: list[dict[str, Any]] = []
+    chosen: dict[str, float] = {}
+    for i, s in enumerate(scenarios):
+        def matched(c: float, i: int = i) -> tuple[int, float]:
+            return sum(r["matched"] for j, rr in enumerate(runs[c]) if j != i for r in rr), -c
+        best = max(JOIN_COST_GRID, key=matched)
+        chosen[s.id] = best
+        rows.extend(runs[best][i])
+    return {"join_cost": chosen, "casebook": summarise(rows, len(scenarios)), "decisions": rows,
+            "grid": {str(c): summarise([r for rr in runs[c] for r in rr], len(scenarios)) for c in JOIN_COST_GRID}}
+
+
+def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
+    """Score every case of a casebook folder (docs/casebook.md); with ``cv``, also the
+    leave-one-case-out cross-validation of the cost of taking up arms."""
     folder = Path(path)
     files = case_files(folder)
     if not files:
         raise InputError(f"no case files (*.yaml) in {folder}", file=str(folder),
                          fix="point to a casebook folder, e.g. casebook/")
-    rows: list[dict[str, Any]] = []
-    cases = 0
+    scenarios = []
     for f in files:
         scenario = load_scenario(f)
-        if scenario.conflict is None:
-            raise InputError(f"case '{scenario.id}' declares no conflict", file=str(f),
+        if scenario.conflict is None or not any(ph.actual for ph in scenario.conflict.phases):
+            raise InputError(f"case '{scenario.id}' records no third-party decision", file=str(f),
                              fix="a case needs a 'conflict:' section with phases that record 'actual' options")
-        case_rows = score_case(scenario, scenario.id)
-        cases += 1
-        rows.extend(case_rows)
-    return {"casebook": summarise(rows, cases), "decisions": rows}
+        scenarios.append(scenario)
+    rows = [r for s in scenarios for r in score_case(s, s.id)]
+    out: dict[str, Any] = {"casebook": summarise(rows, len(scenarios)), "decisions": rows}
+    if cv:
+        out["cross_validation"] = cross_validate(scenarios)
+    return out
 
 
 def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
@@ -124,4 +148,5 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["case_files", "looks_like_casebook", "own_issues", "score_case", "summarise", "validate_casebook"]
+__all__ = ["JOIN_COST_GRID", "case_files", "cross_validate", "looks_like_casebook", "own_issues", "score_case",
+           "summarise", "validate_casebook"]

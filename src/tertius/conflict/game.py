@@ -167,6 +167,9 @@ def _raw(war: War, roles: np.ndarray) -> Play:
     stake = s.sum(-1)  # (D, 1, n)
     pp = p[..., None]
     war_value = pp * utility(oa, fight) + (1 - pp) * utility(ob, fight) - war.cost * stake * fight
+    joined = fight & war.third
+    if war.join_cost:
+        war_value = war_value - war.join_cost * joined
     credible = np.clip(1.0 - war.cost, 0.0, 1.0)
     swing = win_probability(s_a[..., None] + st, s_b[..., None], war.decisiveness) - \
         win_probability(s_a[..., None], s_b[..., None] + st, war.decisiveness)
@@ -226,7 +229,7 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         settled_without &= any_broker
         chair = np.where(brk, war.peace_value, 0.0)
         # a third party that takes up arms pays its costs of entering even if a deal then holds
-        entered = war.cost * stake * (fight & war.third)
+        entered = (war.cost * stake + war.join_cost) * joined
         value = (pi[..., None] * (u_deal + chair - entered) + (1 - pi[..., None]) * war_value
                  - war.broker_cost * stake * brk)
     zeros_n = np.zeros(value.shape)
@@ -311,7 +314,7 @@ def _with_prices(war: War, roles: np.ndarray, play: Play) -> Play:
             offers.append(_bargain(war, k, side, NEUTRAL, issues, sq, alt, v_k, best_alt, threat_k, members, True))
             for _k, side2, option, mask, now in deals:
                 if side2 == side and option == side:
-                    j_issues = claims & mask & (~alt[side].open_war if now else True)
+                    j_issues = claims & mask
                     offers.append(_bargain(war, k, side, side, j_issues, sq, alt, v_k, best_alt, threat_k, members,
                                            now))
         for option in (NEUTRAL, SIDE_A, SIDE_B):
@@ -345,8 +348,9 @@ def _bargain(war: War, k: int | np.integer, side: int, option: int, issues: np.n
     x = war.position[:, None]
     play = alt[option]
     issues = np.broadcast_to(issues, play.open_war.shape)
-    if now:
-        before = np.broadcast_to(sq, issues.shape)
+    if now:  # paid whatever the war's result: from where the war would leave the issue
+        expected = play.p_a[..., None] * play.a_wins + (1 - play.p_a[..., None]) * play.b_wins
+        before = np.where(play.open_war, expected, np.broadcast_to(sq, issues.shape))
         weight = np.ones(play.p_a.shape)
     else:  # promised on victory: it moves the victor's terms, in the war that goes on
         before = play.a_wins if side == SIDE_A else play.b_wins

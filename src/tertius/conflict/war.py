@@ -67,6 +67,9 @@ class War:
     commitments: tuple[tuple[int, int, int, int], ...] = ()
     #: 0: the war is open; SIDE_A or SIDE_B: it is decided in that side's favour.
     won_by: int = 0
+    #: A third party's fixed cost of taking up arms, in utility units, beyond its declared costs
+    #: (the fitted constant for taking up arms; docs/thirdparty.md, "Fitting").
+    join_cost: float = 0.0
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
     closed: np.ndarray = field(default_factory=_unset)

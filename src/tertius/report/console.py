@@ -190,6 +190,11 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
         t.add_column(col, justify="left" if not col else "right")
     t.add_row("tertius (selected equilibrium)", f"{c['matched']} of {c['decisions']}",
               f"{c['brokers_matched']} of {c['brokers_recorded']}", _fmt(c["log_loss"], 3), _fmt(c["gains_mae"], 3))
+    cv = result.get("cross_validation")
+    if cv:
+        k = cv["casebook"]
+        t.add_row("tertius, leave one case out", f"{k['matched']} of {k['decisions']}",
+                  f"{k['brokers_matched']} of {k['brokers_recorded']}", _fmt(k["log_loss"], 3), _fmt(k["gains_mae"], 3))
     t.add_row("everyone stays out", f"{c['baseline_matched']} of {c['decisions']}",
               f"0 of {c['brokers_recorded']}", "", "")
     rows = Table(title="decisions", title_justify="left")
