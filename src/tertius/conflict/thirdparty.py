@@ -25,7 +25,7 @@ from tertius.conflict.game import (
     pure_equilibria,
     ranking,
 )
-from tertius.conflict.war import OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
+from tertius.conflict.war import BROKER_KINDS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
 from tertius.scenario import Perturbation, Phase, Scenario
 from tertius.seeds import child_rng
@@ -129,7 +129,9 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         actual = phase.actual.get(t) if phase is not None else None
         if phase is not None and actual is not None:
             item["actual"] = _actual(phase, war, t, actual, profile, item)
-        item["explanation"] = explain(war, item, bool(ok[0]))
+        item["mechanism"] = mechanism(war, t, selected)
+        item["answer"] = answer(war, item)
+        item["explanation"] = item["answer"] + " " + explain(war, item, bool(ok[0]))
         parties.append(item)
     a_name, b_name = war.side_names
     return {
@@ -228,6 +230,56 @@ def possessive(name: str) -> str:
 
 def _val(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-9 else "0"
+
+
+def mechanism(war: War, t: str, play: Play) -> str:
+    """How the third party profits in the selected equilibrium, in words (docs/thirdparty.md,
+    "Mechanisms")."""
+    k = war.index(t)
+    role = int(play.roles[0, 0, k])
+    a, b = war.side_names
+
+    def issues(mask: np.ndarray) -> str:
+        names = [war.issue_names.get(i, i) for i, m in zip(war.issue_ids, mask, strict=True) if m]
+        return ", ".join(names) or "no issue"
+
+    price, payer = float(play.price[0, 0, k]), int(play.payer[0, 0, k])
+    paid = ~np.isnan(play.paid[0, 0])
+    cares = war.salience[0, k] > 0
+    if price > 0:
+        side = a if payer == ROLE["join-a"] else b
+        what = "its neutrality" if role == ROLE["neutral"] else "joining it"
+        return (f"{side} pays for {what} with {100 * price:.0f} % of its claims on "
+                f"{issues(paid & cares) if paid.any() else issues(cares & ~war.stakes)} (a price outside the peace)")
+    if role == ROLE["broker"]:
+        kind = BROKER_KINDS[int(war.broker_kind[k])]
+        if not play.accepted[0, 0]:
+            return "it brokers, but no deal it could broker is accepted"
+        if kind == "channel":
+            fee = float(play.fee[0, 0])
+            return (f"it carries the only channel between the sides, and its fee ({100 * fee:.0f} % of its claims on "
+                    f"{issues(cares & ~war.stakes & war.controls.any(0))}) is part of the deal")
+        if kind == "chair":
+            return "it chairs the settlement for the value it puts on peace"
+        if kind == "guarantor":
+            return f"its guarantee makes the deal hold with probability {float(play.pi[0, 0]):.2f}"
+        return f"its threat to join either side gives it leverage {float(play.leverage[0, 0, k]):.2f} over the deal"
+    if role in (ROLE["join-a"], ROLE["join-b"]):
+        return "it takes up arms for a seat at the peace table"
+    if war.spill[k].any():
+        return ("it receives a side's terms as a bystander, through " + "; ".join(war.spill_sources.get(t, []))
+                + ", and saves the costs of taking part")
+    return "it gains nothing it would not get anyway, and saves the costs of taking part"
+
+
+def answer(war: War, item: dict[str, Any]) -> str:
+    """One sentence first: what the third party should do, how likely, and how it profits."""
+    lab = labels(war)
+    option = item["equilibrium"]
+    shares = item.get("perturbation", {}).get("first", {})
+    share = f", in {_pct(shares[option])} of perturbed draws" if shares else ""
+    return (f"{item['name']} should {lab[option]} (the equilibrium{share}; the fitted logit gives it "
+            f"{_pct(item['probabilities'][option])}): {item['mechanism']}.")
 
 
 def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
