@@ -132,9 +132,27 @@ def win_probabilities(x: np.ndarray, w: np.ndarray, r: np.ndarray, R: float, for
     return P[np.ix_(inv, inv)]
 
 
+#: Rows per block in a round (probabilities, expected utilities, offers): their temporaries are
+#: block × n, so a round's memory beyond the (n, n) probabilities grows linearly in n.
+ROW_BLOCK = 256
+
+
+def _gather_index(counts: np.ndarray) -> np.ndarray:
+    """The flat index of C[L_ij, j] in the (n + 1, n) prefix sums, in place of ``counts``."""
+    n = counts.shape[1]
+    flat = counts.astype(np.int32) if (n + 1) * n < 2**31 else counts
+    flat *= n
+    flat += np.arange(n, dtype=flat.dtype)[None, :]
+    return flat
+
+
+def _block_rows(n: int) -> list[slice]:
+    return [slice(start, min(n, start + ROW_BLOCK)) for start in range(0, n, ROW_BLOCK)]
+
+
 def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: float, form: str,
-                             counts: np.ndarray, *, d: np.ndarray | None = None,
-                             dsorted: np.ndarray | None = None) -> np.ndarray:
+                             counts: np.ndarray | None, *, d: np.ndarray | None = None,
+                             dsorted: np.ndarray | None = None, gather: np.ndarray | None = None) -> np.ndarray:
     """:func:`win_probabilities` for actors sorted by position, given :func:`midpoint_counts`.
 
     Voter k prefers x_i to x_j exactly when it lies on x_i's side of their midpoint (a voter
@@ -142,7 +160,9 @@ def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: 
     numerator is a difference of prefix sums of w_k (|x_k − x_a|/R)^{r_k}. ``d`` (the scaled
     distances |x_k − x_a|/R) and ``dsorted`` (its rows sorted) may be passed in when the caller
     has them: the power is monotone, so the sorted utilities are the sorted distances raised
-    to r_k, and a round sorts once instead of once per call.
+    to r_k, and a round sorts once instead of once per call. ``gather`` (:func:`_gather_index`
+    of the counts) may replace ``counts``. Beyond the result, the temporaries are one (n + 1, n)
+    array and blocks of rows.
     """
     n = xs.size
     neutral = bool(np.all(rs == 1.0))
@@ -159,25 +179,41 @@ def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: 
         U **= rs[:, None]
     if form == "global":
         coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
-        Us = np.sort(U, axis=1) if dsorted is None else dsorted if neutral else dsorted ** rs[:, None]
-        denominator = float(ws @ (Us @ coef))
-        del Us
+        per_voter = np.empty(n)
+        for rows in _block_rows(n):
+            if dsorted is None:
+                per_voter[rows] = np.sort(U[rows], axis=1) @ coef
+            else:
+                per_voter[rows] = (dsorted[rows] if neutral else dsorted[rows] ** rs[rows, None]) @ coef
+        denominator = float(ws @ per_voter)
     U *= ws[:, None]
     np.cumsum(U, axis=0, out=U)
-    # flat index of C[L_ij, j]: one gather from the flattened prefix sums (cheaper than 2-D fancy indexing)
-    flat = counts * n
-    flat += np.arange(n)[None, :]
-    num = np.take(C.reshape(-1), flat)  # A[i, j] = Σ_{k left of mid_ij} w_k U[k, j]; C[L_ij, i] = A[j, i]
+    # one gather from the flattened prefix sums (cheaper than 2-D fancy indexing)
+    if gather is None:
+        assert counts is not None
+        gather = _gather_index(counts.copy())
+    num = np.take(C.reshape(-1), gather)  # A[i, j] = Σ_{k left of mid_ij} w_k U[k, j]; C[L_ij, i] = A[j, i]
     total = C[n].copy()
-    del C, U, flat
-    num -= num.T.copy()  # D = A − Aᵀ; x_i < x_j: the voters left of the midpoint prefer x_i
-    # x_i > x_j: the voters right of it, (total_j − A_ij) − (total_i − A_ji)
-    right = total[None, :] - total[:, None]
-    right -= num
-    np.copyto(num, right, where=np.greater.outer(xs, xs))
-    del right
-    num[np.abs(xs[:, None] - xs[None, :]) <= SAME * max(1.0, R)] = 0.0
-    np.maximum(num, 0.0, out=num)
+    del C, U
+    # D = A − Aᵀ, in place a block pair at a time; x_i < x_j: the voters left of the midpoint
+    # prefer x_i; x_i > x_j: the voters right of it, (total_j − A_ij) − (total_i − A_ji)
+    blocks = _block_rows(n)
+    scale = SAME * max(1.0, R)
+    for a, I in enumerate(blocks):
+        for J in blocks[a:]:
+            upper = num[I, J].copy()
+            if I == J:
+                num[I, J] = upper - upper.T
+            else:
+                num[I, J] -= num[J, I].T
+                num[J, I] -= upper.T
+            for K, L in ((I, J), (J, I)) if I != J else ((I, J),):
+                block = num[K, L]
+                gap = xs[K, None] - xs[None, L]
+                right = (total[None, L] - total[K, None]) - block
+                np.copyto(block, right, where=gap > 0)
+                block[np.abs(gap) <= scale] = 0.0
+                np.maximum(block, 0.0, out=block)
     if form == "global":
         if denominator <= 0:
             return np.zeros_like(num)
@@ -240,19 +276,23 @@ def risk_exponents(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: float, form: 
 
 
 def sorted_risk_exponents(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form: str,
-                          counts: np.ndarray, *, d: np.ndarray | None = None,
-                          dsorted: np.ndarray | None = None) -> np.ndarray:
+                          counts: np.ndarray | None, *, d: np.ndarray | None = None,
+                          dsorted: np.ndarray | None = None, gather: np.ndarray | None = None) -> np.ndarray:
     """:func:`risk_exponents` for actors sorted by position (``d``, ``dsorted``: as in
     :func:`sorted_win_probabilities`).
 
     With r = 1, U_s = 2d, U_f = −2d and U_sq = 0, so E(U_ki) = s_i (P_ki − 1) 4 d_ki + 2 d_ki
     and D_i = Σ_k E(U_ki) needs only two column sums (the diagonal terms are 0)."""
     ones = np.ones_like(xs)
-    if d is None:
-        d = np.abs(xs[:, None] - xs[None, :]) / R
-    P = sorted_win_probabilities(xs, ws, ones, R, form, counts, d=d, dsorted=dsorted)
-    dsum = d.sum(axis=0)
-    D = 4.0 * ss * (np.einsum("ki,ki->i", P, d) - dsum) + 2.0 * dsum
+    P = sorted_win_probabilities(xs, ws, ones, R, form, counts, d=d, dsorted=dsorted, gather=gather)
+    dsum = np.zeros_like(xs)
+    pd = np.zeros_like(xs)
+    for rows in _block_rows(xs.size):  # column sums over voters k, a block of voters at a time
+        dk = np.abs(xs[rows, None] - xs[None, :]) / R if d is None else d[rows]
+        dsum += dk.sum(axis=0)
+        pd += np.einsum("ki,ki->i", P[rows], dk)
+    del P
+    D = 4.0 * ss * (pd - dsum) + 2.0 * dsum
     spread = D.max() - D.min()
     if spread <= 1e-15 * max(1.0, abs(D).max()):
         return ones
@@ -313,32 +353,26 @@ def _pick(mask: np.ndarray, key: np.ndarray, target: np.ndarray, tie: float) -> 
     return np.argmin(np.where(near, target, np.inf), axis=1)
 
 
-#: Viewers per block in the expected utilities and offers of a round: their temporaries are
-#: block × n, so a round's memory beyond the (n, n) probabilities grows linearly in n.
-ROW_BLOCK = 256
-
-
 def _sorted_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One round for actors sorted by position: (new positions, accepted partners, exponents).
 
-    The scaled distances and their sorted rows are computed once and shared by the two
-    probability computations (risk with r = 1, then with the round's exponents); the expected
-    utilities and offers then run over blocks of viewers."""
+    The midpoint counts are computed once (as gather indices) and shared by the two probability
+    computations (risk with r = 1, then with the round's exponents); everything else runs over
+    blocks of rows, so a round holds at most the (n + 1, n) prefix sums, the gather indices and
+    two (n, n) arrays at a time."""
     form = params["probability"]
-    counts = midpoint_counts(xs)
-    d = np.abs(xs[:, None] - xs[None, :]) / R
-    dsorted = np.sort(d, axis=1) if form == "global" else None
-    rs = (sorted_risk_exponents(xs, ws, ss, R, form, counts, d=d, dsorted=dsorted) if params["risk"] == "scholz"
+    gather = _gather_index(midpoint_counts(xs))
+    rs = (sorted_risk_exponents(xs, ws, ss, R, form, None, gather=gather) if params["risk"] == "scholz"
           else np.ones_like(xs))
-    P = sorted_win_probabilities(xs, ws, rs, R, form, counts, d=d, dsorted=dsorted)
-    del counts, dsorted
+    P = sorted_win_probabilities(xs, ws, rs, R, form, None, gather=gather)
+    del gather
     n = xs.size
     new_s = np.empty(n)
     partner_s = np.empty(n, dtype=int)
     for start in range(0, n, ROW_BLOCK):
         rows = slice(start, min(n, start + ROW_BLOCK))
-        own, other = expected_utilities(xs, ss, P, rs, R, median, params["q"], params["t"], rows=rows, d=d[rows])
+        own, other = expected_utilities(xs, ss, P, rs, R, median, params["q"], params["t"], rows=rows)
         assert other is not None  # asked for with other_too=True
         new_s[rows], partner_s[rows] = choose_offers(xs, own, other, params["offers"], rows=rows)
     return new_s, partner_s, rs
