@@ -132,33 +132,89 @@ def win_probabilities(x: np.ndarray, w: np.ndarray, r: np.ndarray, R: float, for
     return P[np.ix_(inv, inv)]
 
 
+#: Rows per block in a round (probabilities, expected utilities, offers): their temporaries are
+#: block × n, so a round's memory beyond the (n, n) probabilities grows linearly in n.
+ROW_BLOCK = 256
+
+
+def _gather_index(counts: np.ndarray) -> np.ndarray:
+    """The flat index of C[L_ij, j] in the (n + 1, n) prefix sums, in place of ``counts``."""
+    n = counts.shape[1]
+    flat = counts.astype(np.int32) if (n + 1) * n < 2**31 else counts
+    flat *= n
+    flat += np.arange(n, dtype=flat.dtype)[None, :]
+    return flat
+
+
+def _block_rows(n: int) -> list[slice]:
+    return [slice(start, min(n, start + ROW_BLOCK)) for start in range(0, n, ROW_BLOCK)]
+
+
 def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: float, form: str,
-                             counts: np.ndarray) -> np.ndarray:
+                             counts: np.ndarray | None, *, d: np.ndarray | None = None,
+                             dsorted: np.ndarray | None = None, gather: np.ndarray | None = None) -> np.ndarray:
     """:func:`win_probabilities` for actors sorted by position, given :func:`midpoint_counts`.
 
     Voter k prefers x_i to x_j exactly when it lies on x_i's side of their midpoint (a voter
     on the midpoint is indifferent and adds nothing), so with voters sorted by position the
-    numerator is a difference of prefix sums of w_k (|x_k − x_a|/R)^{r_k}.
+    numerator is a difference of prefix sums of w_k (|x_k − x_a|/R)^{r_k}. ``d`` (the scaled
+    distances |x_k − x_a|/R) and ``dsorted`` (its rows sorted) may be passed in when the caller
+    has them: the power is monotone, so the sorted utilities are the sorted distances raised
+    to r_k, and a round sorts once instead of once per call. ``gather`` (:func:`_gather_index`
+    of the counts) may replace ``counts``. Beyond the result, the temporaries are one (n + 1, n)
+    array and blocks of rows.
     """
     n = xs.size
-    U = np.abs(xs[:, None] - xs[None, :]) / R  # U[k, a]: voter k's loss at actor a's position
-    if not np.all(rs == 1.0):
-        U **= rs[:, None]
+    neutral = bool(np.all(rs == 1.0))
     C = np.empty((n + 1, n))
     C[0] = 0.0
-    np.cumsum(ws[:, None] * U, axis=0, out=C[1:])
-    A = C[counts, np.arange(n)[None, :]]  # A[i, j] = Σ_{k left of mid_ij} w_k U[k, j]; C[L_ij, i] = A[j, i]
-    total = C[n]
-    D = A - A.T  # x_i < x_j: the voters left of the midpoint prefer x_i
-    # x_i > x_j: the voters right of it, (total_j − A_ij) − (total_i − A_ji)
-    num = np.where(np.less.outer(xs, xs), D, (total[None, :] - total[:, None]) - D)
-    del A, C, D
-    num[np.abs(xs[:, None] - xs[None, :]) <= SAME * max(1.0, R)] = 0.0
-    np.maximum(num, 0.0, out=num)
+    U = C[1:]  # U[k, a]: voter k's loss at actor a's position, then weighted and summed in place
+    if d is None:
+        np.subtract(xs[:, None], xs[None, :], out=U)
+        np.abs(U, out=U)
+        U /= R
+    else:
+        U[...] = d
+    if not neutral:
+        U **= rs[:, None]
     if form == "global":
         coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
-        U.sort(axis=1)
-        denominator = float(ws @ (U @ coef))
+        per_voter = np.empty(n)
+        for rows in _block_rows(n):
+            if dsorted is None:
+                per_voter[rows] = np.sort(U[rows], axis=1) @ coef
+            else:
+                per_voter[rows] = (dsorted[rows] if neutral else dsorted[rows] ** rs[rows, None]) @ coef
+        denominator = float(ws @ per_voter)
+    U *= ws[:, None]
+    np.cumsum(U, axis=0, out=U)
+    # one gather from the flattened prefix sums (cheaper than 2-D fancy indexing)
+    if gather is None:
+        assert counts is not None
+        gather = _gather_index(counts.copy())
+    num = np.take(C.reshape(-1), gather)  # A[i, j] = Σ_{k left of mid_ij} w_k U[k, j]; C[L_ij, i] = A[j, i]
+    total = C[n].copy()
+    del C, U
+    # D = A − Aᵀ, in place a block pair at a time; x_i < x_j: the voters left of the midpoint
+    # prefer x_i; x_i > x_j: the voters right of it, (total_j − A_ij) − (total_i − A_ji)
+    blocks = _block_rows(n)
+    scale = SAME * max(1.0, R)
+    for a, I in enumerate(blocks):
+        for J in blocks[a:]:
+            upper = num[I, J].copy()
+            if I == J:
+                num[I, J] = upper - upper.T
+            else:
+                num[I, J] -= num[J, I].T
+                num[J, I] -= upper.T
+            for K, L in ((I, J), (J, I)) if I != J else ((I, J),):
+                block = num[K, L]
+                gap = xs[K, None] - xs[None, L]
+                right = (total[None, L] - total[K, None]) - block
+                np.copyto(block, right, where=gap > 0)
+                block[np.abs(gap) <= scale] = 0.0
+                np.maximum(block, 0.0, out=block)
+    if form == "global":
         if denominator <= 0:
             return np.zeros_like(num)
         num /= denominator
@@ -173,22 +229,28 @@ def _power_base(base: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, r: np.ndarray, R: float, median: float,
-                       q: float, t: float, *, other_too: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+                       q: float, t: float, *, other_too: bool = True, rows: slice = slice(None),
+                       d: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(own, other): own[i, j] = E^i(U_ij), i's utility of challenging j; other[i, j] =
-    E^i(U_ji), i's estimate of j's utility of challenging i. Both use viewer i's exponent."""
-    rv = r[:, None]
-    d = np.abs(x[:, None] - x[None, :]) / R
-    neutral = bool(np.all(r == 1.0))
+    E^i(U_ji), i's estimate of j's utility of challenging i. Both use viewer i's exponent.
+    ``rows`` restricts the viewers i to a block (the arrays are then block × n); ``d``, the
+    block's scaled distances |x_i − x_j|/R, may be passed in."""
+    rv = r[rows, None]
+    if d is None:
+        d = np.abs(x[rows, None] - x[None, :]) / R
+    neutral = bool(np.all(r[rows] == 1.0))
     U_s = 2.0 - 4.0 * (0.5 - 0.5 * d if neutral else _power_base(0.5 - 0.5 * d, rv))
     U_f = 2.0 - 4.0 * (0.5 + 0.5 * d if neutral else _power_base(0.5 + 0.5 * d, rv))
     U_sq = 2.0 - 4.0 * 0.5**rv
     dU = U_s - U_f
+    del U_f
     base = U_s - q * U_sq
+    del U_s
     # E = s_target [P U_s + (1 − P) U_f] + (1 − s_target) U_s − q U_sq = s_target (P − 1)(U_s − U_f) + U_s − q U_sq
-    own = s[None, :] * (P - 1.0) * dU + base
+    own = s[None, :] * (P[rows] - 1.0) * dU + base
     other = None
     if other_too:
-        other = s[:, None] * (np.ascontiguousarray(P.T) - 1.0) * dU + base
+        other = s[rows, None] * (np.ascontiguousarray(P[:, rows].T) - 1.0) * dU + base
     if q < 1.0:
         # status quo changes if nobody challenges: better (T) or worse (1 - T) for the challenger
         def sq_change(challenger_dev: np.ndarray) -> np.ndarray:
@@ -198,7 +260,7 @@ def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, r: np.ndarra
             return (1.0 - q) * (t * U_b + (1.0 - t) * U_w)
 
         dev = np.abs(x - median) / R
-        own = own - sq_change(dev[:, None])
+        own = own - sq_change(dev[rows, None])
         if other is not None:
             other = other - sq_change(dev[None, :])
     return own, other
@@ -214,16 +276,23 @@ def risk_exponents(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: float, form: 
 
 
 def sorted_risk_exponents(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form: str,
-                          counts: np.ndarray) -> np.ndarray:
-    """:func:`risk_exponents` for actors sorted by position.
+                          counts: np.ndarray | None, *, d: np.ndarray | None = None,
+                          dsorted: np.ndarray | None = None, gather: np.ndarray | None = None) -> np.ndarray:
+    """:func:`risk_exponents` for actors sorted by position (``d``, ``dsorted``: as in
+    :func:`sorted_win_probabilities`).
 
     With r = 1, U_s = 2d, U_f = −2d and U_sq = 0, so E(U_ki) = s_i (P_ki − 1) 4 d_ki + 2 d_ki
     and D_i = Σ_k E(U_ki) needs only two column sums (the diagonal terms are 0)."""
     ones = np.ones_like(xs)
-    P = sorted_win_probabilities(xs, ws, ones, R, form, counts)
-    d = np.abs(xs[:, None] - xs[None, :]) / R
-    dsum = d.sum(axis=0)
-    D = 4.0 * ss * (np.einsum("ki,ki->i", P, d) - dsum) + 2.0 * dsum
+    P = sorted_win_probabilities(xs, ws, ones, R, form, counts, d=d, dsorted=dsorted, gather=gather)
+    dsum = np.zeros_like(xs)
+    pd = np.zeros_like(xs)
+    for rows in _block_rows(xs.size):  # column sums over voters k, a block of voters at a time
+        dk = np.abs(xs[rows, None] - xs[None, :]) / R if d is None else d[rows]
+        dsum += dk.sum(axis=0)
+        pd += np.einsum("ki,ki->i", P[rows], dk)
+    del P
+    D = 4.0 * ss * (pd - dsum) + 2.0 * dsum
     spread = D.max() - D.min()
     if spread <= 1e-15 * max(1.0, abs(D).max()):
         return ones
@@ -231,33 +300,45 @@ def sorted_risk_exponents(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: flo
     return (1.0 - Ri / 3.0) / (1.0 + Ri / 3.0)
 
 
-def choose_offers(x: np.ndarray, own: np.ndarray, other: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each actor's new position and the partner whose offer it accepted (-1: none)."""
+def choose_offers(x: np.ndarray, own: np.ndarray, other: np.ndarray, rule: str,
+                  rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """Each actor's new position and the partner whose offer it accepted (-1: none); with
+    ``rows``, for that block of actors only (``own`` and ``other`` are then block × n)."""
     a, b = own, other
-    differ = np.abs(x[:, None] - x[None, :]) > SAME * max(1.0, float(np.ptp(x)))
+    xi = x[rows, None]
+    scale = max(1.0, float(np.ptp(x)))
+    differ = np.abs(xi - x[None, :]) > SAME * scale
     conf = differ & (b > a) & (a > 0)
-    comp = differ & (a < 0) & (b > 0) & (np.abs(a) <= b)
-    capit = differ & (a < 0) & (b > 0) & (np.abs(a) > b)
+    aa = np.abs(a)
+    yield_ = differ & (a < 0) & (b > 0)
+    del differ
+    comp = yield_ & (aa <= b)
+    capit = yield_ & (aa > b)
+    del yield_
     xj = np.broadcast_to(x[None, :], a.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        comp_pos = x[:, None] + (x[None, :] - x[:, None]) * np.abs(a) / b
-        comp_key = (np.abs(a) * x[:, None] + np.abs(b) * x[None, :]) / (np.abs(a) + np.abs(b))
-    dist = np.abs(xj - x[:, None])
-    n = x.size
-    new = x.copy()
-    partner = np.full(n, -1)
+        comp_pos = xi + (x[None, :] - xi) * aa / b
+        if rule == "scholz":
+            comp_key = (aa * xi + np.abs(b) * x[None, :]) / (aa + np.abs(b))
+    del aa
+    new = x[rows].copy()
+    m = new.size
+    partner = np.full(m, -1)
     if rule == "scholz":
+        dist = np.abs(xj - xi)
         stages = [(conf, dist, xj), (comp, comp_key, comp_pos), (capit, dist, xj)]
     else:
         target = np.where(conf | capit, xj, comp_pos)
-        stages = [(conf | comp | capit, np.abs(target - x[:, None]), target)]
-    decided = np.zeros(n, dtype=bool)
+        stages = [(conf | comp | capit, np.abs(target - xi), target)]
+    decided = np.zeros(m, dtype=bool)
     for mask, key, target in stages:
-        j = _pick(mask, key, target, tie=1e-9 * max(1.0, float(np.ptp(x))))
         take = ~decided & mask.any(axis=1)
-        rows = np.nonzero(take)[0]
-        new[rows] = target[rows, j[rows]]
-        partner[rows] = j[rows]
+        if not take.any():
+            continue
+        j = _pick(mask, key, target, tie=1e-9 * scale)
+        sel = np.nonzero(take)[0]
+        new[sel] = target[sel, j[sel]]
+        partner[sel] = j[sel]
         decided |= take
     return new, partner
 
@@ -270,6 +351,31 @@ def _pick(mask: np.ndarray, key: np.ndarray, target: np.ndarray, tie: float) -> 
     best = keyed.min(axis=1, keepdims=True)
     near = mask & (keyed <= best + tie)
     return np.argmin(np.where(near, target, np.inf), axis=1)
+
+
+def _sorted_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
+                  params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One round for actors sorted by position: (new positions, accepted partners, exponents).
+
+    The midpoint counts are computed once (as gather indices) and shared by the two probability
+    computations (risk with r = 1, then with the round's exponents); everything else runs over
+    blocks of rows, so a round holds at most the (n + 1, n) prefix sums, the gather indices and
+    two (n, n) arrays at a time."""
+    form = params["probability"]
+    gather = _gather_index(midpoint_counts(xs))
+    rs = (sorted_risk_exponents(xs, ws, ss, R, form, None, gather=gather) if params["risk"] == "scholz"
+          else np.ones_like(xs))
+    P = sorted_win_probabilities(xs, ws, rs, R, form, None, gather=gather)
+    del gather
+    n = xs.size
+    new_s = np.empty(n)
+    partner_s = np.empty(n, dtype=int)
+    for start in range(0, n, ROW_BLOCK):
+        rows = slice(start, min(n, start + ROW_BLOCK))
+        own, other = expected_utilities(xs, ss, P, rs, R, median, params["q"], params["t"], rows=rows)
+        assert other is not None  # asked for with other_too=True
+        new_s[rows], partner_s[rows] = choose_offers(xs, own, other, params["offers"], rows=rows)
+    return new_s, partner_s, rs
 
 
 @dataclass(frozen=True)
@@ -304,15 +410,7 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
         # The round runs with the actors sorted by position; results are put back in order.
         order = np.argsort(x, kind="stable")
         xs, ws, ss = x[order], w[order], s[order]
-        counts = midpoint_counts(xs)
-        rs = (sorted_risk_exponents(xs, ws, ss, R, params["probability"], counts) if params["risk"] == "scholz"
-              else np.ones_like(xs))
-        P = sorted_win_probabilities(xs, ws, rs, R, params["probability"], counts)
-        own, other = expected_utilities(xs, ss, P, rs, R, medians[-1], params["q"], params["t"])
-        del P
-        assert other is not None  # asked for with other_too=True
-        new_s, partner_s = choose_offers(xs, own, other, params["offers"])
-        del own, other
+        new_s, partner_s, rs = _sorted_round(xs, ws, ss, R, medians[-1], params)
         x = np.empty_like(xs)
         x[order] = new_s
         r = np.empty_like(rs)

@@ -32,7 +32,7 @@ from tertius.errors import InputError
 from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
 from tertius.scenario import Perturbation, Scenario
-from tertius.seeds import child_seed
+from tertius.seeds import child_seed, child_seeds
 from tertius.sweeps.perturb import apply, draw
 
 ENGINES = ("inprocess", "processes", "dask")
@@ -47,6 +47,11 @@ def draw_seed(seed: int, draw: int) -> int:
     """The model's seed for draw ``draw`` (its index in the whole sweep): ``child_seed(seed, "draw",
     draw)``. Every draw has its own stream, whichever chunk holds it."""
     return child_seed(seed, "draw", draw)
+
+
+def draw_seeds(seed: int, first: int, size: int) -> np.ndarray:
+    """:func:`draw_seed` for draws ``first`` to ``first + size - 1``, as uint64, computed together."""
+    return child_seeds(seed, "draw", indices=np.arange(first, first + size, dtype=np.uint64))
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
             with np.errstate(all="ignore"):
                 out = np.asarray(spec.batch(job.scenario, batch["position"], batch["salience"],
                                             batch["capability"], params), dtype=float)
-            redo = [d for d in range(size) if not np.all(np.isfinite(out[d]))]
+            redo = np.nonzero(~np.isfinite(out).all(axis=1))[0].tolist()
         except Exception:
             redo = list(range(size))
     for d in redo:
@@ -140,7 +145,7 @@ def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
         "seed": job.seed,
         "chunk": index,
         "chunk_seed": np.uint64(seed),
-        "model_seed": np.repeat(np.array([draw_seed(job.seed, start + d) for d in range(size)], dtype=np.uint64), m),
+        "model_seed": np.repeat(draw_seeds(job.seed, start, size), m),
         "params": json.dumps(job.params, sort_keys=True),
         "perturbation": json.dumps(job.spec.model_dump(), sort_keys=True),
     })
