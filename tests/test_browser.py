@@ -120,6 +120,69 @@ def test_the_source_of_a_number_shows_and_can_be_edited(page):
     assert page.input_value("#source-text") or page.input_value("#assumption-text")
 
 
+def _russia_amur(data: dict) -> dict:
+    return next(st for st in data["stances"] if st["actor"] == "russia" and st["issue"] == "amur")
+
+
+def _export_yaml(pg, tmp_path) -> dict:
+    import yaml
+
+    with pg.expect_download(timeout=60_000) as info:
+        pg.click('[data-export="yaml"]')
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return yaml.safe_load(path.read_text())
+
+
+def test_an_edited_number_loses_its_old_source_in_the_export(page, tmp_path):
+    """Provenance stays true: the old source described the old number, so an edited number is
+    exported with what the user gave for it, never with the old source."""
+    from tertius import load_scenario
+    from tertius.io import load_scenario as load_file
+
+    old = _russia_amur(load_scenario().to_data())
+    old_sal = old["salience"]
+    assert isinstance(old_sal, dict) and (old_sal.get("source") or old_sal.get("assumption"))
+    n = runs(page)
+    box = page.get_by_label("Russian Empire salience on amur")
+    box.fill("0.1")
+    box.press("Enter")
+    page.wait_for_function("n => Number(document.body.dataset.runs) > n", arg=n)
+    assert "edited" in (box.get_attribute("class") or "")
+    assert "edited here" in page.inner_text("#source-label")
+    exported = _russia_amur(_export_yaml(page, tmp_path))
+    assert exported["salience"] == 0.1  # a bare number: no source and no assumption was given
+    assert exported["position"] == old["position"]  # the untouched number keeps its own
+    page.fill("#assumption-text", "my own reading of the 1858 talks")
+    page.dispatch_event("#assumption-text", "change")
+    exported = _russia_amur(_export_yaml(page, tmp_path))
+    assert exported["salience"] == {"value": 0.1, "assumption": "my own reading of the 1858 talks"}
+    path = tmp_path / "exported.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(_export_yaml(page, tmp_path)))
+    assert load_file(path).to_data()["stances"] == _export_yaml(page, tmp_path)["stances"]
+
+
+def test_the_pages_mae_is_the_clis(page, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    data = page.evaluate("JSON.stringify(S.scenario)")
+    path = tmp_path / "now.json"
+    path.write_text(data)
+    r = CliRunner().invoke(cli, ["run", str(path), "--format", "json", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    scores = json.loads(r.stdout)["scores"]["models"]
+    row = page.locator("#forecast-table tr.mae")
+    for m, score in scores.items():
+        shown = row.locator(f'td[data-model="{m}"]').inner_text()
+        assert float(shown) == pytest.approx(score["mae"], abs=0.051), m
+
+
 def test_a_sweep_runs_to_completion(page):
     page.fill("#sweep-n", "300")
     page.click("#sweep-run")

@@ -78,11 +78,51 @@ def test_run_gives_the_public_apis_forecasts(client, default):
         for k, issue in enumerate(f.issue_ids):
             assert out["forecasts"][model][issue] == pytest.approx(f.outcome[k], abs=1e-9), (model, issue)
     amur = s.issue("amur").observed.value
-    assert out["errors"]["amur"]["compromise"] == pytest.approx(out["forecasts"]["compromise"]["amur"] - amur)
+    assert out["errors"]["amur"]["compromise"]["error"] == pytest.approx(out["forecasts"]["compromise"]["amur"] - amur)
     assert set(out["rounds"]) == {"bdm", "exchange"}
     bdm = out["rounds"]["bdm"]
     assert len(bdm["values"]["legations"]) == 11 and len(bdm["moves"]) == 10
     assert any(m["size"] > 0 for m in bdm["moves"][0])
+
+
+@pytest.mark.parametrize("sid", ["second-opium-war", "eu-emissions-1994", "greece-debt-2015"])
+def test_the_page_shows_the_clis_numbers(client, sid, tmp_path):
+    """Every number the page shows (forecasts, errors on the scale and in % of span, MAE, the
+    third-party probabilities and shares) is the number ``tertius run --format json`` prints."""
+    data = client.get(f"/api/bundled/{sid}").json()["scenario"]
+    page = post(client, "/api/run", {"scenario": data, "seed": 0}).json()
+    r = CliRunner().invoke(cli, ["run", sid, "--format", "json", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    cli_out = json.loads(r.stdout)
+    assert set(page["forecasts"]) == set(cli_out["forecasts"])
+    assert page["refused"] == cli_out["refused"]
+    for m, f in cli_out["forecasts"].items():
+        for issue in f["issues"]:
+            assert page["forecasts"][m][issue["id"]] == pytest.approx(issue["outcome"], abs=1e-12), (m, issue["id"])
+    assert page["scores"] == cli_out["scores"]["models"]
+    scored = [row for row in cli_out["scores"]["issues"] if row["observed"] is not None]
+    assert scored or sid != "second-opium-war"
+    for row in scored:
+        shown = page["errors"][row["issue"]][row["model"]]
+        assert shown["error"] == pytest.approx(row["error"], abs=1e-12)
+        assert shown["pct"] == pytest.approx(row["abs_error_pct"], abs=1e-12)
+    assert sum(len(v) for v in page["errors"].values()) == len(scored)
+    if cli_out["broker"] is not None:
+        from tertius.conflict import DEFAULT_DRAWS
+
+        shown = post(client, "/api/broker", {"scenario": data, "seed": 0, "draws": DEFAULT_DRAWS}).json()["broker"]
+        assert shown == cli_out["broker"]
+
+
+def test_the_default_mae_is_in_percent_of_scale(client, default):
+    """The page's MAE is the library's (% of each issue's span), not a mean of raw units: on the
+    default scenario the raw-unit mean differs from it."""
+    out = post(client, "/api/run", {"scenario": default, "seed": 0}).json()
+    for m, score in out["scores"].items():
+        pcts = [e[m]["pct"] for e in out["errors"].values() if e[m]["pct"] is not None]
+        raw = [abs(e[m]["error"]) for e in out["errors"].values() if e[m]["error"] is not None]
+        assert score["mae"] == pytest.approx(sum(pcts) / len(pcts)) and score["n"] == len(pcts)
+        assert score["mae"] != pytest.approx(sum(raw) / len(raw))
 
 
 def test_an_edited_salience_changes_the_forecast(client, default):

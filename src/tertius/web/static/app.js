@@ -4,7 +4,7 @@
 "use strict";
 
 const S = {scenario: null, result: null, broker: null, seq: 0, brokerSeq: 0, models: [], limits: {},
-           focus: null, sweep: null, timer: null, editedAt: null};
+           focus: null, sweep: null, timer: null, editedAt: null, editedHere: new Set()};
 window.tertiusTimings = [];  // ms from an edit to the updated forecasts on screen (benchmarks read it)
 
 // ------------------------------------------------------------------ small helpers
@@ -71,14 +71,17 @@ const errorText = (e) => (e && e.error) ? e.error + (e.fix && !e.error.includes(
   : `the page lost the server (${e})`;
 
 // ------------------------------------------------------------------ the editor
-function quantityClass(q, holder) {
+function quantityClass(q, holder, path) {
+  if (path && S.editedHere.has(path) && !(q !== null && typeof q === "object" && (q.source || q.assumption))) return "edited";
   if (q !== null && typeof q === "object" && q.source) return "sourced";
   if (q !== null && typeof q === "object" && q.assumption) return "assumed";
   if (holder && holder.source) return "sourced";
   if (holder && holder.assumption) return "assumed";
   return "bare";
 }
-function quantityTitle(q, holder) {
+function quantityTitle(q, holder, path) {
+  if (path && S.editedHere.has(path) && !(q !== null && typeof q === "object" && (q.source || q.assumption)))
+    return "edited here: give a source or an assumption";
   const o = (q !== null && typeof q === "object") ? q : {};
   const src = o.source || (holder && holder.source);
   const asm = o.assumption || (holder && holder.assumption);
@@ -87,23 +90,50 @@ function quantityTitle(q, holder) {
 
 function numberInput(path, holder, opts = {}) {
   const q = getAt(S.scenario, path);
-  const input = el("input", {type: "number", step: "any", value: q === undefined || q === null ? "" : qv(q),
+  const input = el("input", {type: "number", value: q === undefined || q === null ? "" : qv(q),
                              "aria-label": opts.label || path, dataset: {path, q: opts.quantity === false ? "" : "1"},
-                             class: opts.quantity === false ? "" : quantityClass(q, holder),
-                             title: opts.quantity === false ? null : quantityTitle(q, holder)});
+                             step: opts.step || "any",
+                             class: opts.quantity === false ? "" : quantityClass(q, holder, path),
+                             title: opts.quantity === false ? null : quantityTitle(q, holder, path)});
   input.addEventListener("change", () => {
     const text = input.value.trim();
     const old = getAt(S.scenario, path);
-    if (text === "") {
-      if (opts.optional) { setAt(S.scenario, path, undefined); deleteUndefined(path); edited(); }
+    if (text === "" || !Number.isFinite(Number(text))) {
+      if (text === "" && opts.optional) { setAt(S.scenario, path, undefined); deleteUndefined(path); edited(); return; }
+      input.value = old === undefined || old === null ? "" : qv(old);  // the field shows what the model uses
+      showScenarioError({error: `${opts.label || path}: a number is needed`, message: "a number is needed",
+                         path, fix: "type a number; the field keeps its previous value"});
       return;
     }
     const value = Number(text);
-    if (old !== null && typeof old === "object") old.value = value; else setAt(S.scenario, path, value);
+    if (opts.quantity === false) { setAt(S.scenario, path, value); edited(); return; }
+    if (old !== null && old !== undefined && qv(old) === value) return;
+    setAt(S.scenario, path, value);  // a new number: the old source or assumption was about the old one
+    if (holder && (holder.source || holder.assumption)) detachHolderProvenance(holder, path);
+    S.editedHere.add(path);
+    input.classList.remove("sourced", "assumed", "bare");
+    input.classList.add("edited");
+    input.title = "edited here: give a source or an assumption";
     edited();
+    showSource(path, opts.label || path);
   });
   if (opts.quantity !== false) input.addEventListener("focus", () => showSource(path, opts.label || path));
   return input;
+}
+// A stance's source or assumption covers its position and salience; once one of them is edited,
+// it still covers the other one only, so it moves onto that quantity.
+function detachHolderProvenance(holder, path) {
+  const field = parsePath(path).pop();
+  for (const other of ["position", "salience"]) {
+    if (other === field || holder[other] === undefined) continue;
+    const q = (holder[other] !== null && typeof holder[other] === "object") ? holder[other] : {value: holder[other]};
+    if (!q.source && !q.assumption) {
+      if (holder.source) q.source = holder.source;
+      if (holder.assumption) q.assumption = holder.assumption;
+    }
+    holder[other] = q;
+  }
+  delete holder.source; delete holder.assumption;
 }
 function deleteUndefined(path) {
   const keys = parsePath(path); const last = keys.pop();
@@ -123,7 +153,8 @@ function showSource(path, label) {
   const holder = path.startsWith("stances[") ? getAt(S.scenario, path.replace(/\.[a-z_]+$/, "")) : null;
   const o = (q !== null && typeof q === "object") ? q : {};
   $("source-panel").hidden = false;
-  $("source-label").textContent = `${label}:`;
+  $("source-label").textContent = S.editedHere.has(path) && !o.source && !o.assumption
+    ? `${label}: edited here, give a source or an assumption:` : `${label}:`;
   $("source-text").value = o.source || (holder && holder.source) || "";
   $("assumption-text").value = o.assumption || (holder && holder.assumption) || "";
 }
@@ -133,6 +164,13 @@ function editSource(kind, text) {
   if (q === undefined || q === null) return;
   if (typeof q !== "object") { q = {value: q}; setAt(S.scenario, S.focus, q); }
   if (text) q[kind] = text; else delete q[kind];
+  const input = document.querySelector(`input[data-path="${CSS.escape(S.focus)}"]`);
+  if (input) {
+    const holder = S.focus.startsWith("stances[") ? getAt(S.scenario, S.focus.replace(/\.[a-z_]+$/, "")) : null;
+    input.classList.remove("sourced", "assumed", "bare", "edited");
+    input.classList.add(quantityClass(q, holder, S.focus));
+    input.title = quantityTitle(q, holder, S.focus);
+  }
   edited();
 }
 
@@ -178,7 +216,7 @@ function drawEditor() {
       const n = index.get(`${a.id}\u0000${i.id}`);
       row.append(n === undefined ? el("td", {}, emptyStance(a.id, i.id)) : el("td", {class: "stance"},
         numberInput(`stances[${n}].position`, s.stances[n], {label: `${name(a.id)} position on ${i.id}`}),
-        numberInput(`stances[${n}].salience`, s.stances[n], {label: `${name(a.id)} salience on ${i.id}`})));
+        numberInput(`stances[${n}].salience`, s.stances[n], {step: "0.05", label: `${name(a.id)} salience on ${i.id}`})));
     }
     grid.append(row);
   }
@@ -274,17 +312,20 @@ function drawResults() {
       observedAny ? el("td", {text: fmt(obs)}) : null);
     for (const m of models) {
       const v = r.forecasts[m][i.id];
-      const err = r.errors[i.id] ? r.errors[i.id][m] : null;
-      row.append(el("td", {dataset: {model: m}, title: err === null || err === undefined ? null : `error ${fmt(err)}`},
+      const e = r.errors[i.id] ? r.errors[i.id][m] : null;  // the library's error table, not computed here
+      const err = e ? e.error : null;
+      row.append(el("td", {dataset: {model: m}, title: err === null || err === undefined ? null
+          : `error ${fmt(err)} on the issue's scale, ${fmt(e.pct)} % of its span`},
         fmt(v), err === null || err === undefined ? null : el("small", {text: ` (${err > 0 ? "+" : ""}${fmt(err)})`})));
     }
     table.append(row);
   }
-  if (observedAny) {
-    const mae = el("tr", {}, el("th", {text: "mean absolute error"}), el("td"));
+  if (observedAny) {  // the MAE of tertius run: mean absolute error in % of each issue's span
+    const mae = el("tr", {class: "mae"}, el("th", {text: "mean absolute error (% of scale)",
+      title: "as tertius run reports it: each error as a percentage of its issue's scale span, averaged"}), el("td"));
     for (const m of models) {
-      const errs = Object.values(r.errors).map((e) => e[m]).filter((x) => x !== null && x !== undefined);
-      mae.append(el("td", {text: errs.length ? fmt(errs.reduce((a, b) => a + Math.abs(b), 0) / errs.length) : "–"}));
+      const sc = r.scores ? r.scores[m] : null;
+      mae.append(el("td", {dataset: {model: m}, text: sc && sc.mae !== null ? fmt(sc.mae) : "–"}));
     }
     table.append(mae);
   }
