@@ -52,6 +52,7 @@ def page(browser):
         pg = context.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.on("dialog", lambda d: d.accept())  # confirmations (removing an actor in the conflict…) say yes
         pg.goto(url + "/")
         pg.wait_for_selector("body[data-runs]")
         pg.wait_for_selector("#thirdparty table")
@@ -181,6 +182,117 @@ def test_the_pages_mae_is_the_clis(page, tmp_path):
     for m, score in scores.items():
         shown = row.locator(f'td[data-model="{m}"]').inner_text()
         assert float(shown) == pytest.approx(score["mae"], abs=0.051), m
+
+
+def scenario_now(pg) -> dict:
+    import json
+
+    return json.loads(pg.evaluate("JSON.stringify(S.scenario)"))
+
+
+def wait_run(pg, n: int) -> None:
+    pg.wait_for_function("n => Number(document.body.dataset.runs || 0) > n", arg=n)
+
+
+def test_removing_an_actor_in_the_conflict_asks_and_undo_brings_it_back(page):
+    before = scenario_now(page)
+    assert "russia" in before["conflict"]["third_parties"]
+    messages: list[str] = []
+    page.once("dialog", lambda d: messages.append(d.message))
+    n = runs(page)
+    page.get_by_label("remove actor russia", exact=True).click()
+    wait_run(page, n)
+    after = scenario_now(page)
+    assert messages and "conflict.third_parties" in messages[0] and "stances" in messages[0]
+    assert "russia" not in {a["id"] for a in after["actors"]}
+    assert "russia" not in after["conflict"]["third_parties"]
+    assert "russia" not in after["conflict"]["costs"]
+    assert all(sp["beneficiary"] != "russia" for sp in after["conflict"]["spillovers"])
+    assert not page.locator("#scenario-error").inner_text()  # the scenario stays valid: no dangling id
+    n = runs(page)
+    page.click("#undo")
+    wait_run(page, n)
+    assert scenario_now(page) == before
+    n = runs(page)
+    page.click("#redo")
+    wait_run(page, n)
+    assert scenario_now(page) == after
+    page.click("#undo")
+
+
+def test_work_is_autosaved_and_survives_a_reload(page):
+    n = runs(page)
+    page.get_by_label("scenario title").fill("My working copy")
+    page.get_by_label("scenario title").press("Enter")
+    wait_run(page, n)
+    kept = scenario_now(page)
+    page.reload()
+    page.wait_for_selector("body[data-runs]")
+    assert scenario_now(page) == kept
+    assert "restored" in page.inner_text("#status") or page.get_by_label("scenario title").input_value() == "My working copy"
+    page.fill("#project-name", "opium")
+    page.click("#project-save")
+    assert "opium" in page.locator("#projects option").all_inner_texts()
+    assert "saved" in page.inner_text("#project-state")
+
+
+def test_a_conflict_built_from_an_empty_scenario_runs_the_broker_and_exports(page, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    n = runs(page)
+    page.select_option("#pick", "")
+    page.wait_for_function("() => S.scenario.actors.length === 0")
+    for _ in range(3):
+        page.click("#add-actor")
+    page.click("#add-issue")
+    for j, cap in enumerate((3, 2, 1)):
+        box = page.locator(f'input[data-path="actors[{j}].capability"]')
+        box.fill(str(cap))
+        box.press("Enter")
+    for j, miles in enumerate((300, 900, 500)):  # the War Trap's distance to the theatre
+        page.locator("details.more summary").nth(j).click()
+        page.get_by_title(f"add actor-{j + 1} distance").click()
+        box = page.get_by_label(f"actor-{j + 1} distance")
+        box.fill(str(miles))
+        box.press("Enter")
+    for k in range(3):  # each click redraws the grid: the next empty cell is the first one left
+        page.locator("#stances button.add").first.click()
+        page.wait_for_function("k => S.scenario.stances.length === k", arg=k + 1)
+    for j, pos in enumerate((0, 100, 70)):
+        box = page.locator(f'input[data-path="stances[{j}].position"]')
+        box.fill(str(pos))
+        box.press("Enter")
+    page.click("#add-conflict")
+    page.get_by_label("conflict side a name").fill("West")
+    page.get_by_label("conflict side a name").press("Enter")
+    page.get_by_label("conflict side b name").fill("East")
+    page.get_by_label("conflict side b name").press("Enter")
+    page.get_by_label("conflict side a actors").select_option("actor-1")
+    page.get_by_label("conflict side b actors").select_option("actor-2")
+    page.get_by_label("conflict stakes").select_option("issue-1")
+    n = int(page.evaluate("document.body.dataset.brokers || 0"))
+    page.get_by_label("conflict third parties").select_option("actor-3")
+    page.wait_for_function("n => Number(document.body.dataset.brokers || 0) > n", arg=n)
+    page.wait_for_selector("#thirdparty table")
+    assert not page.locator("#scenario-error").inner_text()
+    shown = json.loads(page.evaluate("JSON.stringify(S.broker)"))
+    assert [tp["third_party"] for tp in shown["phases"][0]["third_parties"]] == ["actor-3"]
+    exported = _export_yaml(page, tmp_path)
+    path = tmp_path / "built.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(exported))
+    r = CliRunner().invoke(cli, ["broker", str(path), "--format", "json", "--draws", "200", "--seed", "0"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == shown
+    n = runs(page)
+    page.select_option("#pick", "second-opium-war")  # the tests after this one work on the default
+    wait_run(page, n)
+    page.wait_for_function("() => S.scenario.id === 'second-opium-war'")
 
 
 def test_a_sweep_runs_to_completion(page):

@@ -170,6 +170,20 @@ def test_exports_are_the_files_the_cli_writes(client, default):
 
 
 # ------------------------------------------------------------------ uploads
+def test_the_workbook_export_reads_back_as_the_same_scenario(client, default, tmp_path):
+    from tertius.io import load_scenario as load_file
+
+    r = post(client, "/api/export/xlsx", {"scenario": default})
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert 'filename="second-opium-war.xlsx"' in r.headers["content-disposition"]
+    path = tmp_path / "s.xlsx"
+    path.write_bytes(r.content)
+    back, want = load_file(path).to_data(), load_scenario().to_data()
+    for d in (back, want):  # the workbook's stance sheet is a grid: its order is the grid's
+        d["stances"] = sorted(d["stances"], key=lambda st: (st["actor"], st["issue"]))
+    assert back == want
+
+
 def test_upload_reads_every_format(client):
     for name, text in BASES.items():
         if name == "wars.csv":  # a decision table: scored by 'tertius validate', not a scenario

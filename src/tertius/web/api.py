@@ -194,15 +194,20 @@ def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[st
 
 
 def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
-    """A download: the scenario as YAML or Decide CSV, or the full analysis as results.json or the
+    """A download: the scenario as YAML, an Excel workbook or Decide CSV, or the full analysis as results.json or the
     HTML report (the same files ``tertius run`` writes)."""
     name = slug(s.id)
     if kind == "yaml":
         return f"{name}.yaml", "application/yaml", dump_yaml(s).encode()
     if kind == "decide":
         return f"{name}.csv", "text/csv", write_decide_csv(s).encode()
+    if kind == "xlsx":
+        from tertius.io.tables import write_xlsx
+
+        return (f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                write_xlsx(s))
     if kind not in ("results", "report"):
-        raise InputError(f"unknown export '{kind}'", fix="export yaml, decide, results or report")
+        raise InputError(f"unknown export '{kind}'", fix="export yaml, xlsx, decide, results or report")
     from tertius.analysis import analyse
     from tertius.report.html import results_and_report
 
