@@ -295,6 +295,77 @@ def test_a_conflict_built_from_an_empty_scenario_runs_the_broker_and_exports(pag
     page.wait_for_function("() => S.scenario.id === 'second-opium-war'")
 
 
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_forecast_table_and_stance_grid_fit_without_scrolling(page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        for table in ("#forecast-table", "#stances"):
+            box = page.evaluate(f"""() => {{ const t = document.querySelector('{table}'); const s = t.parentElement;
+                return [t.getBoundingClientRect().right, s.clientWidth, s.scrollWidth, document.documentElement.clientWidth]; }}""")
+            right, client, scroll, viewport = box
+            assert scroll <= client + 1 and right <= viewport, (table, width, box)
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_no_request_leaves_the_origin_and_no_chart_offers_to_share(browser, tmp_path):
+    """The page works with no network: using every control sends requests to its own origin
+    only, and no plotly toolbar has an entry that could upload a chart."""
+    from tertius.web.app import create_app
+
+    with live_server(create_app()) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        pg = context.new_page()
+        requests: list[str] = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.on("dialog", lambda d: d.accept())
+        pg.goto(url + "/")
+        pg.wait_for_selector("#thirdparty table")
+        n = runs(pg)
+        box = pg.get_by_label("France salience on ports")
+        box.fill("0.3")
+        box.press("Enter")
+        wait_run(pg, n)
+        pg.focus('input[data-path="actors[0].capability"]')
+        pg.fill("#source-text", "a source")
+        pg.dispatch_event("#source-text", "change")
+        pg.click("#undo")
+        pg.click("#redo")
+        pg.fill("#project-name", "p")
+        pg.click("#project-save")
+        pg.select_option("#rounds-model", "exchange")
+        pg.fill("#rounds-slider", "1")
+        pg.dispatch_event("#rounds-slider", "input")
+        for kind in ("yaml", "xlsx", "results"):
+            try:
+                with pg.expect_download(timeout=60_000):
+                    pg.click(f'[data-export="{kind}"]')
+            except Exception:
+                raise AssertionError(kind + ": " + pg.inner_text("#status")) from None
+        with pg.expect_download():
+            pg.locator('[data-chart="chart-ports"] figcaption button', has_text="PNG").click()
+        plot = pg.locator('[data-chart="chart-ports"] .plot')
+        plot.hover()
+        titles = pg.eval_on_selector_all(".modebar-btn", "bs => bs.map(b => b.getAttribute('data-title') || '')")
+        assert titles and not [t for t in titles if "share" in t.lower() or "cloud" in t.lower()], titles
+        for i in range(pg.locator('[data-chart="chart-ports"] .modebar-btn').count()):
+            button = pg.locator('[data-chart="chart-ports"] .modebar-btn').nth(i)
+            if not (button.get_attribute("data-title") or "").lower().startswith("download"):
+                button.click()  # the PNG download is the figcaption's, above
+        pg.fill("#sweep-n", "200")
+        pg.click("#sweep-run")
+        pg.wait_for_function("() => document.getElementById('sweep-state').textContent.startsWith('done')", timeout=60_000)
+        pg.get_by_label("conflict third parties").select_option("qing")
+        pg.wait_for_timeout(300)
+        pg.select_option("#pick", "eu-emissions-1994")
+        pg.wait_for_function("() => S.scenario.id === 'eu-emissions-1994'")
+        pg.wait_for_timeout(500)
+        context.close()
+    foreign = [u for u in requests if not (u.startswith(url + "/") or u.startswith(("data:", "blob:")))]
+    assert requests and not foreign, foreign
+
+
 def test_a_sweep_runs_to_completion(page):
     page.fill("#sweep-n", "300")
     page.click("#sweep-run")

@@ -422,3 +422,45 @@ def test_serve_on_a_port_in_use_says_so(tmp_path):
 def test_the_static_table_names_files_that_ship(tmp_path):
     root = Path(__file__).resolve().parents[1] / "src" / "tertius" / "web" / "static"
     assert {p.name for p in root.iterdir()} == {"index.html", "app.js", "app.css"}
+
+
+# Machado, Oliveira and Fernandes (2009), "A physiologically-based model for simulation of color
+# vision deficiency", IEEE TVCG 15(6): the deuteranopia matrix at severity 1, on linear RGB.
+DEUTERANOPIA = ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881))
+
+
+def _lab(rgb_hex: str, matrix=None) -> tuple[float, float, float]:
+    import numpy as np
+
+    c = np.array([int(rgb_hex.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)])
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    if matrix is not None:
+        linear = np.clip(np.array(matrix) @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16 / 116)
+    return (116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2]))
+
+
+def test_the_charts_colours_stay_apart_for_deuteranopes():
+    """Every model's colour, the actors' and the observed outcome's differ by at least 15 (CIE76
+    delta E) in normal vision and in a simulation of deuteranopia, and each model has its own
+    marker as well."""
+    import itertools
+    import math
+    import re
+
+    from tertius import MODELS
+
+    js = (Path(api.__file__).parent / "static" / "app.js").read_text()
+    palette = re.findall(r"#[0-9A-Fa-f]{6}", re.search(r"const PALETTE = \[([^\]]*)\]", js).group(1))
+    symbols = re.findall(r'"([a-z-]+)"', re.search(r"const SYMBOLS = \[([^\]]*)\]", js).group(1))
+    actors = re.search(r'const ACTOR_COLOUR = "(#[0-9A-Fa-f]{6})"', js).group(1)
+    observed = re.search(r'const OBSERVED_COLOUR = "(#[0-9A-Fa-f]{6})"', js).group(1)
+    assert len(palette) >= len(MODELS) and len(set(symbols)) >= len(MODELS)
+    colours = [*palette[: len(MODELS)], actors, observed]
+    for matrix in (None, DEUTERANOPIA):
+        for a, b in itertools.combinations(colours, 2):
+            assert math.dist(_lab(a, matrix), _lab(b, matrix)) >= 15, (a, b, matrix is not None)
+    # the check can fail: the page's old blues (mean against best) are 1 apart for a deuteranope
+    assert math.dist(_lab("#1b6ca8", DEUTERANOPIA), _lab("#30638e", DEUTERANOPIA)) < 15

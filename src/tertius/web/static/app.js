@@ -660,12 +660,23 @@ function drawResults() {
   drawRounds();
 }
 
-const PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#7b4b94", "#30638e", "#66a182", "#8d6a9f", "#c47f17"];
+// Okabe and Ito's colours (2008), chosen to stay apart for colour-blind readers, and one wine
+// (Tol); each model also has its own marker. Actors are light grey circles, the observed
+// outcome a black star. tests/test_browser.py checks the colours in a deuteranopia simulation.
+const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#882255"];
+const SYMBOLS = ["diamond", "square", "triangle-up", "circle", "diamond-wide", "triangle-down", "pentagon", "hexagon"];
+const ACTOR_COLOUR = "#d0d0d0";
+const OBSERVED_COLOUR = "#000000";
+// No plotly toolbar entry that can reach the network: the page holds confidential scenarios.
+const CHART_CONFIG = {displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
+  showLink: false, plotlyServerURL: "", modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud", "editInChartStudio", "select2d", "lasso2d"]};
+const modelColour = (n) => PALETTE[n % PALETTE.length];
+const modelSymbol = (n) => SYMBOLS[n % SYMBOLS.length];
 
 function drawCharts(models) {
   if (typeof Plotly === "undefined") return;
   const s = S.scenario; const r = S.result;
-  $("chart-legend").replaceChildren(...models.map((m, n) => el("span", {}, el("b", {style: `color:${PALETTE[n % PALETTE.length]}`, text: "◆"}), ` ${m}`)),
+  $("chart-legend").replaceChildren(...models.map((m, n) => el("span", {}, el("b", {style: `color:${modelColour(n)}`, text: ["◆", "■", "▲", "●", "◆", "▼", "⬟", "⬢"][n % 8]}), ` ${m}`)),
     el("span", {}, el("b", {text: "★"}), " observed"), el("span", {class: "muted", text: "circles: actors, sized by capability × salience"}));
   const holder = $("charts");
   const keep = new Set(s.issues.map((i) => `chart-${i.id}`));
@@ -687,15 +698,15 @@ function drawCharts(models) {
     const top = Math.max(1e-12, ...weight);
     const traces = [{
       type: "scatter", mode: "markers", name: "actors", x: st.map((x) => qv(x.position)), y: st.map((x) => name(x.actor)),
-      marker: {size: weight.map((w) => 6 + 22 * Math.sqrt(w / top)), color: "rgba(27,108,168,0.55)", line: {color: "#1b6ca8", width: 1}},
+      marker: {size: weight.map((w) => 6 + 22 * Math.sqrt(w / top)), color: ACTOR_COLOUR, opacity: 0.8, line: {color: "#6b6b6b", width: 1}},
       text: st.map((x, n) => `${name(x.actor)}<br>position ${fmt(qv(x.position))}<br>salience ${fmt(qv(x.salience))}<br>capability ${fmt(cap(x.actor))}<br>capability × salience ${fmt(weight[n])}`),
       hovertemplate: "%{text}<extra></extra>"}];
     models.forEach((m, n) => traces.push({type: "scatter", mode: "markers", name: m, x: [r.forecasts[m][i.id]], y: ["forecasts"],
-      marker: {symbol: "diamond", size: 12, color: PALETTE[n % PALETTE.length]},
+      marker: {symbol: modelSymbol(n), size: 12, color: modelColour(n), line: {color: "#333", width: 0.5}},
       hovertemplate: `${m}: %{x:.3~f}<extra></extra>`}));
     if (i.observed !== undefined && i.observed !== null) {
       traces.push({type: "scatter", mode: "markers", name: "observed", x: [qv(i.observed)], y: ["observed"],
-        marker: {symbol: "star", size: 15, color: "#222"}, hovertemplate: "observed: %{x:.3~f}<extra></extra>"});
+        marker: {symbol: "star", size: 15, color: OBSERVED_COLOUR}, hovertemplate: "observed: %{x:.3~f}<extra></extra>"});
     }
     const rows = st.length + 2;
     const layout = {height: 60 + 22 * rows, margin: {l: 130, r: 10, t: 8, b: 30}, showlegend: false,
@@ -707,8 +718,7 @@ function drawCharts(models) {
     const key = JSON.stringify([traces, layout.height, layout.xaxis.range]);
     if (box.dataset.key === key) continue;  // nothing on this issue moved: leave its chart alone
     box.dataset.key = key;
-    Plotly.react(box.querySelector(".plot"), traces, layout, {displaylogo: false, responsive: true,
-      modeBarButtonsToRemove: ["select2d", "lasso2d"]});
+    Plotly.react(box.querySelector(".plot"), traces, layout, CHART_CONFIG);
   }
 }
 
@@ -808,12 +818,27 @@ function drawSweep(res) {
       ...[v.q05, v.q25, v.q50, v.q75, v.q95, base[id]].map((x) => el("td", {text: fmt(x)})))));
   if (typeof Plotly === "undefined") return;
   const ids = Object.keys(res.values);
-  const traces = ids.map((id) => ({type: "box", x: res.values[id], name: issueName(id), orientation: "h", boxpoints: false,
-    marker: {color: "#1b6ca8"}, hoverinfo: "x"}));
-  traces.push({type: "scatter", mode: "markers", name: "unperturbed", x: ids.map((id) => base[id]), y: ids.map(issueName),
-    marker: {symbol: "diamond", size: 10, color: "#d1495b"}, hovertemplate: "unperturbed: %{x:.3~f}<extra></extra>"});
-  Plotly.react($("sweep-chart"), traces, {height: 60 + 34 * ids.length, margin: {l: 200, r: 10, t: 10, b: 30}, showlegend: false,
-    font: {family: "system-ui, sans-serif", size: 11}}, {displaylogo: false, responsive: true});
+  // one row per issue, each on its own scale (ports 0-11 and indemnity 0-16 are not squashed onto 0-100)
+  const traces = []; const layout = {height: 40 + 70 * ids.length, margin: {l: 10, r: 10, t: 10, b: 10}, showlegend: false,
+    font: {family: "system-ui, sans-serif", size: 11}, annotations: []};
+  const gap = 0.35 / Math.max(1, ids.length);
+  ids.forEach((id, k) => {
+    const axis = k === 0 ? "" : String(k + 1);
+    const issue = S.scenario.issues.find((x) => x.id === id) || {scale: {min: 0, max: 100}};
+    const sc = issue.scale || {min: 0, max: 100};
+    const top = 1 - k / ids.length; const bottom = top - 1 / ids.length + gap;
+    traces.push({type: "box", x: res.values[id], y: res.values[id].map(() => id), name: issueName(id), orientation: "h",
+      boxpoints: false, marker: {color: PALETTE[4]}, hoverinfo: "x", xaxis: `x${axis}`, yaxis: `y${axis}`});
+    traces.push({type: "scatter", mode: "markers", x: [base[id]], y: [id], xaxis: `x${axis}`, yaxis: `y${axis}`,
+      marker: {symbol: "diamond", size: 10, color: PALETTE[5]}, hovertemplate: "unperturbed: %{x:.3~f}<extra></extra>"});
+    const span = Number(sc.max) - Number(sc.min);
+    layout[`xaxis${axis}`] = {range: [Number(sc.min) - 0.03 * span, Number(sc.max) + 0.03 * span], anchor: `y${axis}`,
+      fixedrange: true, zeroline: false};
+    layout[`yaxis${axis}`] = {domain: [Math.max(0, bottom), top - 0.02], anchor: `x${axis}`, showticklabels: false, fixedrange: true};
+    layout.annotations.push({text: issueName(id), xref: "paper", yref: "paper", x: 0, y: top, xanchor: "left", yanchor: "bottom",
+      showarrow: false, font: {size: 11}});
+  });
+  Plotly.react($("sweep-chart"), traces, layout, CHART_CONFIG);
 }
 
 // ------------------------------------------------------------------ loading and exporting
@@ -861,7 +886,13 @@ async function upload(select) {
 async function exportAs(kind) {
   $("status").textContent = `preparing ${kind}…`;
   try {
-    const response = await call("POST", `/api/export/${kind}`, {scenario: S.scenario, seed: 0});
+    // fetched here, not with call(): results.json is JSON too, and must arrive as a file
+    const response = await fetch(`/api/export/${kind}`, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                         body: JSON.stringify({scenario: S.scenario, seed: 0})});
+    if (!response.ok) {
+      const type = response.headers.get("content-type") || "";
+      throw type.startsWith("application/json") ? await response.json() : {error: `the server answered ${response.status}`};
+    }
     const blob = await response.blob();
     const disposition = response.headers.get("content-disposition") || "";
     const m = disposition.match(/filename="([^"]+)"/);
