@@ -301,7 +301,8 @@ def test_the_forecast_table_and_stance_grid_fit_without_scrolling(page, width):
     try:
         for table in ("#forecast-table", "#stances"):
             box = page.evaluate(f"""() => {{ const t = document.querySelector('{table}'); const s = t.parentElement;
-                return [t.getBoundingClientRect().right, s.clientWidth, s.scrollWidth, document.documentElement.clientWidth]; }}""")
+                return [t.getBoundingClientRect().right, s.clientWidth, s.scrollWidth,
+                        document.documentElement.clientWidth]; }}""")
             right, client, scroll, viewport = box
             assert scroll <= client + 1 and right <= viewport, (table, width, box)
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
