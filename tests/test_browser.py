@@ -367,6 +367,25 @@ def test_no_request_leaves_the_origin_and_no_chart_offers_to_share(browser, tmp_
     assert requests and not foreign, foreign
 
 
+def test_a_pinned_baseline_shows_changed_inputs_and_forecasts(page):
+    page.click("#pin")
+    assert "no input differs" in page.inner_text("#compare")
+    n = runs(page)
+    box = page.get_by_label("Qing China salience on amur")
+    old = box.input_value()
+    box.fill("0.95")
+    box.press("Enter")
+    wait_run(page, n)
+    rows = page.locator("#compare-inputs tr.changed").all_inner_texts()
+    assert any("qing/amur.salience" in r and "0.95" in r for r in rows), rows
+    changed = page.locator("#compare-forecasts td.changed").all_inner_texts()
+    assert changed and all("→" in c for c in changed)
+    n = runs(page)
+    box.fill(old)
+    box.press("Enter")
+    wait_run(page, n)
+
+
 def test_a_sweep_runs_to_completion(page):
     page.fill("#sweep-n", "300")
     page.click("#sweep-run")

@@ -470,6 +470,56 @@ function purge(node, id) {
   return node;
 }
 
+
+// ------------------------------------------------------------------ baseline against variant
+// Pin the current inputs and results; after edits, the changed inputs and forecasts are listed
+// side by side. Both sides are what the server returned: nothing is recomputed here.
+function flatten(node, path, out) {
+  if (Array.isArray(node)) node.forEach((x, n) => flatten(x, `${path}[${n}]`, out));
+  else if (node !== null && typeof node === "object") {
+    if ("value" in node && typeof node.value === "number") out.set(path, node.value);
+    else for (const [k, v] of Object.entries(node)) flatten(v, path ? `${path}.${k}` : k, out);
+  } else out.set(path, node);
+  return out;
+}
+function stanceKeyed(scenario) {  // stances by actor and issue, so removing one does not shift the rest
+  const copy = structuredClone(scenario);
+  copy.stances = Object.fromEntries((copy.stances || []).map((st) => [`${st.actor}/${st.issue}`, {position: st.position, salience: st.salience}]));
+  return copy;
+}
+function pinBaseline() {
+  if (!S.result) return;
+  S.baseline = {scenario: structuredClone(S.scenario), result: structuredClone(S.result)};
+  drawCompare();
+}
+function drawCompare() {
+  const box = $("compare");
+  if (!S.baseline) { box.replaceChildren(el("p", {class: "muted", text: "Pin the current results to compare later edits with them."})); return; }
+  const before = flatten(stanceKeyed(S.baseline.scenario), "", new Map());
+  const now = flatten(stanceKeyed(S.scenario), "", new Map());
+  const inputs = el("table", {class: "grid", id: "compare-inputs"}, el("tr", {}, ...["input", "baseline", "now"].map((h) => el("th", {text: h}))));
+  for (const key of new Set([...before.keys(), ...now.keys()])) {
+    const a = before.get(key); const b = now.get(key);
+    if (a === b) continue;
+    inputs.append(el("tr", {class: "changed"}, el("td", {text: key}), el("td", {text: a === undefined ? "–" : typeof a === "number" ? fmt(a) : String(a)}),
+      el("td", {text: b === undefined ? "–" : typeof b === "number" ? fmt(b) : String(b)})));
+  }
+  const r0 = S.baseline.result.forecasts; const r1 = S.result ? S.result.forecasts : {};
+  const models = Object.keys(r1).filter((m) => m in r0);
+  const issues = [...new Set([...Object.keys(r0[models[0]] || {}), ...Object.keys(r1[models[0]] || {})])];
+  const out = el("table", {class: "grid", id: "compare-forecasts"}, el("tr", {}, el("th", {text: "issue"}), ...models.map((m) => el("th", {text: m}))));
+  for (const i of issues) {
+    out.append(el("tr", {}, el("th", {text: i}), ...models.map((m) => {
+      const a = r0[m][i]; const b = r1[m][i];
+      const moved = a === undefined || b === undefined || Math.abs(a - b) > 1e-9;
+      return el("td", {class: moved ? "changed" : null, dataset: {model: m}}, moved ? `${fmt(a)} → ${fmt(b)}` : fmt(b));
+    })));
+  }
+  box.replaceChildren(el("h3", {text: "Changed inputs"}),
+    inputs.rows.length > 1 ? inputs : el("p", {class: "muted", text: "no input differs from the baseline"}),
+    el("h3", {text: "Forecasts: baseline → now"}), el("div", {class: "scroll"}, out));
+}
+
 // ------------------------------------------------------------------ keeping work
 // Every edit is a step that can be undone; the state after it is autosaved in the browser's
 // storage (nothing leaves the machine), and named projects are kept there too.
@@ -658,6 +708,7 @@ function drawResults() {
   }
   drawCharts(models);
   drawRounds();
+  drawCompare();
 }
 
 // Okabe and Ito's colours (2008), chosen to stay apart for colour-blind readers, and one wine
@@ -939,6 +990,7 @@ async function start() {
   });
   for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", () => exportAs(b.dataset.export));
   $("undo").addEventListener("click", undo);
+  $("pin").addEventListener("click", pinBaseline);
   $("redo").addEventListener("click", redo);
   $("project-save").addEventListener("click", saveAs);
   $("project-open").addEventListener("click", openProject);
