@@ -52,6 +52,7 @@ def page(browser):
         pg = context.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.on("dialog", lambda d: d.accept())  # confirmations (removing an actor in the conflict…) say yes
         pg.goto(url + "/")
         pg.wait_for_selector("body[data-runs]")
         pg.wait_for_selector("#thirdparty table")
@@ -118,6 +119,271 @@ def test_the_source_of_a_number_shows_and_can_be_edited(page):
     page.get_by_label("United Kingdom capability").focus()
     assert page.locator("#source-panel").is_visible()
     assert page.input_value("#source-text") or page.input_value("#assumption-text")
+
+
+def _russia_amur(data: dict) -> dict:
+    return next(st for st in data["stances"] if st["actor"] == "russia" and st["issue"] == "amur")
+
+
+def _export_yaml(pg, tmp_path) -> dict:
+    import yaml
+
+    with pg.expect_download(timeout=60_000) as info:
+        pg.click('[data-export="yaml"]')
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return yaml.safe_load(path.read_text())
+
+
+def test_an_edited_number_loses_its_old_source_in_the_export(page, tmp_path):
+    """Provenance stays true: the old source described the old number, so an edited number is
+    exported with what the user gave for it, never with the old source."""
+    from tertius import load_scenario
+    from tertius.io import load_scenario as load_file
+
+    old = _russia_amur(load_scenario().to_data())
+    old_sal = old["salience"]
+    assert isinstance(old_sal, dict) and (old_sal.get("source") or old_sal.get("assumption"))
+    n = runs(page)
+    box = page.get_by_label("Russian Empire salience on amur")
+    box.fill("0.1")
+    box.press("Enter")
+    page.wait_for_function("n => Number(document.body.dataset.runs) > n", arg=n)
+    assert "edited" in (box.get_attribute("class") or "")
+    assert "edited here" in page.inner_text("#source-label")
+    exported = _russia_amur(_export_yaml(page, tmp_path))
+    assert exported["salience"] == 0.1  # a bare number: no source and no assumption was given
+    assert exported["position"] == old["position"]  # the untouched number keeps its own
+    page.fill("#assumption-text", "my own reading of the 1858 talks")
+    page.dispatch_event("#assumption-text", "change")
+    exported = _russia_amur(_export_yaml(page, tmp_path))
+    assert exported["salience"] == {"value": 0.1, "assumption": "my own reading of the 1858 talks"}
+    path = tmp_path / "exported.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(_export_yaml(page, tmp_path)))
+    assert load_file(path).to_data()["stances"] == _export_yaml(page, tmp_path)["stances"]
+
+
+def test_the_pages_mae_is_the_clis(page, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    data = page.evaluate("JSON.stringify(S.scenario)")
+    path = tmp_path / "now.json"
+    path.write_text(data)
+    r = CliRunner().invoke(cli, ["run", str(path), "--format", "json", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    scores = json.loads(r.stdout)["scores"]["models"]
+    row = page.locator("#forecast-table tr.mae")
+    for m, score in scores.items():
+        shown = row.locator(f'td[data-model="{m}"]').inner_text()
+        assert float(shown) == pytest.approx(score["mae"], abs=0.051), m
+
+
+def scenario_now(pg) -> dict:
+    import json
+
+    return json.loads(pg.evaluate("JSON.stringify(S.scenario)"))
+
+
+def wait_run(pg, n: int) -> None:
+    pg.wait_for_function("n => Number(document.body.dataset.runs || 0) > n", arg=n)
+
+
+def test_removing_an_actor_in_the_conflict_asks_and_undo_brings_it_back(page):
+    before = scenario_now(page)
+    assert "russia" in before["conflict"]["third_parties"]
+    messages: list[str] = []
+    page.once("dialog", lambda d: messages.append(d.message))
+    n = runs(page)
+    page.get_by_label("remove actor russia", exact=True).click()
+    wait_run(page, n)
+    after = scenario_now(page)
+    assert messages and "conflict.third_parties" in messages[0] and "stances" in messages[0]
+    assert "russia" not in {a["id"] for a in after["actors"]}
+    assert "russia" not in after["conflict"]["third_parties"]
+    assert "russia" not in after["conflict"]["costs"]
+    assert all(sp["beneficiary"] != "russia" for sp in after["conflict"]["spillovers"])
+    assert not page.locator("#scenario-error").inner_text()  # the scenario stays valid: no dangling id
+    n = runs(page)
+    page.click("#undo")
+    wait_run(page, n)
+    assert scenario_now(page) == before
+    n = runs(page)
+    page.click("#redo")
+    wait_run(page, n)
+    assert scenario_now(page) == after
+    page.click("#undo")
+
+
+def test_work_is_autosaved_and_survives_a_reload(page):
+    n = runs(page)
+    page.get_by_label("scenario title").fill("My working copy")
+    page.get_by_label("scenario title").press("Enter")
+    wait_run(page, n)
+    kept = scenario_now(page)
+    page.reload()
+    page.wait_for_selector("body[data-runs]")
+    assert scenario_now(page) == kept
+    assert "restored" in page.inner_text("#status") or page.get_by_label("scenario title").input_value() == "My working copy"
+    page.fill("#project-name", "opium")
+    page.click("#project-save")
+    assert "opium" in page.locator("#projects option").all_inner_texts()
+    assert "saved" in page.inner_text("#project-state")
+
+
+def test_a_conflict_built_from_an_empty_scenario_runs_the_broker_and_exports(page, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    n = runs(page)
+    page.select_option("#pick", "")
+    page.wait_for_function("() => S.scenario.actors.length === 0")
+    for _ in range(3):
+        page.click("#add-actor")
+    page.click("#add-issue")
+    for j, cap in enumerate((3, 2, 1)):
+        box = page.locator(f'input[data-path="actors[{j}].capability"]')
+        box.fill(str(cap))
+        box.press("Enter")
+    for j, miles in enumerate((300, 900, 500)):  # the War Trap's distance to the theatre
+        page.locator("details.more summary").nth(j).click()
+        page.get_by_title(f"add actor-{j + 1} distance").click()
+        box = page.get_by_label(f"actor-{j + 1} distance")
+        box.fill(str(miles))
+        box.press("Enter")
+    for k in range(3):  # each click redraws the grid: the next empty cell is the first one left
+        page.locator("#stances button.add").first.click()
+        page.wait_for_function("k => S.scenario.stances.length === k", arg=k + 1)
+    for j, pos in enumerate((0, 100, 70)):
+        box = page.locator(f'input[data-path="stances[{j}].position"]')
+        box.fill(str(pos))
+        box.press("Enter")
+    page.click("#add-conflict")
+    page.get_by_label("conflict side a name").fill("West")
+    page.get_by_label("conflict side a name").press("Enter")
+    page.get_by_label("conflict side b name").fill("East")
+    page.get_by_label("conflict side b name").press("Enter")
+    page.get_by_label("conflict side a actors").select_option("actor-1")
+    page.get_by_label("conflict side b actors").select_option("actor-2")
+    page.get_by_label("conflict stakes").select_option("issue-1")
+    n = int(page.evaluate("document.body.dataset.brokers || 0"))
+    page.get_by_label("conflict third parties").select_option("actor-3")
+    page.wait_for_function("n => Number(document.body.dataset.brokers || 0) > n", arg=n)
+    page.wait_for_selector("#thirdparty table")
+    assert not page.locator("#scenario-error").inner_text()
+    shown = json.loads(page.evaluate("JSON.stringify(S.broker)"))
+    assert [tp["third_party"] for tp in shown["phases"][0]["third_parties"]] == ["actor-3"]
+    exported = _export_yaml(page, tmp_path)
+    path = tmp_path / "built.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(exported))
+    r = CliRunner().invoke(cli, ["broker", str(path), "--format", "json", "--draws", "200", "--seed", "0"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == shown
+    n = runs(page)
+    page.select_option("#pick", "second-opium-war")  # the tests after this one work on the default
+    wait_run(page, n)
+    page.wait_for_function("() => S.scenario.id === 'second-opium-war'")
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_forecast_table_and_stance_grid_fit_without_scrolling(page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        for table in ("#forecast-table", "#stances"):
+            box = page.evaluate(f"""() => {{ const t = document.querySelector('{table}'); const s = t.parentElement;
+                return [t.getBoundingClientRect().right, s.clientWidth, s.scrollWidth,
+                        document.documentElement.clientWidth]; }}""")
+            right, client, scroll, viewport = box
+            assert scroll <= client + 1 and right <= viewport, (table, width, box)
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_no_request_leaves_the_origin_and_no_chart_offers_to_share(browser, tmp_path):
+    """The page works with no network: using every control sends requests to its own origin
+    only, and no plotly toolbar has an entry that could upload a chart."""
+    from tertius.web.app import create_app
+
+    with live_server(create_app()) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        pg = context.new_page()
+        requests: list[str] = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.on("dialog", lambda d: d.accept())
+        pg.goto(url + "/")
+        pg.wait_for_selector("#thirdparty table")
+        n = runs(pg)
+        box = pg.get_by_label("France salience on ports")
+        box.fill("0.3")
+        box.press("Enter")
+        wait_run(pg, n)
+        pg.focus('input[data-path="actors[0].capability"]')
+        pg.fill("#source-text", "a source")
+        pg.dispatch_event("#source-text", "change")
+        pg.click("#undo")
+        pg.click("#redo")
+        pg.fill("#project-name", "p")
+        pg.click("#project-save")
+        pg.select_option("#rounds-model", "exchange")
+        pg.fill("#rounds-slider", "1")
+        pg.dispatch_event("#rounds-slider", "input")
+        for kind in ("yaml", "xlsx", "results"):
+            try:
+                with pg.expect_download(timeout=60_000):
+                    pg.click(f'[data-export="{kind}"]')
+            except Exception:
+                raise AssertionError(kind + ": " + pg.inner_text("#status")) from None
+        with pg.expect_download():
+            pg.locator('[data-chart="chart-ports"] figcaption button', has_text="PNG").click()
+        plot = pg.locator('[data-chart="chart-ports"] .plot')
+        plot.hover()
+        titles = pg.eval_on_selector_all(".modebar-btn", "bs => bs.map(b => b.getAttribute('data-title') || '')")
+        assert titles and not [t for t in titles if "share" in t.lower() or "cloud" in t.lower()], titles
+        for i in range(pg.locator('[data-chart="chart-ports"] .modebar-btn').count()):
+            button = pg.locator('[data-chart="chart-ports"] .modebar-btn').nth(i)
+            if not (button.get_attribute("data-title") or "").lower().startswith("download"):
+                button.click()  # the PNG download is the figcaption's, above
+        pg.fill("#sweep-n", "200")
+        pg.click("#sweep-run")
+        pg.wait_for_function("() => document.getElementById('sweep-state').textContent.startsWith('done')", timeout=60_000)
+        pg.get_by_label("conflict third parties").select_option("qing")
+        pg.wait_for_timeout(300)
+        pg.select_option("#pick", "eu-emissions-1994")
+        pg.wait_for_function("() => S.scenario.id === 'eu-emissions-1994'")
+        pg.wait_for_timeout(500)
+        context.close()
+    foreign = [u for u in requests if not (u.startswith(url + "/") or u.startswith(("data:", "blob:")))]
+    assert requests and not foreign, foreign
+
+
+def test_a_pinned_baseline_shows_changed_inputs_and_forecasts(page):
+    page.click("#pin")
+    assert "no input differs" in page.inner_text("#compare")
+    n = runs(page)
+    box = page.get_by_label("Qing China salience on amur")
+    old = box.input_value()
+    box.fill("0.95")
+    box.press("Enter")
+    wait_run(page, n)
+    rows = page.locator("#compare-inputs tr.changed").all_inner_texts()
+    assert any("qing/amur.salience" in r and "0.95" in r for r in rows), rows
+    changed = page.locator("#compare-forecasts td.changed").all_inner_texts()
+    assert changed and all("→" in c for c in changed)
+    n = runs(page)
+    box.fill(old)
+    box.press("Enter")
+    wait_run(page, n)
 
 
 def test_a_sweep_runs_to_completion(page):

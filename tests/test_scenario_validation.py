@@ -57,7 +57,7 @@ def test_good_scenario_loads(tmp_path):
     ("    issue: x\n    position: 90", "    issue: y\n    position: 90", ":14: stances[1].issue: unknown issue 'y'"),
     ("  - id: b\n", "  - id: a\n", ":5: actors[1].id: duplicate actor id 'a'"),
     ("position: 10,", "position: 120,", ":12: stances[0].position: position 120.0 of 'a' is outside"),
-    ("salience: 0.5}", "salience: 50}", "salience_scale: 100"),
+    ("salience: 0.5}", "salience: 50}", "50 looks like a typo"),  # one stray value: not a 0-100 scale
     ("salience: 0.5}", "salience: -0.1}", "stances[0].salience"),
     ("capability: 0.5\n", "capability: -1\n", ":4: actors[0].capability: capability of 'a' is -1.0, below 0"),
     ("position: 10,", "position: .nan,", "stances[0].position"),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tertius.conflict import DEFAULT_DRAWS, broker
+from tertius.contract import Forecast
 from tertius.errors import InputError
 from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
@@ -69,11 +70,10 @@ def compact(value: Any) -> Any:
     return value
 
 
-def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
-            draws: int = DEFAULT_DRAWS, full: bool = False) -> dict[str, Any]:
-    """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
-    scenario that declares a conflict, add the third-party (broker) analysis. Unless ``full``,
-    bulky per-actor maps in the models' details are summed (:func:`compact`)."""
+def run_models(scenario: Scenario, models: Sequence[str] | None = None,
+               seed: int = 0) -> tuple[dict[str, Forecast], dict[str, str]]:
+    """Each model's forecast, and the models that refused the scenario with why. An unknown model
+    name is an error; a refusal by one model does not sink the others, but a refusal by all does."""
     models = list(models or MODELS)
     for m in models:
         get_model(m)  # an unknown name is the user's mistake, not a model's refusal
@@ -87,8 +87,23 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
     if not forecasts:
         raise InputError("every model refused the scenario: " + "; ".join(f"{m}: {r}" for m, r in refused.items()),
                          fix="check the scenario's stances and capabilities")
-    ran = list(forecasts)
+    return forecasts, refused
+
+
+def scores(scenario: Scenario, forecasts: dict[str, Forecast]) -> dict[str, Any]:
+    """The scores of ``tertius run``: per model the MAE in % of each issue's scale span and the
+    number of scored issues, and per issue and model the forecast, observed value and errors."""
     table = error_table([scenario], {m: [f] for m, f in forecasts.items()})
+    return {"models": summarise(table), "issues": _records(table)}
+
+
+def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
+            draws: int = DEFAULT_DRAWS, full: bool = False) -> dict[str, Any]:
+    """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
+    scenario that declares a conflict, add the third-party (broker) analysis. Unless ``full``,
+    bulky per-actor maps in the models' details are summed (:func:`compact`)."""
+    forecasts, refused = run_models(scenario, models, seed=seed)
+    ran = list(forecasts)
     return {
         "tertius_version": __version__,
         "seed": seed,
@@ -97,7 +112,7 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "refused": refused,
         "forecasts": {m: f.to_dict() if full else {**f.to_dict(), "details": compact(f.details)}
                       for m, f in forecasts.items()},
-        "scores": {"models": summarise(table), "issues": _records(table)},
+        "scores": scores(scenario, forecasts),
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
     }

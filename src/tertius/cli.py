@@ -6,6 +6,7 @@ User errors are printed as one line on stderr with exit status 2, never as a tra
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import sys
@@ -60,10 +61,18 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_show_vers
 
 
 def _models(names: list[str] | None) -> list[str] | None:
-    """-m may be repeated or given a comma list ('-m compromise,bdm')."""
+    """-m may be repeated or given a comma list ('-m compromise,bdm'). An unknown name is the
+    option's mistake, not the scenario file's: the error names --model and the closest model."""
     if not names:
         return None
-    return [m.strip() for name in names for m in name.split(",") if m.strip()]
+    out = [m.strip() for name in names for m in name.split(",") if m.strip()]
+    for m in out:
+        if m not in MODELS:
+            lower = {k.lower(): k for k in MODELS}
+            guess = [lower[m.lower()]] if m.lower() in lower else difflib.get_close_matches(m, list(MODELS), n=1)
+            raise InputError(f"unknown model '{m}'", file="--model",
+                             fix=(f"did you mean -m {guess[0]}? " if guess else "") + f"models: {', '.join(MODELS)}")
+    return out
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -130,7 +139,7 @@ def _parse_value(text: str) -> Any:
     return text
 
 
-ScenarioArg = Annotated[str, typer.Argument(help="A scenario file (.yaml, Decide .csv/.txt/.xdf, DEU .tsv) "
+ScenarioArg = Annotated[str, typer.Argument(help="A scenario file (.yaml, .json, .xlsx, Decide .csv/.txt/.xdf, DEU .tsv) "
                                                  "or the id of a bundled scenario.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for scripts.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]

@@ -550,10 +550,15 @@ def check_scenario(s: Scenario) -> None:
                 "use a position on the issue's scale, or widen the scale",
             )
         if not 0 <= st.salience.value <= s.salience_scale:
+            # 0-100 only when most saliences are above 1: one stray value is a typo, and
+            # declaring salience_scale: 100 would silently rescale every other salience
+            above = sum(x.salience.value > 1 for x in s.stances)
             hint = (
                 "saliences look like 0-100: declare salience_scale: 100"
-                if s.salience_scale == 1 and st.salience.value <= 100
+                if s.salience_scale == 1 and st.salience.value <= 100 and 2 * above > len(s.stances)
                 else f"use a salience between 0 and {_compact(s.salience_scale)}"
+                + (f" (the other saliences are within it: {st.salience.value:g} looks like a typo)"
+                   if above == 1 else "")
             )
             raise ScenarioProblem(
                 ("stances", k, "salience"),

@@ -377,7 +377,8 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
         info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
         a, b = info["sides"]
         for tp, shares in parties.items():
-            out.append(f"{info['name'] or phase}, {names.get(tp, tp)}: equilibrium choice in " + ", ".join(
+            label = info["name"] or phase or f"{a} against {b}"  # a conflict without phases has no name
+            out.append(f"{label}, {names.get(tp, tp)}: equilibrium choice in " + ", ".join(
                 f"{OPTION_LABELS[o].format(a=a, b=b)} {v:.1%}" for o, v in shares.items()))
     for f in summary["failed"][:10]:
         out.append(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "

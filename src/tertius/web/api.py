@@ -20,8 +20,7 @@ from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios
 from tertius.io.decide_csv import write_decide_csv
 from tertius.io.files import slug
 from tertius.io.yaml_io import dump_yaml, scenario_from_data
-from tertius.models import MODELS, get_model, run_model
-from tertius.models.registry import shared_runs
+from tertius.models import MODELS
 from tertius.report.console import settling_lines
 from tertius.scenario import Perturbation, Scenario
 from tertius.sweeps.engines import finite_or_none
@@ -149,22 +148,19 @@ def _moves(model: str, item: dict[str, Any], names: dict[str, str], top: int = 5
 
 
 def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
-    """Every model's forecast, the errors against the observed outcomes, and for the models that
-    run in rounds, the outcome after each round with that round's largest moves."""
+    """A view of ``tertius run``'s analysis (:func:`tertius.analysis.run_models` and
+    :func:`tertius.analysis.scores`): every model's forecast, the scores exactly as results.json
+    holds them (errors on each issue's scale and in % of its span, MAE in % of span), and for the
+    models that run in rounds, the outcome after each round with that round's largest moves.
+    Nothing here computes a number of its own: it only reshapes what the library returns."""
+    from tertius.analysis import run_models, scores
+
     started = time.perf_counter()
     names = {a.id: a.name or a.id for a in s.actors}
     forecasts: dict[str, Any] = {}
-    refused: dict[str, str] = {}
     rounds: dict[str, Any] = {}
     warnings: list[str] = []
-    with shared_runs():  # best's components are run once, not again inside best
-        runs: dict[str, Any] = {}
-        for m in models or list(MODELS):
-            get_model(m)
-            try:
-                runs[m] = run_model(s, m, seed=seed)
-            except InputError as e:
-                refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
+    runs, refused = run_models(s, models, seed=seed)
     for m, f in runs.items():
         d = f.to_dict()
         forecasts[m] = {i["id"]: i["outcome"] for i in d["issues"]}
@@ -172,13 +168,15 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
         if "rounds" in MODELS[m].tags and d.get("line"):
             rounds[m] = {"label": d["line"]["label"], "values": d["line"]["values"],
                          "moves": _moves(m, d, names)}
-    errors = {}
-    for issue in s.issues:
-        if issue.observed is None:
+    scored = scores(s, runs)
+    errors: dict[str, dict[str, Any]] = {}
+    for row in scored["issues"]:
+        if row["observed"] is None:
             continue
-        errors[issue.id] = {m: finite_or_none(v[issue.id] - issue.observed.value) if v.get(issue.id) is not None else None
-                            for m, v in forecasts.items()}
-    return {"forecasts": forecasts, "errors": errors, "refused": refused, "rounds": rounds, "warnings": warnings,
+        errors.setdefault(row["issue"], {})[row["model"]] = {
+            "error": finite_or_none(row["error"]), "pct": finite_or_none(row["abs_error_pct"])}
+    return {"forecasts": forecasts, "errors": errors, "scores": scored["models"], "refused": refused,
+            "rounds": rounds, "warnings": warnings,
             "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in forecasts},
             "seconds": time.perf_counter() - started}
 
@@ -196,15 +194,20 @@ def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[st
 
 
 def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
-    """A download: the scenario as YAML or Decide CSV, or the full analysis as results.json or the
+    """A download: the scenario as YAML, an Excel workbook or Decide CSV, or the full analysis as results.json or the
     HTML report (the same files ``tertius run`` writes)."""
     name = slug(s.id)
     if kind == "yaml":
         return f"{name}.yaml", "application/yaml", dump_yaml(s).encode()
     if kind == "decide":
         return f"{name}.csv", "text/csv", write_decide_csv(s).encode()
+    if kind == "xlsx":
+        from tertius.io.tables import write_xlsx
+
+        return (f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                write_xlsx(s))
     if kind not in ("results", "report"):
-        raise InputError(f"unknown export '{kind}'", fix="export yaml, decide, results or report")
+        raise InputError(f"unknown export '{kind}'", fix="export yaml, xlsx, decide, results or report")
     from tertius.analysis import analyse
     from tertius.report.html import results_and_report
 

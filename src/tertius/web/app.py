@@ -114,6 +114,9 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
     sweeps: dict[str, api.SweepRun] = {}
     lock = threading.Lock()
     compute = anyio.CapacityLimiter(2)
+    from tertius.schemas import scenario_schema
+
+    schema = scenario_schema()  # the page's conflict editor is drawn from it
     initial = scenario.to_data() if scenario is not None else api.bundled_data("second-opium-war")
 
     async def body(request: Request) -> bytes:
@@ -161,7 +164,7 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
 
     async def info(request: Request) -> Response:
         return JSONResponse({
-            "version": __version__, "initial": initial, "bundled": api.bundled(),
+            "version": __version__, "initial": initial, "bundled": api.bundled(), "schema": schema,
             "models": [{"id": m, "summary": spec.summary, "tags": list(spec.tags)} for m, spec in MODELS.items()],
             "limits": {"max_sweep": limits.max_sweep, "max_draws": limits.max_draws, "max_body": limits.max_body,
                        "max_actors": limits.max_actors, "max_issues": limits.max_issues}})
@@ -228,7 +231,7 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
 
     async def export(request: Request) -> Response:
         kind = request.path_params["kind"]
-        if kind not in ("yaml", "decide", "results", "report"):
+        if kind not in ("yaml", "xlsx", "decide", "results", "report"):
             raise HTTPException(404)
         data = await json_body(request)
         seed = seed_of(data)

@@ -4,7 +4,8 @@
 "use strict";
 
 const S = {scenario: null, result: null, broker: null, seq: 0, brokerSeq: 0, models: [], limits: {},
-           focus: null, sweep: null, timer: null, editedAt: null};
+           focus: null, sweep: null, timer: null, editedAt: null, editedHere: new Set(),
+           undo: [], redo: [], last: undefined, open: new Set(), dirty: false, project: null, schema: null};
 window.tertiusTimings = [];  // ms from an edit to the updated forecasts on screen (benchmarks read it)
 
 // ------------------------------------------------------------------ small helpers
@@ -44,10 +45,13 @@ function parsePath(path) {  // "stances[3].position" -> ["stances", 3, "position
   return out;
 }
 function getAt(obj, path) { return parsePath(path).reduce((o, k) => (o === undefined || o === null) ? undefined : o[k], obj); }
-function setAt(obj, path, value) {
+function setAt(obj, path, value) {  // missing containers on the way are created
   const keys = parsePath(path);
   const last = keys.pop();
-  const holder = keys.reduce((o, k) => o[k], obj);
+  const holder = keys.reduce((o, k, n) => {
+    if (o[k] === undefined || o[k] === null) o[k] = typeof (keys[n + 1] ?? last) === "number" ? [] : {};
+    return o[k];
+  }, obj);
   holder[last] = value;
 }
 
@@ -71,14 +75,17 @@ const errorText = (e) => (e && e.error) ? e.error + (e.fix && !e.error.includes(
   : `the page lost the server (${e})`;
 
 // ------------------------------------------------------------------ the editor
-function quantityClass(q, holder) {
+function quantityClass(q, holder, path) {
+  if (path && S.editedHere.has(path) && !(q !== null && typeof q === "object" && (q.source || q.assumption))) return "edited";
   if (q !== null && typeof q === "object" && q.source) return "sourced";
   if (q !== null && typeof q === "object" && q.assumption) return "assumed";
   if (holder && holder.source) return "sourced";
   if (holder && holder.assumption) return "assumed";
   return "bare";
 }
-function quantityTitle(q, holder) {
+function quantityTitle(q, holder, path) {
+  if (path && S.editedHere.has(path) && !(q !== null && typeof q === "object" && (q.source || q.assumption)))
+    return "edited here: give a source or an assumption";
   const o = (q !== null && typeof q === "object") ? q : {};
   const src = o.source || (holder && holder.source);
   const asm = o.assumption || (holder && holder.assumption);
@@ -87,23 +94,50 @@ function quantityTitle(q, holder) {
 
 function numberInput(path, holder, opts = {}) {
   const q = getAt(S.scenario, path);
-  const input = el("input", {type: "number", step: "any", value: q === undefined || q === null ? "" : qv(q),
+  const input = el("input", {type: "number", value: q === undefined || q === null ? "" : qv(q),
                              "aria-label": opts.label || path, dataset: {path, q: opts.quantity === false ? "" : "1"},
-                             class: opts.quantity === false ? "" : quantityClass(q, holder),
-                             title: opts.quantity === false ? null : quantityTitle(q, holder)});
+                             step: opts.step || "any",
+                             class: opts.quantity === false ? "" : quantityClass(q, holder, path),
+                             title: opts.quantity === false ? null : quantityTitle(q, holder, path)});
   input.addEventListener("change", () => {
     const text = input.value.trim();
     const old = getAt(S.scenario, path);
-    if (text === "") {
-      if (opts.optional) { setAt(S.scenario, path, undefined); deleteUndefined(path); edited(); }
+    if (text === "" || !Number.isFinite(Number(text))) {
+      if (text === "" && opts.optional) { setAt(S.scenario, path, undefined); deleteUndefined(path); edited(); return; }
+      input.value = old === undefined || old === null ? "" : qv(old);  // the field shows what the model uses
+      showScenarioError({error: `${opts.label || path}: a number is needed`, message: "a number is needed",
+                         path, fix: "type a number; the field keeps its previous value"});
       return;
     }
     const value = Number(text);
-    if (old !== null && typeof old === "object") old.value = value; else setAt(S.scenario, path, value);
+    if (opts.quantity === false) { setAt(S.scenario, path, value); edited(); return; }
+    if (old !== null && old !== undefined && qv(old) === value) return;
+    setAt(S.scenario, path, value);  // a new number: the old source or assumption was about the old one
+    if (holder && (holder.source || holder.assumption)) detachHolderProvenance(holder, path);
+    S.editedHere.add(path);
+    input.classList.remove("sourced", "assumed", "bare");
+    input.classList.add("edited");
+    input.title = "edited here: give a source or an assumption";
     edited();
+    showSource(path, opts.label || path);
   });
   if (opts.quantity !== false) input.addEventListener("focus", () => showSource(path, opts.label || path));
   return input;
+}
+// A stance's source or assumption covers its position and salience; once one of them is edited,
+// it still covers the other one only, so it moves onto that quantity.
+function detachHolderProvenance(holder, path) {
+  const field = parsePath(path).pop();
+  for (const other of ["position", "salience"]) {
+    if (other === field || holder[other] === undefined) continue;
+    const q = (holder[other] !== null && typeof holder[other] === "object") ? holder[other] : {value: holder[other]};
+    if (!q.source && !q.assumption) {
+      if (holder.source) q.source = holder.source;
+      if (holder.assumption) q.assumption = holder.assumption;
+    }
+    holder[other] = q;
+  }
+  delete holder.source; delete holder.assumption;
 }
 function deleteUndefined(path) {
   const keys = parsePath(path); const last = keys.pop();
@@ -123,7 +157,8 @@ function showSource(path, label) {
   const holder = path.startsWith("stances[") ? getAt(S.scenario, path.replace(/\.[a-z_]+$/, "")) : null;
   const o = (q !== null && typeof q === "object") ? q : {};
   $("source-panel").hidden = false;
-  $("source-label").textContent = `${label}:`;
+  $("source-label").textContent = S.editedHere.has(path) && !o.source && !o.assumption
+    ? `${label}: edited here, give a source or an assumption:` : `${label}:`;
   $("source-text").value = o.source || (holder && holder.source) || "";
   $("assumption-text").value = o.assumption || (holder && holder.assumption) || "";
 }
@@ -133,18 +168,27 @@ function editSource(kind, text) {
   if (q === undefined || q === null) return;
   if (typeof q !== "object") { q = {value: q}; setAt(S.scenario, S.focus, q); }
   if (text) q[kind] = text; else delete q[kind];
+  const input = document.querySelector(`input[data-path="${CSS.escape(S.focus)}"]`);
+  if (input) {
+    const holder = S.focus.startsWith("stances[") ? getAt(S.scenario, S.focus.replace(/\.[a-z_]+$/, "")) : null;
+    input.classList.remove("sourced", "assumed", "bare", "edited");
+    input.classList.add(quantityClass(q, holder, S.focus));
+    input.title = quantityTitle(q, holder, S.focus);
+  }
   edited();
 }
 
 function drawEditor() {
   const s = S.scenario;
-  $("title").textContent = s.title || s.id;
+  $("title").replaceChildren(textInput("title", {label: "scenario title", size: 40}), " ",
+    el("small", {}, "id ", idInput(s.id, "scenario id", (v) => { s.id = v; edited(true); })));
   const actors = $("actors"); actors.replaceChildren(
-    el("tr", {}, el("th", {text: "id"}), el("th", {text: "name"}), el("th", {text: "capability"}), el("th")));
+    el("tr", {}, el("th", {text: "id"}), el("th", {text: "name"}), el("th", {text: "capability"}), el("th", {text: "more"}), el("th")));
   s.actors.forEach((a, j) => actors.append(el("tr", {},
-    el("td", {text: a.id}), el("td", {}, textInput(`actors[${j}].name`, {label: `${a.id} name`})),
+    el("td", {}, idInput(a.id, `actor ${a.id} id`, (v) => renameId("actors", j, v))), el("td", {}, textInput(`actors[${j}].name`, {label: `${a.id} name`})),
     el("td", {}, numberInput(`actors[${j}].capability`, null, {label: `${name(a.id)} capability`})),
-    el("td", {}, el("button", {title: `remove ${a.id}`, text: "×", onclick: () => removeActor(j)})))));
+    el("td", {}, moreFields(`actors[${j}]`, "Actor", ["id", "name", "capability"], a.id)),
+    el("td", {}, el("button", {title: `remove ${a.id}`, "aria-label": `remove actor ${a.id}`, text: "×", onclick: () => removeActor(j)})))));
   const issues = $("issues"); issues.replaceChildren(el("tr", {}, ...["id", "name", "min", "max", "anchors",
     "status quo", "observed", ""].map((h) => el("th", {text: h}))));
   s.issues.forEach((i, k) => {
@@ -160,53 +204,82 @@ function drawEditor() {
       }
       i.scale.anchors = out; edited();
     });
-    issues.append(el("tr", {}, el("td", {text: i.id}),
+    issues.append(el("tr", {}, el("td", {}, idInput(i.id, `issue ${i.id} id`, (v) => renameId("issues", k, v))),
       el("td", {}, textInput(`issues[${k}].name`, {label: `${i.id} name`, size: 18})),
       el("td", {}, numberInput(`issues[${k}].scale.min`, null, {quantity: false, label: `${i.id} min`})),
       el("td", {}, numberInput(`issues[${k}].scale.max`, null, {quantity: false, label: `${i.id} max`})),
       el("td", {}, anchors),
       el("td", {}, numberInput(`issues[${k}].status_quo`, null, {optional: true, label: `${issueName(i.id)} status quo`})),
       el("td", {}, numberInput(`issues[${k}].observed`, null, {optional: true, label: `${issueName(i.id)} observed`})),
-      el("td", {}, el("button", {title: `remove ${i.id}`, text: "×", onclick: () => removeIssue(k)}))));
+      el("td", {}, el("button", {title: `remove ${i.id}`, "aria-label": `remove issue ${i.id}`, text: "×", onclick: () => removeIssue(k)}))));
   });
   const grid = $("stances");
   grid.replaceChildren(el("tr", {}, el("th"), ...s.issues.map((i) => el("th", {text: i.id, title: i.name || i.id}))));
   const index = new Map(s.stances.map((st, n) => [`${st.actor}\u0000${st.issue}`, n]));
-  for (const a of s.actors) {
-    const row = el("tr", {}, el("th", {text: name(a.id)}));
-    for (const i of s.issues) {
+  s.actors.forEach((a, j) => {
+    const row = el("tr", {}, el("th", {text: name(a.id), title: a.id}));
+    s.issues.forEach((i, k) => {
       const n = index.get(`${a.id}\u0000${i.id}`);
-      row.append(n === undefined ? el("td", {}, emptyStance(a.id, i.id)) : el("td", {class: "stance"},
-        numberInput(`stances[${n}].position`, s.stances[n], {label: `${name(a.id)} position on ${i.id}`}),
-        numberInput(`stances[${n}].salience`, s.stances[n], {label: `${name(a.id)} salience on ${i.id}`})));
-    }
+      if (n === undefined) { row.append(el("td", {}, emptyStance(a.id, i.id))); return; }
+      const pos = numberInput(`stances[${n}].position`, s.stances[n], {label: `${name(a.id)} position on ${i.id}`});
+      const sal = numberInput(`stances[${n}].salience`, s.stances[n], {step: "0.05", label: `${name(a.id)} salience on ${i.id}`});
+      pos.addEventListener("paste", (e) => pasteBlock(e, j, k, "position"));
+      sal.addEventListener("paste", (e) => pasteBlock(e, j, k, "salience"));
+      row.append(el("td", {class: "stance"}, pos, sal, el("button", {class: "remove", text: "×",
+        title: `remove ${name(a.id)}'s stance on ${i.id}`, "aria-label": `remove ${name(a.id)}'s stance on ${i.id}`,
+        onclick: () => { removeStances((st) => st !== s.stances[n]); edited(true); }})));
+    });
     grid.append(row);
-  }
+  });
+  drawConflict();
+}
+function idInput(value, label, apply) {
+  const input = el("input", {value, "aria-label": label, size: 10, class: "id"});
+  input.addEventListener("change", () => apply(input.value));
+  return input;
 }
 function emptyStance(actor, issue) {
   return el("button", {class: "add", title: `add ${name(actor)}'s stance on ${issue}`, text: "+",
     onclick: () => {
-      S.scenario.stances.push({actor, issue, position: {value: 50, assumption: "entered in the editor"},
-                               salience: {value: 0.5, assumption: "entered in the editor"}});
+      S.scenario.stances.push(newStance(actor, issue));
       edited(true);
     }});
 }
-function removeActor(j) {
-  const id = S.scenario.actors[j].id;
-  S.scenario.actors.splice(j, 1);
-  S.scenario.stances = S.scenario.stances.filter((st) => st.actor !== id);
+function removeStances(keep) {  // keeps the "edited here" marks on the stances that stay
+  const moved = new Map(); const kept = [];
+  S.scenario.stances.forEach((st, n) => { if (keep(st)) { moved.set(n, kept.length); kept.push(st); } });
+  const marks = new Set();
+  for (const p of S.editedHere) {
+    const m = p.match(/^stances\[(\d+)\](.*)$/);
+    if (!m) marks.add(p); else if (moved.has(Number(m[1]))) marks.add(`stances[${moved.get(Number(m[1]))}]${m[2]}`);
+  }
+  S.scenario.stances = kept; S.editedHere = marks;
+}
+function removeFromScenario(kind, index) {
+  const list = S.scenario[kind]; const id = list[index].id;
+  const field = kind === "actors" ? "actor" : "issue";
+  const stances = S.scenario.stances.filter((st) => st[field] === id).length;
+  const refs = S.scenario.conflict ? references(S.scenario.conflict, id, "conflict", []) : [];
+  if (refs.length || stances) {
+    const lines = [`Remove ${kind === "actors" ? name(id) : issueName(id)} (${id})? This also removes:`];
+    if (stances) lines.push(`- ${stances} stance${stances > 1 ? "s" : ""}`);
+    for (const r of refs.slice(0, 20)) lines.push(`- ${r}`);
+    if (refs.length > 20) lines.push(`- and ${refs.length - 20} more in the conflict`);
+    lines.push("Undo brings everything back.");
+    if (!confirm(lines.join("\n"))) return;
+  }
+  list.splice(index, 1);
+  removeStances((st) => st[field] !== id);
+  if (S.scenario.conflict) S.scenario.conflict = purge(S.scenario.conflict, id);
   edited(true);
 }
-function removeIssue(k) {
-  const id = S.scenario.issues[k].id;
-  S.scenario.issues.splice(k, 1);
-  S.scenario.stances = S.scenario.stances.filter((st) => st.issue !== id);
-  edited(true);
-}
+function removeActor(j) { removeFromScenario("actors", j); }
+function removeIssue(k) { removeFromScenario("issues", k); }
 function freshId(prefix, taken) { let n = taken.length + 1; while (taken.includes(`${prefix}-${n}`)) n += 1; return `${prefix}-${n}`; }
 
 function edited(redraw) {
   S.editedAt = performance.now();
+  remember();
   if (redraw) drawEditor();
   clearTimeout(S.timer);
   S.timer = setTimeout(runModels, 0);  // edits in the same tick go as one request; stale answers are dropped
@@ -227,6 +300,348 @@ function showScenarioError(e) {
     }
     path = path.includes(".") || path.includes("[") ? path.replace(/(\.[^.[\]]+|\[\d+\])$/, "") : "";
   }
+}
+
+
+
+// ------------------------------------------------------------------ the conflict editor
+// Drawn from the scenario format's JSON Schema (served by /api/info), so fields the format gains
+// appear here without changes to this code. Ids are offered from the scenario's actors and issues.
+function def(schema) {
+  let s = schema;
+  while (s && s.$ref) s = S.schema.$defs[s.$ref.split("/").pop()];
+  return s || {};
+}
+function isQuantity(schema) {
+  const s = def(schema);
+  return Array.isArray(s.anyOf) && s.anyOf.some((x) => x.type === "number")
+    && s.anyOf.some((x) => x.type === "object" && x.properties && x.properties.value);
+}
+function nullable(schema) {  // {anyOf: [X, null]} -> X, else null
+  const s = def(schema);
+  if (!Array.isArray(s.anyOf) || isQuantity(s)) return null;
+  const rest = s.anyOf.filter((x) => x.type !== "null");
+  return rest.length === 1 && rest.length < s.anyOf.length ? rest[0] : null;
+}
+function blank(schema) {  // a new value for a field: its default, else the least that has the right shape
+  const s = def(schema);
+  if (s.default !== undefined && s.default !== null) return structuredClone(s.default);
+  if (isQuantity(s)) return {value: 0, assumption: "entered in the editor"};
+  if (s.enum) return s.enum[0];
+  if (s.type === "array") return [];
+  if (s.type === "number" || s.type === "integer") return 0;
+  if (s.type === "string") return "";
+  if (s.type === "object") {
+    const out = {};
+    for (const key of s.required || []) out[key] = blank(s.properties[key]);
+    return out;
+  }
+  const inner = nullable(s);
+  return inner ? blank(inner) : null;
+}
+const label = (key, schema) => ((schema && schema.title) || String(key).replace(/_/g, " ")).toLowerCase();
+function idChoices(exclude) {
+  const taken = new Set(exclude || []);
+  const group = (title, ids) => el("optgroup", {label: title}, ...ids.filter((x) => !taken.has(x)).map((x) => el("option", {value: x, text: x})));
+  return [group("actors", S.scenario.actors.map((a) => a.id)), group("issues", S.scenario.issues.map((i) => i.id))];
+}
+function addSelect(what, exclude, apply) {
+  const box = el("select", {"aria-label": what, title: `add to ${what}`}, el("option", {value: "", text: "+ add"}), ...idChoices(exclude));
+  box.addEventListener("change", () => { if (box.value) apply(box.value); });
+  return box;
+}
+function fieldFor(path, schema, key, where) {
+  const s = def(schema);
+  const value = getAt(S.scenario, path);
+  const what = `${where} ${label(key, schema)}`.trim();
+  if (isQuantity(s)) return numberInput(path, null, {label: what, optional: true});
+  const inner = nullable(s);
+  if (inner) {
+    if (value === undefined || value === null) {
+      return el("button", {class: "add", text: `+ ${label(key, schema)}`, title: `add ${what}`,
+        onclick: () => { setAt(S.scenario, path, blank(inner)); edited(true); }});
+    }
+    const d = def(inner);
+    if (d.type === "string" && !d.enum) return textField(path, what, true);
+    return el("span", {class: "optional"}, fieldFor(path, inner, key, where),
+      el("button", {class: "remove", text: "×", title: `remove ${what}`, onclick: () => { deleteUndefined(path); edited(true); }}));
+  }
+  if (s.enum) {
+    const box = el("select", {"aria-label": what, dataset: {path}}, ...s.enum.map((x) => el("option", {value: x, text: x})));
+    box.value = value === undefined || value === null ? s.enum[0] : value;
+    box.addEventListener("change", () => { setAt(S.scenario, path, box.value); edited(); });
+    return box;
+  }
+  if (s.type === "string") return textField(path, what, false);
+  if (s.type === "number" || s.type === "integer") return numberInput(path, null, {label: what, quantity: false, optional: true});
+  if (s.type === "array") {
+    const items = def(s.items);
+    const list = Array.isArray(value) ? value : [];
+    if (items.type === "string" && !items.enum) {  // a list of ids
+      return el("span", {class: "ids", dataset: {path}}, ...list.map((x, n) => el("span", {class: "chip"}, x,
+        el("button", {class: "remove", text: "×", title: `remove ${x} from ${what}`,
+          onclick: () => { list.splice(n, 1); edited(true); }}))),
+        addSelect(what, list, (x) => { setAt(S.scenario, path, [...list, x]); edited(true); }));
+    }
+    return el("div", {class: "items", dataset: {path}}, ...list.map((_, n) => el("div", {class: "item"},
+      objectFields(`${path}[${n}]`, items, `${what} ${n + 1}`),
+      el("button", {class: "remove", text: `remove`, title: `remove ${what} ${n + 1}`,
+        onclick: () => { list.splice(n, 1); edited(true); }}))),
+      el("button", {class: "add", text: `+ ${label(key, schema).replace(/s$/, "")}`, title: `add to ${what}`,
+        onclick: () => { setAt(S.scenario, path, [...list, blank(items)]); edited(true); }}));
+  }
+  if (s.type === "object" && s.additionalProperties && !s.properties) {  // a map from ids to values
+    const map = value && typeof value === "object" ? value : {};
+    return el("div", {class: "map", dataset: {path}}, ...Object.keys(map).map((k) => el("span", {class: "entry"},
+      el("span", {class: "key", text: k}), fieldFor(`${path}.${k}`, s.additionalProperties, "", `${what} of ${k}`),
+      el("button", {class: "remove", text: "×", title: `remove ${k} from ${what}`,
+        onclick: () => { delete map[k]; edited(true); }}))),
+      addSelect(what, Object.keys(map), (k) => { setAt(S.scenario, `${path}.${k}`, blank(s.additionalProperties)); edited(true); }));
+  }
+  if (s.type === "object") return objectFields(path, s, what);
+  return el("span", {class: "muted", text: "(edit in the YAML)"});
+}
+function textField(path, what, optional) {
+  const input = el("input", {value: getAt(S.scenario, path) || "", "aria-label": what, dataset: {path}, size: 16, list: "all-ids"});
+  input.addEventListener("change", () => {
+    if (optional && input.value.trim() === "") deleteUndefined(path); else setAt(S.scenario, path, input.value);
+    edited();
+  });
+  return input;
+}
+function objectFields(path, schema, where) {
+  const s = def(schema);
+  return el("div", {class: "fields"}, ...Object.entries(s.properties || {}).map(([key, sub]) =>
+    el("label", {class: "field", title: def(sub).description || null}, el("span", {class: "name", text: label(key, sub)}),
+      fieldFor(`${path}.${key}`, sub, key, where))));
+}
+// The fields of an actor or issue that have no column of their own (location, distance, group…),
+// drawn from the schema, so fields added to the format show up here.
+function moreFields(path, defName, shown, id) {
+  if (!S.schema) return null;
+  const schema = S.schema.$defs[defName];
+  const rest = Object.fromEntries(Object.entries(schema.properties).filter(([k]) => !shown.includes(k)));
+  const set = Object.keys(rest).filter((k) => { const v = getAt(S.scenario, `${path}.${k}`); return v !== undefined && v !== null; });
+  const box = el("details", {class: "more", open: S.open.has(path)}, el("summary", {text: set.length ? set.join(", ").replace(/_/g, " ") : "+",
+    title: `more about ${id}: ${Object.keys(rest).join(", ")}`}), objectFields(path, {properties: rest}, id));
+  box.addEventListener("toggle", () => { if (box.open) S.open.add(path); else S.open.delete(path); });
+  return box;
+}
+function drawConflict() {
+  const box = $("conflict");
+  if (!S.schema) return;
+  const schema = S.schema.properties.conflict;
+  const c = S.scenario.conflict;
+  $("all-ids").replaceChildren(...S.scenario.actors.map((a) => el("option", {value: a.id, text: name(a.id)})),
+    ...S.scenario.issues.map((i) => el("option", {value: i.id, text: issueName(i.id)})));
+  if (c === undefined || c === null) {
+    box.replaceChildren(el("p", {class: "muted", text: "No conflict: the models forecast a negotiation only. "},
+      el("button", {id: "add-conflict", text: "+ conflict", onclick: () => { S.scenario.conflict = blank(nullable(schema)); edited(true); }})));
+    return;
+  }
+  box.replaceChildren(objectFields("conflict", nullable(schema), "conflict"),
+    el("button", {class: "remove", text: "remove the conflict", onclick: () => {
+      if (confirm("Remove the conflict (sides, third parties, costs, phases)? Undo brings it back.")) { delete S.scenario.conflict; edited(true); }
+    }}));
+}
+
+// What an actor's or issue's removal takes with it from the conflict, and taking it.
+function references(node, id, path, out) {
+  if (Array.isArray(node)) node.forEach((x, n) => references(x, id, `${path}[${n}]`, out));
+  else if (node !== null && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) { if (k === id) out.push(`${path}.${k}`); else references(v, id, `${path}.${k}`, out); }
+  } else if (node === id) out.push(path);
+  return out;
+}
+function refersDirectly(obj, id) {  // an entry (a spillover, a control, a commitment…) about this id
+  return Object.values(obj).some((v) => v === id || (v !== null && typeof v === "object" && !Array.isArray(v)
+    && Object.values(v).some((w) => w === id)));
+}
+function purge(node, id) {
+  if (Array.isArray(node)) {
+    return node.filter((x) => x !== id && !(x !== null && typeof x === "object" && !Array.isArray(x) && refersDirectly(x, id)))
+      .map((x) => purge(x, id));
+  }
+  if (node !== null && typeof node === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(node)) if (k !== id) out[k] = purge(v, id);
+    return out;
+  }
+  return node;
+}
+
+
+// ------------------------------------------------------------------ baseline against variant
+// Pin the current inputs and results; after edits, the changed inputs and forecasts are listed
+// side by side. Both sides are what the server returned: nothing is recomputed here.
+function flatten(node, path, out) {
+  if (Array.isArray(node)) node.forEach((x, n) => flatten(x, `${path}[${n}]`, out));
+  else if (node !== null && typeof node === "object") {
+    if ("value" in node && typeof node.value === "number") out.set(path, node.value);
+    else for (const [k, v] of Object.entries(node)) flatten(v, path ? `${path}.${k}` : k, out);
+  } else out.set(path, node);
+  return out;
+}
+function stanceKeyed(scenario) {  // stances by actor and issue, so removing one does not shift the rest
+  const copy = structuredClone(scenario);
+  copy.stances = Object.fromEntries((copy.stances || []).map((st) => [`${st.actor}/${st.issue}`, {position: st.position, salience: st.salience}]));
+  return copy;
+}
+function pinBaseline() {
+  if (!S.result) return;
+  S.baseline = {scenario: structuredClone(S.scenario), result: structuredClone(S.result)};
+  drawCompare();
+}
+function drawCompare() {
+  const box = $("compare");
+  if (!S.baseline) { box.replaceChildren(el("p", {class: "muted", text: "Pin the current results to compare later edits with them."})); return; }
+  const before = flatten(stanceKeyed(S.baseline.scenario), "", new Map());
+  const now = flatten(stanceKeyed(S.scenario), "", new Map());
+  const inputs = el("table", {class: "grid", id: "compare-inputs"}, el("tr", {}, ...["input", "baseline", "now"].map((h) => el("th", {text: h}))));
+  for (const key of new Set([...before.keys(), ...now.keys()])) {
+    const a = before.get(key); const b = now.get(key);
+    if (a === b) continue;
+    inputs.append(el("tr", {class: "changed"}, el("td", {text: key}), el("td", {text: a === undefined ? "–" : typeof a === "number" ? fmt(a) : String(a)}),
+      el("td", {text: b === undefined ? "–" : typeof b === "number" ? fmt(b) : String(b)})));
+  }
+  const r0 = S.baseline.result.forecasts; const r1 = S.result ? S.result.forecasts : {};
+  const models = Object.keys(r1).filter((m) => m in r0);
+  const issues = [...new Set([...Object.keys(r0[models[0]] || {}), ...Object.keys(r1[models[0]] || {})])];
+  const out = el("table", {class: "grid", id: "compare-forecasts"}, el("tr", {}, el("th", {text: "issue"}), ...models.map((m) => el("th", {text: m}))));
+  for (const i of issues) {
+    out.append(el("tr", {}, el("th", {text: i}), ...models.map((m) => {
+      const a = r0[m][i]; const b = r1[m][i];
+      const moved = a === undefined || b === undefined || Math.abs(a - b) > 1e-9;
+      return el("td", {class: moved ? "changed" : null, dataset: {model: m}}, moved ? `${fmt(a)} → ${fmt(b)}` : fmt(b));
+    })));
+  }
+  box.replaceChildren(el("h3", {text: "Changed inputs"}),
+    inputs.rows.length > 1 ? inputs : el("p", {class: "muted", text: "no input differs from the baseline"}),
+    el("h3", {text: "Forecasts: baseline → now"}), el("div", {class: "scroll"}, out));
+}
+
+// ------------------------------------------------------------------ keeping work
+// Every edit is a step that can be undone; the state after it is autosaved in the browser's
+// storage (nothing leaves the machine), and named projects are kept there too.
+const STORE = "tertius:";
+function snapshot() { return JSON.stringify({scenario: S.scenario, editedHere: [...S.editedHere]}); }
+function remember() {
+  const now = snapshot();
+  if (S.last !== undefined && S.last !== now) { S.undo.push(S.last); if (S.undo.length > 200) S.undo.shift(); S.redo = []; }
+  S.last = now;
+  S.dirty = true;
+  autosave();
+  drawHistory();
+}
+function autosave() {
+  try { localStorage.setItem(STORE + "autosave", JSON.stringify({state: S.last, project: S.project, dirty: S.dirty, served: S.served})); }
+  catch (e) { $("status").textContent = `autosave failed: ${e.name}`; }
+}
+function restore(state) {
+  const st = JSON.parse(state);
+  S.scenario = st.scenario; S.editedHere = new Set(st.editedHere || []);
+  S.last = state; S.editedAt = performance.now();
+  drawEditor(); autosave(); drawHistory();
+  clearTimeout(S.timer); S.timer = setTimeout(runModels, 0);
+}
+function undo() { if (!S.undo.length) return; S.redo.push(S.last); S.dirty = true; restore(S.undo.pop()); }
+function redo() { if (!S.redo.length) return; S.undo.push(S.last); S.dirty = true; restore(S.redo.pop()); }
+function drawHistory() {
+  $("undo").disabled = !S.undo.length; $("redo").disabled = !S.redo.length;
+  $("project-state").textContent = (S.project ? `project “${S.project}”` : "no project") + (S.dirty ? ", unsaved changes (autosaved in this browser)" : ", saved");
+}
+function projects() {
+  const out = [];
+  for (let n = 0; n < localStorage.length; n++) {
+    const key = localStorage.key(n);
+    if (key.startsWith(STORE + "project:")) out.push(key.slice((STORE + "project:").length));
+  }
+  return out.sort();
+}
+function drawProjects() {
+  $("projects").replaceChildren(el("option", {value: "", text: projects().length ? "(pick a project)" : "(no saved projects)"}),
+    ...projects().map((p) => el("option", {value: p, text: p})));
+}
+function saveAs() {
+  const nameText = $("project-name").value.trim() || S.scenario.title || S.scenario.id;
+  if (projects().includes(nameText) && nameText !== S.project && !confirm(`Replace the saved project “${nameText}”?`)) return;
+  localStorage.setItem(STORE + "project:" + nameText, S.last);
+  S.project = nameText; S.dirty = false; autosave(); drawProjects(); drawHistory();
+  $("project-name").value = nameText;
+}
+function mayDiscard() { return !S.dirty || confirm("Your unsaved changes will be replaced (save them as a project first to keep them). Go on?"); }
+function openProject() {
+  const p = $("projects").value;
+  if (!p || !mayDiscard()) return;
+  const state = localStorage.getItem(STORE + "project:" + p);
+  if (state === null) return;
+  S.project = p; S.undo = []; S.redo = []; S.dirty = false;
+  $("project-name").value = p;
+  restore(state);
+}
+function deleteProject() {
+  const p = $("projects").value;
+  if (!p || !confirm(`Delete the saved project “${p}” from this browser?`)) return;
+  localStorage.removeItem(STORE + "project:" + p);
+  if (S.project === p) { S.project = null; S.dirty = true; autosave(); }
+  drawProjects(); drawHistory();
+}
+
+// Ids are references: renaming one renames it wherever the scenario refers to it.
+function renameRefs(node, old, now) {
+  if (Array.isArray(node)) return node.map((x) => renameRefs(x, old, now));
+  if (node !== null && typeof node === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(node)) out[k === old ? now : k] = renameRefs(v, old, now);
+    return out;
+  }
+  return node === old ? now : node;
+}
+function renameId(kind, index, now) {
+  const list = S.scenario[kind]; const old = list[index].id;
+  now = now.trim();
+  if (!now || now === old) { drawEditor(); return; }
+  if (list.some((x) => x.id === now)) { showScenarioError({error: `the id '${now}' is taken`, message: `the id '${now}' is taken`, path: `${kind}[${index}].id`, fix: "choose another id"}); return; }
+  list[index].id = now;
+  const field = kind === "actors" ? "actor" : "issue";
+  for (const st of S.scenario.stances) if (st[field] === old) st[field] = now;
+  if (S.scenario.conflict) S.scenario.conflict = renameRefs(S.scenario.conflict, old, now);
+  edited(true);
+}
+
+// A block copied from a spreadsheet (tab-separated rows) fills the grid from the cell pasted into:
+// rows are actors, columns issues, and the values go to the same field (position or salience).
+function pasteBlock(event, actorIndex, issueIndex, field) {
+  const text = (event.clipboardData || window.clipboardData).getData("text");
+  if (!text.includes("\t") && !text.trim().includes("\n")) return;  // one value: the browser's own paste
+  event.preventDefault();
+  const rows = text.replace(/\r/g, "").replace(/\n$/, "").split("\n").map((r) => r.split("\t"));
+  const s = S.scenario; const bad = [];
+  rows.forEach((cells, dr) => cells.forEach((cellText, dc) => {
+    const a = s.actors[actorIndex + dr]; const i = s.issues[issueIndex + dc];
+    if (!a || !i || cellText.trim() === "") return;
+    const value = Number(cellText.trim().replace(",", "."));
+    if (!Number.isFinite(value)) { bad.push(cellText.trim()); return; }
+    let n = s.stances.findIndex((st) => st.actor === a.id && st.issue === i.id);
+    if (n < 0) { s.stances.push(newStance(a.id, i.id)); n = s.stances.length - 1; }
+    const holder = s.stances[n];
+    const path = `stances[${n}].${field}`;
+    setAt(s, path, value);
+    if (holder.source || holder.assumption) detachHolderProvenance(holder, path);
+    S.editedHere.add(path);
+  }));
+  edited(true);
+  if (bad.length) showScenarioError({error: `pasted cells that are not numbers were skipped: ${bad.slice(0, 5).join(", ")}`, message: "", path: null, fix: null});
+}
+function newStance(actor, issue) {
+  const i = S.scenario.issues.find((x) => x.id === issue);
+  const sc = (i && i.scale) || {min: 0, max: 100};
+  return {actor, issue, position: {value: (Number(sc.min) + Number(sc.max)) / 2, assumption: "entered in the editor: the middle of the scale"},
+          salience: {value: 0.5, assumption: "entered in the editor"}};
+}
+function meanCapability() {
+  const caps = S.scenario.actors.map((a) => Number(qv(a.capability))).filter(Number.isFinite);
+  return caps.length ? caps.reduce((x, y) => x + y, 0) / caps.length : 0;
 }
 
 // ------------------------------------------------------------------ running the models
@@ -274,30 +689,45 @@ function drawResults() {
       observedAny ? el("td", {text: fmt(obs)}) : null);
     for (const m of models) {
       const v = r.forecasts[m][i.id];
-      const err = r.errors[i.id] ? r.errors[i.id][m] : null;
-      row.append(el("td", {dataset: {model: m}, title: err === null || err === undefined ? null : `error ${fmt(err)}`},
+      const e = r.errors[i.id] ? r.errors[i.id][m] : null;  // the library's error table, not computed here
+      const err = e ? e.error : null;
+      row.append(el("td", {dataset: {model: m}, title: err === null || err === undefined ? null
+          : `error ${fmt(err)} on the issue's scale, ${fmt(e.pct)} % of its span`},
         fmt(v), err === null || err === undefined ? null : el("small", {text: ` (${err > 0 ? "+" : ""}${fmt(err)})`})));
     }
     table.append(row);
   }
-  if (observedAny) {
-    const mae = el("tr", {}, el("th", {text: "mean absolute error"}), el("td"));
+  if (observedAny) {  // the MAE of tertius run: mean absolute error in % of each issue's span
+    const mae = el("tr", {class: "mae"}, el("th", {text: "mean absolute error (% of scale)",
+      title: "as tertius run reports it: each error as a percentage of its issue's scale span, averaged"}), el("td"));
     for (const m of models) {
-      const errs = Object.values(r.errors).map((e) => e[m]).filter((x) => x !== null && x !== undefined);
-      mae.append(el("td", {text: errs.length ? fmt(errs.reduce((a, b) => a + Math.abs(b), 0) / errs.length) : "–"}));
+      const sc = r.scores ? r.scores[m] : null;
+      mae.append(el("td", {dataset: {model: m}, text: sc && sc.mae !== null ? fmt(sc.mae) : "–"}));
     }
     table.append(mae);
   }
   drawCharts(models);
   drawRounds();
+  drawCompare();
 }
 
-const PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#7b4b94", "#30638e", "#66a182", "#8d6a9f", "#c47f17"];
+// Okabe and Ito's colours (2008), chosen to stay apart for colour-blind readers, and one wine
+// (Tol); each model also has its own marker. Actors are light grey circles, the observed
+// outcome a black star. tests/test_browser.py checks the colours in a deuteranopia simulation.
+const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#882255"];
+const SYMBOLS = ["diamond", "square", "triangle-up", "circle", "diamond-wide", "triangle-down", "pentagon", "hexagon"];
+const ACTOR_COLOUR = "#d0d0d0";
+const OBSERVED_COLOUR = "#000000";
+// No plotly toolbar entry that can reach the network: the page holds confidential scenarios.
+const CHART_CONFIG = {displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
+  showLink: false, plotlyServerURL: "", modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud", "editInChartStudio", "select2d", "lasso2d"]};
+const modelColour = (n) => PALETTE[n % PALETTE.length];
+const modelSymbol = (n) => SYMBOLS[n % SYMBOLS.length];
 
 function drawCharts(models) {
   if (typeof Plotly === "undefined") return;
   const s = S.scenario; const r = S.result;
-  $("chart-legend").replaceChildren(...models.map((m, n) => el("span", {}, el("b", {style: `color:${PALETTE[n % PALETTE.length]}`, text: "◆"}), ` ${m}`)),
+  $("chart-legend").replaceChildren(...models.map((m, n) => el("span", {}, el("b", {style: `color:${modelColour(n)}`, text: ["◆", "■", "▲", "●", "◆", "▼", "⬟", "⬢"][n % 8]}), ` ${m}`)),
     el("span", {}, el("b", {text: "★"}), " observed"), el("span", {class: "muted", text: "circles: actors, sized by capability × salience"}));
   const holder = $("charts");
   const keep = new Set(s.issues.map((i) => `chart-${i.id}`));
@@ -319,15 +749,15 @@ function drawCharts(models) {
     const top = Math.max(1e-12, ...weight);
     const traces = [{
       type: "scatter", mode: "markers", name: "actors", x: st.map((x) => qv(x.position)), y: st.map((x) => name(x.actor)),
-      marker: {size: weight.map((w) => 6 + 22 * Math.sqrt(w / top)), color: "rgba(27,108,168,0.55)", line: {color: "#1b6ca8", width: 1}},
+      marker: {size: weight.map((w) => 6 + 22 * Math.sqrt(w / top)), color: ACTOR_COLOUR, opacity: 0.8, line: {color: "#6b6b6b", width: 1}},
       text: st.map((x, n) => `${name(x.actor)}<br>position ${fmt(qv(x.position))}<br>salience ${fmt(qv(x.salience))}<br>capability ${fmt(cap(x.actor))}<br>capability × salience ${fmt(weight[n])}`),
       hovertemplate: "%{text}<extra></extra>"}];
     models.forEach((m, n) => traces.push({type: "scatter", mode: "markers", name: m, x: [r.forecasts[m][i.id]], y: ["forecasts"],
-      marker: {symbol: "diamond", size: 12, color: PALETTE[n % PALETTE.length]},
+      marker: {symbol: modelSymbol(n), size: 12, color: modelColour(n), line: {color: "#333", width: 0.5}},
       hovertemplate: `${m}: %{x:.3~f}<extra></extra>`}));
     if (i.observed !== undefined && i.observed !== null) {
       traces.push({type: "scatter", mode: "markers", name: "observed", x: [qv(i.observed)], y: ["observed"],
-        marker: {symbol: "star", size: 15, color: "#222"}, hovertemplate: "observed: %{x:.3~f}<extra></extra>"});
+        marker: {symbol: "star", size: 15, color: OBSERVED_COLOUR}, hovertemplate: "observed: %{x:.3~f}<extra></extra>"});
     }
     const rows = st.length + 2;
     const layout = {height: 60 + 22 * rows, margin: {l: 130, r: 10, t: 8, b: 30}, showlegend: false,
@@ -339,8 +769,7 @@ function drawCharts(models) {
     const key = JSON.stringify([traces, layout.height, layout.xaxis.range]);
     if (box.dataset.key === key) continue;  // nothing on this issue moved: leave its chart alone
     box.dataset.key = key;
-    Plotly.react(box.querySelector(".plot"), traces, layout, {displaylogo: false, responsive: true,
-      modeBarButtonsToRemove: ["select2d", "lasso2d"]});
+    Plotly.react(box.querySelector(".plot"), traces, layout, CHART_CONFIG);
   }
 }
 
@@ -372,7 +801,9 @@ async function runBroker(seq) {
   try {
     const out = await call("POST", "/api/broker", {scenario: S.scenario, seed: 0, draws: 200});
     if (mine !== S.brokerSeq || seq !== S.seq) return;
+    S.broker = out.broker;
     drawBroker(out.broker);
+    document.body.dataset.brokers = String(Number(document.body.dataset.brokers || 0) + 1);
   } catch (e) {
     if (mine === S.brokerSeq) $("thirdparty").replaceChildren(el("p", {class: "error", text: errorText(e)}));
   }
@@ -438,20 +869,38 @@ function drawSweep(res) {
       ...[v.q05, v.q25, v.q50, v.q75, v.q95, base[id]].map((x) => el("td", {text: fmt(x)})))));
   if (typeof Plotly === "undefined") return;
   const ids = Object.keys(res.values);
-  const traces = ids.map((id) => ({type: "box", x: res.values[id], name: issueName(id), orientation: "h", boxpoints: false,
-    marker: {color: "#1b6ca8"}, hoverinfo: "x"}));
-  traces.push({type: "scatter", mode: "markers", name: "unperturbed", x: ids.map((id) => base[id]), y: ids.map(issueName),
-    marker: {symbol: "diamond", size: 10, color: "#d1495b"}, hovertemplate: "unperturbed: %{x:.3~f}<extra></extra>"});
-  Plotly.react($("sweep-chart"), traces, {height: 60 + 34 * ids.length, margin: {l: 200, r: 10, t: 10, b: 30}, showlegend: false,
-    font: {family: "system-ui, sans-serif", size: 11}}, {displaylogo: false, responsive: true});
+  // one row per issue, each on its own scale (ports 0-11 and indemnity 0-16 are not squashed onto 0-100)
+  const traces = []; const layout = {height: 40 + 70 * ids.length, margin: {l: 10, r: 10, t: 10, b: 10}, showlegend: false,
+    font: {family: "system-ui, sans-serif", size: 11}, annotations: []};
+  const gap = 0.35 / Math.max(1, ids.length);
+  ids.forEach((id, k) => {
+    const axis = k === 0 ? "" : String(k + 1);
+    const issue = S.scenario.issues.find((x) => x.id === id) || {scale: {min: 0, max: 100}};
+    const sc = issue.scale || {min: 0, max: 100};
+    const top = 1 - k / ids.length; const bottom = top - 1 / ids.length + gap;
+    traces.push({type: "box", x: res.values[id], y: res.values[id].map(() => id), name: issueName(id), orientation: "h",
+      boxpoints: false, marker: {color: PALETTE[4]}, hoverinfo: "x", xaxis: `x${axis}`, yaxis: `y${axis}`});
+    traces.push({type: "scatter", mode: "markers", x: [base[id]], y: [id], xaxis: `x${axis}`, yaxis: `y${axis}`,
+      marker: {symbol: "diamond", size: 10, color: PALETTE[5]}, hovertemplate: "unperturbed: %{x:.3~f}<extra></extra>"});
+    const span = Number(sc.max) - Number(sc.min);
+    layout[`xaxis${axis}`] = {range: [Number(sc.min) - 0.03 * span, Number(sc.max) + 0.03 * span], anchor: `y${axis}`,
+      fixedrange: true, zeroline: false};
+    layout[`yaxis${axis}`] = {domain: [Math.max(0, bottom), top - 0.02], anchor: `x${axis}`, showticklabels: false, fixedrange: true};
+    layout.annotations.push({text: issueName(id), xref: "paper", yref: "paper", x: 0, y: top, xanchor: "left", yanchor: "bottom",
+      showarrow: false, font: {size: 11}});
+  });
+  Plotly.react($("sweep-chart"), traces, layout, CHART_CONFIG);
 }
 
 // ------------------------------------------------------------------ loading and exporting
-function load(data) {
+function load(data, fresh) {
   S.scenario = data;
   for (const key of ["actors", "issues", "stances"]) S.scenario[key] = S.scenario[key] || [];
   S.focus = null; $("source-panel").hidden = true;
-  S.editedAt = null;
+  S.editedAt = null; S.editedHere = new Set();
+  if (fresh) { S.undo = []; S.redo = []; S.last = undefined; }
+  remember();  // loading another scenario can be undone too
+  S.dirty = false; S.project = null; autosave(); drawHistory();
   drawEditor();
   const p = data.perturbation || {};
   if (p.position !== undefined) $("sweep-position").value = p.position;
@@ -462,6 +911,7 @@ function load(data) {
 }
 async function pick() {
   const id = $("pick").value;
+  if (!mayDiscard()) return;
   if (id === "") { load({id: "new-scenario", title: "New scenario", actors: [], issues: [], stances: []}); return; }
   if (id === "initial") { load(structuredClone(S.initial)); return; }
   try { load((await call("GET", `/api/bundled/${encodeURIComponent(id)}`)).scenario); }
@@ -469,7 +919,7 @@ async function pick() {
 }
 async function upload(select) {
   const file = $("upload").files[0];
-  if (!file) return;
+  if (!file || (!select && !mayDiscard())) return;
   $("upload-error").textContent = "";
   const url = `/api/upload?name=${encodeURIComponent(file.name)}` + (select ? `&select=${encodeURIComponent(select)}` : "");
   try {
@@ -487,7 +937,13 @@ async function upload(select) {
 async function exportAs(kind) {
   $("status").textContent = `preparing ${kind}…`;
   try {
-    const response = await call("POST", `/api/export/${kind}`, {scenario: S.scenario, seed: 0});
+    // fetched here, not with call(): results.json is JSON too, and must arrive as a file
+    const response = await fetch(`/api/export/${kind}`, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                         body: JSON.stringify({scenario: S.scenario, seed: 0})});
+    if (!response.ok) {
+      const type = response.headers.get("content-type") || "";
+      throw type.startsWith("application/json") ? await response.json() : {error: `the server answered ${response.status}`};
+    }
     const blob = await response.blob();
     const disposition = response.headers.get("content-disposition") || "";
     const m = disposition.match(/filename="([^"]+)"/);
@@ -499,7 +955,7 @@ async function exportAs(kind) {
 
 async function start() {
   const info = await call("GET", "/api/info");
-  S.initial = info.initial; S.limits = info.limits;
+  S.initial = info.initial; S.limits = info.limits; S.schema = info.schema;
   $("version").textContent = info.version;
   $("sweep-n").max = String(info.limits.max_sweep);
   const pickBox = $("pick");
@@ -514,8 +970,10 @@ async function start() {
   $("upload").addEventListener("change", () => upload(null));
   $("choices").addEventListener("change", () => { if ($("choices").value) upload($("choices").value); });
   $("add-actor").addEventListener("click", () => {
+    const mean = meanCapability();
     S.scenario.actors.push({id: freshId("actor", S.scenario.actors.map((a) => a.id)), name: "New actor",
-                            capability: {value: 1, assumption: "entered in the editor"}});
+                            capability: {value: Number(mean.toPrecision(6)), assumption: S.scenario.actors.length
+                              ? "entered in the editor: the mean of the other actors' capabilities" : "entered in the editor"}});
     edited(true);
   });
   $("add-issue").addEventListener("click", () => {
@@ -531,6 +989,28 @@ async function start() {
     if (S.sweep) { try { await call("POST", `/api/sweep/${encodeURIComponent(S.sweep)}/cancel`, {}); } catch (e) { $("sweep-state").textContent = errorText(e); } }
   });
   for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", () => exportAs(b.dataset.export));
-  load(structuredClone(info.initial));
+  $("undo").addEventListener("click", undo);
+  $("pin").addEventListener("click", pinBaseline);
+  $("redo").addEventListener("click", redo);
+  $("project-save").addEventListener("click", saveAs);
+  $("project-open").addEventListener("click", openProject);
+  $("project-delete").addEventListener("click", deleteProject);
+  document.addEventListener("keydown", (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z" || e.target.matches("input, textarea")) return;
+    e.preventDefault(); if (e.shiftKey) redo(); else undo();
+  });
+  window.addEventListener("beforeunload", (e) => { if (S.dirty) { e.preventDefault(); e.returnValue = ""; } });
+  drawProjects();
+  S.served = info.initial.id;
+  let saved = null;
+  try { saved = JSON.parse(localStorage.getItem(STORE + "autosave") || "null"); } catch (e) { saved = null; }
+  if (saved && saved.state && saved.served === S.served) {  // the work left here last time, on the same served file
+    S.project = saved.project; S.dirty = saved.dirty; S.last = saved.state;
+    if (S.project) $("project-name").value = S.project;
+    restore(saved.state);
+    $("status").textContent = "restored the work autosaved in this browser";
+    return;
+  }
+  load(structuredClone(info.initial), true);
 }
 start().catch((e) => { $("status").textContent = errorText(e); });
