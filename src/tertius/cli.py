@@ -207,9 +207,23 @@ def broker_command(
     fmt: FormatOpt = Format.table,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
+    why: Annotated[bool, typer.Option("--why", help="What would have to be true: for each third party's option, "
+                                      "the assumed inputs' break-even values (the value at which it changes).")] = False,
 ) -> None:
     """A third party's options: join side A, join side B, stay neutral, or broker a deal."""
     s = load_scenario(scenario, input_format=input_format, select=select)
+    if why:
+        from tertius.breakeven import search
+        from tertius.report.console import breakeven_tables
+
+        table = search(s)
+        if third_party is not None:
+            table["questions"] = [q for q in table["questions"] if q["third_party"] == third_party]
+        if fmt is Format.json:
+            emit_json(table)
+        else:
+            print_tables(*breakeven_tables(table), console=console)
+        return
     result = broker(s, third_party, draws=draws, seed=seed)
     if fmt is Format.json:
         emit_json(result)
