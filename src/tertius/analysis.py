@@ -16,6 +16,7 @@ from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.scoring import _records, error_table, summarise
+from tertius.uncertainty import inputs
 from tertius.version import __version__
 
 #: Factors applied to an assumed capability in the sensitivity check.
@@ -100,4 +101,15 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "scores": {"models": summarise(table), "issues": _records(table)},
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
+        "breakeven": _breakeven(scenario),
+        "inputs": [i.to_data() for i in inputs(scenario)],
     }
+
+
+def _breakeven(scenario: Scenario) -> dict[str, Any] | None:
+    """What would have to be true for each third party's option to change (:mod:`tertius.breakeven`)."""
+    if scenario.conflict is None:
+        return None
+    from tertius.breakeven import search
+
+    return search(scenario)
