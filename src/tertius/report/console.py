@@ -415,3 +415,30 @@ def breakeven_tables(result: dict[str, Any], top: int = 8) -> list[Table | str]:
                    + f"{len(q['safe'])} of {len(q['inputs'])} inputs are safe (no flip within their range).")
     out.append(f"method: {result['method']}")
     return out
+
+
+def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
+    """The answer first (:func:`tertius.report.html.summary_of`): a table of the issues and one
+    line per third party."""
+    t = Table(title=f"Summary: forecasts ({summary['model']}, the best-scored model) and the models' spread",
+              title_justify="left")
+    for col, just in (("issue", "left"), ("forecast", "right"), ("all models", "right"), ("observed", "right"),
+                      ("error", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in summary["issues"]:
+        spread = f"{human(r['lo'], 2)}–{human(r['hi'], 2)}" if r["lo"] is not None else ""
+        t.add_row(r["name"], human(r["forecast"], 2), spread, "" if r["observed"] is None else human(r["observed"], 2),
+                  "" if r["error"] is None else signed(r["error"]))
+    out: list[Table | str] = [t]
+    for p in summary["parties"]:
+        share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
+        line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \
+            f": {p['option']} — logit {100 * p['probability']:.0f} %{share}."
+        if p["close"]:
+            line += " Closest to changing it: " + "; ".join(p["close"]) + "."
+        elif p["safe"]:
+            line += " No assumed input changes it within its range."
+        if p["disagree"]:
+            line += " " + p["disagree"]
+        out.append(line)
+    return out

@@ -115,7 +115,7 @@ def render_html(results: dict[str, Any]) -> str:
             v["mae"] is not None for v in results["scores"]["models"].values()) else None,
         sensitivity=sens, broker=broker_sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
-        summary=_summary(results, issues), tornadoes=_tornadoes(results.get("breakeven")),
+        summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
         all_inputs=_inputs_by_closeness(results),
     )
 
@@ -125,18 +125,22 @@ def _sig(x: float) -> str:
     return f"{x:.2g}"
 
 
-def _summary(results: dict[str, Any], issues: list[dict[str, Any]]) -> dict[str, Any]:
-    """The answer first: the headline model's forecast of each issue with the other models' spread,
+def summary_of(results: dict[str, Any]) -> dict[str, Any]:
+    """The answer first: the best-scored model's forecast of each issue with the models' spread,
     and each third party's option with the two inputs closest to changing it."""
     scores = results["scores"]["models"]
     models = list(results["forecasts"])
     scored = [m for m in models if scores.get(m, {}).get("mae") is not None]
     head = min(scored, key=lambda m: scores[m]["mae"]) if scored else models[0]
+    errors = {(r["issue"], r["model"]): r.get("error") for r in results["scores"]["issues"]}
     rows = []
-    for i in issues:
-        vals = [v for v in i["forecasts"].values() if v is not None]
-        rows.append({"name": i["name"], "id": i["id"], "forecast": i["forecasts"][head], "observed": i["observed"],
-                     "error": i["errors"].get(head), "lo": min(vals) if vals else None,
+    for issue in results["scenario"]["issues"]:
+        per_model = {m: next(i["outcome"] for i in f["issues"] if i["id"] == issue["id"])
+                     for m, f in results["forecasts"].items()}
+        vals = [v for v in per_model.values() if v is not None]
+        rows.append({"name": issue.get("name") or issue["id"], "id": issue["id"], "forecast": per_model[head],
+                     "observed": value_of(issue["observed"]) if "observed" in issue else None,
+                     "error": errors.get((issue["id"], head)), "lo": min(vals) if vals else None,
                      "hi": max(vals) if vals else None})
     parties = []
     be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
