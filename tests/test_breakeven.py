@@ -113,3 +113,18 @@ def test_why_on_a_small_war_gives_json_and_refuses_a_value_outside_its_range(tmp
     assert res.exit_code == 2
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "range" in lines[0], res.stderr
+
+
+def test_forecast_break_even_moves_the_forecast_by_the_tolerance(default: Scenario) -> None:
+    from tertius.breakeven import forecast_search
+    from tertius.models import run_model
+
+    result = forecast_search(default, ["compromise"])
+    q = next(q for q in result["questions"] if q["inputs"])
+    row = q["inputs"][0]
+    k = default.issue_ids.index(q["issue"])
+    for f in row["flips"]:
+        moved = run_model(with_value(default, tuple(_path(row["input"])), f["at"]), "compromise").outcomes.iloc[k]
+        # the compromise forecast is continuous: at the flip it has moved by the tolerance
+        assert abs(abs(moved - q["forecast"]) - q["tolerance"]) < 0.01 * q["tolerance"] + 1e-6
+        assert moved == pytest.approx(f["forecast"], abs=0.02 * q["tolerance"])

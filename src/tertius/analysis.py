@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tertius.breakeven import forecast_search, search
 from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.errors import InputError
 from tertius.models import MODELS, get_model, run_model
@@ -102,6 +103,7 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
         "breakeven": _breakeven(scenario),
+        "breakeven_forecasts": forecast_search(scenario, [m for m in ran if m in MODELS]),
         "inputs": [i.to_data() for i in inputs(scenario)],
     }
 
@@ -110,6 +112,5 @@ def _breakeven(scenario: Scenario) -> dict[str, Any] | None:
     """What would have to be true for each third party's option to change (:mod:`tertius.breakeven`)."""
     if scenario.conflict is None:
         return None
-    from tertius.breakeven import search
 
     return search(scenario)

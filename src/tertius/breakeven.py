@@ -155,20 +155,30 @@ def search(scenario: Scenario, only_assumed: bool = True, grid: int = GRID, step
     found = [i for i in inputs(scenario) if i.assumed or not only_assumed]
     ev = _Evaluator(scenario)
     base = ev.base()
-    nq, ni = len(ev.questions), len(found)
+    flips, to = bracket(lambda which, values: ev(found, which, values), found, base.astype(float),
+                        np.zeros(len(base)), grid, steps)
+    return _table(scenario, ev, found, flips, np.nan_to_num(to, nan=-1).astype(np.int8))
+
+
+def bracket(evaluate: Any, found: list[Input], base: np.ndarray, tolerance: np.ndarray, grid: int = GRID,
+            steps: int = STEPS) -> tuple[np.ndarray, np.ndarray]:
+    """The bracketing search, vectorised over inputs: ``evaluate(which, values)`` gives the answers
+    (B, Q) with input ``found[which[b]]`` set to ``values[b]``; an answer has changed where it
+    differs from ``base`` (Q,) by more than ``tolerance`` (Q,). Returns the flip values
+    (2 sides, inputs, Q; NaN: none in range) and the answers there."""
+    nq, ni = len(base), len(found)
     value = np.array([i.value for i in found])
-    # flips[side, input, question]: the first value that changes the answer (NaN: none in range)
     flips = np.full((2, ni, nq), np.nan)
-    to = np.full((2, ni, nq), -1, dtype=np.int8)
+    to = np.full((2, ni, nq), np.nan)
     for side, end in enumerate((np.array([i.lo for i in found]), np.array([i.hi for i in found]))):
-        movable = np.nonzero(end != value)[0]
+        movable = np.nonzero(end != value)[0] if ni else np.zeros(0, dtype=int)
         if movable.size == 0 or nq == 0:
             continue
         frac = np.arange(1, grid + 1) / grid
         cand = value[movable, None] + (end[movable] - value[movable])[:, None] * frac  # (I, G)
         which = np.repeat(movable, grid)
-        got = ev(found, which, cand.ravel()).reshape(movable.size, grid, nq)
-        changed = got != base
+        got = np.asarray(evaluate(which, cand.ravel()), dtype=float).reshape(movable.size, grid, nq)
+        changed = np.abs(got - base) > tolerance
         hit = changed.any(1)  # (I, Q)
         first = changed.argmax(1)
         ii, qq = np.nonzero(hit)
@@ -180,14 +190,82 @@ def search(scenario: Scenario, only_assumed: bool = True, grid: int = GRID, step
         new = got[ii, g, qq]
         for _ in range(steps):
             mid = (inside + outside) / 2
-            res = ev(found, movable[ii], mid)[np.arange(ii.size), qq]
-            flip = res != base[qq]
+            res = np.asarray(evaluate(movable[ii], mid), dtype=float)[np.arange(ii.size), qq]
+            flip = np.abs(res - base[qq]) > tolerance[qq]
             inside = np.where(flip, mid, inside)
             new = np.where(flip, res, new)
             outside = np.where(flip, outside, mid)
         flips[side, movable[ii], qq] = inside
         to[side, movable[ii], qq] = new
-    return _table(scenario, ev, found, flips, to)
+    return flips, to
+
+
+def _slot(scenario: Scenario, inp: Input) -> tuple[str, int, int] | None:
+    """Where a model's batch arrays hold an input: a stance's position or salience, an actor's
+    capability; None for inputs the models do not read (the conflict's, a status quo, a phase's)."""
+    p = inp.path
+    if len(p) == 3 and p[0] == "stances" and p[2] in ("position", "salience") and isinstance(p[1], int):
+        st = scenario.stances[p[1]]
+        return str(p[2]), scenario.actor_ids.index(st.actor), scenario.issue_ids.index(st.issue)
+    if len(p) == 3 and p[0] == "actors" and p[2] == "capability" and isinstance(p[1], int):
+        return "capability", p[1], -1
+    return None
+
+
+def _nearest(row: dict[str, Any]) -> float:
+    """How close an input's nearest flip lies to its value, as a share of its range."""
+    width = max(row["range"][1] - row["range"][0], 1e-12)
+    return min(abs(c["at"] - row["value"]) / width for c in row["flips"])
+
+
+def forecast_search(scenario: Scenario, models: list[str] | None = None, tolerance: float = 0.1,
+                    grid: int = GRID, steps: int = STEPS) -> dict[str, Any]:
+    """Break-even values for the models' forecasts: for each model with a batch form and each
+    issue, the value of each assumed stance or capability nearest its own at which the forecast
+    moves by more than ``tolerance`` of the issue's scale (10 % by default)."""
+    from tertius.models import MODELS
+
+    names = [m for m in (models or list(MODELS)) if MODELS[m].batch is not None]
+    found = [i for i in inputs(scenario) if i.assumed and _slot(scenario, i) is not None]
+    slots = [_slot(scenario, i) for i in found]
+    arr = scenario.arrays
+    n, m = arr.position.shape
+
+    def evaluate(which: np.ndarray, values: np.ndarray) -> np.ndarray:
+        b = len(values)
+        pos = np.repeat(arr.position[None], b, 0)
+        sal = np.repeat(arr.salience[None], b, 0)
+        cap = np.repeat(arr.capability[None], b, 0)
+        for k, (w, v) in enumerate(zip(which, values, strict=True)):
+            kind, a, i = slots[w]  # type: ignore[misc]
+            if kind == "position":
+                pos[k, a, i] = v
+            elif kind == "salience":
+                sal[k, a, i] = v / scenario.salience_scale
+            else:
+                cap[k, a] = v
+        outs = [np.asarray(MODELS[name].batch(scenario, pos, sal, cap, dict(MODELS[name].defaults)),  # type: ignore[misc]
+                           dtype=float) for name in names]
+        return np.concatenate(outs, axis=1) if outs else np.zeros((b, 0))
+
+    base = evaluate(np.zeros(1, dtype=int), np.array([found[0].value]))[0] if found else np.zeros(0)
+    tol = np.tile(tolerance * arr.span, len(names))
+    flips, to = bracket(evaluate, found, base, tol, grid, steps)
+    labels = [label(scenario, i) for i in found]
+    out = []
+    for q in range(len(base)):
+        model, issue = names[q // m], scenario.issues[q % m]
+        rows: list[dict[str, Any]] = []
+        for k, inp in enumerate(found):
+            cands = [{"at": float(flips[s, k, q]), "forecast": float(to[s, k, q])}
+                     for s in (0, 1) if not np.isnan(flips[s, k, q])]
+            if cands:
+                rows.append({"input": inp.key, "label": labels[k], "value": inp.value, "range": [inp.lo, inp.hi],
+                             "flips": cands})
+        rows.sort(key=_nearest)
+        out.append({"model": model, "issue": issue.id, "name": issue.name or issue.id, "forecast": float(base[q]),
+                    "tolerance": float(tol[q]), "inputs": rows, "safe": len(found) - len(rows)})
+    return {"scenario": scenario.id, "inputs": len(found), "models": names, "questions": out}
 
 
 def label(scenario: Scenario, inp: Input) -> str:
@@ -252,7 +330,8 @@ def _table(scenario: Scenario, ev: _Evaluator, found: list[Input], flips: np.nda
             "steps, batched over inputs (tertius.breakeven)", "inputs": len(found), "questions": out}
 
 
-__all__ = ["GRID", "STEPS", "Question", "answers", "label", "scan", "search", "stack"]
+__all__ = ["GRID", "STEPS", "Question", "answers", "bracket", "forecast_search", "label", "scan", "search",
+           "stack"]
 
 
 def scan(scenario: Scenario, key: str, step: float = 0.001) -> dict[tuple[str | None, str], list[float | None]]:

@@ -87,6 +87,7 @@ def results_schema() -> dict[str, Any]:
                 "questions": {"type": "array", "items": {"type": "object", "required": [
                     "phase", "third_party", "answer", "question", "inputs", "safe"]}}}}]},
             "inputs": {"type": "array", "items": {"type": "object", "required": ["input", "value", "range", "assumed"]}},
+            "breakeven_forecasts": {"type": "object", "required": ["models", "questions"]},
         },
         "$comment": "the scenario inside follows the scenario schema ('tertius schema')",
     }
