@@ -433,7 +433,8 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
     for p in summary["parties"]:
         share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \
-            f": {p['option']} — logit {100 * p['probability']:.0f} %{share}."
+            f": {p['option']} — logit {100 * p['probability']:.0f} %{share}." + \
+            (f" How it profits: {p['mechanism']}." if p.get("mechanism") else "")
         if p["close"]:
             line += " Closest to changing it: " + "; ".join(p["close"]) + "."
         elif p["safe"]:

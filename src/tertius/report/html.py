@@ -169,6 +169,7 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             f"options' utilities with the noise of past decisions, and is the better guide to how sure "
                             f"to be of the answer.")
             parties.append({"name": t["name"], "phase": phase["name"] or phase["id"] or "", "option": labels[eq],
+                            "mechanism": t.get("mechanism"),
                             "probability": probs[eq], "share": share, "close": close,
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
