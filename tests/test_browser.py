@@ -467,3 +467,25 @@ def test_the_report_prints_without_its_navigation(report_page):
     assert not report_page.locator("nav.toc").is_visible()
     assert not report_page.locator("figcaption.download").first.is_visible()
     report_page.emulate_media(media="screen")
+
+
+def _pdf_pages(data: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+def test_the_report_opens_with_a_one_page_summary_and_prints_in_13_pages(report_page):
+    report_page.emulate_media(media="print")
+    whole = report_page.pdf(format="A4")
+    assert _pdf_pages(whole) <= 13  # half the 26 pages the report printed before its summary
+    # the summary alone, everything after it hidden, prints on one page
+    report_page.add_style_tag(content="#summary ~ * { display: none !important; }")
+    assert report_page.locator("#summary").is_visible() and not report_page.locator("#forecasts").is_visible()
+    alone = report_page.pdf(format="A4")
+    assert _pdf_pages(alone) == 1
+    assert "Closest to changing it" in report_page.inner_text("#summary")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report_page.screenshot(path=str(ARTIFACTS / "report-summary.png"))
+    report_page.reload()
+    report_page.emulate_media(media="screen")

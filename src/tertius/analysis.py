@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tertius.breakeven import forecast_search, search
 from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.contract import Forecast
 from tertius.errors import InputError
@@ -17,6 +18,7 @@ from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.scoring import _records, error_table, summarise
+from tertius.uncertainty import inputs
 from tertius.version import __version__
 
 #: Factors applied to an assumed capability in the sensitivity check.
@@ -115,4 +117,15 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "scores": scores(scenario, forecasts),
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
+        "breakeven": _breakeven(scenario),
+        "breakeven_forecasts": forecast_search(scenario, [m for m in ran if m in MODELS]),
+        "inputs": [i.to_data() for i in inputs(scenario)],
     }
+
+
+def _breakeven(scenario: Scenario) -> dict[str, Any] | None:
+    """What would have to be true for each third party's option to change (:mod:`tertius.breakeven`)."""
+    if scenario.conflict is None:
+        return None
+
+    return search(scenario)

@@ -193,6 +193,10 @@ def run(
     if fmt is Format.json:
         emit_json({**results, "files": {"results": str(results_path), "report": str(report_path)}})
         return
+    from tertius.report.console import summary_lines
+    from tertius.report.html import summary_of
+
+    print_tables(*summary_lines(summary_of(results)), console=console)
     print_tables(*forecast_table(results, width=console.width), console=console)
     for m, why in results.get("refused", {}).items():
         console.print(f"refused: {m} cannot run on {scenario}: {why}", markup=False)
@@ -216,9 +220,23 @@ def broker_command(
     fmt: FormatOpt = Format.table,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
+    why: Annotated[bool, typer.Option("--why", help="What would have to be true: for each third party's option, "
+                                      "the assumed inputs' break-even values (the value at which it changes).")] = False,
 ) -> None:
     """A third party's options: join side A, join side B, stay neutral, or broker a deal."""
     s = load_scenario(scenario, input_format=input_format, select=select)
+    if why:
+        from tertius.breakeven import search
+        from tertius.report.console import breakeven_tables
+
+        table = search(s)
+        if third_party is not None:
+            table["questions"] = [q for q in table["questions"] if q["third_party"] == third_party]
+        if fmt is Format.json:
+            emit_json(table)
+        else:
+            print_tables(*breakeven_tables(table), console=console)
+        return
     result = broker(s, third_party, draws=draws, seed=seed)
     if fmt is Format.json:
         emit_json(result)

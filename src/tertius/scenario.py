@@ -6,7 +6,9 @@ unique and known, positions lie on their issue's scale, saliences lie in ``[0, 1
 negative, every number is finite, and every issue has at least one actor with a position.
 
 Any number can carry its provenance: write ``0.2896`` or
-``{value: 0.2896, source: cow-nmc}`` or ``{value: 0.5, assumption: "why"}``.
+``{value: 0.2896, source: cow-nmc}`` or ``{value: 0.5, assumption: "why"}``, and the width within
+which it may move: ``range: [0.05, 0.3]`` or ``plus_minus: 0.05`` (else a default rule per kind of
+input, :mod:`tertius.uncertainty`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class Quantity(BaseModel):
     value: float
     source: str | None = None
     assumption: str | None = None
+    #: The interval the number may lie in, [lo, hi] with lo <= value <= hi; or a half-width.
+    range: tuple[float, float] | None = None
+    plus_minus: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -40,23 +45,41 @@ class Quantity(BaseModel):
             return {"value": data}
         return data
 
+    @model_validator(mode="after")
+    def _in_range(self) -> Quantity:
+        if self.range is not None:
+            lo, hi = self.range
+            if not lo <= self.value <= hi:
+                raise ValueError(f"value {self.value:g} lies outside its range [{lo:g}, {hi:g}]; "
+                                 "widen the range or correct the value")
+            if self.plus_minus is not None:
+                raise ValueError("give either range or plus_minus, not both")
+        return self
+
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
         # the readers accept a bare number as well as the mapping
         return {"anyOf": [{"type": "number"}, {"type": "object", "required": ["value"], "additionalProperties": False,
                                                "properties": {"value": {"type": "number"},
                                                               "source": {"type": "string"},
-                                                              "assumption": {"type": "string"}}}]}
+                                                              "assumption": {"type": "string"},
+                                                              "range": {"type": "array", "items": {"type": "number"},
+                                                                        "minItems": 2, "maxItems": 2},
+                                                              "plus_minus": {"type": "number", "minimum": 0}}}]}
 
     @model_serializer(mode="plain")
     def _serialize(self) -> Any:
-        if self.source is None and self.assumption is None:
+        if self.source is None and self.assumption is None and self.range is None and self.plus_minus is None:
             return _compact(self.value)
         out: dict[str, Any] = {"value": _compact(self.value)}
         if self.source is not None:
             out["source"] = self.source
         if self.assumption is not None:
             out["assumption"] = self.assumption
+        if self.range is not None:
+            out["range"] = [_compact(x) for x in self.range]
+        if self.plus_minus is not None:
+            out["plus_minus"] = _compact(self.plus_minus)
         return out
 
 

@@ -83,6 +83,11 @@ def results_schema() -> dict[str, Any]:
             "sensitivity": {"type": "array", "items": {
                 "type": "object", "required": ["actor", "factor", "model", "issue", "outcome"]}},
             "broker": BROKER,
+            "breakeven": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["questions"], "properties": {
+                "questions": {"type": "array", "items": {"type": "object", "required": [
+                    "phase", "third_party", "answer", "question", "inputs", "safe"]}}}}]},
+            "inputs": {"type": "array", "items": {"type": "object", "required": ["input", "value", "range", "assumed"]}},
+            "breakeven_forecasts": {"type": "object", "required": ["models", "questions"]},
         },
         "$comment": "the scenario inside follows the scenario schema ('tertius schema')",
     }

@@ -109,13 +109,19 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
                       for p in np.nonzero(is_ne[0])[0]]
     shares: dict[str, dict[str, float]] = {}
     mean_p: dict[str, dict[str, float]] = {}
+    moved: list[dict[str, Any]] = []
     used = draws_for(war, draws) if draws > 0 else 0
     if used > 0:
         from tertius.sweeps.perturb import draw
+        from tertius.uncertainty import war_draws
 
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
-        codes, _, p_draws = equilibrium_options(war_of_draws(scenario, phase, draw(scenario, spec, rng, used)))
+        groups, moved_inputs = war_draws(scenario, phase, draw(scenario, spec, rng, used), rng)
+        codes, p_draws = np.zeros((used, len(third)), dtype=np.int8), np.zeros((used, len(third), 4))
+        for rows, group in groups:  # draws that share the plain numbers of the war
+            codes[rows], _, p_draws[rows] = equilibrium_options(group)
+        moved = [{"input": i.key, "value": i.value, "range": [i.lo, i.hi]} for i in moved_inputs]
         for j, t in enumerate(third):
             shares[t] = {o: float(np.mean(codes[:, j] == ROLE[o])) for o in DISPLAY}
             mean_p[t] = {o: float(p_draws[:, j, ROLE[o]].mean()) for o in DISPLAY}
@@ -125,7 +131,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
             continue
         item = _party(war, t, j, vals[0, j], probs[j], dev_play, selected, profile)
         item["perturbation"] = {"draws": used, "requested": draws, "seed": seed, "first": shares.get(t, {}),
-                                "mean_probability": mean_p.get(t, {})}
+                                "mean_probability": mean_p.get(t, {}), "moved": moved}
         actual = phase.actual.get(t) if phase is not None else None
         if phase is not None and actual is not None:
             item["actual"] = _actual(phase, war, t, actual, profile, item)

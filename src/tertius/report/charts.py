@@ -150,3 +150,40 @@ def histogram_chart(title: str, values: np.ndarray, lo: float, hi: float, marks:
             colour, dash = styles.get(name, ("#555", ""))
             plot.line(plot.x(value), plot.top, plot.x(value), plot.y(0), colour, f"{name}: {human(value)}", width=2, dash=dash)
     return plot.render()
+
+
+def tornado_chart(question: dict[str, Any], top: int = 8) -> str:
+    """What would change one answer (:func:`tertius.breakeven.search`): for the ``top`` inputs
+    closest to flipping it (the safe ones are left out), a bar over the input's range drawn on a common scale (the range's low
+    end at -1, the assumed value at 0, its high end at +1); red: the part of the range where the
+    answer changes, grey: where it holds."""
+    rows = [r for r in question["inputs"] if not r["safe"]][:top]
+    names = [r["label"] if len(r["label"]) <= 36 else r["label"][:35] + "…" for r in rows]
+    where = f", {question['phase']}" if question.get("phase") else ""
+    plot = Plot(WIDTH, 70 + 24 * max(len(rows), 1), -1.0, 1.0, rows=names, left=_name_width(names),
+                title=f"{question.get('name', question['third_party'])}{where}: {question.get('answer_words', '')}")
+    plot.legend("answer holds", "#bbbbbb", "bar")
+    plot.legend("answer changes", "#c0392b", "bar")
+    plot.make_room()
+    plot.axes(xlabel="position in the input's range: low end −1, assumed value 0, high end +1",
+              xticks=[-1.0, -0.5, 0.0, 0.5, 1.0])
+    h = 12
+    for k, r in enumerate(rows):
+        lo, hi, v = r["range"][0], r["range"][1], r["value"]
+
+        def rel(x: float, lo: float = lo, hi: float = hi, v: float = v) -> float:
+            if x < v:
+                return -(v - x) / (v - lo) if v > lo else 0.0
+            return (x - v) / (hi - v) if hi > v else 0.0
+
+        y = plot.row(k) - h / 2
+        plot.rect(plot.x(-1.0), y, plot.x(1.0) - plot.x(-1.0), h, "#bbbbbb",
+                  f"{r['label']}: assumed {human(v)}, range {human(lo)} to {human(hi)}"
+                  + (": the answer holds over the whole range" if r["safe"] else ""))
+        for f in r["flips"]:
+            a = rel(f["at"])
+            x0, x1 = (plot.x(-1.0), plot.x(a)) if a < 0 else (plot.x(a), plot.x(1.0))
+            plot.rect(x0, y, max(x1 - x0, 1.0), h, "#c0392b",
+                      f"{r['label']}: {f['to_words']} at {'≤' if a < 0 else '≥'} {human(f['at'])} (assumed {human(v)})")
+    plot.line(plot.x(0.0), plot.top, plot.x(0.0), plot.height - plot.bottom, "#222", "assumed values", width=1)
+    return plot.render()

@@ -385,3 +385,62 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
                    f"{f['error']}")
     out.extend(f"{k}: {v}" for k, v in files.items())
     return out
+
+
+def _g(x: float) -> str:
+    return f"{x:.2g}" if abs(x) < 10 else f"{x:,.0f}"
+
+
+def breakeven_tables(result: dict[str, Any], top: int = 8) -> list[Table | str]:
+    """What would have to be true: for each question, the assumed inputs closest to changing its
+    answer (the flip value and the option it flips to), and how many are safe."""
+    out: list[Table | str] = []
+    for q in result["questions"]:
+        t = Table(title=f"{q['question']} — what would change it", title_justify="left")
+        for col, just in (("input", "left"), ("assumed", "right"), ("range", "right"), ("flips to", "left"),
+                          ("at", "right")):
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        flipping = [r for r in q["inputs"] if not r["safe"]]
+        for r in flipping[:top]:
+            lo, hi = r["range"]
+            for k, f in enumerate(r["flips"]):
+                t.add_row(r["label"] if k == 0 else "", _g(r["value"]) if k == 0 else "",
+                          f"{_g(lo)}–{_g(hi)}" if k == 0 else "", f["to_words"],
+                          ("≤ " if f["at"] < r["value"] else "≥ ") + f"{f['at']:.3g}")
+        if flipping:
+            out.append(t)
+        else:
+            out.append(f"{q['question']}: no assumed input changes it within its range.")
+        more = len(flipping) - min(top, len(flipping))
+        out.append((f"{more} more inputs flip it within their ranges; " if more else "")
+                   + f"{len(q['safe'])} of {len(q['inputs'])} inputs are safe (no flip within their range).")
+    out.append(f"method: {result['method']}")
+    return out
+
+
+def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
+    """The answer first (:func:`tertius.report.html.summary_of`): a table of the issues and one
+    line per third party."""
+    t = Table(title=f"Summary: forecasts ({summary['model']}, the best-scored model) and the models' spread",
+              title_justify="left")
+    for col, just in (("issue", "left"), ("forecast", "right"), ("all models", "right"), ("observed", "right"),
+                      ("error", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in summary["issues"]:
+        spread = f"{human(r['lo'], 2)}–{human(r['hi'], 2)}" if r["lo"] is not None else ""
+        t.add_row(r["name"], human(r["forecast"], 2), spread, "" if r["observed"] is None else human(r["observed"], 2),
+                  "" if r["error"] is None else signed(r["error"]))
+    out: list[Table | str] = [t]
+    for p in summary["parties"]:
+        share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
+        line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \
+            f": {p['option']} — logit {100 * p['probability']:.0f} %{share}." + \
+            (f" How it profits: {p['mechanism']}." if p.get("mechanism") else "")
+        if p["close"]:
+            line += " Closest to changing it: " + "; ".join(p["close"]) + "."
+        elif p["safe"]:
+            line += " No assumed input changes it within its range."
+        if p["disagree"]:
+            line += " " + p["disagree"]
+        out.append(line)
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from tertius.report.charts import issue_chart, mae_chart, options_chart, trajectory_chart, value_of
+from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import human, signed
 
@@ -115,7 +115,91 @@ def render_html(results: dict[str, Any]) -> str:
             v["mae"] is not None for v in results["scores"]["models"].values()) else None,
         sensitivity=sens, broker=broker_sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
+        summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
+        all_inputs=_inputs_by_closeness(results),
     )
+
+
+def _sig(x: float) -> str:
+    """Two significant digits."""
+    return f"{x:.2g}"
+
+
+def summary_of(results: dict[str, Any]) -> dict[str, Any]:
+    """The answer first: the best-scored model's forecast of each issue with the models' spread,
+    and each third party's option with the two inputs closest to changing it."""
+    scores = results["scores"]["models"]
+    models = list(results["forecasts"])
+    scored = [m for m in models if scores.get(m, {}).get("mae") is not None]
+    head = min(scored, key=lambda m: scores[m]["mae"]) if scored else models[0]
+    errors = {(r["issue"], r["model"]): r.get("error") for r in results["scores"]["issues"]}
+    rows = []
+    for issue in results["scenario"]["issues"]:
+        per_model = {m: next(i["outcome"] for i in f["issues"] if i["id"] == issue["id"])
+                     for m, f in results["forecasts"].items()}
+        vals = [v for v in per_model.values() if v is not None]
+        rows.append({"name": issue.get("name") or issue["id"], "id": issue["id"], "forecast": per_model[head],
+                     "observed": value_of(issue["observed"]) if "observed" in issue else None,
+                     "error": errors.get((issue["id"], head)), "lo": min(vals) if vals else None,
+                     "hi": max(vals) if vals else None})
+    parties = []
+    be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
+    broker = results.get("broker") or {}
+    for phase in broker.get("phases", []):
+        a, b = phase["sides"]
+        labels = {o: OPTION_LABELS[o].format(a=a, b=b) for o in broker["options"]}
+        for t in phase["third_parties"]:
+            eq = t["equilibrium"]
+            probs = t["probabilities"]
+            likely = max(probs, key=lambda o: probs[o])
+            q = be.get((phase["id"], t["third_party"]))
+            close = []
+            for r in (q["inputs"] if q else [])[:2]:
+                if r["safe"]:
+                    break
+                f = min(r["flips"], key=lambda f: abs(f["at"] - r["value"]))
+                close.append(f"{r['label']} (assumed {_sig(r['value'])}): {f['to_words']} at "
+                             f"{'≤' if f['at'] < r['value'] else '≥'} {_sig(f['at'])}")
+            share = (t["perturbation"].get("first") or {}).get(eq)
+            disagree = None
+            if likely != eq:
+                disagree = (f"The equilibrium ({labels[eq]}) is the model's answer: the best option given the others' "
+                            f"choices. The fitted logit ({labels[likely]}, {_sig(100 * probs[likely])} %) says how "
+                            f"often third parties in the fitted wars chose so with such values: it weighs the "
+                            f"options' utilities with the noise of past decisions, and is the better guide to how sure "
+                            f"to be of the answer.")
+            parties.append({"name": t["name"], "phase": phase["name"] or phase["id"] or "", "option": labels[eq],
+                            "mechanism": t.get("mechanism"),
+                            "probability": probs[eq], "share": share, "close": close,
+                            "safe": q is not None and not close, "disagree": disagree,
+                            "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
+    return {"model": head, "issues": rows, "parties": parties}
+
+
+def _tornadoes(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not result:
+        return []
+    return [{"question": q["question"], "chart": tornado_chart(q) if len(q["safe"]) < len(q["inputs"]) else None,
+             "safe": len(q["safe"]), "n": len(q["inputs"])} for q in result["questions"]]
+
+
+def _inputs_by_closeness(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every input with its range, the assumptions first, sorted by how close they come to
+    changing an answer (the smallest share of their range that flips any third party's option)."""
+    from tertius.breakeven import label
+    from tertius.scenario import Scenario
+    from tertius.uncertainty import inputs
+
+    scenario = Scenario.model_validate(results["scenario"])
+    closest: dict[str, float] = {}
+    for q in (results.get("breakeven") or {}).get("questions", []):
+        for r in q["inputs"]:
+            if r["closeness"] is not None:
+                closest[r["input"]] = min(closest.get(r["input"], 2.0), r["closeness"])
+    rows = [{"label": label(scenario, i), "value": i.value, "lo": i.lo, "hi": i.hi, "assumed": i.assumed,
+             "declared": i.declared, "why": i.why, "closeness": closest.get(i.key)} for i in inputs(scenario)]
+    rows.sort(key=lambda r: (not r["assumed"], r["closeness"] if r["closeness"] is not None else 2.0))
+    return rows
 
 
 def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
