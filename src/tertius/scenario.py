@@ -497,6 +497,12 @@ def check_scenario(s: Scenario) -> None:
                 f"capability of '{a.id}' is {a.capability.value}, below 0",
                 "capabilities are non-negative (a share such as a CINC score)",
             )
+        if a.distance is not None and not a.distance.value >= 0:
+            raise ScenarioProblem(
+                ("actors", k, "distance"),
+                f"distance of '{a.id}' is {a.distance.value}, below 0",
+                "a distance to the theatre is in miles, 0 or more",
+            )
     issues: dict[str, Issue] = {}
     for k, i in enumerate(s.issues):
         if i.id in issues:

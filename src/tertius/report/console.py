@@ -136,6 +136,10 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
         who = {t["third_party"]: t["name"] or t["third_party"] for t in phase["third_parties"]}
         selected = ", ".join(f"{who.get(t, t)}: {lab[o]}" for t, o in phase["selected"].items())
         eq = phase.get("equilibria")
+        if not phase["third_parties"] and not phase["selected"]:
+            out.append(f"{name}. The conflict declares no third parties: nobody outside the sides has a choice "
+                       "to analyse (add 'third_parties:' to the conflict).")
+            continue
         text = f"{name}. Selected equilibrium ({phase['method']}): {selected}"
         text += "." if phase["converged"] else " (not an equilibrium: best responses cycle)."
         if eq is not None:

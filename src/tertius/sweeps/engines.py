@@ -18,6 +18,7 @@ leaves only whole chunk files, never a half-written table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -268,6 +269,7 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
         for path in old_chunks:  # chunks that hold other draws under the new n
             if int(path.stem.split("-")[1]) not in keep:
                 path.unlink()
+    made = [d for d in (out, chunk_dir) if not d.exists()]
     chunk_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(sig_path, json.dumps(signature, sort_keys=True, default=str))
     suffix = "." + table_format()
@@ -282,15 +284,30 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
     todo = [i for i in range(job.chunks) if not (paths(i)[0].exists() and paths(i)[1].exists())]
     if progress is not None:
         progress(job.chunks - len(todo))
-    for i, result in _ENGINES[engine](job, todo, workers, scheduler):
-        table_path, options_path = paths(i)
-        write_table_atomic(result["options"], options_path)
-        write_table_atomic(result["table"], table_path)
-        if progress is not None:
-            progress(1)
+    try:
+        for i, result in _ENGINES[engine](job, todo, workers, scheduler):
+            table_path, options_path = paths(i)
+            write_table_atomic(result["options"], options_path)
+            write_table_atomic(result["table"], table_path)
+            if progress is not None:
+                progress(1)
+    except BaseException:
+        _forget(chunk_dir, sig_path, made)
+        raise
     table = pd.concat([read_table(paths(i)[0]) for i in range(job.chunks)], ignore_index=True)
     options = pd.concat([read_table(paths(i)[1]) for i in range(job.chunks)], ignore_index=True)
     return {"table": table, "options": options}
+
+
+def _forget(chunk_dir: Path, sig_path: Path, made: list[Path]) -> None:
+    """A sweep that fails before its first chunk leaves nothing behind: its signature goes, and so
+    do the folders it made. Chunks already on disk stay, with the signature, for ``--resume``."""
+    if any(chunk_dir.glob("chunk-*.*")) or any(chunk_dir.glob("options-*.*")):
+        return
+    sig_path.unlink(missing_ok=True)
+    for folder in reversed(made):  # the innermost first; a folder that is not empty stays
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict[str, Any]:
