@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from tertius.errors import ScenarioProblem
+from tertius.text import html_table
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -107,6 +108,8 @@ class Actor(BaseModel):
 
 
 Option = Literal["join-a", "join-b", "neutral", "broker"]
+#: What each option is called in sentences and tables; {a} and {b} are the sides' names.
+OPTION_LABELS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay out", "broker": "broker a deal"}
 
 
 class Side(BaseModel):
@@ -251,7 +254,7 @@ class Override(BaseModel):
 
 
 class Perturbation(BaseModel):
-    """How much each input may move in a sweep (see :mod:`tertius.sweeps.perturb`)."""
+    """How much each input may move in a sweep (see :mod:`tertius.perturb`)."""
 
     model_config = _CONFIG
 
@@ -417,8 +420,6 @@ class Scenario(BaseModel):
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        from tertius.notebook import html_table
-
         title = f"<p><b>{html_escape(self.title or self.id)}</b> <code>{html_escape(self.id)}</code></p>"
         actors = html_table(["actor", "name", "capability", "source or assumption"],
                             [[a.id, a.name, a.capability.value, a.capability.source or a.capability.assumption]

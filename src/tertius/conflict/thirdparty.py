@@ -28,6 +28,8 @@ from tertius.conflict.game import (
 )
 from tertius.conflict.war import BROKER_KINDS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
+from tertius.perturb import draw
+from tertius.results import BrokerResult
 from tertius.scenario import Perturbation, Phase, Scenario
 from tertius.seeds import child_rng
 
@@ -120,8 +122,6 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     mean_p: dict[str, dict[str, float]] = {}
     used = draws_for(war, draws) if draws > 0 else 0
     if used > 0:
-        from tertius.sweeps.perturb import draw
-
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
         codes, _, p_draws = equilibrium_options(war_of_draws(scenario, phase, draw(scenario, spec, rng, used)))
@@ -385,8 +385,6 @@ def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFA
     params = fitted()
     phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
               for ph in phases_of(scenario)]
-    from tertius.notebook import BrokerResult
-
     return BrokerResult(scenario=scenario.id, options=list(DISPLAY),
                         params={"precision": params["precision"], "join_constant": params["join_constant"],
                                 "fitted_on": sorted(v["file"] for v in params["fitted_on"].values())},

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tertius.contract import Forecast
 from tertius.report.numbers import human, signed
-from tertius.scenario import Scenario
+from tertius.scenario import OPTION_LABELS, Scenario
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -117,7 +117,6 @@ def print_tables(*tables: Table | str, console: Console | None = None) -> None:
         console.print(t)
 
 
-OPTION_LABELS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay out", "broker": "broker a deal"}
 
 
 def _pct(x: float | None) -> str:

@@ -29,12 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tertius.conflict.thirdparty import equilibrium_options, war_of_draws
+from tertius.conflict.war import OPTIONS, phases_of
 from tertius.errors import InputError
 from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
+from tertius.perturb import apply, draw
 from tertius.scenario import Perturbation, Scenario
 from tertius.seeds import child_seed
-from tertius.sweeps.perturb import apply, draw
+from tertius.text import finite_or_none
 
 ENGINES = ("inprocess", "processes", "dask")
 
@@ -107,9 +110,6 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
 
 def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> list[dict[str, Any]]:
     """Every third party's option in the selected equilibrium of every draw (all draws at once)."""
-    from tertius.conflict.thirdparty import equilibrium_options, war_of_draws
-    from tertius.conflict.war import OPTIONS, phases_of
-
     rows = []
     for phase in phases_of(job.scenario):
         war = war_of_draws(job.scenario, phase, batch)
@@ -326,8 +326,6 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
         counts = group["best"].value_counts(normalize=True)
         shares.setdefault(str(phase), {})[str(tp)] = {o: float(counts.get(o, 0.0))
                                                       for o in ("join-a", "join-b", "neutral", "broker")}
-    from tertius.conflict.war import phases_of
-
     try:
         base = run_model(job.scenario, job.model, job.params, seed=job.seed)
         unperturbed = {i: finite_or_none(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
@@ -349,8 +347,3 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
                     "error": r["error"]} for r in failed.to_dict("records")],
         "broker_first": shares,
     }
-
-
-def finite_or_none(x: Any) -> float | None:
-    """A number for JSON: None where it is missing or not finite."""
-    return None if x is None or not np.isfinite(x) else float(x)
