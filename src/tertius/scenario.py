@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from functools import cached_property
 from html import escape as html_escape
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
@@ -108,8 +108,30 @@ class Actor(BaseModel):
 
 
 Option = Literal["join-a", "join-b", "neutral", "broker"]
-#: What each option is called in sentences and tables; {a} and {b} are the sides' names.
-OPTION_LABELS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay out", "broker": "broker a deal"}
+
+
+class OptionRow(NamedTuple):
+    """One option of a third party: its code, what it is called ({a} and {b} are the sides'
+    names), the side it joins ('a', 'b' or None), its kind, its role number in the game's arrays,
+    and its place when expected utilities tie (the least committing first)."""
+
+    code: str
+    label: str
+    joins: str | None
+    kind: str
+    role: int
+    tie: int
+
+
+#: The one table of a third party's options, in the order they are shown.
+OPTION_TABLE = (
+    OptionRow("join-a", "join {a}", "a", "join", 1, 2),
+    OptionRow("join-b", "join {b}", "b", "join", 2, 3),
+    OptionRow("neutral", "stay out", None, "neutral", 0, 0),
+    OptionRow("broker", "broker a deal", None, "broker", 3, 1),
+)
+OPTION_CODES = tuple(o.code for o in OPTION_TABLE)
+OPTION_LABELS = {o.code: o.label for o in OPTION_TABLE}
 
 
 class Side(BaseModel):

@@ -35,7 +35,7 @@ from tertius.errors import InputError
 from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
 from tertius.perturb import apply, draw
-from tertius.scenario import Perturbation, Scenario
+from tertius.scenario import OPTION_CODES, Perturbation, Scenario
 from tertius.seeds import child_seed
 from tertius.text import finite_or_none
 
@@ -325,7 +325,7 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
     for (phase, tp), group in options.groupby(["phase", "third_party"], sort=False):
         counts = group["best"].value_counts(normalize=True)
         shares.setdefault(str(phase), {})[str(tp)] = {o: float(counts.get(o, 0.0))
-                                                      for o in ("join-a", "join-b", "neutral", "broker")}
+                                                      for o in OPTION_CODES}
     try:
         base = run_model(job.scenario, job.model, job.params, seed=job.seed)
         unperturbed = {i: finite_or_none(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
