@@ -124,3 +124,4 @@ def test_imports_go_down_the_layers():
     upward = sorted((m, d) for m, deps in _graph().items() for d in deps if layer(d) > layer(m))
     assert [u for u in upward if u not in UPWARD] == [], "imports that run up the layers"
     assert len(UPWARD) <= 1
+
