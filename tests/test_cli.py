@@ -49,9 +49,11 @@ def test_run_table_output(tmp_path):
 
 def test_report_rerenders_from_saved_results(tmp_path):
     invoke("run", "--out", str(tmp_path), "--format", "json", "--draws", "20")
+    written = (tmp_path / "report.html").read_bytes()
     (tmp_path / "report.html").unlink()
     r = invoke("report", str(tmp_path / "results.json"))
-    assert r.exit_code == 0 and (tmp_path / "report.html").exists()
+    assert r.exit_code == 0
+    assert (tmp_path / "report.html").read_bytes() == written  # the same bytes that 'run' wrote
 
 
 def test_exchange_report_shows_rounds_exchanges_and_externalities(tmp_path):

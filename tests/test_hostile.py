@@ -212,3 +212,82 @@ def test_hostile_input_is_refused_cleanly(tmp_path, name, label, command, data):
         assert str(src) in lines[0] or "command line" in lines[0], (label, lines[0])
         assert _files(out) == [] or command == "sweep", (label, _files(out))
     assert not (tmp_path / "escaped").exists() and not (tmp_path.parent / "escaped").exists()
+
+
+# The faults found by the hostile run, one test each.
+NO_THIRD = YAML.replace("  third_parties: [t]\n", "").replace("costs: {a: 0.1, b: 0.1, t: 0.1}", "costs: {a: 0.1, b: 0.1}")
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_conflict_without_third_parties_is_analysed(tmp_path, command):
+    src = tmp_path / "alone.yaml"
+    src.write_text(NO_THIRD)
+    result = runner.invoke(app, COMMANDS[command](str(src), tmp_path))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0, result.output[-1000:]
+    if command in ("broker", "run"):
+        assert "declares no third parties" in result.stdout
+
+
+def test_broker_without_third_parties_has_one_trivial_equilibrium(tmp_path):
+    from tertius.conflict.thirdparty import broker
+    from tertius.io import load_scenario
+
+    (tmp_path / "alone.yaml").write_text(NO_THIRD)
+    result = broker(load_scenario(tmp_path / "alone.yaml"), draws=3)
+    (phase,) = result["phases"]
+    assert phase["third_parties"] == [] and phase["selected"] == {} and phase["equilibria"] == [{}]
+    assert phase["converged"] and 0 < phase["p_a_wins"] < 1
+
+
+@pytest.fixture
+def default_csv_limit():
+    """The csv module's default field limit (importing scipy.io raises it for the whole process)."""
+    import csv
+
+    old = csv.field_size_limit(131072)
+    yield
+    csv.field_size_limit(old)
+
+
+@pytest.mark.parametrize("name", sorted(BASES))
+@pytest.mark.parametrize("where", ["header", "last line"])
+def test_an_oversized_field_is_refused_by_every_reader(tmp_path, name, where, default_csv_limit):
+    lines = BASES[name].rstrip("\n").split("\n")
+    k = 0 if where == "header" else len(lines) - 1
+    lines[k] += "x" * 200_000
+    src = tmp_path / name
+    src.write_text("\n".join(lines) + "\n")
+    for command in ("validate", "forecast", "convert"):
+        result = runner.invoke(app, COMMANDS[command](str(src), tmp_path))
+        assert result.exception is None or isinstance(result.exception, SystemExit), (command, repr(result.exception))
+        assert result.exit_code in (0, 2), (command, result.output[-500:])
+        if result.exit_code == 2:
+            assert [ln for ln in result.stderr.splitlines() if ln.strip()][0].startswith("error: "), result.stderr
+
+
+def test_a_negative_distance_is_one_line_and_no_numpy_warning(tmp_path):
+    src = tmp_path / "far.yaml"
+    text = YAML.replace("distance: 800", "distance: -5000")
+    src.write_text(text.replace("  stakes: [x]", "  stakes: [x]\n  contest: war-trap"))
+    for command in ("broker", "validate", "forecast"):
+        result = runner.invoke(app, COMMANDS[command](str(src), tmp_path))
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()], result.stderr
+        assert "distance of 't' is -5000" in result.stderr and "Warning" not in result.stderr
+
+
+def test_a_failed_sweep_leaves_nothing_behind(tmp_path, monkeypatch):
+    from tertius.errors import InputError
+    from tertius.sweeps import engines
+
+    def fail(job, index):
+        raise InputError("the model failed", file="model")
+
+    monkeypatch.setattr(engines, "run_chunk", fail)
+    src = tmp_path / "in.yaml"
+    src.write_text(YAML)
+    out = tmp_path / "out"
+    result = runner.invoke(app, COMMANDS["sweep"](str(src), out))
+    assert result.exit_code == 2, result.output
+    assert not (out / "sweep").exists(), _files(out)

@@ -220,7 +220,8 @@ def test_overwrite_replaces_an_earlier_sweep(tmp_path):
 
 
 def test_without_pyarrow_the_table_is_csv_and_resume_still_works(tmp_path, monkeypatch):
-    from tertius.sweeps import engines, write_sweep
+    from tertius.cli import write_sweep
+    from tertius.sweeps import engines
 
     monkeypatch.setattr(engines, "table_format", lambda: "csv")
     s = load_scenario()

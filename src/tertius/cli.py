@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -38,8 +38,14 @@ from tertius.report.console import (
     sweep_tables,
     thirdparty_validation_tables,
 )
+from tertius.report.sweep import render_sweep_html
+from tertius.scenario import Perturbation, Scenario
 from tertius.scoring import validate as validate_scenarios
+from tertius.sweeps.engines import table_format, write_table_atomic
 from tertius.version import __version__
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     name="tertius", add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -146,6 +152,49 @@ SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
 InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="yaml, decide, xdf or deu "
                                                                             "(default: from the file suffix).")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output of an earlier run in the same folder.")]
+
+
+def perturbation_from_options(scenario: Scenario, *, position: float | None = None, salience: float | None = None,
+                              capability: float | None = None, distribution: str | None = None,
+                              overrides: list[str] | tuple[str, ...] = (), source: str = "command line") -> Perturbation:
+    """The scenario's perturbation section (or the default) with command-line values on top; an
+    override is 'actor=ID,capability=0.5' or 'issue=ID,position=1'. Bad values are one InputError."""
+    base = (scenario.perturbation or Perturbation()).model_dump()
+    for key, value in (("position", position), ("salience", salience), ("capability", capability),
+                       ("distribution", distribution)):
+        if value is not None:
+            base[key] = value
+    try:
+        for text in overrides:
+            fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+            base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
+        return Perturbation.model_validate(base)
+    except Exception as e:
+        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}", file=source,
+                         fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
+
+
+def write_sweep(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], csv: bool = False
+                ) -> dict[str, str]:
+    """Write a finished sweep: the table (Parquet with the ``parquet`` extra, else CSV; CSV as
+    well with ``csv``), summary.json and the report. Everything is rendered first, so a failing
+    report leaves no summary behind."""
+    summary_text = json.dumps(summary, indent=1) + "\n"
+    report_text = render_sweep_html(summary, tables["table"])
+    parquet = table_format() == "parquet"
+    csv_text = tables["table"].to_csv(index=False) if csv or not parquet else None
+    files = {}
+    if parquet:
+        write_table_atomic(tables["table"], folder / "sweep.parquet")
+        files["table"] = str(folder / "sweep.parquet")
+    if csv_text is not None:
+        write_text_atomic(folder / "sweep.csv", csv_text)
+        files["csv"] = str(folder / "sweep.csv")
+        files.setdefault("table", str(folder / "sweep.csv"))
+    write_text_atomic(folder / "summary.json", summary_text)
+    write_text_atomic(folder / "report.html", report_text)
+    files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
+    return files
 
 
 def refuse_existing(folder: Path, files: list[Path], overwrite: bool, command: str) -> None:
@@ -273,7 +322,6 @@ def sweep_command(
     input_format: InputFormatOpt = None,
 ) -> None:
     """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
-    from tertius.sweeps import perturbation_from_options, write_sweep
     from tertius.sweeps import sweep as run_sweep_api
 
     s = load_scenario(scenario, input_format=input_format, select=select)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tertius.scenario import Scenario, ScenarioArrays
+from tertius.text import html_table, human
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,15 +91,11 @@ class Forecast:
         return self.outcome_of(issue_id)
 
     def __repr__(self) -> str:
-        from tertius.report.numbers import human
-
         shown = ", ".join(f"{i} {human(v)}" for i, v in zip(self.issue_ids[:6], self.outcome[:6], strict=False))
         more = f", … {len(self.issue_ids) - 6} more" if len(self.issue_ids) > 6 else ""
         return f"<Forecast {self.model} of {self.scenario_id}: {shown}{more}>"
 
     def _repr_html_(self) -> str:
-        from tertius.notebook import html_table
-
         rows = [[i, float(v), *([self.columns[k].values.get(i) for k in self.columns])]
                 for i, v in zip(self.issue_ids, self.outcome, strict=True)]
         return html_table(["issue", "outcome", *[c.label for c in self.columns.values()]], rows,

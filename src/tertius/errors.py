@@ -8,6 +8,7 @@ never prints a traceback for these.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 Path = tuple[str | int, ...]
 
@@ -74,3 +75,14 @@ class InputError(TertiusError):
         if self.fix:
             text += f" (fix: {self.fix})"
         return " ".join(text.split())
+
+
+def require(module: str, purpose: str) -> Any:
+    """Import an optional dependency, or refuse in one line naming the extra that installs it."""
+    extras = {"openpyxl": "tertius", "pyarrow": "tertius[parquet]", "distributed": "tertius[dask]",
+              "starlette": "tertius[serve]", "uvicorn": "tertius[serve]", "plotly": "tertius[serve]"}
+    try:
+        return __import__(module)
+    except ImportError:
+        raise InputError(f"to {purpose} tertius needs the package '{module}'",
+                         fix=f"pip install '{extras.get(module, module)}'") from None

@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 from functools import cached_property
 from html import escape as html_escape
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from tertius.errors import ScenarioProblem
+from tertius.text import html_table
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -130,6 +131,30 @@ class Actor(BaseModel):
 
 
 Option = Literal["join-a", "join-b", "neutral", "broker"]
+
+
+class OptionRow(NamedTuple):
+    """One option of a third party: its code, what it is called ({a} and {b} are the sides'
+    names), the side it joins ('a', 'b' or None), its kind, its role number in the game's arrays,
+    and its place when expected utilities tie (the least committing first)."""
+
+    code: str
+    label: str
+    joins: str | None
+    kind: str
+    role: int
+    tie: int
+
+
+#: The one table of a third party's options, in the order they are shown.
+OPTION_TABLE = (
+    OptionRow("join-a", "join {a}", "a", "join", 1, 2),
+    OptionRow("join-b", "join {b}", "b", "join", 2, 3),
+    OptionRow("neutral", "stay out", None, "neutral", 0, 0),
+    OptionRow("broker", "broker a deal", None, "broker", 3, 1),
+)
+OPTION_CODES = tuple(o.code for o in OPTION_TABLE)
+OPTION_LABELS = {o.code: o.label for o in OPTION_TABLE}
 
 
 class Side(BaseModel):
@@ -274,7 +299,7 @@ class Override(BaseModel):
 
 
 class Perturbation(BaseModel):
-    """How much each input may move in a sweep (see :mod:`tertius.sweeps.perturb`)."""
+    """How much each input may move in a sweep (see :mod:`tertius.perturb`)."""
 
     model_config = _CONFIG
 
@@ -440,8 +465,6 @@ class Scenario(BaseModel):
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        from tertius.notebook import html_table
-
         title = f"<p><b>{html_escape(self.title or self.id)}</b> <code>{html_escape(self.id)}</code></p>"
         actors = html_table(["actor", "name", "capability", "source or assumption"],
                             [[a.id, a.name, a.capability.value, a.capability.source or a.capability.assumption]
@@ -519,6 +542,12 @@ def check_scenario(s: Scenario) -> None:
                 ("actors", k, "capability"),
                 f"capability of '{a.id}' is {a.capability.value}, below 0",
                 "capabilities are non-negative (a share such as a CINC score)",
+            )
+        if a.distance is not None and not a.distance.value >= 0:
+            raise ScenarioProblem(
+                ("actors", k, "distance"),
+                f"distance of '{a.id}' is {a.distance.value}, below 0",
+                "a distance to the theatre is in miles, 0 or more",
             )
     issues: dict[str, Issue] = {}
     for k, i in enumerate(s.issues):

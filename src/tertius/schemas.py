@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tertius.scenario import Scenario
 from tertius.version import __version__
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -122,8 +123,6 @@ def summary_schema() -> dict[str, Any]:
 
 def scenario_schema() -> dict[str, Any]:
     """The schema of the scenario format, as the readers accept it (numbers may be bare)."""
-    from tertius.scenario import Scenario
-
     schema = Scenario.model_json_schema()
     quantity = {"anyOf": [{"type": "number"}, {"type": "object", "required": ["value"]}]}
     # the compact notation: one mapping per issue, actor -> [position, salience] or a stance mapping

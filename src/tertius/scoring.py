@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tertius.contract import Forecast
+from tertius.errors import InputError
 from tertius.models import MODELS, run_model
+from tertius.models.ensemble import component_forecasts, cross_validate, groups_of
+from tertius.models.procedural import with_rule_capabilities
+from tertius.results import ValidationResult
 from tertius.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -66,17 +70,11 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
     scenarios = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     models = list(models or MODELS)
     if capability not in CAPABILITIES:
-        from tertius.errors import InputError
-
         raise InputError(f"unknown --capability '{capability}'", fix=f"use one of: {', '.join(CAPABILITIES)}")
     if capability != "own":
-        from tertius.models.procedural import with_rule_capabilities
-
         scenarios = [with_rule_capabilities(s, capability) for s in scenarios]
     forecasts = {m: [run_model(s, m, seed=seed) for s in scenarios] for m in models}
     table = error_table(scenarios, forecasts)
-    from tertius.notebook import ValidationResult
-
     out = ValidationResult(models=summarise(table), issues=_records(table), capability=capability)
     if cv is not None:
         out["cv"] = _cross_validated(scenarios, table, out["models"], cv, seed)
@@ -85,8 +83,6 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
 
 def _cross_validated(scenarios: list[Scenario], table: pd.DataFrame, models: dict[str, dict[str, Any]], k: int,
                      seed: int) -> dict[str, Any]:
-    from tertius.models.ensemble import component_forecasts, cross_validate, groups_of
-
     for name, v in models.items():
         if name != "best":
             v["cv_mae"] = v["mae"]

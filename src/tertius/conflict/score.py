@@ -14,6 +14,7 @@ from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, fitted, proba
 from tertius.conflict.game import best_response_path
 from tertius.conflict.war import OPTIONS, build_war, with_costs
 from tertius.io.thirdparty_table import Case, read_decision_table
+from tertius.seeds import child_rng
 
 #: The grid of fixed costs (utility units) searched by the fit (docs/thirdparty-data.md, revision 1).
 COST_GRID = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
@@ -204,8 +205,6 @@ def base_rates(cases: list[Case]) -> dict[str, float]:
 
 def folds(groups: list[str], k: int, seed: int = 0) -> dict[str, int]:
     """A seeded permutation of the groups dealt into k folds."""
-    from tertius.seeds import child_rng
-
     order = child_rng(seed, "folds").permutation(len(groups))
     return {groups[g]: int(i % k) for i, g in enumerate(order)}
 

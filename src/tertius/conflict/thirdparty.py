@@ -19,6 +19,7 @@ from tertius.conflict.choice import fitted, probabilities
 from tertius.conflict.game import (
     ENUMERATE_MAX,
     Play,
+    base_profile,
     best_response_path,
     option_values,
     payoffs,
@@ -27,8 +28,11 @@ from tertius.conflict.game import (
 )
 from tertius.conflict.war import BROKER_KINDS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
+from tertius.perturb import draw
+from tertius.results import BrokerResult
 from tertius.scenario import Perturbation, Phase, Scenario
 from tertius.seeds import child_rng
+from tertius.uncertainty import war_draws
 
 #: The order in which options are shown.
 DISPLAY = ("join-a", "join-b", "neutral", "broker")
@@ -75,6 +79,14 @@ def draws_for(war: War, requested: int) -> int:
     return min(requested, max(MIN_DRAWS, DRAW_BUDGET // _size(war)))
 
 
+def _solve(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Iterated best response; a conflict without third parties has one profile, everyone outside
+    the sides staying out, which is trivially an equilibrium with no option values (D, 0, 4)."""
+    if not war.third.any():
+        return base_profile(war), np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, 4))
+    return best_response_path(war)
+
+
 def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each draw: the selected equilibrium's option codes of the third parties (D, T), whether
     it is an equilibrium (D,), and the logit probabilities there (D, T, 4). Draws are solved in
@@ -85,7 +97,7 @@ def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for start in range(0, war.draws, step):
         part = replace(war, position=war.position[start:start + step], salience=war.salience[start:start + step],
                        capability=war.capability[start:start + step], strength=war.strength[start:start + step])
-        profile, ok, vals = best_response_path(part)
+        profile, ok, vals = _solve(part)
         parts.append((profile[:, third], ok, probabilities(vals)))
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]))
@@ -97,12 +109,12 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     third = war.third_ids
     if only is not None and only not in third:
         raise InputError(f"'{only}' is not a third party of this conflict", fix=f"use one of: {', '.join(third)}")
-    profile, ok, vals = best_response_path(war)
+    profile, ok, vals = _solve(war)
     probs = probabilities(vals)[0]
-    _, dev_play = option_values(war, profile)
     selected = payoffs(war, profile)
-    equilibria = None
-    if len(third) <= ENUMERATE_MAX:
+    dev_play = option_values(war, profile)[1] if third else selected
+    equilibria: list[dict[str, str]] | None = None if third else [{}]  # without third parties: one, trivially
+    if third and len(third) <= ENUMERATE_MAX:
         roles, is_ne = pure_equilibria(war)
         idx = [war.index(t) for t in third]
         equilibria = [{t: OPTIONS[r] for t, r in zip(third, roles[p, idx], strict=True)}
@@ -112,9 +124,6 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     moved: list[dict[str, Any]] = []
     used = draws_for(war, draws) if draws > 0 else 0
     if used > 0:
-        from tertius.sweeps.perturb import draw
-        from tertius.uncertainty import war_draws
-
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
         groups, moved_inputs = war_draws(scenario, phase, draw(scenario, spec, rng, used), rng)
@@ -382,8 +391,6 @@ def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFA
     params = fitted()
     phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
               for ph in phases_of(scenario)]
-    from tertius.notebook import BrokerResult
-
     return BrokerResult(scenario=scenario.id, options=list(DISPLAY),
                         params={"precision": params["precision"], "join_constant": params["join_constant"],
                                 "fitted_on": sorted(v["file"] for v in params["fitted_on"].values())},

@@ -8,14 +8,15 @@ import csv
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from tertius.errors import InputError, ScenarioProblem
+from tertius.errors import InputError, ScenarioProblem, require  # noqa: F401  (tertius.io.require, kept for callers)
+from tertius.io import writers
 from tertius.io.actor_table import looks_like_actor_table, read_actor_table
 from tertius.io.decide_csv import read_decide_csv, read_xdf, write_decide_csv
 from tertius.io.deu import read_deu
-from tertius.io.files import slug, write_text_atomic
-from tertius.io.yaml_io import dump_yaml, read_yaml
+from tertius.io.files import read_text, slug, write_text_atomic
+from tertius.io.tables import looks_like_tables_folder, read_tables_folder, read_xlsx, write_tables_folder, write_xlsx
+from tertius.io.yaml_io import dump_yaml, read_yaml, scenario_from_data
 from tertius.scenario import Scenario
 
 DEFAULT_SCENARIO = "second-opium-war"
@@ -34,17 +35,6 @@ FORMAT_HELP = ("use .yaml, .json, .xlsx, a folder of CSV tables (actors.csv, iss
                "or an actor table), .txt (Decide), .xdf (Decide project) or .tsv (DEU), or pass --input-format")
 
 
-def require(module: str, purpose: str) -> Any:
-    """Import an optional dependency, or refuse in one line naming the extra that installs it."""
-    extras = {"openpyxl": "tertius", "pyarrow": "tertius[parquet]", "distributed": "tertius[dask]",
-              "starlette": "tertius[serve]", "uvicorn": "tertius[serve]", "plotly": "tertius[serve]"}
-    try:
-        return __import__(module)
-    except ImportError:
-        raise InputError(f"to {purpose} tertius needs the package '{module}'",
-                         fix=f"pip install '{extras.get(module, module)}'") from None
-
-
 def bundled_scenarios() -> dict[str, Path]:
     """The scenarios shipped with tertius, by id."""
     root = resources.files("tertius") / "scenarios"
@@ -56,8 +46,6 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def detect_format(path: Path) -> str:
-    from tertius.io.tables import looks_like_tables_folder
-
     if path.is_dir():
         if looks_like_tables_folder(path):
             return "tables"
@@ -130,12 +118,8 @@ def _read(path: Path, fmt: str) -> list[Scenario]:
     if fmt == "json":
         return read_json(path)
     if fmt == "xlsx":
-        from tertius.io.tables import read_xlsx
-
         return [read_xlsx(path)]
     if fmt == "tables":
-        from tertius.io.tables import read_tables_folder
-
         return [read_tables_folder(path)]
     if fmt == "decide":
         return [read_decide_csv(path)]
@@ -168,9 +152,6 @@ def render(scenario: Scenario, fmt: str) -> str | bytes | dict[str, str]:
     """A scenario in any format tertius reads: text, the bytes of a workbook (``xlsx``), or the
     files of a folder of CSV tables by name (``tables``). See :func:`tertius.io.writers.lost_fields`
     for what the other programs' formats drop."""
-    from tertius.io import writers
-    from tertius.io.tables import write_tables_folder, write_xlsx
-
     out: dict[str, Callable[[Scenario], str | bytes | dict[str, str]]] = {
         "yaml": dump_yaml, "json": writers.write_json, "xlsx": write_xlsx, "tables": write_tables_folder,
         "decide": write_decide_csv, "actors": writers.write_actor_table, "xdf": writers.write_xdf,
@@ -183,9 +164,6 @@ def render(scenario: Scenario, fmt: str) -> str | bytes | dict[str, str]:
 def read_json(path: Path) -> list[Scenario]:
     """A scenario as JSON, in the YAML layout; a JSON list holds several."""
     import json
-
-    from tertius.io.files import read_text
-    from tertius.io.yaml_io import scenario_from_data
 
     try:
         data = json.loads(read_text(path))

@@ -36,8 +36,9 @@ from typing import Any
 
 import yaml
 
-from tertius.errors import InputError, format_path
+from tertius.errors import InputError, format_path, require
 from tertius.io.files import MAX_INPUT_BYTES, read_bytes, read_text
+from tertius.io.yaml_io import scenario_from_data
 from tertius.scenario import Scenario
 
 SHEETS = ("scenario", "actors", "issues", "stances", "other")
@@ -130,8 +131,6 @@ def _records(sheet: Sheet, name: str, where: _Where, known: tuple[str, ...]) -> 
 
 def scenario_from_tables(sheets: dict[str, Sheet], file: str) -> Scenario:
     """Build and validate a scenario from its tables (see the module docstring)."""
-    from tertius.io.yaml_io import scenario_from_data
-
     where = _Where(file)
     named = {_key(k): v for k, v in sheets.items()}
     for required in ("actors", "issues", "stances"):
@@ -376,8 +375,6 @@ def tables_of(scenario: Scenario) -> dict[str, Sheet]:
 # ------------------------------------------------------------------ xlsx
 def read_xlsx(path: str | Path) -> Scenario:
     path = Path(path)
-    from tertius.io import require
-
     openpyxl = require("openpyxl", "read .xlsx workbooks")
     data = read_bytes(path)
     try:
@@ -402,8 +399,6 @@ def read_xlsx(path: str | Path) -> Scenario:
 
 
 def write_xlsx(scenario: Scenario) -> bytes:
-    from tertius.io import require
-
     openpyxl = require("openpyxl", "write .xlsx workbooks")
     book = openpyxl.Workbook()
     book.remove(book.active)

@@ -58,7 +58,7 @@ def looks_like_decision_table(path: Path) -> bool:
     try:
         with path.open(encoding="utf-8", errors="replace", newline="") as f:
             header = next(csv.reader(f), [])
-    except OSError:
+    except (OSError, csv.Error):  # not readable as CSV: the format's own reader says why
         return False
     return "joined" in header and ("war_num" in header or "dispnum" in header)
 

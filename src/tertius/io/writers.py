@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from tertius.errors import InputError
+from tertius.io.deu import ACTOR_NAMES
 from tertius.scenario import Scenario
 
 #: Formats that hold every field of a scenario.
@@ -124,8 +125,6 @@ def write_actor_table(s: Scenario) -> str:
 def write_deu(s: Scenario) -> str:
     """The DEU issue-file layout: one row per issue, positions and saliences on 0 to 100 for the
     EU actors (``com``, ``ep`` and the member states' codes)."""
-    from tertius.io.deu import ACTOR_NAMES
-
     foreign = [a.id for a in s.actors if a.id not in ACTOR_NAMES]
     if foreign:
         raise InputError(f"the DEU file holds only the EU actors' codes; '{foreign[0]}' is not one",

@@ -29,6 +29,7 @@ from tertius.contract import Forecast, utilities
 from tertius.models.procedural import with_rule_capabilities
 from tertius.models.registry import register, run_model
 from tertius.scenario import Scenario
+from tertius.seeds import child_rng
 
 #: (model, capabilities): 'own' keeps the scenario's; 'INDEX/INSTITUTIONS' derives them from its rules.
 COMPONENTS: tuple[tuple[str, str], ...] = (
@@ -110,8 +111,6 @@ def groups_of(scenarios: list[Scenario]) -> list[str]:
 
 
 def _folds(groups: list[str], k: int, seed: int) -> np.ndarray:
-    from tertius.seeds import child_rng
-
     unique = sorted(set(groups))
     order = child_rng(seed, "deu-folds").permutation(len(unique))
     fold_of = {unique[g]: i % k for i, g in enumerate(order)}

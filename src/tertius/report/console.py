@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tertius.contract import Forecast
 from tertius.report.numbers import human, signed
-from tertius.scenario import Scenario
+from tertius.scenario import OPTION_LABELS, Scenario
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -117,7 +117,6 @@ def print_tables(*tables: Table | str, console: Console | None = None) -> None:
         console.print(t)
 
 
-OPTION_LABELS = {"join-a": "join {a}", "join-b": "join {b}", "neutral": "stay out", "broker": "broker a deal"}
 
 
 def _pct(x: float | None) -> str:
@@ -136,6 +135,10 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
         who = {t["third_party"]: t["name"] or t["third_party"] for t in phase["third_parties"]}
         selected = ", ".join(f"{who.get(t, t)}: {lab[o]}" for t, o in phase["selected"].items())
         eq = phase.get("equilibria")
+        if not phase["third_parties"] and not phase["selected"]:
+            out.append(f"{name}. The conflict declares no third parties: nobody outside the sides has a choice "
+                       "to analyse (add 'third_parties:' to the conflict).")
+            continue
         text = f"{name}. Selected equilibrium ({phase['method']}): {selected}"
         text += "." if phase["converged"] else " (not an equilibrium: best responses cycle)."
         if eq is not None:

@@ -1,46 +1,7 @@
-"""Numbers for people: one formatter for the console, the reports and the charts.
-
-* A value within 1e-9 of a whole number prints as that number (floating-point noise such as
-  ``3.089e-16`` or ``99.99999999999997`` prints ``0`` and ``100``).
-* Otherwise fixed notation with ``digits`` significant digits, but never fewer than the whole
-  part: 2440.3 prints ``2440``, 56.1875 ``56.2``, 0.08342 ``0.0834``.
-* Scientific notation only for magnitudes no person reads in fixed notation (at or above 1e9,
-  or below 1e-4).
-"""
+"""Numbers for people: the formatter lives in :mod:`tertius.text`, below everything that is shown."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from tertius.text import ROUND_WITHIN, human, signed
 
-ROUND_WITHIN = 1e-9
-
-
-def human(x: Any, digits: int = 3, missing: str = "–") -> str:
-    if x is None:
-        return missing
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return missing if math.isnan(v) else ("∞" if v > 0 else "−∞")
-    whole = round(v)
-    if abs(v - whole) < ROUND_WITHIN and abs(whole) < 1e15:
-        return str(int(whole))
-    a = abs(v)
-    if a >= 1e9 or a < 1e-4:
-        return f"{v:.{max(digits - 1, 0)}e}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(a)))
-    text = f"{v:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def signed(x: Any, digits: int = 3) -> str:
-    """A difference, with its sign: ``+2.5``, ``−1.2``, ``0``."""
-    text = human(x, digits)
-    if text in ("–", "0") or text.startswith("-"):
-        return text.replace("-", "−")
-    return "+" + text
+__all__ = ["ROUND_WITHIN", "human", "signed"]

@@ -9,62 +9,12 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from tertius.models import get_model
+from tertius.perturb import draw
 from tertius.scenario import Perturbation, Scenario
 from tertius.sweeps.engines import ENGINES, SweepJob, chunk_seed, run_chunk, run_sweep, summarise
-from tertius.sweeps.perturb import draw
+from tertius.text import html_table
 
 DEFAULT_CHUNK = 2000
-
-
-def perturbation_from_options(scenario: Scenario, *, position: float | None = None, salience: float | None = None,
-                              capability: float | None = None, distribution: str | None = None,
-                              overrides: list[str] | tuple[str, ...] = (), source: str = "command line") -> Perturbation:
-    """The scenario's perturbation section (or the default) with command-line values on top; an
-    override is 'actor=ID,capability=0.5' or 'issue=ID,position=1'. Bad values are one InputError."""
-    from tertius.errors import InputError
-
-    base = (scenario.perturbation or Perturbation()).model_dump()
-    for key, value in (("position", position), ("salience", salience), ("capability", capability),
-                       ("distribution", distribution)):
-        if value is not None:
-            base[key] = value
-    try:
-        for text in overrides:
-            fields = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
-            base["overrides"].append({k: (v if k in ("actor", "issue") else float(v)) for k, v in fields.items()})
-        return Perturbation.model_validate(base)
-    except Exception as e:
-        raise InputError(f"bad perturbation: {str(e).splitlines()[0]}", file=source,
-                         fix="e.g. --position 5 --distribution truncnorm --override actor=qing,capability=0.5") from None
-
-
-def write_sweep(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], csv: bool = False
-                ) -> dict[str, str]:
-    """Write a finished sweep: the table (Parquet with the ``parquet`` extra, else CSV; CSV as
-    well with ``csv``), summary.json and the report. Everything is rendered first, so a failing
-    report leaves no summary behind."""
-    import json
-
-    from tertius.io.files import write_text_atomic
-    from tertius.report.sweep import render_sweep_html
-    from tertius.sweeps.engines import table_format, write_table_atomic
-
-    summary_text = json.dumps(summary, indent=1) + "\n"
-    report_text = render_sweep_html(summary, tables["table"])
-    parquet = table_format() == "parquet"
-    csv_text = tables["table"].to_csv(index=False) if csv or not parquet else None
-    files = {}
-    if parquet:
-        write_table_atomic(tables["table"], folder / "sweep.parquet")
-        files["table"] = str(folder / "sweep.parquet")
-    if csv_text is not None:
-        write_text_atomic(folder / "sweep.csv", csv_text)
-        files["csv"] = str(folder / "sweep.csv")
-        files.setdefault("table", str(folder / "sweep.csv"))
-    write_text_atomic(folder / "summary.json", summary_text)
-    write_text_atomic(folder / "report.html", report_text)
-    files.update(summary=str(folder / "summary.json"), report=str(folder / "report.html"))
-    return files
 
 
 class SweepResult(NamedTuple):
@@ -96,8 +46,6 @@ class SweepResult(NamedTuple):
                 f"{len(s['failed'])} failed; .quantiles() and .shares() for the tables>")
 
     def _repr_html_(self) -> str:
-        from tertius.notebook import html_table
-
         q = self.quantiles()
         rows = [[i, r["q05"], r["q25"], r["q50"], r["q75"], r["q95"], r["unperturbed"]] for i, r in q.iterrows()]
         s = self.summary
@@ -123,5 +71,5 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
     return SweepResult(job, tables, summarise(job, tables["table"], tables["options"]))
 
 
-__all__ = ["ENGINES", "Perturbation", "SweepJob", "SweepResult", "chunk_seed", "draw", "perturbation_from_options", "run_chunk",
-           "run_sweep", "summarise", "sweep", "write_sweep"]
+__all__ = ["ENGINES", "Perturbation", "SweepJob", "SweepResult", "chunk_seed", "draw", "run_chunk",
+           "run_sweep", "summarise", "sweep"]

@@ -18,6 +18,7 @@ leaves only whole chunk files, never a half-written table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -28,12 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tertius.conflict.thirdparty import equilibrium_options, war_of_draws
+from tertius.conflict.war import OPTIONS, phases_of
 from tertius.errors import InputError
 from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
-from tertius.scenario import Perturbation, Scenario
+from tertius.perturb import apply, draw
+from tertius.scenario import OPTION_CODES, Perturbation, Scenario
 from tertius.seeds import child_seed, child_seeds
-from tertius.sweeps.perturb import apply, draw
+from tertius.text import finite_or_none
 
 ENGINES = ("inprocess", "processes", "dask")
 
@@ -111,9 +115,6 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
 
 def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> list[dict[str, Any]]:
     """Every third party's option in the selected equilibrium of every draw (all draws at once)."""
-    from tertius.conflict.thirdparty import equilibrium_options, war_of_draws
-    from tertius.conflict.war import OPTIONS, phases_of
-
     rows = []
     for phase in phases_of(job.scenario):
         war = war_of_draws(job.scenario, phase, batch)
@@ -273,6 +274,7 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
         for path in old_chunks:  # chunks that hold other draws under the new n
             if int(path.stem.split("-")[1]) not in keep:
                 path.unlink()
+    made = [d for d in (out, chunk_dir) if not d.exists()]
     chunk_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(sig_path, json.dumps(signature, sort_keys=True, default=str))
     suffix = "." + table_format()
@@ -287,15 +289,30 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
     todo = [i for i in range(job.chunks) if not (paths(i)[0].exists() and paths(i)[1].exists())]
     if progress is not None:
         progress(job.chunks - len(todo))
-    for i, result in _ENGINES[engine](job, todo, workers, scheduler):
-        table_path, options_path = paths(i)
-        write_table_atomic(result["options"], options_path)
-        write_table_atomic(result["table"], table_path)
-        if progress is not None:
-            progress(1)
+    try:
+        for i, result in _ENGINES[engine](job, todo, workers, scheduler):
+            table_path, options_path = paths(i)
+            write_table_atomic(result["options"], options_path)
+            write_table_atomic(result["table"], table_path)
+            if progress is not None:
+                progress(1)
+    except BaseException:
+        _forget(chunk_dir, sig_path, made)
+        raise
     table = pd.concat([read_table(paths(i)[0]) for i in range(job.chunks)], ignore_index=True)
     options = pd.concat([read_table(paths(i)[1]) for i in range(job.chunks)], ignore_index=True)
     return {"table": table, "options": options}
+
+
+def _forget(chunk_dir: Path, sig_path: Path, made: list[Path]) -> None:
+    """A sweep that fails before its first chunk leaves nothing behind: its signature goes, and so
+    do the folders it made. Chunks already on disk stay, with the signature, for ``--resume``."""
+    if any(chunk_dir.glob("chunk-*.*")) or any(chunk_dir.glob("options-*.*")):
+        return
+    sig_path.unlink(missing_ok=True)
+    for folder in reversed(made):  # the innermost first; a folder that is not empty stays
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict[str, Any]:
@@ -313,9 +330,7 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
     for (phase, tp), group in options.groupby(["phase", "third_party"], sort=False):
         counts = group["best"].value_counts(normalize=True)
         shares.setdefault(str(phase), {})[str(tp)] = {o: float(counts.get(o, 0.0))
-                                                      for o in ("join-a", "join-b", "neutral", "broker")}
-    from tertius.conflict.war import phases_of
-
+                                                      for o in OPTION_CODES}
     try:
         base = run_model(job.scenario, job.model, job.params, seed=job.seed)
         unperturbed = {i: finite_or_none(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
@@ -337,8 +352,3 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
                     "error": r["error"]} for r in failed.to_dict("records")],
         "broker_first": shares,
     }
-
-
-def finite_or_none(x: Any) -> float | None:
-    """A number for JSON: None where it is missing or not finite."""
-    return None if x is None or not np.isfinite(x) else float(x)
