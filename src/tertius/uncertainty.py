@@ -239,8 +239,7 @@ def war_draws(scenario: Scenario, phase: Any, batch: dict[str, np.ndarray], rng:
     :func:`tertius.sweeps.perturb.draw`), and each input of :func:`moved_in_draws` drawn within its
     range (:data:`LEVELS` stratified levels). Returns groups (draw indices, batched War) for the
     game, and the inputs that moved."""
-    from tertius.breakeven import stack
-    from tertius.conflict.war import build_war, phase_capability, with_inputs
+    from tertius.conflict.war import build_war, phase_capability, stack, with_inputs
 
     size = batch["position"].shape[0]
     moved = moved_in_draws(scenario)

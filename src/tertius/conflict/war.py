@@ -7,7 +7,8 @@ perturbed draws: ``position`` and ``salience`` have shape (D, n, m), ``capabilit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -266,3 +267,46 @@ def with_costs(war: War, cost: float) -> War:
     stake = war.salience[0].sum(-1)
     share = np.where(stake > 0, cost / np.where(stake > 0, stake, 1.0), 0.0)
     return replace(war, cost=share, broker_cost=share.copy())
+
+
+#: The fields of a War that vary with the draws (leading axis D).
+DRAWN = ("position", "salience", "capability", "strength")
+#: Per-actor fields that the game broadcasts against its (D, P, n) arrays.
+STACKED = ("cost", "broker_cost", "guarantee", "peace_value")
+
+
+def stack(wars: list[War]) -> list[tuple[np.ndarray, War]]:
+    """The wars (D = 1 each) as few batched wars as the game allows: groups of (indices, war).
+    Fields that vary with the draws are stacked on their leading axis; per-actor arrays and plain
+    that differ between the wars (:data:`STACKED`) get a draw axis ((D, 1, n)), which the game
+    broadcasts; anything else that differs (plain numbers such as ``loser_weight``, the
+    declarations) splits the wars into groups of equal values. The distances enter through the
+    strengths only, so they need no field of their own."""
+    if not wars:
+        return []
+    names = [f.name for f in fields(War) if f.name not in DRAWN + STACKED + ("miles", "miles_per_day")]
+    groups: dict[tuple, list[int]] = {}
+    for k, w in enumerate(wars):
+        groups.setdefault(tuple(_hashable(getattr(w, name)) for name in names), []).append(k)
+    out = []
+    for idx in groups.values():
+        ws = [wars[k] for k in idx]
+        first = ws[0]
+        changes: dict[str, Any] = {name: np.concatenate([getattr(w, name) for w in ws]) for name in DRAWN}
+        for name in STACKED:
+            vals = np.stack([getattr(w, name) for w in ws])
+            if not (vals == vals[0]).all():
+                changes[name] = vals[:, None, :]
+        out.append((np.array(idx), replace(first, **changes)))
+    return out
+
+
+def _hashable(x: Any) -> Any:
+    """A key equal for equal values: arrays by shape, type and bytes (so NaN equals NaN)."""
+    if isinstance(x, np.ndarray):
+        return (x.shape, x.dtype.str, x.tobytes())
+    if isinstance(x, (tuple, list)):
+        return tuple(_hashable(v) for v in x)
+    if isinstance(x, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in x.items()))
+    return x
