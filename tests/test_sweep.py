@@ -223,7 +223,10 @@ def test_without_pyarrow_the_table_is_csv_and_resume_still_works(tmp_path, monke
     from tertius.cli import write_sweep
     from tertius.sweeps import engines
 
+    import tertius.cli
+
     monkeypatch.setattr(engines, "table_format", lambda: "csv")
+    monkeypatch.setattr(tertius.cli, "table_format", lambda: "csv")
     s = load_scenario()
     out = tmp_path / "csv"
     _, first, summary = sweep(s, "compromise", n=150, seed=3, out=out, chunk_size=60, broker=False)

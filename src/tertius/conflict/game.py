@@ -412,7 +412,7 @@ def option_values(war: War, profile: np.ndarray) -> tuple[np.ndarray, Play]:
     third = np.nonzero(war.third)[0]
     play = payoffs(war, deviations(profile, third, war.commitments))
     t = len(third)
-    vals = play.value[:, np.arange(4 * t), np.repeat(third, 4)].reshape(-1, t, 4)
+    vals = play.value[:, np.arange(4 * t), np.repeat(third, 4)].reshape(play.value.shape[0], t, 4)
     return vals, play
 
 
@@ -429,6 +429,8 @@ def best_response_path(war: War, max_steps: int | None = None) -> tuple[np.ndarr
     third = np.nonzero(war.third)[0]
     profile = base_profile(war)
     t = len(third)
+    if t == 0:  # nobody outside the sides has a choice: everyone staying out is the equilibrium
+        return profile, np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, 4))
     steps = max_steps if max_steps is not None else min(4 * t + 50, MAX_STEPS)
     rows = np.arange(war.draws)
     vals = np.zeros((war.draws, t, 4))
