@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tertius.cli import app
 from tertius.institutions import EU15, NICE25, capabilities, council_power, era
 from tertius.models import run_model
-from tertius.models.ensemble import COMPONENTS, fit_weights, fitted
+from tertius.models.ensemble import COMPONENTS, cross_validate, default_model, fit_shrunk, fit_weights, fitted
 from tertius.models.procedural import procedure_outcome
 from tertius.power import banzhaf, shapley_shubik
 from tertius.scenario import Scenario
@@ -161,17 +161,46 @@ def cv_scores():
 def test_cross_validated_errors_are_pinned(cv_scores):
     """Regression pins of the 5-fold CV MAE (grouped by proposal, seed 0) on the training file,
     so that a change in accuracy shows in review. Only `best` is fitted, so only its CV MAE
-    differs from its in-sample MAE."""
+    differs from its in-sample MAE; it is nested (weights and shrinkage chosen inside each outer fold)."""
     pins = {"mean": 24.11, "compromise": 24.42, "weighted-median": 28.71, "bdm": 30.73, "procedural": 37.02,
-            "nash": 39.97, "exchange": 24.42, "best": 23.81}
+            "nash": 39.97, "exchange": 24.42, "best": 24.24}
     for model, value in pins.items():
         assert cv_scores["models"][model]["cv_mae"] == pytest.approx(value, abs=0.01), model
-    assert cv_scores["models"]["best"]["cv_mae"] < cv_scores["models"]["compromise"]["cv_mae"]
+    cv = cv_scores["cv"]
+    assert cv["nested"] and cv["best_cv_mae"] == cv_scores["models"]["best"]["cv_mae"]
+    assert cv["compromise_cv_mae"] == pytest.approx(cv_scores["models"]["compromise"]["cv_mae"])
+    assert cv["default"] == ("best" if cv["best_cv_mae"] < cv["compromise_cv_mae"] else "compromise")
+    assert fitted()["default"] == cv["default"]
 
 
 def test_best_intervals_cover_about_eighty_percent_out_of_sample(cv_scores):
     assert 0.75 <= cv_scores["cv"]["best_coverage"] <= 0.85
     assert {"procedure=COD", "procedure=CNS", "rule=qmv", "rule=unanimity"} <= set(cv_scores["cv"]["by_type"])
+
+
+def test_shrinkage_is_chosen_in_inner_folds_and_goes_to_compromise_when_the_stack_is_noise():
+    """Where the other components are pure noise, the inner folds shrink `best` most of the way
+    to `compromise` (all the way on the whole set); where nested CV does not beat `compromise`,
+    the default is `compromise`."""
+    rng = np.random.default_rng(1)
+    y = rng.uniform(0, 100, 120)
+    f = np.column_stack([y + rng.normal(0, 5, 120), rng.uniform(0, 100, (120, 3))])
+    groups = [f"p{i // 2}" for i in range(120)]
+    fit = fit_shrunk(f, y, groups)
+    assert fit["shrink"] == 1.0 and np.allclose(fit["weights"], [1, 0, 0, 0])
+    cv = cross_validate(f, y, groups)
+    assert np.mean(cv["shrink"]) >= 0.5 and cv["cv_mae"] == pytest.approx(cv["compromise_mae"], abs=0.5)
+    tie = default_model({"cv_mae": 24.0, "compromise_mae": 24.0})
+    assert tie[0] == "compromise" and "does not beat" in tie[1]
+
+
+def test_shrinkage_stays_off_when_another_component_is_better():
+    rng = np.random.default_rng(2)
+    y = rng.uniform(0, 100, 120)
+    f = np.column_stack([y + rng.normal(0, 20, 120), y + rng.normal(0, 2, 120), rng.uniform(0, 100, 120)])
+    groups = [f"p{i // 3}" for i in range(120)]
+    cv = cross_validate(f, y, groups)
+    assert max(cv["shrink"]) <= 0.25 and default_model(cv)[0] == "best"
 
 
 def test_best_runs_on_any_scenario_with_an_interval():

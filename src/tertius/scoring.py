@@ -15,7 +15,7 @@ import numpy as np
 from tertius.contract import Forecast
 from tertius.errors import InputError
 from tertius.models import MODELS, run_model
-from tertius.models.ensemble import component_forecasts, cross_validate, groups_of
+from tertius.models.ensemble import component_forecasts, cross_validate, default_model, groups_of
 from tertius.models.procedural import with_rule_capabilities
 from tertius.results import ValidationResult
 from tertius.scenario import Scenario
@@ -63,9 +63,11 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
     rows are :func:`error_table` records. ``capability`` 'shapley' or 'banzhaf' replaces the
     capabilities by those the scenario's procedure implies (Council power index, Commission and
     Parliament by procedure; :mod:`tertius.institutions`). With ``cv`` = K, every model also gets
-    ``cv_mae``: its K-fold error grouped by proposal. Only ``best`` is fitted, so it alone is
-    refitted inside the folds; for the others the out-of-fold error is their error. ``cv`` adds
-    the interval coverage of ``best`` and the errors per procedure, voting rule and instrument.
+    ``cv_mae``: its K-fold error grouped by proposal. Only ``best`` is fitted, so it alone gets a
+    nested cross-validation (its weights, shrinkage and interval chosen inside each outer fold);
+    for the fixed models the plain out-of-fold error is their error. ``cv`` adds the interval
+    coverage of ``best``, its nested MAE beside ``compromise``'s, which of the two is the default
+    forecast on this evidence and why, and the errors per procedure, voting rule and instrument.
     """
     scenarios = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     models = list(models or MODELS)
@@ -106,7 +108,10 @@ def _cross_validated(scenarios: list[Scenario], table: pd.DataFrame, models: dic
                     "best_coverage": float(np.mean(err <= res["half_width"][rows])),
                     "compromise_mae": float(np.abs(f[rows, 0] - y[rows]).mean()),
                 }
-    return {"k": k, "seed": seed, "groups": "proposal", "best_coverage": res["coverage"],
+    default, why = default_model(res)
+    return {"k": k, "seed": seed, "groups": "proposal", "nested": True, "best_cv_mae": res["cv_mae"],
+            "compromise_cv_mae": res["compromise_mae"], "best_shrink": res["shrink"], "default": default,
+            "default_why": why, "best_coverage": res["coverage"],
             "best_half_width": [float(x) for x in np.unique(res["half_width"][~np.isnan(res["half_width"])])],
             "by_type": by_type}
 

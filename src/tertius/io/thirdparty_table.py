@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,13 @@ class Case:
     ccode: dict[str, str]
     imputed: int  # cells filled in by the documented rule for missing values
     ally: dict[str, tuple[bool, bool]]  # ATOP tie of any kind to side A's, side B's originals
+    #: The table's own columns per third party, as numbers (after the missing-value rule), for
+    #: the choice model: dist_a_km, dist_b_km, ally_a, ally_b, defense_a, defense_b, cinc, major
+    #: (NaN where the table has no such column).
+    covariates: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The group's columns: start_year, cinc_a, cinc_b, n_orig_a, n_orig_b, initiator_a (1 if
+    #: side A started it, 0 if side B, NaN where the table does not say).
+    info: dict[str, float] = field(default_factory=dict)
 
 
 def table_layout(path: Path, header: list[str]) -> str:
@@ -145,7 +152,7 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
               {"id": "side-b", "name": "side B (originals)", "capability": cinc_b, "distance": 0.0}]
     stances: list[dict[str, Any]] = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
                {"actor": "side-b", "issue": "outcome", "position": 0, "salience": 1}]
-    joined, ccode, ally, seen = {}, {}, {}, set()
+    joined, ccode, ally, covariates, seen = {}, {}, {}, {}, set()
     for line, rec in recs:
         cinc, m1 = _num(path, line, rec, "cinc", 0.0)
         da, m2 = _num(path, line, rec, "dist_a_km", far)
@@ -170,6 +177,8 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
         joined[aid] = rec["joined"]
         ccode[aid] = rec["ccode"]
         ally[aid] = (aa > 0, ab > 0)
+        covariates[aid] = {"dist_a_km": da, "dist_b_km": db, "ally_a": aa, "ally_b": ab, "defense_a": fa,
+                           "defense_b": fb, "cinc": cinc, "major": _flag(rec.get("major", ""))}
     name = first.get("war_name") or f"{layout} {group}"
     data = {
         "id": f"{layout}-{group}", "title": f"{name} ({year})",
@@ -190,4 +199,18 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"{layout} {group} does not make a valid scenario ({msg})", file=str(path), line=line0,
                          fix="check its rows' numbers") from None
-    return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed, ally=ally)
+    side = first.get("initiator_side", "")
+    info = {"start_year": float(year), "cinc_a": cinc_a, "cinc_b": cinc_b,
+            "n_orig_a": float(len([c for c in first.get("orig_a", "").split(";") if c.strip()])),
+            "n_orig_b": float(len([c for c in first.get("orig_b", "").split(";") if c.strip()])),
+            "initiator_a": 1.0 if side == "A" else 0.0 if side == "B" else math.nan}
+    return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed, ally=ally,
+                covariates=covariates, info=info)
+
+
+def _flag(text: str) -> float:
+    """A 0/1 column read leniently (NaN where absent or unreadable: the choice model fills it in)."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan

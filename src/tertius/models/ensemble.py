@@ -127,32 +127,67 @@ def _stacked(f: np.ndarray, y: np.ndarray, rows_fold: np.ndarray, k: int) -> np.
     return pred
 
 
+#: Shares of the way from the stack to ``compromise`` (own capabilities), searched in the inner folds.
+SHRINK_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: The column of ``compromise`` (own capabilities) in :data:`COMPONENTS`: the model ``best`` shrinks towards.
+ANCHOR = 0
+
+
+def fit_shrunk(f: np.ndarray, y: np.ndarray, groups: list[str], k: int = 5, seed: int = 0,
+               coverage: float = COVERAGE) -> dict[str, Any]:
+    """Fit ``best`` on one training set: stacking weights w on all of it, then the shrinkage
+    s towards ``compromise`` (w_s = (1 - s) w + s e_compromise) and the interval half-width from
+    an inner K-fold cross-validation grouped by proposal, in which the stack is refitted on each
+    inner fold. s is the grid value with the smallest inner MAE (ties go to the larger s)."""
+    inner = _stacked(f, y, _folds(groups, k, seed), k)
+    ok = ~np.isnan(y) & ~np.isnan(inner)
+    anchor = f[:, ANCHOR]
+    maes = {s: float(np.mean(np.abs((1 - s) * inner[ok] + s * anchor[ok] - y[ok]))) for s in SHRINK_GRID}
+    shrink = min(SHRINK_GRID, key=lambda s: (round(maes[s], 9), -s))
+    w = (1 - shrink) * fit_weights(f, y)
+    w[ANCHOR] += shrink
+    err = np.abs((1 - shrink) * inner[ok] + shrink * anchor[ok] - y[ok])
+    return {"weights": w, "shrink": shrink, "inner_mae": maes,
+            "half_width": float(np.quantile(err, coverage)) if err.size else float("nan")}
+
+
 def cross_validate(f: np.ndarray, y: np.ndarray, groups: list[str], k: int = 5, seed: int = 0,
                    coverage: float = COVERAGE) -> dict[str, Any]:
-    """K-fold cross-validation grouped by proposal: ``best`` is refitted on the other folds, and
-    its interval half-width is the ``coverage`` quantile of out-of-fold errors inside those folds
-    (an inner cross-validation). Rows are issues; f: (N, K) components, y: (N,) outcomes, both in
-    percent of scale."""
+    """Nested K-fold cross-validation grouped by proposal. In each outer fold, everything ``best``
+    chooses (stacking weights, shrinkage towards ``compromise``, interval half-width) is chosen on
+    the other folds only, by :func:`fit_shrunk` with its own inner folds; the outer fold scores it.
+    Rows are issues; f: (N, K) components, y: (N,) outcomes, both in percent of scale. Returns the
+    out-of-fold forecasts, half-widths, the nested CV MAE of ``best`` beside the MAE of
+    ``compromise`` on the same rows, the coverage, and each fold's weights and shrinkage."""
     groups_arr = np.array(groups)
     fold = _folds(groups, k, seed)
     pred = np.full(len(y), np.nan)
     half = np.full(len(y), np.nan)
-    weights = []
+    weights, shrinks = [], []
     for i in range(k):
         test, train = fold == i, fold != i
         if not test.any() or not train.any():
             continue
-        w = fit_weights(f[train], y[train])
-        weights.append(w)
-        pred[test] = f[test] @ w
-        inner_groups = list(groups_arr[train])
-        inner = _stacked(f[train], y[train], _folds(inner_groups, k, seed + 1 + i), k)
-        err = np.abs(inner - y[train])
-        half[test] = float(np.nanquantile(err, coverage))
+        fit = fit_shrunk(f[train], y[train], list(groups_arr[train]), k, seed + 1 + i, coverage)
+        weights.append(fit["weights"])
+        shrinks.append(fit["shrink"])
+        pred[test] = f[test] @ fit["weights"]
+        half[test] = fit["half_width"]
     err = np.abs(pred - y)
-    ok = ~np.isnan(y)
-    return {"pred": pred, "half_width": half, "fold": fold, "weights": weights,
-            "cv_mae": float(np.nanmean(err[ok])), "coverage": float(np.mean(err[ok] <= half[ok]))}
+    ok = ~np.isnan(y) & ~np.isnan(pred)
+    return {"pred": pred, "half_width": half, "fold": fold, "weights": weights, "shrink": shrinks,
+            "cv_mae": float(np.mean(err[ok])), "compromise_mae": float(np.mean(np.abs(f[ok, ANCHOR] - y[ok]))),
+            "coverage": float(np.mean(err[ok] <= half[ok]))}
+
+
+def default_model(cv: dict[str, Any]) -> tuple[str, str]:
+    """The declared default forecast and why: ``best`` only where its nested CV MAE beats the
+    ``compromise`` model's on the same rows, else ``compromise``."""
+    b, c = cv["cv_mae"], cv["compromise_mae"]
+    if b < c:
+        return "best", f"best's nested CV MAE {b:.2f} beats compromise's {c:.2f}"
+    return "compromise", (f"best's nested CV MAE {b:.2f} does not beat compromise's {c:.2f}: the weights chosen "
+                          "on training folds do not carry to unseen proposals")
 
 
 def _best(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
@@ -167,7 +202,7 @@ def _best(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) 
                 for i, o, d, lo, hi in zip(arr.issue_ids, out, h, arr.lo, arr.hi, strict=True)}
     return Forecast(model="best", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=out, utility=utilities(arr, out), params=params,
-                    details={"interval": interval, "coverage": fit["coverage_target"],
+                    details={"interval": interval, "coverage": fit["coverage_target"], "shrink": fit.get("shrink", 0.0),
                              "weights": {f"{m} ({c})": float(x) for (m, c), x in zip(COMPONENTS, w, strict=True)
                                          if x > 1e-9}})
 
@@ -178,4 +213,5 @@ register("best", summary="Stacked ensemble of the models, fitted on the DEU trai
                   "procedural (Steunenberg 1994), reference point and Commission position.",
          tags=("deterministic", "fitted", "status-quo"))(_best)
 
-__all__ = ["COMPONENTS", "component_forecasts", "cross_validate", "fit_weights", "fitted", "groups_of"]
+__all__ = ["ANCHOR", "COMPONENTS", "SHRINK_GRID", "component_forecasts", "cross_validate", "default_model", "fit_shrunk",
+           "fit_weights", "fitted", "groups_of"]

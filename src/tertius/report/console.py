@@ -100,6 +100,9 @@ def cv_tables(scores: dict[str, Any]) -> list[Table | str]:
     cv = scores["cv"]
     widths = ", ".join(f"{w:.1f}" for w in cv["best_half_width"])
     out: list[Table | str] = [
+        f"nested CV MAE: best {cv['best_cv_mae']:.2f}, compromise {cv['compromise_cv_mae']:.2f} (best's weights, "
+        f"shrinkage towards compromise {cv['best_shrink']} and interval chosen inside each outer fold); "
+        f"default forecast: {cv['default']} ({cv['default_why']})",
         f"best: {100 * cv['best_coverage']:.1f} % of outcomes inside its 80 % intervals out of sample "
         f"(half-widths {widths} % of scale, folds grouped by {cv['groups']})"]
     t = Table(title="errors by issue type (out of sample)", title_justify="left")

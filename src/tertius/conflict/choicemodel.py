@@ -1,0 +1,343 @@
+"""A conditional logit over a third party's options, with the game's terms and the tables' covariates.
+
+Each candidate chooses among the options of :data:`tertius.conflict.war.OPTIONS` (neutral,
+join-a, join-b, broker) with probability P(o) = exp(β·x_o) / Σ_o' exp(β·x_o') over the options
+available to it (McFadden 1974's conditional logit). Staying out is the reference (x = 0). The
+coefficients are shared by the two sides (side-symmetric): joining side s is described by the
+same variables seen from s ("own") and from the other side ("other"), as in Signorino's
+strategic estimators (Signorino 1999) and the joining literature (Corbetta & Dixon 2004; Joyce,
+Ghosn & Bayer 2013). The variables (:data:`COVARIATES`) are the tables' columns:
+
+- distance in thousands of km and log(1 + km) to each side, near (< 1,000 km) to each side;
+- ATOP alliance and defence ties to each side's originals, ally × near for the own side;
+- log CINC of the state, of the own side and of the other side, the own side's share of the two;
+- major power (COW majors2016: the table's ``major`` column, else :data:`MAJORS` in the start
+  year), initiator side (+½ own, −½ other, 0 unknown) and the number of originals of each side;
+
+and, in the model with the theory (:data:`GAME_TERMS`), the game's terms per option: the expected
+gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.game.best_response_path`
+at the selected equilibrium, and whether o is the equilibrium's option. The broker option carries
+only its own game terms; an option whose expected utility is not finite is unavailable (P = 0),
+and without the game's terms the broker option is unavailable.
+
+Fitting is by maximum likelihood with a ridge penalty ½ α Σ β² on the standardised variables
+(the joining constant is not penalised), by scipy's trust-region Newton method with the exact
+Hessian. The class ``none`` of the tables
+counts neutral and broker together. α is chosen from :data:`ALPHAS` by K-fold cross-validation
+grouped by war or dispute inside the training rows; the join call threshold τ (call the more
+probable side where P(join) > τ) by the F1 of the calls on the training rows. Standard errors
+come from the inverse of the penalised Hessian at the estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tertius.conflict.war import OPTIONS
+from tertius.io.thirdparty_table import Case
+
+#: COW major-power spells (majors2016; Correlates of War Project 2017, "State System Membership
+#: List, v2016"), by start and end year: ccode -> [(first year, last year)]. Copied from the
+#: shared data (rivalries/cow_majors2016.csv); the year is the war's or dispute's start year.
+MAJORS: dict[str, tuple[tuple[int, int], ...]] = {
+    "2": ((1898, 2016),), "200": ((1816, 2016),), "220": ((1816, 1940), (1945, 2016)),
+    "255": ((1816, 1918), (1925, 1945), (1991, 2016)), "300": ((1816, 1918),), "325": ((1860, 1943),),
+    "365": ((1816, 1917), (1922, 2016)), "710": ((1950, 2016),), "740": ((1895, 1945), (1991, 2016)),
+}
+NEAR_KM = 1000.0
+COVARIATES = ("join", "dist_own", "dist_other", "logdist_own", "logdist_other", "near_own", "near_other",
+              "ally_own", "ally_other", "defense_own", "defense_other", "ally_near_own", "log_cinc",
+              "log_cinc_own", "log_cinc_other", "share_own", "major", "initiator_own", "n_orig_own",
+              "n_orig_other")
+GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broker")
+#: The ridge penalties searched by the inner cross-validation.
+ALPHAS = (1.0, 10.0, 100.0)
+#: Inner folds for α.
+INNER_K = 3
+CLASSES = ("A", "B", "none")
+#: Which options make up each class of the tables (indices into OPTIONS).
+CLASS_OPTIONS = ((OPTIONS.index("join-a"),), (OPTIONS.index("join-b"),),
+                 (OPTIONS.index("neutral"), OPTIONS.index("broker")))
+EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class Design:
+    """The choice data of a set of candidates: x (N, 4, P), available (N, 4), the recorded class
+    (N; -1 where not recorded) and each row's group."""
+
+    x: np.ndarray
+    available: np.ndarray
+    y: np.ndarray
+    groups: list[str]
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+    def take(self, keep: np.ndarray) -> Design:
+        idx = np.flatnonzero(keep)
+        return Design(self.x[idx], self.available[idx], self.y[idx], [self.groups[i] for i in idx], self.columns,
+                      [self.rows[i] for i in idx])
+
+
+def is_major(ccode: str, year: int) -> float:
+    return float(any(lo <= year <= hi for lo, hi in MAJORS.get(str(ccode), ())))
+
+
+def _side(cov: dict[str, float], info: dict[str, float], own: str) -> list[float]:
+    other = "b" if own == "a" else "a"
+    d_own, d_other = cov[f"dist_{own}_km"], cov[f"dist_{other}_km"]
+    c_own, c_other = info[f"cinc_{own}"], info[f"cinc_{other}"]
+    init = info.get("initiator_a", math.nan)
+    init_own = 0.0 if math.isnan(init) else (init - 0.5) * (1 if own == "a" else -1)
+    near_own = float(d_own < NEAR_KM)
+    return [1.0, d_own / 1000.0, d_other / 1000.0, math.log1p(d_own), math.log1p(d_other), near_own,
+            float(d_other < NEAR_KM), float(cov[f"ally_{own}"] > 0), float(cov[f"ally_{other}"] > 0),
+            float(cov[f"defense_{own}"] > 0), float(cov[f"defense_{other}"] > 0),
+            float(cov[f"ally_{own}"] > 0) * near_own, math.log(cov["cinc"] + 1e-6), math.log(c_own + 1e-6),
+            math.log(c_other + 1e-6), c_own / (c_own + c_other) if c_own + c_other > 0 else 0.5,
+            cov["major"], init_own, info.get(f"n_orig_{own}", 1.0), info.get(f"n_orig_{other}", 1.0)]
+
+
+def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
+           equilibria: Sequence[Sequence[str]] | None = None) -> Design:
+    """The choice data of every candidate of ``cases``. ``values`` (per case, (T, 4) in OPTIONS
+    order, rows in the case's third-party order) and ``equilibria`` (the option of each) add the
+    game's terms; without them the model is the plain side-symmetric logit on the covariates."""
+    theory = values is not None
+    columns = COVARIATES + (GAME_TERMS if theory else ())
+    p = len(columns)
+    xs, avail, ys, groups, rows = [], [], [], [], []
+    ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
+    for c_i, case in enumerate(cases):
+        year = int(case.info.get("start_year", 0))
+        for t_i, t in enumerate(case.joined):
+            cov = dict(case.covariates[t])
+            if math.isnan(cov.get("major", math.nan)):
+                cov["major"] = is_major(case.ccode.get(t, ""), year)
+            x = np.zeros((4, p))
+            ok = np.array([True, True, True, False])
+            x[ia, :len(COVARIATES)] = _side(cov, case.info, "a")
+            x[ib, :len(COVARIATES)] = _side(cov, case.info, "b")
+            if theory:
+                assert values is not None and equilibria is not None
+                v = np.asarray(values[c_i][t_i], dtype=float)
+                ok = np.isfinite(v)
+                ok[ineu] = True  # staying out is always open
+                eq = equilibria[c_i][t_i]
+                g = len(COVARIATES)
+                base = v[ineu] if np.isfinite(v[ineu]) else 0.0
+                for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
+                    if ok[o]:
+                        x[o, col] = v[o] - base
+                        x[o, col + 1] = float(OPTIONS[o] == eq)
+            x[~ok] = 0.0
+            xs.append(x)
+            avail.append(ok)
+            ys.append(CLASSES.index(case.joined[t]) if case.joined[t] else -1)
+            groups.append(case.group)
+            rows.append({"group": case.group, "name": case.name, "third_party": t, "ccode": case.ccode.get(t),
+                         "joined": case.joined[t] or None})
+    x_arr = np.array(xs).reshape(len(xs), 4, p)
+    return Design(x_arr, np.array(avail, dtype=bool).reshape(len(xs), 4), np.array(ys, dtype=int), groups,
+                  columns, rows)
+
+
+def _utilities(x: np.ndarray, available: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    u = x @ beta
+    return np.where(available, u, -np.inf)
+
+
+def option_probabilities(d: Design, model: dict[str, Any]) -> np.ndarray:
+    """P of each option (N, 4) under a fitted model; unavailable options get 0."""
+    beta = np.asarray(model["beta"]) / np.asarray(model["scale"])
+    u = _utilities(d.x, d.available, beta)
+    u = u - u.max(axis=1, keepdims=True)
+    e = np.exp(u)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def class_probabilities(p: np.ndarray) -> np.ndarray:
+    """Option probabilities (N, 4) as the tables' classes (N, 3): A, B, none."""
+    return np.stack([p[:, list(opts)].sum(axis=1) for opts in CLASS_OPTIONS], axis=1)
+
+
+def _class_mask(y: np.ndarray) -> np.ndarray:
+    mask = np.zeros((len(y), 4), dtype=bool)
+    for k, opts in enumerate(CLASS_OPTIONS):
+        for o in opts:
+            mask[y == k, o] = True
+    return mask
+
+
+def _objective(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: np.ndarray, alpha: float,
+               free: np.ndarray) -> tuple[float, np.ndarray]:
+    u = _utilities(x, available, beta)
+    m = u.max(axis=1, keepdims=True)
+    e = np.exp(u - m)
+    ec = np.where(chosen, e, 0.0)
+    s_all, s_chosen = e.sum(axis=1), ec.sum(axis=1)
+    nll = -float(np.sum(np.log(np.maximum(s_chosen, EPS * s_all)) - np.log(s_all)))
+    p_all = e / s_all[:, None]
+    p_chosen = ec / np.maximum(s_chosen, EPS)[:, None]
+    grad = (p_all - p_chosen).ravel() @ x.reshape(-1, x.shape[-1])
+    pen = np.where(free, 0.0, beta)
+    return nll + 0.5 * alpha * float(pen @ pen), grad + alpha * pen
+
+
+def fit(d: Design, alpha: float, errors: bool = True) -> dict[str, Any]:
+    """Penalised maximum likelihood on the recorded rows of ``d`` (variables standardised by their
+    standard deviation over the join options; the joining constant is not penalised)."""
+    from scipy.optimize import minimize
+
+    keep = d.y >= 0
+    x, available = d.x[keep], d.available[keep]
+    chosen = _class_mask(d.y[keep]) & available
+    joins = x[:, [OPTIONS.index("join-a"), OPTIONS.index("join-b")]].reshape(-1, x.shape[-1])
+    scale = joins.std(axis=0)
+    broker = x[:, OPTIONS.index("broker")]
+    for j, col in enumerate(d.columns):
+        if col.endswith("broker"):
+            scale[j] = broker[:, j].std()
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    scale[d.columns.index("join")] = 1.0
+    xs = x / scale
+    free = np.array([c == "join" for c in d.columns])
+    beta0 = np.zeros(len(d.columns))
+    beta0[free] = -3.0
+    penalty = alpha * np.diag((~free).astype(float))
+
+    def hess(b: np.ndarray, *args: Any) -> np.ndarray:
+        return _hessian(b, xs, available, chosen) + penalty
+
+    res = minimize(_objective, beta0, args=(xs, available, chosen, alpha, free), jac=True, hess=hess,
+                   method="trust-exact")
+    beta = res.x
+    se = np.full(len(beta), np.nan)
+    if errors:
+        try:
+            se = np.sqrt(np.clip(np.diag(np.linalg.inv(hess(beta))), 0.0, None))
+        except np.linalg.LinAlgError:
+            pass
+    return {"columns": list(d.columns), "scale": scale.tolist(), "beta": beta.tolist(), "se": se.tolist(),
+            "alpha": alpha, "loglik": -float(res.fun), "converged": bool(res.success)}
+
+
+def _hessian(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Hessian of the negative log-likelihood: Σ_i Cov_p(x) − Cov_{p | chosen}(x)."""
+    u = _utilities(x, available, beta)
+    e = np.exp(u - u.max(axis=1, keepdims=True))
+    out = np.zeros((x.shape[-1], x.shape[-1]))
+    flat = x.reshape(-1, x.shape[-1])
+    for w in (e, np.where(chosen, e, 0.0)):
+        p = w / np.maximum(w.sum(axis=1, keepdims=True), EPS)
+        mean = np.einsum("no,nop->np", p, x)
+        second = (flat * p.reshape(-1, 1)).T @ flat
+        cov = second - mean.T @ mean
+        out = out + cov if w is e else out - cov
+    return out
+
+
+def group_folds(groups: Sequence[str], k: int, seed: int, label: str) -> np.ndarray:
+    """Each row's fold: a seeded permutation of the groups dealt into k folds."""
+    from tertius.seeds import child_rng
+
+    unique = sorted(set(groups))
+    order = child_rng(seed, "choice-folds", label).permutation(len(unique))
+    fold_of = {unique[g]: i % k for i, g in enumerate(order)}
+    return np.array([fold_of[g] for g in groups], dtype=int)
+
+
+def log_loss(d: Design, model: dict[str, Any]) -> float:
+    keep = d.y >= 0
+    p = class_probabilities(option_probabilities(d, model))[keep]
+    return float(-np.mean(np.log(np.maximum(p[np.arange(len(p)), d.y[keep]], EPS))))
+
+
+def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0) -> tuple[float, dict[float, float]]:
+    """The ridge penalty with the smallest log loss in K-fold CV grouped by war or dispute on ``d``."""
+    fold = group_folds(d.groups, k, seed, "alpha")
+    scores = {}
+    for alpha in ALPHAS:
+        losses, n = 0.0, 0
+        for f in range(k):
+            test = (fold == f) & (d.y >= 0)
+            if not test.any() or not (fold != f).any():
+                continue
+            m = fit(d.take(fold != f), alpha, errors=False)
+            losses += log_loss(d.take(test), m) * int(test.sum())
+            n += int(test.sum())
+        scores[alpha] = losses / max(n, 1)
+    return min(ALPHAS, key=lambda a: (scores[a], -a)), scores
+
+
+def calls(pc: np.ndarray, threshold: float) -> np.ndarray:
+    """The call of each row (index into CLASSES): the more probable side where P(join) > threshold."""
+    side = np.where(pc[:, 0] >= pc[:, 1], 0, 1)
+    return np.where(pc[:, 0] + pc[:, 1] > threshold, side, 2)
+
+
+def choose_threshold(pc: np.ndarray, y: np.ndarray) -> float:
+    """The threshold on P(join) with the best F1 of the join calls on these (training) rows."""
+    from tertius.conflict.score import _prf
+
+    best, best_f1 = 1.0, -1.0
+    for tau in np.unique(np.quantile(pc[:, 0] + pc[:, 1], np.linspace(0.5, 0.999, 200))):
+        c = calls(pc, float(tau))
+        f1 = _prf(int(((c == y) & (y < 2)).sum()), int((c < 2).sum()), int((y < 2).sum()))["f1"]
+        if f1 > best_f1:
+            best, best_f1 = float(tau), f1
+    return best
+
+
+def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True) -> dict[str, Any]:
+    """α by inner grouped CV, the fit at α on all of ``d``, and the call threshold on ``d``."""
+    alpha, scores = choose_alpha(d, k, seed)
+    model = fit(d, alpha, errors)
+    keep = d.y >= 0
+    pc = class_probabilities(option_probabilities(d, model))[keep]
+    model["threshold"] = choose_threshold(pc, d.y[keep])
+    model["alpha_cv_log_loss"] = {str(a): s for a, s in scores.items()}
+    return model
+
+
+def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows in the layout of :func:`tertius.conflict.score.metrics`: probabilities, call, choice."""
+    p = option_probabilities(d, model)
+    pc = class_probabilities(p)
+    c = calls(pc, model["threshold"])
+    return [{**row, "call": CLASSES[int(c[i])], "p": {cl: float(pc[i, j]) for j, cl in enumerate(CLASSES)},
+             "options": {o: float(p[i, j]) for j, o in enumerate(OPTIONS)}} for i, row in enumerate(d.rows)]
+
+
+def cross_validate(d: Design, k: int = 5, seed: int = 0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Out-of-fold rows of the choice model in K-fold CV grouped by war or dispute; α and the
+    threshold are chosen inside each training set (nested). Returns the rows and each fold's fit."""
+    fold = group_folds(d.groups, k, seed, "outer")
+    rows: list[dict[str, Any] | None] = [None] * len(d.rows)
+    fits = []
+    for f in range(k):
+        test, train = fold == f, fold != f
+        if not test.any() or not train.any():
+            continue
+        model = fit_selected(d.take(train), INNER_K, seed + 1 + f, errors=False)
+        fits.append({key: model[key] for key in ("alpha", "threshold", "converged")})
+        for i, r in zip(np.flatnonzero(test), predict_rows(d.take(test), model), strict=True):
+            rows[int(i)] = r
+    return [r for r in rows if r is not None], fits
+
+
+def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each variable's coefficient per standard deviation (the scale the penalty sees), its
+    standard error, and the coefficient in the variable's own units."""
+    return [{"variable": c, "beta_std": b, "se_std": s, "beta": b / sc}
+            for c, b, s, sc in zip(model["columns"], model["beta"], model["se"], model["scale"], strict=True)]
+
+
+__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "Design", "calls", "class_probabilities",
+           "coefficients", "cross_validate", "design", "fit", "fit_selected", "option_probabilities",
+           "predict_rows"]

@@ -1,0 +1,51 @@
+"""The side-symmetric conditional logit over a third party's options (tertius.conflict.choicemodel)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tertius.conflict import choicemodel as cm
+from tertius.io.thirdparty_table import read_decision_table
+
+TABLE = ("war_num,war_name,start_year,ccode,abb,joined,cinc,cinc_a,cinc_b,dist_a_km,dist_b_km,ally_a,ally_b,"
+         "defense_a,defense_b,orig_a,orig_b,initiator_side\n") + """1,W1,1850,2,AAA,A,0.05,0.2,0.1,300,5000,1,0,1,0,200,220,A
+1,W1,1850,20,BBB,none,0.001,0.2,0.1,9000,9500,0,0,0,0,200,220,A
+1,W1,1850,30,CCC,none,0.002,0.2,0.1,6000,7000,0,0,0,0,200,220,A
+2,W2,1860,40,DDD,B,0.03,0.1,0.3,4000,500,0,1,0,1,300,325,B
+2,W2,1860,50,EEE,none,0.001,0.1,0.3,8000,8800,0,0,0,0,300,325,B
+2,W2,1860,60,FFF,none,0.004,0.1,0.3,7000,6500,0,0,0,0,300,325,B
+"""
+
+
+def _cases(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE)
+    return read_decision_table(p)[1]
+
+
+def test_covariates_are_side_symmetric_and_major_comes_from_cow(tmp_path):
+    cases = _cases(tmp_path)
+    d = cm.design(cases)
+    a, b = 1, 2  # join-a, join-b
+    row = d.x[0]
+    cols = list(d.columns)
+    assert row[a, cols.index("ally_own")] == 1 and row[b, cols.index("ally_other")] == 1
+    assert row[a, cols.index("dist_own")] == row[b, cols.index("dist_other")] == 0.3
+    assert not d.available[:, 3].any()  # no broker without the game's terms
+    assert cm.is_major("200", 1850) == 1 and cm.is_major("2", 1850) == 0 and cm.is_major("2", 1900) == 1
+
+
+def test_unavailable_options_get_zero_and_p_join_varies_with_covariates(tmp_path):
+    cases = _cases(tmp_path)
+    values = [np.array([[0.5, 0.6, 0.4, -math.inf]] * len(c.joined)) for c in cases]
+    eqs = [["neutral"] * len(c.joined) for c in cases]
+    d = cm.design(cases, values, eqs)
+    model = cm.fit(d, alpha=1.0)
+    p = cm.option_probabilities(d, model)
+    assert np.all(p[:, 3] == 0) and np.allclose(p.sum(axis=1), 1)
+    p_join = p[:, 1] + p[:, 2]
+    assert len(np.unique(np.round(p_join, 12))) == len(p_join)  # no floor shared by the small distant states
+    assert p_join[0] > p_join[1]  # the near ally is likelier to join than the far state
+    assert all(np.isfinite(model["se"]))
