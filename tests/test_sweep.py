@@ -220,10 +220,9 @@ def test_overwrite_replaces_an_earlier_sweep(tmp_path):
 
 
 def test_without_pyarrow_the_table_is_csv_and_resume_still_works(tmp_path, monkeypatch):
+    import tertius.cli
     from tertius.cli import write_sweep
     from tertius.sweeps import engines
-
-    import tertius.cli
 
     monkeypatch.setattr(engines, "table_format", lambda: "csv")
     monkeypatch.setattr(tertius.cli, "table_format", lambda: "csv")
