@@ -232,3 +232,26 @@ def test_the_default_scenario_reproduces_the_recorded_choices(tmp_path):
     for phase in ("1858", "1860"):
         war_rows = [r for r in result["decisions"] if r["phase"] == phase]
         assert len(war_rows) == 2
+
+
+def test_the_casebook_s_cross_validation_selects_the_variant_without_the_held_out_case():
+    """Leave-one-case-out: each case is scored under the (join_cost, pivotal) pair that matches
+    most decisions of the other cases, so its score is out of fold."""
+    from pathlib import Path
+
+    from tertius.conflict.casebook import JOIN_COST_GRID, PIVOTAL_GRID, cross_validate, score_case
+    from tertius.io import load_scenario
+
+    folder = Path(__file__).resolve().parents[1] / "casebook"
+    cases = [load_scenario(folder / f"{c}.yaml") for c in ("first-opium-war-1839-1844", "second-opium-war",
+                                                             "spain-turkey-1940-41")]
+    cv = cross_validate(cases)
+    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
+    runs = {g: [score_case(s, s.id, *g) for s in cases] for g in grid}
+    for i, s in enumerate(cases):
+        def others(g, i=i):
+            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
+        best = max(grid, key=others)
+        assert (cv["join_cost"][s.id], cv["pivotal"][s.id]) == best
+        assert [r for r in cv["decisions"] if r["case"] == s.id] == runs[best][i]
+    assert cv["casebook"]["decisions"] == sum(len(runs[grid[0]][i]) for i in range(len(cases)))
