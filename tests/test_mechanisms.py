@@ -4,6 +4,7 @@ and none is chosen when its condition fails. The cases are small conflicts built
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -147,6 +148,37 @@ def test_a_chair_with_no_stake_brokers_only_when_it_values_peace():
     assert OPTIONS[profile[0, war.index("t")]] == "broker" and play.pi[0, 0] > 0
 
 
+def _pivot_case(cost: float, pivotal: bool):
+    """t leans to a (60 on 'x'): it gains from joining either side, so its threat can be credible."""
+    data = _base()
+    data["stances"] = [st for st in data["stances"] if st["actor"] != "t"]
+    data["stances"].append({"actor": "t", "issue": "x", "position": 60, "salience": 1})
+    data["conflict"]["costs"]["t"] = cost
+    war = replace(build_war(Scenario.model_validate(copy.deepcopy(data))), pivotal=pivotal)
+    roles = war.side.astype(np.int8).copy()
+    roles[war.index("t")] = ROLE["broker"]
+    profile, _, vals = best_response_path(war)
+    return war, OPTIONS[profile[0, war.index("t")]], payoffs(war, roles[None]), vals[0, 0]
+
+
+def test_pivotal_deterrence_makes_the_armed_broker_s_deal_hold():
+    # Crawford (2003): a credible threat to join against whoever refuses makes both sides accept
+    war, chosen, play, vals = _pivot_case(0.1, pivotal=True)
+    assert play.accepted[0, 0] and play.pi[0, 0] == 1.0
+    assert chosen == "broker" and vals[ROLE["broker"]] > vals[ROLE["join-a"]]
+    # without the mechanism the same deal holds only with the broker's leverage, and t joins a
+    war, chosen, plain, _ = _pivot_case(0.1, pivotal=False)
+    assert plain.pi[0, 0] == pytest.approx(plain.leverage[0, 0, war.index("t")]) and plain.pi[0, 0] < 1.0
+    assert chosen == "join-a"
+
+
+def test_pivotal_deterrence_fails_when_the_threat_is_not_credible():
+    # fighting costs t 0.9 of its stake: it would rather let the war go on than carry out the threat
+    war, chosen, play, _ = _pivot_case(0.9, pivotal=True)
+    assert play.pi[0, 0] == pytest.approx(play.leverage[0, 0, war.index("t")]) and play.pi[0, 0] < 1.0
+    assert chosen == "neutral"
+
+
 def test_a_guarantee_raises_the_deal_s_chance_of_holding():
     data = _base()
     war = build_war(Scenario.model_validate(copy.deepcopy(data)))
@@ -200,3 +232,26 @@ def test_the_default_scenario_reproduces_the_recorded_choices(tmp_path):
     for phase in ("1858", "1860"):
         war_rows = [r for r in result["decisions"] if r["phase"] == phase]
         assert len(war_rows) == 2
+
+
+def test_the_casebook_s_cross_validation_selects_the_variant_without_the_held_out_case():
+    """Leave-one-case-out: each case is scored under the (join_cost, pivotal) pair that matches
+    most decisions of the other cases, so its score is out of fold."""
+    from pathlib import Path
+
+    from tertius.conflict.casebook import JOIN_COST_GRID, PIVOTAL_GRID, cross_validate, score_case
+    from tertius.io import load_scenario
+
+    folder = Path(__file__).resolve().parents[1] / "casebook"
+    cases = [load_scenario(folder / f"{c}.yaml") for c in ("first-opium-war-1839-1844", "second-opium-war",
+                                                             "spain-turkey-1940-41")]
+    cv = cross_validate(cases)
+    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
+    runs = {g: [score_case(s, s.id, *g) for s in cases] for g in grid}
+    for i, s in enumerate(cases):
+        def others(g, i=i):
+            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
+        best = max(grid, key=others)
+        assert (cv["join_cost"][s.id], cv["pivotal"][s.id]) == best
+        assert [r for r in cv["decisions"] if r["case"] == s.id] == runs[best][i]
+    assert cv["casebook"]["decisions"] == sum(len(runs[grid[0]][i]) for i in range(len(cases)))

@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tertius.conflict.contest import win_probability
-from tertius.conflict.war import BROKER, CHANNEL, GUARANTOR, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
+from tertius.conflict.war import ARMED, BROKER, CHANNEL, GUARANTOR, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
 from tertius.contract import closeness
 from tertius.models.central import weighted_mean
 
@@ -224,6 +224,10 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         u_deal = np.where(settled_without[..., None], u_own, u_brokered)
         accepted = np.where(fight, u_deal >= war_value - _rel(war_value), True).all(-1) & any_broker & ~blocked
         pi = np.where(accepted, pi, 0.0)
+        if war.pivotal:
+            held = _pivotal(war, roles, fight, u_deal, war_value) & any_broker & ~blocked
+            accepted |= held
+            pi = np.where(held, 1.0, pi)
         fee = np.where(accepted, fee, 0.0)
         deal = np.where(any_broker[..., None], np.where(settled_without[..., None], own, brokered), np.nan)
         settled_without &= any_broker
@@ -237,6 +241,32 @@ def _raw(war: War, roles: np.ndarray) -> Play:
                 settled_without=settled_without, accepted=accepted, pi=pi, value=value,
                 open_war=np.broadcast_to(open_war, shape + (len(war.issue_ids),)), paid=nan_m,
                 price=zeros_n, payer=zeros_n.astype(np.int8), fee=fee)
+
+
+def _pivotal(war: War, roles: np.ndarray, fight: np.ndarray, u_deal: np.ndarray, war_value: np.ndarray
+             ) -> np.ndarray:
+    """(D, P) bool: the armed brokers deter a refusal (Crawford 2003, *Pivotal Deterrence*, ch. 2).
+    The armed brokers threaten to join, together, against whichever side refuses the deal. The
+    threat against side X is credible if every armed broker prefers joining X's enemy to the war
+    without it: V_k(war, k against X) >= V_k(war, k out), its costs of fighting and of taking up
+    arms included. A member i of X then accepts if u_i(deal) >= V_i(war against the other side and
+    the brokers) where the threat is credible, else if u_i(deal) >= V_i(war) (Fearon 1995: a deal
+    inside the bargaining range). The deal holds when every belligerent accepts and a threat is
+    credible against at least one side."""
+    armed = (roles == BROKER) & (war.broker_kind == ARMED)  # (D', P, n)
+    if not armed.any():
+        return np.zeros(war_value.shape[:2], dtype=bool)
+    refusal = war_value
+    credible_any = np.zeros(war_value.shape[:2], dtype=bool)
+    for refuser, enemy in ((SIDE_A, SIDE_B), (SIDE_B, SIDE_A)):
+        r = np.where(armed, enemy, roles).astype(roles.dtype)
+        vs = _raw(replace(war, pivotal=False), r)
+        credible = np.where(armed, vs.war_value >= war_value - _rel(war_value), True).all(-1) & armed.any(-1)
+        members = fight & (roles == refuser)
+        refusal = np.where(credible[..., None] & members, vs.war_value, refusal)
+        credible_any |= credible
+    accept = np.where(fight, u_deal >= refusal - _rel(refusal), True).all(-1)
+    return accept & credible_any
 
 
 def has_stake(war: War) -> np.ndarray:

@@ -71,6 +71,10 @@ class War:
     #: A third party's fixed cost of taking up arms, in utility units, beyond its declared costs
     #: (the fitted constant for taking up arms; docs/thirdparty.md, "Fitting").
     join_cost: float = 0.0
+    #: Pivotal deterrence (Crawford 2003): an armed broker threatens to join against whichever
+    #: side refuses its deal, and the deal holds when that threat makes every side accept
+    #: (docs/thirdparty.md, "Mechanisms"); selected by the casebook's cross-validation.
+    pivotal: bool = False
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
     closed: np.ndarray = field(default_factory=_unset)
