@@ -31,9 +31,12 @@ come from the inverse of the penalised Hessian at the estimate.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -314,10 +317,12 @@ def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
              "options": {o: float(p[i, j]) for j, o in enumerate(OPTIONS)}} for i, row in enumerate(d.rows)]
 
 
-def cross_validate(d: Design, k: int = 5, seed: int = 0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None = None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Out-of-fold rows of the choice model in K-fold CV grouped by war or dispute; α and the
-    threshold are chosen inside each training set (nested). Returns the rows and each fold's fit."""
-    fold = group_folds(d.groups, k, seed, "outer")
+    threshold are chosen inside each training set (nested). ``fold`` (each row's fold, whole groups
+    per fold) scores the model in folds shared with other models. Returns the rows and each fold's fit."""
+    fold = group_folds(d.groups, k, seed, "outer") if fold is None else np.asarray(fold, dtype=int)
     rows: list[dict[str, Any] | None] = [None] * len(d.rows)
     fits = []
     for f in range(k):
@@ -331,6 +336,16 @@ def cross_validate(d: Design, k: int = 5, seed: int = 0) -> tuple[list[dict[str,
     return [r for r in rows if r is not None], fits
 
 
+@cache
+def shipped() -> dict[str, Any]:
+    """The coefficients fitted on the training tables (``choicemodel.json`` beside this module,
+    written by ``scripts/fit_choice.py``): the plain logit on the covariates (``plain``) and the
+    model with the game's terms (``theory``, with the game at the shipped cost), with their
+    standard errors, penalties chosen by grouped CV, and the fit's provenance."""
+    text = (resources.files("tertius.conflict") / "choicemodel.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
     """Each variable's coefficient per standard deviation (the scale the penalty sees), its
     standard error, and the coefficient in the variable's own units."""
@@ -340,4 +355,4 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "Design", "calls", "class_probabilities",
            "coefficients", "cross_validate", "design", "fit", "fit_selected", "option_probabilities",
-           "predict_rows"]
+           "predict_rows", "shipped"]
