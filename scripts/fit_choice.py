@@ -4,11 +4,13 @@
 
 Both training tables together (COW wars, MID disputes), every recorded third party a row. Two
 fits (docs/choicemodel.md): the plain side-symmetric logit on the tables' covariates
-(``plain``, the declared baseline) and the model with the game's terms at the shipped cost of
-``fitted.json`` (``theory``). The ridge penalty is chosen by 3-fold cross-validation grouped by
-war or dispute (seed 0), the call threshold by the F1 of the join calls on the training rows;
-standard errors come from the penalised Hessian. Writes ``src/tertius/conflict/choicemodel.json``
-with the tables' sha256 and year range. ``--check`` refits and fails if the shipped
+(``plain``, the declared baseline) and the model with the game's terms (``theory``), at the
+shipped cost of ``fitted.json`` on the tables, fitted on the tables and the casebook's recorded
+decisions together (``casebook/``; groups: wars, disputes and cases). The ridge penalty is
+chosen by 3-fold cross-validation grouped by war, dispute or case (seed 0), the call threshold
+by the F1 of the join calls on the training rows; standard errors come from the penalised
+Hessian. Writes ``src/tertius/conflict/choicemodel.json`` with the files' sha256 and the tables'
+year range. ``--check`` refits and fails if the shipped
 coefficients differ by more than 1e-4 (relative).
 """
 
@@ -24,6 +26,7 @@ from typing import Any
 from tertius.conflict import choicemodel as cm
 from tertius.conflict.choice import fitted
 from tertius.conflict.score import choice_design, sha256, solve
+from tertius.io import load_scenario
 from tertius.io.thirdparty_table import read_decision_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +51,11 @@ def refit(data: Path) -> dict[str, Any]:
     cost = fitted()["cost"]
     plain = replace(choice_design(None, [c for _, c in cases]), groups=groups)
     theory = replace(choice_design([solve(c, cost) for _, c in cases], [c for _, c in cases]), groups=groups)
+    book = sorted((ROOT / "casebook").glob("*.yaml"))
+    casebook = cm.casebook_design([load_scenario(f) for f in book])
+    files["casebook"] = {"files": {f"casebook/{f.name}": sha256(f) for f in book}, "rows": len(casebook.rows),
+                         "groups": len(set(casebook.groups))}
+    theory = cm.concat([theory, casebook])
     out: dict[str, Any] = {"cost": cost, "seed": SEED, "inner_k": cm.INNER_K, "alphas": list(cm.ALPHAS),
                            "fitted_on": files,
                            "method": "docs/choicemodel.md: McFadden conditional logit, side-symmetric, ridge "

@@ -94,3 +94,24 @@ def test_validate_scores_the_plain_logit_and_the_choice_model_in_the_same_folds(
     # the base rates of the training folds: a fold whose training rows hold no joiner of a side
     # gives that side 0, so its out-of-fold log loss exceeds the whole table's base rates
     assert cv["base_rates"]["log_loss"] >= tp["base_log_loss"] - 1e-12
+
+
+def test_the_casebook_records_each_option_apart():
+    """casebook_design: one row per recorded decision with a located third party, coded by option
+    (3 neutral, 4 broker), so the likelihood separates brokering from staying out."""
+    from pathlib import Path
+
+    from tertius.conflict.casebook import case_files
+    from tertius.io import load_scenario
+
+    files = case_files(Path(__file__).resolve().parents[1] / "casebook")[:2]
+    d = cm.casebook_design([load_scenario(f) for f in files])
+    assert len(d.rows) and set(d.y) <= {0, 1, 3, 4}
+    assert d.columns == cm.COVARIATES + cm.GAME_TERMS
+    broker = d.x[:, 3, d.columns.index("broker")]
+    assert np.all(broker[d.available[:, 3]] == 1)
+    model = cm.fit(d, alpha=10.0)
+    p = cm.option_probabilities(d, model)
+    y = d.y
+    probs = cm.recorded_probability(d, model)
+    assert np.allclose(probs[y == 3], p[y == 3, 0]) and np.allclose(probs[y == 4], p[y == 4, 3])
