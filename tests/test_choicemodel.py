@@ -49,3 +49,69 @@ def test_unavailable_options_get_zero_and_p_join_varies_with_covariates(tmp_path
     assert len(np.unique(np.round(p_join, 12))) == len(p_join)  # no floor shared by the small distant states
     assert p_join[0] > p_join[1]  # the near ally is likelier to join than the far state
     assert all(np.isfinite(model["se"]))
+
+
+def test_refitting_reproduces_the_shipped_coefficients():
+    """choicemodel.json is what scripts/fit_choice.py fits on the training tables it names."""
+    import importlib.util
+    from pathlib import Path
+
+    from tertius.conflict.score import sha256
+    from tests.conftest import SHARED, need
+
+    for rel in ("cow-third-party/train.csv", "mid-third-party/train.csv"):
+        need(SHARED / "data" / rel)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "fit_choice.py"
+    spec = importlib.util.spec_from_file_location("fit_choice", script)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ship = cm.shipped()
+    for layout, rel in (("war", "cow-third-party/train.csv"), ("dispute", "mid-third-party/train.csv")):
+        assert ship["fitted_on"][layout]["sha256"] == sha256(SHARED / "data" / rel)
+    new = mod.refit(SHARED / "data")
+    for name in ("plain", "theory"):
+        assert new[name]["alpha"] == ship[name]["alpha"]
+        assert np.allclose(new[name]["beta"], ship[name]["beta"], rtol=1e-4, atol=1e-6), name
+        assert np.allclose(new[name]["se"], ship[name]["se"], rtol=1e-3, atol=1e-6), name
+        assert all(math.isfinite(s) and s > 0 for s in ship[name]["se"][:len(cm.COVARIATES)])
+
+
+def test_validate_scores_the_plain_logit_and_the_choice_model_in_the_same_folds(tmp_path):
+    from tertius.conflict.score import validate_table
+
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + TABLE.split("\n", 1)[1].replace("1,W1,", "3,W3,").replace("2,W2,", "4,W4,"))
+    result = validate_table(p, cv=2)
+    tp = result["third_parties"]
+    assert {"auc", "brier_base", "baseline_logit"} <= set(tp)
+    assert {"log_loss", "brier", "auc", "f1"} <= set(tp["baseline_logit"])
+    cv = result["cross_validation"]
+    assert {"log_loss", "brier", "auc", "f1"} <= set(cv["third_parties"]["baseline_logit"])
+    for key in ("choice_model", "baseline_logit", "base_rates"):
+        assert cv[key]["n"] == tp["n"] == 12
+    assert all("baseline_logit_alpha" in f and "choice_model_alpha" in f for f in cv["folds"])
+    # the base rates of the training folds: a fold whose training rows hold no joiner of a side
+    # gives that side 0, so its out-of-fold log loss exceeds the whole table's base rates
+    assert cv["base_rates"]["log_loss"] >= tp["base_log_loss"] - 1e-12
+
+
+def test_the_casebook_records_each_option_apart():
+    """casebook_design: one row per recorded decision with a located third party, coded by option
+    (3 neutral, 4 broker), so the likelihood separates brokering from staying out."""
+    from pathlib import Path
+
+    from tertius.conflict.casebook import case_files
+    from tertius.io import load_scenario
+
+    files = case_files(Path(__file__).resolve().parents[1] / "casebook")[:2]
+    d = cm.casebook_design([load_scenario(f) for f in files])
+    assert len(d.rows) and set(d.y) <= {0, 1, 3, 4}
+    assert d.columns == cm.COVARIATES + cm.GAME_TERMS
+    broker = d.x[:, 3, d.columns.index("broker")]
+    assert np.all(broker[d.available[:, 3]] == 1)
+    model = cm.fit(d, alpha=10.0)
+    p = cm.option_probabilities(d, model)
+    y = d.y
+    probs = cm.recorded_probability(d, model)
+    assert np.allclose(probs[y == 3], p[y == 3, 0]) and np.allclose(probs[y == 4], p[y == 4, 3])

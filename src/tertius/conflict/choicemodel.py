@@ -16,7 +16,8 @@ Ghosn & Bayer 2013). The variables (:data:`COVARIATES`) are the tables' columns:
 
 and, in the model with the theory (:data:`GAME_TERMS`), the game's terms per option: the expected
 gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.game.best_response_path`
-at the selected equilibrium, and whether o is the equilibrium's option. The broker option carries
+at the selected equilibrium, whether o is the equilibrium's option, and a constant for brokering
+(identified only by data that record brokers apart: the casebook). The broker option carries
 only its own game terms; an option whose expected utility is not finite is unavailable (P = 0),
 and without the game's terms the broker option is unavailable.
 
@@ -31,9 +32,12 @@ come from the inverse of the penalised Hessian at the estimate.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -54,7 +58,7 @@ COVARIATES = ("join", "dist_own", "dist_other", "logdist_own", "logdist_other", 
               "ally_own", "ally_other", "defense_own", "defense_other", "ally_near_own", "log_cinc",
               "log_cinc_own", "log_cinc_other", "share_own", "major", "initiator_own", "n_orig_own",
               "n_orig_other")
-GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broker")
+GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broker", "broker")
 #: The ridge penalties searched by the inner cross-validation.
 ALPHAS = (1.0, 10.0, 100.0)
 #: Inner folds for α.
@@ -63,6 +67,12 @@ CLASSES = ("A", "B", "none")
 #: Which options make up each class of the tables (indices into OPTIONS).
 CLASS_OPTIONS = ((OPTIONS.index("join-a"),), (OPTIONS.index("join-b"),),
                  (OPTIONS.index("neutral"), OPTIONS.index("broker")))
+#: The options a recorded choice may name (index = the recorded code): the tables' classes A, B
+#: and none (neutral or broker), then neutral and broker alone (the casebook records them apart).
+RECORDED = CLASS_OPTIONS + ((OPTIONS.index("neutral"),), (OPTIONS.index("broker"),))
+#: The casebook's actor ids of COW major powers (ccodes of :data:`MAJORS`).
+MAJOR_IDS = {"usa": "2", "uk": "200", "france": "220", "germany": "255", "prussia": "255", "austria": "300",
+             "italy": "325", "sardinia": "325", "russia": "365", "ussr": "365", "china": "710", "japan": "740"}
 EPS = 1e-15
 
 
@@ -103,6 +113,22 @@ def _side(cov: dict[str, float], info: dict[str, float], own: str) -> list[float
             cov["major"], init_own, info.get(f"n_orig_{own}", 1.0), info.get(f"n_orig_{other}", 1.0)]
 
 
+def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
+    """Fill the game's terms of one candidate into x (4, P) from its option values v (4,) and its
+    equilibrium option; returns the options open to it (finite value; staying out always)."""
+    ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
+    g = len(COVARIATES)
+    ok = np.isfinite(v)
+    ok[ineu] = True
+    base = v[ineu] if np.isfinite(v[ineu]) else 0.0
+    for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
+        if ok[o]:
+            x[o, col] = v[o] - base
+            x[o, col + 1] = float(OPTIONS[o] == eq)
+    x[ibr, g + 4] = 1.0
+    return ok
+
+
 def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
            equilibria: Sequence[Sequence[str]] | None = None) -> Design:
     """The choice data of every candidate of ``cases``. ``values`` (per case, (T, 4) in OPTIONS
@@ -125,16 +151,7 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
             x[ib, :len(COVARIATES)] = _side(cov, case.info, "b")
             if theory:
                 assert values is not None and equilibria is not None
-                v = np.asarray(values[c_i][t_i], dtype=float)
-                ok = np.isfinite(v)
-                ok[ineu] = True  # staying out is always open
-                eq = equilibria[c_i][t_i]
-                g = len(COVARIATES)
-                base = v[ineu] if np.isfinite(v[ineu]) else 0.0
-                for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
-                    if ok[o]:
-                        x[o, col] = v[o] - base
-                        x[o, col + 1] = float(OPTIONS[o] == eq)
+                ok = _game_terms(x, np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
             x[~ok] = 0.0
             xs.append(x)
             avail.append(ok)
@@ -145,6 +162,73 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
     x_arr = np.array(xs).reshape(len(xs), 4, p)
     return Design(x_arr, np.array(avail, dtype=bool).reshape(len(xs), 4), np.array(ys, dtype=int), groups,
                   columns, rows)
+
+
+def casebook_design(scenarios: Sequence[Any]) -> Design:
+    """The choice data of the casebook's recorded decisions (docs/casebook.md), with the game's
+    terms: each phase's war at the casebook's settings, its selected equilibrium and option
+    values. The covariates come from the case file: distances between capitals (``location``),
+    the ``capability`` values (COW CINC in the casebook) and the sides' members as originals.
+    Assumptions where the case files say nothing: no alliance or defence tie, initiator unknown,
+    major power from :data:`MAJOR_IDS`. A decision whose third party or side lacks a location is
+    left out."""
+    from tertius.conflict.contest import great_circle_miles
+    from tertius.conflict.game import best_response_path
+    from tertius.conflict.war import SIDE_A, SIDE_B, build_war, phases_of
+
+    codes = {"join-a": 0, "join-b": 1, "neutral": 3, "broker": 4}
+    xs, avail, ys, groups, rows = [], [], [], [], []
+    p = len(COVARIATES) + len(GAME_TERMS)
+    g = len(COVARIATES)
+    ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
+    for scenario in scenarios:
+        actors = {a.id: a for a in scenario.actors}
+        year = int(str(scenario.period or "0")[:4]) if str(scenario.period or "")[:4].isdigit() else 0
+        for phase in phases_of(scenario):
+            if phase is None or not phase.actual:
+                continue
+            war = build_war(scenario, phase)
+            profile, _, vals = best_response_path(war)
+            members = {code: [war.actor_ids[i] for i in np.flatnonzero(war.side == code)] for code in (SIDE_A, SIDE_B)}
+            cinc = {a: float(actors[a].capability.value) for a in war.actor_ids}
+            info = {"cinc_a": sum(cinc[a] for a in members[SIDE_A]), "cinc_b": sum(cinc[a] for a in members[SIDE_B]),
+                    "n_orig_a": float(len(members[SIDE_A])), "n_orig_b": float(len(members[SIDE_B]))}
+            for t, option in phase.actual.items():
+                if t not in war.third_ids or actors[t].location is None:
+                    continue
+                here = actors[t].location
+                dist = {}
+                for key, code in (("a", SIDE_A), ("b", SIDE_B)):
+                    locs = [actors[m].location for m in members[code] if actors[m].location is not None]
+                    if locs:
+                        dist[key] = min(great_circle_miles(here.lat, here.lng, loc.lat, loc.lng) for loc in locs) * 1.609344
+                if len(dist) < 2:
+                    continue
+                cov = {"dist_a_km": dist["a"], "dist_b_km": dist["b"], "ally_a": 0.0, "ally_b": 0.0,
+                       "defense_a": 0.0, "defense_b": 0.0, "cinc": cinc[t],
+                       "major": is_major(MAJOR_IDS.get(t, ""), year)}
+                x = np.zeros((4, p))
+                x[ia, :g] = _side(cov, info, "a")
+                x[ib, :g] = _side(cov, info, "b")
+                j = war.third_ids.index(t)
+                ok = _game_terms(x, np.asarray(vals[0][j], dtype=float), OPTIONS[int(profile[0, war.index(t)])])
+                x[~ok] = 0.0
+                xs.append(x)
+                avail.append(ok)
+                ys.append(codes[option])
+                groups.append(f"case/{scenario.id}")
+                rows.append({"group": f"case/{scenario.id}", "name": scenario.id, "phase": phase.id,
+                             "third_party": t, "recorded": option})
+    return Design(np.array(xs).reshape(len(xs), 4, p), np.array(avail, dtype=bool).reshape(len(xs), 4),
+                  np.array(ys, dtype=int), groups, COVARIATES + GAME_TERMS, rows)
+
+
+def concat(designs: Sequence[Design]) -> Design:
+    """The rows of several designs with the same columns, in order."""
+    assert len({d.columns for d in designs}) == 1
+    return Design(np.concatenate([d.x for d in designs]), np.concatenate([d.available for d in designs]),
+                  np.concatenate([d.y for d in designs]), [g for d in designs for g in d.groups], designs[0].columns,
+                  [r for d in designs for r in d.rows])
 
 
 def _utilities(x: np.ndarray, available: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -168,7 +252,7 @@ def class_probabilities(p: np.ndarray) -> np.ndarray:
 
 def _class_mask(y: np.ndarray) -> np.ndarray:
     mask = np.zeros((len(y), 4), dtype=bool)
-    for k, opts in enumerate(CLASS_OPTIONS):
+    for k, opts in enumerate(RECORDED):
         for o in opts:
             mask[y == k, o] = True
     return mask
@@ -253,9 +337,13 @@ def group_folds(groups: Sequence[str], k: int, seed: int, label: str) -> np.ndar
 
 
 def log_loss(d: Design, model: dict[str, Any]) -> float:
+    return float(-np.mean(np.log(np.maximum(recorded_probability(d, model), EPS))))
+
+
+def recorded_probability(d: Design, model: dict[str, Any]) -> np.ndarray:
+    """The probability of each recorded row's recorded choice (a class of the tables, or one option)."""
     keep = d.y >= 0
-    p = class_probabilities(option_probabilities(d, model))[keep]
-    return float(-np.mean(np.log(np.maximum(p[np.arange(len(p)), d.y[keep]], EPS))))
+    return np.where(_class_mask(d.y[keep]), option_probabilities(d.take(keep), model), 0.0).sum(axis=1)
 
 
 def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0) -> tuple[float, dict[float, float]]:
@@ -314,10 +402,12 @@ def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
              "options": {o: float(p[i, j]) for j, o in enumerate(OPTIONS)}} for i, row in enumerate(d.rows)]
 
 
-def cross_validate(d: Design, k: int = 5, seed: int = 0) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None = None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Out-of-fold rows of the choice model in K-fold CV grouped by war or dispute; α and the
-    threshold are chosen inside each training set (nested). Returns the rows and each fold's fit."""
-    fold = group_folds(d.groups, k, seed, "outer")
+    threshold are chosen inside each training set (nested). ``fold`` (each row's fold, whole groups
+    per fold) scores the model in folds shared with other models. Returns the rows and each fold's fit."""
+    fold = group_folds(d.groups, k, seed, "outer") if fold is None else np.asarray(fold, dtype=int)
     rows: list[dict[str, Any] | None] = [None] * len(d.rows)
     fits = []
     for f in range(k):
@@ -331,6 +421,16 @@ def cross_validate(d: Design, k: int = 5, seed: int = 0) -> tuple[list[dict[str,
     return [r for r in rows if r is not None], fits
 
 
+@cache
+def shipped() -> dict[str, Any]:
+    """The coefficients fitted on the training tables (``choicemodel.json`` beside this module,
+    written by ``scripts/fit_choice.py``): the plain logit on the covariates (``plain``) and the
+    model with the game's terms (``theory``, with the game at the shipped cost), with their
+    standard errors, penalties chosen by grouped CV, and the fit's provenance."""
+    text = (resources.files("tertius.conflict") / "choicemodel.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
     """Each variable's coefficient per standard deviation (the scale the penalty sees), its
     standard error, and the coefficient in the variable's own units."""
@@ -338,6 +438,6 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
             for c, b, s, sc in zip(model["columns"], model["beta"], model["se"], model["scale"], strict=True)]
 
 
-__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "Design", "calls", "class_probabilities",
-           "coefficients", "cross_validate", "design", "fit", "fit_selected", "option_probabilities",
-           "predict_rows"]
+__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
+           "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
+           "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "shipped"]

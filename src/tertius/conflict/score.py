@@ -4,7 +4,7 @@ cross-validation grouped by war or dispute (docs/thirdparty-data.md)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,7 @@ def metrics(rows: list[dict[str, Any]], base_rates: dict[str, float] | None = No
         b = np.array([base_rates[c] for c in CLASSES])
         out["base_rates"] = dict(base_rates)
         out["base_log_loss"] = _mean(-np.log(np.maximum(b[y], EPS)))
-        out["base_brier"] = _mean(((b[None, :] - onehot) ** 2).sum(-1))
+        out["base_brier"] = out["brier_base"] = _mean(((b[None, :] - onehot) ** 2).sum(-1))
     out["auc"] = auc(1 - p[:, 2], y < 2)
     out["calibration"] = calibration(1 - p[:, 2], y < 2) if n else []
     return out
@@ -209,40 +209,105 @@ def folds(groups: list[str], k: int, seed: int = 0) -> dict[str, int]:
     return {groups[g]: int(i % k) for i, g in enumerate(order)}
 
 
+def choice_design(solved: list[Solved] | None, cases: list[Case]) -> Any:
+    """The choice model's data for ``cases``: the plain covariates, or, with ``solved`` (the same
+    cases solved at one cost), also the game's terms (each third party's option values and its
+    equilibrium option)."""
+    from tertius.conflict import choicemodel as cm
+
+    if solved is None:
+        return cm.design(cases)
+    values, eqs = [], []
+    for s in solved:
+        order = [s.third.index(t) for t in s.case.joined]
+        values.append(s.values[order])
+        eqs.append([s.equilibrium[i] for i in order])
+    return cm.design(cases, values, eqs)
+
+
+def _rate_rows(cases: list[Case], rates: dict[str, float]) -> list[dict[str, Any]]:
+    return [{"group": c.group, "name": c.name, "third_party": t, "joined": c.joined[t] or None, "call": "none",
+             "p": dict(rates)} for c in cases for t in c.joined]
+
+
 def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
                    grid: tuple[float, ...] = COST_GRID) -> dict[str, Any]:
     """Grouped k-fold cross-validation over all tables together: each fold's cost and precision
-    are fitted on the other folds only. Returns out-of-fold metrics per table."""
+    are fitted on the other folds only. In the same folds: the choice model with the game's terms
+    at the fold's cost (``choice_model``), the plain logit on the covariates (``baseline_logit``;
+    both :mod:`tertius.conflict.choicemodel`, α and the call threshold chosen inside each
+    training set) and the training folds' base rates (``base_rates``). Returns out-of-fold
+    metrics per table."""
+    from tertius.conflict import choicemodel as cm
+
     solved = {c: {name: [solve(case, c) for case in cases] for name, cases in tables.items()} for c in grid}
     keys = [(name, case.group) for name, cases in tables.items() for case in cases]
     fold_of = folds([f"{a}/{b}" for a, b in keys], k, seed)
+    all_cases = [case for cases in tables.values() for case in cases]
+    table_of = np.array([name for name, cases in tables.items() for case in cases for _ in case.joined])
+    row_fold = np.array([fold_of[f"{name}/{case.group}"] for name, cases in tables.items() for case in cases
+                         for _ in case.joined], dtype=int)
+    groups = [f"{name}/{case.group}" for name, cases in tables.items() for case in cases for _ in case.joined]
+    plain = replace(choice_design(None, all_cases), groups=groups)
+    theory: dict[float, Any] = {}
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+    other: dict[str, dict[int, dict[str, Any]]] = {"choice_model": {}, "baseline_logit": {}}
+    rate_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
     chosen = []
     for f in range(k):
         train = {c: [s for name in tables for s in solved[c][name] if fold_of[f"{name}/{s.case.group}"] != f]
                  for c in grid}
         params = fit(train)
-        chosen.append(params)
+        cost = params["cost"]
         for name in tables:
-            test = [s for s in solved[params["cost"]][name] if fold_of[f"{name}/{s.case.group}"] == f]
+            test = [s for s in solved[cost][name] if fold_of[f"{name}/{s.case.group}"] == f]
             rows[name].extend(predict(test, params))
+            rates = base_rates([s.case for s in solved[cost][name] if fold_of[f"{name}/{s.case.group}"] != f])
+            rate_rows[name].extend(_rate_rows([s.case for s in test], rates))
+        if cost not in theory:
+            theory[cost] = replace(choice_design([s for name in tables for s in solved[cost][name]], all_cases),
+                                   groups=groups)
+        for which, d in (("choice_model", theory[cost]), ("baseline_logit", plain)):
+            model = cm.fit_selected(d.take(row_fold != f), cm.INNER_K, seed + 1 + f, errors=False)
+            params[f"{which}_alpha"] = model["alpha"]
+            test_idx = np.flatnonzero(row_fold == f)
+            other[which].update(zip(test_idx.tolist(), cm.predict_rows(d.take(row_fold == f), model), strict=True))
+        chosen.append(params)
     out = {}
     for name, cases in tables.items():
         rates = base_rates(cases)
-        out[name] = {"model": metrics(rows[name], rates), "ally_rule": metrics(ally_rule(cases), rates)}
+        out[name] = {"model": metrics(rows[name], rates), "ally_rule": metrics(ally_rule(cases), rates),
+                     "base_rates": metrics(rate_rows[name]),
+                     **{which: metrics([got[i] for i in np.flatnonzero(table_of == name).tolist()], rates)
+                        for which, got in other.items()}}
     return {"k": k, "seed": seed, "folds": chosen, "tables": out}
+
+
+def _brief(m: dict[str, Any]) -> dict[str, Any]:
+    """A model's scores as the validation JSON names them (log loss, Brier, AUC, F1, ...), without
+    the calibration table."""
+    return {key: v for key, v in m.items() if key != "calibration"}
 
 
 def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: int | None = None,
                    seed: int = 0) -> dict[str, Any]:
-    """Score the shipped (or given) parameters on a decision table of either layout; with ``cv``,
-    also K-fold cross-validation on this table alone, grouped by war or dispute."""
+    """Score the shipped (or given) parameters on a decision table of either layout, beside the
+    shipped plain logit on the covariates (``baseline_logit``) and the shipped choice model with
+    the game's terms (``choice_model``); with ``cv``, also K-fold cross-validation on this table
+    alone, grouped by war or dispute, all models in the same folds."""
+    from tertius.conflict import choicemodel as cm
+
     params = params or fitted()
     layout, cases = read_decision_table(path)
     solved = [solve(case, params["cost"]) for case in cases]
     rows = predict(solved, params)
     rates = params.get("base_rates", {}).get(layout) or base_rates(cases)
     result = metrics(rows, rates)
+    ship = cm.shipped()
+    result["baseline_logit"] = _brief(metrics(cm.predict_rows(choice_design(None, cases), ship["plain"]), rates))
+    choice = None
+    if abs(ship["cost"] - params["cost"]) < 1e-12:
+        choice = metrics(cm.predict_rows(choice_design(solved, cases), ship["theory"]), rates)
     per_group = []
     for s in solved:
         mine = [r for r in rows if r["group"] == s.case.group]
@@ -254,10 +319,15 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
            "params": {k: params[k] for k in ("precision", "join_constant", "cost")},
            "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,
            "imputed_cells": sum(c.imputed for c in cases)}
+    if choice is not None:
+        out["choice_model"] = choice
     if cv is not None:
         folds_ = cross_validate({layout: cases}, k=cv, seed=seed)
+        t = folds_["tables"][layout]
         out["cross_validation"] = {"k": cv, "seed": seed, "folds": folds_["folds"],
-                                   "third_parties": folds_["tables"][layout]["model"]}
+                                   "third_parties": {**t["model"], "baseline_logit": _brief(t["baseline_logit"])},
+                                   "choice_model": t["choice_model"], "baseline_logit": t["baseline_logit"],
+                                   "base_rates": t["base_rates"]}
     return out
 
 

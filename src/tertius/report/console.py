@@ -215,17 +215,23 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
 def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False) -> list[Table]:
     """The third-party analysis scored on a decision table: the model (in-sample with the shipped
     parameters, and cross-validated where run) beside the base rates and the ally rule."""
-    rows = [("tertius", result["third_parties"])]
-    if result.get("cross_validation"):
-        rows.append((f"tertius, {result['cross_validation']['k']}-fold", result["cross_validation"]["third_parties"]))
+    rows = [("tertius", result["third_parties"]), ("plain logit", result["third_parties"]["baseline_logit"])]
+    if result.get("choice_model"):
+        rows.append(("choice model", result["choice_model"]))
+    cv = result.get("cross_validation")
+    if cv:
+        rows += [(f"{label}, {cv['k']}-fold", cv[key]) for label, key in (
+            ("tertius", "third_parties"), ("plain logit", "baseline_logit"), ("choice model", "choice_model"),
+            ("base rates", "base_rates"))]
     rows.append(("ally rule", result["ally_rule"]))
     t = Table(title=f"{result['file']}: {result['third_parties']['n']} third-party decisions "
                     f"({result['layout']} table), {result['third_parties']['joiners']} joiners", title_justify="left")
     for col in ("", "acc.", "calls (right)", "F1 A", "F1 B", "F1", "log loss", "Brier", "AUC"):
         t.add_column(col, justify="left" if not col else "right")
     for label, m in rows:
-        t.add_row(label, _pct(m["accuracy"]), f"{m['calls']} ({m['right']})", _fmt(m["sides"]["A"]["f1"], 3),
-                  _fmt(m["sides"]["B"]["f1"], 3), _fmt(m["f1"], 3), _fmt(m["log_loss"], 3), _fmt(m["brier"], 3),
+        sides = m.get("sides", {})
+        t.add_row(label, _pct(m.get("accuracy")), f"{m['calls']} ({m['right']})", _fmt(sides.get("A", {}).get("f1"), 3),
+                  _fmt(sides.get("B", {}).get("f1"), 3), _fmt(m["f1"], 3), _fmt(m["log_loss"], 3), _fmt(m["brier"], 3),
                   _fmt(m.get("auc"), 3))
     base = result["third_parties"]
     if base.get("base_log_loss") is not None:
