@@ -12,7 +12,10 @@ an equilibrium. A cycle is never presented as an answer. For the draws where it 
    and the pure equilibria of what survives are enumerated. Each is checked in the whole game:
    no third party, held or not, gains by changing its option (the same test as
    :func:`tertius.conflict.game.pure_equilibria`). A held third party that gains is added to
-   the ones that matter, and the search runs again (at most :data:`SUBGAME_MAX` of them).
+   the ones that matter, and the search runs again (at most :data:`SUBGAME_MAX` of them). Where
+   the game among them has no pure equilibrium and there are no more than :data:`SUBGAME_MAX`
+   third parties in all, all of them are enumerated: then a pure equilibrium is found whenever
+   one exists.
 3. **Logit quantal-response equilibrium** (McKelvey & Palfrey 1995) of the same game, traced from
    λ = 0 (everyone mixes uniformly) upward, the path followed in small steps of λ with a damped
    fixed-point corrector from the previous point: the homotopy of Turocy (2005), without its
@@ -115,7 +118,9 @@ def _repair(war: War, profile: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray
     method = np.full(d, LOGIT_QRE, dtype=np.int8)
     lam = np.full(d, np.nan)
     mixed = np.full((d, t, 4), np.nan)
-    todo = np.ones(d, dtype=bool)
+    # out of steps exactly where nobody gains: best response did reach an equilibrium
+    todo = matter.any(-1)
+    ok[~todo], method[~todo] = True, BEST_RESPONSE
     while todo.any():
         keys: dict[bytes, list[int]] = {}
         for i in np.nonzero(todo)[0]:
@@ -150,6 +155,9 @@ def _repair(war: War, profile: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray
                     if more.any() and matter[i].sum() + more.sum() <= SUBGAME_MAX:
                         matter[i] |= more
                         todo[i] = grew = True
+                if not grew and matter[i].sum() < t <= SUBGAME_MAX:  # few enough to enumerate them all
+                    matter[i] = True
+                    todo[i] = grew = True
                 if not grew:  # no pure equilibrium found: the QRE is the answer
                     top = sigma[gi].argmax(-1)
                     profile[i, third[who]] = top
