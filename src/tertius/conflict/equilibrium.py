@@ -119,7 +119,7 @@ def _repair(war: War, profile: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray
     lam = np.full(d, np.nan)
     mixed = np.full((d, t, 4), np.nan)
     # out of steps exactly where nobody gains: best response did reach an equilibrium
-    todo = matter.any(-1)
+    todo: np.ndarray = np.asarray(matter.any(-1))
     ok[~todo], method[~todo] = True, BEST_RESPONSE
     while todo.any():
         keys: dict[bytes, list[int]] = {}
