@@ -156,3 +156,13 @@ def test_pygambit_agrees_on_the_logit_qre_of_matching_pennies():
     ref = [[float(res.equilibria[0][s]) for s in pl.strategies] for pl in game.players]
     sigma, _ = qre(g)
     assert np.allclose(sigma[0], ref, atol=1e-3)
+
+
+def test_perturbed_draws_report_each_method_share(balkans):
+    """Over perturbed draws (whose wars may carry per-draw costs) every draw gets a method, and
+    the shares add up to one."""
+    s, phase = balkans
+    out = analyse_phase(s, phase, draws=20, seed=1)
+    share = out["solver_share"]
+    assert set(share) == {"best response", "dominance + enumeration", "logit QRE"}
+    assert abs(sum(share.values()) - 1.0) < 1e-12

@@ -42,7 +42,7 @@ from tertius.conflict.game import (
     option_values,
     payoffs,
 )
-from tertius.conflict.war import War
+from tertius.conflict.war import DRAWN, STACKED, War
 
 #: The methods, by code.
 METHODS = ("best response", "dominance + enumeration", "logit QRE")
@@ -77,9 +77,11 @@ class Solution:
 
 
 def rows(war: War, idx: np.ndarray) -> War:
-    """The war restricted to the draws ``idx``."""
-    return replace(war, position=war.position[idx], salience=war.salience[idx], capability=war.capability[idx],
-                   strength=war.strength[idx])
+    """The war restricted to the draws ``idx``: the drawn fields, and the per-actor fields that
+    carry a draw axis ((D, 1, n), :func:`tertius.conflict.war.stack`)."""
+    changes = {name: getattr(war, name)[idx] for name in DRAWN}
+    changes.update({name: getattr(war, name)[idx] for name in STACKED if np.ndim(getattr(war, name)) == 3})
+    return replace(war, **changes)
 
 
 def _gains(vals: np.ndarray, current: np.ndarray) -> np.ndarray:

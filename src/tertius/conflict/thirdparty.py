@@ -10,13 +10,12 @@ explanation. docs/thirdparty.md has the formalism and its limits.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from tertius.conflict.choice import fitted, probabilities
-from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, solve
+from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
 from tertius.conflict.game import (
     ENUMERATE_MAX,
     Play,
@@ -94,9 +93,7 @@ def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     step = max(1, BATCH_ELEMENTS // _size(war))
     parts = []
     for start in range(0, war.draws, step):
-        part = replace(war, position=war.position[start:start + step], salience=war.salience[start:start + step],
-                       capability=war.capability[start:start + step], strength=war.strength[start:start + step])
-        sol = _solve(part)
+        sol = _solve(rows(war, np.arange(start, min(start + step, war.draws))))
         parts.append((sol.profile[:, third], sol.method, probabilities(sol.values)))
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]))
