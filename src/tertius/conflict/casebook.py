@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import probabilities
-from tertius.conflict.game import best_response_path, payoffs
+from tertius.conflict.equilibrium import solve
+from tertius.conflict.game import payoffs
 from tertius.conflict.war import OPTIONS, build_war, phases_of
 from tertius.errors import InputError
 from tertius.io import load_scenario
@@ -64,7 +65,8 @@ def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: b
         if phase is None or not phase.actual:
             continue
         war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal)
-        profile, converged, vals = best_response_path(war)
+        sol = solve(war)  # a cycle of best responses is never the answer
+        profile, converged, vals = sol.profile, sol.ok, sol.values
         probs = probabilities(vals)[0]
         third = war.third_ids
         selected = payoffs(war, profile).settlement()[0, 0]
@@ -81,7 +83,7 @@ def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: b
             gain = _gain_error(scenario, phase, selected, k)
             rows.append({
                 "case": case, "phase": phase.id, "third_party": t, "recorded": option, "selected": chosen,
-                "matched": chosen == option, "converged": bool(converged[0]),
+                "matched": chosen == option, "converged": bool(converged[0]), "method": sol.label(0),
                 "probability": float(probs[j, OPTIONS.index(option)]),
                 "gain_error": gain, "gain_error_recorded": _gain_error(scenario, phase, recorded, k),
             })

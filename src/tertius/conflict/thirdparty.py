@@ -10,17 +10,15 @@ explanation. docs/thirdparty.md has the formalism and its limits.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from tertius.conflict.choice import fitted, probabilities
+from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
 from tertius.conflict.game import (
     ENUMERATE_MAX,
     Play,
-    base_profile,
-    best_response_path,
     option_values,
     payoffs,
     pure_equilibria,
@@ -79,26 +77,24 @@ def draws_for(war: War, requested: int) -> int:
     return min(requested, max(MIN_DRAWS, DRAW_BUDGET // _size(war)))
 
 
-def _solve(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Iterated best response; a conflict without third parties has one profile, everyone outside
-    the sides staying out, which is trivially an equilibrium with no option values (D, 0, 4)."""
-    if not war.third.any():
-        return base_profile(war), np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, 4))
-    return best_response_path(war)
+def _solve(war: War) -> Solution:
+    """The reported equilibrium of every draw (:func:`tertius.conflict.equilibrium.solve`): iterated
+    best response where it settles, else dominance + enumeration, else a logit QRE; a conflict
+    without third parties has one profile, everyone outside the sides staying out."""
+    return solve(war)
 
 
 def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each draw: the selected equilibrium's option codes of the third parties (D, T), whether
-    it is an equilibrium (D,), and the logit probabilities there (D, T, 4). Draws are solved in
-    batches that keep the arrays within :data:`BATCH_ELEMENTS`."""
+    """For each draw: the reported equilibrium's option codes of the third parties (D, T), the
+    method that found it (D,), an index into :data:`tertius.conflict.equilibrium.METHODS`, and the
+    logit probabilities there (D, T, 4). Draws are solved in batches that keep the arrays within
+    :data:`BATCH_ELEMENTS`."""
     third = np.nonzero(war.third)[0]
     step = max(1, BATCH_ELEMENTS // _size(war))
     parts = []
     for start in range(0, war.draws, step):
-        part = replace(war, position=war.position[start:start + step], salience=war.salience[start:start + step],
-                       capability=war.capability[start:start + step], strength=war.strength[start:start + step])
-        profile, ok, vals = _solve(part)
-        parts.append((profile[:, third], ok, probabilities(vals)))
+        sol = _solve(rows(war, np.arange(start, min(start + step, war.draws))))
+        parts.append((sol.profile[:, third], sol.method, probabilities(sol.values)))
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]))
 
@@ -109,7 +105,8 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     third = war.third_ids
     if only is not None and only not in third:
         raise InputError(f"'{only}' is not a third party of this conflict", fix=f"use one of: {', '.join(third)}")
-    profile, ok, vals = _solve(war)
+    sol = _solve(war)
+    profile, ok, vals = sol.profile, sol.ok, sol.values
     probs = probabilities(vals)[0]
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
@@ -122,14 +119,17 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     shares: dict[str, dict[str, float]] = {}
     mean_p: dict[str, dict[str, float]] = {}
     moved: list[dict[str, Any]] = []
+    method_share: dict[str, float] = {}
     used = draws_for(war, draws) if draws > 0 else 0
     if used > 0:
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
         groups, moved_inputs = war_draws(scenario, phase, draw(scenario, spec, rng, used), rng)
         codes, p_draws = np.zeros((used, len(third)), dtype=np.int8), np.zeros((used, len(third), 4))
+        how = np.zeros(used, dtype=np.int8)
         for rows, group in groups:  # draws that share the plain numbers of the war
-            codes[rows], _, p_draws[rows] = equilibrium_options(group)
+            codes[rows], how[rows], p_draws[rows] = equilibrium_options(group)
+        method_share = {m: float(np.mean(how == i)) for i, m in enumerate(METHODS)}
         moved = [{"input": i.key, "value": i.value, "range": [i.lo, i.hi]} for i in moved_inputs]
         for j, t in enumerate(third):
             shares[t] = {o: float(np.mean(codes[:, j] == ROLE[o])) for o in DISPLAY}
@@ -146,6 +146,9 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
             item["actual"] = _actual(phase, war, t, actual, profile, item)
         item["mechanism"] = mechanism(war, t, selected)
         item["answer"] = answer(war, item)
+        item["method"] = sol.label(0)
+        if sol.method[0] == LOGIT_QRE:
+            item["qre"] = {o: _num(sol.mixed[0, j, ROLE[o]]) for o in DISPLAY}
         item["explanation"] = item["answer"] + " " + explain(war, item, bool(ok[0]))
         parties.append(item)
     a_name, b_name = war.side_names
@@ -157,12 +160,24 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         "selected": {t: OPTIONS[profile[0, war.index(t)]] for t in third},
         "converged": bool(ok[0]),
         "equilibria": equilibria,
-        "method": ("all pure equilibria by enumeration; " if equilibria is not None else "") +
-                  "selected by iterated best response from everyone staying out",
+        "method": ("all pure equilibria by enumeration; " if equilibria is not None else "") + _selected_by(sol),
+        "solver": sol.label(0),
+        "solver_share": method_share,
         "p_a_wins": _num(selected.p_a[0, 0]),
         "deal_probability": _num(selected.pi[0, 0]),
         "third_parties": parties,
     }
+
+
+def _selected_by(sol: Solution) -> str:
+    """How the reported equilibrium was found, in words (:mod:`tertius.conflict.equilibrium`)."""
+    if sol.method[0] == BEST_RESPONSE:
+        return "selected by iterated best response from everyone staying out"
+    if sol.method[0] == ENUMERATION:
+        return ("iterated best response cycled; found by dominance + enumeration among the third parties that "
+                "matter, checked against every deviation")
+    return (f"iterated best response cycled and no pure equilibrium was found; reported: the {sol.label(0)} "
+            "(a mixed profile; the selected options are its likeliest)")
 
 
 def _party(war: War, t: str, j: int, values: np.ndarray, probs: np.ndarray, dev: Play, selected: Play,
@@ -310,9 +325,17 @@ def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
     parts = [f"With the other third parties as in the selected equilibrium, {possessive(name)} best option is to "
              f"{lab[best]} (expected utility {opts[best]['expected_utility']:.3f}, against "
              + ", ".join(f"{opts[o]['expected_utility']:.3f} to {lab[o]}" for o in others) + ")."]
-    if not converged:
-        parts.append("Iterated best response did not settle on a pure equilibrium (it cycled, or ran out of steps), "
-                     "so the others' options are those of the profile where it stopped.")
+    method = item.get("method", "best response")
+    if method == "dominance + enumeration":
+        parts.append("Iterated best response cycled; this equilibrium was found by enumerating the options of the "
+                     "third parties that matter, after removing strictly dominated ones, and checked against every "
+                     "third party's deviation.")
+    elif not converged:
+        mix = item.get("qre")
+        parts.append(f"No pure equilibrium was found (iterated best response cycled); the answer is a {method}, in "
+                     "which the third parties mix" + (": " + ", ".join(f"{lab[o]} {_pct(mix[o])}" for o in DISPLAY)
+                                                     if mix else "") +
+                     ". The others' options are the likeliest of that mix; the profile is not a pure equilibrium.")
     neutral = opts["neutral"]
     p0 = neutral["p_a_wins"]
     parts.append(f"If {name} stays out, the chance of a win for {a} is {_pct(p0)}; joining {a} would raise it "

@@ -143,7 +143,10 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
                        "to analyse (add 'third_parties:' to the conflict).")
             continue
         text = f"{name}. Selected equilibrium ({phase['method']}): {selected}"
-        text += "." if phase["converged"] else " (not an equilibrium: best responses cycle)."
+        text += "." if phase["converged"] else " (not a pure equilibrium: the likeliest options of a mixed one)."
+        share = {m: x for m, x in phase.get("solver_share", {}).items() if x > 0}
+        if share:
+            text += " Method over the perturbed draws: " + ", ".join(f"{m} {100 * x:.0f} %" for m, x in share.items()) + "."
         if eq is not None:
             text += f" Pure equilibria: {len(eq)}" + (": " + "; ".join(
                 ", ".join(f"{who.get(t, t)}: {lab[o]}" for t, o in e.items()) for e in eq) if eq else "") + "."

@@ -1,0 +1,168 @@
+"""Equilibria where iterated best response cycles (tertius.conflict.equilibrium): dominance +
+enumeration among the third parties that matter, else a logit QRE traced from λ = 0. A cycle is
+never presented as an answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import event, given, settings
+
+from tertius.conflict import broker
+from tertius.conflict.equilibrium import (
+    BEST_RESPONSE,
+    ENUMERATION,
+    LOGIT_QRE,
+    expected,
+    qre,
+    solve,
+    undominated,
+)
+from tertius.conflict.game import best_response_path, option_values, pure_equilibria
+from tertius.conflict.thirdparty import analyse_phase, explain
+from tertius.conflict.war import OPTIONS, build_war, phases_of
+from tertius.io import load_scenario
+
+from .test_conflict import _war, conflicts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pennies(a: float = 1.0) -> np.ndarray:
+    """Matching pennies between two players on options 0 and 1 (2 and 3 are strictly worse):
+    (1, 4, 4, 2). Player 0 wants to match, player 1 to differ."""
+    g = np.zeros((1, 4, 4, 2))
+    g[0, 2:, :, 0] = g[0, :, 2:, 1] = -5.0
+    for i in range(2):
+        for j in range(2):
+            g[0, i, j] = (a, -a) if i == j else (-a, a)
+    return g
+
+
+def test_matching_pennies_has_no_pure_equilibrium_and_its_qre_is_the_even_mix():
+    grid = _pennies()
+    alive = undominated(grid)
+    assert alive[0].tolist() == [[True, True, False, False]] * 2  # options 2, 3 strictly dominated
+    sigma, lam = qre(grid)
+    assert lam[0] > 1.0  # the path was traced well beyond λ = 0
+    assert np.allclose(sigma[0, :, :2], 0.5, atol=1e-6) and np.allclose(sigma[0, :, 2:], 0.0, atol=1e-6)
+
+
+def test_qre_is_a_fixed_point_of_the_logit_response():
+    rng = np.random.default_rng(3)
+    grid = rng.normal(size=(3, 4, 4, 4, 3))
+    sigma, lam = qre(grid)
+    u = expected(grid, sigma)
+    z = lam[:, None, None] * (u - u.max(-1, keepdims=True))
+    again = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    assert np.allclose(again, sigma, atol=1e-6)
+    assert np.allclose(sigma.sum(-1), 1.0)
+
+
+def test_qre_selects_the_risk_dominant_of_two_pure_equilibria():
+    """A stag hunt: both (0, 0) and (1, 1) are equilibria; the logit path from λ = 0 ends at the
+    risk-dominant one (1, 1) (McKelvey & Palfrey 1995, sec. 4; Turocy 2005)."""
+    g = np.full((1, 4, 4, 2), -10.0)
+    g[0, 0, 0] = (4, 4)
+    g[0, 0, 1] = (0, 3)
+    g[0, 1, 0] = (3, 0)
+    g[0, 1, 1] = (3, 3)
+    sigma, _ = qre(g)
+    assert sigma[0, 0].argmax() == 1 and sigma[0, 1].argmax() == 1
+
+
+@pytest.fixture(scope="module")
+def balkans():
+    s = load_scenario(ROOT / "casebook" / "first-balkan-war-london-1912.yaml")
+    return s, phases_of(s)[0]
+
+
+def test_a_cycle_of_best_responses_is_never_the_answer(balkans):
+    """In the first Balkan war's first phase (seven third parties) best response cycles; the whole
+    game has no pure equilibrium (all 4^7 profiles enumerated: see benchmarks/bench_equilibrium.py),
+    so the answer is the logit QRE, reported as such."""
+    s, phase = balkans
+    war = build_war(s, phase)
+    _, converged, _ = best_response_path(war)
+    assert not converged[0]
+    sol = solve(war)
+    assert sol.method[0] == LOGIT_QRE and not sol.ok[0]
+    assert sol.label(0).startswith("logit QRE, λ=")
+    assert np.allclose(sol.mixed[0].sum(-1), 1.0)
+    out = analyse_phase(s, phase, draws=0)
+    assert out["solver"] == sol.label(0) and not out["converged"]
+    assert "logit QRE" in out["method"]
+    party = out["third_parties"][0]
+    assert "logit QRE" in party["explanation"] and "not a pure equilibrium" in party["explanation"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=conflicts(third_parties=3))
+def test_the_reported_profile_is_an_equilibrium_whenever_a_pure_one_exists(data):
+    """Best response stopped after one step (max_steps=0), so wherever someone still gains by
+    moving the other methods must find the equilibrium; checked against brute-force enumeration,
+    and "best response" is the method only where the profile it reached is an equilibrium."""
+    war = _war(data)
+    third = np.nonzero(war.third)[0]
+    sol = solve(war, max_steps=0)
+    event(sol.label(0).split(",")[0])
+    roles, ne = pure_equilibria(war)
+    found = {tuple(int(x) for x in roles[p, third]) for p in np.nonzero(ne[0])[0]}
+    if sol.method[0] == BEST_RESPONSE:  # only where the profile it reached is an equilibrium
+        assert sol.ok[0]
+    if found:
+        assert tuple(int(x) for x in sol.profile[0, third]) in found
+        assert sol.ok[0] and sol.method[0] in (BEST_RESPONSE, ENUMERATION)
+    else:
+        assert sol.method[0] == LOGIT_QRE and not sol.ok[0]
+    if sol.ok[0]:  # no third party gains by deviating
+        vals, _ = option_values(war, sol.profile)
+        here = np.take_along_axis(vals, sol.profile[:, third][..., None].astype(np.intp), -1)[..., 0]
+        assert (vals.max(-1) <= here + 1e-9 * (1 + np.abs(here))).all()
+
+
+def test_explain_names_enumeration(balkans):
+    s, phase = balkans
+    out = analyse_phase(s, phase, draws=0)
+    item = dict(out["third_parties"][0], method="dominance + enumeration")
+    assert "enumerating" in explain(build_war(s, phase), item, True)
+
+
+CONFLICTS = [p for p in sorted((ROOT / "casebook").glob("*.yaml"))
+             + sorted((ROOT / "src" / "tertius" / "scenarios").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", CONFLICTS, ids=lambda p: p.stem)
+def test_every_bundled_conflict_ends_with_a_reported_equilibrium_and_method(path):
+    s = load_scenario(path)
+    if s.conflict is None:
+        pytest.skip("no conflict")
+    for phase in broker(s, draws=0)["phases"]:
+        assert phase["solver"] == "best response" or phase["solver"] == "dominance + enumeration" \
+            or phase["solver"].startswith("logit QRE, λ=")
+        assert set(phase["selected"]) == {t["third_party"] for t in phase["third_parties"]}
+        assert all(o in OPTIONS for o in phase["selected"].values())
+        assert phase["converged"] == (not phase["solver"].startswith("logit QRE"))
+
+
+def test_pygambit_agrees_on_the_logit_qre_of_matching_pennies():
+    """Optional oracle (pygambit is GPL and not a dependency)."""
+    gbt = pytest.importorskip("pygambit")
+    g = _pennies()
+    game = gbt.Game.from_arrays(g[0, ..., 0], g[0, ..., 1])
+    res = gbt.nash.logit_solve(game)
+    ref = [[float(res.equilibria[0][s]) for s in pl.strategies] for pl in game.players]
+    sigma, _ = qre(g)
+    assert np.allclose(sigma[0], ref, atol=1e-3)
+
+
+def test_perturbed_draws_report_each_method_share(balkans):
+    """Over perturbed draws (whose wars may carry per-draw costs) every draw gets a method, and
+    the shares add up to one."""
+    s, phase = balkans
+    out = analyse_phase(s, phase, draws=20, seed=1)
+    share = out["solver_share"]
+    assert set(share) == {"best response", "dominance + enumeration", "logit QRE"}
+    assert abs(sum(share.values()) - 1.0) < 1e-12
