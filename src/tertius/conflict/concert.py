@@ -48,7 +48,8 @@ def table(war: War, roles: np.ndarray, s_a: np.ndarray, s_b: np.ndarray, pi_k: n
     for side in np.unique(war.agent_for[war.agent_for > 0]):
         members = war.side == side
         w = cap[..., members, None] * war.salience[:, None][..., members, :]  # (D, 1, k, m)
-        terms = weighted_mean(np.broadcast_to(war.position[:, None][..., members, :], w.shape), w)  # (D, 1, m)
+        with np.errstate(invalid="ignore"):  # an issue no member of the side holds: NaN, no weight
+            terms = weighted_mean(np.broadcast_to(war.position[:, None][..., members, :], w.shape), w)  # (D, 1, m)
         share = cap[..., members] / np.maximum(cap[..., members].sum(-1, keepdims=True), 1e-300)
         weight = (share[..., None] * war.salience[:, None][..., members, :]).sum(-2)  # (D, 1, m)
         agents = brk & (war.agent_for == side) & (war.broker_kind == AGENT)  # (D', P, n)
@@ -69,7 +70,8 @@ def table(war: War, roles: np.ndarray, s_a: np.ndarray, s_b: np.ndarray, pi_k: n
         cred = (share * np.broadcast_to(credible, st.shape)[..., idx]).sum(-1)
         pi_c = np.clip(swing, 0.0, 1.0) * cred  # (D, P)
         w = (war.capability[:, None, idx, None] * war.salience[:, None][..., idx, :])  # (D, 1, k, m)
-        stance = weighted_mean(np.broadcast_to(war.position[:, None][..., idx, :], w.shape), w)  # (D, 1, m)
+        with np.errstate(invalid="ignore"):  # an issue no member cares about: NaN, no weight
+            stance = weighted_mean(np.broadcast_to(war.position[:, None][..., idx, :], w.shape), w)  # (D, 1, m)
         weight = (share[..., None] * war.salience[:, None][..., idx, :]).sum(-2)  # (D, 1, m)
         sel = on[..., None]
         x[..., idx, :] = np.where(sel[..., None], stance[..., None, :], x[..., idx, :])
