@@ -144,6 +144,8 @@ def test_an_agenda_keeps_every_other_issue_closed():
 @pytest.mark.parametrize(("change", "field", "words"), [
     (lambda d: d["conflict"]["concerts"][0]["members"].append("zz"), "members", "unknown actor 'zz'"),
     (lambda d: d["conflict"]["concerts"][0]["members"].append("a"), "members", "'a' is on a side"),
+    (lambda d: d["conflict"].__setitem__("third_parties", ["t"]), "members", "'u' is not a third party here"),
+    (lambda d: d["conflict"]["concerts"][0]["members"].append("t"), "members", "'t' is already in concert"),
     (lambda d: d["conflict"]["brokers"].__setitem__(0, {"actor": "t", "kind": "agent", "source": "s"}), "side",
      "declares no side"),
     (lambda d: d["conflict"].__setitem__("phases", [{"id": "p", "agenda": ["nope"]}]), "agenda",
@@ -156,3 +158,34 @@ def test_hostile_declarations_give_one_line_errors_naming_the_field(change, fiel
         Scenario.model_validate(data)
     text = f"{err.value.path} {err.value.message} {err.value.fix}"
     assert field in err.value.path and words in text and err.value.fix and "\n" not in text
+
+
+def test_an_exchange_concert_trades_across_issues_and_both_members_gain_over_the_compromise():
+    data = _base(pt=90, pu=10)
+    data["issues"].append({"id": "z", "status_quo": 50})
+    data["stances"] = [st for st in data["stances"] if st["actor"] not in ("t", "u")] + [
+        {"actor": "t", "issue": "x", "position": 90, "salience": 1.0},
+        {"actor": "t", "issue": "z", "position": 0, "salience": 0.2},
+        {"actor": "u", "issue": "x", "position": 10, "salience": 0.2},
+        {"actor": "u", "issue": "z", "position": 100, "salience": 1.0},
+    ]
+    from tertius.conflict.concert import concert_stance
+    from tertius.contract import closeness
+
+    war = _war(data)
+    idx = [war.index("t"), war.index("u")]
+    plain = concert_stance(war, idx, "compromise")[0]
+    traded = concert_stance(war, idx, "exchange")[0]
+    xi, zi = war.issue_ids.index("x"), war.issue_ids.index("z")
+    assert traded[xi] > plain[xi] and traded[zi] > plain[zi]  # u yields on x, t on z
+
+    def u(k: int, o: np.ndarray) -> float:
+        x, s = war.position[0, k], war.salience[0, k]
+        return float(np.nansum(s * closeness(x, o, war.span)))
+
+    for k in idx:  # the trade leaves each member better off than the compromise
+        assert u(k, traded) > u(k, plain)
+    before = _play(war, "broker", "broker").deal[0, 0]
+    data["conflict"]["concerts"][0]["model"] = "exchange"
+    after = _play(_war(data), "broker", "broker").deal[0, 0]
+    assert after[xi] > before[xi] and after[zi] > before[zi]  # the deal moves with the concert's stance

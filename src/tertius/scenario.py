@@ -224,6 +224,9 @@ class Concert(BaseModel):
     id: str = Field(min_length=1)
     members: list[str] = Field(min_length=2)
     rule: Literal["unanimity"] = "unanimity"
+    #: The members' own bargain: the compromise model (issue by issue) or Stokman's exchange
+    #: model (vote trading across issues).
+    model: Literal["compromise", "exchange"] = "compromise"
     source: str | None = None
     assumption: str | None = None
 
@@ -722,7 +725,7 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 raise ScenarioProblem(("actors", k), f"the War Trap contest needs the distance of '{a.id}' to the theatre",
                                       "give the actor a location and the conflict a theatre, or a distance in miles")
     _check_declarations(s, ("conflict",), c.controls, c.brokers, c.side_deals, c.commitments, fighting)
-    _check_concerts(s, ("conflict",), c.concerts, fighting)
+    _check_concerts(s, ("conflict",), c.concerts, fighting, set(c.third_parties))
     seen: set[str] = set()
     for k, ph in enumerate(c.phases):
         path = ("conflict", "phases", k)
@@ -734,7 +737,8 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
         seen.add(ph.id)
         _check_declarations(s, path, ph.controls or [], ph.brokers or [], ph.side_deals or [], ph.commitments or [],
                             fighting)
-        _check_concerts(s, path, ph.concerts or [], fighting)
+        _check_concerts(s, path, ph.concerts or [], fighting,
+                        set(ph.third_parties if ph.third_parties is not None else c.third_parties))
         _check_phase_stances(s, path, ph.stances)
         if ph.agenda is not None:
             known(ph.agenda, issues, path + ("agenda",), "issue")
@@ -827,7 +831,7 @@ def _check_declarations(s: Scenario, path: tuple, controls: list[Control], broke
                                   "name another third party")
 
 
-def _check_concerts(s: Scenario, path: tuple, concerts: list[Concert], fighting: set[str]) -> None:
+def _check_concerts(s: Scenario, path: tuple, concerts: list[Concert], fighting: set[str], third: set[str]) -> None:
     """A concert's members are known third parties, each in one concert, named once."""
     actors = s.actor_ids
     ids: set[str] = set()
@@ -844,6 +848,9 @@ def _check_concerts(s: Scenario, path: tuple, concerts: list[Concert], fighting:
             if a in fighting:
                 raise ScenarioProblem(where + ("members", j), f"'{a}' is on a side",
                                       "a concert's members are third parties")
+            if a not in third:
+                raise ScenarioProblem(where + ("members", j), f"'{a}' is not a third party here",
+                                      f"add '{a}' to third_parties, or drop it from the concert")
             if a in taken:
                 raise ScenarioProblem(where + ("members", j), f"'{a}' is already in concert '{taken[a]}'",
                                       "name each member in one concert, once")

@@ -23,16 +23,60 @@ The equilibrium search needs no change: a member leaving is a member's deviation
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tertius.conflict.contest import win_probability
 from tertius.conflict.war import AGENT, BROKER, War
 from tertius.models.central import weighted_mean
+from tertius.models.exchange import DEFAULTS as EXCHANGE_DEFAULTS
+from tertius.models.exchange import exchange_rounds
+from tertius.seeds import child_rng
 
 
 def formed(war: War, roles: np.ndarray) -> list[tuple[int, ...]]:
     """The concerts whose every member brokers somewhere in the profiles (roles (D', P, n))."""
     return [m for m in war.concerts if (roles[..., list(m)] == BROKER).all(-1).any()]
+
+
+def concert_stance(war: War, idx: list[int], model: str = "compromise") -> np.ndarray:
+    """A concert's stance (D, m): its members' own bargain, by the compromise model (capability x
+    salience weighted mean, issue by issue) or by Stokman's exchange model (Stokman & Van Oosten
+    1994: members trade voting positions across issues, :func:`tertius.models.exchange.
+    exchange_rounds` with its default parameters, deterministic), on the issues a member cares
+    about (NaN elsewhere)."""
+    x, s = war.position[:, idx], war.salience[:, idx]  # (D, k, m)
+    cap = war.capability[:, idx]  # (D, k)
+    w = cap[..., None] * s
+    with np.errstate(invalid="ignore"):  # an issue no member cares about: NaN, no weight
+        out = weighted_mean(x, w)
+    cares = (s > 0) & ~np.isnan(x)
+    out = np.where(cares.any(-2), out, np.nan)
+    if model != "exchange":
+        return out
+    for d in range(war.draws):
+        cols = np.nonzero((cares[d] & (cap[d, :, None] > 0)).any(0))[0]
+        if len(cols) < 2:  # no pair of issues: nothing to trade, the compromise stands
+            continue
+        out[d, cols] = _exchange(x[d][:, cols].tobytes(), s[d][:, cols].tobytes(), cap[d].tobytes(),
+                                 war.lo[cols].tobytes(), war.span[cols].tobytes(), len(idx), len(cols))
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _exchange(xb: bytes, sb: bytes, cb: bytes, lob: bytes, spanb: bytes, k: int, m: int) -> np.ndarray:
+    """The exchange model's voting outcome among k members on m issues (from the arrays' bytes,
+    so that the game's many calls with the same inputs run it once)."""
+    x = np.frombuffer(xb).reshape(k, m)
+    s = np.frombuffer(sb).reshape(k, m)
+    cap = np.frombuffer(cb)
+    lo, span = np.frombuffer(lob), np.frombuffer(spanb)
+    present = (s > 0) & ~np.isnan(x)
+    internal = 100.0 * (x - lo) / span
+    c = np.broadcast_to(cap[:, None], x.shape)
+    res = exchange_rounds(internal, s, c, present, dict(EXCHANGE_DEFAULTS), child_rng(0, "concert", k, m))
+    return lo + res["voting"][-1] * span / 100.0
 
 
 def table(war: War, roles: np.ndarray, s_a: np.ndarray, s_b: np.ndarray, pi_k: np.ndarray, pull: np.ndarray
@@ -69,9 +113,8 @@ def table(war: War, roles: np.ndarray, s_a: np.ndarray, s_b: np.ndarray, pi_k: n
                                                                                       war.decisiveness)
         cred = (share * np.broadcast_to(credible, st.shape)[..., idx]).sum(-1)
         pi_c = np.clip(swing, 0.0, 1.0) * cred  # (D, P)
-        w = (war.capability[:, None, idx, None] * war.salience[:, None][..., idx, :])  # (D, 1, k, m)
-        with np.errstate(invalid="ignore"):  # an issue no member cares about: NaN, no weight
-            stance = weighted_mean(np.broadcast_to(war.position[:, None][..., idx, :], w.shape), w)  # (D, 1, m)
+        model = war.concert_models[war.concerts.index(members)] if war.concert_models else "compromise"
+        stance = concert_stance(war, idx, model)[:, None]  # (D, 1, m)
         weight = (share[..., None] * war.salience[:, None][..., idx, :]).sum(-2)  # (D, 1, m)
         sel = on[..., None]
         x[..., idx, :] = np.where(sel[..., None], stance[..., None, :], x[..., idx, :])
@@ -83,4 +126,4 @@ def table(war: War, roles: np.ndarray, s_a: np.ndarray, s_b: np.ndarray, pi_k: n
     return x, s, pi_k, pull
 
 
-__all__ = ["formed", "table"]
+__all__ = ["concert_stance", "formed", "table"]

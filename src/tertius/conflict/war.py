@@ -70,6 +70,8 @@ class War:
     agent_for: np.ndarray = field(default_factory=_unset)
     #: Declared concerts: the indices of each concert's members (:mod:`tertius.conflict.concert`).
     concerts: tuple[tuple[int, ...], ...] = ()
+    #: Each concert's bargain among its members ('compromise' or 'exchange').
+    concert_models: tuple[str, ...] = ()
     #: 0: the war is open; SIDE_A or SIDE_B: it is decided in that side's favour.
     won_by: int = 0
     #: A third party's fixed cost of taking up arms, in utility units, beyond its declared costs
@@ -204,6 +206,7 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
     guarantee, peace = np.zeros(n), np.zeros(n)
     agent_for = np.zeros(n, dtype=np.int8)
     concerts = tuple(tuple(ids.index(a) for a in cc.members) for cc in _declared(c, phase, "concerts"))
+    concert_models = tuple(cc.model for cc in _declared(c, phase, "concerts"))
     for members in concerts:
         declared[list(members)] = True  # a concert's members may broker, with or without a stake
     for br in _declared(c, phase, "brokers"):
@@ -218,7 +221,8 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
                         for cm in _declared(c, phase, "commitments"))
     won_by = {"a": SIDE_A, "b": SIDE_B}.get(phase.won_by or "", 0) if phase is not None else 0
     return {"controls": controls, "broker_kind": kind, "declared_broker": declared, "guarantee": guarantee,
-            "peace_value": peace, "agent_for": agent_for, "concerts": concerts, "side_deals": deals,
+            "peace_value": peace, "agent_for": agent_for, "concerts": concerts, "concert_models": concert_models,
+            "side_deals": deals,
             "commitments": commitments, "won_by": won_by}
 
 
