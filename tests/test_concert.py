@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tertius.conflict.game import best_response_path, payoffs
 from tertius.conflict.war import OPTIONS, ROLE, build_war
@@ -189,3 +191,26 @@ def test_an_exchange_concert_trades_across_issues_and_both_members_gain_over_the
     data["conflict"]["concerts"][0]["model"] = "exchange"
     after = _play(_war(data), "broker", "broker").deal[0, 0]
     assert after[xi] > before[xi] and after[zi] > before[zi]  # the deal moves with the concert's stance
+
+
+@given(st.lists(st.floats(0, 100), min_size=4, max_size=4), st.lists(st.floats(0.05, 1), min_size=4, max_size=4),
+       st.lists(st.floats(0.1, 3), min_size=2, max_size=2), st.sampled_from(["compromise", "exchange"]))
+@settings(max_examples=40, deadline=None)
+def test_property_a_concert_never_leaves_a_belligerent_below_its_war_value_and_needs_every_member(pos, sal, caps,
+                                                                                                  model):
+    data = _base()
+    for k, (actor, issue) in enumerate((("t", "x"), ("u", "x"), ("t", "y"), ("u", "y"))):
+        data["stances"] = [s for s in data["stances"] if (s["actor"], s["issue"]) != (actor, issue)]
+        data["stances"].append({"actor": actor, "issue": issue, "position": pos[k], "salience": sal[k]})
+    data["actors"][2]["capability"], data["actors"][3]["capability"] = caps
+    data["conflict"]["concerts"][0]["model"] = model
+    war = _war(data)
+    both = _play(war, "broker", "broker")
+    fight = war.side > 0
+    if both.accepted[0, 0]:
+        assert (both.value[0, 0, fight] >= both.war_value[0, 0, fight] - 1e-9).all()
+    else:
+        assert both.pi[0, 0] == 0
+    plain = _war({**data, "conflict": {**data["conflict"], "concerts": []}})
+    for roles in (("broker", "neutral"), ("neutral", "broker"), ("join-a", "broker")):
+        np.testing.assert_allclose(_play(war, *roles).value, _play(plain, *roles).value)
