@@ -193,8 +193,8 @@ class Control(BaseModel):
 #: The kinds of broker (docs/thirdparty.md, "Mechanisms"): an armed mediator whose leverage is
 #: its threat to join against whoever refuses; a go-between that holds the only channel between
 #: the sides; a guarantor that raises the deal's chance of holding; a chair with no stake that
-#: values peace.
-BrokerKind = Literal["armed", "channel", "guarantor", "chair"]
+#: values peace; an agent that acts for one side and carries that side's positions to the table.
+BrokerKind = Literal["armed", "channel", "guarantor", "chair", "agent"]
 
 
 class BrokerRole(BaseModel):
@@ -209,6 +209,24 @@ class BrokerRole(BaseModel):
     #: Chair: the utility it draws from a deal being struck (the units of one fully won issue of
     #: salience 1), for peace or prestige.
     peace_value: Quantity | None = None
+    #: Agent: the side it acts for ('a' or 'b').
+    side: Literal["a", "b"] | None = None
+    source: str | None = None
+    assumption: str | None = None
+
+
+class Concert(BaseModel):
+    """Third parties that broker as one body (docs/thirdparty.md, "Concerts"): it acts while every
+    member brokers (the unanimity rule of the Concert of Europe's collective notes)."""
+
+    model_config = _CONFIG
+
+    id: str = Field(min_length=1)
+    members: list[str] = Field(min_length=2)
+    rule: Literal["unanimity"] = "unanimity"
+    #: The members' own bargain: the compromise model (issue by issue) or Stokman's exchange
+    #: model (vote trading across issues).
+    model: Literal["compromise", "exchange"] = "compromise"
     source: str | None = None
     assumption: str | None = None
 
@@ -280,6 +298,10 @@ class Phase(BaseModel):
     brokers: list[BrokerRole] | None = None
     side_deals: list[SideDeal] | None = None
     commitments: list[Commitment] | None = None
+    concerts: list[Concert] | None = None
+    #: The issues this phase opens (besides its stakes); every other issue keeps the previous
+    #: phase's settlement or its status quo. Default: every issue.
+    agenda: list[str] | None = None
 
 
 class Override(BaseModel):
@@ -356,6 +378,7 @@ class Conflict(BaseModel):
     brokers: list[BrokerRole] = Field(default_factory=list)
     side_deals: list[SideDeal] = Field(default_factory=list)
     commitments: list[Commitment] = Field(default_factory=list)
+    concerts: list[Concert] = Field(default_factory=list)
     phases: list[Phase] = Field(default_factory=list)
 
 
@@ -702,6 +725,7 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 raise ScenarioProblem(("actors", k), f"the War Trap contest needs the distance of '{a.id}' to the theatre",
                                       "give the actor a location and the conflict a theatre, or a distance in miles")
     _check_declarations(s, ("conflict",), c.controls, c.brokers, c.side_deals, c.commitments, fighting)
+    _check_concerts(s, ("conflict",), c.concerts, fighting, set(c.third_parties))
     seen: set[str] = set()
     for k, ph in enumerate(c.phases):
         path = ("conflict", "phases", k)
@@ -713,7 +737,11 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
         seen.add(ph.id)
         _check_declarations(s, path, ph.controls or [], ph.brokers or [], ph.side_deals or [], ph.commitments or [],
                             fighting)
+        _check_concerts(s, path, ph.concerts or [], fighting,
+                        set(ph.third_parties if ph.third_parties is not None else c.third_parties))
         _check_phase_stances(s, path, ph.stances)
+        if ph.agenda is not None:
+            known(ph.agenda, issues, path + ("agenda",), "issue")
         if ph.stakes is not None:
             known(ph.stakes, issues, path + ("stakes",), "issue")
         if ph.third_parties is not None:
@@ -769,6 +797,12 @@ def _check_declarations(s: Scenario, path: tuple, controls: list[Control], broke
         if br.kind == "guarantor" and br.guarantee is None:
             raise ScenarioProblem(where + ("guarantee",), f"guarantor '{br.actor}' declares no guarantee",
                                   "add guarantee: {value: 0.3, source: ...}")
+        if br.kind == "agent" and br.side is None:
+            raise ScenarioProblem(where + ("side",), f"agent '{br.actor}' declares no side it acts for",
+                                  "add side: a (or b)")
+        if br.kind != "agent" and br.side is not None:
+            raise ScenarioProblem(where + ("side",), f"broker '{br.actor}' of kind '{br.kind}' names a side",
+                                  "only an agent acts for a side: use kind: agent, or drop side")
         if br.kind == "chair" and br.peace_value is None:
             raise ScenarioProblem(where + ("peace_value",), f"chair '{br.actor}' declares no peace_value",
                                   "add peace_value: {value: 0.3, assumption: ...}")
@@ -795,6 +829,32 @@ def _check_declarations(s: Scenario, path: tuple, controls: list[Control], broke
         if cm.actor == cm.when.actor:
             raise ScenarioProblem(where + ("when", "actor"), "a commitment ties an actor to itself",
                                   "name another third party")
+
+
+def _check_concerts(s: Scenario, path: tuple, concerts: list[Concert], fighting: set[str], third: set[str]) -> None:
+    """A concert's members are known third parties, each in one concert, named once."""
+    actors = s.actor_ids
+    ids: set[str] = set()
+    taken: dict[str, str] = {}
+    for k, cc in enumerate(concerts):
+        where = path + ("concerts", k)
+        if cc.id in ids:
+            raise ScenarioProblem(where + ("id",), f"duplicate concert id '{cc.id}'", "give every concert its own id")
+        ids.add(cc.id)
+        for j, a in enumerate(cc.members):
+            if a not in actors:
+                raise ScenarioProblem(where + ("members", j), f"unknown actor '{a}'",
+                                      f"use one of: {', '.join(actors)}")
+            if a in fighting:
+                raise ScenarioProblem(where + ("members", j), f"'{a}' is on a side",
+                                      "a concert's members are third parties")
+            if a not in third:
+                raise ScenarioProblem(where + ("members", j), f"'{a}' is not a third party here",
+                                      f"add '{a}' to third_parties, or drop it from the concert")
+            if a in taken:
+                raise ScenarioProblem(where + ("members", j), f"'{a}' is already in concert '{taken[a]}'",
+                                      "name each member in one concert, once")
+            taken[a] = cc.id
 
 
 def _check_phase_stances(s: Scenario, path: tuple, stances: list[Stance]) -> None:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from tertius.conflict.concert import table as at_table
 from tertius.conflict.contest import win_probability
 from tertius.conflict.war import ARMED, BROKER, CHANNEL, GUARANTOR, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
 from tertius.contract import closeness
@@ -149,7 +150,7 @@ def _raw(war: War, roles: np.ndarray) -> Play:
     seated = fight & ~((roles == war.won_by) & war.third) if war.won_by else fight
     open_war = (war.stakes | ((seated & war.third)[..., None] & cares).any(-2) | np.isnan(sq)) & ~war.closed
 
-    def settle(weight: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    def settle(weight: np.ndarray, open_: np.ndarray, x: np.ndarray = x, s: np.ndarray = s) -> np.ndarray:
         w = weight[..., None] * s
         o = weighted_mean(np.broadcast_to(x, w.shape), w)  # the compromise model
         return np.where(open_, o, sq)
@@ -190,16 +191,19 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         blocked = np.broadcast_to(((channel & war.third & ~brk).any(-1)) & ~via_channel, shape)
         kind_pi = np.where(war.broker_kind == GUARANTOR, 1 - (1 - leverage) * (1 - war.guarantee), leverage)
         pi_k = np.where(brk, np.where(channel, 1.0, kind_pi), 0.0)
+        pull = np.where(brk & ~channel, pi_k, 0.0)  # a channel carries messages, it does not pull
+        # concerts and agents: who brings which stance to the table (tertius.conflict.concert)
+        x_t, s_t, pi_k, pull = at_table(war, roles, s_a, s_b, pi_k, pull)
         pi = 1.0 - np.prod(1.0 - pi_k, axis=-1)
         total = table.sum(-1, keepdims=True)
-        open_deal = open_war | ((brk[..., None] & cares).any(-2) & ~war.closed)
+        cares_t = (s_t > 0) & ~np.isnan(x_t)
+        open_deal = open_war | ((brk[..., None] & cares_t).any(-2) & ~war.closed)
         # the sides' own terms: in a decided war, the victor's (the beaten side keeps loser_weight)
         if war.won_by:
             own_w = table * np.where(roles == war.won_by, 1.0, lw)
         else:
             own_w = table
-        pull = np.where(brk & ~channel, pi_k, 0.0)  # a channel carries messages, it does not pull
-        brokered = settle(own_w + pull * total, open_deal)
+        brokered = settle(own_w + pull * total, open_deal, x_t, s_t)
         own = settle(own_w, open_war)
         u_own = utility(own, fight)
         # a channel broker's fee: its claims on issues a belligerent controls, as far as every

@@ -22,8 +22,8 @@ OPTIONS = ("neutral", "join-a", "join-b", "broker")
 NEUTRAL, SIDE_A, SIDE_B, BROKER = 0, 1, 2, 3
 ROLE = {o: k for k, o in enumerate(OPTIONS)}
 #: The kinds of broker, in the order of their codes (docs/thirdparty.md, "Mechanisms").
-BROKER_KINDS = ("armed", "channel", "guarantor", "chair")
-ARMED, CHANNEL, GUARANTOR, CHAIR = range(4)
+BROKER_KINDS = ("armed", "channel", "guarantor", "chair", "agent")
+ARMED, CHANNEL, GUARANTOR, CHAIR, AGENT = range(5)
 
 
 def _unset() -> np.ndarray:
@@ -66,6 +66,12 @@ class War:
     side_deals: tuple[tuple[int, int, int, np.ndarray, bool], ...] = ()
     #: Declared commitments: (actor, option code, when actor, when option code).
     commitments: tuple[tuple[int, int, int, int], ...] = ()
+    #: (n,) the side an agent broker acts for (SIDE_A / SIDE_B; 0: none).
+    agent_for: np.ndarray = field(default_factory=_unset)
+    #: Declared concerts: the indices of each concert's members (:mod:`tertius.conflict.concert`).
+    concerts: tuple[tuple[int, ...], ...] = ()
+    #: Each concert's bargain among its members ('compromise' or 'exchange').
+    concert_models: tuple[str, ...] = ()
     #: 0: the war is open; SIDE_A or SIDE_B: it is decided in that side's favour.
     won_by: int = 0
     #: A third party's fixed cost of taking up arms, in utility units, beyond its declared costs
@@ -87,7 +93,7 @@ class War:
         n, m = len(self.actor_ids), len(self.issue_ids)
         defaults = {"controls": np.zeros((n, m), dtype=bool), "broker_kind": np.zeros(n, dtype=np.int8),
                     "declared_broker": np.zeros(n, dtype=bool), "guarantee": np.zeros(n), "peace_value": np.zeros(n),
-                    "closed": np.zeros(m, dtype=bool)}
+                    "closed": np.zeros(m, dtype=bool), "agent_for": np.zeros(n, dtype=np.int8)}
         for name, value in defaults.items():
             if getattr(self, name).size == 0 and value.size != 0:
                 object.__setattr__(self, name, value)
@@ -202,9 +208,15 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
         controls[ids.index(ctl.actor), [issues.index(i) for i in ctl.issues]] = True
     kind, declared = np.zeros(n, dtype=np.int8), np.zeros(n, dtype=bool)
     guarantee, peace = np.zeros(n), np.zeros(n)
+    agent_for = np.zeros(n, dtype=np.int8)
+    concerts = tuple(tuple(ids.index(a) for a in cc.members) for cc in _declared(c, phase, "concerts"))
+    concert_models = tuple(cc.model for cc in _declared(c, phase, "concerts"))
+    for members in concerts:
+        declared[list(members)] = True  # a concert's members may broker, with or without a stake
     for br in _declared(c, phase, "brokers"):
         k = ids.index(br.actor)
         kind[k], declared[k] = BROKER_KINDS.index(br.kind), True
+        agent_for[k] = {"a": SIDE_A, "b": SIDE_B}.get(br.side or "", 0)
         guarantee[k] = br.guarantee.value if br.guarantee is not None else 0.0
         peace[k] = br.peace_value.value if br.peace_value is not None else 0.0
     deals = tuple((ids.index(sd.third_party), SIDE_A if sd.side == "a" else SIDE_B, ROLE[sd.option],
@@ -213,7 +225,9 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
                         for cm in _declared(c, phase, "commitments"))
     won_by = {"a": SIDE_A, "b": SIDE_B}.get(phase.won_by or "", 0) if phase is not None else 0
     return {"controls": controls, "broker_kind": kind, "declared_broker": declared, "guarantee": guarantee,
-            "peace_value": peace, "side_deals": deals, "commitments": commitments, "won_by": won_by}
+            "peace_value": peace, "agent_for": agent_for, "concerts": concerts, "concert_models": concert_models,
+            "side_deals": deals,
+            "commitments": commitments, "won_by": won_by}
 
 
 def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
@@ -236,6 +250,8 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
         sources.setdefault(sp.beneficiary, []).append(sp.source or sp.assumption or "a declared clause")
     stakes_ids = phase.stakes if phase is not None and phase.stakes is not None else c.stakes
     closed = np.isin(issues, sorted(settled_before(scenario, phase) - set(stakes_ids)))
+    if phase is not None and phase.agenda is not None:  # only the agenda and the stakes are open
+        closed |= ~np.isin(issues, list(phase.agenda) + list(stakes_ids))
     war = War(
         actor_ids=ids, issue_ids=issues, position=position[None], salience=salience[None],
         capability=np.zeros((1, len(ids))), strength=np.zeros((1, len(ids))), lo=arr.lo.copy(), hi=arr.hi.copy(),
