@@ -89,6 +89,7 @@ def results_schema() -> dict[str, Any]:
                     "phase", "third_party", "answer", "question", "inputs", "safe"]}}}}]},
             "inputs": {"type": "array", "items": {"type": "object", "required": ["input", "value", "range", "assumed"]}},
             "breakeven_forecasts": {"type": "object", "required": ["models", "questions"]},
+            "intervals": {"type": "object", "required": ["level", "draws", "models"]},
         },
         "$comment": "the scenario inside follows the scenario schema ('tertius schema')",
     }

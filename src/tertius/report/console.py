@@ -429,14 +429,20 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
     line per third party."""
     t = Table(title=f"Summary: forecasts ({summary['model']}, the best-scored model) and the models' spread",
               title_justify="left")
-    for col, just in (("issue", "left"), ("forecast", "right"), ("all models", "right"), ("observed", "right"),
-                      ("error", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    band = bool(summary.get("draws"))
+    for col, just in (("issue", "left"), ("forecast", "right"), ("80 % interval", "right"), ("all models", "right"),
+                      ("observed", "right"), ("error", "right")):
+        if band or col != "80 % interval":
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in summary["issues"]:
         spread = f"{human(r['lo'], 2)}–{human(r['hi'], 2)}" if r["lo"] is not None else ""
-        t.add_row(r["name"], human(r["forecast"], 2), spread, "" if r["observed"] is None else human(r["observed"], 2),
-                  "" if r["error"] is None else signed(r["error"]))
+        interval = [f"{human(r['q_lo'], 2)}–{human(r['q_hi'], 2)}" if r.get("q_lo") is not None else ""] if band else []
+        t.add_row(r["name"], human(r["forecast"], 2), *interval, spread,
+                  "" if r["observed"] is None else human(r["observed"], 2), "" if r["error"] is None else signed(r["error"]))
     out: list[Table | str] = [t]
+    if band:
+        out.append(f"80 % interval: the 10th to the 90th percentile of {summary['model']}'s forecasts over "
+                   f"{summary['draws']} perturbed draws; all models: the range of the models' forecasts.")
     for p in summary["parties"]:
         share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \

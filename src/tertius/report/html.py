@@ -128,20 +128,22 @@ def _sig(x: float) -> str:
 def summary_of(results: dict[str, Any]) -> dict[str, Any]:
     """The answer first: the best-scored model's forecast of each issue with the models' spread,
     and each third party's option with the two inputs closest to changing it."""
-    scores = results["scores"]["models"]
-    models = list(results["forecasts"])
-    scored = [m for m in models if scores.get(m, {}).get("mae") is not None]
-    head = min(scored, key=lambda m: scores[m]["mae"]) if scored else models[0]
+    from tertius.analysis import head_model
+
+    head = head_model(results["scores"], list(results["forecasts"]))
+    intervals = results.get("intervals") or {}
+    mine = (intervals.get("models") or {}).get(head, {}).get("issues", {})
     errors = {(r["issue"], r["model"]): r.get("error") for r in results["scores"]["issues"]}
     rows = []
     for issue in results["scenario"]["issues"]:
         per_model = {m: next(i["outcome"] for i in f["issues"] if i["id"] == issue["id"])
                      for m, f in results["forecasts"].items()}
         vals = [v for v in per_model.values() if v is not None]
+        band = mine.get(issue["id"]) or {}
         rows.append({"name": issue.get("name") or issue["id"], "id": issue["id"], "forecast": per_model[head],
                      "observed": value_of(issue["observed"]) if "observed" in issue else None,
                      "error": errors.get((issue["id"], head)), "lo": min(vals) if vals else None,
-                     "hi": max(vals) if vals else None})
+                     "hi": max(vals) if vals else None, "q_lo": band.get("lo"), "q_hi": band.get("hi")})
     parties = []
     be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
     broker = results.get("broker") or {}
@@ -173,7 +175,8 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "probability": probs[eq], "share": share, "close": close,
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
-    return {"model": head, "issues": rows, "parties": parties}
+    return {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
+            "draws": (intervals.get("models") or {}).get(head, {}).get("draws")}
 
 
 def _tornadoes(result: dict[str, Any] | None) -> list[dict[str, Any]]:
