@@ -118,6 +118,7 @@ def summary_schema() -> dict[str, Any]:
                 "type": "object", "required": ["name", "sides"],
                 "properties": {"name": {"type": "string"}, "sides": {"type": "array", "items": {"type": "string"}}}}},
             "names": {"type": "object", "additionalProperties": {"type": "string"}},
+            "moved": {"type": "array", "items": {"type": "object", "required": ["input", "label", "value", "range"]}},
         },
     }
 

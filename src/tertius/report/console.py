@@ -375,9 +375,11 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
     t = Table(title=title, title_justify="left")
     for col in ("issue", "5%", "25%", "50%", "75%", "95%"):
         t.add_column(col, justify="left" if col == "issue" else "right")
+    issues = summary.get("issues", {})
     for issue, q in summary["quantiles"].items():
-        t.add_row(issue, *[_fmt_value(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
+        t.add_row(issues.get(issue, {}).get("name", issue), *[_fmt_value(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
     out: list[Table | str] = [t]
+    out.extend(moved_lines(summary.get("moved", [])))
     names = summary.get("names", {})
     for phase, parties in summary["broker_first"].items():
         info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
@@ -391,6 +393,15 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
                    f"{f['error']}")
     out.extend(f"{k}: {v}" for k, v in files.items())
     return out
+
+
+def moved_lines(moved: list[dict[str, Any]]) -> list[str]:
+    """Which inputs the third parties' draws moved besides positions, saliences and capabilities,
+    and how far: "Russia: cost of fighting 0.1, drawn in 0.025–0.3"."""
+    if not moved:
+        return []
+    return [f"The third parties' draws also moved {len(moved)} conflict inputs within their ranges: " + "; ".join(
+        f"{m['label']} {_g(m['value'])}, drawn in {_g(m['range'][0])}–{_g(m['range'][1])}" for m in moved) + "."]
 
 
 def _g(x: float) -> str:
