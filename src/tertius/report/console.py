@@ -435,6 +435,33 @@ def breakeven_tables(result: dict[str, Any], top: int = 8) -> list[Table | str]:
     return out
 
 
+def forecast_moves_table(moves: dict[str, Any] | None) -> list[Table | str]:
+    """:func:`tertius.report.html.forecast_moves` as a table: per issue, the assumed inputs
+    closest to moving the forecast by more than 10 % of its scale."""
+    if not moves:
+        return []
+    t = Table(title=f"What would move the forecasts ({moves['model']}: by more than 10 % of the scale)",
+              title_justify="left")
+    for col, just in (("issue", "left"), ("forecast", "right"), ("input", "left"), ("assumed", "right"),
+                      ("moves it at", "right"), ("then", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in moves["rows"]:
+        if not r["inputs"]:
+            t.add_row(r["issue"], human(r["forecast"], 2), f"safe ({r['n']} inputs)", "", "", "")
+        for k, x in enumerate(r["inputs"]):
+            t.add_row(r["issue"] if k == 0 else "", human(r["forecast"], 2) if k == 0 else "", x["label"],
+                      _g(x["value"]), ("≥ " if x["up"] else "≤ ") + _apart(x["at"], x["value"]), human(x["to"], 2))
+    return [t]
+
+
+def _apart(x: float, ref: float) -> str:
+    """``x`` with the fewest significant digits (3 to 6) that tell it from ``ref``."""
+    for d in range(3, 7):
+        if f"{x:.{d}g}" != f"{ref:.{d}g}":
+            return f"{x:.{d}g}"
+    return f"{x:.6g}"
+
+
 def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
     """The answer first (:func:`tertius.report.html.summary_of`): a table of the issues and one
     line per third party."""

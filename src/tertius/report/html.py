@@ -116,6 +116,7 @@ def render_html(results: dict[str, Any]) -> str:
         sensitivity=sens, broker=broker_sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
         summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
+        moves=forecast_moves(results),
         all_inputs=_inputs_by_closeness(results),
     )
 
@@ -177,6 +178,32 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
     return {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
             "draws": (intervals.get("models") or {}).get(head, {}).get("draws")}
+
+
+def forecast_moves(results: dict[str, Any], top: int = 2) -> dict[str, Any] | None:
+    """What would move the forecasts (results' ``breakeven_forecasts``): for the summary's model
+    (else the first with a batch form), per issue the ``top`` assumed inputs whose smallest change
+    moves the forecast by more than the tolerance, with the value at which it does and where the
+    forecast lands. None when no model has a batch form."""
+    from tertius.analysis import head_model
+
+    found = results.get("breakeven_forecasts") or {}
+    if not found.get("models"):
+        return None
+    head = head_model(results["scores"], list(results["forecasts"]))
+    model = head if head in found["models"] else found["models"][0]
+    rows = []
+    for q in found["questions"]:
+        if q["model"] != model:
+            continue
+        near = []
+        for r in q["inputs"][:top]:
+            f = min(r["flips"], key=lambda f: abs(f["at"] - r["value"]))
+            near.append({"label": r["label"].replace(f" on {q['name']}", ""), "value": r["value"], "at": f["at"],
+                         "to": f["forecast"], "up": f["at"] > r["value"]})
+        rows.append({"issue": q["name"], "forecast": q["forecast"], "tolerance": q["tolerance"], "inputs": near,
+                     "safe": q["safe"], "n": q["safe"] + len(q["inputs"])})
+    return {"model": model, "rows": rows, "inputs": found["inputs"]}
 
 
 def _tornadoes(result: dict[str, Any] | None) -> list[dict[str, Any]]:
