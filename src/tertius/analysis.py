@@ -18,7 +18,7 @@ from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.scoring import _records, error_table, summarise
-from tertius.uncertainty import inputs
+from tertius.uncertainty import forecast_intervals, inputs
 from tertius.version import __version__
 
 #: Factors applied to an assumed capability in the sensitivity check.
@@ -106,6 +106,7 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
     bulky per-actor maps in the models' details are summed (:func:`compact`)."""
     forecasts, refused = run_models(scenario, models, seed=seed)
     ran = list(forecasts)
+    scored = scores(scenario, forecasts)
     return {
         "tertius_version": __version__,
         "seed": seed,
@@ -114,13 +115,27 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "refused": refused,
         "forecasts": {m: f.to_dict() if full else {**f.to_dict(), "details": compact(f.details)}
                       for m, f in forecasts.items()},
-        "scores": scores(scenario, forecasts),
+        "scores": scored,
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
         "breakeven": _breakeven(scenario),
         "breakeven_forecasts": forecast_search(scenario, [m for m in ran if m in MODELS]),
+        "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored), draws, seed=seed),
         "inputs": [i.to_data() for i in inputs(scenario)],
     }
+
+
+def head_model(scored: dict[str, Any], models: Sequence[str]) -> str:
+    """The model the summary leads with: the best-scored (lowest MAE), else the first."""
+    ranked = [m for m in models if scored["models"].get(m, {}).get("mae") is not None]
+    return min(ranked, key=lambda m: scored["models"][m]["mae"]) if ranked else models[0]
+
+
+def interval_models(scenario: Scenario, ran: Sequence[str], scored: dict[str, Any]) -> list[str]:
+    """The models whose 80 % intervals are drawn: every model with a batch form, and the
+    summary's model (:func:`head_model`) in any case."""
+    head = head_model(scored, ran) if ran else None
+    return [m for m in ran if m in MODELS and (MODELS[m].batch is not None or m == head)]
 
 
 def _breakeven(scenario: Scenario) -> dict[str, Any] | None:

@@ -254,6 +254,8 @@ def label(scenario: Scenario, inp: Input) -> str:
         return f"{issues.get(str(owner.get('id')), str(owner.get('id')))}: {what}"
     if len(path) >= 2 and isinstance(path[-1], str) and path[-1] in names:
         return f"{prefix}{names[path[-1]]}: {str(path[-2]).replace('_', ' ')}"
+    if path[0] == "conflict" and len(path) == 2:
+        return f"conflict: {what}"
     return prefix + inp.key.replace("_", " ")
 
 

@@ -242,10 +242,11 @@ def run(
     if fmt is Format.json:
         emit_json({**results, "files": {"results": str(results_path), "report": str(report_path)}})
         return
-    from tertius.report.console import summary_lines
-    from tertius.report.html import summary_of
+    from tertius.report.console import forecast_moves_table, summary_lines
+    from tertius.report.html import forecast_moves, summary_of
 
     print_tables(*summary_lines(summary_of(results)), console=console)
+    print_tables(*forecast_moves_table(forecast_moves(results)), console=console)
     print_tables(*forecast_table(results, width=console.width), console=console)
     for m, why in results.get("refused", {}).items():
         console.print(f"refused: {m} cannot run on {scenario}: {why}", markup=False)

@@ -89,6 +89,7 @@ def results_schema() -> dict[str, Any]:
                     "phase", "third_party", "answer", "question", "inputs", "safe"]}}}}]},
             "inputs": {"type": "array", "items": {"type": "object", "required": ["input", "value", "range", "assumed"]}},
             "breakeven_forecasts": {"type": "object", "required": ["models", "questions"]},
+            "intervals": {"type": "object", "required": ["level", "draws", "models"]},
         },
         "$comment": "the scenario inside follows the scenario schema ('tertius schema')",
     }
@@ -117,6 +118,7 @@ def summary_schema() -> dict[str, Any]:
                 "type": "object", "required": ["name", "sides"],
                 "properties": {"name": {"type": "string"}, "sides": {"type": "array", "items": {"type": "string"}}}}},
             "names": {"type": "object", "additionalProperties": {"type": "string"}},
+            "moved": {"type": "array", "items": {"type": "object", "required": ["input", "label", "value", "range"]}},
         },
     }
 

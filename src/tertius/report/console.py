@@ -384,9 +384,11 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
     t = Table(title=title, title_justify="left")
     for col in ("issue", "5%", "25%", "50%", "75%", "95%"):
         t.add_column(col, justify="left" if col == "issue" else "right")
+    issues = summary.get("issues", {})
     for issue, q in summary["quantiles"].items():
-        t.add_row(issue, *[_fmt_value(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
+        t.add_row(issues.get(issue, {}).get("name", issue), *[_fmt_value(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")])
     out: list[Table | str] = [t]
+    out.extend(moved_lines(summary.get("moved", [])))
     names = summary.get("names", {})
     for phase, parties in summary["broker_first"].items():
         info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
@@ -400,6 +402,15 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
                    f"{f['error']}")
     out.extend(f"{k}: {v}" for k, v in files.items())
     return out
+
+
+def moved_lines(moved: list[dict[str, Any]]) -> list[str]:
+    """Which inputs the third parties' draws moved besides positions, saliences and capabilities,
+    and how far: "Russia: cost of fighting 0.1, drawn in 0.025–0.3"."""
+    if not moved:
+        return []
+    return [f"The third parties' draws also moved {len(moved)} conflict inputs within their ranges: " + "; ".join(
+        f"{m['label']} {_g(m['value'])}, drawn in {_g(m['range'][0])}–{_g(m['range'][1])}" for m in moved) + "."]
 
 
 def _g(x: float) -> str:
@@ -433,19 +444,52 @@ def breakeven_tables(result: dict[str, Any], top: int = 8) -> list[Table | str]:
     return out
 
 
+def forecast_moves_table(moves: dict[str, Any] | None) -> list[Table | str]:
+    """:func:`tertius.report.html.forecast_moves` as a table: per issue, the assumed inputs
+    closest to moving the forecast by more than 10 % of its scale."""
+    if not moves:
+        return []
+    t = Table(title=f"What would move the forecasts ({moves['model']}: by more than 10 % of the scale)",
+              title_justify="left")
+    for col, just in (("issue", "left"), ("forecast", "right"), ("input", "left"), ("assumed", "right"),
+                      ("moves it at", "right"), ("then", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in moves["rows"]:
+        if not r["inputs"]:
+            t.add_row(r["issue"], human(r["forecast"], 2), f"safe ({r['n']} inputs)", "", "", "")
+        for k, x in enumerate(r["inputs"]):
+            t.add_row(r["issue"] if k == 0 else "", human(r["forecast"], 2) if k == 0 else "", x["label"],
+                      _g(x["value"]), ("≥ " if x["up"] else "≤ ") + _apart(x["at"], x["value"]), human(x["to"], 2))
+    return [t]
+
+
+def _apart(x: float, ref: float) -> str:
+    """``x`` with the fewest significant digits (3 to 6) that tell it from ``ref``."""
+    for d in range(3, 7):
+        if f"{x:.{d}g}" != f"{ref:.{d}g}":
+            return f"{x:.{d}g}"
+    return f"{x:.6g}"
+
+
 def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
     """The answer first (:func:`tertius.report.html.summary_of`): a table of the issues and one
     line per third party."""
     t = Table(title=f"Summary: forecasts ({summary['model']}, the best-scored model) and the models' spread",
               title_justify="left")
-    for col, just in (("issue", "left"), ("forecast", "right"), ("all models", "right"), ("observed", "right"),
-                      ("error", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    band = bool(summary.get("draws"))
+    for col, just in (("issue", "left"), ("forecast", "right"), ("80 % interval", "right"), ("all models", "right"),
+                      ("observed", "right"), ("error", "right")):
+        if band or col != "80 % interval":
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in summary["issues"]:
         spread = f"{human(r['lo'], 2)}–{human(r['hi'], 2)}" if r["lo"] is not None else ""
-        t.add_row(r["name"], human(r["forecast"], 2), spread, "" if r["observed"] is None else human(r["observed"], 2),
-                  "" if r["error"] is None else signed(r["error"]))
+        interval = [f"{human(r['q_lo'], 2)}–{human(r['q_hi'], 2)}" if r.get("q_lo") is not None else ""] if band else []
+        t.add_row(r["name"], human(r["forecast"], 2), *interval, spread,
+                  "" if r["observed"] is None else human(r["observed"], 2), "" if r["error"] is None else signed(r["error"]))
     out: list[Table | str] = [t]
+    if band:
+        out.append(f"80 % interval: the 10th to the 90th percentile of {summary['model']}'s forecasts over "
+                   f"{summary['draws']} perturbed draws; all models: the range of the models' forecasts.")
     for p in summary["parties"]:
         share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \

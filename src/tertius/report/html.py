@@ -116,6 +116,7 @@ def render_html(results: dict[str, Any]) -> str:
         sensitivity=sens, broker=broker_sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
         summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
+        moves=forecast_moves(results),
         all_inputs=_inputs_by_closeness(results),
     )
 
@@ -128,20 +129,22 @@ def _sig(x: float) -> str:
 def summary_of(results: dict[str, Any]) -> dict[str, Any]:
     """The answer first: the best-scored model's forecast of each issue with the models' spread,
     and each third party's option with the two inputs closest to changing it."""
-    scores = results["scores"]["models"]
-    models = list(results["forecasts"])
-    scored = [m for m in models if scores.get(m, {}).get("mae") is not None]
-    head = min(scored, key=lambda m: scores[m]["mae"]) if scored else models[0]
+    from tertius.analysis import head_model
+
+    head = head_model(results["scores"], list(results["forecasts"]))
+    intervals = results.get("intervals") or {}
+    mine = (intervals.get("models") or {}).get(head, {}).get("issues", {})
     errors = {(r["issue"], r["model"]): r.get("error") for r in results["scores"]["issues"]}
     rows = []
     for issue in results["scenario"]["issues"]:
         per_model = {m: next(i["outcome"] for i in f["issues"] if i["id"] == issue["id"])
                      for m, f in results["forecasts"].items()}
         vals = [v for v in per_model.values() if v is not None]
+        band = mine.get(issue["id"]) or {}
         rows.append({"name": issue.get("name") or issue["id"], "id": issue["id"], "forecast": per_model[head],
                      "observed": value_of(issue["observed"]) if "observed" in issue else None,
                      "error": errors.get((issue["id"], head)), "lo": min(vals) if vals else None,
-                     "hi": max(vals) if vals else None})
+                     "hi": max(vals) if vals else None, "q_lo": band.get("lo"), "q_hi": band.get("hi")})
     parties = []
     be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
     broker = results.get("broker") or {}
@@ -173,7 +176,34 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "probability": probs[eq], "share": share, "close": close,
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
-    return {"model": head, "issues": rows, "parties": parties}
+    return {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
+            "draws": (intervals.get("models") or {}).get(head, {}).get("draws")}
+
+
+def forecast_moves(results: dict[str, Any], top: int = 2) -> dict[str, Any] | None:
+    """What would move the forecasts (results' ``breakeven_forecasts``): for the summary's model
+    (else the first with a batch form), per issue the ``top`` assumed inputs whose smallest change
+    moves the forecast by more than the tolerance, with the value at which it does and where the
+    forecast lands. None when no model has a batch form."""
+    from tertius.analysis import head_model
+
+    found = results.get("breakeven_forecasts") or {}
+    if not found.get("models"):
+        return None
+    head = head_model(results["scores"], list(results["forecasts"]))
+    model = head if head in found["models"] else found["models"][0]
+    rows = []
+    for q in found["questions"]:
+        if q["model"] != model:
+            continue
+        near = []
+        for r in q["inputs"][:top]:
+            f = min(r["flips"], key=lambda f: abs(f["at"] - r["value"]))
+            near.append({"label": r["label"].replace(f" on {q['name']}", ""), "value": r["value"], "at": f["at"],
+                         "to": f["forecast"], "up": f["at"] > r["value"]})
+        rows.append({"issue": q["name"], "forecast": q["forecast"], "tolerance": q["tolerance"], "inputs": near,
+                     "safe": q["safe"], "n": q["safe"] + len(q["inputs"])})
+    return {"model": model, "rows": rows, "inputs": found["inputs"]}
 
 
 def _tornadoes(result: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -29,15 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tertius.conflict.thirdparty import equilibrium_options, war_of_draws
+from tertius.conflict.thirdparty import equilibrium_options
 from tertius.conflict.war import OPTIONS, phases_of
 from tertius.errors import InputError
 from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
 from tertius.perturb import apply, draw
 from tertius.scenario import OPTION_CODES, Perturbation, Scenario
-from tertius.seeds import child_seed, child_seeds
+from tertius.seeds import child_rng, child_seed, child_seeds
 from tertius.text import finite_or_none
+from tertius.uncertainty import moved_in_draws, war_draws
 
 ENGINES = ("inprocess", "processes", "dask")
 
@@ -113,17 +114,33 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
     return out, errors
 
 
-def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int) -> list[dict[str, Any]]:
-    """Every third party's option in the selected equilibrium of every draw (all draws at once)."""
+def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index: int) -> list[dict[str, Any]]:
+    """Every third party's option in the selected equilibrium of every draw. As in the robustness
+    check of ``tertius broker``, every conflict input and distance is drawn within its range too
+    (:func:`tertius.uncertainty.war_draws`; a child seed per chunk and phase)."""
     rows = []
+    size = batch["position"].shape[0]
     for phase in phases_of(job.scenario):
-        war = war_of_draws(job.scenario, phase, batch)
-        codes, _, _ = equilibrium_options(war)
-        for d in range(codes.shape[0]):
-            for j, tp in enumerate(war.third_ids):
+        rng = child_rng(job.seed, "sweep-conflict", index, phase.id if phase else "")
+        groups, _ = war_draws(job.scenario, phase, batch, rng)
+        third = groups[0][1].third_ids if groups else []
+        codes = np.zeros((size, len(third)), dtype=np.int8)
+        for idx, war in groups:
+            codes[idx], _, _ = equilibrium_options(war)
+        for d in range(size):
+            for j, tp in enumerate(third):
                 rows.append({"draw": first + d, "phase": phase.id if phase else "", "third_party": tp,
                              "best": OPTIONS[codes[d, j]]})
     return rows
+
+
+def moved(scenario: Scenario) -> list[dict[str, Any]]:
+    """The inputs a sweep's third-party draws move besides positions, saliences and capabilities,
+    with their values and ranges (:func:`tertius.uncertainty.moved_in_draws`)."""
+    from tertius.breakeven import label
+
+    return [{"input": i.key, "label": label(scenario, i), "value": i.value, "range": [i.lo, i.hi],
+             "assumed": i.assumed, "declared_range": i.declared} for i in moved_in_draws(scenario)]
 
 
 def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
@@ -150,7 +167,7 @@ def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
         "params": json.dumps(job.params, sort_keys=True),
         "perturbation": json.dumps(job.spec.model_dump(), sort_keys=True),
     })
-    options = pd.DataFrame(_broker_rows(job, batch, start) if job.broker else [],
+    options = pd.DataFrame(_broker_rows(job, batch, start, index) if job.broker else [],
                            columns=["draw", "phase", "third_party", "best"])
     return {"table": table, "options": options}
 
@@ -351,4 +368,5 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
         "failed": [{"draw": int(r["draw"]), "seed": job.seed, "chunk": int(r["chunk"]), "chunk_seed": int(r["chunk_seed"]),
                     "error": r["error"]} for r in failed.to_dict("records")],
         "broker_first": shares,
+        "moved": moved(job.scenario) if job.broker and c is not None else [],
     }
