@@ -7,6 +7,7 @@ A screenshot of the main view is kept in ``test-artifacts/serve-main.png`` (or u
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -393,6 +394,7 @@ def test_a_sweep_runs_to_completion(page):
                            timeout=60_000)
     assert page.locator("#sweep-table tr").count() == 1 + 8
     assert page.locator("#sweep-chart .main-svg").count() >= 1
+    assert "Russian Empire" in page.inner_text("#sweep-shares")  # the third parties' shares beside it
 
 
 def test_the_rounds_slider_lists_the_moves(page):
@@ -401,6 +403,39 @@ def test_the_rounds_slider_lists_the_moves(page):
     page.dispatch_event("#rounds-slider", "input")
     assert page.locator("#rounds-moves li").count() >= 1
     assert "moves on" in page.inner_text("#rounds-moves")
+
+
+def test_the_rounds_chart_draws_each_issues_positions_per_round(page):
+    page.select_option("#rounds-model", "bdm")
+    page.dispatch_event("#rounds-model", "change")
+    page.wait_for_selector("#rounds-chart .main-svg")
+    traces = page.evaluate("document.getElementById('rounds-chart').data.length")
+    from tertius import load_scenario
+
+    s = load_scenario()
+    assert traces == len(s.stances) + len(s.issues)  # a line per stance and the forecast per issue
+
+
+def test_a_changed_model_parameter_is_run_and_shown(page, tmp_path):
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    n = runs(page)
+    box = page.locator('#params fieldset[data-model="bdm"] input[data-param="rounds"]')
+    box.fill("3")
+    box.press("Enter")
+    page.wait_for_function("n => Number(document.body.dataset.runs) > n", arg=n)
+    r = CliRunner().invoke(cli, ["forecast", "-m", "bdm", "-p", "rounds=3", "--format", "json"])
+    ports = next(i["outcome"] for i in json.loads(r.stdout)["issues"] if i["id"] == "ports")
+    assert float(cell(page, "ports", "bdm").split()[0]) == pytest.approx(ports, abs=0.01)
+    page.select_option("#rounds-model", "bdm")
+    page.dispatch_event("#rounds-model", "change")
+    assert page.evaluate("document.getElementById('rounds-slider').max") == "3"
+    n = runs(page)
+    page.click('#params fieldset[data-model="bdm"] button')
+    page.wait_for_function("n => Number(document.body.dataset.runs) > n", arg=n)
+    assert page.evaluate("document.getElementById('rounds-slider').max") == "10"
 
 
 def test_a_malformed_upload_shows_a_one_line_error(page):

@@ -88,3 +88,69 @@ def test_help_lists_the_workbook_among_the_inputs():
     for command in ("broker", "run", "sweep"):
         r = CliRunner().invoke(cli, [command, "--help"], env={"COLUMNS": "200"})
         assert ".xlsx" in r.output, command
+
+
+SEMICOLON_TABLE = "Stakeholder;Capability;Position;Salience\nUpland;5;20;0,6\nMidland;2;40;0,3\nLowland;3;70;0,9\n"
+COMMA_TABLE = "Stakeholder,Capability,Position,Salience\nUpland,5,20,0.6\nMidland,2,40,0.3\nLowland,3,70,0.9\n"
+
+
+def test_a_semicolon_separated_actor_table_reads_as_the_comma_one(tmp_path):
+    """A spreadsheet saved in a decimal-comma locale separates columns by semicolons: it is read
+    as the same table, through the CLI (without --input-format) and through the page's upload."""
+    semi, comma = tmp_path / "semi.csv", tmp_path / "comma.csv"
+    semi.write_text(SEMICOLON_TABLE)
+    comma.write_text(COMMA_TABLE)
+    outcomes = []
+    for path in (semi, comma):
+        r = CliRunner().invoke(cli, ["forecast", str(path), "--format", "json"])
+        assert r.exit_code == 0, r.output
+        outcomes.append([i["outcome"] for i in json.loads(r.stdout)["issues"]])
+    assert outcomes[0] == outcomes[1]
+    from tertius.web import api
+
+    page = api.upload("semi.csv", SEMICOLON_TABLE.encode(), api.Limits())["scenario"]
+    assert [st["salience"] for st in page["stances"]] == [
+        st["salience"] for st in api.upload("comma.csv", COMMA_TABLE.encode(), api.Limits())["scenario"]["stances"]]
+
+
+def test_bdm_warns_of_rounds_only_when_its_forecast_still_moves(tmp_path):
+    """On the guide's first file bdm's positions on the dam move for ever, but its forecast does
+    not: a note, and no fix that escalates the rounds. On the default scenario the ports forecast
+    does move: the warning names a command that exists, and following it settles the forecast."""
+    from tests.test_guide import files
+
+    river = files(tmp_path)["river.yaml"]
+    for rounds in (5, 10, 30):
+        r = CliRunner().invoke(cli, ["forecast", str(river), "-m", "bdm", "-p", f"rounds={rounds}"],
+                               env={"COLUMNS": "300"})
+        assert r.exit_code == 0, r.output
+        assert "warning" not in r.output and "has not changed since round" in r.output
+    r = CliRunner().invoke(cli, ["forecast", "-m", "bdm"], env={"COLUMNS": "300"})
+    warning = " ".join(line for line in r.output.splitlines() if "not settled on ports" in line)
+    assert "tertius forecast -m bdm -p rounds=30" in warning
+    r = CliRunner().invoke(cli, ["forecast", "-m", "bdm", "-p", "rounds=30"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0 and "not settled on ports" not in r.output
+    cycle = " ".join(line for line in r.output.splitlines() if "cycles on ports" in line)
+    assert "-p settle=cycle" in cycle  # a cycle has appeared: the next fix is named, not more rounds
+    r = CliRunner().invoke(cli, ["forecast", "-m", "bdm", "-p", "rounds=30", "-p", "settle=cycle"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0 and "warning: bdm" not in r.output
+    s = load_scenario()
+    settled = run_model(s, "bdm", {"rounds": 30, "settle": "cycle"}).outcome_of("ports")
+    assert settled == run_model(s, "bdm", {"rounds": 90, "settle": "cycle"}).outcome_of("ports")  # what was meant
+
+
+def test_a_notebook_can_repeat_a_sweep(tmp_path, monkeypatch):
+    import tertius
+
+    monkeypatch.chdir(tmp_path)
+    s = load_scenario()
+    first = tertius.sweep(s, "bdm", n=60, seed=2)
+    again = tertius.sweep(s, "bdm", n=60, seed=2)
+    assert first.summary["quantiles"] == again.summary["quantiles"]
+    assert list(tmp_path.iterdir()) == []  # nothing left in the working folder
+    tertius.sweep(s, "bdm", n=60, seed=2, out=tmp_path / "kept", broker=False)
+    from tertius.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        tertius.sweep(s, "bdm", n=60, seed=2, out=tmp_path / "kept", broker=False)
+    assert "resume=True" in e.value.fix and "overwrite=True" in e.value.fix

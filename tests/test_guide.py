@@ -63,6 +63,14 @@ def test_the_guides_commands_run(tmp_path, monkeypatch):
     assert (tmp_path / "tertius-output" / "river-sourced" / "report.html").exists()
 
 
+def test_the_guide_says_to_activate_the_environment():
+    """Users who skip activation get 'command not found': the guide activates before any tertius
+    command, and its install block uses the activated environment's pip."""
+    text = GUIDE.read_text()
+    assert ". .venv/bin/activate" in text
+    assert text.index(". .venv/bin/activate") < text.index("\ntertius ")
+
+
 def test_the_typo_in_the_guide_is_the_error_users_get(tmp_path):
     path = files(tmp_path)["river.yaml"]
     path.write_text(path.read_text().replace("{actor: up, issue: dam, position: 120, salience: 0.8}",

@@ -114,6 +114,32 @@ def test_the_page_shows_the_clis_numbers(client, sid, tmp_path):
         assert shown == cli_out["broker"]
 
 
+def test_model_parameters_reach_the_run_as_the_cli_gives_them(client, default, tmp_path):
+    """Each model's parameters are listed from the registry's declarations, and a changed one gives
+    the numbers of ``tertius forecast -p``, per round included."""
+    info = client.get("/api/info").json()
+    declared = {m["id"]: m["params"] for m in info["models"]}
+    assert declared["bdm"]["rounds"] == 10 and declared["bdm"]["settle"] == "last"
+    assert set(declared["exchange"]) >= {"rounds", "fixed_weight", "salience_weight"}
+    assert declared["compromise"] == {}
+    page = post(client, "/api/run", {"scenario": default, "seed": 0, "models": ["bdm", "exchange"],
+                                     "params": {"bdm": {"rounds": 3}, "exchange": {"rounds": 2}}}).json()
+    for model, rounds in (("bdm", 3), ("exchange", 2)):
+        r = CliRunner().invoke(cli, ["forecast", "-m", model, "-p", f"rounds={rounds}", "--format", "json"])
+        assert r.exit_code == 0, r.output
+        cli_out = json.loads(r.stdout)
+        for issue in cli_out["issues"]:
+            assert page["forecasts"][model][issue["id"]] == pytest.approx(issue["outcome"], abs=1e-12)
+            assert page["rounds"][model]["positions"][issue["id"]] == issue["rounds"]
+        assert len(page["rounds"][model]["positions"]["ports"]) == rounds + 1
+    plain = post(client, "/api/run", {"scenario": default, "seed": 0, "models": ["bdm"]}).json()
+    assert plain["forecasts"]["bdm"] != page["forecasts"]["bdm"]  # three rounds are not ten on this scenario
+    bad = post(client, "/api/run", {"scenario": default, "params": {"bdm": {"roundz": 3}}})
+    assert bad.status_code == 400 and "no parameter roundz" in one_line(bad) and "rounds" in bad.json()["fix"]
+    bad = post(client, "/api/run", {"scenario": default, "params": {"bdm": {"rounds": "many"}}})
+    assert bad.status_code == 400 and "rounds" in one_line(bad)
+
+
 def test_the_default_mae_is_in_percent_of_scale(client, default):
     """The page's MAE is the library's (% of each issue's span), not a mean of raw units: on the
     default scenario the raw-unit mean differs from it."""
@@ -356,6 +382,25 @@ def test_a_sweep_runs_to_the_same_draws_as_the_sweep_engine(client, default):
     assert len(st["result"]["values"]["amur"]) == 250
     unperturbed = run_model(s, "compromise").outcome[s.issue_ids.index("amur")]
     assert st["result"]["summary"]["unperturbed"]["amur"] == pytest.approx(unperturbed)
+
+
+def test_a_sweep_shows_the_third_party_shares_of_tertius_sweep(client, default, tmp_path):
+    """With a conflict, the page's sweep carries the library's shares (``broker_first``) and runs
+    with the model's parameters as ``-p`` gives them."""
+    from tertius.sweeps import sweep
+
+    r = post(client, "/api/sweep", {"scenario": default, "model": "bdm", "n": 200, "seed": 3,
+                                    "params": {"bdm": {"rounds": 4}}})
+    assert r.status_code == 200
+    st = wait(client, r.json()["id"])
+    assert st["state"] == "done", st
+    s = load_scenario()
+    lib = sweep(s, "bdm", n=200, seed=3, params={"rounds": 4}, out=tmp_path / "sweep",
+                chunk_size=api.SWEEP_CHUNK)
+    shown = st["result"]["summary"]
+    assert shown["broker_first"] == lib.summary["broker_first"] and shown["broker_first"]
+    assert shown["params"] == {"rounds": 4}
+    assert shown["quantiles"] == lib.summary["quantiles"]
 
 
 def test_a_sweep_can_be_cancelled_and_sweeps_at_once_are_capped(default):

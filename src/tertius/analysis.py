@@ -7,7 +7,7 @@ report never runs a model.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tertius.breakeven import forecast_search, search
@@ -72,10 +72,11 @@ def compact(value: Any) -> Any:
     return value
 
 
-def run_models(scenario: Scenario, models: Sequence[str] | None = None,
-               seed: int = 0) -> tuple[dict[str, Forecast], dict[str, str]]:
+def run_models(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
+               params: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[dict[str, Forecast], dict[str, str]]:
     """Each model's forecast, and the models that refused the scenario with why. An unknown model
-    name is an error; a refusal by one model does not sink the others, but a refusal by all does."""
+    name is an error; a refusal by one model does not sink the others, but a refusal by all does.
+    ``params`` gives parameters by model name (``tertius forecast -p``); the rest keep their defaults."""
     models = list(models or MODELS)
     for m in models:
         get_model(m)  # an unknown name is the user's mistake, not a model's refusal
@@ -83,7 +84,7 @@ def run_models(scenario: Scenario, models: Sequence[str] | None = None,
     with shared_runs():  # an ensemble's components are not run twice
         for m in models:
             try:
-                forecasts[m] = run_model(scenario, m, seed=seed)
+                forecasts[m] = run_model(scenario, m, (params or {}).get(m), seed=seed)
             except InputError as e:  # one model's refusal does not sink the others
                 refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
     if not forecasts:

@@ -4,8 +4,10 @@ This is the layout of the expected-utility-model inputs in ``shared/data/bdm/`` 
 Mesquita 1994; Scholz et al. 2011 and the open replications): a header row naming the columns
 (``Actor``/``Stakeholder``/``name``, ``Capability``/``Resources``/``capabilities``/``Clout``,
 ``Position``, ``Salience``, in any order and case; other columns are ignored), then one row per
-actor. Saliences above 1 are read as a 0-100 scale. The table has no scale of its own: the
-range of the positions is used unless ``scale`` is given.
+actor. Columns are separated by commas, or by semicolons (the spreadsheet export of locales
+with a decimal comma, whose ``0,5`` is then read as 0.5). Saliences above 1 are read as a 0-100
+scale. The table has no scale of its own: the range of the positions is used unless ``scale`` is
+given.
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ POSITION = ("position",)
 SALIENCE = ("salience",)
 
 
+def separator(header: str) -> str:
+    """The column separator of a table from its header line: a semicolon when the line has
+    semicolons and no commas, else a comma."""
+    return ";" if ";" in header and "," not in header else ","
+
+
 def looks_like_actor_table(path: Path) -> bool:
     try:
         with path.open(encoding="utf-8-sig") as f:
             for line in f:
                 if line.strip():
-                    head = [h.strip().lower() for h in line.split(",")]
+                    head = [h.strip().lower() for h in line.split(separator(line))]
                     return any(h in POSITION for h in head) and any(h in SALIENCE for h in head)
     except (OSError, UnicodeDecodeError):
         return False
@@ -50,7 +58,9 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
     path = Path(path)
     file = str(path)
     text = read_text(path)
-    rows = list(csv.reader(text.splitlines()))
+    lines = text.splitlines()
+    sep = separator(next((x for x in lines if x.strip()), ""))
+    rows = list(csv.reader(lines, delimiter=sep))
     if not rows:
         raise InputError("the file is empty", file=file, fix="add a header and one row per actor")
     header = rows[0]
@@ -64,7 +74,7 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
         for key in ("capability", "position", "salience"):
             cell = row[cols[key]].strip() if cols[key] < len(row) else ""
             try:
-                values[key] = float(cell)
+                values[key] = float(cell.replace(",", ".") if sep == ";" else cell)
             except ValueError:
                 raise InputError(f"{key} '{cell}' is not a number", file=file, line=line,
                                  fix=f"write the {key} as a decimal number") from None

@@ -463,6 +463,8 @@ def settle_issue(traj: Trajectory, w: np.ndarray, params: dict[str, Any]) -> tup
     status, period = settling(traj.positions, R)
     info: dict[str, Any] = {"status": status, "period": period, "rounds": int(traj.positions.shape[0] - 1)}
     value = float(series[-1])
+    moved = np.flatnonzero(np.abs(series - value) > SAME * max(R, 1e-300))
+    info["steady_since"] = int(moved[-1] + 1) if moved.size else 0  # the forecast's last change
     if status == "cycle":
         alternatives = [float(v) for v in series[-period:]]
         info["alternatives"] = alternatives

@@ -295,10 +295,15 @@ def settling_lines(model: str, details: dict[str, Any], params: dict[str, Any] |
     settle = (params or {}).get("settle", "last")
     for issue, info in (details.get("settling") or {}).items():
         rounds = info.get("rounds")
-        if info["status"] == "unsettled":
+        steady = info.get("steady_since")
+        if info["status"] == "unsettled" and steady is not None and rounds and 2 * steady <= rounds:
+            lines.append(f"note: {model}'s positions on {issue} still move after {rounds} rounds, but its forecast "
+                         f"has not changed since round {steady}")
+        elif info["status"] == "unsettled":
             lines.append(f"warning: {model} has not settled on {issue} after {rounds} rounds: positions still move, "
-                         f"so the forecast depends on the number of rounds (fix: -p rounds={max(30, 3 * (rounds or 10))}, "
-                         "and -p settle=cycle to forecast over a cycle once one appears)")
+                         f"so the forecast depends on the number of rounds (fix: run more rounds, e.g. tertius forecast "
+                         f"-m {model} -p rounds={max(30, 3 * (rounds or 10))}, or the rounds field under Model "
+                         "parameters on the page; -p settle=cycle forecasts over a cycle once one appears)")
         elif info["status"] == "cycle" and len({round(v, 9) for v in info["alternatives"]}) > 1:
             alts = ", ".join(human(v) for v in info["alternatives"])
             if settle == "cycle":

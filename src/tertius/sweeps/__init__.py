@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
 
+from tertius.errors import InputError
 from tertius.models import get_model
 from tertius.perturb import draw
 from tertius.scenario import Perturbation, Scenario
@@ -55,19 +57,29 @@ class SweepResult(NamedTuple):
 
 def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: int = 0,
           perturbation: Perturbation | None = None, params: dict[str, Any] | None = None,
-          out: str | Path = "tertius-output/sweep", engine: str = "inprocess", workers: int = 1,
+          out: str | Path | None = None, engine: str = "inprocess", workers: int = 1,
           scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
           overwrite: bool = False, broker: bool | None = None, progress: Callable[[int], None] | None = None
           ) -> SweepResult:
     """Run a sweep and return (job, tables, summary). ``perturbation`` defaults to the
     scenario's own ``perturbation:`` section, else to positions ±10, saliences ±20 %,
-    capabilities ±25 %, uniform."""
+    capabilities ±25 %, uniform. ``out`` is the folder for the chunks (kept for ``resume``); by
+    default they go to a private temporary folder that is removed afterwards, so the same call
+    can be repeated (from a notebook, say) and the result lives in memory only."""
     spec = perturbation or scenario.perturbation or Perturbation()
     get_model(model).params(params)  # fail early on unknown parameters
     job = SweepJob(scenario=scenario, model=model, params=dict(params or {}), spec=spec, seed=seed, n=n,
                    chunk_size=chunk_size, broker=scenario.conflict is not None if broker is None else broker)
-    tables = run_sweep(job, Path(out), engine=engine, workers=workers, scheduler=scheduler, resume=resume,
-                       overwrite=overwrite, progress=progress)
+    if out is None:
+        if resume:
+            raise InputError("resume needs the folder of the earlier sweep", file="sweep()",
+                             fix="pass out= the folder the sweep was written to")
+        with tempfile.TemporaryDirectory(prefix="tertius-sweep-") as tmp:
+            tables = run_sweep(job, Path(tmp), engine=engine, workers=workers, scheduler=scheduler,
+                               progress=progress)
+    else:
+        tables = run_sweep(job, Path(out), engine=engine, workers=workers, scheduler=scheduler, resume=resume,
+                           overwrite=overwrite, progress=progress)
     return SweepResult(job, tables, summarise(job, tables["table"], tables["options"]))
 
 

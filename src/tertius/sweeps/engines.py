@@ -275,7 +275,7 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
         if not resume:
             raise InputError(f"{chunk_dir} holds chunks of an earlier sweep", file=str(out),
                              fix="pass --resume to continue or grow it (--resume --n N), --overwrite to replace it, "
-                                 "or choose another --out")
+                                 "or choose another --out (in Python: resume=True, overwrite=True or out=...)")
         try:
             before = json.loads(sig_path.read_text())
         except (OSError, ValueError):
@@ -285,7 +285,7 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
         if not same:
             raise InputError("the chunks on disk belong to a different sweep", file=str(chunk_dir),
                              fix="use the same scenario, model, perturbation, seed and chunk size, "
-                                 "--overwrite to replace them, or another --out")
+                                 "--overwrite to replace them, or another --out (in Python: overwrite=True or out=...)")
         old_sizes, new_sizes = _chunk_sizes(int(before["n"]), job.chunk_size), _chunk_sizes(job.n, job.chunk_size)
         keep = {i for i in range(min(len(old_sizes), len(new_sizes))) if old_sizes[i] == new_sizes[i]}
         for path in old_chunks:  # chunks that hold other draws under the new n

@@ -147,11 +147,45 @@ def _moves(model: str, item: dict[str, Any], names: dict[str, str], top: int = 5
     return out
 
 
-def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
+def model_list() -> list[dict[str, Any]]:
+    """The registered models as the page lists them, each with its declared parameters and their
+    defaults (the registry's ``defaults``), from which the page draws its parameter fields."""
+    return [{"id": m, "summary": spec.summary, "tags": sorted(spec.tags),
+             "params": {k: v for k, v in spec.defaults.items() if v is None or isinstance(v, (bool, int, float, str))}}
+            for m, spec in MODELS.items()]
+
+
+def params_of(data: Any) -> dict[str, dict[str, Any]]:
+    """Model parameters sent by the page, ``{model: {name: value}}``, checked and typed by the
+    registry exactly as ``tertius forecast -p`` is; only the values that differ are kept."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise InputError("params must map a model to its parameters", file="the page's request", path=("params",),
+                         fix='e.g. {"bdm": {"rounds": 30}}')
+    out: dict[str, dict[str, Any]] = {}
+    for m, given in data.items():
+        if m not in MODELS:
+            raise InputError(f"unknown model '{m}'", file="the page's request", path=("params", m),
+                             fix=f"use one of: {', '.join(MODELS)}")
+        try:
+            full = MODELS[m].params(given)
+        except InputError as e:
+            e.file, e.path = "the page's request", ("params", m)
+            raise
+        changed = {k: full[k] for k in given if full[k] != MODELS[m].defaults[k]}
+        if changed:
+            out[m] = changed
+    return out
+
+
+def run(s: Scenario, models: list[str] | None = None, seed: int = 0,
+        params: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """A view of ``tertius run``'s analysis (:func:`tertius.analysis.run_models` and
     :func:`tertius.analysis.scores`): every model's forecast, the scores exactly as results.json
     holds them (errors on each issue's scale and in % of its span, MAE in % of span), and for the
-    models that run in rounds, the outcome after each round with that round's largest moves.
+    models that run in rounds, the outcome and each actor's position after each round, with that
+    round's largest moves. ``params`` are model parameters by model (see :func:`params_of`).
     Nothing here computes a number of its own: it only reshapes what the library returns."""
     from tertius.analysis import run_models, scores
 
@@ -160,13 +194,14 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0) -> dict[str
     forecasts: dict[str, Any] = {}
     rounds: dict[str, Any] = {}
     warnings: list[str] = []
-    runs, refused = run_models(s, models, seed=seed)
+    runs, refused = run_models(s, models, seed=seed, params=params)
     for m, f in runs.items():
         d = f.to_dict()
         forecasts[m] = {i["id"]: i["outcome"] for i in d["issues"]}
         warnings.extend(settling_lines(m, d["details"], d.get("params")))
         if "rounds" in MODELS[m].tags and d.get("line"):
             rounds[m] = {"label": d["line"]["label"], "values": d["line"]["values"],
+                         "positions": {i["id"]: i["rounds"] for i in d["issues"] if "rounds" in i},
                          "moves": _moves(m, d, names)}
     scored = scores(s, runs)
     errors: dict[str, dict[str, Any]] = {}
@@ -227,7 +262,8 @@ class SweepRun:
     progress and stops when cancelled or past its time limit. The draws and their seeds are those
     of ``tertius sweep --chunk-size 100`` with the same scenario, model, perturbation, seed and n
     (a chunk is the unit of seeding, so the chunk size is part of what makes a sweep repeatable):
-    it runs :func:`tertius.sweeps.sweep` into a private temporary folder."""
+    it runs :func:`tertius.sweeps.sweep` into a private temporary folder, with the third-party
+    shares when the scenario has a conflict, and the model's parameters as ``-p`` gives them."""
 
     scenario: Scenario
     model: str
@@ -235,6 +271,7 @@ class SweepRun:
     seed: int
     spec: Perturbation
     seconds: float
+    params: dict[str, Any] = field(default_factory=dict)
     state: str = "running"
     done: int = 0
     error: str | None = None
@@ -259,7 +296,7 @@ class SweepRun:
         try:
             with tempfile.TemporaryDirectory(prefix="tertius-sweep-") as tmp:
                 result = sweep(self.scenario, self.model, n=self.n, seed=self.seed, perturbation=self.spec,
-                               out=tmp, chunk_size=SWEEP_CHUNK, broker=False, progress=progress)
+                               params=self.params, out=tmp, chunk_size=SWEEP_CHUNK, progress=progress)
             ok = result.tables["table"][result.tables["table"]["error"] == ""]
             values = {issue: [finite_or_none(v) for v in ok.loc[ok["issue"] == issue, "outcome"].to_numpy()]
                       for issue in self.scenario.issue_ids}
@@ -302,7 +339,8 @@ def sweep_run(s: Scenario, request: dict[str, Any], limits: Limits) -> SweepRun:
         "position": number("position", base.position, 0, 1e6),
         "salience": number("salience", base.salience, 0, 10),
         "capability": number("capability", base.capability, 0, 10)})
-    return SweepRun(scenario=s, model=model, n=n, seed=seed, spec=spec, seconds=limits.sweep_seconds)
+    params = params_of(request.get("params")).get(model, {})
+    return SweepRun(scenario=s, model=model, n=n, seed=seed, spec=spec, seconds=limits.sweep_seconds, params=params)
 
 
 def safe_name(text: str) -> str:

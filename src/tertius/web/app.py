@@ -105,34 +105,35 @@ def _too_large(limits: Limits) -> JSONResponse:
                          "fix": "use the command line for large files: tertius run FILE"}, status_code=413)
 
 
-def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None,
-               hosts: list[str] | None = None) -> Starlette:
-    """The web application. ``scenario`` is shown first (default: the bundled default scenario);
-    ``hosts`` are the Host names it answers besides 127.0.0.1 and localhost."""
-    limits = limits or Limits()
-    pages = {"index": _static("tertius", "web/static/index.html")}
-    sweeps: dict[str, api.SweepRun] = {}
-    lock = threading.Lock()
-    compute = anyio.CapacityLimiter(2)
-    from tertius.schemas import scenario_schema
+class _Handlers:
+    """The routes' handlers and the state they share: the limits, the running sweeps and the
+    limiter that keeps at most two computations at once."""
 
-    schema = scenario_schema()  # the page's conflict editor is drawn from it
-    initial = scenario.to_data() if scenario is not None else api.bundled_data("second-opium-war")
+    def __init__(self, scenario: Scenario | None, limits: Limits) -> None:
+        from tertius.schemas import scenario_schema
 
-    async def body(request: Request) -> bytes:
+        self.limits = limits
+        self.pages = {"index": _static("tertius", "web/static/index.html")}
+        self.sweeps: dict[str, api.SweepRun] = {}
+        self.lock = threading.Lock()
+        self.compute = anyio.CapacityLimiter(2)
+        self.schema = scenario_schema()  # the page's conflict editor is drawn from it
+        self.initial = scenario.to_data() if scenario is not None else api.bundled_data("second-opium-war")
+
+    async def body(self, request: Request) -> bytes:
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limits.max_body:
+            if size > self.limits.max_body:
                 raise HTTPException(413)
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def json_body(request: Request) -> dict[str, Any]:
+    async def json_body(self, request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise HTTPException(415)
         try:
-            data = json.loads(await body(request))
+            data = json.loads(await self.body(request))
         except (ValueError, UnicodeDecodeError):
             raise InputError("the request is not valid JSON", file="the page's request",
                              fix="reload the page") from None
@@ -140,140 +141,148 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
             raise InputError("the request is not a JSON object", file="the page's request", fix="reload the page")
         return data
 
-    async def timed(fn: Callable[[], Any]) -> Any:
+    async def timed(self, fn: Callable[[], Any]) -> Any:
         """Run a computation in a worker thread, at most two at once, within the time limit."""
-        with anyio.fail_after(limits.run_seconds):
-            return await anyio.to_thread.run_sync(fn, limiter=compute, abandon_on_cancel=True)
+        with anyio.fail_after(self.limits.run_seconds):
+            return await anyio.to_thread.run_sync(fn, limiter=self.compute, abandon_on_cancel=True)
 
-    def seed_of(data: dict[str, Any]) -> int:
-        seed = data.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-            raise InputError("seed must be a whole number from 0", file="the page's request", path=("seed",),
-                             fix="e.g. seed 0")
-        return seed
+    async def scenario_and_seed(self, request: Request) -> tuple[dict[str, Any], Scenario, int]:
+        data = await self.json_body(request)
+        seed = _seed_of(data)
+        return data, api.scenario_of(data.get("scenario"), self.limits), seed
 
-    async def index(request: Request) -> Response:
-        return Response(pages["index"], media_type="text/html; charset=utf-8")
+    async def index(self, request: Request) -> Response:
+        return Response(self.pages["index"], media_type="text/html; charset=utf-8")
 
-    async def static(request: Request) -> Response:
+    async def static(self, request: Request) -> Response:
         entry = STATIC.get(request.path_params["name"])
         if entry is None:
             raise HTTPException(404)
         package, name, media = entry
         return Response(_static(package, name), media_type=media)
 
-    async def info(request: Request) -> Response:
+    async def info(self, request: Request) -> Response:
+        limits = self.limits
         return JSONResponse({
-            "version": __version__, "initial": initial, "bundled": api.bundled(), "schema": schema,
-            "models": [{"id": m, "summary": spec.summary, "tags": list(spec.tags)} for m, spec in MODELS.items()],
+            "version": __version__, "initial": self.initial, "bundled": api.bundled(), "schema": self.schema,
+            "models": api.model_list(),
             "limits": {"max_sweep": limits.max_sweep, "max_draws": limits.max_draws, "max_body": limits.max_body,
                        "max_actors": limits.max_actors, "max_issues": limits.max_issues}})
 
-    async def bundled(request: Request) -> Response:
+    async def bundled(self, request: Request) -> Response:
         data = api.bundled_data(request.path_params["sid"])
         if data is None:
             raise HTTPException(404)
         return JSONResponse({"scenario": data})
 
-    async def upload(request: Request) -> Response:
-        content = await body(request)
+    async def upload(self, request: Request) -> Response:
+        content = await self.body(request)
         name = request.query_params.get("name", "upload")
         select = request.query_params.get("select")
-        return JSONResponse(await timed(lambda: api.upload(name, content, limits, select)))
+        return JSONResponse(await self.timed(lambda: api.upload(name, content, self.limits, select)))
 
-    async def run(request: Request) -> Response:
-        data = await json_body(request)
-        seed = seed_of(data)
-        s = api.scenario_of(data.get("scenario"), limits)
+    async def run(self, request: Request) -> Response:
+        data, s, seed = await self.scenario_and_seed(request)
         models = data.get("models")
         if models is not None and (not isinstance(models, list) or not all(m in MODELS for m in models)):
             raise InputError("models must be a list of registered models", file="the page's request",
                              path=("models",), fix=f"use some of: {', '.join(MODELS)}")
-        return JSONResponse(await timed(lambda: api.run(s, models, seed)))
+        params = api.params_of(data.get("params"))
+        return JSONResponse(await self.timed(lambda: api.run(s, models, seed, params)))
 
-    async def third_parties(request: Request) -> Response:
-        data = await json_body(request)
-        seed = seed_of(data)
-        s = api.scenario_of(data.get("scenario"), limits)
+    async def third_parties(self, request: Request) -> Response:
+        data, s, seed = await self.scenario_and_seed(request)
         draws = data.get("draws", 200)
         if isinstance(draws, bool) or not isinstance(draws, int):
             raise InputError("draws must be a whole number", file="the page's request", path=("draws",), fix="e.g. 200")
-        return JSONResponse({"broker": await timed(lambda: api.third_parties(s, draws, seed, limits))})
+        return JSONResponse({"broker": await self.timed(lambda: api.third_parties(s, draws, seed, self.limits))})
 
-    async def sweep_start(request: Request) -> Response:
-        data = await json_body(request)
-        s = api.scenario_of(data.get("scenario"), limits)
-        job = api.sweep_run(s, data, limits)
-        with lock:
-            if sum(j.state == "running" for j in sweeps.values()) >= limits.max_sweeps:
-                return JSONResponse({"error": f"{limits.max_sweeps} sweeps are running already",
+    async def sweep_start(self, request: Request) -> Response:
+        data = await self.json_body(request)
+        s = api.scenario_of(data.get("scenario"), self.limits)
+        job = api.sweep_run(s, data, self.limits)
+        with self.lock:
+            if sum(j.state == "running" for j in self.sweeps.values()) >= self.limits.max_sweeps:
+                return JSONResponse({"error": f"{self.limits.max_sweeps} sweeps are running already",
                                      "fix": "wait for one to finish, or cancel it"}, status_code=429)
-            for key in [k for k, j in sweeps.items() if j.state != "running"][:-8]:
-                del sweeps[key]  # keep the last few finished sweeps only
+            for key in [k for k, j in self.sweeps.items() if j.state != "running"][:-8]:
+                del self.sweeps[key]  # keep the last few finished sweeps only
             key = secrets.token_urlsafe(12)
-            sweeps[key] = job
+            self.sweeps[key] = job
         job.start()
         return JSONResponse({"id": key, "n": job.n})
 
-    def sweep_of(request: Request) -> api.SweepRun:
-        job = sweeps.get(request.path_params["key"])
+    def sweep_of(self, request: Request) -> api.SweepRun:
+        job = self.sweeps.get(request.path_params["key"])
         if job is None:
             raise HTTPException(404)
         return job
 
-    async def sweep_status(request: Request) -> Response:
-        return JSONResponse(sweep_of(request).status())
+    async def sweep_status(self, request: Request) -> Response:
+        return JSONResponse(self.sweep_of(request).status())
 
-    async def sweep_cancel(request: Request) -> Response:
-        job = sweep_of(request)
+    async def sweep_cancel(self, request: Request) -> Response:
+        job = self.sweep_of(request)
         job.cancelled.set()
         return JSONResponse({"state": "cancelling"})
 
-    async def export(request: Request) -> Response:
+    async def export(self, request: Request) -> Response:
         kind = request.path_params["kind"]
         if kind not in ("yaml", "xlsx", "decide", "results", "report"):
             raise HTTPException(404)
-        data = await json_body(request)
-        seed = seed_of(data)
-        s = api.scenario_of(data.get("scenario"), limits)
-        filename, media, content = await timed(lambda: api.export(s, kind, seed))
+        _, s, seed = await self.scenario_and_seed(request)
+        filename, media, content = await self.timed(lambda: api.export(s, kind, seed))
         stem, _, ext = filename.rpartition(".")
         return Response(content, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="{api.safe_name(stem)}.{ext}"'})
 
-    async def input_error(request: Request, exc: Exception) -> Response:
+    async def input_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, InputError)
         return JSONResponse(api.error_payload(exc), status_code=400)
 
-    async def http_error(request: Request, exc: Exception) -> Response:
+    async def http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 413:
-            return _too_large(limits)
+            return _too_large(self.limits)
         words = {404: "not found", 405: "method not allowed", 415: "the request must be JSON"}
         return JSONResponse({"error": words.get(exc.status_code, exc.detail)}, status_code=exc.status_code)
 
-    async def too_slow(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": f"the computation passed the page's limit of {limits.run_seconds:g} s",
+    async def too_slow(self, request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": f"the computation passed the page's limit of {self.limits.run_seconds:g} s",
                              "fix": "use the command line for this scenario: tertius run FILE"}, status_code=503)
 
-    async def failure(request: Request, exc: Exception) -> Response:
+    async def failure(self, request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
 
+
+def _seed_of(data: dict[str, Any]) -> int:
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InputError("seed must be a whole number from 0", file="the page's request", path=("seed",),
+                         fix="e.g. seed 0")
+    return seed
+
+
+def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None,
+               hosts: list[str] | None = None) -> Starlette:
+    """The web application. ``scenario`` is shown first (default: the bundled default scenario);
+    ``hosts`` are the Host names it answers besides 127.0.0.1 and localhost."""
+    limits = limits or Limits()
+    h = _Handlers(scenario, limits)
     routes = [
-        Route("/", index), Route("/static/{name}", static), Route("/api/info", info),
-        Route("/api/bundled/{sid}", bundled), Route("/api/upload", upload, methods=["POST"]),
-        Route("/api/run", run, methods=["POST"]), Route("/api/broker", third_parties, methods=["POST"]),
-        Route("/api/sweep", sweep_start, methods=["POST"]), Route("/api/sweep/{key}", sweep_status),
-        Route("/api/sweep/{key}/cancel", sweep_cancel, methods=["POST"]),
-        Route("/api/export/{kind}", export, methods=["POST"]),
+        Route("/", h.index), Route("/static/{name}", h.static), Route("/api/info", h.info),
+        Route("/api/bundled/{sid}", h.bundled), Route("/api/upload", h.upload, methods=["POST"]),
+        Route("/api/run", h.run, methods=["POST"]), Route("/api/broker", h.third_parties, methods=["POST"]),
+        Route("/api/sweep", h.sweep_start, methods=["POST"]), Route("/api/sweep/{key}", h.sweep_status),
+        Route("/api/sweep/{key}/cancel", h.sweep_cancel, methods=["POST"]),
+        Route("/api/export/{kind}", h.export, methods=["POST"]),
     ]
     allowed = ["127.0.0.1", "localhost", "[::1]", *(hosts or [])]
-    app = Starlette(routes=routes, middleware=[
+    return Starlette(routes=routes, middleware=[
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed),
         Middleware(_Guard, limits=limits),
-    ], exception_handlers={InputError: input_error, HTTPException: http_error, TimeoutError: too_slow,
-                           Exception: failure})
-    return app
+    ], exception_handlers={InputError: h.input_error, HTTPException: h.http_error, TimeoutError: h.too_slow,
+                           Exception: h.failure})
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -5,7 +5,8 @@
 
 const S = {scenario: null, result: null, broker: null, seq: 0, brokerSeq: 0, models: [], limits: {},
            focus: null, sweep: null, timer: null, editedAt: null, editedHere: new Set(),
-           undo: [], redo: [], last: undefined, open: new Set(), dirty: false, project: null, schema: null};
+           undo: [], redo: [], last: undefined, open: new Set(), dirty: false, project: null, schema: null,
+           params: {}};  // model parameters that differ from the registry's defaults, by model
 window.tertiusTimings = [];  // ms from an edit to the updated forecasts on screen (benchmarks read it)
 
 // ------------------------------------------------------------------ small helpers
@@ -644,6 +645,44 @@ function meanCapability() {
   return caps.length ? caps.reduce((x, y) => x + y, 0) / caps.length : 0;
 }
 
+// ------------------------------------------------------------------ model parameters
+// One field per parameter that a model declares in the registry (its defaults, served by
+// /api/info); the values that differ from the defaults go with every run and sweep.
+function drawParams(models) {
+  const box = $("params");
+  box.replaceChildren();
+  for (const m of models) {
+    const names = Object.keys(m.params || {});
+    if (!names.length) continue;
+    const set = el("fieldset", {dataset: {model: m.id}}, el("legend", {text: m.id, title: m.summary}));
+    for (const k of names) {
+      const def = m.params[k];
+      const given = (S.params[m.id] || {})[k];
+      const value = given === undefined ? def : given;
+      let input;
+      if (typeof def === "boolean") input = el("input", {type: "checkbox", checked: value});
+      else if (typeof def === "number") input = el("input", {type: "number", step: Number.isInteger(def) ? "1" : "any", value: String(value)});
+      else input = el("input", {type: "text", value: value === null ? "" : String(value)});
+      input.dataset.param = k; input.title = `default ${def === null ? "none" : String(def)}`;
+      input.addEventListener("change", () => {
+        let v = typeof def === "boolean" ? input.checked : typeof def === "number" ? Number(input.value) : input.value;
+        if (def === null && v === "") v = null;
+        if (typeof def === "number" && (input.value.trim() === "" || !Number.isFinite(v))) { v = def; input.value = String(def); }
+        const mine = S.params[m.id] = S.params[m.id] || {};
+        if (v === def) delete mine[k]; else mine[k] = v;
+        if (!Object.keys(mine).length) delete S.params[m.id];
+        set.classList.toggle("changed", Boolean(S.params[m.id]));
+        S.editedAt = performance.now();
+        clearTimeout(S.timer); S.timer = setTimeout(runModels, 0);
+      });
+      set.append(el("label", {}, `${k} `, input));
+    }
+    set.append(el("button", {type: "button", text: "defaults", onclick: () => { delete S.params[m.id]; drawParams(models); S.editedAt = performance.now(); clearTimeout(S.timer); S.timer = setTimeout(runModels, 0); }}));
+    set.classList.toggle("changed", Boolean(S.params[m.id]));
+    box.append(set);
+  }
+}
+
 // ------------------------------------------------------------------ running the models
 async function runModels() {
   const seq = ++S.seq;
@@ -651,7 +690,7 @@ async function runModels() {
   $("status").textContent = "running…";
   try {
     const sent = performance.now();
-    const result = await call("POST", "/api/run", {scenario: S.scenario, seed: 0});
+    const result = await call("POST", "/api/run", {scenario: S.scenario, seed: 0, params: S.params});
     if (seq !== S.seq) return;
     const received = performance.now();
     S.result = result;
@@ -780,7 +819,11 @@ function drawRounds() {
   pick.replaceChildren(...models.map((m) => el("option", {value: m, text: m})));
   if (models.includes(current)) pick.value = current;
   const r = rounds[pick.value];
-  if (!r) { $("rounds-table").replaceChildren(); $("rounds-moves").replaceChildren(); return; }
+  if (!r) {
+    $("rounds-table").replaceChildren(); $("rounds-moves").replaceChildren();
+    if (typeof Plotly !== "undefined") Plotly.purge($("rounds-chart"));
+    return;
+  }
   const n = Math.max(...Object.values(r.values).map((v) => v.length)) - 1;
   const slider = $("rounds-slider");
   slider.max = String(n);
@@ -789,9 +832,53 @@ function drawRounds() {
   $("rounds-at").textContent = String(at);
   $("rounds-table").replaceChildren(el("tr", {}, el("th", {text: "issue"}), el("th", {text: `${r.label}, round ${at}`})),
     ...Object.entries(r.values).map(([id, v]) => el("tr", {}, el("th", {text: issueName(id)}), el("td", {text: fmt(v[Math.min(at, v.length - 1)])}))));
+  drawRoundsChart(r, at);
   const moves = at > 0 ? (r.moves[at - 1] || []) : [];
   $("rounds-moves").replaceChildren(...(moves.length ? moves.map((m) => el("li", {text: m.text}))
     : [el("li", {class: "muted", text: at === 0 ? "round 0: the positions as entered" : "no moves in this round"})]));
+}
+
+// The k-th of a column of per-issue panels: its axes' suffix, its issue's scale, and where it sits.
+function issuePanel(ids, k, gap) {
+  const issue = S.scenario.issues.find((x) => x.id === ids[k]) || {};
+  const top = 1 - k / ids.length;
+  return {axis: k === 0 ? "" : String(k + 1), sc: issue.scale || {min: 0, max: 100}, top, bottom: top - 1 / ids.length + gap};
+}
+
+// Position over rounds, one panel per issue, on the issue's own scale: each actor's position
+// after each round (the library's per-round output) in grey, the model's forecast after each
+// round in the model's colour, and a line at the selected round.
+function drawRoundsChart(r, at) {
+  if (typeof Plotly === "undefined") return;
+  const ids = Object.keys(r.positions || {});
+  const n = Object.keys(S.result.forecasts).indexOf($("rounds-model").value);
+  const traces = []; const layout = {height: 40 + 150 * ids.length, margin: {l: 40, r: 10, t: 10, b: 30}, showlegend: false,
+    font: {family: "system-ui, sans-serif", size: 11}, annotations: [], shapes: [], plot_bgcolor: "#fafafa"};
+  const gap = 0.25 / Math.max(1, ids.length);
+  ids.forEach((id, k) => {
+    const {axis, sc, top, bottom} = issuePanel(ids, k, gap);
+    const steps = r.positions[id];
+    const actors = [...new Set(steps.flatMap((p) => Object.keys(p)))];
+    for (const a of actors) {
+      traces.push({type: "scatter", mode: "lines", x: steps.map((_, t) => t), y: steps.map((p) => p[a] === undefined ? null : p[a]),
+        line: {color: ACTOR_COLOUR, width: 1}, name: name(a), xaxis: `x${axis}`, yaxis: `y${axis}`,
+        hovertemplate: `${name(a)}: %{y:.3~f} after round %{x}<extra></extra>`});
+    }
+    const v = r.values[id] || [];
+    traces.push({type: "scatter", mode: "lines+markers", x: v.map((_, t) => t), y: v, name: r.label, xaxis: `x${axis}`, yaxis: `y${axis}`,
+      line: {color: modelColour(Math.max(0, n)), width: 2.5}, marker: {symbol: modelSymbol(Math.max(0, n)), size: 5},
+      hovertemplate: `${r.label}: %{y:.3~f} after round %{x}<extra></extra>`});
+    const span = Number(sc.max) - Number(sc.min);
+    layout[`xaxis${axis}`] = {anchor: `y${axis}`, fixedrange: true, zeroline: false, dtick: steps.length > 12 ? null : 1,
+      title: k === ids.length - 1 ? {text: "round"} : null};
+    layout[`yaxis${axis}`] = {domain: [Math.max(0, bottom), top - 0.02], anchor: `x${axis}`, fixedrange: true, zeroline: false,
+      range: [Number(sc.min) - 0.04 * span, Number(sc.max) + 0.04 * span]};
+    layout.annotations.push({text: issueName(id), xref: "paper", yref: "paper", x: 0, y: top, xanchor: "left", yanchor: "bottom",
+      showarrow: false, font: {size: 11}});
+    layout.shapes.push({type: "line", xref: `x${axis}`, yref: `y${axis} domain`, x0: at, x1: at, y0: 0, y1: 1,
+      line: {color: "#333", width: 1, dash: "dot"}});
+  });
+  Plotly.react($("rounds-chart"), traces, layout, CHART_CONFIG);
 }
 
 // ------------------------------------------------------------------ third parties
@@ -843,7 +930,8 @@ async function startSweep(ev) {
   $("sweep-state").textContent = "starting…";
   $("sweep-state").classList.remove("error");
   try {
-    const job = await call("POST", "/api/sweep", {scenario: S.scenario, model: $("sweep-model").value, n: num("sweep-n"),
+    const model = $("sweep-model").value;
+    const job = await call("POST", "/api/sweep", {scenario: S.scenario, model, params: S.params[model] ? {[model]: S.params[model]} : {}, n: num("sweep-n"),
       seed: num("sweep-seed"), position: num("sweep-position"), salience: num("sweep-salience"), capability: num("sweep-capability")});
     S.sweep = job.id;
     $("sweep-cancel").disabled = false; $("sweep-run").disabled = true;
@@ -867,6 +955,7 @@ function drawSweep(res) {
   $("sweep-table").replaceChildren(el("tr", {}, ...["issue", "5 %", "25 %", "median", "75 %", "95 %", "unperturbed ◆"].map((h) => el("th", {text: h}))),
     ...Object.entries(q).map(([id, v]) => el("tr", {}, el("th", {text: issueName(id)}),
       ...[v.q05, v.q25, v.q50, v.q75, v.q95, base[id]].map((x) => el("td", {text: fmt(x)})))));
+  drawSweepShares(res.summary);
   if (typeof Plotly === "undefined") return;
   const ids = Object.keys(res.values);
   // one row per issue, each on its own scale (ports 0-11 and indemnity 0-16 are not squashed onto 0-100)
@@ -874,10 +963,7 @@ function drawSweep(res) {
     font: {family: "system-ui, sans-serif", size: 11}, annotations: []};
   const gap = 0.35 / Math.max(1, ids.length);
   ids.forEach((id, k) => {
-    const axis = k === 0 ? "" : String(k + 1);
-    const issue = S.scenario.issues.find((x) => x.id === id) || {scale: {min: 0, max: 100}};
-    const sc = issue.scale || {min: 0, max: 100};
-    const top = 1 - k / ids.length; const bottom = top - 1 / ids.length + gap;
+    const {axis, sc, top, bottom} = issuePanel(ids, k, gap);
     traces.push({type: "box", x: res.values[id], y: res.values[id].map(() => id), name: issueName(id), orientation: "h",
       boxpoints: false, marker: {color: PALETTE[4]}, hoverinfo: "x", xaxis: `x${axis}`, yaxis: `y${axis}`});
     traces.push({type: "scatter", mode: "markers", x: [base[id]], y: [id], xaxis: `x${axis}`, yaxis: `y${axis}`,
@@ -890,6 +976,24 @@ function drawSweep(res) {
       showarrow: false, font: {size: 11}});
   });
   Plotly.react($("sweep-chart"), traces, layout, CHART_CONFIG);
+}
+
+// Beside the sweep chart: in what share of the draws each option is a third party's equilibrium
+// (the sweep summary's broker_first, as tertius sweep reports it).
+function drawSweepShares(summary) {
+  const shares = summary.broker_first || {};
+  const box = $("sweep-shares");
+  const rows = [];
+  for (const [phase, parties] of Object.entries(shares)) {
+    const ph = (summary.phases || {})[phase] || {name: phase, sides: []};
+    for (const [tp, options] of Object.entries(parties)) {
+      const best = Object.entries(options).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
+      rows.push(el("tr", {}, el("th", {text: (ph.name ? `${ph.name}: ` : "") + ((summary.names || {})[tp] || tp)}),
+        el("td", {text: best.map(([o, v]) => `${optionName(o, ph.sides)} ${pct(v)}`).join(" · ") || "–"})));
+    }
+  }
+  box.replaceChildren(...(rows.length ? [el("caption", {text: "Third parties: share of draws in which each option is the equilibrium"}),
+    el("tr", {}, el("th", {text: "third party"}), el("th", {text: "equilibrium option, share of draws"})), ...rows] : []));
 }
 
 // ------------------------------------------------------------------ loading and exporting
@@ -967,6 +1071,7 @@ async function start() {
   pickBox.addEventListener("change", pick);
   $("sweep-model").replaceChildren(...info.models.map((m) => el("option", {value: m.id, text: m.id})));
   $("sweep-model").value = "compromise";
+  drawParams(info.models);
   $("upload").addEventListener("change", () => upload(null));
   $("choices").addEventListener("change", () => { if ($("choices").value) upload($("choices").value); });
   $("add-actor").addEventListener("click", () => {
