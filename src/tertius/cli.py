@@ -146,8 +146,8 @@ def _parse_value(text: str) -> Any:
     return text
 
 
-ScenarioArg = Annotated[str, typer.Argument(help="A scenario file (.yaml, .json, .xlsx, Decide .csv/.txt/.xdf, DEU .tsv) "
-                                                 "or the id of a bundled scenario.")]
+ScenarioArg = Annotated[str, typer.Argument(help=f"A scenario file ({', '.join(SUFFIXES)}), a folder of CSV tables "
+                                                 "(docs/formats.md) or the id of a bundled scenario.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for scripts.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
 InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help=f"One of {NAMES} "
@@ -502,8 +502,8 @@ def schema(
 @user_errors
 def convert(
     source: Annotated[str, typer.Argument(help="Input scenario file (or bundled id).")],
-    target: Annotated[Path, typer.Argument(help="Output: .yaml, .json, .xlsx, .csv (Decide), .xdf, .tsv (DEU), or a "
-                                                "name without a suffix for a folder of CSV tables.")],
+    target: Annotated[Path, typer.Argument(help=f"Output: a name ending {', '.join(SUFFIXES)}, or a name "
+                                                "without a suffix for a folder of CSV tables (docs/formats.md).")],
     to: Annotated[str | None, typer.Option(help=f"Output format: one of {NAMES} "
                                                 "(default: from the name).")] = None,
     select: Annotated[str | None, typer.Option(help="Pick one scenario from a file that holds several.")] = None,
