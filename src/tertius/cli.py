@@ -23,6 +23,7 @@ from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.errors import InputError, TertiusError
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
 from tertius.io.files import slug, write_text_atomic
+from tertius.io.formats import NAMES, SUFFIXES, for_target
 from tertius.models import MODELS, run_model
 from tertius.report.console import (
     casebook_tables,
@@ -145,11 +146,11 @@ def _parse_value(text: str) -> Any:
     return text
 
 
-ScenarioArg = Annotated[str, typer.Argument(help="A scenario file (.yaml, .json, .xlsx, Decide .csv/.txt/.xdf, DEU .tsv) "
-                                                 "or the id of a bundled scenario.")]
+ScenarioArg = Annotated[str, typer.Argument(help=f"A scenario file ({', '.join(SUFFIXES)}), a folder of CSV tables "
+                                                 "(docs/formats.md) or the id of a bundled scenario.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for scripts.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
-InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help="yaml, decide, xdf or deu "
+InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help=f"One of {NAMES} "
                                                                             "(default: from the file suffix).")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output of an earlier run in the same folder.")]
 
@@ -502,9 +503,9 @@ def schema(
 @user_errors
 def convert(
     source: Annotated[str, typer.Argument(help="Input scenario file (or bundled id).")],
-    target: Annotated[Path, typer.Argument(help="Output: .yaml, .json, .xlsx, .csv (Decide), .xdf, .tsv (DEU), or a "
-                                                "name without a suffix for a folder of CSV tables.")],
-    to: Annotated[str | None, typer.Option(help="Output format: yaml, json, xlsx, tables, decide, actors, xdf or deu "
+    target: Annotated[Path, typer.Argument(help=f"Output: a name ending {', '.join(SUFFIXES)}, or a name "
+                                                "without a suffix for a folder of CSV tables (docs/formats.md).")],
+    to: Annotated[str | None, typer.Option(help=f"Output format: one of {NAMES} "
                                                 "(default: from the name).")] = None,
     select: Annotated[str | None, typer.Option(help="Pick one scenario from a file that holds several.")] = None,
     input_format: InputFormatOpt = None,
@@ -516,13 +517,11 @@ def convert(
     from tertius.io.writers import lost_fields
 
     s = load_scenario(source, input_format=input_format, select=select)
-    by_suffix = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx", ".csv": "decide", ".txt": "decide",
-                 ".xdf": "xdf", ".tsv": "deu"}
-    folder = not target.suffix  # a name without a suffix: a folder of CSV tables
-    out_fmt = to or ("tables" if folder else by_suffix.get(target.suffix.lower()))
+    named = for_target(target)
+    out_fmt = to or (named.name if named else None)
     if out_fmt is None:
         raise InputError(f"cannot tell the output format from '{target.name}'", file=str(target),
-                         fix="use a .yaml, .json, .xlsx, .csv, .xdf or .tsv name, a folder name, or pass --to")
+                         fix=f"use a name ending {', '.join(SUFFIXES)}, a folder name, or pass --to")
     content = render(s, out_fmt)  # computed before anything is written
     lost = lost_fields(s, out_fmt)
     if isinstance(content, dict):

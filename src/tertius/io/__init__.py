@@ -10,29 +10,11 @@ from importlib import resources
 from pathlib import Path
 
 from tertius.errors import InputError, ScenarioProblem, require  # noqa: F401  (tertius.io.require, kept for callers)
-from tertius.io import writers
-from tertius.io.actor_table import looks_like_actor_table, read_actor_table
-from tertius.io.decide_csv import read_decide_csv, read_xdf, write_decide_csv
-from tertius.io.deu import read_deu
-from tertius.io.files import read_text, slug, write_text_atomic
-from tertius.io.tables import looks_like_tables_folder, read_tables_folder, read_xlsx, write_tables_folder, write_xlsx
-from tertius.io.yaml_io import dump_yaml, read_yaml, scenario_from_data
+from tertius.io.files import slug, write_text_atomic
+from tertius.io.formats import FORMAT_HELP, FORMATS, Format, detect, lookup  # noqa: F401  (FORMAT_HELP, Format: re-exported)
 from tertius.scenario import Scenario
 
 DEFAULT_SCENARIO = "second-opium-war"
-
-FORMATS = {
-    "yaml": (".yaml", ".yml"),
-    "json": (".json",),
-    "xlsx": (".xlsx",),
-    "tables": (),
-    "decide": (".csv", ".txt"),
-    "actors": (),
-    "xdf": (".xdf",),
-    "deu": (".tsv",),
-}
-FORMAT_HELP = ("use .yaml, .json, .xlsx, a folder of CSV tables (actors.csv, issues.csv, stances.csv), .csv (Decide "
-               "or an actor table), .txt (Decide), .xdf (Decide project) or .tsv (DEU), or pass --input-format")
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -46,18 +28,8 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def detect_format(path: Path) -> str:
-    if path.is_dir():
-        if looks_like_tables_folder(path):
-            return "tables"
-        raise InputError("the folder is not a scenario", file=str(path),
-                         fix="a scenario folder holds actors.csv, issues.csv and stances.csv (docs/spreadsheets.md)")
-    suffix = path.suffix.lower()
-    if suffix == ".csv" and looks_like_actor_table(path):
-        return "actors"
-    for fmt, suffixes in FORMATS.items():
-        if suffix in suffixes:
-            return fmt
-    raise InputError(f"unknown file type '{suffix or path.name}'", file=str(path), fix=FORMAT_HELP)
+    """The name of the format of a file or folder (:func:`tertius.io.formats.detect`)."""
+    return detect(path).name
 
 
 def resolve(source: str | Path) -> Path:
@@ -108,28 +80,8 @@ def _guarded(path: Path, read: Callable[[], list[Scenario]]) -> list[Scenario]:
 def load_scenarios(source: str | Path, *, input_format: str | None = None) -> list[Scenario]:
     """Load every scenario a file holds (a DEU file holds one per issue)."""
     path = resolve(source)
-    fmt = input_format or detect_format(path)
-    return _guarded(path, lambda: _read(path, fmt))
-
-
-def _read(path: Path, fmt: str) -> list[Scenario]:
-    if fmt == "yaml":
-        return [read_yaml(path)]
-    if fmt == "json":
-        return read_json(path)
-    if fmt == "xlsx":
-        return [read_xlsx(path)]
-    if fmt == "tables":
-        return [read_tables_folder(path)]
-    if fmt == "decide":
-        return [read_decide_csv(path)]
-    if fmt == "actors":
-        return [read_actor_table(path)]
-    if fmt == "xdf":
-        return [read_xdf(path)]
-    if fmt == "deu":
-        return read_deu(path)
-    raise InputError(f"unknown input format '{fmt}'", file=str(path), fix=f"use one of: {', '.join(FORMATS)}")
+    fmt = lookup(input_format, file=str(path)) if input_format else detect(path)
+    return _guarded(path, lambda: fmt.read(path))
 
 
 def load_scenario(source: str | Path = DEFAULT_SCENARIO, *, input_format: str | None = None,
@@ -152,29 +104,7 @@ def render(scenario: Scenario, fmt: str) -> str | bytes | dict[str, str]:
     """A scenario in any format tertius reads: text, the bytes of a workbook (``xlsx``), or the
     files of a folder of CSV tables by name (``tables``). See :func:`tertius.io.writers.lost_fields`
     for what the other programs' formats drop."""
-    out: dict[str, Callable[[Scenario], str | bytes | dict[str, str]]] = {
-        "yaml": dump_yaml, "json": writers.write_json, "xlsx": write_xlsx, "tables": write_tables_folder,
-        "decide": write_decide_csv, "actors": writers.write_actor_table, "xdf": writers.write_xdf,
-        "deu": writers.write_deu}
-    if fmt not in out:
-        raise InputError(f"cannot write format '{fmt}'", fix=f"write one of: {', '.join(out)}")
-    return out[fmt](scenario)
-
-
-def read_json(path: Path) -> list[Scenario]:
-    """A scenario as JSON, in the YAML layout; a JSON list holds several."""
-    import json
-
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as e:
-        raise InputError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno,
-                         fix="check the brackets, commas and quotes") from None
-    if isinstance(data, list):
-        if not data:
-            raise InputError("the JSON list is empty", file=str(path), fix="give one scenario object or a list of them")
-        return [scenario_from_data(d, file=f"{path} (scenario {k + 1})") for k, d in enumerate(data)]
-    return [scenario_from_data(data, file=str(path))]
+    return lookup(fmt, writing=True).write(scenario)
 
 
 __all__ = [

@@ -13,6 +13,7 @@ given.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -121,3 +122,17 @@ def read_actor_table(path: str | Path, *, scale: tuple[float, float] | None = No
         index = p.path[1] if len(p.path) > 1 and isinstance(p.path[1], int) else None
         at = records[index][0] if index is not None and index < len(records) else None
         raise InputError(p.message, file=file, line=at, fix=p.fix) from None
+
+
+def write_actor_table(s: Scenario) -> str:
+    """The one-issue actor table (Actor, Capability, Position, Salience)."""
+    if len(s.issues) != 1:
+        raise InputError(f"an actor table holds one issue; this scenario has {len(s.issues)}",
+                         fix="convert to .xlsx, a folder of CSV tables, .yaml or .json instead, which hold every issue")
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["Actor", "Capability", "Position", "Salience"])
+    caps = {a.id: a.capability.value for a in s.actors}
+    for st in s.stances:
+        w.writerow([st.actor, repr(caps[st.actor]), repr(st.position.value), repr(st.salience.value)])
+    return out.getvalue()

@@ -18,6 +18,7 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -290,3 +291,27 @@ def read_xdf(path: str | Path, dataset: str | None = None) -> Scenario:
         )
     except ScenarioProblem as p:
         raise InputError(p.message, file=file, path=p.path, fix=p.fix) from None
+
+
+def write_xdf(s: Scenario) -> str:
+    """A Decide project file with one data set (what :func:`tertius.io.decide_csv.read_xdf` reads)."""
+    root = ET.Element("project")
+    ds = ET.SubElement(root, "dataset", name=s.title or s.id)
+    for i in s.issues:
+        el = ET.SubElement(ds, "issue", key=i.id, name=i.name or i.id)
+        anchors = dict(i.scale.anchors)
+        anchors.setdefault(i.scale.min, "")
+        anchors.setdefault(i.scale.max, "")
+        for v in sorted(anchors):
+            p = ET.SubElement(el, "position", value=repr(float(v)))
+            p.text = anchors[v]
+    by_actor: dict[str, list[Any]] = {}
+    for st in s.stances:
+        by_actor.setdefault(st.actor, []).append(st)
+    for a in s.actors:
+        el = ET.SubElement(ds, "actor", key=a.id, name=a.name or a.id, power=repr(a.capability.value))
+        for st in by_actor.get(a.id, []):
+            ET.SubElement(el, "actorIssueLink", issueRef=st.issue, position=repr(st.position.value),
+                          salience=repr(st.salience.value / s.salience_scale), power=repr(a.capability.value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -129,3 +129,41 @@ def read_deu(path: str | Path) -> list[Scenario]:
     if not scenarios:
         raise InputError("the file holds no issue rows", file=file, line=2, fix="add issue rows below the header")
     return scenarios
+
+
+def write_deu(s: Scenario) -> str:
+    """The DEU issue-file layout: one row per issue, positions and saliences on 0 to 100 for the
+    EU actors (``com``, ``ep`` and the member states' codes)."""
+    foreign = [a.id for a in s.actors if a.id not in ACTOR_NAMES]
+    if foreign:
+        raise InputError(f"the DEU file holds only the EU actors' codes; '{foreign[0]}' is not one",
+                         fix="convert to .xlsx, a folder of CSV tables, .yaml or .json instead")
+    for i in s.issues:
+        if (i.scale.min, i.scale.max) != (0, 100):
+            raise InputError(f"the DEU file is on a 0-100 scale; issue '{i.id}' runs {i.scale.min:g}-{i.scale.max:g}",
+                             fix="rescale the issue to 0-100, or convert to .xlsx, .yaml or .json")
+    codes = list(ACTOR_NAMES)
+    header = ["isnr", "prnr", "prname", "type", "proc", "counvte", "intro",
+              *[f"p{c}" for c in codes], *[f"s{c}" for c in codes], "rp", "out"]
+    out = io.StringIO()
+    w = csv.writer(out, delimiter="\t", lineterminator="\n")
+    w.writerow(header)
+    p = s.procedure
+    scale = 100 / s.salience_scale
+    prnr = p.proposal if p and p.proposal else s.id
+    # a title read from a DEU file is "prname (prnr), issue N": write back the prname alone
+    prname = (s.title or s.id).removesuffix(f" ({prnr}), issue").split(f" ({prnr}), issue ")[0]
+    for i in s.issues:
+        stances = {st.actor: st for st in s.stances if st.issue == i.id}
+        row = {"isnr": i.id if len(s.issues) > 1 else s.id, "prnr": prnr,
+               "prname": prname, "type": (p.instrument or "") if p else "", "proc": p.kind if p else "",
+               "counvte": ("Unanimity" if p.rule == "unanimity" else "QMV") if p else "",
+               "intro": s.period or "",
+               "rp": "" if i.status_quo is None else repr(i.status_quo.value),
+               "out": "" if i.observed is None else repr(i.observed.value)}
+        for c in codes:
+            st = stances.get(c)
+            row[f"p{c}"] = "" if st is None else repr(st.position.value)
+            row[f"s{c}"] = "" if st is None else repr(st.salience.value * scale)
+        w.writerow([row[h] for h in header])
+    return out.getvalue()

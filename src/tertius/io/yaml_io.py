@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from tertius.errors import InputError, ScenarioProblem
-from tertius.io.files import read_text, write_text_atomic
+from tertius.io.files import read_text
 from tertius.scenario import Scenario
 
 #: Limits that keep a hostile YAML file from exhausting the stack or the memory.
@@ -274,6 +274,3 @@ def read_yaml(path: str | Path) -> Scenario:
 def dump_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(scenario.to_data(), sort_keys=False, allow_unicode=True, width=100)
 
-
-def write_yaml(scenario: Scenario, path: str | Path) -> None:
-    write_text_atomic(path, dump_yaml(scenario))

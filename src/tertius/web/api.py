@@ -17,16 +17,18 @@ from typing import Any
 
 from tertius.errors import InputError, format_path
 from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios
-from tertius.io.decide_csv import write_decide_csv
 from tertius.io.files import slug
-from tertius.io.yaml_io import dump_yaml, scenario_from_data
+from tertius.io.yaml_io import scenario_from_data
 from tertius.models import MODELS
 from tertius.report.console import settling_lines
 from tertius.scenario import Perturbation, Scenario
 from tertius.sweeps.engines import finite_or_none
 
 #: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
-UPLOAD_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
+UPLOAD_SUFFIXES = tuple(s for f in FORMATS.values() for s in f.suffixes)
+#: The scenario formats the page exports, with their media types.
+EXPORT_MEDIA = {"yaml": "application/yaml", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "decide": "text/csv"}
 
 
 #: Draws per chunk of a sweep run by the page: progress and cancellation act between chunks.
@@ -232,15 +234,10 @@ def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
     """A download: the scenario as YAML, an Excel workbook or Decide CSV, or the full analysis as results.json or the
     HTML report (the same files ``tertius run`` writes)."""
     name = slug(s.id)
-    if kind == "yaml":
-        return f"{name}.yaml", "application/yaml", dump_yaml(s).encode()
-    if kind == "decide":
-        return f"{name}.csv", "text/csv", write_decide_csv(s).encode()
-    if kind == "xlsx":
-        from tertius.io.tables import write_xlsx
-
-        return (f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                write_xlsx(s))
+    if kind in EXPORT_MEDIA:  # a scenario format, written by its writer in tertius.io.formats
+        written = FORMATS[kind].write(s)
+        return (f"{name}{FORMATS[kind].suffixes[0]}", EXPORT_MEDIA[kind],
+                written if isinstance(written, bytes) else str(written).encode())
     if kind not in ("results", "report"):
         raise InputError(f"unknown export '{kind}'", fix="export yaml, xlsx, decide, results or report")
     from tertius.analysis import analyse
