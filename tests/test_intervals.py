@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tertius.models import run_model
 from tertius.scenario import Perturbation, Scenario
-from tertius.uncertainty import forecast_intervals
+from tertius.sweeps.intervals import forecast_intervals
 from tests.strategies import build, scenario_data
 
 

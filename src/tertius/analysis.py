@@ -18,7 +18,8 @@ from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
 from tertius.scoring import _records, error_table, summarise
-from tertius.uncertainty import forecast_intervals, inputs
+from tertius.sweeps.intervals import forecast_intervals
+from tertius.uncertainty import inputs
 from tertius.version import __version__
 
 #: Factors applied to an assumed capability in the sensitivity check.

@@ -28,7 +28,7 @@ from tertius.conflict.game import best_response_path
 from tertius.conflict.thirdparty import labels as words
 from tertius.conflict.war import OPTIONS, War, build_war, phases_of, stack
 from tertius.scenario import Phase, Scenario
-from tertius.uncertainty import Input, inputs, set_value
+from tertius.uncertainty import Input, inputs, label, set_value
 
 GRID = 8
 STEPS = 10
@@ -223,40 +223,6 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
         out.append({"model": model, "issue": issue.id, "name": issue.name or issue.id, "forecast": float(base[q]),
                     "tolerance": float(tol[q]), "inputs": rows, "safe": len(found) - len(rows)})
     return {"scenario": scenario.id, "inputs": len(found), "models": names, "questions": out}
-
-
-def label(scenario: Scenario, inp: Input) -> str:
-    """A reader's name for an input: "Russia: cost of fighting", "UK on ports: salience"."""
-    data = scenario.to_data()
-    path = inp.path
-    names = {a.id: a.name or a.id for a in scenario.actors}
-    issues = {i.id: i.name or i.id for i in scenario.issues}
-    what = str(path[-1]).replace("_", " ")
-    if path[0] == "conflict" and len(path) == 3 and path[1] in ("costs", "broker_costs"):
-        return f"{names.get(str(path[2]), path[2])}: {'cost of brokering' if path[1] == 'broker_costs' else 'cost of fighting'}"
-    node: Any = data
-    owner: Any = None
-    for p in path[:-1]:
-        node = node[p]
-        if isinstance(node, dict) and ("actor" in node or "id" in node):
-            owner = node
-    prefix = ""
-    if path[0] == "conflict" and len(path) > 2 and path[1] == "phases":
-        ph = data["conflict"]["phases"][path[2]]
-        prefix = f"{ph.get('id')}, "
-    if isinstance(owner, dict) and "actor" in owner and "issue" in owner:
-        return f"{prefix}{names.get(owner['actor'], owner['actor'])} on {issues.get(owner['issue'], owner['issue'])}: {what}"
-    if isinstance(owner, dict) and "actor" in owner:
-        return f"{prefix}{names.get(owner['actor'], owner['actor'])}: {what}"
-    if path[0] == "actors" and isinstance(owner, dict):
-        return f"{names.get(str(owner.get('id')), str(owner.get('id')))}: {what}"
-    if path[0] == "issues" and isinstance(owner, dict):
-        return f"{issues.get(str(owner.get('id')), str(owner.get('id')))}: {what}"
-    if len(path) >= 2 and isinstance(path[-1], str) and path[-1] in names:
-        return f"{prefix}{names[path[-1]]}: {str(path[-2]).replace('_', ' ')}"
-    if path[0] == "conflict" and len(path) == 2:
-        return f"conflict: {what}"
-    return prefix + inp.key.replace("_", " ")
 
 
 def _table(scenario: Scenario, ev: _Evaluator, found: list[Input], flips: np.ndarray,

@@ -215,7 +215,7 @@ def draw_values(found: list[Input], rng: np.random.Generator, size: int) -> np.n
     return lo + (hi - lo) * rng.uniform(size=(size, len(found)))
 
 
-__all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "SLOW_DRAWS", "Input", "default_range", "draw_values", "forecast_intervals",
+__all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "SLOW_DRAWS", "Input", "default_range", "draw_values", "label",
            "inputs", "moved_in_draws", "set_value",
            "war_draws", "with_value"]
 
@@ -280,35 +280,37 @@ LEVEL = 0.8
 SLOW_DRAWS = 100
 
 
-def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: int = 0,
-                       level: float = LEVEL) -> dict[str, Any]:
-    """Each model's interval for each issue: the central ``level`` share of its forecasts over
-    ``draws`` perturbed copies of the scenario (the scenario's ``perturbation:``, else the
-    default one: the draws of the sweeps and of the robustness check). Models with a batch form
-    evaluate every draw at once; others run the first :data:`SLOW_DRAWS` draws one by one. A
-    draw a model fails on is left out and counted."""
-    from tertius.perturb import Perturbation, draw
-    from tertius.seeds import child_rng
-    from tertius.sweeps.engines import SweepJob, evaluate_draws
-    from tertius.text import finite_or_none
+def label(scenario: Scenario, inp: Input) -> str:
+    """A reader's name for an input: "Russia: cost of fighting", "UK on ports: salience"."""
+    data = scenario.to_data()
+    path = inp.path
+    names = {a.id: a.name or a.id for a in scenario.actors}
+    issues = {i.id: i.name or i.id for i in scenario.issues}
+    what = str(path[-1]).replace("_", " ")
+    if path[0] == "conflict" and len(path) == 3 and path[1] in ("costs", "broker_costs"):
+        return f"{names.get(str(path[2]), path[2])}: {'cost of brokering' if path[1] == 'broker_costs' else 'cost of fighting'}"
+    node: Any = data
+    owner: Any = None
+    for p in path[:-1]:
+        node = node[p]
+        if isinstance(node, dict) and ("actor" in node or "id" in node):
+            owner = node
+    prefix = ""
+    if path[0] == "conflict" and len(path) > 2 and path[1] == "phases":
+        ph = data["conflict"]["phases"][path[2]]
+        prefix = f"{ph.get('id')}, "
+    if isinstance(owner, dict) and "actor" in owner and "issue" in owner:
+        return f"{prefix}{names.get(owner['actor'], owner['actor'])} on {issues.get(owner['issue'], owner['issue'])}: {what}"
+    if isinstance(owner, dict) and "actor" in owner:
+        return f"{prefix}{names.get(owner['actor'], owner['actor'])}: {what}"
+    if path[0] == "actors" and isinstance(owner, dict):
+        return f"{names.get(str(owner.get('id')), str(owner.get('id')))}: {what}"
+    if path[0] == "issues" and isinstance(owner, dict):
+        return f"{issues.get(str(owner.get('id')), str(owner.get('id')))}: {what}"
+    if len(path) >= 2 and isinstance(path[-1], str) and path[-1] in names:
+        return f"{prefix}{names[path[-1]]}: {str(path[-2]).replace('_', ' ')}"
+    if path[0] == "conflict" and len(path) == 2:
+        return f"conflict: {what}"
+    return prefix + inp.key.replace("_", " ")
 
-    if draws < 1:
-        return {"level": level, "draws": 0, "models": {}}
-    spec = scenario.perturbation or Perturbation()
-    batch = draw(scenario, spec, child_rng(seed, "intervals"), draws)
-    tail = (1 - level) / 2
-    out: dict[str, Any] = {}
-    from tertius.models import get_model
 
-    for name in models:
-        size = draws if get_model(name).batch is not None else min(draws, SLOW_DRAWS)
-        job = SweepJob(scenario=scenario, model=name, params={}, spec=spec, seed=seed, n=size, chunk_size=size)
-        values, errors = evaluate_draws(job, {k: v[:size] for k, v in batch.items()})
-        ok = values[[e is None for e in errors]]
-        per_issue = {}
-        for k, issue in enumerate(scenario.issue_ids):
-            v = ok[:, k][np.isfinite(ok[:, k])]
-            lo, hi = np.quantile(v, [tail, 1 - tail]) if v.size else (np.nan, np.nan)
-            per_issue[issue] = {"lo": finite_or_none(lo), "hi": finite_or_none(hi), "draws": int(v.size)}
-        out[name] = {"issues": per_issue, "draws": size, "failed": int(sum(e is not None for e in errors))}
-    return {"level": level, "draws": draws, "seed": seed, "perturbation": spec.model_dump(), "models": out}

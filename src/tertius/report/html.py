@@ -216,9 +216,8 @@ def _tornadoes(result: dict[str, Any] | None) -> list[dict[str, Any]]:
 def _inputs_by_closeness(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every input with its range, the assumptions first, sorted by how close they come to
     changing an answer (the smallest share of their range that flips any third party's option)."""
-    from tertius.breakeven import label
     from tertius.scenario import Scenario
-    from tertius.uncertainty import inputs
+    from tertius.uncertainty import inputs, label
 
     scenario = Scenario.model_validate(results["scenario"])
     closest: dict[str, float] = {}

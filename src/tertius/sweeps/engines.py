@@ -137,7 +137,7 @@ def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index:
 def moved(scenario: Scenario) -> list[dict[str, Any]]:
     """The inputs a sweep's third-party draws move besides positions, saliences and capabilities,
     with their values and ranges (:func:`tertius.uncertainty.moved_in_draws`)."""
-    from tertius.breakeven import label
+    from tertius.uncertainty import label
 
     return [{"input": i.key, "label": label(scenario, i), "value": i.value, "range": [i.lo, i.hi],
              "assumed": i.assumed, "declared_range": i.declared} for i in moved_in_draws(scenario)]
