@@ -525,7 +525,7 @@ function drawCompare() {
 // Every edit is a step that can be undone; the state after it is autosaved in the browser's
 // storage (nothing leaves the machine), and named projects are kept there too.
 const STORE = "tertius:";
-function snapshot() { return JSON.stringify({scenario: S.scenario, editedHere: [...S.editedHere]}); }
+function snapshot() { return JSON.stringify({scenario: S.scenario, editedHere: [...S.editedHere], params: S.params}); }
 function remember() {
   const now = snapshot();
   if (S.last !== undefined && S.last !== now) { S.undo.push(S.last); if (S.undo.length > 200) S.undo.shift(); S.redo = []; }
@@ -540,9 +540,9 @@ function autosave() {
 }
 function restore(state) {
   const st = JSON.parse(state);
-  S.scenario = st.scenario; S.editedHere = new Set(st.editedHere || []);
+  S.scenario = st.scenario; S.editedHere = new Set(st.editedHere || []); S.params = st.params || {};
   S.last = state; S.editedAt = performance.now();
-  drawEditor(); autosave(); drawHistory();
+  drawEditor(); drawParams(S.models); autosave(); drawHistory();
   clearTimeout(S.timer); S.timer = setTimeout(runModels, 0);
 }
 function undo() { if (!S.undo.length) return; S.redo.push(S.last); S.dirty = true; restore(S.undo.pop()); }
@@ -672,12 +672,11 @@ function drawParams(models) {
         if (v === def) delete mine[k]; else mine[k] = v;
         if (!Object.keys(mine).length) delete S.params[m.id];
         set.classList.toggle("changed", Boolean(S.params[m.id]));
-        S.editedAt = performance.now();
-        clearTimeout(S.timer); S.timer = setTimeout(runModels, 0);
+        edited(false);
       });
       set.append(el("label", {}, `${k} `, input));
     }
-    set.append(el("button", {type: "button", text: "defaults", onclick: () => { delete S.params[m.id]; drawParams(models); S.editedAt = performance.now(); clearTimeout(S.timer); S.timer = setTimeout(runModels, 0); }}));
+    set.append(el("button", {type: "button", text: "defaults", onclick: () => { delete S.params[m.id]; drawParams(models); edited(false); }}));
     set.classList.toggle("changed", Boolean(S.params[m.id]));
     box.append(set);
   }
@@ -1071,7 +1070,8 @@ async function start() {
   pickBox.addEventListener("change", pick);
   $("sweep-model").replaceChildren(...info.models.map((m) => el("option", {value: m.id, text: m.id})));
   $("sweep-model").value = "compromise";
-  drawParams(info.models);
+  S.models = info.models;
+  drawParams(S.models);
   $("upload").addEventListener("change", () => upload(null));
   $("choices").addEventListener("change", () => { if ($("choices").value) upload($("choices").value); });
   $("add-actor").addEventListener("click", () => {
