@@ -1,0 +1,123 @@
+"""Are the outputs of every command the same bytes at two revisions?
+
+    python scripts/byte_identity.py BEFORE AFTER [--deu PATH]
+
+Each revision is taken from git (``git archive``, so the working tree is not touched) into a
+temporary folder and run with this Python and that revision's ``src/`` first on the path. Every
+command that runs to an end is run on the default scenario and on the DEU training file
+(``$TERTIUS_SHARED/data/deu/deu_train.tsv``, else ``../shared/data/deu/deu_train.tsv``): its
+exit status, stdout, stderr and every file it writes are compared byte for byte. ``serve`` is
+left out (it runs until stopped; tests/test_serve.py compares the page's exports with the CLI's
+files), and a workbook (``.xlsx``) is compared by the scenario read back from it, since its zip
+carries the time it was written. Prints one line per output and a summary; exits 1 if any differ.
+
+Recorded: 18355ef -> fc34154 (the format table): 93 outputs, 1 differs, deu-x.tsv, by intent (the
+DEU writer writes back the proposal name alone instead of the title read from the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT = "second-opium-war"
+
+
+def commands(deu: str) -> list[tuple[str, list[str]]]:
+    """(name, arguments); OUT in an argument is the run's own output folder."""
+    first = "d00032i1"  # the DEU file's first issue
+    out = [
+        ("scenarios", ["scenarios"]), ("models", ["models"]), ("schema", ["schema"]),
+        ("version", ["version"]),
+    ]
+    for fmt in ("table", "json"):
+        out += [
+            (f"run-{fmt}", ["run", DEFAULT, "--out", "OUT/run", "--format", fmt]),
+            (f"broker-{fmt}", ["broker", DEFAULT, "--format", fmt]),
+            (f"forecast-{fmt}", ["forecast", DEFAULT, "--format", fmt]),
+            (f"forecast-deu-{fmt}", ["forecast", deu, "--select", first, "--format", fmt]),
+            (f"validate-deu-{fmt}", ["validate", deu, "--format", fmt]),
+        ]
+    out += [
+        ("sweep", ["sweep", DEFAULT, "--n", "200", "--out", "OUT/sweep"]),
+        ("report", ["report", "OUT/run/results.json", "--out", "OUT/report.html"]),
+    ]
+    for target in ("x.yaml", "x.json", "x.xlsx", "x-tables", "x.csv", "x.xdf"):
+        out.append((f"convert-{target}", ["convert", DEFAULT, f"OUT/{target}"]))
+    for target in ("x.tsv", "x.yaml"):
+        out.append((f"convert-deu-{target}", ["convert", deu, f"OUT/deu-{target}", "--select", first]))
+    return out
+
+
+def checkout(rev: str, into: Path) -> None:
+    data = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def workbook(path: Path, src: Path) -> bytes:
+    code = ("import sys, json; from tertius.io import load_scenario; "
+            "print(json.dumps(load_scenario(sys.argv[1]).to_data(), sort_keys=True))")
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    return subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, check=True).stdout
+
+
+def outputs(root: Path, deu: str) -> dict[str, bytes]:
+    """Every output of every command at the revision checked out in ``root``."""
+    work = root / "work"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
+    found: dict[str, bytes] = {}
+    for name, args in commands(deu):
+        args = [a.replace("OUT", str(work)) for a in args]
+        r = subprocess.run([sys.executable, "-c", "from tertius.cli import main; main()", *args],
+                           cwd=work, env=env, capture_output=True)
+        found[f"{name} exit"] = str(r.returncode).encode()
+        found[f"{name} stdout"] = r.stdout.replace(str(work).encode(), b"OUT")
+        found[f"{name} stderr"] = r.stderr.replace(str(work).encode(), b"OUT")
+    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        rel = path.relative_to(work).as_posix()
+        data = workbook(path, root / "src") if path.suffix == ".xlsx" else path.read_bytes()
+        found[f"file {rel}"] = data.replace(str(work).encode(), b"OUT")
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("before")
+    parser.add_argument("after")
+    shared = Path(os.environ.get("TERTIUS_SHARED", REPO.parent / "shared"))
+    parser.add_argument("--deu", default=str(shared / "data" / "deu" / "deu_train.tsv"))
+    a = parser.parse_args()
+    if not Path(a.deu).is_file():
+        parser.error(f"no DEU file at {a.deu}: pass --deu PATH or set TERTIUS_SHARED")
+    with tempfile.TemporaryDirectory(prefix="tertius-bytes-") as tmp:
+        runs = {}
+        for label, rev in (("before", a.before), ("after", a.after)):
+            root = Path(tmp) / label
+            root.mkdir()
+            checkout(rev, root)
+            runs[label] = outputs(root, str(Path(a.deu).resolve()))
+    before, after = runs["before"], runs["after"]
+    differ = 0
+    for key in sorted(set(before) | set(after)):
+        b, c = before.get(key), after.get(key)
+        same = b == c
+        differ += not same
+        digest = hashlib.sha256(c or b"").hexdigest()[:12]
+        state = "same" if same else ("only before" if c is None else "only after" if b is None else "DIFFERS")
+        print(f"{state:11} {digest} {key}")
+    print(f"{len(set(before) | set(after))} outputs, {differ} differ ({a.before} -> {a.after})")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
