@@ -524,3 +524,25 @@ def test_the_report_opens_with_a_one_page_summary_and_prints_in_13_pages(report_
     report_page.screenshot(path=str(ARTIFACTS / "report-summary.png"))
     report_page.reload()
     report_page.emulate_media(media="screen")
+
+
+def test_no_chart_label_overlaps_its_title(report_page):
+    """Every chart's title (its bold first line) is clear of every other text of the chart, as laid
+    out by the browser; a clash is reported with the chart's title and the text it hits."""
+    clashes = report_page.evaluate("""() => {
+        const out = [];
+        for (const svg of document.querySelectorAll('figure.chart svg')) {
+            const title = svg.querySelector('text[font-weight="600"]');
+            if (!title) continue;
+            const t = title.getBoundingClientRect();
+            for (const other of svg.querySelectorAll('text')) {
+                if (other === title || !other.textContent.trim()) continue;
+                const o = other.getBoundingClientRect();
+                const apart = o.right <= t.left || o.left >= t.right || o.bottom <= t.top || o.top >= t.bottom;
+                if (!apart) out.push(title.textContent + ' / ' + other.textContent);
+            }
+        }
+        return out;
+    }""")
+    assert report_page.locator("figure.chart svg text[font-weight='600']").count() >= 5
+    assert clashes == []

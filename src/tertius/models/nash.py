@@ -113,6 +113,8 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
     gainers, holders = list(actors), list[int]()
     if t <= tol:
         gainers, holders = [], []
+        # an actor that cannot gain from any change, whatever the others get, holds the veto
+        info["veto"] = [int(a) for a in actors if max_min_gain([a], [])[0] <= tol]
         for a in actors:
             others = [b for b in actors if b != a]
             ta, _ = max_min_gain([a], others)
@@ -160,7 +162,8 @@ def nash(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -
     """
     arr = scenario.arrays
     outcome, info = nash_bargaining(arr.position, arr.salience, arr.capability, arr.lo, arr.hi, arr.status_quo)
-    details = {"held_at_disagreement": [arr.actor_ids[a] for a in info["held"]], "max_min_gain": info["max_min_gain"]}
+    details = {"held_at_disagreement": [arr.actor_ids[a] for a in info["held"]], "max_min_gain": info["max_min_gain"],
+               "veto": [arr.actor_ids[a] for a in info.get("veto", [])]}
     return Forecast(model="nash", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
                     params=params, details=details)

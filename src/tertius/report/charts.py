@@ -105,7 +105,8 @@ def options_chart(title: str, labels: list[str], utilities: list[float], probabi
     if shares:
         panels.append(("share of perturbed draws: equilibrium", shares, "#f58518", True))
     left = _name_width(labels)
-    plot = Plot(WIDTH, 66 + 26 * len(labels), 0, 1, rows=labels, left=left, title=title, bottom=30)
+    # the panels' headings sit below the title (top 42: title baseline 15, headings at 36)
+    plot = Plot(WIDTH, 80 + 26 * len(labels), 0, 1, rows=labels, left=left, title=title, top=42, bottom=30)
     for k, name in enumerate(labels):
         plot.text(left - 6, plot.row(k) + 4, name, anchor="end")
     span = (WIDTH - left - 16) / len(panels)

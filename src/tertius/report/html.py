@@ -31,6 +31,7 @@ def environment() -> jinja2.Environment:
     env.filters["signed"] = signed
     env.filters["value"] = value_of
     env.filters["note"] = _note
+    env.filters["actor_name"] = lambda a, actors: next((x.get("name") or a for x in actors if x["id"] == a), a)
     env.filters["words"] = lambda key: DETAIL_WORDS.get(key, str(key).replace("_", " "))
     return env
 
@@ -116,7 +117,7 @@ def render_html(results: dict[str, Any]) -> str:
         sensitivity=sens, broker=broker_sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
         summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
-        moves=forecast_moves(results),
+        moves=forecast_moves(results, top=1),
         all_inputs=_inputs_by_closeness(results),
     )
 
@@ -235,6 +236,7 @@ def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not result:
         return []
     out = []
+    names = {t["third_party"]: t["name"] for phase in result["phases"] for t in phase["third_parties"]}
     for phase in result["phases"]:
         a, b = phase["sides"]
         labels = {o: OPTION_LABELS[o].format(a=a, b=b) for o in result["options"]}
@@ -243,7 +245,7 @@ def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
             first = t["perturbation"].get("first") or {}
             out.append({
                 "phase": phase["name"] or phase["id"] or f"{a} against {b}", "sides": (a, b), "t": t, "labels": labels,
-                "selected": ", ".join(f"{x}: {labels[o]}" for x, o in phase["selected"].items()),
+                "selected": ", ".join(f"{names.get(x, x)}: {labels[o]}" for x, o in phase["selected"].items()),
                 "equilibria": phase.get("equilibria"), "converged": phase["converged"], "method": phase["method"],
                 "chart": options_chart(f"{t['name']}: options", [labels[o] for o in order],
                                        [t["options"][o]["expected_utility"] for o in order],

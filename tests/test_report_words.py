@@ -1,0 +1,86 @@
+"""Words of the report and the CLI: names not ids, no gaps in numbered notes, plural sides take
+plural verbs, and the nash note names the actor whose veto holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import pytest
+import yaml
+
+from tertius.io import load_scenario
+from tertius.models import run_model
+from tertius.report.html import render_html
+
+SINGULAR = r"(?:wins|loses|gains|takes|joins|fights|settles|is|has|was|stays|pays|gets)"
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory) -> str:
+    from tertius.analysis import analyse
+
+    return render_html(json.loads(json.dumps(analyse(load_scenario(), draws=20))))
+
+
+def _numbers(text: str) -> list[int]:
+    out: list[int] = []
+    for group in re.findall(r"\((\d{1,2}(?:, \d{1,2})*)\)", text):
+        out.extend(int(x) for x in group.split(", "))
+    return out
+
+
+def test_numbered_notes_of_every_bundled_scenario_have_no_gaps() -> None:
+    folder = resources.files("tertius") / "scenarios"
+    checked = 0
+    for f in folder.iterdir():
+        if not f.name.endswith((".yaml", ".yml")):
+            continue
+        data = yaml.safe_load(f.read_text())
+        for s in data if isinstance(data, list) else [data]:
+            for note in s.get("notes", []) if isinstance(s, dict) else []:
+                got = _numbers(note)
+                if 1 in got:  # a numbered list
+                    checked += 1
+                    assert got == list(range(1, len(got) + 1)), (f.name, got)
+    assert checked >= 1
+
+
+def test_numbers_are_found() -> None:
+    assert _numbers("(1) a (2, 3) b (5)") == [1, 2, 3, 5]
+
+
+@pytest.mark.xfail(strict=True, reason="an explanation still says 'the Allies is' (conflict/thirdparty.py text)")
+def test_plural_sides_take_plural_verbs(html: str) -> None:
+    text = re.sub(r"<[^>]+>", " ", html)
+    for side in ("the Allies", "The Allies"):
+        assert not re.search(re.escape(side) + r"\s+" + SINGULAR + r"\b", text), side
+
+
+def test_tables_use_names_not_ids(html: str) -> None:
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert re.search(r"Selected equilibrium[^:]*: United States: ", text)
+    assert not re.search(r"\b(usa|russia): (stay out|join|broker)", text)
+
+
+def test_the_nash_note_names_the_actor_whose_veto_holds(html: str) -> None:
+    s = load_scenario()
+    details = run_model(s, "nash").details
+    assert details["veto"] == ["qing"]
+    assert "Qing China cannot gain from any change" in html and "its veto holds" in html
+
+
+def test_no_veto_when_someone_can_gain() -> None:
+    from tertius.scenario import Scenario
+
+    s = Scenario.model_validate({
+        "id": "v", "actors": [{"id": "a", "capability": 1}, {"id": "b", "capability": 1}],
+        "issues": [{"id": "i", "scale": {"min": 0, "max": 100}, "status_quo": 50}],
+        "stances": [{"actor": "a", "issue": "i", "position": 80, "salience": 1},
+                    {"actor": "b", "issue": "i", "position": 90, "salience": 1}]})
+    assert run_model(s, "nash").details.get("veto", []) == []
+    vetoed = Scenario.model_validate({**s.to_data(), "stances": [
+        {"actor": "a", "issue": "i", "position": 80, "salience": 1},
+        {"actor": "b", "issue": "i", "position": 50, "salience": 1}]})
+    assert run_model(vetoed, "nash").details["veto"] == ["b"]
