@@ -51,7 +51,6 @@ def test_numbers_are_found() -> None:
     assert _numbers("(1) a (2, 3) b (5)") == [1, 2, 3, 5]
 
 
-@pytest.mark.xfail(strict=True, reason="an explanation still says 'the Allies is' (conflict/thirdparty.py text)")
 def test_plural_sides_take_plural_verbs(html: str) -> None:
     text = re.sub(r"<[^>]+>", " ", html)
     for side in ("the Allies", "The Allies"):

@@ -338,7 +338,7 @@ def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
                      ". The others' options are the likeliest of that mix; the profile is not a pure equilibrium.")
     neutral = opts["neutral"]
     p0 = neutral["p_a_wins"]
-    parts.append(f"If {name} stays out, the chance of a win for {a} is {_pct(p0)}; joining {a} would raise it "
+    parts.append(f"If {name} stays out, {possessive(a)} chance of a win is {_pct(p0)}; joining {a} would raise it "
                  f"to {_pct(opts['join-a']['p_a_wins'])}, joining {b} would lower it to "
                  f"{_pct(opts['join-b']['p_a_wins'])}.")
     sal = war.salience[0, k]
@@ -358,7 +358,7 @@ def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
                 text += (f", while a victory on the side {name} joined would settle it at "
                          f"{_val(joined['settlements'][side_won][iid])}")
         else:
-            text = f"{head}; a win for {a} settles it at {_val(sa)}, a win for {b} at {_val(sb)}"
+            text = f"{head}; it is settled at {_val(sa)} by a win for {a}, at {_val(sb)} by a win for {b}"
             if war.exclusive[i] and not war.spill[k, i]:
                 text += (f", but as a bystander {name} keeps the status quo ({_val(war.status_quo[i])}), as the "
                          f"terms go to the parties only")
