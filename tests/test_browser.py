@@ -46,9 +46,11 @@ def browser():
 
 @pytest.fixture(scope="module")
 def page(browser):
+    from tertius.web import api
     from tertius.web.app import create_app
 
-    with live_server(create_app()) as url:
+    # The page's behaviour is under test, not its speed: a loaded machine may pass the 20 s limit.
+    with live_server(create_app(limits=api.Limits(run_seconds=300.0))) as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         pg = context.new_page()
         errors: list[str] = []
@@ -314,9 +316,11 @@ def test_the_forecast_table_and_stance_grid_fit_without_scrolling(page, width):
 def test_no_request_leaves_the_origin_and_no_chart_offers_to_share(browser, tmp_path):
     """The page works with no network: using every control sends requests to its own origin
     only, and no plotly toolbar has an entry that could upload a chart."""
+    from tertius.web import api
     from tertius.web.app import create_app
 
-    with live_server(create_app()) as url:
+    # The page's behaviour is under test, not its speed: a loaded machine may pass the 20 s limit.
+    with live_server(create_app(limits=api.Limits(run_seconds=300.0))) as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         pg = context.new_page()
         requests: list[str] = []
