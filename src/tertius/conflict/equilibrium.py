@@ -199,6 +199,12 @@ def _subgame(war: War, idx: np.ndarray, held: np.ndarray, who: np.ndarray) -> np
     return np.concatenate(out).reshape((len(idx),) + (N_OPTIONS,) * s + (s,))
 
 
+def _width(grid: np.ndarray) -> int:
+    """Options per player in a game (Dg, k, ..., k, s): read from the game, so the solvers below
+    hold for any number of options (a game of no players has the table's)."""
+    return grid.shape[1] if grid.ndim > 2 else N_OPTIONS
+
+
 def _others(alive: np.ndarray, j: int) -> np.ndarray:
     """(Dg, 4, ..., 4) with player j's axis of length 1: the others' surviving options jointly."""
     dg, s, _ = alive.shape
@@ -206,7 +212,7 @@ def _others(alive: np.ndarray, j: int) -> np.ndarray:
     for i in range(s):
         if i != j:
             shape = [dg] + [1] * s
-            shape[1 + i] = N_OPTIONS
+            shape[1 + i] = alive.shape[-1]
             mask = mask & alive[:, i].reshape(shape)
     return mask
 
@@ -215,8 +221,8 @@ def undominated(grid: np.ndarray) -> np.ndarray:
     """Iterated elimination of strictly dominated options in a game (Dg, 4, ..., 4, s): (Dg, s, 4)
     the options that survive. An option unavailable to a player never survives if another is
     available."""
-    dg, s = grid.shape[0], grid.shape[-1]
-    alive = np.ones((dg, s, N_OPTIONS), dtype=bool)
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+    alive = np.ones((dg, s, k), dtype=bool)
     while True:
         before = alive.copy()
         for j in range(s):
@@ -224,7 +230,7 @@ def undominated(grid: np.ndarray) -> np.ndarray:
             rest = np.moveaxis(_others(alive, j), 1 + j, 1)[:, 0]  # (Dg, others...)
             diff = v[:, None] - v[:, :, None]  # [o, o'] = v(o') - v(o)
             better = np.where(rest[:, None, None], diff > TOL * (1.0 + np.abs(v[:, :, None])), True)
-            strictly = better.reshape(dg, N_OPTIONS, N_OPTIONS, -1).all(-1) & alive[:, j][:, None, :]
+            strictly = better.reshape(dg, k, k, -1).all(-1) & alive[:, j][:, None, :]
             alive[:, j] &= ~strictly.any(-1)
         if (alive == before).all():
             return alive
@@ -238,24 +244,24 @@ def _candidates(grid: np.ndarray, alive: np.ndarray) -> np.ndarray:
         v = grid[..., j]
         ok &= v >= v.max(axis=1 + j, keepdims=True) - TOL * (1.0 + np.abs(v))
         shape = [dg] + [1] * s
-        shape[1 + j] = N_OPTIONS
+        shape[1 + j] = alive.shape[-1]
         ok &= alive[:, j].reshape(shape)
     return ok.reshape(dg, -1)
 
 
 def expected(grid: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Each player's expected payoff of each option (Dg, s, 4) when the others mix by ``sigma``."""
-    dg, s = grid.shape[0], grid.shape[-1]
-    out = np.zeros((dg, s, N_OPTIONS))
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+    out = np.zeros((dg, s, k))
     for j in range(s):
         v = grid[..., j]
         for i in reversed(range(s)):
             if i == j:
                 continue
             shape = [dg] + [1] * (v.ndim - 1)
-            shape[1 + i] = N_OPTIONS
+            shape[1 + i] = k
             v = (v * sigma[:, i].reshape(shape)).sum(1 + i)
-        out[:, j] = v.reshape(dg, N_OPTIONS)
+        out[:, j] = v.reshape(dg, k)
     return out
 
 
@@ -269,12 +275,12 @@ def qre(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The logit QRE of a game (Dg, 4, ..., 4, s) traced from λ = 0 upward (module docstring):
     the probabilities (Dg, s, 4) at the last λ where the corrector converged, and that λ in
     utility units (Dg,). Options unavailable to a player get probability 0 at every λ > 0."""
-    dg, s = grid.shape[0], grid.shape[-1]
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
     real = grid > UNAVAILABLE / 2
     span = np.where(real, grid, np.nan).reshape(dg, -1)
     scale = np.nanmax(span, -1) - np.nanmin(span, -1)
     scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-    sigma = np.full((dg, s, N_OPTIONS), 1 / N_OPTIONS)
+    sigma = np.full((dg, s, k), 1 / k)
     done = np.zeros(dg)
     going = np.ones(dg, dtype=bool)
     for step in LAMBDAS:
