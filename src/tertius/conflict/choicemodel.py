@@ -66,6 +66,10 @@ ALPHAS = (1.0, 10.0, 100.0)
 INNER_K = 3
 #: Which options make up each class of the tables (indices into OPTIONS).
 CLASS_OPTIONS = tuple(tuple(k for k, o in enumerate(OPTIONS) if CLASS_OF[o] == c) for c in CLASSES)
+#: The options the model has terms for (the covariates for the joins, the game's terms for the
+#: joins and the broker): any other option of the Option table is unavailable to it until it is
+#: given terms and the model is refitted.
+MODELLED = np.isin(OPTIONS, ("neutral", "join-a", "join-b", "broker"))
 #: The options a recorded choice may name (index = the recorded code): the tables' classes A, B
 #: and none (neutral or broker), then neutral and broker alone (the casebook records them apart).
 RECORDED = CLASS_OPTIONS + ((OPTIONS.index("neutral"),), (OPTIONS.index("broker"),))
@@ -117,7 +121,7 @@ def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
     equilibrium option; returns the options open to it (finite value; staying out always)."""
     ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
     g = len(COVARIATES)
-    ok = np.isfinite(v)
+    ok = np.isfinite(v) & MODELLED
     ok[ineu] = True
     base = v[ineu] if np.isfinite(v[ineu]) else 0.0
     for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
@@ -145,7 +149,7 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
             if math.isnan(cov.get("major", math.nan)):
                 cov["major"] = is_major(case.ccode.get(t, ""), year)
             x = np.zeros((N_OPTIONS, p))
-            ok = np.array([o != "broker" for o in OPTIONS])
+            ok = MODELLED & (np.asarray(OPTIONS) != "broker")
             x[ia, :len(COVARIATES)] = _side(cov, case.info, "a")
             x[ib, :len(COVARIATES)] = _side(cov, case.info, "b")
             if theory:
