@@ -82,6 +82,7 @@ def test_the_default_scenario_shows_every_models_forecast(page):
     assert page.locator("#forecast-table tr[data-issue]").count() == len(s.issues)
     assert page.locator("figure.chart .main-svg").count() >= len(s.issues)
     assert "Russian Empire" in page.inner_text("#thirdparty") and "stay out" in page.inner_text("#thirdparty")
+    assert "join the Allies" in page.inner_text("#thirdparty")  # the Option table's labels, sides filled in
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "serve-main.png"))
     assert (ARTIFACTS / "serve-main.png").stat().st_size > 10_000

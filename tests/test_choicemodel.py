@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from tertius.conflict import choicemodel as cm
+from tertius.conflict.war import OPTIONS
 from tertius.io.thirdparty_table import read_decision_table
 
 TABLE = ("war_num,war_name,start_year,ccode,abb,joined,cinc,cinc_a,cinc_b,dist_a_km,dist_b_km,ally_a,ally_b,"
@@ -39,7 +40,8 @@ def test_covariates_are_side_symmetric_and_major_comes_from_cow(tmp_path):
 
 def test_unavailable_options_get_zero_and_p_join_varies_with_covariates(tmp_path):
     cases = _cases(tmp_path)
-    values = [np.array([[0.5, 0.6, 0.4, -math.inf]] * len(c.joined)) for c in cases]
+    v = {"neutral": 0.5, "join-a": 0.6, "join-b": 0.4}  # no broker (nor any other option)
+    values = [np.array([[v.get(o, -math.inf) for o in OPTIONS]] * len(c.joined)) for c in cases]
     eqs = [["neutral"] * len(c.joined) for c in cases]
     d = cm.design(cases, values, eqs)
     model = cm.fit(d, alpha=1.0)

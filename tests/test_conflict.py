@@ -24,7 +24,7 @@ from tertius.conflict.game import (
     pure_equilibria,
     ranking,
 )
-from tertius.conflict.war import OPTIONS, ROLE, build_war
+from tertius.conflict.war import N_OPTIONS, OPTIONS, ROLE, build_war
 from tertius.errors import InputError
 from tertius.io import load_scenario
 from tertius.io.yaml_io import scenario_from_data
@@ -100,7 +100,7 @@ def _war(data: dict[str, Any]):
 
 
 def _values(data: dict[str, Any]) -> np.ndarray:
-    """The single third party's option values, the others (none) as they are: (4,)."""
+    """The single third party's option values, the others (none) as they are: (N_OPTIONS,)."""
     war = _war(data)
     profile = war.side[None].astype(np.int8)
     vals, _ = option_values(war, profile)
@@ -243,13 +243,13 @@ def _brute_force(war) -> set[tuple[int, ...]]:
     """Pure equilibria by looping over profiles and deviations one at a time."""
     third = list(np.nonzero(war.third)[0])
     out = set()
-    for combo in itertools.product(range(4), repeat=len(third)):
+    for combo in itertools.product(range(N_OPTIONS), repeat=len(third)):
         roles = war.side.astype(np.int8).copy()
         roles[third] = combo
         here = payoffs(war, roles[None]).value[0, 0]
         stable = True
         for t in third:
-            for o in range(4):
+            for o in range(N_OPTIONS):
                 dev = roles.copy()
                 dev[t] = o
                 if payoffs(war, dev[None]).value[0, 0, t] > here[t] + 1e-9 * (1 + abs(here[t])):
@@ -295,7 +295,7 @@ def test_pygambit_finds_the_same_pure_equilibria():
     war = build_war(s, s.conflict.phases[0])
     third = np.nonzero(war.third)[0]
     roles, ok = pure_equilibria(war)
-    values = payoffs(war, roles).value[0][:, third].reshape(4, 4, 2)
+    values = payoffs(war, roles).value[0][:, third].reshape(N_OPTIONS, N_OPTIONS, 2)
     g = gbt.Game.from_arrays(values[..., 0], values[..., 1])
     eqs = gbt.nash.enumpure_solve(g).equilibria
     found = {tuple(int(np.argmax([float(p[a]) for a in pl.strategies])) for pl in g.players) for p in eqs}

@@ -24,6 +24,7 @@ from tertius.conflict.score import (
     solve,
     validate_table,
 )
+from tertius.conflict.war import OPTIONS
 from tertius.errors import InputError
 from tests.conftest import SHARED, need
 
@@ -115,7 +116,8 @@ def test_scores_with_the_shipped_fit_are_pinned(cow, mid):
 
 
 def test_probabilities_are_a_distribution_and_rank_by_expected_utility():
-    v = np.array([[0.5, 0.9, 0.1, 0.5], [0.2, 0.2, 0.2, 0.2]])
+    rows = ({"neutral": 0.5, "join-a": 0.9, "join-b": 0.1, "broker": 0.5}, dict.fromkeys(OPTIONS, 0.2))
+    v = np.array([[r.get(o, -math.inf) for o in OPTIONS] for r in rows])
     p = probabilities(v, 5.0, -1.0)
     assert np.allclose(p.sum(-1), 1)
     assert p[0, 1] > p[0, 0] > p[0, 2]

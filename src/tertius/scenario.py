@@ -155,6 +155,15 @@ OPTION_TABLE = (
 )
 OPTION_CODES = tuple(o.code for o in OPTION_TABLE)
 OPTION_LABELS = {o.code: o.label for o in OPTION_TABLE}
+OPTION_KINDS = {o.code: o.kind for o in OPTION_TABLE}
+#: The codes in the order of the game's role numbers, and in the order ties are ranked.
+OPTIONS_BY_ROLE = tuple(o.code for o in sorted(OPTION_TABLE, key=lambda o: o.role))
+OPTIONS_BY_TIE = tuple(o.code for o in sorted(OPTION_TABLE, key=lambda o: o.tie))
+
+
+def option_labels(a: str, b: str) -> dict[str, str]:
+    """Each option's label with the sides' names ``a`` and ``b`` filled in, in the table's order."""
+    return {o.code: o.label.format(a=a, b=b) for o in OPTION_TABLE}
 
 
 class Side(BaseModel):

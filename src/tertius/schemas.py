@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tertius.scenario import Scenario
+from tertius.scenario import OPTION_CODES, Scenario
 from tertius.version import __version__
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -43,7 +43,7 @@ BROKER = {
     "type": ["object", "null"],
     "required": ["scenario", "options", "params", "phases"],
     "properties": {
-        "options": {"type": "array", "items": {"enum": ["join-a", "join-b", "neutral", "broker"]}},
+        "options": {"type": "array", "items": {"enum": list(OPTION_CODES)}},
         "params": {"type": "object", "required": ["precision", "join_constant"]},
         "phases": {"type": "array", "items": {
             "type": "object",

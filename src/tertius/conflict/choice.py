@@ -20,10 +20,12 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.war import OPTIONS
+from tertius.scenario import OPTION_TABLE
 
-#: The classes of the decision tables, and the options that count as each.
+#: The classes of the decision tables, and the options that count as each (the side an option
+#: joins, from :data:`tertius.scenario.OPTION_TABLE`; "none" for the options that join no side).
 CLASSES = ("A", "B", "none")
-CLASS_OF = {"join-a": "A", "join-b": "B", "neutral": "none", "broker": "none"}
+CLASS_OF = {o.code: o.joins.upper() if o.joins else "none" for o in OPTION_TABLE}
 
 
 @cache
@@ -34,7 +36,7 @@ def fitted() -> dict[str, Any]:
 
 
 #: Which options take up arms (they carry the constant α).
-JOINS = np.array([o.startswith("join") for o in OPTIONS])
+JOINS = np.array([CLASS_OF[o] != "none" for o in OPTIONS])
 
 
 def probabilities(values: np.ndarray, precision: float | None = None, join_constant: float | None = None
@@ -49,10 +51,8 @@ def probabilities(values: np.ndarray, precision: float | None = None, join_const
 
 
 def as_classes(p: np.ndarray) -> np.ndarray:
-    """Option probabilities (..., 4) as the tables' classes (..., 3): A, B, none."""
-    idx = {o: k for k, o in enumerate(OPTIONS)}
-    return np.stack([p[..., idx["join-a"]], p[..., idx["join-b"]], p[..., idx["neutral"]] + p[..., idx["broker"]]],
-                    axis=-1)
+    """Option probabilities (..., options) as the tables' classes (..., 3): A, B, none."""
+    return np.stack([p[..., [k for k, o in enumerate(OPTIONS) if CLASS_OF[o] == c]].sum(-1) for c in CLASSES], axis=-1)
 
 
 __all__ = ["CLASSES", "CLASS_OF", "as_classes", "fitted", "probabilities"]

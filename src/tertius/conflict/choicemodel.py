@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.war import OPTIONS
+from tertius.conflict.choice import CLASS_OF, CLASSES
+from tertius.conflict.war import N_OPTIONS, OPTIONS
 from tertius.io.thirdparty_table import Case
 
 #: COW major-power spells (majors2016; Correlates of War Project 2017, "State System Membership
@@ -63,10 +64,12 @@ GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broke
 ALPHAS = (1.0, 10.0, 100.0)
 #: Inner folds for α.
 INNER_K = 3
-CLASSES = ("A", "B", "none")
 #: Which options make up each class of the tables (indices into OPTIONS).
-CLASS_OPTIONS = ((OPTIONS.index("join-a"),), (OPTIONS.index("join-b"),),
-                 (OPTIONS.index("neutral"), OPTIONS.index("broker")))
+CLASS_OPTIONS = tuple(tuple(k for k, o in enumerate(OPTIONS) if CLASS_OF[o] == c) for c in CLASSES)
+#: The options the model has terms for (the covariates for the joins, the game's terms for the
+#: joins and the broker): any other option of the Option table is unavailable to it until it is
+#: given terms and the model is refitted.
+MODELLED = np.isin(OPTIONS, ("neutral", "join-a", "join-b", "broker"))
 #: The options a recorded choice may name (index = the recorded code): the tables' classes A, B
 #: and none (neutral or broker), then neutral and broker alone (the casebook records them apart).
 RECORDED = CLASS_OPTIONS + ((OPTIONS.index("neutral"),), (OPTIONS.index("broker"),))
@@ -118,7 +121,7 @@ def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
     equilibrium option; returns the options open to it (finite value; staying out always)."""
     ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
     g = len(COVARIATES)
-    ok = np.isfinite(v)
+    ok = np.isfinite(v) & MODELLED
     ok[ineu] = True
     base = v[ineu] if np.isfinite(v[ineu]) else 0.0
     for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
@@ -145,8 +148,8 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
             cov = dict(case.covariates[t])
             if math.isnan(cov.get("major", math.nan)):
                 cov["major"] = is_major(case.ccode.get(t, ""), year)
-            x = np.zeros((4, p))
-            ok = np.array([True, True, True, False])
+            x = np.zeros((N_OPTIONS, p))
+            ok = MODELLED & (np.asarray(OPTIONS) != "broker")
             x[ia, :len(COVARIATES)] = _side(cov, case.info, "a")
             x[ib, :len(COVARIATES)] = _side(cov, case.info, "b")
             if theory:
@@ -159,8 +162,8 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
             groups.append(case.group)
             rows.append({"group": case.group, "name": case.name, "third_party": t, "ccode": case.ccode.get(t),
                          "joined": case.joined[t] or None})
-    x_arr = np.array(xs).reshape(len(xs), 4, p)
-    return Design(x_arr, np.array(avail, dtype=bool).reshape(len(xs), 4), np.array(ys, dtype=int), groups,
+    x_arr = np.array(xs).reshape(len(xs), N_OPTIONS, p)
+    return Design(x_arr, np.array(avail, dtype=bool).reshape(len(xs), N_OPTIONS), np.array(ys, dtype=int), groups,
                   columns, rows)
 
 
@@ -207,7 +210,7 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
                 cov = {"dist_a_km": dist["a"], "dist_b_km": dist["b"], "ally_a": 0.0, "ally_b": 0.0,
                        "defense_a": 0.0, "defense_b": 0.0, "cinc": cinc[t],
                        "major": is_major(MAJOR_IDS.get(t, ""), year)}
-                x = np.zeros((4, p))
+                x = np.zeros((N_OPTIONS, p))
                 x[ia, :g] = _side(cov, info, "a")
                 x[ib, :g] = _side(cov, info, "b")
                 j = war.third_ids.index(t)
@@ -219,7 +222,7 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
                 groups.append(f"case/{scenario.id}")
                 rows.append({"group": f"case/{scenario.id}", "name": scenario.id, "phase": phase.id,
                              "third_party": t, "recorded": option})
-    return Design(np.array(xs).reshape(len(xs), 4, p), np.array(avail, dtype=bool).reshape(len(xs), 4),
+    return Design(np.array(xs).reshape(len(xs), N_OPTIONS, p), np.array(avail, dtype=bool).reshape(len(xs), N_OPTIONS),
                   np.array(ys, dtype=int), groups, COVARIATES + GAME_TERMS, rows)
 
 
@@ -251,7 +254,7 @@ def class_probabilities(p: np.ndarray) -> np.ndarray:
 
 
 def _class_mask(y: np.ndarray) -> np.ndarray:
-    mask = np.zeros((len(y), 4), dtype=bool)
+    mask = np.zeros((len(y), N_OPTIONS), dtype=bool)
     for k, opts in enumerate(RECORDED):
         for o in opts:
             mask[y == k, o] = True

@@ -42,7 +42,7 @@ from tertius.conflict.game import (
     option_values,
     payoffs,
 )
-from tertius.conflict.war import DRAWN, STACKED, War
+from tertius.conflict.war import DRAWN, N_OPTIONS, STACKED, War
 
 #: The methods, by code.
 METHODS = ("best response", "dominance + enumeration", "logit QRE")
@@ -97,12 +97,12 @@ def solve(war: War, max_steps: int | None = None) -> Solution:
     third = np.nonzero(war.third)[0]
     d, t = war.draws, len(third)
     if t == 0:
-        return Solution(base_profile(war), np.ones(d, dtype=bool), np.zeros((d, 0, 4)), np.zeros(d, dtype=np.int8),
-                        np.full(d, np.nan), np.zeros((d, 0, 4)))
+        return Solution(base_profile(war), np.ones(d, dtype=bool), np.zeros((d, 0, N_OPTIONS)), np.zeros(d, dtype=np.int8),
+                        np.full(d, np.nan), np.zeros((d, 0, N_OPTIONS)))
     profile, ok, vals = best_response_path(war, max_steps)
     method = np.zeros(d, dtype=np.int8)
     lam = np.full(d, np.nan)
-    mixed = np.full((d, t, 4), np.nan)
+    mixed = np.full((d, t, N_OPTIONS), np.nan)
     bad = np.nonzero(~ok)[0]
     if len(bad):
         sub = rows(war, bad)
@@ -119,7 +119,7 @@ def _repair(war: War, profile: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray
     ok = np.zeros(d, dtype=bool)
     method = np.full(d, LOGIT_QRE, dtype=np.int8)
     lam = np.full(d, np.nan)
-    mixed = np.full((d, t, 4), np.nan)
+    mixed = np.full((d, t, N_OPTIONS), np.nan)
     # out of steps exactly where nobody gains: best response did reach an equilibrium
     todo: np.ndarray = np.asarray(matter.any(-1))
     ok[~todo], method[~todo] = True, BEST_RESPONSE
@@ -163,7 +163,7 @@ def _repair(war: War, profile: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray
                 if not grew:  # no pure equilibrium found: the QRE is the answer
                     top = sigma[gi].argmax(-1)
                     profile[i, third[who]] = top
-                    mixed[i] = np.eye(4)[profile[i, third]]
+                    mixed[i] = np.eye(N_OPTIONS)[profile[i, third]]
                     mixed[i, who] = sigma[gi]
                     lam[i] = lam_g[gi]
     vals, _ = option_values(war, profile)
@@ -179,7 +179,7 @@ def _check(war: War, trial: np.ndarray) -> np.ndarray:
 
 def _combos(s: int) -> np.ndarray:
     """The 4^s profiles of s players' options (4^s, s); the first varies slowest."""
-    grids = np.meshgrid(*([np.arange(4, dtype=np.int8)] * s), indexing="ij")
+    grids = np.meshgrid(*([np.arange(N_OPTIONS, dtype=np.int8)] * s), indexing="ij")
     return np.stack([g.reshape(-1) for g in grids], axis=-1) if s else np.zeros((1, 0), dtype=np.int8)
 
 
@@ -196,7 +196,13 @@ def _subgame(war: War, idx: np.ndarray, held: np.ndarray, who: np.ndarray) -> np
         roles = np.repeat(held[start:start + step][:, None, :], len(combos), axis=1)
         roles[:, :, who] = combos[None]
         out.append(payoffs(rows(war, part), roles).value[..., who])
-    return np.concatenate(out).reshape((len(idx),) + (4,) * s + (s,))
+    return np.concatenate(out).reshape((len(idx),) + (N_OPTIONS,) * s + (s,))
+
+
+def _width(grid: np.ndarray) -> int:
+    """Options per player in a game (Dg, k, ..., k, s): read from the game, so the solvers below
+    hold for any number of options (a game of no players has the table's)."""
+    return grid.shape[1] if grid.ndim > 2 else N_OPTIONS
 
 
 def _others(alive: np.ndarray, j: int) -> np.ndarray:
@@ -206,7 +212,7 @@ def _others(alive: np.ndarray, j: int) -> np.ndarray:
     for i in range(s):
         if i != j:
             shape = [dg] + [1] * s
-            shape[1 + i] = 4
+            shape[1 + i] = alive.shape[-1]
             mask = mask & alive[:, i].reshape(shape)
     return mask
 
@@ -215,8 +221,8 @@ def undominated(grid: np.ndarray) -> np.ndarray:
     """Iterated elimination of strictly dominated options in a game (Dg, 4, ..., 4, s): (Dg, s, 4)
     the options that survive. An option unavailable to a player never survives if another is
     available."""
-    dg, s = grid.shape[0], grid.shape[-1]
-    alive = np.ones((dg, s, 4), dtype=bool)
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+    alive = np.ones((dg, s, k), dtype=bool)
     while True:
         before = alive.copy()
         for j in range(s):
@@ -224,7 +230,7 @@ def undominated(grid: np.ndarray) -> np.ndarray:
             rest = np.moveaxis(_others(alive, j), 1 + j, 1)[:, 0]  # (Dg, others...)
             diff = v[:, None] - v[:, :, None]  # [o, o'] = v(o') - v(o)
             better = np.where(rest[:, None, None], diff > TOL * (1.0 + np.abs(v[:, :, None])), True)
-            strictly = better.reshape(dg, 4, 4, -1).all(-1) & alive[:, j][:, None, :]
+            strictly = better.reshape(dg, k, k, -1).all(-1) & alive[:, j][:, None, :]
             alive[:, j] &= ~strictly.any(-1)
         if (alive == before).all():
             return alive
@@ -238,24 +244,24 @@ def _candidates(grid: np.ndarray, alive: np.ndarray) -> np.ndarray:
         v = grid[..., j]
         ok &= v >= v.max(axis=1 + j, keepdims=True) - TOL * (1.0 + np.abs(v))
         shape = [dg] + [1] * s
-        shape[1 + j] = 4
+        shape[1 + j] = alive.shape[-1]
         ok &= alive[:, j].reshape(shape)
     return ok.reshape(dg, -1)
 
 
 def expected(grid: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Each player's expected payoff of each option (Dg, s, 4) when the others mix by ``sigma``."""
-    dg, s = grid.shape[0], grid.shape[-1]
-    out = np.zeros((dg, s, 4))
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+    out = np.zeros((dg, s, k))
     for j in range(s):
         v = grid[..., j]
         for i in reversed(range(s)):
             if i == j:
                 continue
             shape = [dg] + [1] * (v.ndim - 1)
-            shape[1 + i] = 4
+            shape[1 + i] = k
             v = (v * sigma[:, i].reshape(shape)).sum(1 + i)
-        out[:, j] = v.reshape(dg, 4)
+        out[:, j] = v.reshape(dg, k)
     return out
 
 
@@ -269,12 +275,12 @@ def qre(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The logit QRE of a game (Dg, 4, ..., 4, s) traced from λ = 0 upward (module docstring):
     the probabilities (Dg, s, 4) at the last λ where the corrector converged, and that λ in
     utility units (Dg,). Options unavailable to a player get probability 0 at every λ > 0."""
-    dg, s = grid.shape[0], grid.shape[-1]
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
     real = grid > UNAVAILABLE / 2
     span = np.where(real, grid, np.nan).reshape(dg, -1)
     scale = np.nanmax(span, -1) - np.nanmin(span, -1)
     scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-    sigma = np.full((dg, s, 4), 0.25)
+    sigma = np.full((dg, s, k), 1 / k)
     done = np.zeros(dg)
     going = np.ones(dg, dtype=bool)
     for step in LAMBDAS:

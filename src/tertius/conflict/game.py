@@ -44,16 +44,18 @@ import numpy as np
 
 from tertius.conflict.concert import table as at_table
 from tertius.conflict.contest import win_probability
-from tertius.conflict.war import ARMED, BROKER, CHANNEL, GUARANTOR, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
+from tertius.conflict.war import ARMED, BROKER, CHANNEL, GUARANTOR, N_OPTIONS, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
 from tertius.contract import closeness
 from tertius.models.central import weighted_mean
+from tertius.scenario import OPTIONS_BY_TIE
 
 #: Largest number of third parties whose 4^T profiles are enumerated.
 ENUMERATE_MAX = 5
 #: Relative tolerance for "strictly better".
 TOL = 1e-9
-#: Order in which equal expected utilities are ranked: the less committal option first.
-TIE_ORDER = ("neutral", "broker", "join-a", "join-b")
+#: Order in which equal expected utilities are ranked: the less committal option first (the
+#: ``tie`` column of :data:`tertius.scenario.OPTION_TABLE`).
+TIE_ORDER = OPTIONS_BY_TIE
 
 
 #: The expected utility of an option a third party does not have (a broker without a stake or a
@@ -430,10 +432,10 @@ def deviations(profile: np.ndarray, third: np.ndarray, commitments: tuple = ()) 
     A declared commitment that the deviation triggers brings the committed third party along."""
     d, n = profile.shape
     t = len(third)
-    roles = np.repeat(profile[:, None, :], 4 * t, axis=1)
-    rows = np.arange(4 * t)
-    movers = np.repeat(third, 4)
-    roles[:, rows, movers] = np.tile(np.arange(4, dtype=np.int8), t)
+    roles = np.repeat(profile[:, None, :], N_OPTIONS * t, axis=1)
+    rows = np.arange(N_OPTIONS * t)
+    movers = np.repeat(third, N_OPTIONS)
+    roles[:, rows, movers] = np.tile(np.arange(N_OPTIONS, dtype=np.int8), t)
     for k, option, when, when_option in commitments:
         follow = (movers == when)[None] & (roles[..., when] == when_option)
         roles[..., k] = np.where(follow, option, roles[..., k])
@@ -446,7 +448,7 @@ def option_values(war: War, profile: np.ndarray) -> tuple[np.ndarray, Play]:
     third = np.nonzero(war.third)[0]
     play = payoffs(war, deviations(profile, third, war.commitments))
     t = len(third)
-    vals = play.value[:, np.arange(4 * t), np.repeat(third, 4)].reshape(play.value.shape[0], t, 4)
+    vals = play.value[:, np.arange(N_OPTIONS * t), np.repeat(third, N_OPTIONS)].reshape(play.value.shape[0], t, N_OPTIONS)
     return vals, play
 
 
@@ -464,10 +466,10 @@ def best_response_path(war: War, max_steps: int | None = None) -> tuple[np.ndarr
     profile = base_profile(war)
     t = len(third)
     if t == 0:  # nobody outside the sides has a choice: everyone staying out is the equilibrium
-        return profile, np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, 4))
-    steps = max_steps if max_steps is not None else min(4 * t + 50, MAX_STEPS)
+        return profile, np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, N_OPTIONS))
+    steps = max_steps if max_steps is not None else min(N_OPTIONS * t + 50, MAX_STEPS)
     rows = np.arange(war.draws)
-    vals = np.zeros((war.draws, t, 4))
+    vals = np.zeros((war.draws, t, N_OPTIONS))
     equilibrium = np.zeros(war.draws, dtype=bool)
     active = np.ones(war.draws, dtype=bool)
     seen: list[set[bytes]] = [set() for _ in range(war.draws)]
@@ -486,7 +488,7 @@ def best_response_path(war: War, max_steps: int | None = None) -> tuple[np.ndarr
             seen[d].add(key)
         if not active.any():
             break
-        who, option = np.divmod(best, 4)
+        who, option = np.divmod(best, N_OPTIONS)
         profile[rows[active], third[who[active]]] = option[active]
     if active.any():  # out of steps: the option values of the last profile
         vals, _ = option_values(war, profile)
@@ -496,7 +498,7 @@ def best_response_path(war: War, max_steps: int | None = None) -> tuple[np.ndarr
 def all_profiles(war: War) -> np.ndarray:
     """Every profile of the third parties' options, (4^T, n); the first third party varies slowest."""
     third = np.nonzero(war.third)[0]
-    combos = np.array(list(itertools.product(range(4), repeat=len(third))), dtype=np.int8).reshape(-1, len(third))
+    combos = np.array(list(itertools.product(range(N_OPTIONS), repeat=len(third))), dtype=np.int8).reshape(-1, len(third))
     roles = np.broadcast_to(war.side.astype(np.int8), (len(combos), len(war.actor_ids))).copy()
     roles[:, third] = combos
     return roles
@@ -508,7 +510,7 @@ def pure_equilibria(war: War) -> tuple[np.ndarray, np.ndarray]:
     t = len(third)
     roles = all_profiles(war)
     values = payoffs(war, roles).value[..., third]  # (D, 4^T, T)
-    grid = values.reshape((war.draws,) + (4,) * t + (t,))
+    grid = values.reshape((war.draws,) + (N_OPTIONS,) * t + (t,))
     ok = np.ones(grid.shape[:-1], dtype=bool)
     for j in range(t):
         v = grid[..., j]
@@ -518,7 +520,7 @@ def pure_equilibria(war: War) -> tuple[np.ndarray, np.ndarray]:
 
 def ranking(values: np.ndarray) -> list[str]:
     """Options by expected utility (values in :data:`OPTIONS` order), ties in :data:`TIE_ORDER`."""
-    order = sorted(range(4), key=lambda o: (-round(float(values[o]), 12), TIE_ORDER.index(OPTIONS[o])))
+    order = sorted(range(N_OPTIONS), key=lambda o: (-round(float(values[o]), 12), TIE_ORDER.index(OPTIONS[o])))
     return [OPTIONS[o] for o in order]
 
 

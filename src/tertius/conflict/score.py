@@ -12,7 +12,7 @@ import numpy as np
 
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, fitted, probabilities
 from tertius.conflict.game import best_response_path
-from tertius.conflict.war import OPTIONS, build_war, with_costs
+from tertius.conflict.war import N_OPTIONS, OPTIONS, build_war, with_costs
 from tertius.io.thirdparty_table import Case, read_decision_table
 from tertius.seeds import child_rng
 
@@ -50,7 +50,7 @@ def solve(case: Case, cost: float) -> Solved:
 
 
 def _stack(solved: list[Solved]) -> tuple[np.ndarray, np.ndarray]:
-    values = np.concatenate([s.values for s in solved]) if solved else np.zeros((0, 4))
+    values = np.concatenate([s.values for s in solved]) if solved else np.zeros((0, N_OPTIONS))
     y = np.concatenate([s.y for s in solved]) if solved else np.zeros(0, dtype=int)
     return values[y >= 0], y[y >= 0]
 

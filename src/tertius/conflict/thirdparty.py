@@ -24,22 +24,21 @@ from tertius.conflict.game import (
     pure_equilibria,
     ranking,
 )
-from tertius.conflict.war import BROKER_KINDS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
+from tertius.conflict.war import BROKER_KINDS, N_OPTIONS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
 from tertius.perturb import draw
 from tertius.results import BrokerResult
-from tertius.scenario import Perturbation, Phase, Scenario
+from tertius.scenario import OPTION_CODES, Perturbation, Phase, Scenario, option_labels
 from tertius.seeds import child_rng
 from tertius.uncertainty import war_draws
 
-#: The order in which options are shown.
-DISPLAY = ("join-a", "join-b", "neutral", "broker")
+#: The order in which options are shown (the order of :data:`tertius.scenario.OPTION_TABLE`).
+DISPLAY = OPTION_CODES
 DEFAULT_DRAWS = 1000
 
 
 def labels(war: War) -> dict[str, str]:
-    a, b = war.side_names
-    return {"join-a": f"join {a}", "join-b": f"join {b}", "neutral": "stay out", "broker": "broker a deal"}
+    return option_labels(*war.side_names)
 
 
 def _num(x: float) -> float:
@@ -69,7 +68,7 @@ MIN_DRAWS = 10
 
 def _size(war: War) -> int:
     """Array elements per draw in one round of best responses: 4 T profiles x n actors x m issues."""
-    return 4 * max(int(war.third.sum()), 1) * len(war.actor_ids) * len(war.issue_ids)
+    return N_OPTIONS * max(int(war.third.sum()), 1) * len(war.actor_ids) * len(war.issue_ids)
 
 
 def draws_for(war: War, requested: int) -> int:
@@ -125,7 +124,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         spec = perturbation or scenario.perturbation or Perturbation()
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
         groups, moved_inputs = war_draws(scenario, phase, draw(scenario, spec, rng, used), rng)
-        codes, p_draws = np.zeros((used, len(third)), dtype=np.int8), np.zeros((used, len(third), 4))
+        codes, p_draws = np.zeros((used, len(third)), dtype=np.int8), np.zeros((used, len(third), N_OPTIONS))
         how = np.zeros(used, dtype=np.int8)
         for rows, group in groups:  # draws that share the plain numbers of the war
             codes[rows], how[rows], p_draws[rows] = equilibrium_options(group)
@@ -185,7 +184,7 @@ def _party(war: War, t: str, j: int, values: np.ndarray, probs: np.ndarray, dev:
     k = war.index(t)
     options = {}
     for o in DISPLAY:
-        row = 4 * j + ROLE[o]
+        row = N_OPTIONS * j + ROLE[o]
         opt: dict[str, Any] = {
             "expected_utility": _num(values[ROLE[o]]),
             "probability": _num(probs[ROLE[o]]),

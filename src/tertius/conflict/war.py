@@ -14,13 +14,15 @@ import numpy as np
 
 from tertius.conflict.contest import great_circle_miles, projected_capability
 from tertius.errors import InputError
-from tertius.scenario import Conflict, Phase, Scenario
+from tertius.scenario import OPTIONS_BY_ROLE, Conflict, Phase, Scenario
 
-#: The options of a third party, in the order of the role codes of :mod:`tertius.conflict.game`.
-OPTIONS = ("neutral", "join-a", "join-b", "broker")
-#: Role codes: a bystander, a member of side A or B (originals and joiners), a broker.
-NEUTRAL, SIDE_A, SIDE_B, BROKER = 0, 1, 2, 3
+#: The options of a third party, in the order of the role codes of :mod:`tertius.conflict.game`
+#: (the ``role`` column of :data:`tertius.scenario.OPTION_TABLE`), and how many there are.
+OPTIONS = OPTIONS_BY_ROLE
+N_OPTIONS = len(OPTIONS)
 ROLE = {o: k for k, o in enumerate(OPTIONS)}
+#: Role codes: a bystander, a member of side A or B (originals and joiners), a broker.
+NEUTRAL, SIDE_A, SIDE_B, BROKER = ROLE["neutral"], ROLE["join-a"], ROLE["join-b"], ROLE["broker"]
 #: The kinds of broker, in the order of their codes (docs/thirdparty.md, "Mechanisms").
 BROKER_KINDS = ("armed", "channel", "guarantor", "chair", "agent")
 ARMED, CHANNEL, GUARANTOR, CHAIR, AGENT = range(5)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tertius.contract import Forecast
 from tertius.report.numbers import human, signed
-from tertius.scenario import OPTION_LABELS, Scenario
+from tertius.scenario import OPTION_KINDS, OPTION_LABELS, Scenario
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -165,7 +165,7 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
             issues = list(opts["neutral"]["settlements"]["a wins"])
             deal = opts["broker"]["settlements"].get("deal")
             settle = []
-            for o in ("join-a", "join-b", "neutral"):
+            for o in (o for o in order if OPTION_KINDS[o] != "broker"):
                 for w, who in (("a wins", a), ("b wins", b)):
                     settle.append((f"{lab[o]},\nwin for {who}", [_fmt(opts[o]["settlements"][w][i]) for i in issues]))
             settle.append(("brokered\ndeal", ["–" if deal is None else _fmt(deal[i]) for i in issues]))

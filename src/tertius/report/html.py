@@ -12,6 +12,7 @@ import jinja2
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import human, signed
+from tertius.scenario import OPTION_KINDS
 
 #: Plain words for the scalar details a model reports (anything else: its key, spaced).
 DETAIL_WORDS = {
@@ -252,6 +253,8 @@ def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
                                        [t["probabilities"][o] for o in order],
                                        [first[o] for o in order] if first else None),
                 "issues": list(t["options"]["neutral"]["settlements"]["a wins"]),
+                "gains": [o for o in order if OPTION_KINDS[o] != "neutral"],
+                "wars": [o for o in order if OPTION_KINDS[o] != "broker"],
                 "observed": {r["issue"]: r["observed"] for r in t["actual"]["settlement"]} if t.get("actual") else {},
             })
     return out

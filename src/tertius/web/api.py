@@ -21,7 +21,7 @@ from tertius.io.files import slug
 from tertius.io.yaml_io import scenario_from_data
 from tertius.models import MODELS
 from tertius.report.console import settling_lines
-from tertius.scenario import Perturbation, Scenario
+from tertius.scenario import OPTION_TABLE, Perturbation, Scenario
 from tertius.sweeps.engines import finite_or_none
 
 #: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
@@ -155,6 +155,12 @@ def model_list() -> list[dict[str, Any]]:
     return [{"id": m, "summary": spec.summary, "tags": sorted(spec.tags),
              "params": {k: v for k, v in spec.defaults.items() if v is None or isinstance(v, (bool, int, float, str))}}
             for m, spec in MODELS.items()]
+
+
+def option_list() -> list[dict[str, str]]:
+    """A third party's options in the order they are shown, each with its label ({a} and {b}
+    stand for the sides' names): the page's only source of their words (the Option table)."""
+    return [{"code": o.code, "label": o.label} for o in OPTION_TABLE]
 
 
 def params_of(data: Any) -> dict[str, dict[str, Any]]:

@@ -894,8 +894,9 @@ async function runBroker(seq) {
     if (mine === S.brokerSeq) $("thirdparty").replaceChildren(el("p", {class: "error", text: errorText(e)}));
   }
 }
-function optionName(o, sides) {
-  return {"join-a": `join ${sides[0]}`, "join-b": `join ${sides[1]}`, neutral: "stay out", broker: "broker a deal"}[o] || o;
+function optionName(o, sides) {  // the labels of the Option table, served by /api/info
+  const label = S.optionLabels[o];
+  return label === undefined ? o : label.replace("{a}", () => sides[0]).replace("{b}", () => sides[1]);
 }
 function drawBroker(b) {
   const box = $("thirdparty"); box.replaceChildren();
@@ -1071,6 +1072,7 @@ async function start() {
   $("sweep-model").replaceChildren(...info.models.map((m) => el("option", {value: m.id, text: m.id})));
   $("sweep-model").value = "compromise";
   S.models = info.models;
+  S.optionLabels = Object.fromEntries(info.options.map((o) => [o.code, o.label]));
   drawParams(S.models);
   $("upload").addEventListener("change", () => upload(null));
   $("choices").addEventListener("change", () => { if ($("choices").value) upload($("choices").value); });
