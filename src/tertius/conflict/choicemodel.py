@@ -61,6 +61,9 @@ COVARIATES = ("join", "dist_own", "dist_other", "logdist_own", "logdist_other", 
               "log_cinc_own", "log_cinc_other", "share_own", "major", "initiator_own", "n_orig_own",
               "n_orig_other")
 GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broker", "broker")
+#: The constants, which the ridge penalty leaves alone (an option's constant sets its base rate;
+#: shrinking it towards 0 would pull the options' shares towards equality).
+UNPENALISED = ("join", "broker")
 #: The ridge penalties searched by the inner cross-validation.
 ALPHAS = (1.0, 10.0, 100.0)
 #: Inner folds for α.
@@ -343,9 +346,10 @@ def fit(d: Design, alpha: float, errors: bool = True) -> dict[str, Any]:
     scale = np.where(scale > 1e-12, scale, 1.0)
     scale[d.columns.index("join")] = 1.0
     xs = x / scale
-    free = np.array([c == "join" for c in d.columns])
+    # a constant that no row offers (brokering open nowhere) keeps the penalty, which holds it at 0
+    free = np.isin(d.columns, UNPENALISED) & (np.abs(x).reshape(-1, x.shape[-1]).max(axis=0) > 0)
     beta0 = np.zeros(len(d.columns))
-    beta0[free] = -3.0
+    beta0[np.array([c == "join" for c in d.columns])] = -3.0
     penalty = alpha * np.diag((~free).astype(float))
 
     def hess(b: np.ndarray, *args: Any) -> np.ndarray:
