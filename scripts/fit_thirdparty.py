@@ -57,7 +57,7 @@ def main() -> int:
         "cross_validation": {"k": cv["k"], "seed": cv["seed"], "folds": cv["folds"],
                              "tables": {name: {which: {key: v[key] for key in (
                                  "n", "joiners", "accuracy", "precision", "recall", "f1", "sides", "log_loss",
-                                 "base_log_loss", "brier", "base_brier", "auc")}
+                                 "base_log_loss", "brier", "base_brier", "auc") if key in v}
                                  for which, v in t.items()} for name, t in cv["tables"].items()}},
     }
     text = json.dumps(out, indent=1, sort_keys=True) + "\n"

@@ -18,13 +18,12 @@ from tertius.conflict.game import (
     UNAVAILABLE,
     all_profiles,
     best_response_path,
-    has_stake,
     option_values,
     payoffs,
     pure_equilibria,
     ranking,
 )
-from tertius.conflict.war import N_OPTIONS, OPTIONS, ROLE, build_war
+from tertius.conflict.war import N_OPTIONS, OPTIONS, ROLE, build_war, may_broker
 from tertius.errors import InputError
 from tertius.io import load_scenario
 from tertius.io.yaml_io import scenario_from_data
@@ -141,7 +140,7 @@ def test_a_broker_without_leverage_gains_nothing_over_staying_out(data):
     v = _values(data)
     k = war.index("t0")
     stake = war.salience[0, k].sum()
-    if not has_stake(war)[0, k]:  # no stake, no declared role: it cannot broker at all
+    if not may_broker(war)[0, k]:  # no stake, no declared instrument: it cannot broker at all
         assert v[ROLE["broker"]] == UNAVAILABLE
         return
     assert v[ROLE["broker"]] == pytest.approx(v[ROLE["neutral"]] - war.broker_cost[k] * stake, abs=1e-9)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.war import OPTIONS
+from tertius.conflict.war import OPTIONS, UNAVAILABLE
 from tertius.scenario import OPTION_TABLE
 
 #: The classes of the decision tables, and the options that count as each (the side an option
@@ -41,10 +41,14 @@ JOINS = np.array([CLASS_OF[o] != "none" for o in OPTIONS])
 
 def probabilities(values: np.ndarray, precision: float | None = None, join_constant: float | None = None
                   ) -> np.ndarray:
-    """Logit probabilities of the options (last axis, :data:`OPTIONS` order)."""
+    """Logit probabilities of the options (last axis, :data:`OPTIONS` order). An option the
+    third party does not have (value :data:`~tertius.conflict.war.UNAVAILABLE`: brokering without
+    a stake or a declared instrument) gets exactly 0, whatever λ."""
     lam = fitted()["precision"] if precision is None else precision
     alpha = fitted()["join_constant"] if join_constant is None else join_constant
-    z = lam * values + alpha * JOINS
+    values = np.asarray(values, dtype=float)
+    open_ = values > UNAVAILABLE / 2
+    z = np.where(open_, lam * values + alpha * JOINS, -np.inf)
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)

@@ -18,8 +18,10 @@ and, in the model with the theory (:data:`GAME_TERMS`), the game's terms per opt
 gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.game.best_response_path`
 at the selected equilibrium, whether o is the equilibrium's option, and a constant for brokering
 (identified only by data that record brokers apart: the casebook). The broker option carries
-only its own game terms; an option whose expected utility is not finite is unavailable (P = 0),
-and without the game's terms the broker option is unavailable.
+only its own game terms; an option whose expected utility is not finite, or that the game marks
+unavailable (brokering without a stake or a declared instrument; docs/thirdparty.md, "A stake
+before a choice"), is unavailable (P = 0), and without the game's terms the broker option is
+unavailable.
 
 Fitting is by maximum likelihood with a ridge penalty ½ α Σ β² on the standardised variables
 (the joining constant is not penalised), by scipy's trust-region Newton method with the exact
@@ -43,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import CLASS_OF, CLASSES
-from tertius.conflict.war import N_OPTIONS, OPTIONS
+from tertius.conflict.war import N_OPTIONS, OPTIONS, UNAVAILABLE
 from tertius.io.thirdparty_table import Case
 
 #: COW major-power spells (majors2016; Correlates of War Project 2017, "State System Membership
@@ -60,6 +62,9 @@ COVARIATES = ("join", "dist_own", "dist_other", "logdist_own", "logdist_other", 
               "log_cinc_own", "log_cinc_other", "share_own", "major", "initiator_own", "n_orig_own",
               "n_orig_other")
 GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broker", "broker")
+#: The constants, which the ridge penalty leaves alone (an option's constant sets its base rate;
+#: shrinking it towards 0 would pull the options' shares towards equality).
+UNPENALISED = ("join", "broker")
 #: The ridge penalties searched by the inner cross-validation.
 ALPHAS = (1.0, 10.0, 100.0)
 #: Inner folds for α.
@@ -121,7 +126,7 @@ def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
     equilibrium option; returns the options open to it (finite value; staying out always)."""
     ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
     g = len(COVARIATES)
-    ok = np.isfinite(v) & MODELLED
+    ok = np.isfinite(v) & MODELLED & (v > UNAVAILABLE / 2)  # brokering without a stake is not open
     ok[ineu] = True
     base = v[ineu] if np.isfinite(v[ineu]) else 0.0
     for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
@@ -167,55 +172,80 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
                   columns, rows)
 
 
+def _year(scenario: Any) -> int:
+    text = str(scenario.period or "")[:4]
+    return int(text) if text.isdigit() else 0
+
+
+def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    """The tables' covariates of a scenario phase's third parties, from the scenario file: the
+    distances between capitals (``location``; km to the nearest member of each side), the
+    ``capability`` values read as COW CINC, the sides' members as originals, major power from
+    :data:`MAJOR_IDS` in the year the scenario's ``period`` starts. Assumptions where a scenario
+    says nothing: no alliance or defence tie, initiator unknown. Per third party: (its covariates,
+    the phase's group columns); a third party that lacks a location, or whose sides have none,
+    is left out."""
+    from tertius.conflict.contest import great_circle_miles
+    from tertius.conflict.war import SIDE_A, SIDE_B
+
+    actors = {a.id: a for a in scenario.actors}
+    year = _year(scenario)
+    members = {code: [war.actor_ids[i] for i in np.flatnonzero(war.side == code)] for code in (SIDE_A, SIDE_B)}
+    cinc = {a: float(actors[a].capability.value) for a in war.actor_ids}
+    info = {"cinc_a": sum(cinc[a] for a in members[SIDE_A]), "cinc_b": sum(cinc[a] for a in members[SIDE_B]),
+            "n_orig_a": float(len(members[SIDE_A])), "n_orig_b": float(len(members[SIDE_B]))}
+    out = {}
+    for t in war.third_ids:
+        here = actors[t].location
+        if here is None:
+            continue
+        dist = {}
+        for key, code in (("a", SIDE_A), ("b", SIDE_B)):
+            locs = [actors[m].location for m in members[code] if actors[m].location is not None]
+            if locs:
+                dist[key] = min(great_circle_miles(here.lat, here.lng, loc.lat, loc.lng) for loc in locs) * 1.609344
+        if len(dist) < 2:
+            continue
+        out[t] = ({"dist_a_km": dist["a"], "dist_b_km": dist["b"], "ally_a": 0.0, "ally_b": 0.0, "defense_a": 0.0,
+                   "defense_b": 0.0, "cinc": cinc[t], "major": is_major(MAJOR_IDS.get(t, ""), year)}, info)
+    return out
+
+
+def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarray, eq: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """One candidate's variables (4, P) with the game's terms, and the options open to it."""
+    ia, ib = OPTIONS.index("join-a"), OPTIONS.index("join-b")
+    x = np.zeros((N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
+    x[ia, :len(COVARIATES)] = _side(cov, info, "a")
+    x[ib, :len(COVARIATES)] = _side(cov, info, "b")
+    ok = _game_terms(x, np.asarray(values, dtype=float), eq)
+    x[~ok] = 0.0
+    return x, ok
+
+
 def casebook_design(scenarios: Sequence[Any]) -> Design:
     """The choice data of the casebook's recorded decisions (docs/casebook.md), with the game's
     terms: each phase's war at the casebook's settings, its selected equilibrium and option
-    values. The covariates come from the case file: distances between capitals (``location``),
-    the ``capability`` values (COW CINC in the casebook) and the sides' members as originals.
-    Assumptions where the case files say nothing: no alliance or defence tie, initiator unknown,
-    major power from :data:`MAJOR_IDS`. A decision whose third party or side lacks a location is
-    left out."""
-    from tertius.conflict.contest import great_circle_miles
+    values, and the covariates of :func:`scenario_covariates`. A decision whose third party or
+    side lacks a location is left out."""
     from tertius.conflict.game import best_response_path
-    from tertius.conflict.war import SIDE_A, SIDE_B, build_war, phases_of
+    from tertius.conflict.war import build_war, phases_of
 
     codes = {"join-a": 0, "join-b": 1, "neutral": 3, "broker": 4}
     xs, avail, ys, groups, rows = [], [], [], [], []
     p = len(COVARIATES) + len(GAME_TERMS)
-    g = len(COVARIATES)
-    ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
     for scenario in scenarios:
-        actors = {a.id: a for a in scenario.actors}
-        year = int(str(scenario.period or "0")[:4]) if str(scenario.period or "")[:4].isdigit() else 0
         for phase in phases_of(scenario):
             if phase is None or not phase.actual:
                 continue
             war = build_war(scenario, phase)
             profile, _, vals = best_response_path(war)
-            members = {code: [war.actor_ids[i] for i in np.flatnonzero(war.side == code)] for code in (SIDE_A, SIDE_B)}
-            cinc = {a: float(actors[a].capability.value) for a in war.actor_ids}
-            info = {"cinc_a": sum(cinc[a] for a in members[SIDE_A]), "cinc_b": sum(cinc[a] for a in members[SIDE_B]),
-                    "n_orig_a": float(len(members[SIDE_A])), "n_orig_b": float(len(members[SIDE_B]))}
+            covariates = scenario_covariates(scenario, war)
             for t, option in phase.actual.items():
-                if t not in war.third_ids or actors[t].location is None:
+                if t not in covariates:
                     continue
-                here = actors[t].location
-                dist = {}
-                for key, code in (("a", SIDE_A), ("b", SIDE_B)):
-                    locs = [actors[m].location for m in members[code] if actors[m].location is not None]
-                    if locs:
-                        dist[key] = min(great_circle_miles(here.lat, here.lng, loc.lat, loc.lng) for loc in locs) * 1.609344
-                if len(dist) < 2:
-                    continue
-                cov = {"dist_a_km": dist["a"], "dist_b_km": dist["b"], "ally_a": 0.0, "ally_b": 0.0,
-                       "defense_a": 0.0, "defense_b": 0.0, "cinc": cinc[t],
-                       "major": is_major(MAJOR_IDS.get(t, ""), year)}
-                x = np.zeros((N_OPTIONS, p))
-                x[ia, :g] = _side(cov, info, "a")
-                x[ib, :g] = _side(cov, info, "b")
                 j = war.third_ids.index(t)
-                ok = _game_terms(x, np.asarray(vals[0][j], dtype=float), OPTIONS[int(profile[0, war.index(t)])])
-                x[~ok] = 0.0
+                x, ok = _theory_row(*covariates[t], vals[0][j], OPTIONS[int(profile[0, war.index(t)])])
                 xs.append(x)
                 avail.append(ok)
                 ys.append(codes[option])
@@ -224,6 +254,32 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
                              "third_party": t, "recorded": option})
     return Design(np.array(xs).reshape(len(xs), N_OPTIONS, p), np.array(avail, dtype=bool).reshape(len(xs), N_OPTIONS),
                   np.array(ys, dtype=int), groups, COVARIATES + GAME_TERMS, rows)
+
+
+#: The largest capability the choice model reads as a COW CINC value (a share of the world's).
+CINC_MAX = 1.0
+
+
+def scenario_probabilities(scenario: Any, war: Any, values: np.ndarray, options: Sequence[str]
+                           ) -> dict[str, np.ndarray]:
+    """The shipped choice model's probabilities (4,) in :data:`OPTIONS` order for each third
+    party of a phase whose covariates the scenario gives (:func:`scenario_covariates`), from its
+    option values ``values`` (T, 4) and its equilibrium option ``options`` (T,), third parties in
+    ``war.third_ids`` order. Empty where the covariates are not defined: a scenario without a
+    ``period`` (the year of the major-power spells), or with capabilities that are not CINC
+    values (each in [0, 1], their sum at most 1); third parties without a location are left out."""
+    caps = np.array([float(a.capability.value) for a in scenario.actors])
+    if not _year(scenario) or (caps < 0).any() or (caps > CINC_MAX).any() or caps.sum() > CINC_MAX + 1e-9:
+        return {}
+    covariates = scenario_covariates(scenario, war)
+    have = [(j, t) for j, t in enumerate(war.third_ids) if t in covariates]
+    if not have:
+        return {}
+    rows = [_theory_row(*covariates[t], values[j], options[j]) for j, t in have]
+    d = Design(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), np.full(len(rows), -1),
+               [scenario.id] * len(rows), COVARIATES + GAME_TERMS, [{"third_party": t} for _, t in have])
+    p = option_probabilities(d, shipped()["theory"])
+    return {t: p[k] for k, (_, t) in enumerate(have)}
 
 
 def concat(designs: Sequence[Design]) -> Design:
@@ -293,9 +349,10 @@ def fit(d: Design, alpha: float, errors: bool = True) -> dict[str, Any]:
     scale = np.where(scale > 1e-12, scale, 1.0)
     scale[d.columns.index("join")] = 1.0
     xs = x / scale
-    free = np.array([c == "join" for c in d.columns])
+    # a constant that no row offers (brokering open nowhere) keeps the penalty, which holds it at 0
+    free = np.isin(d.columns, UNPENALISED) & (np.abs(x).reshape(-1, x.shape[-1]).max(axis=0) > 0)
     beta0 = np.zeros(len(d.columns))
-    beta0[free] = -3.0
+    beta0[np.array([c == "join" for c in d.columns])] = -3.0
     penalty = alpha * np.diag((~free).astype(float))
 
     def hess(b: np.ndarray, *args: Any) -> np.ndarray:
@@ -443,4 +500,5 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "shipped"]
+           "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
+           "scenario_probabilities", "shipped"]

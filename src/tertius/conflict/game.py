@@ -44,7 +44,20 @@ import numpy as np
 
 from tertius.conflict.concert import table as at_table
 from tertius.conflict.contest import win_probability
-from tertius.conflict.war import ARMED, BROKER, CHANNEL, GUARANTOR, N_OPTIONS, NEUTRAL, OPTIONS, SIDE_A, SIDE_B, War
+from tertius.conflict.war import (
+    ARMED,
+    BROKER,
+    CHANNEL,
+    GUARANTOR,
+    N_OPTIONS,
+    NEUTRAL,
+    OPTIONS,
+    SIDE_A,
+    SIDE_B,
+    UNAVAILABLE,
+    War,
+    may_broker,
+)
 from tertius.contract import closeness
 from tertius.models.central import weighted_mean
 from tertius.scenario import OPTIONS_BY_TIE
@@ -56,12 +69,6 @@ TOL = 1e-9
 #: Order in which equal expected utilities are ranked: the less committal option first (the
 #: ``tie`` column of :data:`tertius.scenario.OPTION_TABLE`).
 TIE_ORDER = OPTIONS_BY_TIE
-
-
-#: The expected utility of an option a third party does not have (a broker without a stake or a
-#: declared role; an option a commitment rules out): below any attainable utility, so it is never
-#: a best response and its logit probability is 0.
-UNAVAILABLE = -1e6
 
 
 @dataclass(frozen=True)
@@ -275,21 +282,6 @@ def _pivotal(war: War, roles: np.ndarray, fight: np.ndarray, u_deal: np.ndarray,
     return accept & credible_any
 
 
-def has_stake(war: War) -> np.ndarray:
-    """(D, n) whether each actor has a stake in the war: it prefers one side's victory to the
-    other's (as a bystander, everyone staying out), or it cares about an issue that is not a stake
-    (a claim of its own it could bring to a peace table)."""
-    play = _raw(war, base_profile(war)[:, None])
-    x, s = war.position, war.salience
-    cares = (s > 0) & ~np.isnan(x)
-
-    def u(o: np.ndarray) -> np.ndarray:
-        return np.where(cares, s * np.nan_to_num(closeness(x, o[:, 0][:, None, :], war.span)), 0.0).sum(-1)
-
-    prefers = np.abs(u(play.a_wins) - u(play.b_wins)) > 1e-9
-    return prefers | (cares & ~war.stakes).any(-1)
-
-
 def _violations(war: War, roles: np.ndarray) -> np.ndarray:
     """(D', P, n) bool: the actor's declared commitment is triggered and it does not keep it."""
     bad = np.zeros(roles.shape, dtype=bool)
@@ -414,7 +406,7 @@ def payoffs(war: War, roles: np.ndarray) -> Play:
     if roles.ndim == 2:
         roles = roles[None]
     play = _with_prices(war, roles, _raw(war, roles))
-    blocked = (roles == BROKER) & ~(war.declared_broker | has_stake(war))[:, None, :]
+    blocked = (roles == BROKER) & ~may_broker(war)[:, None, :]
     blocked |= _violations(war, roles)
     if blocked.any():
         play = replace(play, value=np.where(blocked, UNAVAILABLE, play.value))
@@ -524,5 +516,5 @@ def ranking(values: np.ndarray) -> list[str]:
     return [OPTIONS[o] for o in order]
 
 
-__all__ = ["ENUMERATE_MAX", "NEUTRAL", "OPTIONS", "Play", "all_profiles", "best_response_path", "deviations",
-           "option_values", "payoffs", "pure_equilibria", "ranking"]
+__all__ = ["ENUMERATE_MAX", "NEUTRAL", "OPTIONS", "UNAVAILABLE", "Play", "all_profiles", "best_response_path",
+           "deviations", "option_values", "payoffs", "pure_equilibria", "ranking"]

@@ -2,10 +2,11 @@
 
 For every phase: the third parties' game (:mod:`tertius.conflict.game`), its pure equilibria and
 the selected one, each third party's option table given the others' equilibrium options, the
-logit probabilities with the parameters fitted on the decision tables
-(:mod:`tertius.conflict.choice`), the shares of perturbed draws in which each option is the
-third party's equilibrium choice, the recorded choice beside the model's, and a plain-language
-explanation. docs/thirdparty.md has the formalism and its limits.
+probability of each option, from the choice model fitted on the decision tables and the
+casebook (:mod:`tertius.conflict.choicemodel`) where the scenario gives its covariates, else from
+the game's logit (:mod:`tertius.conflict.choice`), named in ``probability_model``, the shares
+of perturbed draws in which each option is the third party's equilibrium choice, the recorded
+choice beside the model's, and a plain-language explanation. docs/thirdparty.md has the formalism and its limits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import fitted, probabilities
+from tertius.conflict.choicemodel import scenario_probabilities, shipped
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
 from tertius.conflict.game import (
     ENUMERATE_MAX,
@@ -35,6 +37,8 @@ from tertius.uncertainty import war_draws
 #: The order in which options are shown (the order of :data:`tertius.scenario.OPTION_TABLE`).
 DISPLAY = OPTION_CODES
 DEFAULT_DRAWS = 1000
+#: The models a third party's ``probabilities`` may come from (``probability_model``), in words.
+PROBABILITY_MODELS = {"choice-model": "the choice model", "game-logit": "the fitted logit"}
 
 
 def labels(war: War) -> dict[str, str]:
@@ -107,6 +111,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     sol = _solve(war)
     profile, ok, vals = sol.profile, sol.ok, sol.values
     probs = probabilities(vals)[0]
+    chosen = scenario_probabilities(scenario, war, vals[0], [OPTIONS[profile[0, war.index(t)]] for t in third])
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
     equilibria: list[dict[str, str]] | None = None if third else [{}]  # without third parties: one, trivially
@@ -137,7 +142,9 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     for j, t in enumerate(third):
         if only is not None and t != only:
             continue
-        item = _party(war, t, j, vals[0, j], probs[j], dev_play, selected, profile)
+        item = _party(war, t, j, vals[0, j], chosen.get(t, probs[j]), dev_play, selected, profile)
+        item["probability_model"] = "choice-model" if t in chosen else "game-logit"
+        item["game_logit"] = {o: _num(probs[j, ROLE[o]]) for o in DISPLAY}
         item["perturbation"] = {"draws": used, "requested": draws, "seed": seed, "first": shares.get(t, {}),
                                 "mean_probability": mean_p.get(t, {}), "moved": moved}
         actual = phase.actual.get(t) if phase is not None else None
@@ -240,7 +247,7 @@ def _actual(phase: Phase, war: War, t: str, option: str, profile: np.ndarray,
         gap = eu[eq]["expected_utility"] - eu[option]["expected_utility"]
         why = (f"The record differs from the model. In the model, to {lab[option]} is worth "
                f"{eu[option]['expected_utility']:.3f} to {item['name']}, {gap:.3f} "
-               f"less than to {lab[eq]}, for the reasons above; the fitted logit gives the recorded choice a "
+               f"less than to {lab[eq]}, for the reasons above; {_model(item)} gives the recorded choice a "
                f"probability of {100 * item['probabilities'][option]:.0f} %. The inputs were not adjusted to agree.")
     return {"option": option, "agrees": agrees, "why": why,
             "probability": item["probabilities"][option], "settlement": rows,
@@ -248,6 +255,11 @@ def _actual(phase: Phase, war: War, t: str, option: str, profile: np.ndarray,
 
 
 # ------------------------------------------------------------------------------ words
+def _model(item: dict[str, Any]) -> str:
+    """The model that gave the third party's probabilities, in words."""
+    return PROBABILITY_MODELS[item.get("probability_model", "game-logit")]
+
+
 def _pct(p: float) -> str:
     return f"{100 * p:.0f} %"
 
@@ -307,7 +319,7 @@ def answer(war: War, item: dict[str, Any]) -> str:
     option = item["equilibrium"]
     shares = item.get("perturbation", {}).get("first", {})
     share = f", in {_pct(shares[option])} of perturbed draws" if shares else ""
-    return (f"{item['name']} should {lab[option]} (the equilibrium{share}; the fitted logit gives it "
+    return (f"{item['name']} should {lab[option]} (the equilibrium{share}; {_model(item)} gives it "
             f"{_pct(item['probabilities'][option])}): {item['mechanism']}.")
 
 
@@ -398,7 +410,7 @@ def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
                + (f" after its costs of brokering ({bcost:.3f})." if bcost > 0 else "."))
     parts.append(why)
     p = item["probabilities"]
-    parts.append("The fitted logit gives " + ", ".join(f"{lab[o]} {_pct(p[o])}" for o in DISPLAY) + ".")
+    parts.append(_model(item).capitalize() + " gives " + ", ".join(f"{lab[o]} {_pct(p[o])}" for o in DISPLAY) + ".")
     return " ".join(parts)
 
 
@@ -415,7 +427,10 @@ def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFA
               for ph in phases_of(scenario)]
     return BrokerResult(scenario=scenario.id, options=list(DISPLAY),
                         params={"precision": params["precision"], "join_constant": params["join_constant"],
-                                "fitted_on": sorted(v["file"] for v in params["fitted_on"].values())},
+                                "fitted_on": sorted(v["file"] for v in params["fitted_on"].values()),
+                                "choice_model": {"fitted_on": sorted(v["file"] for v in shipped()["fitted_on"].values()
+                                                                     if "file" in v) + ["casebook/"],
+                                                 "alpha": shipped()["theory"]["alpha"]}},
                         phases=phases)
 
 

@@ -116,6 +116,63 @@ class War:
         return self.actor_ids.index(actor)
 
 
+#: The expected utility of an option a third party does not have (brokering without a stake or a
+#: declared instrument; an option a commitment rules out): below any attainable utility, so it is
+#: never a best response and its probability is 0 in every model.
+UNAVAILABLE = -1e6
+
+
+def side_demands(war: War) -> np.ndarray:
+    """(D, 2, m) each side's demand on each issue: the compromise of its members' positions
+    (capability x salience weighted mean; van den Bos 1991, Achen 2006), salience alone where
+    the members' capabilities are all 0; NaN where no member takes a stance."""
+    x, s = war.position, war.salience
+    cares = (s > 0) & ~np.isnan(x)
+    out = []
+    for code in (SIDE_A, SIDE_B):
+        member = (war.side == code)[None, :, None] & cares
+        cap = np.where(war.side == code, war.capability, 0.0)  # (D, n)
+        cap = np.where(cap.sum(-1, keepdims=True) > 0, cap, 1.0)
+        w = np.where(member, cap[..., None] * s, 0.0)
+        total = w.sum(-2)
+        out.append(np.where(total > 0, (w * np.nan_to_num(x)).sum(-2) / np.where(total > 0, total, 1.0), np.nan))
+    return np.stack(out, axis=1)
+
+
+def has_stake(war: War) -> np.ndarray:
+    """(D, n) whether each actor has a stake in the war (docs/thirdparty.md, "A stake before a
+    choice"): on some stake it takes a side, with a stance (salience > 0) nearer one side's demand
+    than the other's (:func:`side_demands`), or it claims an issue that is not a stake (a claim of
+    its own it could bring to a peace table or be paid with). A stance exactly halfway between the
+    sides' demands on every stake, and no claim of its own, is no stake: such a third party, the
+    impartial chair of Simmel's triad, may broker only through a declared role."""
+    x, s = war.position, war.salience
+    cares = (s > 0) & ~np.isnan(x)
+    d = side_demands(war)
+    with np.errstate(invalid="ignore"):
+        lean = np.abs(np.abs(x - d[:, None, 0]) - np.abs(x - d[:, None, 1])) > 1e-9 * war.span
+    return (cares & war.stakes & lean).any(-1) | (cares & ~war.stakes).any(-1)
+
+
+def instrument(war: War) -> np.ndarray:
+    """(n,) whether each actor has a declared instrument of a third party: a broker role of any
+    kind (``brokers``: armed, channel, guarantor with its ``guarantee``, chair with its
+    ``peace_value``, agent), membership of a concert, a side deal that names it, or issues it
+    controls (``controls``)."""
+    out = war.declared_broker.copy() | war.controls.any(-1)
+    for k, *_ in war.side_deals:
+        out[k] = True
+    return out
+
+
+def may_broker(war: War) -> np.ndarray:
+    """(D, n) whether brokering is open to each actor: a stake before a choice. Without a stake
+    (:func:`has_stake`) and without a declared instrument (:func:`instrument`) the broker option
+    is unavailable: the game gives it :data:`UNAVAILABLE`, so it is never selected and every
+    model gives it probability 0."""
+    return has_stake(war) | instrument(war)[None]
+
+
 def phases_of(scenario: Scenario) -> list[Phase | None]:
     c = scenario.conflict
     if c is None:

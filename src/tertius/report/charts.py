@@ -99,9 +99,10 @@ def trajectory_chart(title: str, rounds: list[dict[str, float]], names: dict[str
 
 def options_chart(title: str, labels: list[str], utilities: list[float], probabilities: list[float],
                   shares: list[float] | None) -> str:
-    """Expected utility of each option (bars), its logit probability and, where perturbed draws
+    """Expected utility of each option (bars), its probability (the choice model's or the fitted
+    logit's, as the third party's ``probability_model`` says) and, where perturbed draws
     were run, the share of draws in which it is the third party's equilibrium option."""
-    panels = [("expected utility", utilities, "#4c78a8", False), ("probability (fitted logit)", probabilities, "#54a24b", True)]
+    panels = [("expected utility", utilities, "#4c78a8", False), ("probability", probabilities, "#54a24b", True)]
     if shares:
         panels.append(("share of perturbed draws: equilibrium", shares, "#f58518", True))
     left = _name_width(labels)

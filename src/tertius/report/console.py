@@ -159,7 +159,8 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
             values = [("rank", [str(t["ranking"].index(o) + 1) for o in order]),
                       ("expected\nutility", [_fmt(opts[o]["expected_utility"]) for o in order]),
                       (f"P(win for\n{a})", [_pct(opts[o]["p_a_wins"]) for o in order]),
-                      ("probability\n(logit)", [_pct(opts[o]["probability"]) for o in order]),
+                      ("probability\n(" + ("choice model" if t.get("probability_model") == "choice-model" else "logit")
+                       + ")", [_pct(opts[o]["probability"]) for o in order]),
                       ("equilibrium\nin draws", [_pct(shares[o]) if shares else "–" for o in order])]
             out.extend(fit(f"{name} · {t['name']} (◀ equilibrium)", keys, values, width))
             issues = list(opts["neutral"]["settlements"]["a wins"])
@@ -498,7 +499,7 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
     for p in summary["parties"]:
         share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \
-            f": {p['option']} — logit {100 * p['probability']:.0f} %{share}." + \
+            f": {p['option']} — {p.get('model') or 'fitted logit'} {100 * p['probability']:.0f} %{share}." + \
             (f" How it profits: {p['mechanism']}." if p.get("mechanism") else "")
         if p["close"]:
             line += " Closest to changing it: " + "; ".join(p["close"]) + "."

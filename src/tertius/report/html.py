@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from tertius.conflict.thirdparty import PROBABILITY_MODELS
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import human, signed
@@ -156,6 +157,7 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
         for t in phase["third_parties"]:
             eq = t["equilibrium"]
             probs = t["probabilities"]
+            model = PROBABILITY_MODELS[t.get("probability_model", "game-logit")]
             likely = max(probs, key=lambda o: probs[o])
             q = be.get((phase["id"], t["third_party"]))
             close = []
@@ -169,13 +171,13 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
             disagree = None
             if likely != eq:
                 disagree = (f"The equilibrium ({labels[eq]}) is the model's answer: the best option given the others' "
-                            f"choices. The fitted logit ({labels[likely]}, {_sig(100 * probs[likely])} %) says how "
+                            f"choices. {model.capitalize()} ({labels[likely]}, {_sig(100 * probs[likely])} %) says how "
                             f"often third parties in the fitted wars chose so with such values: it weighs the "
                             f"options' utilities with the noise of past decisions, and is the better guide to how sure "
                             f"to be of the answer.")
             parties.append({"name": t["name"], "phase": phase["name"] or phase["id"] or "", "option": labels[eq],
                             "mechanism": t.get("mechanism"),
-                            "probability": probs[eq], "share": share, "close": close,
+                            "probability": probs[eq], "model": model.removeprefix("the "), "share": share, "close": close,
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
     return {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),

@@ -905,7 +905,7 @@ function drawBroker(b) {
     box.append(el("h3", {text: ph.name || ph.id || "the conflict"}),
       el("p", {class: "muted", text: `${ph.sides[0]} against ${ph.sides[1]}; chance of a win for ${ph.sides[0]} ${pct(ph.p_a_wins)}; ${ph.method}${ph.converged ? "" : " (best responses cycled)"}.`}));
     const table = el("table", {class: "grid"}, el("tr", {}, ...["third party", "option", "expected utility", "rank",
-      "probability (logit)", "first in perturbed draws"].map((h) => el("th", {text: h}))));
+      "probability", "first in perturbed draws"].map((h) => el("th", {text: h}))));
     for (const tp of ph.third_parties) {
       b.options.forEach((o, n) => {
         const eq = tp.equilibrium === o;
