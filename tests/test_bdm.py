@@ -43,8 +43,8 @@ def test_bundled_bdm_scenarios_carry_provenance_and_round_trip():
         assert s.sources
         for a in s.actors:
             assert a.capability.source and "shared/data/bdm/" in a.capability.source
-        for st in s.stances:
-            assert st.position.source and st.salience.source
+        for stance in s.stances:
+            assert stance.position.source and stance.salience.source
         assert scenario_from_data(yaml.safe_load(render(s, "yaml")), file="x") == s
 
 
