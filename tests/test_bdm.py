@@ -191,7 +191,8 @@ def test_the_round_in_blocks_equals_the_round_with_whole_arrays(xs, seed, form, 
         params.update(q=0.6, t=0.3)
     whole = B._whole_round(xs, ws, ss, R, float(np.median(xs)), params)
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in (("WHOLE_MAX_ACTORS", 0), ("ROW_BLOCK", 8), ("COL_BLOCK", 8), ("CHECKPOINT", 4)):
+        for name, value in (("WHOLE_MAX_ACTORS", 0), ("ROW_BLOCK", 4), ("PAIR_BLOCK", 8), ("COL_BLOCK", 8),
+                            ("CHECKPOINT", 4)):
             mp.setattr(B, name, value)
         blocked = B._sorted_round(xs, ws, ss, R, float(np.median(xs)), params)
     np.testing.assert_allclose(blocked[2], whole[2], rtol=0, atol=1e-9)  # risk exponents

@@ -412,8 +412,8 @@ def midpoint_table(xs: np.ndarray) -> np.ndarray:
     Since the cell of a value is a monotone function of it (computed the same way for voters
     and midpoints), every voter in an earlier cell lies below the midpoint and every voter in
     a later one above it, so the count is first[c] plus the voters of the midpoint's own cell
-    that lie below it: all of them or none when the cell holds one distinct position (or
-    none); the rare cells with several positions fall back to a binary search."""
+    that lie below it: all of them (first[c + 1]) or none when the cell holds one distinct
+    position or none; the rare cells with several positions fall back to a binary search."""
     n = xs.size
     dtype = np.int16 if n < 2**15 else np.int32
     out = np.empty((n, n), dtype=dtype)
@@ -422,24 +422,27 @@ def midpoint_table(xs: np.ndarray) -> np.ndarray:
         out[...] = 0
         return out
     cells = GRID_CELLS * n
-    scale = cells / span
+    scale = cells / span  # a value in [lo, hi] falls in a cell 0..cells (cells: hi itself, or rounding)
 
     def cell(v: np.ndarray) -> np.ndarray:
-        return np.minimum(((v - lo) * scale).astype(np.intp), cells)
+        v = v - lo
+        v *= scale
+        return v.astype(np.intp)
 
     first = np.searchsorted(cell(xs), np.arange(cells + 2), side="left")  # first voter of each cell
     occupied = first[1:] > first[:-1]
     single = occupied & (xs[np.minimum(first[:-1], n - 1)] == xs[np.maximum(first[1:] - 1, 0)])
-    # the cell's one position, +inf for an empty cell (nobody below), NaN for several positions
+    # the cell's one position; +inf for an empty cell (nobody below); NaN (never below) for several
     value = np.where(single, xs[np.minimum(first[:-1], n - 1)], np.where(occupied, np.nan, np.inf))
-    mixed = bool(np.isnan(value).any())
+    mixed = ~single & occupied
     for rows in _block_rows(n):
-        mid = (xs[rows, None] + xs[None, :]) / 2.0
+        mid = xs[rows, None] + xs[None, :]
+        mid /= 2.0
         c = cell(mid)
-        below = value[c] < mid
-        block = np.where(below, first[c + 1], first[c])
-        if mixed:
-            again = np.isnan(value[c])
+        c += value[c] < mid
+        block = first[c]
+        if mixed.any():
+            again = mixed[c]  # c is unchanged there (NaN is never below)
             block[again] = np.searchsorted(xs, mid[again], side="left")
         out[rows] = block
     return out
@@ -525,6 +528,9 @@ def _exponents(D: np.ndarray) -> np.ndarray:
 #: the width of its blocks of columns (a block pair's temporaries are about COL_BLOCK²/2).
 CHECKPOINT = 32
 COL_BLOCK = 128
+#: Rows (actors i) per block of :func:`_blocked_probabilities`: it holds P[I, :], P[:, I] and
+#: the prefix sums of the columns I, three arrays of PAIR_BLOCK × n.
+PAIR_BLOCK = 64
 
 
 def _blocked_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: float, form: str,
@@ -539,8 +545,8 @@ def _blocked_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: fl
     sums of the few voters from the checkpoint below its smallest midpoint count to its
     largest."""
     n = xs.size
-    step = math.gcd(CHECKPOINT, ROW_BLOCK)  # a checkpoint falls on every block's first voter
-    blocks = _block_rows(n)
+    step = math.gcd(CHECKPOINT, PAIR_BLOCK)  # a checkpoint falls on every block's first voter
+    blocks = _block_rows(n, PAIR_BLOCK)
     col_blocks = _block_rows(n, COL_BLOCK)
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     checkpoints = np.empty((-(-n // step) + 1, n))
@@ -645,11 +651,13 @@ def _sorted_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, medi
     n = xs.size
     new_s = np.empty(n)
     partner_s = np.empty(n, dtype=int)
-    for rows, P_own, P_other in _blocked_probabilities(xs, ws, rs, R, form, L):
-        own, other = expected_utilities(xs, ss, None, rs, R, median, params["q"], params["t"], rows=rows,
-                                        blocks=(P_own, P_other))
-        assert other is not None  # asked for with other_too=True
-        new_s[rows], partner_s[rows] = choose_offers(xs, own, other, params["offers"], rows=rows)
+    for block, P_own, P_other in _blocked_probabilities(xs, ws, rs, R, form, L):
+        for sub in _block_rows(block.stop - block.start):
+            rows = slice(block.start + sub.start, block.start + sub.stop)
+            own, other = expected_utilities(xs, ss, None, rs, R, median, params["q"], params["t"], rows=rows,
+                                            blocks=(P_own[sub], P_other[sub]))
+            assert other is not None  # asked for with other_too=True
+            new_s[rows], partner_s[rows] = choose_offers(xs, own, other, params["offers"], rows=rows)
     return new_s, partner_s, rs
 
 
