@@ -474,27 +474,31 @@ def _blocked_risk(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form
     R N_ki = (x_i + x_k) W_L − 2 X_L − 2 x_k W_k + 2 X_k, with W_m = Σ_{v<m} w_v and
     X_m = Σ_{v<m} w_v x_v; for x_k > x_i the voters above it do, which adds (x_k − x_i) W_n."""
     n = xs.size
-    W, X = _prefix(ws), _prefix(ws * xs)
+    # prefix sums divided by R (so is every numerator), X doubled: it enters as 2 X
+    W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     same = SAME * max(1.0, R)
+    near = np.diff(xs) <= same  # near[k]: actors k and k + 1 count as one position
     pd, dsum = np.zeros(n), np.zeros(n)
     denominator = 0.0
-    idx = np.arange(n)
     for rows in _block_rows(n):
         xk = xs[rows, None]
         gap = xk - xs[None, :]  # x_k − x_i
-        d = np.abs(gap) / R
-        dsum += d.sum(axis=0)
         Lb = L[rows].astype(np.intp)
-        WL, XL = W[Lb], X[Lb]
-
-        tie = np.abs(gap) <= same
-        N = _linear_numerator(xk, idx[rows, None], xs[None, :], gap > 0, WL, XL, W, X, R, tie)
+        # ties: the diagonal, and pairs of distinct actors at one position (rare in a spread issue)
+        tie: Any = np.abs(gap) <= same if near[max(0, rows.start - 1):rows.stop].any() else (
+            np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop))
+        const = X2[rows] - 2.0 * xs[rows] * W[rows]  # the terms of k alone, per row
+        N = _linear_numerator(xk, xs[None, :], gap, W[Lb], X2[Lb], const[:, None], W[-1], tie)
+        d = np.abs(gap, out=gap)
+        d /= R
+        dsum += d.sum(axis=0)
         if form == "global":
             denominator += _global_denominator(d, ws[rows], None, coef)
             pd += np.einsum("ki,ki->i", N, d)
         else:
-            back = _linear_numerator(xs[None, :], idx[None, :], xk, gap < 0, WL, XL, W, X, R, tie)  # N_ik
+            back_const = X2[:-1] - 2.0 * xs * W[:-1]  # N_ik: the roles swapped, the same midpoints
+            back = _linear_numerator(xs[None, :], xk, xs[None, :] - xk, W[Lb], X2[Lb], back_const[None, :], W[-1], tie)
             total = N + back
             with np.errstate(invalid="ignore", divide="ignore"):
                 P = np.where(total > 0, N / total, 0.0)
@@ -504,13 +508,16 @@ def _blocked_risk(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form
     return _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
 
 
-def _linear_numerator(xa: np.ndarray, a: np.ndarray, xb: np.ndarray, ahead: np.ndarray, WL: np.ndarray,
-                      XL: np.ndarray, W: np.ndarray, X: np.ndarray, R: float, tie: np.ndarray) -> np.ndarray:
-    """N for a against b with every r = 1 (:func:`_blocked_risk`):
-    [(x_a + x_b) W_L − 2 X_L − 2 x_a W_a + 2 X_a (+ (x_a − x_b) W_n when x_a > x_b)] / R, 0 at a tie."""
-    num = (xa + xb) * WL - 2.0 * XL - 2.0 * xa * W[a] + 2.0 * X[a]
-    num += np.where(ahead, (xa - xb) * W[-1], 0.0)
-    num /= R
+def _linear_numerator(xa: np.ndarray, xb: np.ndarray, gap: np.ndarray, WL: np.ndarray, X2L: np.ndarray,
+                      const: np.ndarray, Wn: float, tie: Any) -> np.ndarray:
+    """R N for a against b with every r = 1 (:func:`_blocked_risk`), from the prefix sums
+    divided by R: (x_a + x_b) W_L − 2 X_L − 2 x_a W_a + 2 X_a (+ (x_a − x_b) W_n when x_a > x_b),
+    with ``const`` = 2 X_a − 2 x_a W_a and ``gap`` = x_a − x_b; 0 at a tie."""
+    num = xa + xb
+    num *= WL
+    num -= X2L
+    num += const
+    num += np.maximum(gap, 0.0) * Wn
     num[tie] = 0.0
     return np.maximum(num, 0.0, out=num)
 
