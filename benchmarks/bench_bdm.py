@@ -125,16 +125,16 @@ def main() -> None:
     print("bdm: vectorised tertius model vs the plain per-pair Python implementation (same equations)")
     compare(10, 10, repeat=20)
     if args.quick:
+        scaling([10, 100, 400], 10)
         compare(40, 2, repeat=5)
         print("\nbdm: the round in blocks vs the round with whole (n, n) arrays (same equations)")
         blocks_vs_whole(400, 3)
-        scaling([10, 100, 400], 10)
         return
+    scaling([10, 100, 1000, 3000], 10)  # first: a child starts with its parent's peak RSS (Linux keeps it over exec)
     compare(100, 2, repeat=5)
     print("\nbdm: the round in blocks vs the round with whole (n, n) arrays (same equations)")
     blocks_vs_whole(1000, 10)
     blocks_vs_whole(3000, 2)
-    scaling([10, 100, 1000, 3000], 10)
 
 
 if __name__ == "__main__":

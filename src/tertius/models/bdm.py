@@ -455,9 +455,10 @@ def _prefix(v: np.ndarray) -> np.ndarray:
 
 
 def _global_denominator(d_rows: np.ndarray, ws: np.ndarray, rs: np.ndarray | None, coef: np.ndarray) -> float:
-    """Σ_k w_k Σ_a Σ_b |u_k(a) − u_k(b)| over a block of voters, from their distance rows: the
-    power is monotone, so each row's utilities sort as its distances do (a row of sorted
-    distances is two sorted runs, which the stable sort merges in linear time)."""
+    """Σ_k w_k Σ_a Σ_b |u_k(a) − u_k(b)| over a block of voters, from their rows of distances
+    (raised here to ``rs``) or of utilities (``rs`` None). The power is monotone, so a row of
+    utilities sorts as its distances do: two sorted runs (the actors below the voter, read
+    backwards, and those above it), which the stable sort merges in linear time."""
     srt = np.sort(d_rows, axis=1, kind="stable")
     if rs is not None:
         srt **= rs[:, None]
@@ -561,9 +562,9 @@ def _blocked_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: fl
     denominator = 0.0
     for rows in blocks:  # a block of voters: the denominator and the checkpoints within it
         d = np.abs(xs[rows, None] - xs[None, :]) / R
+        d **= rs[rows, None]  # u_k(a); sorting them sorts the distances (the power is monotone)
         if form == "global":
-            denominator += _global_denominator(d, ws[rows], rs[rows], coef)
-        d **= rs[rows, None]
+            denominator += _global_denominator(d, ws[rows], None, coef)
         d *= ws[rows, None]
         m = d.shape[0]
         full = m - m % step
