@@ -454,15 +454,12 @@ def _prefix(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _global_denominator(d_rows: np.ndarray, ws: np.ndarray, rs: np.ndarray | None, coef: np.ndarray) -> float:
-    """Σ_k w_k Σ_a Σ_b |u_k(a) − u_k(b)| over a block of voters, from their rows of distances
-    (raised here to ``rs``) or of utilities (``rs`` None). The power is monotone, so a row of
-    utilities sorts as its distances do: two sorted runs (the actors below the voter, read
-    backwards, and those above it), which the stable sort merges in linear time."""
-    srt = np.sort(d_rows, axis=1, kind="stable")
-    if rs is not None:
-        srt **= rs[:, None]
-    return float(ws @ (srt @ coef))
+def _global_denominator(u_rows: np.ndarray, ws: np.ndarray, coef: np.ndarray) -> float:
+    """Σ_k w_k Σ_a Σ_b |u_k(a) − u_k(b)| over a block of voters, from their rows of utilities.
+    The power is monotone, so a row sorts as its distances do: two sorted runs (the actors
+    below the voter, read backwards, and those above it), which the stable sort merges in
+    linear time."""
+    return float(ws @ (np.sort(u_rows, axis=1, kind="stable") @ coef))
 
 
 def _blocked_risk(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form: str,
@@ -495,7 +492,7 @@ def _blocked_risk(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form
         d /= R
         dsum += d.sum(axis=0)
         if form == "global":
-            denominator += _global_denominator(d, ws[rows], None, coef)
+            denominator += _global_denominator(d, ws[rows], coef)
             pd += np.einsum("ki,ki->i", N, d)
         else:
             back_const = X2[:-1] - 2.0 * xs * W[:-1]  # N_ik: the roles swapped, the same midpoints
@@ -564,7 +561,7 @@ def _blocked_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: fl
         d = np.abs(xs[rows, None] - xs[None, :]) / R
         d **= rs[rows, None]  # u_k(a); sorting them sorts the distances (the power is monotone)
         if form == "global":
-            denominator += _global_denominator(d, ws[rows], None, coef)
+            denominator += _global_denominator(d, ws[rows], coef)
         d *= ws[rows, None]
         m = d.shape[0]
         full = m - m % step
