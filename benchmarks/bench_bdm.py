@@ -1,21 +1,34 @@
-"""Benchmark: the vectorised bdm model against the plain per-pair implementation.
+"""Benchmark: the bdm model, against two baselines measured in the same run.
 
 Run: ``python benchmarks/bench_bdm.py`` (add ``--quick`` for a short run). It
-1. times both on the same random issues (seeded), checks they give the same positions, and
-   prints the speed ratio;
-2. prints a scaling table for 10, 100, 1,000 and 3,000 actors over 10 rounds, with the peak
-   memory the model allocates (tracemalloc, which counts numpy's buffers).
+1. times the model against the plain per-pair implementation (``plain_bdm``) on small issues,
+   checks they give the same positions, and prints the speed ratio;
+2. times the round in blocks (what ``bdm_issue`` runs above ``WHOLE_MAX_ACTORS`` actors)
+   against the round with whole (n, n) arrays (the form before blocking, still in the module),
+   one after the other in this process, checks they give the same positions, and prints the
+   ratio;
+3. prints a scaling table for 10 to 3,000 actors over 10 rounds, each size in a child process
+   of its own: the time, the peak RSS of that process (``resource``, what the kernel counts)
+   and the peak that tracemalloc sees (numpy's buffers).
+
+The machine these numbers come from may be shared: absolute times are noisy, the ratios less so.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import plain_bdm
 
+from tertius.models import bdm as bdm_module
 from tertius.models.bdm import DEFAULTS, bdm_issue
 
 
@@ -48,32 +61,80 @@ def compare(n: int, rounds: int, repeat: int) -> None:
           f"ratio {t_plain / t_fast:8.1f}x | max position difference {diff:.1e} over {moves} moves")
 
 
+def whole_issue(x: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict) -> bdm_module.Trajectory:
+    """``bdm_issue`` with the whole-array round at every size."""
+    keep = bdm_module.WHOLE_MAX_ACTORS
+    bdm_module.WHOLE_MAX_ACTORS = x.size
+    try:
+        return bdm_issue(x, c, s, params)
+    finally:
+        bdm_module.WHOLE_MAX_ACTORS = keep
+
+
+def blocks_vs_whole(n: int, rounds: int) -> None:
+    x, c, s = issue(n, seed=n)
+    params = {**DEFAULTS, "rounds": rounds}
+    t = time.perf_counter()
+    blocked = bdm_issue(x, c, s, params)
+    t_blocked = time.perf_counter() - t
+    t = time.perf_counter()
+    whole = whole_issue(x, c, s, params)
+    t_whole = time.perf_counter() - t
+    diff = float(np.abs(blocked.positions - whole.positions).max())
+    assert diff < 1e-9, f"positions differ by {diff}"
+    print(f"{n:>6} actors, {rounds:>2} rounds | whole arrays {t_whole:8.3f} s | blocks {t_blocked:8.3f} s | "
+          f"ratio {t_whole / t_blocked:5.2f}x | max position difference {diff:.1e}")
+
+
+def measure(n: int, rounds: int) -> dict[str, float]:
+    """One size, in this (child) process: time, peak RSS above the start, tracemalloc peak."""
+    x, c, s = issue(n, seed=n)
+    params = {**DEFAULTS, "rounds": rounds}
+    bdm_issue(x[:20], c[:20], s[:20], params)  # imports and first calls out of the timing
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t = best_of(lambda: bdm_issue(x, c, s, params), 3 if n < 1000 else 1)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    bdm_issue(x, c, s, params)
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return {"time_s": t, "rss_mib": rss, "rss_before_mib": before, "traced_mib": traced}
+
+
 def scaling(sizes: list[int], rounds: int) -> None:
-    print(f"\nscaling, {rounds} rounds (one issue; time is the best of 3 below 1,000 actors)")
-    print(f"{'actors':>7} | {'time (s)':>9} | {'per round (s)':>13} | {'peak memory (MiB)':>17}")
+    print(f"\nscaling, {rounds} rounds (one issue; time is the best of 3 below 1,000 actors; each size in a "
+          "child process)")
+    print(f"{'actors':>7} | {'time (s)':>9} | {'per round (s)':>13} | {'peak RSS (MiB)':>14} | "
+          f"{'of which before':>15} | {'tracemalloc (MiB)':>17}")
     for n in sizes:
-        x, c, s = issue(n, seed=n)
-        params = {**DEFAULTS, "rounds": rounds}
-        t = best_of(lambda: bdm_issue(x, c, s, params), 3 if n < 1000 else 1)
-        tracemalloc.start()
-        bdm_issue(x, c, s, params)
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        print(f"{n:>7} | {t:9.3f} | {t / rounds:13.4f} | {peak:17.1f}")
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", str(n), str(rounds)],
+                             check=True, capture_output=True, text=True)
+        m = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{n:>7} | {m['time_s']:9.3f} | {m['time_s'] / rounds:13.4f} | {m['rss_mib']:14.1f} | "
+              f"{m['rss_before_mib']:15.1f} | {m['traced_mib']:17.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    ap.add_argument("--measure", nargs=2, type=int, metavar=("ACTORS", "ROUNDS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure(*args.measure)))
+        return
     print("bdm: vectorised tertius model vs the plain per-pair Python implementation (same equations)")
     compare(10, 10, repeat=20)
     if args.quick:
+        scaling([10, 100, 400], 10)
         compare(40, 2, repeat=5)
-        scaling([10, 100], 10)
+        print("\nbdm: the round in blocks vs the round with whole (n, n) arrays (same equations)")
+        blocks_vs_whole(400, 3)
         return
+    scaling([10, 100, 1000, 3000], 10)  # first: a child starts with its parent's peak RSS (Linux keeps it over exec)
     compare(100, 2, repeat=5)
-    scaling([10, 100, 1000, 3000], 10)
+    print("\nbdm: the round in blocks vs the round with whole (n, n) arrays (same equations)")
+    blocks_vs_whole(1000, 10)
+    blocks_vs_whole(3000, 2)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tertius.errors import InputError
 from tertius.io import bundled_scenarios, load_scenario, load_scenarios, render
@@ -41,8 +43,8 @@ def test_bundled_bdm_scenarios_carry_provenance_and_round_trip():
         assert s.sources
         for a in s.actors:
             assert a.capability.source and "shared/data/bdm/" in a.capability.source
-        for st in s.stances:
-            assert st.position.source and st.salience.source
+        for stance in s.stances:
+            assert stance.position.source and stance.salience.source
         assert scenario_from_data(yaml.safe_load(render(s, "yaml")), file="x") == s
 
 
@@ -155,3 +157,59 @@ def test_settle_cycle_in_the_batch_form_equals_the_loop():
     loop = np.array([run_model(apply(s, b["position"][d], b["salience"][d], b["capability"][d]), "bdm", params).outcome
                      for d in range(12)])
     np.testing.assert_allclose(batch, loop, rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------------------------ the round in blocks
+_POSITIONS = st.one_of(
+    st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60),
+    st.lists(st.integers(0, 10).map(float), min_size=1, max_size=60),  # many actors on few positions
+    st.lists(st.sampled_from([0.0, 1e-7, 2e-7, 50.0, 50.0 + 1e-6, 100.0]), min_size=1, max_size=60),  # clusters
+)
+
+
+@given(_POSITIONS)
+def test_midpoint_table_counts_as_the_binary_search_does(xs):
+    from tertius.models.bdm import midpoint_counts, midpoint_table
+
+    xs = np.sort(np.array(xs))
+    np.testing.assert_array_equal(midpoint_table(xs), midpoint_counts(xs))
+
+
+@given(_POSITIONS, st.integers(0, 2**32 - 1), st.sampled_from(["global", "local"]),
+       st.sampled_from(["scholz", "neutral"]), st.sampled_from(["scholz", "nearest"]), st.booleans())
+def test_the_round_in_blocks_equals_the_round_with_whole_arrays(xs, seed, form, risk, offers, status_quo):
+    """Tiny blocks, so that every case (block pairs left, right and across the diagonal, ties
+    across blocks, checkpoints inside a block pair) appears with a few dozen actors."""
+    from tertius.models import bdm as B
+
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, ss = rng.uniform(0.01, 1, xs.size), rng.uniform(0.05, 1, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    params = {**B.DEFAULTS, "probability": form, "risk": risk, "offers": offers}
+    if status_quo:
+        params.update(q=0.6, t=0.3)
+    whole = B._whole_round(xs, ws, ss, R, float(np.median(xs)), params)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("WHOLE_MAX_ACTORS", 0), ("ROW_BLOCK", 4), ("PAIR_BLOCK", 8), ("COL_BLOCK", 8),
+                            ("CHECKPOINT", 4)):
+            mp.setattr(B, name, value)
+        blocked = B._sorted_round(xs, ws, ss, R, float(np.median(xs)), params)
+    np.testing.assert_allclose(blocked[2], whole[2], rtol=0, atol=1e-9)  # risk exponents
+    np.testing.assert_allclose(blocked[0], whole[0], rtol=0, atol=1e-9 * R)  # new positions
+
+
+def test_a_large_issue_runs_in_blocks_and_gives_the_whole_array_trajectory(monkeypatch):
+    from tertius.models import bdm as B
+
+    rng = np.random.default_rng(11)
+    n = 300  # above WHOLE_MAX_ACTORS, several blocks with the default sizes
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = {**B.DEFAULTS, "rounds": 3}
+    assert n > B.WHOLE_MAX_ACTORS
+    blocked = B.bdm_issue(x, c, s, params)
+    monkeypatch.setattr(B, "WHOLE_MAX_ACTORS", n)
+    whole = B.bdm_issue(x, c, s, params)
+    assert int((np.diff(whole.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
+    np.testing.assert_allclose(blocked.positions, whole.positions, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(blocked.partners, whole.partners)

@@ -48,15 +48,22 @@ held fixed):
   forecasts, for an issue in a cycle, the weighted median (or mean) of the positions pooled over
   the cycle's rounds, each round weighing 1/p, which does not depend on where the run stopped.
 
-No Python loop runs over actor pairs: every pairwise quantity is an (n, n) array. The global
-denominator, a triple sum, is computed per voter from its sorted utilities in O(n log n); the
-vote numerators come from prefix sums over voters sorted by position, since voter k prefers
-x_i to x_j exactly when it lies on x_i's side of their midpoint. A round costs O(n² log n)
-time and O(n²) memory.
+No Python loop runs over actor pairs. The vote numerators come from prefix sums over voters
+sorted by position, since voter k prefers x_i to x_j exactly when it lies on x_i's side of their
+midpoint; the midpoint counts come from a grid over the range (:func:`midpoint_table`). The
+global denominator, a triple sum, is computed per voter from its sorted utilities (a row of
+distances is two sorted runs, merged in linear time). With every r = 1 (the risk pass) a vote is
+linear in the positions, so its numerators need only one-dimensional prefix sums. Above
+``WHOLE_MAX_ACTORS`` actors a round runs in blocks of actors (:func:`_sorted_round`): it keeps
+the midpoint counts as an (n, n) int16 array and otherwise O(n × block) floats, so 3,000 actors
+fit in tens of MB; up to it, whole (n, n) arrays (:func:`_whole_round`). Both give the same
+positions up to rounding (tests/test_bdm.py compares them).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,11 +117,6 @@ def check_params(p: dict[str, Any]) -> None:
         raise InputError("bdm parameter patience must be at least 1", fix="use patience=1", file=PARAMS)
 
 
-def _vote_utility(x: np.ndarray, r: np.ndarray, R: float) -> np.ndarray:
-    """U[k, a] = (|x_k − x_a| / R)^{r_k}: voter k's loss at actor a's position."""
-    return (np.abs(x[:, None] - x[None, :]) / R) ** r[:, None]
-
-
 def midpoint_counts(xs: np.ndarray) -> np.ndarray:
     """For positions sorted ascending, L[i, j] = #{k : xs_k < (xs_i + xs_j) / 2} (symmetric).
 
@@ -134,7 +136,11 @@ def win_probabilities(x: np.ndarray, w: np.ndarray, r: np.ndarray, R: float, for
 
 #: Rows per block in a round (probabilities, expected utilities, offers): their temporaries are
 #: block × n, so a round's memory beyond the (n, n) probabilities grows linearly in n.
-ROW_BLOCK = 256
+ROW_BLOCK = 64
+
+#: Up to this many actors a round uses whole (n, n) arrays (:func:`_whole_round`); above it,
+#: blocks (:func:`_sorted_round`), whose memory grows as n × ``ROW_BLOCK``.
+WHOLE_MAX_ACTORS = 256
 
 
 def _gather_index(counts: np.ndarray) -> np.ndarray:
@@ -146,8 +152,9 @@ def _gather_index(counts: np.ndarray) -> np.ndarray:
     return flat
 
 
-def _block_rows(n: int) -> list[slice]:
-    return [slice(start, min(n, start + ROW_BLOCK)) for start in range(0, n, ROW_BLOCK)]
+def _block_rows(n: int, size: int | None = None) -> list[slice]:
+    size = size or ROW_BLOCK
+    return [slice(start, min(n, start + size)) for start in range(0, n, size)]
 
 
 def sorted_win_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: float, form: str,
@@ -228,41 +235,61 @@ def _power_base(base: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.maximum(base, 0.0) ** r
 
 
-def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray, r: np.ndarray, R: float, median: float,
-                       q: float, t: float, *, other_too: bool = True, rows: slice = slice(None),
-                       d: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def _status_quo_change(challenger_dev: np.ndarray, d: np.ndarray, rv: np.ndarray, q: float,
+                       t: float) -> np.ndarray:
+    """(1 − Q)[T U_b + (1 − T) U_w]: the status quo changes if nobody challenges, better (T) or
+    worse (1 − T) for the challenger, whose distance from the median is ``challenger_dev``."""
+    spread = 0.25 * (challenger_dev + d)
+    U_b = 2.0 - 4.0 * _power_base(0.5 - spread, rv)
+    U_w = 2.0 - 4.0 * _power_base(0.5 + spread, rv)
+    return (1.0 - q) * (t * U_b + (1.0 - t) * U_w)
+
+
+def expected_utilities(x: np.ndarray, s: np.ndarray, P: np.ndarray | None, r: np.ndarray, R: float,
+                       median: float, q: float, t: float, *, other_too: bool = True, rows: slice = slice(None),
+                       d: np.ndarray | None = None,
+                       blocks: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(own, other): own[i, j] = E^i(U_ij), i's utility of challenging j; other[i, j] =
     E^i(U_ji), i's estimate of j's utility of challenging i. Both use viewer i's exponent.
     ``rows`` restricts the viewers i to a block (the arrays are then block × n); ``d``, the
-    block's scaled distances |x_i − x_j|/R, may be passed in."""
+    block's scaled distances |x_i − x_j|/R, may be passed in; ``blocks`` (P[rows, :] and
+    P[:, rows]ᵀ) may replace ``P``."""
     rv = r[rows, None]
     if d is None:
         d = np.abs(x[rows, None] - x[None, :]) / R
+    if blocks is None:
+        assert P is not None
+        blocks = P[rows], np.ascontiguousarray(P[:, rows].T)
+    P_own, P_other = blocks
     neutral = bool(np.all(r[rows] == 1.0))
-    U_s = 2.0 - 4.0 * (0.5 - 0.5 * d if neutral else _power_base(0.5 - 0.5 * d, rv))
-    U_f = 2.0 - 4.0 * (0.5 + 0.5 * d if neutral else _power_base(0.5 + 0.5 * d, rv))
-    U_sq = 2.0 - 4.0 * 0.5**rv
-    dU = U_s - U_f
-    del U_f
-    base = U_s - q * U_sq
-    del U_s
-    # E = s_target [P U_s + (1 − P) U_f] + (1 − s_target) U_s − q U_sq = s_target (P − 1)(U_s − U_f) + U_s − q U_sq
-    own = s[None, :] * (P[rows] - 1.0) * dU + base
+    # E = s_target [P U_s + (1 − P) U_f] + (1 − s_target) U_s − q U_sq
+    #   = s_target (P − 1)(U_s − U_f) + U_s − q U_sq, with U_s − U_f = 4 [(0.5 + d/2)^r − (0.5 − d/2)^r]
+    half = 0.5 * d
+    low = 0.5 - half
+    high = half
+    high += 0.5
+    if not neutral:
+        low = _power_base(low, rv)
+        high **= rv
+    base = 2.0 - 4.0 * low
+    dU = base - (2.0 - 4.0 * high)
+    del low, high
+    base -= q * (2.0 - 4.0 * 0.5**rv)
+    own = P_own - 1.0
+    own *= s[None, :]
+    own *= dU
+    own += base
     other = None
     if other_too:
-        other = s[rows, None] * (np.ascontiguousarray(P[:, rows].T) - 1.0) * dU + base
+        other = P_other - 1.0
+        other *= s[rows, None]
+        other *= dU
+        other += base
     if q < 1.0:
-        # status quo changes if nobody challenges: better (T) or worse (1 - T) for the challenger
-        def sq_change(challenger_dev: np.ndarray) -> np.ndarray:
-            spread = 0.25 * (challenger_dev + d)
-            U_b = 2.0 - 4.0 * _power_base(0.5 - spread, rv)
-            U_w = 2.0 - 4.0 * _power_base(0.5 + spread, rv)
-            return (1.0 - q) * (t * U_b + (1.0 - t) * U_w)
-
         dev = np.abs(x - median) / R
-        own = own - sq_change(dev[rows, None])
+        own -= _status_quo_change(dev[rows, None], d, rv, q, t)
         if other is not None:
-            other = other - sq_change(dev[None, :])
+            other -= _status_quo_change(dev[None, :], d, rv, q, t)
     return own, other
 
 
@@ -292,54 +319,71 @@ def sorted_risk_exponents(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: flo
         dsum += dk.sum(axis=0)
         pd += np.einsum("ki,ki->i", P[rows], dk)
     del P
-    D = 4.0 * ss * (pd - dsum) + 2.0 * dsum
-    spread = D.max() - D.min()
-    if spread <= 1e-15 * max(1.0, abs(D).max()):
-        return ones
-    Ri = (2.0 * D - D.max() - D.min()) / spread
-    return (1.0 - Ri / 3.0) / (1.0 + Ri / 3.0)
+    return _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
 
 
 def choose_offers(x: np.ndarray, own: np.ndarray, other: np.ndarray, rule: str,
                   rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
     """Each actor's new position and the partner whose offer it accepted (-1: none); with
-    ``rows``, for that block of actors only (``own`` and ``other`` are then block × n)."""
+    ``rows``, for that block of actors only (``own`` and ``other`` are then block × n).
+    Each stage looks only at the actors that no earlier stage has settled."""
     a, b = own, other
-    xi = x[rows, None]
     scale = max(1.0, float(np.ptp(x)))
-    differ = np.abs(xi - x[None, :]) > SAME * scale
+    x_i = x[rows]
+    differ = np.abs(x_i[:, None] - x[None, :]) > SAME * scale
     conf = differ & (b > a) & (a > 0)
-    aa = np.abs(a)
     yield_ = differ & (a < 0) & (b > 0)
     del differ
-    comp = yield_ & (aa <= b)
-    capit = yield_ & (aa > b)
-    del yield_
-    xj = np.broadcast_to(x[None, :], a.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        comp_pos = xi + (x[None, :] - xi) * aa / b
-        if rule == "scholz":
-            comp_key = (aa * xi + np.abs(b) * x[None, :]) / (aa + np.abs(b))
-    del aa
-    new = x[rows].copy()
-    m = new.size
+    m = x_i.size
+    new = x_i.copy()
     partner = np.full(m, -1)
-    if rule == "scholz":
-        dist = np.abs(xj - xi)
-        stages = [(conf, dist, xj), (comp, comp_key, comp_pos), (capit, dist, xj)]
-    else:
-        target = np.where(conf | capit, xj, comp_pos)
-        stages = [(conf | comp | capit, np.abs(target - xi), target)]
-    decided = np.zeros(m, dtype=bool)
-    for mask, key, target in stages:
-        take = ~decided & mask.any(axis=1)
-        if not take.any():
-            continue
-        j = _pick(mask, key, target, tie=1e-9 * scale)
-        sel = np.nonzero(take)[0]
-        new[sel] = target[sel, j[sel]]
-        partner[sel] = j[sel]
-        decided |= take
+    open_ = np.arange(m)  # the block's rows not yet settled
+
+    def compromise(r: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        aa, br, xi = np.abs(a[r]), b[r], x_i[r, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pos = xi + (x[None, :] - xi) * aa / br
+            key = (aa * xi + np.abs(br) * x[None, :]) / (aa + np.abs(br)) if rule == "scholz" else None
+        return pos, key
+
+    def settle(mask: np.ndarray, offers: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
+        """The rows ``open_`` that have an offer in ``mask`` (over those rows) take the best;
+        ``offers(rows)`` gives those rows' (keys, targets)."""
+        nonlocal open_
+        has = mask.any(axis=1)
+        if not has.any():
+            return
+        r = open_[has]
+        mk = mask[has]
+        key, target = offers(r)
+        target = np.broadcast_to(target, mk.shape)
+        j = _pick(mk, key, target, tie=1e-9 * scale)
+        new[r] = np.take_along_axis(target, j[:, None], axis=1)[:, 0]
+        partner[r] = j
+        open_ = open_[~has]
+
+    def move_to_x(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.abs(x[None, :] - x_i[r, None]), x[None, :]
+
+    def compromise_offers(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos, key = compromise(r)
+        assert key is not None
+        return key, pos
+
+    def nearest_offers(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        target = np.where(conf[r] | (yield_[r] & (np.abs(a[r]) > b[r])), x[None, :], compromise(r)[0])
+        return np.abs(target - x_i[r, None]), target
+
+    if rule != "scholz":
+        settle(conf | yield_, nearest_offers)
+        return new, partner
+    settle(conf, move_to_x)
+    for capitulate in (False, True):  # compromises, then capitulations
+        if open_.size:
+            mask = yield_[open_]
+            aa = np.abs(a[open_])
+            mask &= (aa > b[open_]) if capitulate else (aa <= b[open_])
+            settle(mask, move_to_x if capitulate else compromise_offers)
     return new, partner
 
 
@@ -353,9 +397,279 @@ def _pick(mask: np.ndarray, key: np.ndarray, target: np.ndarray, tie: float) -> 
     return np.argmin(np.where(near, target, np.inf), axis=1)
 
 
+# ---------------------------------------------------------------------------------------------
+# The round in blocks: no (n, n) floating-point array, so memory grows as n × block.
+
+#: Cells per actor of the grid that counts voters below a midpoint (:func:`midpoint_table`).
+GRID_CELLS = 4
+
+
+def midpoint_table(xs: np.ndarray) -> np.ndarray:
+    """:func:`midpoint_counts` (L[i, j] = #{k : xs_k < (xs_i + xs_j) / 2}, xs sorted) without a
+    binary search per pair, as int16 when it fits (the only (n, n) array a round keeps).
+
+    The range is cut into ``GRID_CELLS * n`` equal cells; cell c starts at voter first[c].
+    Since the cell of a value is a monotone function of it (computed the same way for voters
+    and midpoints), every voter in an earlier cell lies below the midpoint and every voter in
+    a later one above it, so the count is first[c] plus the voters of the midpoint's own cell
+    that lie below it: all of them (first[c + 1]) or none when the cell holds one distinct
+    position or none; the rare cells with several positions fall back to a binary search."""
+    n = xs.size
+    dtype = np.int16 if n < 2**15 else np.int32
+    out = np.empty((n, n), dtype=dtype)
+    lo, span = float(xs[0]), float(xs[-1] - xs[0])
+    if span <= 0:
+        out[...] = 0
+        return out
+    cells = GRID_CELLS * n
+    scale = cells / span  # a value in [lo, hi] falls in a cell 0..cells (cells: hi itself, or rounding)
+
+    def cell(v: np.ndarray) -> np.ndarray:
+        v = v - lo
+        v *= scale
+        return v.astype(np.intp)
+
+    first = np.searchsorted(cell(xs), np.arange(cells + 2), side="left")  # first voter of each cell
+    occupied = first[1:] > first[:-1]
+    single = occupied & (xs[np.minimum(first[:-1], n - 1)] == xs[np.maximum(first[1:] - 1, 0)])
+    # the cell's one position; +inf for an empty cell (nobody below); NaN (never below) for several
+    value = np.where(single, xs[np.minimum(first[:-1], n - 1)], np.where(occupied, np.nan, np.inf))
+    mixed = ~single & occupied
+    for rows in _block_rows(n):
+        mid = xs[rows, None] + xs[None, :]
+        mid /= 2.0
+        c = cell(mid)
+        c += value[c] < mid
+        block = first[c]
+        if mixed.any():
+            again = mixed[c]  # c is unchanged there (NaN is never below)
+            block[again] = np.searchsorted(xs, mid[again], side="left")
+        out[rows] = block
+    return out
+
+
+def _prefix(v: np.ndarray) -> np.ndarray:
+    out = np.zeros(v.size + 1)
+    np.cumsum(v, out=out[1:])
+    return out
+
+
+def _global_denominator(u_rows: np.ndarray, ws: np.ndarray, coef: np.ndarray) -> float:
+    """Σ_k w_k Σ_a Σ_b |u_k(a) − u_k(b)| over a block of voters, from their rows of utilities.
+    The power is monotone, so a row sorts as its distances do: two sorted runs (the actors
+    below the voter, read backwards, and those above it), which the stable sort merges in
+    linear time."""
+    return float(ws @ (np.sort(u_rows, axis=1, kind="stable") @ coef))
+
+
+def _blocked_risk(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form: str,
+                  L: np.ndarray) -> np.ndarray:
+    """:func:`sorted_risk_exponents` from the midpoint table, a block of challengers at a time.
+
+    With every r = 1 a vote is linear in the positions, so the numerator for k against i
+    needs only prefix sums of w and w·x over voters sorted by position: for x_k < x_i the
+    voters below the midpoint (v < L) prefer k, and
+    R N_ki = (x_i + x_k) W_L − 2 X_L − 2 x_k W_k + 2 X_k, with W_m = Σ_{v<m} w_v and
+    X_m = Σ_{v<m} w_v x_v; for x_k > x_i the voters above it do, which adds (x_k − x_i) W_n."""
+    n = xs.size
+    # prefix sums divided by R (so is every numerator), X doubled: it enters as 2 X
+    W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
+    coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
+    same = SAME * max(1.0, R)
+    near = np.diff(xs) <= same  # near[k]: actors k and k + 1 count as one position
+    pd, dsum = np.zeros(n), np.zeros(n)
+    denominator = 0.0
+    for rows in _block_rows(n):
+        xk = xs[rows, None]
+        gap = xk - xs[None, :]  # x_k − x_i
+        Lb = L[rows].astype(np.intp)
+        # ties: the diagonal, and pairs of distinct actors at one position (rare in a spread issue)
+        tie: Any = np.abs(gap) <= same if near[max(0, rows.start - 1):rows.stop].any() else (
+            np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop))
+        const = X2[rows] - 2.0 * xs[rows] * W[rows]  # the terms of k alone, per row
+        N = _linear_numerator(xk, xs[None, :], gap, W[Lb], X2[Lb], const[:, None], W[-1], tie)
+        d = np.abs(gap, out=gap)
+        d /= R
+        dsum += d.sum(axis=0)
+        if form == "global":
+            denominator += _global_denominator(d, ws[rows], coef)
+            pd += np.einsum("ki,ki->i", N, d)
+        else:
+            back_const = X2[:-1] - 2.0 * xs * W[:-1]  # N_ik: the roles swapped, the same midpoints
+            back = _linear_numerator(xs[None, :], xk, xs[None, :] - xk, W[Lb], X2[Lb], back_const[None, :], W[-1], tie)
+            total = N + back
+            with np.errstate(invalid="ignore", divide="ignore"):
+                P = np.where(total > 0, N / total, 0.0)
+            pd += np.einsum("ki,ki->i", P, d)
+    if form == "global":
+        pd = pd / denominator if denominator > 0 else np.zeros(n)
+    return _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
+
+
+def _linear_numerator(xa: np.ndarray, xb: np.ndarray, gap: np.ndarray, WL: np.ndarray, X2L: np.ndarray,
+                      const: np.ndarray, Wn: float, tie: Any) -> np.ndarray:
+    """R N for a against b with every r = 1 (:func:`_blocked_risk`), from the prefix sums
+    divided by R: (x_a + x_b) W_L − 2 X_L − 2 x_a W_a + 2 X_a (+ (x_a − x_b) W_n when x_a > x_b),
+    with ``const`` = 2 X_a − 2 x_a W_a and ``gap`` = x_a − x_b; 0 at a tie."""
+    num = xa + xb
+    num *= WL
+    num -= X2L
+    num += const
+    num += np.maximum(gap, 0.0) * Wn
+    num[tie] = 0.0
+    return np.maximum(num, 0.0, out=num)
+
+
+def _exponents(D: np.ndarray) -> np.ndarray:
+    """r_i from the security totals D_i (Scholz et al.): R_i in [−1, 1], r_i in [0.5, 2]."""
+    spread = D.max() - D.min()
+    if spread <= 1e-15 * max(1.0, abs(D).max()):
+        return np.ones_like(D)
+    Ri = (2.0 * D - D.max() - D.min()) / spread
+    return (1.0 - Ri / 3.0) / (1.0 + Ri / 3.0)
+
+
+#: Voters between two checkpoints of the prefix sums in :func:`_blocked_probabilities`, and
+#: the width of its blocks of columns (a block pair's temporaries are about COL_BLOCK²/2).
+CHECKPOINT = 32
+COL_BLOCK = 128
+#: Rows (actors i) per block of :func:`_blocked_probabilities`: it holds P[I, :], P[:, I] and
+#: the prefix sums of the columns I, three arrays of PAIR_BLOCK × n.
+PAIR_BLOCK = 64
+
+
+def _blocked_probabilities(xs: np.ndarray, ws: np.ndarray, rs: np.ndarray, R: float, form: str,
+                           L: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """For each block I of actors: (I, P[I, :], P[:, I]ᵀ), the win probabilities with the
+    round's exponents, with memory O(n × block).
+
+    A[i, j] = C[L_ij, j], where C[m, a] = Σ_{k<m} w_k u_k(a) are the prefix sums over voters
+    sorted by position, gives each numerator as in :func:`sorted_win_probabilities`. The
+    columns of block I are summed over every voter (C[:, I], n × block); the other columns are
+    kept only at every ``CHECKPOINT``-th voter, and a block pair (I, J) adds the cumulative
+    sums of the few voters from the checkpoint below its smallest midpoint count to its
+    largest."""
+    n = xs.size
+    step = math.gcd(CHECKPOINT, PAIR_BLOCK)  # a checkpoint falls on every block's first voter
+    blocks = _block_rows(n, PAIR_BLOCK)
+    col_blocks = _block_rows(n, COL_BLOCK)
+    coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
+    checkpoints = np.empty((-(-n // step) + 1, n))
+    checkpoints[0] = 0.0
+    denominator = 0.0
+    for rows in blocks:  # a block of voters: the denominator and the checkpoints within it
+        d = np.abs(xs[rows, None] - xs[None, :]) / R
+        d **= rs[rows, None]  # u_k(a); sorting them sorts the distances (the power is monotone)
+        if form == "global":
+            denominator += _global_denominator(d, ws[rows], coef)
+        d *= ws[rows, None]
+        m = d.shape[0]
+        full = m - m % step
+        first = rows.start // step
+        sums = d[:full].reshape(-1, step, n).sum(axis=1)
+        if m % step:
+            sums = np.vstack([sums, d[full:].sum(axis=0)])
+        np.cumsum(sums, axis=0, out=sums)
+        checkpoints[first + 1:first + 1 + sums.shape[0]] = sums + checkpoints[first]
+    total = checkpoints[-1]
+    if form == "global" and denominator <= 0:
+        for I in blocks:
+            zeros = np.zeros((I.stop - I.start, n))
+            yield I, zeros, zeros.copy()
+        return
+    same = SAME * max(1.0, R)
+    for I in blocks:
+        m = I.stop - I.start
+        # C[:, I] transposed: cum[i, c] = Σ_{k<c} w_k u_k(i) for every cut c
+        cum = np.empty((m, n + 1))
+        cum[:, 0] = 0.0
+        U = cum[:, 1:]
+        np.subtract(xs[None, :], xs[I, None], out=U)
+        np.abs(U, out=U)
+        U /= R
+        U **= rs[None, :]
+        U *= ws[None, :]
+        np.cumsum(U, axis=1, out=U)
+        own = np.empty((m, n))  # N_ij, i in I
+        other = np.empty((m, n))  # N_ji
+        L_I = L[I].astype(np.intp)
+        cum_rows = (np.arange(m) * (n + 1))[:, None]  # flat index of C[0, i] in ``cum``
+        for J in col_blocks:
+            Lb = L_I[:, J].copy()
+            start = (int(Lb.min()) // step) * step
+            high = int(Lb.max())
+            k = slice(start, high)
+            G = np.empty((J.stop - J.start, high - start + 1))
+            V = G[:, 1:]
+            np.subtract(xs[None, k], xs[J, None], out=V)
+            np.abs(V, out=V)
+            V /= R
+            V **= rs[None, k]
+            V *= ws[None, k]
+            G[:, 0] = checkpoints[start // step, J]
+            np.cumsum(G, axis=1, out=G)
+            delta = np.take(cum, Lb + cum_rows)  # C[L_ij, i] = A_ji
+            Lb += (np.arange(J.stop - J.start) * G.shape[1] - start)[None, :]
+            A_ij = np.take(G, Lb)  # C[L_ij, j]
+            np.subtract(A_ij, delta, out=delta)  # A_ij − A_ji
+            diff = total[None, J] - total[I, None]  # T_j − T_i
+            # sorted: a block of J before I lies to the left (x_j <= x_i), after it to the right
+            if J.start >= I.stop:  # x_i <= x_j: N_ij = Δ, N_ji = Δ − (T_j − T_i)
+                np.maximum(delta, 0.0, out=own[:, J])
+                np.subtract(delta, diff, out=diff)
+                np.maximum(diff, 0.0, out=other[:, J])
+            elif J.stop <= I.start:  # x_i >= x_j: N_ij = (T_j − T_i) − Δ, N_ji = −Δ
+                np.subtract(diff, delta, out=diff)
+                np.maximum(diff, 0.0, out=own[:, J])
+                np.negative(delta, out=delta)
+                np.maximum(delta, 0.0, out=other[:, J])
+            else:
+                left = xs[I, None] < xs[None, J]
+                np.maximum(np.where(left, delta, diff - delta), 0.0, out=own[:, J])
+                np.maximum(np.where(left, delta - diff, -delta), 0.0, out=other[:, J])
+            if xs[J.stop - 1] - xs[I.start] >= -same and xs[I.stop - 1] - xs[J.start] >= -same:
+                tie = np.abs(xs[I, None] - xs[None, J]) <= same  # equal positions: P = 0
+                own[:, J][tie] = 0.0
+                other[:, J][tie] = 0.0
+        if form == "global":
+            own /= denominator
+            other /= denominator
+            yield I, own, other
+        else:
+            both = own + other
+            with np.errstate(invalid="ignore", divide="ignore"):
+                yield I, np.where(both > 0, own / both, 0.0), np.where(both > 0, other / both, 0.0)
+
+
 def _sorted_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One round for actors sorted by position: (new positions, accepted partners, exponents).
+
+    The midpoint table is built once and shared by the risk pass and the probability pass;
+    every other pairwise quantity is made, used and dropped a block of actors at a time, so
+    the round keeps one (n, n) int16 array and temporaries of n × block."""
+    if xs.size <= WHOLE_MAX_ACTORS:
+        return _whole_round(xs, ws, ss, R, median, params)
+    form = params["probability"]
+    L = midpoint_table(xs)
+    rs = _blocked_risk(xs, ws, ss, R, form, L) if params["risk"] == "scholz" else np.ones_like(xs)
+    n = xs.size
+    new_s = np.empty(n)
+    partner_s = np.empty(n, dtype=int)
+    for block, P_own, P_other in _blocked_probabilities(xs, ws, rs, R, form, L):
+        for sub in _block_rows(block.stop - block.start):
+            rows = slice(block.start + sub.start, block.start + sub.stop)
+            own, other = expected_utilities(xs, ss, None, rs, R, median, params["q"], params["t"], rows=rows,
+                                            blocks=(P_own[sub], P_other[sub]))
+            assert other is not None  # asked for with other_too=True
+            new_s[rows], partner_s[rows] = choose_offers(xs, own, other, params["offers"], rows=rows)
+    return new_s, partner_s, rs
+
+
+def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
+                 params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_sorted_round` with whole (n, n) arrays (the form before the round was blocked;
+    kept for small n and for the tests, which compare the two).
 
     The midpoint counts are computed once (as gather indices) and shared by the two probability
     computations (risk with r = 1, then with the round's exponents); everything else runs over
@@ -598,15 +912,8 @@ def _batch_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, R: np.ndarray, med
     del P
     if q < 1.0:
         dev = np.abs(xs - median[:, None]) / R[:, None]
-
-        def sq_change(challenger_dev: np.ndarray) -> np.ndarray:
-            spread_ = 0.25 * (challenger_dev + d)
-            U_b = 2.0 - 4.0 * _power_base(0.5 - spread_, rv)
-            U_w = 2.0 - 4.0 * _power_base(0.5 + spread_, rv)
-            return (1.0 - q) * (t * U_b + (1.0 - t) * U_w)
-
-        own = own - sq_change(dev[:, :, None])
-        other = other - sq_change(dev[:, None, :])
+        own = own - _status_quo_change(dev[:, :, None], d, rv, q, t)
+        other = other - _status_quo_change(dev[:, None, :], d, rv, q, t)
     new_s = _batch_offers(xs, own, other, params["offers"])
     new = np.empty_like(x)
     np.put_along_axis(new, order, new_s, axis=1)
