@@ -300,10 +300,12 @@ def settling_lines(model: str, details: dict[str, Any], params: dict[str, Any] |
             lines.append(f"note: {model}'s positions on {issue} still move after {rounds} rounds, but its forecast "
                          f"has not changed since round {steady}")
         elif info["status"] == "unsettled":
+            more = max(30, 3 * (rounds or 10))
             lines.append(f"warning: {model} has not settled on {issue} after {rounds} rounds: positions still move, "
-                         f"so the forecast depends on the number of rounds (fix: run more rounds, e.g. tertius forecast "
-                         f"-m {model} -p rounds={max(30, 3 * (rounds or 10))}, or the rounds field under Model "
-                         "parameters on the page; -p settle=cycle forecasts over a cycle once one appears)")
+                         f"so the forecast depends on the number of rounds (fix: run more rounds, e.g. tertius run "
+                         f"-p {model}.rounds={more} or tertius forecast -m {model} -p rounds={more}, or the rounds "
+                         f"field under Model parameters on the page; -p {model}.settle=cycle forecasts over a cycle "
+                         "once one appears)")
         elif info["status"] == "cycle" and len({round(v, 9) for v in info["alternatives"]}) > 1:
             alts = ", ".join(human(v) for v in info["alternatives"])
             if settle == "cycle":
@@ -311,7 +313,7 @@ def settling_lines(model: str, details: dict[str, Any], params: dict[str, Any] |
                              f"the cycle: {human(info['pooled'])} (settle=cycle)")
             else:
                 lines.append(f"warning: {model} cycles on {issue} every {info['period']} rounds among {alts}: the "
-                             f"forecast after {rounds} rounds is one of them (fix: -p settle=cycle forecasts over the "
+                             f"forecast after {rounds} rounds is one of them (fix: -p {model}.settle=cycle forecasts over the "
                              f"cycle: {human(info['pooled'])})")
     return lines
 
