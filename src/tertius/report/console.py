@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tertius.contract import Forecast
-from tertius.report.numbers import human, signed
+from tertius.report.numbers import apart, human, signed
 from tertius.scenario import OPTION_LABELS, Scenario
 
 
@@ -466,16 +466,8 @@ def forecast_moves_table(moves: dict[str, Any] | None) -> list[Table | str]:
             t.add_row(r["issue"], human(r["forecast"], 2), f"safe ({r['n']} inputs)", "", "", "")
         for k, x in enumerate(r["inputs"]):
             t.add_row(r["issue"] if k == 0 else "", human(r["forecast"], 2) if k == 0 else "", x["label"],
-                      _g(x["value"]), ("≥ " if x["up"] else "≤ ") + _apart(x["at"], x["value"]), human(x["to"], 2))
+                      _g(x["value"]), ("≥ " if x["up"] else "≤ ") + apart(x["at"], x["value"]), human(x["to"], 2))
     return [t]
-
-
-def _apart(x: float, ref: float) -> str:
-    """``x`` with the fewest significant digits (3 to 6) that tell it from ``ref``."""
-    for d in range(3, 7):
-        if f"{x:.{d}g}" != f"{ref:.{d}g}":
-            return f"{x:.{d}g}"
-    return f"{x:.6g}"
 
 
 def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
