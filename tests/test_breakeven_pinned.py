@@ -20,13 +20,10 @@ STEP = 1e-3
 
 
 @pytest.fixture(scope="module")
-def default() -> Scenario:
-    return load_scenario()
-
-
-@pytest.fixture(scope="module")
-def table(default: Scenario) -> dict:
-    return search(default)
+def searched() -> tuple[Scenario, dict]:
+    """The default scenario and its break-even table."""
+    s = load_scenario()
+    return s, search(s)
 
 
 def choices(s: Scenario) -> dict[tuple[str | None, str], str]:
@@ -42,11 +39,13 @@ def flips(table: dict) -> list[tuple[dict, dict, dict]]:
     return [(q, r, f) for q in table["questions"] for r in q["inputs"] for f in r["flips"]]
 
 
-def test_the_default_scenario_has_break_even_values(table: dict) -> None:
+def test_the_default_scenario_has_break_even_values(searched: tuple[Scenario, dict]) -> None:
+    _, table = searched
     assert len(flips(table)) >= 3
 
 
-def test_every_break_even_value_is_where_the_choice_changes(default: Scenario, table: dict) -> None:
+def test_every_break_even_value_is_where_the_choice_changes(searched: tuple[Scenario, dict]) -> None:
+    default, table = searched
     for q, r, f in flips(table):
         way = 1.0 if f["at"] > r["value"] else -1.0
         key = (q["phase"], q["third_party"])
@@ -56,9 +55,10 @@ def test_every_break_even_value_is_where_the_choice_changes(default: Scenario, t
         assert beyond == f["to"] != q["answer"], (q["question"], r["label"], f["at"], beyond)
 
 
-def test_russias_cost_of_fighting_at_the_issues_value(default: Scenario, table: dict) -> None:
+def test_russias_cost_of_fighting_at_the_issues_value(searched: tuple[Scenario, dict]) -> None:
     """Issue 19: "set conflict.costs.russia from 0.10 to 0.26 and 1860 flips to stay out". The table
     and a direct recomputation at 0.26 must tell the same story, whichever it is."""
+    default, table = searched
     key = "conflict.costs.russia"
     cost = next(i for i in inputs(default) if i.key == key)
     assert cost.value == 0.1 and cost.lo <= 0.26 <= cost.hi
