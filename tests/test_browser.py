@@ -551,3 +551,49 @@ def test_no_chart_label_overlaps_its_title(report_page):
     }""")
     assert report_page.locator("figure.chart svg text[font-weight='600']").count() >= 5
     assert clashes == []
+
+
+def test_the_break_even_values_are_the_clis_and_the_reports(page, tmp_path):
+    """What would have to be true: the page shows the break-even values of 'tertius run' on the
+    scenario it holds, cell for cell as the report prints them, and an edit marks them out of date."""
+    import html
+
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    path = tmp_path / "now.json"
+    path.write_text(page.evaluate("JSON.stringify(S.scenario)"))
+    params = json.loads(page.evaluate("JSON.stringify(S.params)"))
+    n = int(page.evaluate("document.body.dataset.breakevens || 0"))
+    page.click("#breakeven-run")
+    page.wait_for_function("n => Number(document.body.dataset.breakevens || 0) > n", arg=n, timeout=60_000)
+    given = [a for m, ps in params.items() for k, v in ps.items() for a in ("-p", f"{m}.{k}={v}")]
+    r = CliRunner().invoke(cli, ["run", str(path), "--draws", "20", "--out", str(tmp_path / "o"), *given])
+    assert r.exit_code == 0, r.output
+    report = (tmp_path / "o" / "report.html").read_text()
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    rows = page.evaluate("[...document.querySelectorAll('#breakeven-moves tr')].slice(1)"
+                         ".map((tr) => [...tr.children].map((c) => c.textContent))")
+    moved = [row for row in rows if len(row) == 6]
+    assert moved and len(rows) == len(results["scenario"]["issues"])
+    for issue, forecast, label, value, at, then in moved:  # the report's row, word for word
+        assert (f'<td class="text" rowspan="1">{html.escape(issue)}</td><td rowspan="1">{forecast}</td>'
+                f'<td class="text">{html.escape(label)}</td><td>{value}</td><td>{at}</td><td>{then}</td>') in report
+    choices = page.evaluate("[...document.querySelectorAll('.breakeven-choice tr')].filter((tr) => tr.dataset.input)"
+                            ".map((tr) => [...tr.children].map((c) => c.textContent))")
+    flipping = [r for q in results["breakeven"]["questions"] for r in q["inputs"] if not r["safe"]]
+    assert choices and len(choices) == len(flipping)
+    for label, value, _, flips in choices:  # the words of the report's tornado bars
+        for words in flips.split("; "):
+            assert html.escape(f"{label}: {words} (assumed {value})") in report, words
+    assert page.locator("img.tornado").count() == sum(
+        1 for q in results["breakeven"]["questions"] if not all(r["safe"] for r in q["inputs"]))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#breakeven").screenshot(path=str(ARTIFACTS / "serve-breakeven.png"))
+    runs_before = runs(page)
+    box = page.locator('#stances input[aria-label*=" salience on "]').first
+    box.fill("0.37" if box.input_value() != "0.37" else "0.38")
+    box.press("Enter")
+    wait_run(page, runs_before)
+    assert "stale" in page.get_attribute("#breakeven", "class") and "changed" in page.inner_text("#breakeven-state")

@@ -114,7 +114,7 @@ def test_convert_between_formats(tmp_path):
 @pytest.mark.parametrize("args,needle", [
     (["forecast", "no-such-scenario"], "no such file or bundled scenario"),
     (["forecast", "--model", "oracle"], "unknown model 'oracle'"),
-    (["forecast", "--param", "x"], "not KEY=VALUE"),
+    (["forecast", "--param", "x"], "not NAME=VALUE"),
     (["convert", "second-opium-war", "out.docx"], "cannot tell the output format"),
     (["forecast", "-m", "exchange", "-p", "bookkeeping=nonsense"], "(-p/--param): exchange parameter bookkeeping"),
     (["forecast", "-m", "bdm", "-p", "rounds=x"], "(-p/--param): parameter rounds='x' of model 'bdm' is not of type int"),

@@ -131,7 +131,7 @@ def test_bdm_warns_of_rounds_only_when_its_forecast_still_moves(tmp_path):
     r = CliRunner().invoke(cli, ["forecast", "-m", "bdm", "-p", "rounds=30"], env={"COLUMNS": "300"})
     assert r.exit_code == 0 and "not settled on ports" not in r.output
     cycle = " ".join(line for line in r.output.splitlines() if "cycles on ports" in line)
-    assert "-p settle=cycle" in cycle  # a cycle has appeared: the next fix is named, not more rounds
+    assert "-p bdm.settle=cycle" in cycle  # a cycle has appeared: the next fix is named, not more rounds
     r = CliRunner().invoke(cli, ["forecast", "-m", "bdm", "-p", "rounds=30", "-p", "settle=cycle"], env={"COLUMNS": "300"})
     assert r.exit_code == 0 and "warning: bdm" not in r.output
     s = load_scenario()

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tertius.cli import app
-from tertius.report.console import _apart
+from tertius.text import apart
 from tests.test_hostile import YAML
 
 
@@ -62,4 +62,5 @@ def test_no_batch_model_no_section(tmp_path) -> None:
 
 @pytest.mark.parametrize(("x", "ref", "want"), [(1.9998, 2.0, "1.9998"), (0.534, 0.5, "0.534"), (2.0, 2.0, "2")])
 def test_apart_shows_enough_digits(x: float, ref: float, want: str) -> None:
-    assert _apart(x, ref) == want
+    assert apart(x, ref) == want
+    assert apart(x, ref, 2) == (want if want != "0.534" else "0.53")  # the report prints two digits where that tells them apart

@@ -13,7 +13,7 @@ from typing import Any
 from tertius.breakeven import forecast_search, search
 from tertius.conflict import DEFAULT_DRAWS, broker
 from tertius.contract import Forecast
-from tertius.errors import InputError
+from tertius.errors import PARAMS, InputError
 from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
@@ -37,8 +37,10 @@ def with_capability(scenario: Scenario, actor_id: str, value: float) -> Scenario
 
 
 def capability_sensitivity(scenario: Scenario, models: Sequence[str], seed: int = 0,
-                           factors: Sequence[float] = SENSITIVITY_FACTORS) -> list[dict[str, Any]]:
-    """Forecasts when each assumed (not sourced) capability is scaled by ``factors``."""
+                           factors: Sequence[float] = SENSITIVITY_FACTORS,
+                           params: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Forecasts when each assumed (not sourced) capability is scaled by ``factors`` (``params``:
+    model parameters by model, as for :func:`run_models`)."""
     rows = []
     for actor in scenario.actors:
         if actor.capability.assumption is None:
@@ -47,7 +49,7 @@ def capability_sensitivity(scenario: Scenario, models: Sequence[str], seed: int 
             varied = with_capability(scenario, actor.id, actor.capability.value * factor)
             for m in models:
                 try:
-                    f = run_model(varied, m, seed=seed)
+                    f = run_model(varied, m, (params or {}).get(m), seed=seed)
                 except InputError:  # refused at this capability: nothing to compare
                     continue
                 for k, issue_id in enumerate(f.issue_ids):
@@ -87,6 +89,8 @@ def run_models(scenario: Scenario, models: Sequence[str] | None = None, seed: in
             try:
                 forecasts[m] = run_model(scenario, m, (params or {}).get(m), seed=seed)
             except InputError as e:  # one model's refusal does not sink the others
+                if e.file == PARAMS:  # but a bad parameter is the user's mistake, not a refusal
+                    raise
                 refused[m] = e.message + (f" (fix: {e.fix})" if e.fix else "")
     if not forecasts:
         raise InputError("every model refused the scenario: " + "; ".join(f"{m}: {r}" for m, r in refused.items()),
@@ -102,11 +106,13 @@ def scores(scenario: Scenario, forecasts: dict[str, Forecast]) -> dict[str, Any]
 
 
 def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
-            draws: int = DEFAULT_DRAWS, full: bool = False) -> dict[str, Any]:
+            draws: int = DEFAULT_DRAWS, full: bool = False,
+            params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
     scenario that declares a conflict, add the third-party (broker) analysis. Unless ``full``,
-    bulky per-actor maps in the models' details are summed (:func:`compact`)."""
-    forecasts, refused = run_models(scenario, models, seed=seed)
+    bulky per-actor maps in the models' details are summed (:func:`compact`). ``params`` gives
+    model parameters by model (``tertius run -p``); every model run of the analysis uses them."""
+    forecasts, refused = run_models(scenario, models, seed=seed, params=params)
     ran = list(forecasts)
     scored = scores(scenario, forecasts)
     return {
@@ -118,11 +124,11 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "forecasts": {m: f.to_dict() if full else {**f.to_dict(), "details": compact(f.details)}
                       for m, f in forecasts.items()},
         "scores": scored,
-        "sensitivity": capability_sensitivity(scenario, ran, seed=seed),
+        "sensitivity": capability_sensitivity(scenario, ran, seed=seed, params=params),
         "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
-        "breakeven": _breakeven(scenario),
-        "breakeven_forecasts": forecast_search(scenario, [m for m in ran if m in MODELS]),
-        "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored), draws, seed=seed),
+        **breakevens(scenario, ran, params),
+        "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored), draws, seed=seed,
+                                        params=params),
         "inputs": [i.to_data() for i in inputs(scenario)],
     }
 
@@ -138,6 +144,15 @@ def interval_models(scenario: Scenario, ran: Sequence[str], scored: dict[str, An
     summary's model (:func:`head_model`) in any case."""
     head = head_model(scored, ran) if ran else None
     return [m for m in ran if m in MODELS and (MODELS[m].batch is not None or m == head)]
+
+
+def breakevens(scenario: Scenario, ran: Sequence[str],
+               params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The results' two break-even tables (:mod:`tertius.breakeven`): ``breakeven``, for each third
+    party's option (None without a conflict), and ``breakeven_forecasts``, for the forecasts of the
+    models in ``ran``."""
+    return {"breakeven": _breakeven(scenario),
+            "breakeven_forecasts": forecast_search(scenario, [m for m in ran if m in MODELS], params=params)}
 
 
 def _breakeven(scenario: Scenario) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ than (range end - value) / GRID). An input whose range holds no flip is *safe* f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +177,12 @@ def _nearest(row: dict[str, Any]) -> float:
 
 
 def forecast_search(scenario: Scenario, models: list[str] | None = None, tolerance: float = 0.1,
-                    grid: int = GRID, steps: int = STEPS) -> dict[str, Any]:
+                    grid: int = GRID, steps: int = STEPS, params: Mapping[str, Mapping[str, Any]] | None = None
+                    ) -> dict[str, Any]:
     """Break-even values for the models' forecasts: for each model with a batch form and each
     issue, the value of each assumed stance or capability nearest its own at which the forecast
-    moves by more than ``tolerance`` of the issue's scale (10 % by default)."""
+    moves by more than ``tolerance`` of the issue's scale (10 % by default). ``params``: model
+    parameters by model (the rest keep their defaults)."""
     from tertius.models import MODELS
 
     names = [m for m in (models or list(MODELS)) if MODELS[m].batch is not None]
@@ -187,6 +190,7 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
     slots = [_slot(scenario, i) for i in found]
     arr = scenario.arrays
     n, m = arr.position.shape
+    full = {name: MODELS[name].params((params or {}).get(name)) for name in names}
 
     def evaluate(which: np.ndarray, values: np.ndarray) -> np.ndarray:
         b = len(values)
@@ -201,7 +205,7 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
                 sal[k, a, i] = v / scenario.salience_scale
             else:
                 cap[k, a] = v
-        outs = [np.asarray(MODELS[name].batch(scenario, pos, sal, cap, dict(MODELS[name].defaults)),  # type: ignore[misc]
+        outs = [np.asarray(MODELS[name].batch(scenario, pos, sal, cap, dict(full[name])),  # type: ignore[misc]
                            dtype=float) for name in names]
         return np.concatenate(outs, axis=1) if outs else np.zeros((b, 0))
 

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from tertius.analysis import analyse
 from tertius.conflict import DEFAULT_DRAWS, broker
-from tertius.errors import InputError, TertiusError
+from tertius.errors import PARAMS, InputError, TertiusError
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
 from tertius.io.files import slug, write_text_atomic
 from tertius.io.formats import NAMES, SUFFIXES, for_target
@@ -128,10 +128,44 @@ def _json_default(x: Any) -> Any:
 def _params(items: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items or []:
-        if "=" not in item:
-            raise InputError(f"parameter '{item}' is not KEY=VALUE", file=CLI, fix="write e.g. --param rounds=10")
-        key, value = item.split("=", 1)
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or key.strip().endswith("."):
+            raise InputError(f"parameter '{item}' is not NAME=VALUE", file=PARAMS,
+                             fix="write e.g. -p rounds=10, or -p bdm.rounds=30 for one model")
         out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def _params_by_model(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``-p`` for a command that runs ``models``: ``NAME=VALUE`` sets NAME for every one of them
+    that declares it (for a single model, for that model whatever it declares), ``MODEL.NAME=VALUE``
+    for that model only. Each model's values are checked by the registry, as ``tertius forecast -p``
+    checks them, so a bad name or type is one error naming the option."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in _params(items).items():
+        model, _, name = key.rpartition(".")
+        if model:
+            if model not in MODELS:
+                guess = difflib.get_close_matches(model, list(MODELS), n=1)
+                raise InputError(f"-p {key}={value}: unknown model '{model}'", file=PARAMS,
+                                 fix=(f"did you mean -p {guess[0]}.{name}? " if guess else "")
+                                 + f"models: {', '.join(MODELS)}")
+            if model not in models:
+                raise InputError(f"-p {key}={value}: model '{model}' is not run here", file=PARAMS,
+                                 fix=f"run it with -m {model}, or drop the parameter")
+            targets = [model]
+        else:
+            targets = models if len(models) == 1 else [m for m in models if name in MODELS[m].defaults]
+        if not targets:
+            known = "; ".join(f"{m}: {', '.join(MODELS[m].defaults)}" for m in models if MODELS[m].defaults)
+            raise InputError(f"-p {key}={value}: no model run here has a parameter '{name}'", file=PARAMS,
+                             fix=f"the parameters are {known or 'none'}; prefix a model to set one, "
+                                 f"e.g. -p bdm.rounds=30")
+        for m in targets:
+            out.setdefault(m, {})[name] = value
+    for m, given in out.items():
+        if m in MODELS:  # an unknown -m is --model's error, raised where the model is looked up
+            MODELS[m].params(given)  # an unknown name or a wrong type is an error now, not a refusal later
     return out
 
 
@@ -152,6 +186,9 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for peo
 SeedOpt = Annotated[int, typer.Option(help="Seed for all randomness.")]
 InputFormatOpt = Annotated[str | None, typer.Option("--input-format", help=f"One of {NAMES} "
                                                                             "(default: from the file suffix).")]
+ParamOpt = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="Model parameter NAME=VALUE (repeatable): for every model that has it, or "
+                          "MODEL.NAME=VALUE for one, e.g. -p bdm.rounds=30 (see 'tertius models').")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output of an earlier run in the same folder.")]
 
 
@@ -224,13 +261,16 @@ def run(
     draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
     fmt: FormatOpt = Format.table,
     full: Annotated[bool, typer.Option("--full", help="Keep every per-actor detail of the models in results.json.")] = False,
+    param: ParamOpt = None,
     overwrite: OverwriteOpt = False,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     s = load_scenario(scenario, input_format=input_format, select=select)
-    results = analyse(s, _models(model), seed=seed, draws=draws, full=full)
+    models = _models(model)
+    params = _params_by_model(param, models or list(MODELS))
+    results = analyse(s, models, seed=seed, draws=draws, full=full, params=params)
     from tertius.report.html import results_and_report  # imported only when a report is drawn
 
     folder = out or Path("tertius-output") / slug(s.id)
@@ -302,7 +342,7 @@ def sweep_command(
     model: Annotated[str, typer.Option("--model", "-m", help="A registered model.")] = "compromise",
     n: Annotated[int, typer.Option("--n", help="Number of perturbed draws.")] = 1000,
     seed: SeedOpt = 0,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Model parameter KEY=VALUE.")] = None,
+    param: ParamOpt = None,
     position: Annotated[float | None, typer.Option(help="Position noise, issue-scale units.")] = None,
     salience: Annotated[float | None, typer.Option(help="Relative salience noise (0.2 = ±20 %).")] = None,
     capability: Annotated[float | None, typer.Option(help="Relative capability noise.")] = None,
@@ -336,6 +376,7 @@ def sweep_command(
         raise InputError("--resume and --overwrite contradict each other", file=CLI,
                          fix="--resume keeps the chunks on disk, --overwrite deletes them: pass one")
     show = not quiet and fmt is Format.table and sys.stdout.isatty()
+    given = _params_by_model(param, [model]).get(model, {})
     from rich.progress import Progress
 
     done = [0]
@@ -349,7 +390,7 @@ def sweep_command(
         task = bar.add_task(f"sweep {s.id} × {n}", total=chunks)
         try:
             job, tables, summary = run_sweep_api(
-                s, model, n=n, seed=seed, perturbation=spec, params=_params(param), out=folder, engine=engine,
+                s, model, n=n, seed=seed, perturbation=spec, params=given, out=folder, engine=engine,
                 workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume, overwrite=overwrite,
                 progress=advance)
         except KeyboardInterrupt:
@@ -370,7 +411,7 @@ def sweep_command(
 def forecast(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     model: Annotated[str, typer.Option("--model", "-m", help="A registered model (see 'tertius models').")] = "compromise",
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Model parameter KEY=VALUE (repeatable).")] = None,
+    param: ParamOpt = None,
     select: Annotated[str | None, typer.Option(help="Pick one scenario by id from a file that holds several.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Forecast every scenario in a file that holds several.")] = False,
     seed: SeedOpt = 0,
@@ -385,7 +426,8 @@ def forecast(
     if len(scenarios) > 1 and not all_:
         raise InputError(f"the file holds {len(scenarios)} scenarios", file=scenario,
                          fix="pick one with --select ID, or forecast them all with --all")
-    forecasts = [run_model(s, model, _params(param), seed=seed) for s in scenarios]
+    given = _params_by_model(param, [model]).get(model, {})
+    forecasts = [run_model(s, model, given, seed=seed) for s in scenarios]
     if fmt is Format.json:
         emit_json(forecasts[0].to_dict() if len(forecasts) == 1 and not all_ else
                   {"model": model, "forecasts": [f.to_dict() for f in forecasts]})

@@ -43,6 +43,16 @@ def human(x: Any, digits: int = 3, missing: str = "–") -> str:
     return "0" if text in ("-0", "") else text
 
 
+def apart(x: float, ref: float, digits: int = 3) -> str:
+    """``x`` as :func:`human` prints it with ``digits`` significant digits, or with more (up to 6)
+    where that would print it as ``ref``: a break-even value just beside the assumed one must not
+    read as the assumed value itself."""
+    for d in range(digits, 7):
+        if human(x, d) != human(ref, d):
+            return human(x, d)
+    return human(x, 6)
+
+
 def signed(x: Any, digits: int = 3) -> str:
     """A difference, with its sign: ``+2.5``, ``−1.2``, ``0``."""
     text = human(x, digits)
@@ -75,4 +85,4 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: s
     return f'<table style="{STYLE}">{cap}<tr>{head}</tr>{body}{more}</table>'
 
 
-__all__ = ["ROUND_WITHIN", "finite_or_none", "html_table", "human", "signed"]
+__all__ = ["ROUND_WITHIN", "apart", "finite_or_none", "html_table", "human", "signed"]

@@ -47,11 +47,15 @@ class ModelSpec:
             default = self.defaults[k]
             try:
                 out[k] = type(default)(v) if default is not None and not isinstance(default, bool) else v
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: an int of 1e400
                 raise InputError(f"parameter {k}={v!r} of model '{self.name}' is not of type {type(default).__name__}",
-                                 fix=f"the default is {default!r}", file=PARAMS) from None
+                                 fix=f"give {_KINDS.get(type(default), 'a value like the default')}, e.g. {k}={default}",
+                                 file=PARAMS) from None
         return out
 
+
+#: How an error names the kind of value a parameter takes.
+_KINDS = {int: "a whole number", float: "a number", str: "text"}
 
 MODELS: dict[str, ModelSpec] = {}
 

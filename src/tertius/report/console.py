@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tertius.contract import Forecast
-from tertius.report.numbers import human, signed
+from tertius.report.numbers import apart, human, signed
 from tertius.scenario import OPTION_KINDS, OPTION_LABELS, Scenario
 
 
@@ -301,10 +301,12 @@ def settling_lines(model: str, details: dict[str, Any], params: dict[str, Any] |
             lines.append(f"note: {model}'s positions on {issue} still move after {rounds} rounds, but its forecast "
                          f"has not changed since round {steady}")
         elif info["status"] == "unsettled":
+            more = max(30, 3 * (rounds or 10))
             lines.append(f"warning: {model} has not settled on {issue} after {rounds} rounds: positions still move, "
-                         f"so the forecast depends on the number of rounds (fix: run more rounds, e.g. tertius forecast "
-                         f"-m {model} -p rounds={max(30, 3 * (rounds or 10))}, or the rounds field under Model "
-                         "parameters on the page; -p settle=cycle forecasts over a cycle once one appears)")
+                         f"so the forecast depends on the number of rounds (fix: run more rounds, e.g. tertius run "
+                         f"-p {model}.rounds={more} or tertius forecast -m {model} -p rounds={more}, or the rounds "
+                         f"field under Model parameters on the page; -p {model}.settle=cycle forecasts over a cycle "
+                         "once one appears)")
         elif info["status"] == "cycle" and len({round(v, 9) for v in info["alternatives"]}) > 1:
             alts = ", ".join(human(v) for v in info["alternatives"])
             if settle == "cycle":
@@ -312,7 +314,7 @@ def settling_lines(model: str, details: dict[str, Any], params: dict[str, Any] |
                              f"the cycle: {human(info['pooled'])} (settle=cycle)")
             else:
                 lines.append(f"warning: {model} cycles on {issue} every {info['period']} rounds among {alts}: the "
-                             f"forecast after {rounds} rounds is one of them (fix: -p settle=cycle forecasts over the "
+                             f"forecast after {rounds} rounds is one of them (fix: -p {model}.settle=cycle forecasts over the "
                              f"cycle: {human(info['pooled'])})")
     return lines
 
@@ -465,16 +467,8 @@ def forecast_moves_table(moves: dict[str, Any] | None) -> list[Table | str]:
             t.add_row(r["issue"], human(r["forecast"], 2), f"safe ({r['n']} inputs)", "", "", "")
         for k, x in enumerate(r["inputs"]):
             t.add_row(r["issue"] if k == 0 else "", human(r["forecast"], 2) if k == 0 else "", x["label"],
-                      _g(x["value"]), ("≥ " if x["up"] else "≤ ") + _apart(x["at"], x["value"]), human(x["to"], 2))
+                      _g(x["value"]), ("≥ " if x["up"] else "≤ ") + apart(x["at"], x["value"]), human(x["to"], 2))
     return [t]
-
-
-def _apart(x: float, ref: float) -> str:
-    """``x`` with the fewest significant digits (3 to 6) that tell it from ``ref``."""
-    for d in range(3, 7):
-        if f"{x:.{d}g}" != f"{ref:.{d}g}":
-            return f"{x:.{d}g}"
-    return f"{x:.6g}"
 
 
 def summary_lines(summary: dict[str, Any]) -> list[Table | str]:

@@ -12,7 +12,7 @@ import jinja2
 from tertius.conflict.thirdparty import PROBABILITY_MODELS
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
-from tertius.report.numbers import human, signed
+from tertius.report.numbers import apart, human, signed
 from tertius.scenario import OPTION_KINDS
 
 #: Plain words for the scalar details a model reports (anything else: its key, spaced).
@@ -31,6 +31,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = lambda x, d=3: human(x, d)
     env.filters["signed"] = signed
+    env.filters["apart"] = lambda x, ref, d=2: apart(x, ref, d)
     env.filters["value"] = value_of
     env.filters["note"] = _note
     env.filters["actor_name"] = lambda a, actors: next((x.get("name") or a for x in actors if x["id"] == a), a)

@@ -31,7 +31,7 @@ import pandas as pd
 
 from tertius.conflict.thirdparty import equilibrium_options
 from tertius.conflict.war import OPTIONS, phases_of
-from tertius.errors import InputError
+from tertius.errors import PARAMS, InputError
 from tertius.io.files import write_atomic, write_text_atomic
 from tertius.models import get_model, run_model
 from tertius.perturb import apply, draw
@@ -109,6 +109,8 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
             if not np.all(np.isfinite(out[d])):
                 errors[d] = "non-finite outcome"
         except Exception as e:
+            if isinstance(e, InputError) and e.file == PARAMS:  # fails every draw: the user's mistake, not the draw's
+                raise
             out[d] = np.nan
             errors[d] = f"{type(e).__name__}: {e}".splitlines()[0][:200]
     return out, errors

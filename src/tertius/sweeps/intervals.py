@@ -4,6 +4,7 @@ it rather than in :mod:`tertius.uncertainty`, which the engine itself uses."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,12 +14,12 @@ from tertius.uncertainty import LEVEL, SLOW_DRAWS
 
 
 def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: int = 0,
-                       level: float = LEVEL) -> dict[str, Any]:
+                       level: float = LEVEL, params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Each model's interval for each issue: the central ``level`` share of its forecasts over
     ``draws`` perturbed copies of the scenario (the scenario's ``perturbation:``, else the
     default one: the draws of the sweeps and of the robustness check). Models with a batch form
     evaluate every draw at once; others run the first :data:`SLOW_DRAWS` draws one by one. A
-    draw a model fails on is left out and counted."""
+    draw a model fails on is left out and counted. ``params``: model parameters by model."""
     from tertius.perturb import Perturbation, draw
     from tertius.seeds import child_rng
     from tertius.sweeps.engines import SweepJob, evaluate_draws
@@ -34,7 +35,8 @@ def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: 
 
     for name in models:
         size = draws if get_model(name).batch is not None else min(draws, SLOW_DRAWS)
-        job = SweepJob(scenario=scenario, model=name, params={}, spec=spec, seed=seed, n=size, chunk_size=size)
+        job = SweepJob(scenario=scenario, model=name, params=dict((params or {}).get(name, {})), spec=spec, seed=seed,
+                       n=size, chunk_size=size)
         values, errors = evaluate_draws(job, {k: v[:size] for k, v in batch.items()})
         ok = values[[e is None for e in errors]]
         per_issue = {}

@@ -23,6 +23,7 @@ from tertius.models import MODELS
 from tertius.report.console import settling_lines
 from tertius.scenario import OPTION_TABLE, Perturbation, Scenario
 from tertius.sweeps.engines import finite_or_none
+from tertius.text import apart, human
 
 #: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
 UPLOAD_SUFFIXES = tuple(s for f in FORMATS.values() for s in f.suffixes)
@@ -222,6 +223,54 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0,
             "rounds": rounds, "warnings": warnings,
             "models": {m: {"summary": MODELS[m].summary, "citation": MODELS[m].citation} for m in forecasts},
             "seconds": time.perf_counter() - started}
+
+
+def breakevens(s: Scenario, models: list[str] | None = None, seed: int = 0,
+               params: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What would have to be true, as the report shows it: the break-even values of ``tertius
+    run``'s results (:func:`tertius.analysis.breakevens`), in the report's own views and words.
+
+    * ``moves``: :func:`tertius.report.html.forecast_moves` (the report's "What would move the
+      forecasts"): per issue, the assumed input whose smallest change moves the best-scored model's
+      forecast by more than 10 % of the issue's scale, where, and where the forecast lands.
+    * ``choices``: per third party's option (results' ``breakeven``), the assumed inputs that change
+      it within their ranges, nearest first, with the option each flips to and where, and the
+      report's tornado chart (SVG) of them.
+
+    Each number comes as the library gives it and as the report prints it (``text``); the page only
+    places them."""
+    from tertius.analysis import breakevens as find
+    from tertius.analysis import run_models, scores
+    from tertius.report.charts import tornado_chart
+    from tertius.report.html import forecast_moves
+
+    started = time.perf_counter()
+    runs, _ = run_models(s, models, seed=seed, params=params)
+    found = find(s, list(runs), params)
+    moves = forecast_moves({"scores": scores(s, runs), "forecasts": runs, **found}, top=1)
+    if moves is not None:
+        for row in moves["rows"]:
+            row["text"] = {"forecast": human(row["forecast"], 2)}
+            for x in row["inputs"]:  # the report's cells: num(2), and ≥ or ≤ before the value that moves it
+                x["text"] = {"value": human(x["value"], 2), "at": f"{'≥' if x['up'] else '≤'} {apart(x['at'], x['value'], 2)}",
+                             "to": human(x["to"], 2)}
+    choices = []
+    for q in (found["breakeven"] or {}).get("questions", []):
+        flipping = [r for r in q["inputs"] if not r["safe"]][:TORNADO_TOP]
+        for r in flipping:  # the words of the report's tornado bars
+            r["text"] = {"value": human(r["value"]), "range": f"{human(r['range'][0])} to {human(r['range'][1])}",
+                         "flips": [f"{f['to_words']} at {'≤' if f['at'] < r['value'] else '≥'} {human(f['at'])}"
+                                   for f in r["flips"]]}
+        choices.append({"question": q["question"], "phase": q["phase"], "third_party": q["third_party"],
+                        "answer": q["answer"], "answer_words": q["answer_words"], "inputs": flipping,
+                        "safe": len(q["safe"]), "n": len(q["inputs"]),
+                        "chart": tornado_chart(q, top=TORNADO_TOP) if flipping else None})
+    return {"moves": moves, "choices": choices, "method": (found["breakeven"] or {}).get("method"),
+            "seconds": time.perf_counter() - started}
+
+
+#: Inputs per third party's option that the page lists and charts, as the report's tornado charts do.
+TORNADO_TOP = 8
 
 
 def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[str, Any] | None:

@@ -117,6 +117,7 @@ class _Handlers:
         self.sweeps: dict[str, api.SweepRun] = {}
         self.lock = threading.Lock()
         self.compute = anyio.CapacityLimiter(2)
+        self.slow = anyio.CapacityLimiter(1)  # break-even searches (seconds each) queue here, not before runs
         self.schema = scenario_schema()  # the page's conflict editor is drawn from it
         self.initial = scenario.to_data() if scenario is not None else api.bundled_data("second-opium-war")
 
@@ -141,10 +142,11 @@ class _Handlers:
             raise InputError("the request is not a JSON object", file="the page's request", fix="reload the page")
         return data
 
-    async def timed(self, fn: Callable[[], Any]) -> Any:
-        """Run a computation in a worker thread, at most two at once, within the time limit."""
+    async def timed(self, fn: Callable[[], Any], limiter: anyio.CapacityLimiter | None = None) -> Any:
+        """Run a computation in a worker thread, at most two at once (or as ``limiter`` allows),
+        within the time limit."""
         with anyio.fail_after(self.limits.run_seconds):
-            return await anyio.to_thread.run_sync(fn, limiter=self.compute, abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(fn, limiter=limiter or self.compute, abandon_on_cancel=True)
 
     async def scenario_and_seed(self, request: Request) -> tuple[dict[str, Any], Scenario, int]:
         data = await self.json_body(request)
@@ -189,6 +191,11 @@ class _Handlers:
                              path=("models",), fix=f"use some of: {', '.join(MODELS)}")
         params = api.params_of(data.get("params"))
         return JSONResponse(await self.timed(lambda: api.run(s, models, seed, params)))
+
+    async def breakeven(self, request: Request) -> Response:
+        data, s, seed = await self.scenario_and_seed(request)
+        params = api.params_of(data.get("params"))
+        return JSONResponse(await self.timed(lambda: api.breakevens(s, None, seed, params), limiter=self.slow))
 
     async def third_parties(self, request: Request) -> Response:
         data, s, seed = await self.scenario_and_seed(request)
@@ -273,6 +280,7 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
         Route("/", h.index), Route("/static/{name}", h.static), Route("/api/info", h.info),
         Route("/api/bundled/{sid}", h.bundled), Route("/api/upload", h.upload, methods=["POST"]),
         Route("/api/run", h.run, methods=["POST"]), Route("/api/broker", h.third_parties, methods=["POST"]),
+        Route("/api/breakeven", h.breakeven, methods=["POST"]),
         Route("/api/sweep", h.sweep_start, methods=["POST"]), Route("/api/sweep/{key}", h.sweep_status),
         Route("/api/sweep/{key}/cancel", h.sweep_cancel, methods=["POST"]),
         Route("/api/export/{kind}", h.export, methods=["POST"]),

@@ -703,6 +703,7 @@ async function runModels() {
     }
     $("status").textContent = `models ran in ${Math.round(1000 * result.seconds)} ms`;
     document.body.dataset.runs = String(Number(document.body.dataset.runs || 0) + 1);
+    breakevensStale();
     runBroker(seq);
   } catch (e) {
     if (seq !== S.seq) return;
@@ -923,6 +924,76 @@ function drawBroker(b) {
   }
 }
 
+// ------------------------------------------------------------------ break-even values
+// What would have to be true: /api/breakeven gives the break-even values of tertius run's results
+// in the report's own views and words (numbers as the report prints them, its tornado charts as
+// SVG); the page only places them. A search takes seconds, so it runs when asked, and an edit
+// marks the values shown as found for an earlier state of the scenario.
+const BE = {seq: 0, at: null};
+async function findBreakevens() {
+  const mine = ++BE.seq; const at = S.seq;
+  $("breakeven-run").disabled = true;
+  $("breakeven-state").textContent = "searching… (a few seconds)";
+  try {
+    const out = await call("POST", "/api/breakeven", {scenario: S.scenario, seed: 0, params: S.params});
+    if (mine !== BE.seq) return;
+    BE.at = at;
+    drawBreakevens(out);
+    $("breakeven-state").textContent = `found in ${fmt(out.seconds)} s; ${out.method || ""}`;
+    document.body.dataset.breakevens = String(Number(document.body.dataset.breakevens || 0) + 1);
+  } catch (e) {
+    if (mine === BE.seq) $("breakeven-state").textContent = errorText(e);
+  } finally {
+    if (mine === BE.seq) $("breakeven-run").disabled = false;
+  }
+}
+function breakevensStale() {  // called after each run: an edit since the search leaves its values out of date
+  if (BE.at === null || BE.at === S.seq) return;
+  $("breakeven").classList.add("stale");
+  $("breakeven-state").textContent = "The scenario has changed since these values were found: press the button to find them again.";
+}
+function drawBreakevens(out) {
+  const box = $("breakeven"); box.classList.remove("stale"); box.replaceChildren();
+  const mv = out.moves;
+  if (mv) {
+    box.append(el("h3", {text: "What would move the forecasts"}),
+      el("p", {class: "muted", text: `For each issue, the assumed input whose smallest change within its range moves ${mv.model}'s forecast by more than 10 % of the issue's scale, the value at which it does, and where the forecast then lands.`}));
+    const table = el("table", {id: "breakeven-moves", class: "grid", dataset: {model: mv.model}},
+      el("tr", {}, ...["issue", "forecast", "input", "assumed", "moves it at", "forecast then"].map((h) => el("th", {text: h}))));
+    for (const r of mv.rows) {
+      if (!r.inputs.length) {
+        table.append(el("tr", {dataset: {issue: r.issue}}, el("th", {text: r.issue}), el("td", {text: r.text.forecast}),
+          el("td", {colspan: 4, class: "muted", text: `safe: none of the ${r.n} assumed inputs moves it that far within its range`})));
+      }
+      r.inputs.forEach((x, k) => table.append(el("tr", {dataset: {issue: r.issue}},
+        k === 0 ? el("th", {rowspan: r.inputs.length, text: r.issue}) : null,
+        k === 0 ? el("td", {rowspan: r.inputs.length, text: r.text.forecast}) : null,
+        el("td", {text: x.label}), el("td", {text: x.text.value}), el("td", {text: x.text.at}), el("td", {text: x.text.to}))));
+    }
+    box.append(el("div", {class: "scroll"}, table));
+  }
+  if (out.choices.length) {
+    box.append(el("h3", {text: "What would change the third parties' choices"}),
+      el("p", {class: "muted", text: "For each third party's option, the assumed inputs closest to changing it: each bar is the input's range (its declared range, or the default rule for its kind of input); red where the option changes."}));
+  }
+  for (const q of out.choices) {
+    const part = el("div", {class: "breakeven-choice", dataset: {phase: q.phase || "", thirdParty: q.third_party}});
+    if (!q.inputs.length) {
+      part.append(el("p", {}, el("b", {text: q.question}), `: none of the ${q.n} assumed inputs changes it within its range.`));
+    } else {
+      const table = el("table", {class: "grid"}, el("tr", {}, ...["input", "assumed", "range", "changes at"].map((h) => el("th", {text: h}))));
+      for (const r of q.inputs) {
+        table.append(el("tr", {dataset: {input: r.input}}, el("th", {text: r.label}), el("td", {text: r.text.value}),
+          el("td", {text: r.text.range}), el("td", {text: r.text.flips.join("; ")})));
+      }
+      part.append(el("h4", {text: q.question}),
+        el("img", {class: "tornado", alt: `tornado chart: ${q.question}`, src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(q.chart)}),
+        table, el("p", {class: "muted", text: `${q.safe} of ${q.n} assumed inputs cannot change it within their ranges.`}));
+    }
+    box.append(part);
+  }
+}
+
 // ------------------------------------------------------------------ sweeps
 async function startSweep(ev) {
   ev.preventDefault();
@@ -1098,6 +1169,7 @@ async function start() {
   for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", () => exportAs(b.dataset.export));
   $("undo").addEventListener("click", undo);
   $("pin").addEventListener("click", pinBaseline);
+  $("breakeven-run").addEventListener("click", findBreakevens);
   $("redo").addEventListener("click", redo);
   $("project-save").addEventListener("click", saveAs);
   $("project-open").addEventListener("click", openProject);
