@@ -59,4 +59,12 @@ def as_classes(p: np.ndarray) -> np.ndarray:
     return np.stack([p[..., [k for k, o in enumerate(OPTIONS) if CLASS_OF[o] == c]].sum(-1) for c in CLASSES], axis=-1)
 
 
-__all__ = ["CLASSES", "CLASS_OF", "as_classes", "fitted", "probabilities"]
+def call_scores(tp: int, called: int, actual: int) -> dict[str, Any]:
+    """Precision, recall and F1 of join calls: ``tp`` right calls of ``called``, ``actual`` joiners."""
+    precision = tp / called if called else 0.0
+    recall = tp / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"calls": called, "right": tp, "precision": precision, "recall": recall, "f1": f1}
+
+
+__all__ = ["CLASSES", "CLASS_OF", "as_classes", "call_scores", "fitted", "probabilities"]

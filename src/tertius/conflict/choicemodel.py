@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import CLASS_OF, CLASSES
+from tertius.conflict.choice import CLASS_OF, CLASSES, call_scores
 from tertius.conflict.war import N_OPTIONS, OPTIONS, UNAVAILABLE
 from tertius.io.thirdparty_table import Case
 
@@ -431,12 +431,11 @@ def calls(pc: np.ndarray, threshold: float) -> np.ndarray:
 
 def choose_threshold(pc: np.ndarray, y: np.ndarray) -> float:
     """The threshold on P(join) with the best F1 of the join calls on these (training) rows."""
-    from tertius.conflict.score import _prf
 
     best, best_f1 = 1.0, -1.0
     for tau in np.unique(np.quantile(pc[:, 0] + pc[:, 1], np.linspace(0.5, 0.999, 200))):
         c = calls(pc, float(tau))
-        f1 = _prf(int(((c == y) & (y < 2)).sum()), int((c < 2).sum()), int((y < 2).sum()))["f1"]
+        f1 = call_scores(int(((c == y) & (y < 2)).sum()), int((c < 2).sum()), int((y < 2).sum()))["f1"]
         if f1 > best_f1:
             best, best_f1 = float(tau), f1
     return best

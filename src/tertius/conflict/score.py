@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, fitted, probabilities
+from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
 from tertius.conflict.game import best_response_path
 from tertius.conflict.war import N_OPTIONS, OPTIONS, build_war, with_costs
 from tertius.io.thirdparty_table import Case, read_decision_table
@@ -72,7 +72,7 @@ def joiner_f1(solved: list[Solved]) -> float:
     call, y = _calls(solved)
     right = int(((call == y) & (y < 2)).sum())
     called, actual = int((call < 2).sum()), int((y < 2).sum())
-    return _prf(right, called, actual)["f1"]
+    return call_scores(right, called, actual)["f1"]
 
 
 def fit(by_cost: dict[float, list[Solved]]) -> dict[str, float]:
@@ -124,9 +124,9 @@ def metrics(rows: list[dict[str, Any]], base_rates: dict[str, float] | None = No
         tp = int(((call == k) & (y == k)).sum())
         called, actual = int((call == k).sum()), int((y == k).sum())
         tp_all, called_all, actual_all = tp_all + tp, called_all + called, actual_all + actual
-        sides[side] = _prf(tp, called, actual)
+        sides[side] = call_scores(tp, called, actual)
     out["sides"] = sides
-    out.update(_prf(tp_all, called_all, actual_all))
+    out.update(call_scores(tp_all, called_all, actual_all))
     out["log_loss"] = _mean(-np.log(np.maximum(p[np.arange(n), y], EPS))) if n else None
     out["brier"] = _mean(((p - onehot) ** 2).sum(-1)) if n else None
     if base_rates is not None and n:
@@ -157,13 +157,6 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float | None:
 
 def _mean(x: np.ndarray) -> float | None:
     return float(np.mean(x)) if np.size(x) else None
-
-
-def _prf(tp: int, called: int, actual: int) -> dict[str, Any]:
-    precision = tp / called if called else 0.0
-    recall = tp / actual if actual else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"calls": called, "right": tp, "precision": precision, "recall": recall, "f1": f1}
 
 
 def calibration(p_join: np.ndarray, joined: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
