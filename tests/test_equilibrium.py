@@ -61,6 +61,23 @@ def test_qre_is_a_fixed_point_of_the_logit_response():
     assert np.allclose(sigma.sum(-1), 1.0)
 
 
+@pytest.mark.parametrize("s", [1, 2, 3, 5])
+def test_expected_payoffs_equal_the_sum_over_every_profile(s):
+    """The halving contraction of ``expected`` against the plain sum over all 4^s profiles of each
+    player's payoff times the others' probabilities (tolerance 1e-12)."""
+    import itertools
+
+    rng = np.random.default_rng(s)
+    grid = rng.normal(size=(2,) + (4,) * s + (s,))
+    sigma = rng.dirichlet(np.ones(4), size=(2, s))
+    ref = np.zeros((2, s, 4))
+    for prof in itertools.product(range(4), repeat=s):
+        for j in range(s):
+            w = np.prod([sigma[:, i, prof[i]] for i in range(s) if i != j], axis=0) if s > 1 else 1.0
+            ref[:, j, prof[j]] += w * grid[(slice(None), *prof, j)]
+    assert np.allclose(expected(grid, sigma), ref, rtol=0, atol=1e-12)
+
+
 def test_qre_selects_the_risk_dominant_of_two_pure_equilibria():
     """A stag hunt: both (0, 0) and (1, 1) are equilibria; the logit path from λ = 0 ends at the
     risk-dominant one (1, 1) (McKelvey & Palfrey 1995, sec. 4; Turocy 2005)."""

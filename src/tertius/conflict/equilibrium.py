@@ -253,16 +253,34 @@ def expected(grid: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Each player's expected payoff of each option (Dg, s, 4) when the others mix by ``sigma``."""
     dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
     out = np.zeros((dg, s, k))
-    for j in range(s):
-        v = grid[..., j]
-        for i in reversed(range(s)):
-            if i == j:
-                continue
-            shape = [dg] + [1] * (v.ndim - 1)
-            shape[1 + i] = k
-            v = (v * sigma[:, i].reshape(shape)).sum(1 + i)
-        out[:, j] = v.reshape(dg, k)
+    if s:
+        _contract(np.moveaxis(grid, -1, 1).reshape(dg, s, -1), sigma, np.arange(s), out)
     return out
+
+
+def _mix(sigma: np.ndarray, players: np.ndarray) -> np.ndarray:
+    """(Dg, k^n) the probability of each joint option of the n ``players`` (the first varies slowest)."""
+    w = sigma[:, players[0]]
+    for i in players[1:]:
+        w = (w[:, :, None] * sigma[:, i, None, :]).reshape(w.shape[0], -1)
+    return w
+
+
+def _contract(a: np.ndarray, sigma: np.ndarray, players: np.ndarray, out: np.ndarray) -> None:
+    """Write into ``out`` the expected payoffs of the n ``players``: ``a`` (Dg, n, k^n), k options
+    each, holds their own payoffs over their joint options, the other players already averaged
+    out. The players are halved: each half's payoffs are averaged over the other half's joint mix
+    in one batched product, then each half recurses, so a game of s players costs about 2 s products over k^s entries
+    instead of s (s - 1) passes."""
+    n, k = len(players), sigma.shape[-1]
+    if n == 1:
+        out[:, players[0]] = a[:, 0]
+        return
+    dg, h = a.shape[0], n // 2
+    left, right = players[:h], players[h:]
+    cube = a.reshape(dg, n, k ** h, k ** (n - h))
+    _contract((cube[:, :h] @ _mix(sigma, right)[:, None, :, None])[..., 0], sigma, left, out)
+    _contract((_mix(sigma, left)[:, None, None, :] @ cube[:, h:])[:, :, 0], sigma, right, out)
 
 
 def _logit(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
