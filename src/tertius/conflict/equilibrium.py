@@ -251,10 +251,21 @@ def _candidates(grid: np.ndarray, alive: np.ndarray) -> np.ndarray:
 
 def expected(grid: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Each player's expected payoff of each option (Dg, s, 4) when the others mix by ``sigma``."""
-    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
-    out = np.zeros((dg, s, k))
+    return _expected(_by_player(grid), sigma)
+
+
+def _by_player(grid: np.ndarray) -> np.ndarray:
+    """(Dg, s, k^s): each player's payoffs over the joint options (the first player slowest)."""
+    dg, s = grid.shape[0], grid.shape[-1]
+    return np.ascontiguousarray(np.moveaxis(grid, -1, 1).reshape(dg, s, -1))
+
+
+def _expected(a: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """:func:`expected` from the payoffs arranged by :func:`_by_player`."""
+    dg, s = a.shape[:2]
+    out = np.zeros((dg, s, sigma.shape[-1]))
     if s:
-        _contract(np.moveaxis(grid, -1, 1).reshape(dg, s, -1), sigma, np.arange(s), out)
+        _contract(a, sigma, np.arange(s), out)
     return out
 
 
@@ -298,6 +309,7 @@ def qre(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     span = np.where(real, grid, np.nan).reshape(dg, -1)
     scale = np.nanmax(span, -1) - np.nanmin(span, -1)
     scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+    by_player = _by_player(grid)
     sigma = np.full((dg, s, k), 1 / k)
     done = np.zeros(dg)
     going = np.ones(dg, dtype=bool)
@@ -307,7 +319,7 @@ def qre(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         alpha = 1.0 / (1.0 + 0.5 * step)
         err = np.full(dg, np.inf)
         for _ in range(CORRECTOR_STEPS):
-            target = _logit(expected(grid, trial), lam)
+            target = _logit(_expected(by_player, trial), lam)
             err = np.abs(target - trial).max((-1, -2))
             trial = np.where(going[:, None, None], (1 - alpha) * trial + alpha * target, trial)
             if (err[going] < CORRECTOR_TOL).all():
