@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tertius.breakeven import answers, scan, search
-from tertius.conflict.game import best_response_path
+from tertius.conflict.equilibrium import solve
 from tertius.conflict.war import build_war, phases_of
 from tertius.io import load_scenario
 from tertius.scenario import Quantity, Scenario
@@ -50,7 +50,7 @@ def test_an_answer_flips_in_the_default_scenario(table: dict) -> None:
     war = build_war(with_value(default, tuple(_path(row["input"])), flip["at"]), phase)
     k = war.index(q["third_party"])
     from tertius.conflict.war import OPTIONS
-    assert OPTIONS[best_response_path(war)[0][0, k]] == flip["to"] != q["answer"]
+    assert OPTIONS[solve(war).profile[0, k]] == flip["to"] != q["answer"]
 
 
 def _path(key: str) -> list:
@@ -64,7 +64,7 @@ def test_stacked_game_equals_one_game_per_war(default: Scenario) -> None:
     wars += [build_war(with_value(default, ("conflict", "broker_costs", "russia"), v), phase) for v in (0.05, 0.2)]
     third = [wars[0].index(t) for t in wars[0].third_ids]
     batched = answers(wars, third)
-    one = np.array([best_response_path(w)[0][0, third] for w in wars])
+    one = np.array([solve(w).profile[0, third] for w in wars])
     assert (batched == one).all()
 
 

@@ -20,7 +20,7 @@ from tertius.conflict.equilibrium import (
     solve,
     undominated,
 )
-from tertius.conflict.game import best_response_path, option_values, pure_equilibria
+from tertius.conflict.game import all_profiles, best_response_path, option_values, payoffs, pure_equilibria
 from tertius.conflict.thirdparty import analyse_phase, explain
 from tertius.conflict.war import OPTIONS, build_war, phases_of
 from tertius.io import load_scenario
@@ -59,6 +59,23 @@ def test_qre_is_a_fixed_point_of_the_logit_response():
     again = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
     assert np.allclose(again, sigma, atol=1e-6)
     assert np.allclose(sigma.sum(-1), 1.0)
+
+
+@pytest.mark.parametrize("s", [1, 2, 3, 5])
+def test_expected_payoffs_equal_the_sum_over_every_profile(s):
+    """The halving contraction of ``expected`` against the plain sum over all 4^s profiles of each
+    player's payoff times the others' probabilities (tolerance 1e-12)."""
+    import itertools
+
+    rng = np.random.default_rng(s)
+    grid = rng.normal(size=(2,) + (4,) * s + (s,))
+    sigma = rng.dirichlet(np.ones(4), size=(2, s))
+    ref = np.zeros((2, s, 4))
+    for prof in itertools.product(range(4), repeat=s):
+        for j in range(s):
+            w = np.prod([sigma[:, i, prof[i]] for i in range(s) if i != j], axis=0) if s > 1 else 1.0
+            ref[:, j, prof[j]] += w * grid[(slice(None), *prof, j)]
+    assert np.allclose(expected(grid, sigma), ref, rtol=0, atol=1e-12)
 
 
 def test_qre_selects_the_risk_dominant_of_two_pure_equilibria():
@@ -166,3 +183,34 @@ def test_perturbed_draws_report_each_method_share(balkans):
     share = out["solver_share"]
     assert set(share) == {"best response", "dominance + enumeration", "logit QRE"}
     assert abs(sum(share.values()) - 1.0) < 1e-12
+
+
+def test_the_reported_qre_is_a_fixed_point_of_the_logit_response_in_the_whole_war():
+    """Mudanya (1922, three third parties): iterated best response cycles and the game has no pure
+    equilibrium, so the answer is the logit QRE. It must be a fixed point (McKelvey & Palfrey 1995,
+    eq. 3): each third party's probabilities equal exp(λ EU(o)) / Σ exp(λ EU(o')) where EU(o) is its
+    payoff of option o against the others' QRE mixture. The payoffs here come from the whole war,
+    all 4^3 profiles through :func:`tertius.conflict.game.payoffs`, not from the solver's subgame.
+    Tolerance 1e-6 in probability: the corrector stops below 1e-7 at the reported λ."""
+    s = load_scenario(ROOT / "casebook" / "greco-turkish-war-mudanya-1922.yaml")
+    (phase,) = phases_of(s)
+    war = build_war(s, phase)
+    _, converged, _ = best_response_path(war)
+    assert not converged[0]  # the cycle
+    sol = solve(war)
+    assert sol.method[0] == LOGIT_QRE and np.isfinite(sol.lam[0]) and sol.lam[0] > 0
+    sigma = sol.mixed[0]  # (T, 4)
+    t = len(war.third_ids)
+    assert t == 3 and np.allclose(sigma.sum(-1), 1.0)
+    assert (sigma.max(-1) < 1 - 1e-3).all()  # every third party mixes: none is held at a pure option
+    third = np.nonzero(war.third)[0]
+    roles = all_profiles(war)  # (64, n), the first third party slowest
+    grid = payoffs(war, roles).value[0][:, third].reshape(4, 4, 4, t)
+    eu = np.stack([np.einsum("abc,b,c->a", grid[..., 0], sigma[1], sigma[2]),
+                   np.einsum("abc,a,c->b", grid[..., 1], sigma[0], sigma[2]),
+                   np.einsum("abc,a,b->c", grid[..., 2], sigma[0], sigma[1])])
+    z = sol.lam[0] * (eu - eu.max(-1, keepdims=True))
+    response = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    assert np.abs(response - sigma).max() < 1e-6
+    # and the reported options are the likeliest of that mixture
+    assert (sol.profile[0, third] == sigma.argmax(-1)).all()

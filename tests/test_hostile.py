@@ -291,3 +291,72 @@ def test_a_failed_sweep_leaves_nothing_behind(tmp_path, monkeypatch):
     result = runner.invoke(app, COMMANDS["sweep"](str(src), out))
     assert result.exit_code == 2, result.output
     assert not (out / "sweep").exists(), _files(out)
+
+
+# Conflicts on which iterated best response does not settle: the equilibrium search must still
+# report an equilibrium and name its method in every command (docs/thirdparty.md, "Equilibria").
+def _crowded(k: int, seed: int) -> str:
+    """A war between Alpha and Beta with ``k`` generated third parties (seeded). Every number is
+    marked sourced so that only the two conflict-wide inputs are assumed, and the break-even
+    search of ``run`` stays short."""
+    rng = child_rng(seed, "hostile", "crowded", k)
+
+    def q(v: float) -> str:
+        return f"{{value: {v}, source: generated for this test}}"
+
+    thirds = [f"t{i}" for i in range(k)]
+    lines = ["id: crowded", f"title: A war with {k} third parties", "actors:",
+             f"  - {{id: a, name: Alpha, capability: {q(0.2)}, distance: 0}}",
+             f"  - {{id: b, name: Beta, capability: {q(0.18)}, distance: 100}}"]
+    for i, t in enumerate(thirds):
+        lines.append(f"  - {{id: {t}, name: Third {i}, capability: {q(round(float(rng.uniform(0.02, 0.12)), 3))}, "
+                     f"distance: {int(rng.integers(50, 3000))}}}")
+    lines += ["issues:", "  - {id: x, scale: {min: 0, max: 100}, status_quo: 50}",
+              "  - {id: y, scale: {min: 0, max: 100}, status_quo: 50}", "stances:",
+              f"  - {{actor: a, issue: x, position: {q(100)}, salience: {q(0.9)}}}",
+              f"  - {{actor: b, issue: x, position: {q(0)}, salience: {q(0.9)}}}"]
+    for t in thirds:
+        for issue in ("x", "y"):
+            lines.append(f"  - {{actor: {t}, issue: {issue}, position: {q(int(rng.integers(0, 101)))}, "
+                         f"salience: {q(round(float(rng.uniform(0.1, 0.9)), 2))}}}")
+    costs = ", ".join(f"{t}: {q(round(float(rng.uniform(0.0, 0.2)), 2))}" for t in ["a", "b", *thirds])
+    lines += ["conflict:", "  side_a: {name: Alpha, actors: [a]}", "  side_b: {name: Beta, actors: [b]}",
+              "  stakes: [x]", f"  third_parties: [{', '.join(thirds)}]", f"  costs: {{{costs}}}"]
+    return "\n".join(lines) + "\n"
+
+
+#: (third parties, seed, the method that must answer): seeds whose game best response cycles on.
+CYCLING = [(3, 2, "logit QRE"), (9, 2, "dominance + enumeration")]
+
+
+@pytest.mark.parametrize("k, seed, method", CYCLING, ids=[f"{k}-third-parties-seed-{s}" for k, s, _ in CYCLING])
+def test_a_conflict_on_which_best_response_cycles_reports_an_equilibrium_and_its_method(tmp_path, k, seed, method):
+    import json
+
+    from tertius.conflict.game import best_response_path
+    from tertius.conflict.war import build_war, phases_of
+    from tertius.io import load_scenario
+
+    src = tmp_path / "crowded.yaml"
+    src.write_text(_crowded(k, seed))
+    s = load_scenario(src)
+    (phase,) = phases_of(s)
+    _, converged, _ = best_response_path(build_war(s, phase))
+    assert not converged[0]  # the premise: iterated best response does not settle
+    out = tmp_path / "out"
+    for command in ("broker", "run", "sweep"):
+        result = runner.invoke(app, COMMANDS[command](str(src), out))
+        assert "Traceback" not in result.output, (command, result.output[-2000:])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (command, repr(result.exception))
+        assert result.exit_code == 0, (command, result.output[-1000:])
+        said = " ".join(result.stdout.split())  # the console wraps long lines
+        if command == "sweep":  # perturbed draws may be solved by other methods: their shares
+            assert "equilibria found by" in said and method in said, said[-2000:]
+        else:  # the output names the method
+            assert method in said and "selected by iterated best response" not in said, (command, said[-2000:])
+    results = json.loads((out / "run" / "results.json").read_text())
+    (answer,) = results["broker"]["phases"]
+    assert answer["solver"].startswith(method) and set(answer["selected"]) == {f"t{i}" for i in range(k)}
+    assert all(q["method"].startswith(method) for q in results["breakeven"]["questions"])
+    summary = json.loads((out / "sweep" / "summary.json").read_text())
+    assert abs(sum(summary["broker_method"][""].values()) - 1.0) < 1e-12

@@ -12,7 +12,10 @@ input's own at which the answer changes, on each side of it, within the input's 
 
 Both steps are vectorised over inputs: the candidate values of every input (and, in step 2, the
 midpoints of every bracket) are evaluated in one batched call of the game per phase
-(:func:`tertius.conflict.game.best_response_path` over a War whose draws are the candidates).
+(:func:`tertius.conflict.equilibrium.solve` over a War whose draws are the candidates: the same
+equilibrium search as the third-party analysis, so where iterated best response cycles the answer
+is the enumerated pure equilibrium or the logit QRE's likeliest option, never the cycle's last
+profile).
 An answer that changes and changes back between two grid values is not seen (a flip narrower
 than (range end - value) / GRID). An input whose range holds no flip is *safe* for that question.
 """
@@ -25,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.game import best_response_path
+from tertius.conflict.equilibrium import solve
 from tertius.conflict.thirdparty import labels as words
 from tertius.conflict.war import OPTIONS, War, build_war, phases_of, stack
 from tertius.scenario import Phase, Scenario
@@ -35,12 +38,14 @@ GRID = 8
 STEPS = 10
 @dataclass(frozen=True)
 class Question:
-    """One answer of the third-party analysis: ``third_party``'s option in phase ``phase``."""
+    """One answer of the third-party analysis: ``third_party``'s option in phase ``phase``, and the
+    method that found the equilibrium (:meth:`tertius.conflict.equilibrium.Solution.label`)."""
 
     phase: str | None
     third_party: str
     answer: str
     label: str
+    method: str = "best response"
 
 
 def _phase_key(phase: Phase | None) -> str | None:
@@ -48,11 +53,11 @@ def _phase_key(phase: Phase | None) -> str | None:
 
 
 def answers(wars: list[War], third: list[int]) -> np.ndarray:
-    """The selected option code of each third party (columns: ``third``) in each war: (len(wars), T)."""
+    """The reported equilibrium's option code of each third party (columns: ``third``) in each war:
+    (len(wars), T)."""
     result = np.zeros((len(wars), len(third)), dtype=np.int8)
     for idx, war in stack(wars):
-        profile, _, _ = best_response_path(war)
-        result[idx] = profile[:, third]
+        result[idx] = solve(war).profile[:, third]
     return result
 
 
@@ -69,13 +74,14 @@ class _Evaluator:
         for p, ph in enumerate(self.phases):
             war = build_war(scenario, ph)
             third = [war.index(t) for t in war.third_ids]
-            profile, _, _ = best_response_path(war)
+            sol = solve(war)
             self.columns.append((p, third))
             for t in war.third_ids:
                 name = war.names.get(t, t)
                 where = f" ({ph.name or ph.id})" if ph is not None else ""
-                opt = OPTIONS[profile[0, war.index(t)]]
-                self.questions.append(Question(_phase_key(ph), t, opt, f"{name}{where}: {words(war)[opt]}"))
+                opt = OPTIONS[sol.profile[0, war.index(t)]]
+                self.questions.append(Question(_phase_key(ph), t, opt, f"{name}{where}: {words(war)[opt]}",
+                                               sol.label(0)))
                 self.words[(_phase_key(ph), t)] = words(war)
 
     def __call__(self, found: list[Input], which: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -253,7 +259,7 @@ def _table(scenario: Scenario, ev: _Evaluator, found: list[Input], flips: np.nda
         out.append({"phase": question.phase, "third_party": question.third_party, "answer": question.answer,
                     "answer_words": say[question.answer], "name": scenario.actor(question.third_party).name
                     or question.third_party,
-                    "question": question.label, "inputs": rows,
+                    "question": question.label, "method": question.method, "inputs": rows,
                     "safe": [r["input"] for r in rows if r["safe"]]})
     return {"scenario": scenario.id, "method": f"bracketing grid of {GRID} values per side, then {STEPS} bisection "
             "steps, batched over inputs (tertius.breakeven)", "inputs": len(found), "questions": out}

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
-from tertius.conflict.game import best_response_path
+from tertius.conflict.equilibrium import solve as equilibrium
 from tertius.conflict.war import N_OPTIONS, OPTIONS, build_war, with_costs
 from tertius.io.thirdparty_table import Case, read_decision_table
 from tertius.seeds import child_rng
@@ -27,13 +27,14 @@ EPS = 1e-15
 
 @dataclass(frozen=True)
 class Solved:
-    """One case solved at one cost share: option values at the selected equilibrium."""
+    """One case solved at one cost share: option values at the reported equilibrium."""
 
     case: Case
     third: list[str]
     values: np.ndarray  # (T, 4)
     equilibrium: list[str]  # option of each third party
-    converged: bool
+    converged: bool  # the reported profile is a pure equilibrium (not a logit QRE's likeliest options)
+    method: str = "best response"  # how it was found (tertius.conflict.equilibrium.Solution.label)
 
     @property
     def y(self) -> np.ndarray:
@@ -42,11 +43,14 @@ class Solved:
 
 
 def solve(case: Case, cost: float) -> Solved:
+    """The case's game at a fixed cost, solved as the analysis solves it
+    (:func:`tertius.conflict.equilibrium.solve`: iterated best response where it settles, else
+    dominance + enumeration, else a logit QRE), so a cycle's last profile is never scored."""
     war = with_costs(build_war(case.scenario), cost)
-    profile, ok, vals = best_response_path(war)
+    sol = equilibrium(war)
     third = war.third_ids
-    roles = profile[0, [war.index(t) for t in third]]
-    return Solved(case, third, vals[0], [OPTIONS[r] for r in roles], bool(ok[0]))
+    roles = sol.profile[0, [war.index(t) for t in third]]
+    return Solved(case, third, sol.values[0], [OPTIONS[r] for r in roles], bool(sol.ok[0]), sol.label(0))
 
 
 def _stack(solved: list[Solved]) -> tuple[np.ndarray, np.ndarray]:
@@ -307,7 +311,7 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
         per_group.append({"group": s.case.group, "name": s.case.name, "candidates": len(mine),
                           "joiners": [f"{r['third_party']}→{r['joined']}" for r in mine if r["joined"] in ("A", "B")],
                           "calls": [f"{r['third_party']}→{r['call']}" for r in mine if r["call"] in ("A", "B")],
-                          "converged": s.converged})
+                          "converged": s.converged, "method": s.method})
     out = {"file": str(path), "layout": layout,
            "params": {k: params[k] for k in ("precision", "join_constant", "cost")},
            "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,

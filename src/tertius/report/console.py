@@ -401,10 +401,14 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
     for phase, parties in summary["broker_first"].items():
         info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
         a, b = info["sides"]
+        label = info["name"] or phase or f"{a} against {b}"  # a conflict without phases has no name
         for tp, shares in parties.items():
-            label = info["name"] or phase or f"{a} against {b}"  # a conflict without phases has no name
             out.append(f"{label}, {names.get(tp, tp)}: equilibrium choice in " + ", ".join(
                 f"{OPTION_LABELS[o].format(a=a, b=b)} {v:.1%}" for o, v in shares.items()))
+        how = {m: v for m, v in summary.get("broker_method", {}).get(phase, {}).items() if v > 0}
+        if how:
+            out.append(f"{label}: equilibria found by " + ", ".join(
+                f"{m} {v:.1%}" for m, v in how.items()))
     for f in summary["failed"][:10]:
         out.append(f"failed draw {f['draw']} (seed {f['seed']}, chunk {f['chunk']}, chunk seed {f['chunk_seed']}): "
                    f"{f['error']}")

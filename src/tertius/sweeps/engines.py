@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tertius.conflict.equilibrium import METHODS
 from tertius.conflict.thirdparty import equilibrium_options
 from tertius.conflict.war import OPTIONS, phases_of
 from tertius.errors import PARAMS, InputError
@@ -117,8 +118,9 @@ def evaluate_draws(job: SweepJob, batch: dict[str, np.ndarray], first: int = 0) 
 
 
 def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index: int) -> list[dict[str, Any]]:
-    """Every third party's option in the selected equilibrium of every draw. As in the robustness
-    check of ``tertius broker``, every conflict input and distance is drawn within its range too
+    """Every third party's option in the selected equilibrium of every draw, and the method that
+    found it (:data:`tertius.conflict.equilibrium.METHODS`). As in the robustness check of
+    ``tertius broker``, every conflict input and distance is drawn within its range too
     (:func:`tertius.uncertainty.war_draws`; a child seed per chunk and phase)."""
     rows = []
     size = batch["position"].shape[0]
@@ -127,12 +129,13 @@ def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index:
         groups, _ = war_draws(job.scenario, phase, batch, rng)
         third = groups[0][1].third_ids if groups else []
         codes = np.zeros((size, len(third)), dtype=np.int8)
+        how = np.zeros(size, dtype=np.int8)
         for idx, war in groups:
-            codes[idx], _, _ = equilibrium_options(war)
+            codes[idx], how[idx], _ = equilibrium_options(war)
         for d in range(size):
             for j, tp in enumerate(third):
                 rows.append({"draw": first + d, "phase": phase.id if phase else "", "third_party": tp,
-                             "best": OPTIONS[codes[d, j]]})
+                             "best": OPTIONS[codes[d, j]], "method": METHODS[how[d]]})
     return rows
 
 
@@ -170,7 +173,7 @@ def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
         "perturbation": json.dumps(job.spec.model_dump(), sort_keys=True),
     })
     options = pd.DataFrame(_broker_rows(job, batch, start, index) if job.broker else [],
-                           columns=["draw", "phase", "third_party", "best"])
+                           columns=["draw", "phase", "third_party", "best", "method"])
     return {"table": table, "options": options}
 
 
@@ -350,6 +353,11 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
         counts = group["best"].value_counts(normalize=True)
         shares.setdefault(str(phase), {})[str(tp)] = {o: float(counts.get(o, 0.0))
                                                       for o in OPTION_CODES}
+    methods: dict[str, dict[str, float]] = {}  # per phase, the share of draws each method solved
+    if "method" in options:  # chunks written before the column have none
+        for phase, group in options.drop_duplicates(["draw", "phase"]).groupby("phase", sort=False):
+            counts = group["method"].value_counts(normalize=True)
+            methods[str(phase)] = {m: float(counts.get(m, 0.0)) for m in METHODS}
     try:
         base = run_model(job.scenario, job.model, job.params, seed=job.seed)
         unperturbed = {i: finite_or_none(base.outcome[k]) for k, i in enumerate(base.issue_ids)}
@@ -370,5 +378,6 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
         "failed": [{"draw": int(r["draw"]), "seed": job.seed, "chunk": int(r["chunk"]), "chunk_seed": int(r["chunk_seed"]),
                     "error": r["error"]} for r in failed.to_dict("records")],
         "broker_first": shares,
+        "broker_method": methods,
         "moved": moved(job.scenario) if job.broker and c is not None else [],
     }
