@@ -15,7 +15,7 @@ Ghosn & Bayer 2013). The variables (:data:`COVARIATES`) are the tables' columns:
   year), initiator side (+½ own, −½ other, 0 unknown) and the number of originals of each side;
 
 and, in the model with the theory (:data:`GAME_TERMS`), the game's terms per option: the expected
-gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.game.best_response_path`
+gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.equilibrium.solve`
 at the selected equilibrium, whether o is the equilibrium's option, and a constant for brokering
 (identified only by data that record brokers apart: the casebook). The broker option carries
 only its own game terms; an option whose expected utility is not finite, or that the game marks
@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import CLASS_OF, CLASSES, call_scores
+from tertius.conflict.equilibrium import solve
 from tertius.conflict.war import N_OPTIONS, OPTIONS, UNAVAILABLE
 from tertius.io.thirdparty_table import Case
 
@@ -226,9 +227,9 @@ def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarra
 def casebook_design(scenarios: Sequence[Any]) -> Design:
     """The choice data of the casebook's recorded decisions (docs/casebook.md), with the game's
     terms: each phase's war at the casebook's settings, its selected equilibrium and option
-    values, and the covariates of :func:`scenario_covariates`. A decision whose third party or
-    side lacks a location is left out."""
-    from tertius.conflict.game import best_response_path
+    values (:func:`tertius.conflict.equilibrium.solve`, as in the report), and the covariates
+    of :func:`scenario_covariates`. A decision whose third party or side lacks a location is
+    left out."""
     from tertius.conflict.war import build_war, phases_of
 
     codes = {"join-a": 0, "join-b": 1, "neutral": 3, "broker": 4}
@@ -239,7 +240,8 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
             if phase is None or not phase.actual:
                 continue
             war = build_war(scenario, phase)
-            profile, _, vals = best_response_path(war)
+            sol = solve(war)  # the equilibrium the report shows (a cycle of best responses never is)
+            profile, vals = sol.profile, sol.values
             covariates = scenario_covariates(scenario, war)
             for t, option in phase.actual.items():
                 if t not in covariates:
