@@ -83,3 +83,20 @@ def test_no_veto_when_someone_can_gain() -> None:
         {"actor": "a", "issue": "i", "position": 80, "salience": 1},
         {"actor": "b", "issue": "i", "position": 50, "salience": 1}]})
     assert run_model(vetoed, "nash").details["veto"] == ["b"]
+
+
+def test_broker_states_the_answers_first_and_each_once() -> None:
+    """`tertius broker` opens with one sentence per phase and third party (what it should do,
+    how likely, how it profits); the decomposition after it does not repeat the sentence."""
+    from tertius.conflict import broker
+    from tertius.report.console import broker_tables
+
+    result = broker(load_scenario(), draws=20, seed=0)
+    items = broker_tables(result, width=200)
+    first = items[0]
+    assert isinstance(first, str) and first.startswith("The answer")
+    parties = [(p, t) for p in result["phases"] for t in p["third_parties"]]
+    assert len(parties) == 4 and first.count("\n- ") == len(parties)
+    text = "\n".join(x for x in items if isinstance(x, str))
+    for _, t in parties:
+        assert " should " in t["answer"] and text.count(t["answer"]) == 1

@@ -129,8 +129,14 @@ def _pct(x: float | None) -> str:
 def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
     """Per phase: the equilibria; per third party, a row per option (expected utility, rank,
     probability, share of perturbed draws, the broker's leverage), the settlements each option
-    leads to, the recorded choice, and the explanation."""
+    leads to, the recorded choice, and the explanation. The answers come first: one sentence per
+    third party and phase (what it should do, how likely, and how it profits)."""
     out: list[Table | str] = []
+    answers = [f"{p['name'] or p['id']} · {t['answer']}" for p in result["phases"] for t in p["third_parties"]
+               if t.get("answer")]
+    if answers:
+        out.append("The answer, per phase and third party (the decomposition follows):\n" +
+                   "\n".join(f"- {line}" for line in answers))
     for phase in result["phases"]:
         a, b = phase["sides"]
         name = phase["name"] or f"{a} against {b}"
@@ -171,7 +177,9 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
                     settle.append((f"{lab[o]},\nwin for {who}", [_fmt(opts[o]["settlements"][w][i]) for i in issues]))
             settle.append(("brokered\ndeal", ["–" if deal is None else _fmt(deal[i]) for i in issues]))
             out.extend(fit("settlements each option leads to", [("issue", issues)], settle, width))
-            out.append(t["explanation"])
+            answer = t.get("answer")
+            why = t["explanation"][len(answer):].strip() if answer and t["explanation"].startswith(answer) else ""
+            out.append(why or t["explanation"])
             if t.get("actual"):
                 act = t["actual"]
                 verdict = "as the model's equilibrium" if act["agrees"] else \
