@@ -13,6 +13,9 @@ carries the time it was written. Prints one line per output and a summary; exits
 
 Recorded: 18355ef -> fc34154 (the format table): 93 outputs, 1 differs, deu-x.tsv, by intent (the
 DEU writer writes back the proposal name alone instead of the title read from the file).
+f9b8865 -> 6766b9e (the layers' move): 93 outputs, 1 differs, ``schema`` stdout, by intent (the
+scenario schema's description of ``perturbation`` names the module's new home, tertius.perturb).
+main -> 289f947 (the one Option table): 93 outputs, 0 differ.
 """
 
 from __future__ import annotations
