@@ -273,3 +273,15 @@ def test_property_a_concert_never_leaves_a_belligerent_below_its_war_value_and_n
     plain = _war({**data, "conflict": {**data["conflict"], "concerts": []}})
     for roles in (("broker", "neutral"), ("neutral", "broker"), ("join-a", "broker")):
         np.testing.assert_allclose(_play(war, *roles).value, _play(plain, *roles).value)
+
+
+def test_a_guarantor_in_a_concert_raises_the_deal_s_chance_of_holding_as_it_does_alone():
+    data = _base()
+    data["conflict"]["brokers"][0] = {"actor": "t", "kind": "guarantor", "guarantee": 0.5, "source": "test"}
+    war = _war(data)
+    plain = _war({**data, "conflict": {**data["conflict"], "brokers": [data["conflict"]["brokers"][1]]}})
+    both, without = _play(war, "broker", "broker"), _play(plain, "broker", "broker")
+    assert both.accepted[0, 0] and without.accepted[0, 0]
+    assert both.pi[0, 0] == pytest.approx(1 - (1 - without.pi[0, 0]) * 0.5)
+    data["conflict"]["brokers"][0]["guarantee"] = 0.0  # no guarantee: no change
+    assert _play(_war(data), "broker", "broker").pi[0, 0] == pytest.approx(without.pi[0, 0])
