@@ -8,6 +8,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -120,3 +121,36 @@ def test_a_third_party_without_a_stake_gets_zero_from_the_choice_model():
         assert usa["probability_model"] == "choice-model"
         assert usa["probabilities"]["broker"] == 0.0 and usa["game_logit"]["broker"] == 0.0
         assert usa["equilibrium"] != "broker"
+
+
+def test_draws_are_scored_by_the_model_that_gives_the_point_probability():
+    """The choice model over D draws at once equals it draw by draw, and a third party whose point
+    probability comes from the choice model gets its mean over the perturbed draws from it too."""
+    from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities
+    from tertius.conflict.equilibrium import solve
+    from tertius.conflict.thirdparty import analyse_phase
+    from tertius.conflict.war import OPTIONS, build_war, phases_of
+    from tertius.io import load_scenario
+
+    scenario = load_scenario()
+    phase = phases_of(scenario)[0]
+    war = build_war(scenario, phase)
+    sol = solve(war)
+    options = [OPTIONS[sol.profile[0, war.index(t)]] for t in war.third_ids]
+    values = np.stack([sol.values[0], sol.values[0] * 0.5])
+    both = draw_probabilities(scenario, war, values, [options, options])
+    assert both
+    for t, p in both.items():
+        np.testing.assert_allclose(p[0], scenario_probabilities(scenario, war, values[0], options)[t])
+        np.testing.assert_allclose(p[1], scenario_probabilities(scenario, war, values[1], options)[t])
+    out = analyse_phase(scenario, phase, draws=64, seed=1)
+    for party in out["third_parties"]:
+        if party["probability_model"] != "choice-model":
+            continue
+        mean = party["perturbation"]["mean_probability"]
+        assert sum(mean.values()) == pytest.approx(1.0)
+        point = {o: v["probability"] for o, v in party["options"].items()}
+        logit = party["game_logit"]
+        far = max(mean, key=lambda o: abs(point[o] - logit[o]))
+        if abs(point[far] - logit[far]) > 0.1:  # where the two models differ, the draws follow the choice model
+            assert abs(mean[far] - point[far]) < abs(mean[far] - logit[far])

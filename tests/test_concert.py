@@ -143,6 +143,65 @@ def test_an_agenda_keeps_every_other_issue_closed():
     assert _play(war, "broker", "broker").deal[0, 0, 1] > 0
 
 
+def test_an_agenda_issue_is_decided_by_the_war_as_well_as_by_a_deal():
+    """An issue on the agenda is open in this phase: without a deal the war decides it (here b,
+    which cares about 'y', has its way when it wins); off the agenda it keeps its status quo."""
+    data = _base()
+    data["stances"][2]["salience"] = 0.5  # b's claim on 'y' (status quo 0) is b's position 0: move it
+    data["stances"][2]["position"] = 100
+    data["conflict"]["phases"] = [{"id": "p", "agenda": ["y"]}]
+    s = Scenario.model_validate(data)
+    war = build_war(s, s.conflict.phases[0])
+    assert war.opened.tolist() == [False, True]
+    war_only = _play(war, "neutral", "neutral")
+    assert war_only.b_wins[0, 0, 1] == pytest.approx(100) and war_only.a_wins[0, 0, 1] > 0
+    data["conflict"]["phases"] = [{"id": "p", "agenda": []}]
+    s = Scenario.model_validate(data)
+    closed = build_war(s, s.conflict.phases[0])
+    assert _play(closed, "neutral", "neutral").b_wins[0, 0, 1] == 0  # not on the agenda: the status quo
+
+
+def _coordination() -> dict[str, Any]:
+    """Each power alone pulls the deal towards its own extreme, which one side refuses, so a lone
+    broker gets no deal: everyone out is an equilibrium. Together their compromise (50) is
+    accepted, and each values the peace: the concert is an equilibrium too, better for both."""
+    data = _base(pt=100, pu=0, pv=0.5)
+    for k in (2, 3):
+        data["actors"][k]["capability"] = 3.0
+    data["conflict"]["costs"] = {"a": 0.0, "b": 0.0, "t": 0.3, "u": 0.3}
+    return data
+
+
+def test_a_concert_that_can_agree_on_a_joint_move_is_selected_over_everyone_out():
+    war = _war(_coordination())
+    out = _play(war, "neutral", "neutral")
+    lone = _play(war, "broker", "neutral")
+    assert not lone.accepted[0, 0]  # a lone broker gets no deal: staying out is a best response
+    assert lone.value[0, 0, war.index("t")] < out.value[0, 0, war.index("t")]
+    both = _play(war, "broker", "broker")
+    assert both.accepted[0, 0]
+    for k in ("t", "u"):
+        assert both.value[0, 0, war.index(k)] > out.value[0, 0, war.index(k)]
+    profile, ok, _ = best_response_path(war)
+    assert ok[0] and [OPTIONS[profile[0, war.index(k)]] for k in ("t", "u")] == ["broker", "broker"]
+
+
+def test_without_a_declared_concert_the_powers_do_not_move_together_to_broker():
+    data = _coordination()
+    data["conflict"]["concerts"] = []
+    war = _war(data)
+    profile, ok, _ = best_response_path(war)
+    assert ok[0] and [OPTIONS[profile[0, war.index(k)]] for k in ("t", "u")] != ["broker", "broker"]
+
+
+def test_a_concert_equilibrium_that_a_member_likes_less_is_not_selected():
+    data = _coordination()
+    data["conflict"]["brokers"][1]["peace_value"] = 0.0  # u gains nothing from peace, and pays to broker
+    war = _war(data)
+    profile, ok, vals = best_response_path(war)
+    assert ok[0] and OPTIONS[profile[0, war.index("u")]] != "broker"
+
+
 @pytest.mark.parametrize(("change", "field", "words"), [
     (lambda d: d["conflict"]["concerts"][0]["members"].append("zz"), "members", "unknown actor 'zz'"),
     (lambda d: d["conflict"]["concerts"][0]["members"].append("a"), "members", "'a' is on a side"),
@@ -214,3 +273,15 @@ def test_property_a_concert_never_leaves_a_belligerent_below_its_war_value_and_n
     plain = _war({**data, "conflict": {**data["conflict"], "concerts": []}})
     for roles in (("broker", "neutral"), ("neutral", "broker"), ("join-a", "broker")):
         np.testing.assert_allclose(_play(war, *roles).value, _play(plain, *roles).value)
+
+
+def test_a_guarantor_in_a_concert_raises_the_deal_s_chance_of_holding_as_it_does_alone():
+    data = _base()
+    data["conflict"]["brokers"][0] = {"actor": "t", "kind": "guarantor", "guarantee": 0.5, "source": "test"}
+    war = _war(data)
+    plain = _war({**data, "conflict": {**data["conflict"], "brokers": [data["conflict"]["brokers"][1]]}})
+    both, without = _play(war, "broker", "broker"), _play(plain, "broker", "broker")
+    assert both.accepted[0, 0] and without.accepted[0, 0]
+    assert both.pi[0, 0] == pytest.approx(1 - (1 - without.pi[0, 0]) * 0.5)
+    data["conflict"]["brokers"][0]["guarantee"] = 0.0  # no guarantee: no change
+    assert _play(_war(data), "broker", "broker").pi[0, 0] == pytest.approx(without.pi[0, 0])

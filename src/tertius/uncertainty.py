@@ -34,7 +34,7 @@ The multiplicative rules give a zero value the absolute widths [0, 0.1] (assumed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -252,18 +252,58 @@ def war_draws(scenario: Scenario, phase: Any, batch: dict[str, np.ndarray], rng:
     base_cap = scenario.arrays.capability
     factor = np.where(base_cap > 0, cap / np.where(base_cap > 0, base_cap, 1.0), 1.0)
     data = scenario.to_data()
+    base = build_war(scenario, phase)
+    direct = [_war_field(base, inp.path) for inp in moved]
+    rebuilt = [i for i, f in enumerate(direct) if f is None]
     built: dict[bytes, Any] = {}
     wars = []
     for d in range(size):
-        key = levels[d].tobytes()
-        if key not in built:
-            copy = _copy(data)
-            for i, inp in enumerate(moved):
-                set_value(copy, inp.path, float(values[d, i]))
-            built[key] = build_war(Scenario.model_validate(copy), phase)
-        wars.append(with_inputs(built[key], batch["position"][d:d + 1], batch["salience"][d:d + 1],
+        key = levels[d, rebuilt].tobytes()
+        if key not in built:  # inputs that reach the war through the scenario: build it again
+            if rebuilt:
+                copy = _copy(data)
+                for i in rebuilt:
+                    set_value(copy, moved[i].path, float(values[d, i]))
+                built[key] = build_war(Scenario.model_validate(copy), phase)
+            else:
+                built[key] = base
+        war = built[key]
+        changes: dict[str, Any] = {}
+        for i, f in enumerate(direct):  # the others are the war's own numbers: set them there
+            if f is not None:
+                name, k = f
+                if k is None:
+                    changes[name] = float(values[d, i])
+                else:
+                    arr = changes.get(name, getattr(war, name)).copy()
+                    arr[k] = values[d, i]
+                    changes[name] = arr
+        if changes:
+            war = replace(war, **changes)
+        wars.append(with_inputs(war, batch["position"][d:d + 1], batch["salience"][d:d + 1],
                                 batch["capability"][d:d + 1] * factor))
     return stack(wars), moved
+
+
+#: Conflict inputs that are one number of the war as it is built (``build_war``): the field, and
+#: whether it is per actor.
+_WAR_FIELDS = {"costs": ("cost", True), "broker_costs": ("broker_cost", True), "loser_weight": ("loser_weight", False),
+               "miles_per_day": ("miles_per_day", False), "decisiveness": ("decisiveness", False)}
+
+
+def _war_field(war: Any, path: Path) -> tuple[str, int | None] | None:
+    """Where a conflict input sits in the built war: (field, actor index or None), or None where
+    it reaches the war only through the scenario (declarations of a phase, distances)."""
+    if path[0] != "conflict" or len(path) < 2 or str(path[1]) not in _WAR_FIELDS:
+        return None
+    name, per_actor = _WAR_FIELDS[str(path[1])]
+    if name == "decisiveness" and war.miles is not None:  # the war-trap fixes it at 1
+        return None
+    if not per_actor:
+        return (name, None) if len(path) == 2 else None
+    if len(path) != 3 or str(path[2]) not in war.actor_ids:
+        return None
+    return name, war.actor_ids.index(str(path[2]))
 
 
 def _copy(node: Any) -> Any:

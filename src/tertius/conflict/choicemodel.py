@@ -270,6 +270,13 @@ def scenario_probabilities(scenario: Any, war: Any, values: np.ndarray, options:
     ``war.third_ids`` order. Empty where the covariates are not defined: a scenario without a
     ``period`` (the year of the major-power spells), or with capabilities that are not CINC
     values (each in [0, 1], their sum at most 1); third parties without a location are left out."""
+    return {t: p[0] for t, p in draw_probabilities(scenario, war, np.asarray(values)[None], [list(options)]).items()}
+
+
+def draw_probabilities(scenario: Any, war: Any, values: np.ndarray, options: Sequence[Sequence[str]]
+                       ) -> dict[str, np.ndarray]:
+    """:func:`scenario_probabilities` for D draws at once: option values (D, T, 4) and equilibrium
+    options (D lists of T), giving (D, 4) per third party whose covariates the scenario gives."""
     caps = np.array([float(a.capability.value) for a in scenario.actors])
     if not _year(scenario) or (caps < 0).any() or (caps > CINC_MAX).any() or caps.sum() > CINC_MAX + 1e-9:
         return {}
@@ -277,11 +284,12 @@ def scenario_probabilities(scenario: Any, war: Any, values: np.ndarray, options:
     have = [(j, t) for j, t in enumerate(war.third_ids) if t in covariates]
     if not have:
         return {}
-    rows = [_theory_row(*covariates[t], values[j], options[j]) for j, t in have]
+    draws = len(options)
+    rows = [_theory_row(*covariates[t], values[d][j], options[d][j]) for d in range(draws) for j, t in have]
     d = Design(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), np.full(len(rows), -1),
-               [scenario.id] * len(rows), COVARIATES + GAME_TERMS, [{"third_party": t} for _, t in have])
-    p = option_probabilities(d, shipped()["theory"])
-    return {t: p[k] for k, (_, t) in enumerate(have)}
+               [scenario.id] * len(rows), COVARIATES + GAME_TERMS, [{"third_party": t} for _ in range(draws) for _, t in have])
+    p = option_probabilities(d, shipped()["theory"]).reshape(draws, len(have), -1)
+    return {t: p[:, k] for k, (_, t) in enumerate(have)}
 
 
 def concat(designs: Sequence[Design]) -> Design:
@@ -502,4 +510,4 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
            "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
-           "scenario_probabilities", "shipped"]
+           "draw_probabilities", "scenario_probabilities", "shipped"]

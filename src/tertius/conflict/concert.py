@@ -12,7 +12,9 @@
   strength: π_c = ΔP_c · (1 - cost_c), with ΔP_c = P(A | the concert joins A) - P(A | it joins B)
   and cost_c the strength-weighted mean of the members' costs. Each member pulls the deal with
   the share of π_c that its strength bears, towards the concert's stance, and the deal holds with
-  probability π_c (not 1 - Π(1 - π_k) over the members: one body, one threat).
+  probability π_c (not 1 - Π(1 - π_k) over the members: one body, one threat). A guarantor among
+  the members adds its guarantee as it does alone: π_c becomes 1 - (1 - π_c) Π (1 - g_k) over
+  the members that are guarantors.
 * **Agent.** A broker declared to act for one side: at the table it carries that side's terms (the
   compromise among the side's original members) instead of positions of its own, and pulls with
   its own leverage π_k.
@@ -28,7 +30,7 @@ import functools
 import numpy as np
 
 from tertius.conflict.contest import win_probability
-from tertius.conflict.war import AGENT, BROKER, War
+from tertius.conflict.war import AGENT, BROKER, GUARANTOR, War
 from tertius.models.central import weighted_mean
 from tertius.models.exchange import DEFAULTS as EXCHANGE_DEFAULTS
 from tertius.models.exchange import exchange_rounds
@@ -113,6 +115,9 @@ def table(war: War, roles: np.ndarray, s_a: np.ndarray, s_b: np.ndarray, pi_k: n
                                                                                       war.decisiveness)
         cred = (share * np.broadcast_to(credible, st.shape)[..., idx]).sum(-1)
         pi_c = np.clip(swing, 0.0, 1.0) * cred  # (D, P)
+        # a guarantor among the members still raises the deal's chance of holding, as it does alone
+        g = np.broadcast_to(np.where(war.broker_kind == GUARANTOR, war.guarantee, 0.0), st.shape)[..., idx]
+        pi_c = 1.0 - (1.0 - pi_c) * np.prod(1.0 - g, axis=-1)
         model = war.concert_models[war.concerts.index(members)] if war.concert_models else "compromise"
         stance = concert_stance(war, idx, model)[:, None]  # (D, 1, m)
         weight = (share[..., None] * war.salience[:, None][..., idx, :]).sum(-2)  # (D, 1, m)

@@ -157,7 +157,7 @@ def _raw(war: War, roles: np.ndarray) -> Play:
     sq = war.status_quo
     # in a decided war, joining the victor adds nothing to its victory: no seat at the table
     seated = fight & ~((roles == war.won_by) & war.third) if war.won_by else fight
-    open_war = (war.stakes | ((seated & war.third)[..., None] & cares).any(-2) | np.isnan(sq)) & ~war.closed
+    open_war = (war.stakes | war.opened | ((seated & war.third)[..., None] & cares).any(-2) | np.isnan(sq)) & ~war.closed
 
     def settle(weight: np.ndarray, open_: np.ndarray, x: np.ndarray = x, s: np.ndarray = s) -> np.ndarray:
         w = weight[..., None] * s
@@ -453,9 +453,35 @@ def best_response_path(war: War, max_steps: int | None = None) -> tuple[np.ndarr
     largest gain from a change of option makes it. It stops when nobody gains (an equilibrium),
     when a profile comes back (a cycle: no pure equilibrium on this path), or after ``max_steps``
     (default min(4 T + 50, :data:`MAX_STEPS`)). Returns the profile (D, n), whether it is an
-    equilibrium (D,), and the option values there (D, T, 4)."""
+    equilibrium (D,), and the option values there (D, T, 4).
+
+    A declared concert can agree on a joint move (its members met to write one note): the path
+    is also followed from the concert formed, every member brokering and the others out. Where
+    that path ends in an equilibrium that every member of the concert weakly prefers to the
+    first path's end, and one strictly, or where the first path found none, it is selected:
+    payoff dominance within the coalition that can coordinate (Harsanyi & Selten 1988, *A General
+    Theory of Equilibrium Selection in Games*; the coalition's joint deviation of Bernheim, Peleg
+    & Whinston 1987, "Coalition-proof Nash equilibria", *J. Economic Theory* 42)."""
+    profile, equilibrium, vals = _path(war, base_profile(war), max_steps)
     third = np.nonzero(war.third)[0]
-    profile = base_profile(war)
+    for members in war.concerts:
+        start = base_profile(war)
+        start[:, list(members)] = BROKER
+        p2, eq2, v2 = _path(war, start, max_steps)
+        j = np.searchsorted(third, members)
+        here = np.take_along_axis(vals[:, j], profile[:, list(members)][..., None].astype(np.intp), -1)[..., 0]
+        there = np.take_along_axis(v2[:, j], p2[:, list(members)][..., None].astype(np.intp), -1)[..., 0]
+        tol = _rel(np.maximum(np.abs(here), np.abs(there)))
+        dominates = (there >= here - tol).all(-1) & (there > here + tol).any(-1)
+        take = eq2 & (dominates | ~equilibrium)
+        profile[take], equilibrium[take], vals[take] = p2[take], eq2[take], v2[take]
+    return profile, equilibrium, vals
+
+
+def _path(war: War, start: np.ndarray, max_steps: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Iterated best response from the profile ``start`` (D, n) (see :func:`best_response_path`)."""
+    third = np.nonzero(war.third)[0]
+    profile = start.copy()
     t = len(third)
     if t == 0:  # nobody outside the sides has a choice: everyone staying out is the equilibrium
         return profile, np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, N_OPTIONS))

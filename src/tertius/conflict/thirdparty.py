@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import fitted, probabilities
-from tertius.conflict.choicemodel import scenario_probabilities, shipped
+from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities, shipped
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
 from tertius.conflict.game import (
     ENUMERATE_MAX,
@@ -87,19 +87,18 @@ def _solve(war: War) -> Solution:
     return solve(war)
 
 
-def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For each draw: the reported equilibrium's option codes of the third parties (D, T), the
-    method that found it (D,), an index into :data:`tertius.conflict.equilibrium.METHODS`, and the
-    logit probabilities there (D, T, 4). Draws are solved in batches that keep the arrays within
-    :data:`BATCH_ELEMENTS`."""
+    method that found it (D,), an index into :data:`tertius.conflict.equilibrium.METHODS`, the
+    logit probabilities there (D, T, 4), and the option values there (D, T, 4). Draws are solved
+    in batches that keep the arrays within :data:`BATCH_ELEMENTS`."""
     third = np.nonzero(war.third)[0]
     step = max(1, BATCH_ELEMENTS // _size(war))
     parts = []
     for start in range(0, war.draws, step):
         sol = _solve(rows(war, np.arange(start, min(start + step, war.draws))))
-        parts.append((sol.profile[:, third], sol.method, probabilities(sol.values)))
-    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]))
+        parts.append((sol.profile[:, third], sol.method, probabilities(sol.values), sol.values))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
 
 
 def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_DRAWS, seed: int = 0,
@@ -130,9 +129,15 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         rng = child_rng(seed, "broker", phase.id if phase is not None else "")
         groups, moved_inputs = war_draws(scenario, phase, draw(scenario, spec, rng, used), rng)
         codes, p_draws = np.zeros((used, len(third)), dtype=np.int8), np.zeros((used, len(third), N_OPTIONS))
+        v_draws = np.zeros_like(p_draws)
         how = np.zeros(used, dtype=np.int8)
         for rows, group in groups:  # draws that share the plain numbers of the war
-            codes[rows], how[rows], p_draws[rows] = equilibrium_options(group)
+            codes[rows], how[rows], p_draws[rows], v_draws[rows] = equilibrium_options(group)
+        # where the choice model gives the probabilities, it gives them in every draw too
+        by_choice = draw_probabilities(scenario, war, v_draws, [[OPTIONS[c] for c in row] for row in codes]) \
+            if chosen else {}
+        for t, p in by_choice.items():
+            p_draws[:, third.index(t)] = p
         method_share = {m: float(np.mean(how == i)) for i, m in enumerate(METHODS)}
         moved = [{"input": i.key, "value": i.value, "range": [i.lo, i.hi]} for i in moved_inputs]
         for j, t in enumerate(third):

@@ -86,6 +86,9 @@ class War:
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
     closed: np.ndarray = field(default_factory=_unset)
+    #: (m,) bool: the phase's agenda (besides its stakes): issues this phase opens, so that the
+    #: war decides them as it decides the stakes, and a deal settles them.
+    opened: np.ndarray = field(default_factory=_unset)
     names: dict[str, str] = field(default_factory=dict)
     issue_names: dict[str, str] = field(default_factory=dict)
     side_names: tuple[str, str] = ("A", "B")
@@ -95,7 +98,7 @@ class War:
         n, m = len(self.actor_ids), len(self.issue_ids)
         defaults = {"controls": np.zeros((n, m), dtype=bool), "broker_kind": np.zeros(n, dtype=np.int8),
                     "declared_broker": np.zeros(n, dtype=bool), "guarantee": np.zeros(n), "peace_value": np.zeros(n),
-                    "closed": np.zeros(m, dtype=bool), "agent_for": np.zeros(n, dtype=np.int8)}
+                    "closed": np.zeros(m, dtype=bool), "opened": np.zeros(m, dtype=bool), "agent_for": np.zeros(n, dtype=np.int8)}
         for name, value in defaults.items():
             if getattr(self, name).size == 0 and value.size != 0:
                 object.__setattr__(self, name, value)
@@ -311,6 +314,8 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
     closed = np.isin(issues, sorted(settled_before(scenario, phase) - set(stakes_ids)))
     if phase is not None and phase.agenda is not None:  # only the agenda and the stakes are open
         closed |= ~np.isin(issues, list(phase.agenda) + list(stakes_ids))
+    opened = np.isin(issues, list(phase.agenda)) & ~closed if phase is not None and phase.agenda is not None \
+        else np.zeros(len(issues), dtype=bool)
     war = War(
         actor_ids=ids, issue_ids=issues, position=position[None], salience=salience[None],
         capability=np.zeros((1, len(ids))), strength=np.zeros((1, len(ids))), lo=arr.lo.copy(), hi=arr.hi.copy(),
@@ -323,7 +328,7 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
         names={a.id: a.name or a.id for a in scenario.actors},
         issue_names={i.id: i.name or i.id for i in scenario.issues},
         side_names=(c.side_a.name, c.side_b.name), spill_sources=sources,
-        closed=closed, **_mechanisms(scenario, c, phase, ids, issues),
+        closed=closed, opened=opened, **_mechanisms(scenario, c, phase, ids, issues),
     )
     return with_inputs(war, war.position, war.salience, phase_capability(scenario, phase)[None])
 

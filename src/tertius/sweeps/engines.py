@@ -131,7 +131,7 @@ def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index:
         codes = np.zeros((size, len(third)), dtype=np.int8)
         how = np.zeros(size, dtype=np.int8)
         for idx, war in groups:
-            codes[idx], how[idx], _ = equilibrium_options(war)
+            codes[idx], how[idx], _, _ = equilibrium_options(war)
         for d in range(size):
             for j, tp in enumerate(third):
                 rows.append({"draw": first + d, "phase": phase.id if phase else "", "third_party": tp,
