@@ -400,6 +400,15 @@ def test_a_sweep_runs_to_completion(page):
     assert page.locator("#sweep-table tr").count() == 1 + 8
     assert page.locator("#sweep-chart .main-svg").count() >= 1
     assert "Russian Empire" in page.inner_text("#sweep-shares")  # the third parties' shares beside it
+    # one axis per issue, on that issue's scale (ports 0-11 and indemnity 0-16 are not squashed onto 0-100)
+    from tertius import load_scenario
+
+    s = load_scenario()
+    ranges = page.evaluate("""() => { const l = document.getElementById('sweep-chart').layout;
+        return Object.keys(l).filter((k) => k.startsWith('xaxis')).map((k) => l[k].range); }""")
+    assert sorted(round((hi - lo) / 1.06, 6) for lo, hi in ranges) == sorted(i.scale.max - i.scale.min for i in s.issues)
+    labels = page.evaluate("document.getElementById('sweep-chart').layout.annotations.map((a) => a.text)")
+    assert sorted(labels) == sorted(i.name for i in s.issues)  # every issue's whole name
 
 
 def test_the_rounds_slider_lists_the_moves(page):
