@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -88,7 +89,7 @@ def main() -> None:
             cli_times.append(1000 * (time.perf_counter() - t))
 
     page_median = statistics.median(timings)
-    p90 = sorted(timings)[int(0.9 * (len(timings) - 1))]
+    p90 = sorted(timings)[math.ceil(0.9 * len(timings)) - 1]  # nearest rank: never below the median
     baseline = statistics.median(cli_times)
     print(f"page, edit to updated forecasts ({len(timings)} edits): median {page_median:.0f} ms, 90th percentile "
           f"{p90:.0f} ms, max {max(timings):.0f} ms (goal: under 300 ms)")

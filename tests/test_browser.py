@@ -400,6 +400,15 @@ def test_a_sweep_runs_to_completion(page):
     assert page.locator("#sweep-table tr").count() == 1 + 8
     assert page.locator("#sweep-chart .main-svg").count() >= 1
     assert "Russian Empire" in page.inner_text("#sweep-shares")  # the third parties' shares beside it
+    # one axis per issue, on that issue's scale (ports 0-11 and indemnity 0-16 are not squashed onto 0-100)
+    from tertius import load_scenario
+
+    s = load_scenario()
+    ranges = page.evaluate("""() => { const l = document.getElementById('sweep-chart').layout;
+        return Object.keys(l).filter((k) => k.startsWith('xaxis')).map((k) => l[k].range); }""")
+    assert sorted(round((hi - lo) / 1.06, 6) for lo, hi in ranges) == sorted(i.scale.max - i.scale.min for i in s.issues)
+    labels = page.evaluate("document.getElementById('sweep-chart').layout.annotations.map((a) => a.text)")
+    assert sorted(labels) == sorted(i.name for i in s.issues)  # every issue's whole name
 
 
 def test_the_rounds_slider_lists_the_moves(page):
@@ -597,3 +606,86 @@ def test_the_break_even_values_are_the_clis_and_the_reports(page, tmp_path):
     box.press("Enter")
     wait_run(page, runs_before)
     assert "stale" in page.get_attribute("#breakeven", "class") and "changed" in page.inner_text("#breakeven-state")
+
+
+def _stance(data: dict, actor: str, issue: str) -> dict | None:
+    return next((st for st in data["stances"] if st["actor"] == actor and st["issue"] == issue), None)
+
+
+def _value(q):
+    return q["value"] if isinstance(q, dict) else q
+
+
+def test_the_small_edits_that_lost_or_corrupted_work_now_keep_it(page):
+    """The smaller losses of a first session: a cleared number field keeps, and shows, the value
+    the model uses; ArrowUp steps a salience by 0.05 (not 0.9 -> 1.9); a stance added with "+" can
+    be removed; an id is editable and renamed everywhere it is used; a new actor gets the mean
+    capability of the others (not 1); a block pasted from a spreadsheet fills the grid. Undo then
+    brings back the scenario as it was."""
+    start = scenario_now(page)
+    box = page.get_by_label("France salience on ports")
+    shown = box.input_value()
+    box.fill("")
+    box.press("Enter")
+    assert box.input_value() == shown and "a number is needed" in page.inner_text("#scenario-error")
+    assert scenario_now(page) == start
+    n = runs(page)
+    box.fill("0.9")
+    box.press("Enter")
+    wait_run(page, n)
+    n = runs(page)
+    box.press("ArrowUp")
+    box.press("Enter")
+    wait_run(page, n)
+    assert _value(_stance(scenario_now(page), "france", "ports")["salience"]) == pytest.approx(0.95)
+
+    n = runs(page)
+    page.get_by_label("remove France's stance on ports", exact=True).click()
+    wait_run(page, n)
+    assert _stance(scenario_now(page), "france", "ports") is None
+    n = runs(page)
+    page.get_by_title("add France's stance on ports", exact=True).click()
+    wait_run(page, n)
+    added = _stance(scenario_now(page), "france", "ports")
+    assert added is not None and added["salience"]["assumption"]
+    n = runs(page)
+    page.get_by_label("remove France's stance on ports", exact=True).click()  # the added one goes too
+    wait_run(page, n)
+    assert _stance(scenario_now(page), "france", "ports") is None
+
+    before = scenario_now(page)
+    n = runs(page)
+    box = page.get_by_label("actor russia id", exact=True)
+    box.fill("muscovy")
+    box.press("Enter")
+    wait_run(page, n)
+    after = scenario_now(page)
+    assert "muscovy" in {a["id"] for a in after["actors"]} and "russia" not in {a["id"] for a in after["actors"]}
+    assert sum(st["actor"] == "muscovy" for st in after["stances"]) == sum(st["actor"] == "russia" for st in before["stances"])
+    assert "muscovy" in after["conflict"]["third_parties"] and "russia" not in json.dumps(after["conflict"])
+    assert not page.locator("#scenario-error").inner_text()
+
+    n = runs(page)
+    page.click("#add-actor")
+    wait_run(page, n)
+    actors = scenario_now(page)["actors"]
+    others = [_value(a["capability"]) for a in actors[:-1]]
+    assert _value(actors[-1]["capability"]) == pytest.approx(sum(others) / len(others), rel=1e-5)
+
+    n = runs(page)
+    page.evaluate("""() => {
+        const dt = new DataTransfer(); dt.setData('text/plain', '1\\t2\\n3\\t4\\n');
+        document.querySelector('input[aria-label="United Kingdom position on legations"]')
+            .dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));
+    }""")
+    wait_run(page, n)
+    pasted = scenario_now(page)
+    assert [_value(_stance(pasted, a, i)["position"]) for a in ("uk", "france") for i in ("legations", "ports")] == [1, 2, 3, 4]
+
+    n = runs(page)
+    for _ in range(12):  # every step above is one undo
+        if scenario_now(page) == start:
+            break
+        page.click("#undo")
+    assert scenario_now(page) == start
+    wait_run(page, n)  # the tests after this one see the results of the scenario as it was

@@ -1,6 +1,6 @@
-"""``-p/--param`` on every command that runs models: ``tertius run`` takes model parameters as
-``forecast`` and ``sweep`` do, the fix in bdm's warning is a command that exists and does what it
-says, and every bad parameter is one line naming the option, with exit status 2."""
+"""``-p/--param`` on every command that runs models: ``tertius run`` and ``validate`` take model
+parameters as ``forecast`` and ``sweep`` do, the fix in bdm's warning is a command that exists and
+does what it says, and every bad parameter is one line naming the option, with exit status 2."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tertius.cli import app
-from tertius.io import load_scenario
+from tertius.io import load_scenario, load_scenarios
 from tertius.models import run_model
+from tests.conftest import DEU_TRAIN, REPO, need
 
 runner = CliRunner()
 #: A scenario without a conflict, so that a run is quick.
@@ -55,7 +56,57 @@ def test_forecast_and_sweep_take_the_models_name_too(tmp_path):
     assert r.exit_code == 0, r.output
 
 
-@pytest.mark.parametrize("args,needle", [
+def _forecasts_of(rows: list[dict], model: str) -> dict[str, list[float]]:
+    """validate's per-issue rows of one model, as each scenario's list of forecasts."""
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        if r["model"] == model:
+            out.setdefault(r["scenario"], []).append(r["forecast"])
+    return out
+
+
+def test_validate_runs_the_models_with_the_given_parameters_on_the_deu_file():
+    """``validate -p bdm.rounds=3`` scores bdm as run with 3 rounds on every DEU proposal, and
+    leaves the other models alone."""
+    path = need(DEU_TRAIN)
+    r = invoke("validate", str(path), "-m", "bdm,compromise", "-p", "bdm.rounds=3", "-f", "json")
+    assert r.exit_code == 0, r.output
+    given = json.loads(r.stdout)
+    plain = json.loads(invoke("validate", str(path), "-m", "bdm,compromise", "-f", "json").stdout)
+    shown = _forecasts_of(given["issues"], "bdm")
+    scenarios = load_scenarios(path)
+    assert len(shown) == len(scenarios)
+    for s in scenarios[:: max(1, len(scenarios) // 20)]:  # a spread of the proposals, run here directly
+        assert shown[s.id] == pytest.approx(run_model(s, "bdm", {"rounds": 3}).outcome.tolist())
+    assert given["models"]["bdm"]["mae"] != pytest.approx(plain["models"]["bdm"]["mae"])  # the parameter mattered
+    assert given["models"]["compromise"] == plain["models"]["compromise"]
+    assert _forecasts_of(given["issues"], "compromise") == _forecasts_of(plain["issues"], "compromise")
+
+
+def test_validate_sets_a_bare_name_for_every_model_that_has_it():
+    r = invoke("validate", "-m", "bdm,exchange,compromise", "-p", "rounds=4", "-f", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    s = load_scenario("second-opium-war")
+    for m in ("bdm", "exchange"):
+        assert _forecasts_of(data["issues"], m)[s.id] == pytest.approx(run_model(s, m, {"rounds": 4}).outcome.tolist())
+    assert data["models"]["bdm"]["n"] == len(s.issues)  # the default scenario's outcomes are observed
+
+
+def test_validate_refuses_parameters_for_a_casebook():
+    """A casebook (or a third-party table) is scored by the third-party analysis, which runs no
+    forecasting model: a -p would be ignored, so it is an error instead."""
+    r = invoke("validate", str(REPO / "casebook"), "-p", "rounds=3")
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: model parameters (-p/--param):") and "fix: drop -p" in lines[0]
+
+
+#: Which commands choose their models with -m (the others run one model: -m bdm).
+CHOOSE_MODELS = ("run", "validate")
+#: Which commands write into --out.
+WRITE = ("run", "sweep")
+BAD = [
     (["-p", "rounds"], "not NAME=VALUE"),
     (["-p", "=3"], "not NAME=VALUE"),
     (["-p", "bdm.=3"], "not NAME=VALUE"),
@@ -69,13 +120,16 @@ def test_forecast_and_sweep_take_the_models_name_too(tmp_path):
     (["-p", "bdm.settle=sometimes"], "settle"),
     (["-p", "rounds=1e400"], "rounds"),
     (["-p", "bdm.rounds=3\x00"], "rounds"),
+]
+
+
+@pytest.mark.parametrize("command,args,needle", [
+    (command, args, needle) for command in ("run", "validate", "forecast", "sweep") for args, needle in BAD
+    if command in CHOOSE_MODELS or "-m" not in args  # forecast and sweep run one model: no choice to get wrong
 ])
-@pytest.mark.parametrize("command", ["run", "forecast", "sweep"])
 def test_a_bad_parameter_is_one_line_naming_the_option(tmp_path, command, args, needle):
-    if command != "run" and "-m" in args:
-        pytest.skip("forecast and sweep run one model: choosing models is run's case")
-    extra = ["-m", "bdm"] if command != "run" else []
-    out = ["--out", str(tmp_path / "o")] if command != "forecast" else []
+    extra = [] if command in CHOOSE_MODELS else ["-m", "bdm"]
+    out = ["--out", str(tmp_path / "o")] if command in WRITE else []
     r = invoke(command, SMALL, *extra, *args, *out)
     assert r.exit_code == 2, r.output
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]

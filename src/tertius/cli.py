@@ -449,6 +449,7 @@ def validate(
                                                                  "Council's voting rules in force (DEU).")] = "own",
     seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
+    param: ParamOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
     """Score against observed outcomes: MAE per model, or, for a third-party decision table (COW
@@ -457,6 +458,11 @@ def validate(
     from tertius.io.thirdparty_table import looks_like_decision_table
 
     path = Path(scenario)
+    if param and (looks_like_casebook(path) or (path.suffix.lower() == ".csv" and path.exists()
+                                                and looks_like_decision_table(path))):
+        raise InputError(f"-p {param[0]}: a casebook or third-party table is scored by the third-party analysis, "
+                         "which runs none of the forecasting models", file=PARAMS,
+                         fix="drop -p, or give -p with a scenario file (e.g. the DEU file)")
     if looks_like_casebook(path):
         result = validate_casebook(path, cv=cv is not None)
         if fmt is Format.json:
@@ -480,8 +486,10 @@ def validate(
         return
     if cv is not None and cv < 2:
         raise InputError(f"--cv {cv}", file=CLI, fix="use at least 2 folds, e.g. --cv 5")
+    models = _models(model)
+    params = _params_by_model(param, models or list(MODELS))
     scenarios = load_scenarios(scenario, input_format=input_format)
-    scores = validate_scenarios(scenarios, _models(model), seed=seed, capability=capability, cv=cv)
+    scores = validate_scenarios(scenarios, models, seed=seed, capability=capability, cv=cv, params=params)
     if fmt is Format.json:
         emit_json(scores)
         return

@@ -56,7 +56,8 @@ CAPABILITIES = ("own", "shapley", "banzhaf")
 
 
 def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | None = None,
-             seed: int = 0, capability: str = "own", cv: int | None = None) -> dict[str, Any]:
+             seed: int = 0, capability: str = "own", cv: int | None = None,
+             params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Run each model on each scenario and score it where outcomes are observed.
 
     Returns ``{"models": {name: {"mae": float, "n": int}}, "issues": [row, ...]}`` where the
@@ -68,6 +69,9 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
     for the fixed models the plain out-of-fold error is their error. ``cv`` adds the interval
     coverage of ``best``, its nested MAE beside ``compromise``'s, which of the two is the default
     forecast on this evidence and why, and the errors per procedure, voting rule and instrument.
+    ``params`` gives parameters by model name (``tertius validate -p``), as
+    :func:`tertius.analysis.run_models` takes them; the rest keep their defaults, and so do
+    ``best``'s components and its cross-validation.
     """
     scenarios = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     models = list(models or MODELS)
@@ -75,7 +79,7 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
         raise InputError(f"unknown --capability '{capability}'", fix=f"use one of: {', '.join(CAPABILITIES)}")
     if capability != "own":
         scenarios = [with_rule_capabilities(s, capability) for s in scenarios]
-    forecasts = {m: [run_model(s, m, seed=seed) for s in scenarios] for m in models}
+    forecasts = {m: [run_model(s, m, (params or {}).get(m), seed=seed) for s in scenarios] for m in models}
     table = error_table(scenarios, forecasts)
     out = ValidationResult(models=summarise(table), issues=_records(table), capability=capability)
     if cv is not None:
