@@ -689,3 +689,27 @@ def test_the_small_edits_that_lost_or_corrupted_work_now_keep_it(page):
         page.click("#undo")
     assert scenario_now(page) == start
     wait_run(page, n)  # the tests after this one see the results of the scenario as it was
+
+
+def test_the_page_warns_before_unsaved_changes_are_lost(page):
+    n = runs(page)
+    page.get_by_label("scenario title").fill("Edited, not saved")
+    page.get_by_label("scenario title").press("Enter")
+    wait_run(page, n)
+    assert page.evaluate("S.dirty") and "unsaved changes" in page.inner_text("#project-state")
+    # leaving the page: the browser is asked to warn
+    assert page.evaluate("""() => { const e = new Event('beforeunload', {cancelable: true});
+                                    window.dispatchEvent(e); return e.defaultPrevented; }""")
+    # another scenario over the edits: the page asks first, and "no" keeps the work
+    asked = page.evaluate("""() => { const seen = []; const keep = window.confirm;
+        window.confirm = (text) => { seen.push(text); return false; };
+        document.getElementById('pick').value = ''; document.getElementById('pick').dispatchEvent(new Event('change'));
+        window.confirm = keep; return seen; }""")
+    assert len(asked) == 1 and "unsaved changes" in asked[0]
+    assert page.get_by_label("scenario title").input_value() == "Edited, not saved"
+    assert page.evaluate("document.getElementById('pick').value") != ""  # the box shows what stays
+    page.fill("#project-name", "kept")
+    page.click("#project-save")
+    assert not page.evaluate("S.dirty")
+    assert not page.evaluate("""() => { const e = new Event('beforeunload', {cancelable: true});
+                                        window.dispatchEvent(e); return e.defaultPrevented; }""")

@@ -852,7 +852,7 @@ function drawRoundsChart(r, at) {
   if (typeof Plotly === "undefined") return;
   const ids = Object.keys(r.positions || {});
   const n = Object.keys(S.result.forecasts).indexOf($("rounds-model").value);
-  const traces = []; const layout = {height: 40 + 150 * ids.length, margin: {l: 40, r: 10, t: 10, b: 30}, showlegend: false,
+  const traces = []; const layout = {height: 56 + 150 * ids.length, margin: {l: 40, r: 10, t: 26, b: 30}, showlegend: false,
     font: {family: "system-ui, sans-serif", size: 11}, annotations: [], shapes: [], plot_bgcolor: "#fafafa"};
   const gap = 0.25 / Math.max(1, ids.length);
   ids.forEach((id, k) => {
@@ -1086,7 +1086,8 @@ function load(data, fresh) {
 }
 async function pick() {
   const id = $("pick").value;
-  if (!mayDiscard()) return;
+  if (!mayDiscard()) { $("pick").value = $("pick").dataset.shown; return; }  // "no": the box shows what stays
+  $("pick").dataset.shown = id;
   if (id === "") { load({id: "new-scenario", title: "New scenario", actors: [], issues: [], stances: []}); return; }
   if (id === "initial") { load(structuredClone(S.initial)); return; }
   try { load((await call("GET", `/api/bundled/${encodeURIComponent(id)}`)).scenario); }
@@ -1139,6 +1140,7 @@ async function start() {
   for (const b of info.bundled) pickBox.append(el("option", {value: b.id, text: b.title}));
   pickBox.append(el("option", {value: "", text: "(empty scenario)"}));
   pickBox.value = initialBundled ? info.initial.id : "initial";
+  pickBox.dataset.shown = pickBox.value;
   pickBox.addEventListener("change", pick);
   $("sweep-model").replaceChildren(...info.models.map((m) => el("option", {value: m.id, text: m.id})));
   $("sweep-model").value = "compromise";
