@@ -50,7 +50,10 @@ def test_unavailable_options_get_zero_and_p_join_varies_with_covariates(tmp_path
     p_join = p[:, 1] + p[:, 2]
     assert len(np.unique(np.round(p_join, 12))) == len(p_join)  # no floor shared by the small distant states
     assert p_join[0] > p_join[1]  # the near ally is likelier to join than the far state
-    assert all(np.isfinite(model["se"]))
+    first = [j for j, c in enumerate(model["columns"]) if c not in cm.TERMS_OF_KIND["broker"]]
+    assert all(np.isfinite(np.asarray(model["se"])[first]))
+    # no recorded broker: the second stage (how to stay out) is not fitted and stays closed
+    assert not model["broker"] and all(np.isnan(np.asarray(model["se"])[len(first):]))
 
 
 def test_refitting_reproduces_the_shipped_coefficients():
@@ -74,6 +77,7 @@ def test_refitting_reproduces_the_shipped_coefficients():
     new = mod.refit(SHARED / "data")
     for name in ("plain", "theory"):
         assert new[name]["alpha"] == ship[name]["alpha"]
+        assert new[name].get("game_alpha") == ship[name].get("game_alpha")
         assert np.allclose(new[name]["beta"], ship[name]["beta"], rtol=1e-4, atol=1e-6), name
         assert np.allclose(new[name]["se"], ship[name]["se"], rtol=1e-3, atol=1e-6), name
         assert all(math.isfinite(s) and s > 0 for s in ship[name]["se"][:len(cm.COVARIATES)])
