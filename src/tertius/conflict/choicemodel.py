@@ -577,7 +577,7 @@ def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None
         if not test.any() or not train.any():
             continue
         model = fit_selected(d.take(train), INNER_K, seed + 1 + f, errors=False)
-        fits.append({key: model[key] for key in ("alpha", "threshold", "converged")})
+        fits.append({key: model[key] for key in ("alpha", "game_alpha", "threshold", "converged")})
         for i, r in zip(np.flatnonzero(test), predict_rows(d.take(test), model), strict=True):
             rows[int(i)] = r
     return [r for r in rows if r is not None], fits
@@ -600,7 +600,7 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
             for c, b, s, sc in zip(model["columns"], model["beta"], model["se"], model["scale"], strict=True)]
 
 
-__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
+__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
            "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]
