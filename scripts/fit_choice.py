@@ -7,7 +7,9 @@ fits (docs/choicemodel.md): the plain side-symmetric logit on the tables' covari
 (``plain``, the declared baseline) and the model with the game's terms (``theory``), at the
 shipped cost of ``fitted.json`` on the tables, fitted on the tables and the casebook's recorded
 decisions together (``casebook/``; groups: wars, disputes and cases). The ridge penalty is
-chosen by 3-fold cross-validation grouped by war, dispute or case (seed 0), the call threshold
+chosen by 3-fold cross-validation grouped by war, dispute or case (seed 0): α for the covariates
+with the game's terms left out, then, at that α, the game's join terms' own penalty (or none of
+them; docs/choicemodel.md, "Fitting"); the call threshold
 by the F1 of the join calls on the training rows; standard errors come from the penalised
 Hessian. Writes ``src/tertius/conflict/choicemodel.json`` with the files' sha256 and the tables'
 year range. ``--check`` refits and fails if the shipped
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -57,9 +60,11 @@ def refit(data: Path) -> dict[str, Any]:
                          "groups": len(set(casebook.groups))}
     theory = cm.concat([theory, casebook])
     out: dict[str, Any] = {"cost": cost, "seed": SEED, "inner_k": cm.INNER_K, "alphas": list(cm.ALPHAS),
+                           "game_alphas": [g if math.isfinite(g) else "left out" for g in cm.GAME_ALPHAS],
                            "fitted_on": files,
-                           "method": "docs/choicemodel.md: McFadden conditional logit, side-symmetric, ridge "
-                                     "penalty by CV grouped by war or dispute, trust-region Newton (scipy)"}
+                           "method": "docs/choicemodel.md: two-stage conditional logit (take up arms and which side; "
+                                     "then how to stay out), side-symmetric, ridge penalties by CV grouped by "
+                                     "war or dispute, trust-region Newton (scipy)"}
     for name, d in (("plain", plain), ("theory", theory)):
         model = cm.fit_selected(d, cm.INNER_K, SEED)
         model["coefficients"] = cm.coefficients(model)

@@ -1,10 +1,12 @@
-"""The side-symmetric conditional logit over a third party's options (tertius.conflict.choicemodel)."""
+"""The side-symmetric two-stage conditional logit over a third party's options (tertius.conflict.choicemodel)."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tertius.conflict import choicemodel as cm
 from tertius.conflict.war import OPTIONS
@@ -50,7 +52,10 @@ def test_unavailable_options_get_zero_and_p_join_varies_with_covariates(tmp_path
     p_join = p[:, 1] + p[:, 2]
     assert len(np.unique(np.round(p_join, 12))) == len(p_join)  # no floor shared by the small distant states
     assert p_join[0] > p_join[1]  # the near ally is likelier to join than the far state
-    assert all(np.isfinite(model["se"]))
+    first = [j for j, c in enumerate(model["columns"]) if c not in cm.TERMS_OF_KIND["broker"]]
+    assert all(np.isfinite(np.asarray(model["se"])[first]))
+    # no recorded broker: the second stage (how to stay out) is not fitted and stays closed
+    assert not model["broker"] and all(np.isnan(np.asarray(model["se"])[len(first):]))
 
 
 def test_refitting_reproduces_the_shipped_coefficients():
@@ -74,6 +79,7 @@ def test_refitting_reproduces_the_shipped_coefficients():
     new = mod.refit(SHARED / "data")
     for name in ("plain", "theory"):
         assert new[name]["alpha"] == ship[name]["alpha"]
+        assert new[name].get("game_alpha") == ship[name].get("game_alpha")
         assert np.allclose(new[name]["beta"], ship[name]["beta"], rtol=1e-4, atol=1e-6), name
         assert np.allclose(new[name]["se"], ship[name]["se"], rtol=1e-3, atol=1e-6), name
         assert all(math.isfinite(s) and s > 0 for s in ship[name]["se"][:len(cm.COVARIATES)])
@@ -117,3 +123,52 @@ def test_the_casebook_records_each_option_apart():
     y = d.y
     probs = cm.recorded_probability(d, model)
     assert np.allclose(probs[y == 3], p[y == 3, 0]) and np.allclose(probs[y == 4], p[y == 4, 3])
+
+
+def test_with_the_game_terms_left_out_the_choice_model_is_the_plain_logit(tmp_path):
+    """The game terms' own penalty nests the plain logit: at α_g = inf the choice model's class
+    probabilities are the plain logit's at the same α, whatever the option values."""
+    cases = _cases(tmp_path)
+    v = {"neutral": 0.5, "join-a": 0.9, "join-b": 0.1, "broker": 0.7}
+    values = [np.array([[v[o] for o in OPTIONS]] * len(c.joined)) for c in cases]
+    eqs = [["join-a"] * len(c.joined) for c in cases]
+    theory, plain = cm.design(cases, values, eqs), cm.design(cases)
+    off = cm.fit(theory, alpha=1.0, game_alpha=math.inf)
+    assert not off["game_terms"] and off["game_alpha"] is None
+    same = cm.class_probabilities(cm.option_probabilities(plain, cm.fit(plain, alpha=1.0)))
+    np.testing.assert_allclose(cm.class_probabilities(cm.option_probabilities(theory, off)), same, atol=1e-9)
+    on = cm.fit(theory, alpha=1.0, game_alpha=1.0)
+    assert on["game_terms"] and not np.allclose(cm.class_probabilities(cm.option_probabilities(theory, on)), same)
+
+
+@given(st.lists(st.floats(-3, 3), min_size=len(cm.COVARIATES) + len(cm.GAME_TERMS),
+                max_size=len(cm.COVARIATES) + len(cm.GAME_TERMS)),
+       st.floats(-1, 1), st.floats(-1, 1), st.floats(-1, 1))
+@settings(max_examples=50, deadline=None)
+def test_closing_the_broker_option_moves_no_probability_between_joining_and_staying_out(beta, ga, gb, gbr):
+    """Two stages: whether brokering is open (a stake) changes how a state stays out, not whether
+    it joins. With the broker open or closed, P(join-a) and P(join-b) are the same, and
+    P(neutral) + P(broker) is the same."""
+    x = np.zeros((len(OPTIONS), len(beta)))
+    v = np.array([{"neutral": 0.0, "join-a": ga, "join-b": gb, "broker": gbr}[o] for o in OPTIONS])
+    for k, side in cm.SIDES:
+        x[k, :len(cm.COVARIATES)] = np.linspace(0.1, 1.0, len(cm.COVARIATES)) * (1 if side == "a" else -1)
+    ok = cm._game_terms(x, v, "neutral")
+    model = {"beta": beta, "scale": [1.0] * len(beta), "broker": True}
+    closed = ok.copy()
+    closed[list(np.flatnonzero(cm.SECOND))] = False
+    cols = cm.COVARIATES + cm.GAME_TERMS
+    p = [cm.option_probabilities(cm.Design(x[None], a[None], np.array([-1]), ["g"], cols, [{}]), model)[0]
+         for a in (ok, closed)]
+    assert p[0][cm.SECOND].sum() > 0 and p[1][cm.SECOND].sum() == 0
+    np.testing.assert_allclose(p[0][cm.JOINING], p[1][cm.JOINING], rtol=1e-12)
+    np.testing.assert_allclose(cm.class_probabilities(p[0][None]), cm.class_probabilities(p[1][None]), rtol=1e-12)
+
+
+def test_option_indices_come_from_the_option_table():
+    """The reference, the joins and the recorded codes follow the Option table's kinds."""
+    from tertius.scenario import OPTION_TABLE
+
+    assert OPTIONS[cm.REFERENCE] == next(o.code for o in OPTION_TABLE if o.kind == "neutral")
+    assert {OPTIONS[k]: s for k, s in cm.SIDES} == {o.code: o.joins for o in OPTION_TABLE if o.kind == "join"}
+    assert cm.RECORDED_CODE == {"join-a": 0, "join-b": 1, "neutral": 3, "broker": 4}

@@ -1,8 +1,13 @@
-"""A conditional logit over a third party's options, with the game's terms and the tables' covariates.
+"""A two-stage conditional logit over a third party's options, with the game's terms and the tables' covariates.
 
 Each candidate chooses among the options of :data:`tertius.conflict.war.OPTIONS` (neutral,
-join-a, join-b, broker) with probability P(o) = exp(β·x_o) / Σ_o' exp(β·x_o') over the options
-available to it (McFadden 1974's conditional logit). Staying out is the reference (x = 0). The
+join-a, join-b, broker; their kinds come from :data:`tertius.scenario.OPTION_TABLE`) in two
+stages (a sequential logit: Tutz 1991; the nested logit of McFadden 1978 with the staying-out
+nest's inclusive value left out of the first stage). First, take up arms on a side or stay out:
+P(o) = exp(β·x_o) / (1 + Σ_joins exp(β·x_o')) over the joins open to it (McFadden 1974's
+conditional logit, staying out the reference, x = 0). Then, a state that stays out stays
+neutral or brokers: P(broker | out) = exp(γ·z) / (1 + exp(γ·z)) where brokering is open. So
+closing the broker option (no stake) moves no probability between staying out and joining. The
 coefficients are shared by the two sides (side-symmetric): joining side s is described by the
 same variables seen from s ("own") and from the other side ("other"), as in Signorino's
 strategic estimators (Signorino 1999) and the joining literature (Corbetta & Dixon 2004; Joyce,
@@ -16,20 +21,23 @@ Ghosn & Bayer 2013). The variables (:data:`COVARIATES`) are the tables' columns:
 
 and, in the model with the theory (:data:`GAME_TERMS`), the game's terms per option: the expected
 gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.equilibrium.solve`
-at the selected equilibrium, whether o is the equilibrium's option, and a constant for brokering
-(identified only by data that record brokers apart: the casebook). The broker option carries
-only its own game terms; an option whose expected utility is not finite, or that the game marks
-unavailable (brokering without a stake or a declared instrument; docs/thirdparty.md, "A stake
-before a choice"), is unavailable (P = 0), and without the game's terms the broker option is
-unavailable.
+at the selected equilibrium, and whether o is the equilibrium's option; the joins' enter the
+first stage, the broker's and a constant for brokering the second (identified only by data that
+record brokers apart: the casebook). An option whose expected utility is not finite, or that
+the game marks unavailable (brokering without a stake or a declared instrument;
+docs/thirdparty.md, "A stake before a choice"), is unavailable (P = 0), and without the game's
+terms the broker option is unavailable.
 
-Fitting is by maximum likelihood with a ridge penalty ½ α Σ β² on the standardised variables
-(the joining constant is not penalised), by scipy's trust-region Newton method with the exact
-Hessian. The class ``none`` of the tables
-counts neutral and broker together. α is chosen from :data:`ALPHAS` by K-fold cross-validation
-grouped by war or dispute inside the training rows; the join call threshold τ (call the more
-probable side where P(join) > τ) by the F1 of the calls on the training rows. Standard errors
-come from the inverse of the penalised Hessian at the estimate.
+Fitting is by maximum likelihood with ridge penalties on the standardised variables (the
+constants are not penalised), by scipy's trust-region Newton method with the exact Hessian; the
+two stages' parameters are disjoint, so each stage is fitted on its own rows. The class ``none``
+of the tables counts neutral and broker together, so the tables inform the first stage only.
+α (the covariates' penalty) is chosen from :data:`ALPHAS` by K-fold cross-validation grouped by
+war or dispute inside the training rows with the game's terms left out; at that α, the game's
+join terms get their own penalty from :data:`GAME_ALPHAS`, where leaving them out (the plain
+logit) is one of the choices. The join call threshold τ (call the more probable side where
+P(join) > τ) is chosen by the F1 of the calls on the training rows. Standard errors come from
+the inverse of each stage's penalised Hessian at the estimate.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from tertius.conflict.choice import CLASS_OF, CLASSES, call_scores
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.war import N_OPTIONS, OPTIONS, UNAVAILABLE
 from tertius.io.thirdparty_table import Case
+from tertius.scenario import OPTION_TABLE
 
 #: COW major-power spells (majors2016; Correlates of War Project 2017, "State System Membership
 #: List, v2016"), by start and end year: ccode -> [(first year, last year)]. Copied from the
@@ -62,12 +71,29 @@ COVARIATES = ("join", "dist_own", "dist_other", "logdist_own", "logdist_other", 
               "ally_own", "ally_other", "defense_own", "defense_other", "ally_near_own", "log_cinc",
               "log_cinc_own", "log_cinc_other", "share_own", "major", "initiator_own", "n_orig_own",
               "n_orig_other")
-GAME_TERMS = ("gain_join", "equilibrium_join", "gain_broker", "equilibrium_broker", "broker")
+#: The kind of each option (the ``kind`` column of :data:`tertius.scenario.OPTION_TABLE`) and
+#: the side an option joins (``joins``), by code.
+KIND = {o.code: o.kind for o in OPTION_TABLE}
+SIDE = {o.code: o.joins for o in OPTION_TABLE}
+#: The kinds the model has terms for: staying out (the reference, x = 0), joining a side (the
+#: covariates seen from the side it joins, and the game's join terms) and brokering (the game's
+#: broker terms and its constant). Any other kind is unavailable until it is given terms.
+TERMS_OF_KIND = {"neutral": (), "join": ("gain_join", "equilibrium_join"),
+                 "broker": ("gain_broker", "equilibrium_broker", "broker")}
+GAME_TERMS = tuple(t for terms in TERMS_OF_KIND.values() for t in terms)
+#: The reference option (staying out), the options that take up arms (the first stage's), and
+#: the options that stay out of the fighting other than the reference (the second stage's).
+REFERENCE = next(k for k, o in enumerate(OPTIONS) if KIND[o] == "neutral")
+JOINING = np.array([KIND[o] == "join" for o in OPTIONS])
+SIDES = tuple((k, str(SIDE[o])) for k, o in enumerate(OPTIONS) if JOINING[k])
 #: The constants, which the ridge penalty leaves alone (an option's constant sets its base rate;
 #: shrinking it towards 0 would pull the options' shares towards equality).
 UNPENALISED = ("join", "broker")
-#: The ridge penalties searched by the inner cross-validation.
+#: The ridge penalties searched by the inner cross-validation: α for the covariates (and the
+#: second stage), then, at that α, the penalty on the first stage's game terms, where ``inf``
+#: leaves them out (the model is then the plain logit).
 ALPHAS = (1.0, 10.0, 100.0)
+GAME_ALPHAS = (1.0, 10.0, 100.0, 1000.0, math.inf)
 #: Inner folds for α.
 INNER_K = 3
 #: Which options make up each class of the tables (indices into OPTIONS).
@@ -75,10 +101,15 @@ CLASS_OPTIONS = tuple(tuple(k for k, o in enumerate(OPTIONS) if CLASS_OF[o] == c
 #: The options the model has terms for (the covariates for the joins, the game's terms for the
 #: joins and the broker): any other option of the Option table is unavailable to it until it is
 #: given terms and the model is refitted.
-MODELLED = np.isin(OPTIONS, ("neutral", "join-a", "join-b", "broker"))
+MODELLED = np.array([KIND[o] in TERMS_OF_KIND for o in OPTIONS])
+#: The options of the second stage (staying out of the fighting) other than the reference.
+SECOND = MODELLED & ~JOINING & (np.arange(N_OPTIONS) != REFERENCE)
 #: The options a recorded choice may name (index = the recorded code): the tables' classes A, B
 #: and none (neutral or broker), then neutral and broker alone (the casebook records them apart).
-RECORDED = CLASS_OPTIONS + ((OPTIONS.index("neutral"),), (OPTIONS.index("broker"),))
+RECORDED = CLASS_OPTIONS + tuple((k,) for k in np.flatnonzero(MODELLED & ~JOINING))
+#: The code of a recorded option (the casebook's): its class where it joins a side, else its own.
+RECORDED_CODE = {o: CLASSES.index(CLASS_OF[o]) if JOINING[k] else RECORDED.index((k,))
+                 for k, o in enumerate(OPTIONS) if MODELLED[k]}
 #: The casebook's actor ids of COW major powers (ccodes of :data:`MAJORS`).
 MAJOR_IDS = {"usa": "2", "uk": "200", "france": "220", "germany": "255", "prussia": "255", "austria": "300",
              "italy": "325", "sardinia": "325", "russia": "365", "ussr": "365", "china": "710", "japan": "740"}
@@ -125,16 +156,18 @@ def _side(cov: dict[str, float], info: dict[str, float], own: str) -> list[float
 def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
     """Fill the game's terms of one candidate into x (4, P) from its option values v (4,) and its
     equilibrium option; returns the options open to it (finite value; staying out always)."""
-    ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
-    g = len(COVARIATES)
+    col = {c: len(COVARIATES) + j for j, c in enumerate(GAME_TERMS)}
     ok = np.isfinite(v) & MODELLED & (v > UNAVAILABLE / 2)  # brokering without a stake is not open
-    ok[ineu] = True
-    base = v[ineu] if np.isfinite(v[ineu]) else 0.0
-    for o, col in ((ia, g), (ib, g), (ibr, g + 2)):
-        if ok[o]:
-            x[o, col] = v[o] - base
-            x[o, col + 1] = float(OPTIONS[o] == eq)
-    x[ibr, g + 4] = 1.0
+    ok[REFERENCE] = True
+    base = v[REFERENCE] if np.isfinite(v[REFERENCE]) else 0.0
+    for k, o in enumerate(OPTIONS):
+        kind = KIND[o]
+        if not ok[k] or kind not in TERMS_OF_KIND or k == REFERENCE:
+            continue
+        x[k, col[f"gain_{kind}"]] = v[k] - base
+        x[k, col[f"equilibrium_{kind}"]] = float(o == eq)
+        if kind in col:  # the kind's constant (brokering's; joining's is the covariates' ``join``)
+            x[k, col[kind]] = 1.0
     return ok
 
 
@@ -147,7 +180,6 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
     columns = COVARIATES + (GAME_TERMS if theory else ())
     p = len(columns)
     xs, avail, ys, groups, rows = [], [], [], [], []
-    ia, ib, ineu, ibr = (OPTIONS.index(o) for o in ("join-a", "join-b", "neutral", "broker"))
     for c_i, case in enumerate(cases):
         year = int(case.info.get("start_year", 0))
         for t_i, t in enumerate(case.joined):
@@ -155,9 +187,9 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
             if math.isnan(cov.get("major", math.nan)):
                 cov["major"] = is_major(case.ccode.get(t, ""), year)
             x = np.zeros((N_OPTIONS, p))
-            ok = MODELLED & (np.asarray(OPTIONS) != "broker")
-            x[ia, :len(COVARIATES)] = _side(cov, case.info, "a")
-            x[ib, :len(COVARIATES)] = _side(cov, case.info, "b")
+            ok = MODELLED & ~SECOND
+            for k, side in SIDES:
+                x[k, :len(COVARIATES)] = _side(cov, case.info, side)
             if theory:
                 assert values is not None and equilibria is not None
                 ok = _game_terms(x, np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
@@ -215,10 +247,9 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
 def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarray, eq: str
                 ) -> tuple[np.ndarray, np.ndarray]:
     """One candidate's variables (4, P) with the game's terms, and the options open to it."""
-    ia, ib = OPTIONS.index("join-a"), OPTIONS.index("join-b")
     x = np.zeros((N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
-    x[ia, :len(COVARIATES)] = _side(cov, info, "a")
-    x[ib, :len(COVARIATES)] = _side(cov, info, "b")
+    for k, side in SIDES:
+        x[k, :len(COVARIATES)] = _side(cov, info, side)
     ok = _game_terms(x, np.asarray(values, dtype=float), eq)
     x[~ok] = 0.0
     return x, ok
@@ -232,7 +263,6 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
     left out."""
     from tertius.conflict.war import build_war, phases_of
 
-    codes = {"join-a": 0, "join-b": 1, "neutral": 3, "broker": 4}
     xs, avail, ys, groups, rows = [], [], [], [], []
     p = len(COVARIATES) + len(GAME_TERMS)
     for scenario in scenarios:
@@ -250,7 +280,7 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
                 x, ok = _theory_row(*covariates[t], vals[0][j], OPTIONS[int(profile[0, war.index(t)])])
                 xs.append(x)
                 avail.append(ok)
-                ys.append(codes[option])
+                ys.append(RECORDED_CODE[option])
                 groups.append(f"case/{scenario.id}")
                 rows.append({"group": f"case/{scenario.id}", "name": scenario.id, "phase": phase.id,
                              "third_party": t, "recorded": option})
@@ -305,13 +335,23 @@ def _utilities(x: np.ndarray, available: np.ndarray, beta: np.ndarray) -> np.nda
     return np.where(available, u, -np.inf)
 
 
-def option_probabilities(d: Design, model: dict[str, Any]) -> np.ndarray:
-    """P of each option (N, 4) under a fitted model; unavailable options get 0."""
-    beta = np.asarray(model["beta"]) / np.asarray(model["scale"])
-    u = _utilities(d.x, d.available, beta)
-    u = u - u.max(axis=1, keepdims=True)
-    e = np.exp(u)
+def _softmax(u: np.ndarray) -> np.ndarray:
+    e = np.exp(u - u.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+def option_probabilities(d: Design, model: dict[str, Any]) -> np.ndarray:
+    """P of each option (N, 4) under a fitted model, in two stages: take up arms (which side) or
+    stay out, then, for a state that stays out, how (neutral or broker); unavailable options get 0.
+    A model whose second stage was not fitted (``broker`` false: no recorded broker) closes it."""
+    beta = np.asarray(model["beta"]) / np.asarray(model["scale"])
+    u = d.x @ beta
+    open_ = d.available & MODELLED
+    if not model.get("broker", False):
+        open_ = open_ & ~SECOND
+    first = _softmax(np.where(open_ & (JOINING | (np.arange(N_OPTIONS) == REFERENCE)), u, -np.inf))
+    second = _softmax(np.where(open_ & ~JOINING, u, -np.inf))
+    return np.where(JOINING, first, first[:, [REFERENCE]] * second)
 
 
 def class_probabilities(p: np.ndarray) -> np.ndarray:
@@ -327,8 +367,8 @@ def _class_mask(y: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _objective(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: np.ndarray, alpha: float,
-               free: np.ndarray) -> tuple[float, np.ndarray]:
+def _objective(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: np.ndarray, penalty: np.ndarray
+               ) -> tuple[float, np.ndarray]:
     u = _utilities(x, available, beta)
     m = u.max(axis=1, keepdims=True)
     e = np.exp(u - m)
@@ -338,47 +378,87 @@ def _objective(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: n
     p_all = e / s_all[:, None]
     p_chosen = ec / np.maximum(s_chosen, EPS)[:, None]
     grad = (p_all - p_chosen).ravel() @ x.reshape(-1, x.shape[-1])
-    pen = np.where(free, 0.0, beta)
-    return nll + 0.5 * alpha * float(pen @ pen), grad + alpha * pen
+    return nll + 0.5 * float(penalty * beta @ beta), grad + penalty * beta
 
 
-def fit(d: Design, alpha: float, errors: bool = True) -> dict[str, Any]:
-    """Penalised maximum likelihood on the recorded rows of ``d`` (variables standardised by their
-    standard deviation over the join options; the joining constant is not penalised)."""
+def _stage(x: np.ndarray, available: np.ndarray, chosen: np.ndarray, penalty: np.ndarray, start: np.ndarray,
+           errors: bool) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """One stage's penalised conditional logit: the estimate, its standard errors, the penalised
+    log-likelihood and whether the optimiser converged."""
     from scipy.optimize import minimize
 
-    keep = d.y >= 0
-    x, available = d.x[keep], d.available[keep]
-    chosen = _class_mask(d.y[keep]) & available
-    joins = x[:, [OPTIONS.index("join-a"), OPTIONS.index("join-b")]].reshape(-1, x.shape[-1])
-    scale = joins.std(axis=0)
-    broker = x[:, OPTIONS.index("broker")]
-    for j, col in enumerate(d.columns):
-        if col.endswith("broker"):
-            scale[j] = broker[:, j].std()
-    scale = np.where(scale > 1e-12, scale, 1.0)
-    scale[d.columns.index("join")] = 1.0
-    xs = x / scale
-    # a constant that no row offers (brokering open nowhere) keeps the penalty, which holds it at 0
-    free = np.isin(d.columns, UNPENALISED) & (np.abs(x).reshape(-1, x.shape[-1]).max(axis=0) > 0)
-    beta0 = np.zeros(len(d.columns))
-    beta0[np.array([c == "join" for c in d.columns])] = -3.0
-    penalty = alpha * np.diag((~free).astype(float))
-
     def hess(b: np.ndarray, *args: Any) -> np.ndarray:
-        return _hessian(b, xs, available, chosen) + penalty
+        return _hessian(b, x, available, chosen) + np.diag(penalty)
 
-    res = minimize(_objective, beta0, args=(xs, available, chosen, alpha, free), jac=True, hess=hess,
+    res = minimize(_objective, start, args=(x, available, chosen, penalty), jac=True, hess=hess,
                    method="trust-exact")
-    beta = res.x
-    se = np.full(len(beta), np.nan)
+    se = np.full(len(start), np.nan)
     if errors:
         try:
-            se = np.sqrt(np.clip(np.diag(np.linalg.inv(hess(beta))), 0.0, None))
+            se = np.sqrt(np.clip(np.diag(np.linalg.inv(hess(res.x))), 0.0, None))
         except np.linalg.LinAlgError:
             pass
+    return res.x, se, -float(res.fun), bool(res.success)
+
+
+def _scale(d: Design, x: np.ndarray) -> np.ndarray:
+    """Each variable's standard deviation over the options it describes (the joins, or the second
+    stage's options for the second stage's terms); 1 for the joining constant and where constant."""
+    joins = x[:, JOINING].reshape(-1, x.shape[-1])
+    scale = joins.std(axis=0)
+    stay = x[:, SECOND].reshape(-1, x.shape[-1])
+    for j, col in enumerate(d.columns):
+        if col in GAME_TERMS and col not in TERMS_OF_KIND["join"] and len(stay):
+            scale[j] = stay[:, j].std()
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    scale[d.columns.index("join")] = 1.0
+    return scale
+
+
+def fit(d: Design, alpha: float, errors: bool = True, game_alpha: float | None = None) -> dict[str, Any]:
+    """Penalised maximum likelihood on the recorded rows of ``d`` (variables standardised by
+    their standard deviation, :func:`_scale`; the constants are not penalised), in two stages
+    whose parameters are disjoint, so that the likelihood splits: the first stage (stay out, or
+    join a side) on every recorded row, with penalty α on the covariates and ``game_alpha`` on
+    the game's join terms (None: α; ``inf``: the terms are left out); the second stage (how to
+    stay out: neutral or broker) on the rows that record those options apart where brokering is
+    open (the casebook's), with penalty α. Without a recorded broker the second stage is not
+    fitted and the model closes it (``broker`` false)."""
+    keep = d.y >= 0
+    x, available, y = d.x[keep], d.available[keep] & MODELLED, d.y[keep]
+    scale = _scale(d, x)
+    xs = x / scale
+    game_alpha = alpha if game_alpha is None else game_alpha
+    cols = np.array(d.columns)
+    mask = _class_mask(y)
+    beta, se = np.zeros(len(cols)), np.full(len(cols), np.nan)
+    # first stage: staying out (any option that joins no side) against each side
+    join_terms = np.isin(cols, TERMS_OF_KIND["join"])
+    act = ~np.isin(cols, GAME_TERMS) | (join_terms & math.isfinite(game_alpha))
+    open1 = available & (JOINING | (np.arange(N_OPTIONS) == REFERENCE))
+    chosen1 = mask & JOINING
+    chosen1[:, REFERENCE] = (mask & ~JOINING).any(axis=1)
+    pen1 = np.where(join_terms, game_alpha if math.isfinite(game_alpha) else 0.0, alpha)[act]
+    pen1[np.isin(cols[act], UNPENALISED)] = 0.0
+    start = np.where(cols[act] == "join", -3.0, 0.0)
+    b1, s1, ll1, ok1 = _stage(xs[:, :, act], open1, chosen1, pen1, start, errors)
+    beta[act], se[act] = b1, s1
+    # second stage: among the rows that record how a state with a second-stage option stayed out
+    single = np.isin(y, [RECORDED.index((k,)) for k in np.flatnonzero(MODELLED & ~JOINING)])
+    rows2 = single & (available & SECOND).any(axis=1)
+    act2 = np.isin(cols, GAME_TERMS) & ~join_terms
+    chosen2 = (mask & available & ~JOINING)[rows2]
+    broker = bool(act2.any() and chosen2[:, SECOND].any() and chosen2[:, REFERENCE].any())
+    ll2, ok2 = 0.0, True
+    if broker:
+        pen2 = np.where(np.isin(cols[act2], UNPENALISED), 0.0, alpha)
+        b2, s2, ll2, ok2 = _stage(xs[rows2][:, :, act2], (available & ~JOINING)[rows2], chosen2, pen2,
+                                  np.zeros(int(act2.sum())), errors)
+        beta[act2], se[act2] = b2, s2
     return {"columns": list(d.columns), "scale": scale.tolist(), "beta": beta.tolist(), "se": se.tolist(),
-            "alpha": alpha, "loglik": -float(res.fun), "converged": bool(res.success)}
+            "alpha": alpha, "game_alpha": game_alpha if math.isfinite(game_alpha) else None,
+            "game_terms": bool(join_terms.any() and math.isfinite(game_alpha)), "broker": broker,
+            "loglik": ll1 + ll2, "converged": ok1 and ok2}
 
 
 def _hessian(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -416,21 +496,31 @@ def recorded_probability(d: Design, model: dict[str, Any]) -> np.ndarray:
     return np.where(_class_mask(d.y[keep]), option_probabilities(d.take(keep), model), 0.0).sum(axis=1)
 
 
-def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0) -> tuple[float, dict[float, float]]:
-    """The ridge penalty with the smallest log loss in K-fold CV grouped by war or dispute on ``d``."""
+def _cv_log_loss(d: Design, fold: np.ndarray, k: int, alpha: float, game_alpha: float) -> float:
+    losses, n = 0.0, 0
+    for f in range(k):
+        test = (fold == f) & (d.y >= 0)
+        if not test.any() or not (fold != f).any():
+            continue
+        m = fit(d.take(fold != f), alpha, errors=False, game_alpha=game_alpha)
+        losses += log_loss(d.take(test), m) * int(test.sum())
+        n += int(test.sum())
+    return losses / max(n, 1)
+
+
+def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0
+                 ) -> tuple[float, float, dict[float, float], dict[float, float]]:
+    """The ridge penalties with the smallest log loss in K-fold CV grouped by war or dispute on
+    ``d``: α from :data:`ALPHAS` with the game's terms left out (so α is the plain logit's), then,
+    at that α and where ``d`` has the game's terms, their penalty from :data:`GAME_ALPHAS`
+    (``inf``, the terms left out, wins ties). Returns α, the game terms' penalty and the scores."""
     fold = group_folds(d.groups, k, seed, "alpha")
-    scores = {}
-    for alpha in ALPHAS:
-        losses, n = 0.0, 0
-        for f in range(k):
-            test = (fold == f) & (d.y >= 0)
-            if not test.any() or not (fold != f).any():
-                continue
-            m = fit(d.take(fold != f), alpha, errors=False)
-            losses += log_loss(d.take(test), m) * int(test.sum())
-            n += int(test.sum())
-        scores[alpha] = losses / max(n, 1)
-    return min(ALPHAS, key=lambda a: (scores[a], -a)), scores
+    scores = {a: _cv_log_loss(d, fold, k, a, math.inf) for a in ALPHAS}
+    alpha = min(ALPHAS, key=lambda a: (scores[a], -a))
+    game = {math.inf: scores[alpha]}
+    if any(c in TERMS_OF_KIND["join"] for c in d.columns):
+        game.update({g: _cv_log_loss(d, fold, k, alpha, g) for g in GAME_ALPHAS if math.isfinite(g)})
+    return alpha, min(game, key=lambda g: (game[g], -g)), scores, game
 
 
 def calls(pc: np.ndarray, threshold: float) -> np.ndarray:
@@ -452,13 +542,16 @@ def choose_threshold(pc: np.ndarray, y: np.ndarray) -> float:
 
 
 def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True) -> dict[str, Any]:
-    """α by inner grouped CV, the fit at α on all of ``d``, and the call threshold on ``d``."""
-    alpha, scores = choose_alpha(d, k, seed)
-    model = fit(d, alpha, errors)
+    """The penalties by inner grouped CV (:func:`choose_alpha`), the fit at them on all of ``d``,
+    and the call threshold on ``d``."""
+    alpha, game_alpha, scores, game = choose_alpha(d, k, seed)
+    model = fit(d, alpha, errors, game_alpha)
     keep = d.y >= 0
     pc = class_probabilities(option_probabilities(d, model))[keep]
     model["threshold"] = choose_threshold(pc, d.y[keep])
     model["alpha_cv_log_loss"] = {str(a): s for a, s in scores.items()}
+    if len(game) > 1:
+        model["game_alpha_cv_log_loss"] = {str(g): s for g, s in game.items()}
     return model
 
 
@@ -484,7 +577,7 @@ def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None
         if not test.any() or not train.any():
             continue
         model = fit_selected(d.take(train), INNER_K, seed + 1 + f, errors=False)
-        fits.append({key: model[key] for key in ("alpha", "threshold", "converged")})
+        fits.append({key: model[key] for key in ("alpha", "game_alpha", "threshold", "converged")})
         for i, r in zip(np.flatnonzero(test), predict_rows(d.take(test), model), strict=True):
             rows[int(i)] = r
     return [r for r in rows if r is not None], fits
@@ -507,7 +600,7 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
             for c, b, s, sc in zip(model["columns"], model["beta"], model["se"], model["scale"], strict=True)]
 
 
-__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
+__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
            "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]

@@ -267,6 +267,8 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
         for which, d in (("choice_model", theory[cost]), ("baseline_logit", plain)):
             model = cm.fit_selected(d.take(row_fold != f), cm.INNER_K, seed + 1 + f, errors=False)
             params[f"{which}_alpha"] = model["alpha"]
+            if "game_alpha_cv_log_loss" in model:  # the game terms' own penalty (None: left out)
+                params[f"{which}_game_alpha"] = model["game_alpha"]
             test_idx = np.flatnonzero(row_fold == f)
             other[which].update(zip(test_idx.tolist(), cm.predict_rows(d.take(row_fold == f), model), strict=True))
         chosen.append(params)
