@@ -281,8 +281,9 @@ class _Evaluator:
                     if r not in scenarios:
                         scenarios[r] = self._scenario(int(which[r]), float(values[r]))
                 # the rebuilt scenario's own phase: the input may be one of the phase's
-                wars = [build_war(scenarios[r], phases_of(scenarios[r])[p]) for r in again]
-                groups += [(np.array(again)[idx], war) for idx, war in stack(wars)]
+                built = [(r, build_war(scenarios[r], phases_of(scenarios[r])[p])) for r in again]
+                built = [(r, war) for r, war in built if not _same(war, self.wars[p])]  # else: its own answers
+                groups += [(np.array([r for r, _ in built])[idx], war) for idx, war in stack([w for _, w in built])]
             for idx, war in groups:
                 for at in range(0, len(idx), CHUNK):
                     part = np.arange(at, min(at + CHUNK, len(idx)))
