@@ -1,11 +1,13 @@
 """Load test of ``tertius serve`` over loopback, bounded in clients and time.
 
-Run: ``python benchmarks/load_serve.py [--clients 20] [--seconds 60]``. It starts the server in a
+Run: ``python benchmarks/load_serve.py [--clients 20] [--seconds 60] [--breakevens 4]``. It starts the server in a
 separate process on a free loopback port, then runs ``--clients`` concurrent clients for
 ``--seconds``, each looping over a mix of requests on the default scenario with an edited
 salience (so no answer can be cached): ``/api/run`` (half of the requests), ``/api/broker``
-(200 draws), a 200-draw sweep followed to its end, and an export (YAML, .xlsx or
-results.json). It prints, per kind, the count, the median and 95th percentile latency, and the
+(200 draws), a 200-draw sweep followed to its end, an export (YAML, .xlsx or results.json),
+and the page's break-even button (``/api/breakeven``: seconds each, so at most one in flight and
+at most ``--breakevens`` in all; a client whose draw falls on it while one runs, or after the
+last, sends a run instead). It prints, per kind, the count, the median and 95th percentile latency, and the
 status codes; the server's resident memory after the first minute (or at the half-way point
 of a shorter run) and at the end; and whether the goals of issue 20 hold: no 5xx, p95 of run
 under 2 s, end memory within 20 % of the reference. Exits 1 when a goal is missed.
@@ -46,9 +48,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--breakevens", type=int, default=4, help="break-even searches in all (one at a time)")
     args = parser.parse_args()
-    if not (1 <= args.clients <= 100 and 1 <= args.seconds <= 600):
-        sys.exit("--clients must be 1-100 and --seconds 1-600 (the test is bounded)")
+    if not (1 <= args.clients <= 100 and 1 <= args.seconds <= 600 and 0 <= args.breakevens <= 50):
+        sys.exit("--clients must be 1-100, --seconds 1-600 and --breakevens 0-50 (the test is bounded)")
     import httpx
 
     port = free_port()
@@ -68,8 +71,10 @@ def main() -> None:
                     sys.exit("the server did not start: " + (server.stderr.read().decode() if server.stderr else ""))
                 time.sleep(0.2)
         base = json.loads(json.dumps(load_scenario().to_data()))
-        results: dict[str, list[tuple[float, int]]] = {"run": [], "broker": [], "sweep": [], "export": []}
+        results: dict[str, list[tuple[float, int]]] = {"run": [], "broker": [], "sweep": [], "export": [],
+                                                       "breakeven": []}
         lock = threading.Lock()
+        searches = {"left": args.breakevens, "running": False}  # under lock
         stop_at = time.monotonic() + args.seconds
         reference_at = time.monotonic() + min(60.0, args.seconds / 2)
         memory: dict[str, float] = {}
@@ -84,12 +89,24 @@ def main() -> None:
             rng = random.Random(k)
             with httpx.Client(base_url=url, timeout=120) as c:
                 while time.monotonic() < stop_at:
-                    kind = rng.choice(["run", "run", "run", "broker", "sweep", "export"])
+                    kind = rng.choice(["run", "run", "run", "broker", "sweep", "export", "breakeven"])
+                    if kind == "breakeven":
+                        with lock:
+                            if searches["left"] > 0 and not searches["running"]:
+                                searches["left"], searches["running"] = searches["left"] - 1, True
+                            else:
+                                kind = "run"
                     body = {"scenario": scenario(rng), "seed": 0}
                     started = time.perf_counter()
                     try:
                         if kind == "run":
                             code = c.post("/api/run", json=body).status_code
+                        elif kind == "breakeven":
+                            try:
+                                code = c.post("/api/breakeven", json=body).status_code
+                            finally:
+                                with lock:
+                                    searches["running"] = False
                         elif kind == "broker":
                             code = c.post("/api/broker", json={**body, "draws": 200}).status_code
                         elif kind == "export":
@@ -126,14 +143,14 @@ def main() -> None:
     failed = False
     for kind, rows in results.items():
         if not rows:
-            print(f"{kind:7s} no requests")
+            print(f"{kind:9s} no requests")
             continue
         times = sorted(t for t, _ in rows)
         p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
         codes: dict[int, int] = {}
         for _, code in rows:
             codes[code] = codes.get(code, 0) + 1
-        print(f"{kind:7s} n={len(rows):4d} median={1000 * statistics.median(times):7.0f} ms "
+        print(f"{kind:9s} n={len(rows):4d} median={1000 * statistics.median(times):7.0f} ms "
               f"p95={1000 * p95:7.0f} ms codes={dict(sorted(codes.items()))}")
         if any(code >= 500 or code == 0 for code in codes):
             failed = True

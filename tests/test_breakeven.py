@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tertius.breakeven import answers, scan, search
 from tertius.conflict.equilibrium import solve
@@ -128,3 +133,73 @@ def test_forecast_break_even_moves_the_forecast_by_the_tolerance(default: Scenar
         # the compromise forecast is continuous: at the flip it has moved by the tolerance
         assert abs(abs(moved - q["forecast"]) - q["tolerance"]) < 0.01 * q["tolerance"] + 1e-6
         assert moved == pytest.approx(f["forecast"], abs=0.02 * q["tolerance"])
+
+
+@functools.cache
+def _evaluator() -> tuple[Scenario, list, Any]:
+    from tertius.breakeven import _Evaluator
+
+    s = load_scenario()
+    found = inputs(s)  # sourced numbers too: capabilities and distances reach the strengths
+    return s, found, _Evaluator(s, found)
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(0, 10_000), share=st.floats(0.0, 1.0))
+def test_a_value_written_into_the_war_gives_the_rebuilt_war(k: int, share: float) -> None:
+    """The search writes most inputs straight into each phase's war; for every input of the default
+    scenario (sourced ones too) and any value in its range, that war is the one ``build_war`` makes
+    from the scenario rebuilt with the value (its own phases: an input may be one of a phase's)."""
+    from tertius.breakeven import REBUILD, _same
+
+    s, found, ev = _evaluator()
+    k %= len(found)
+    inp = found[k]
+    value = inp.lo + share * (inp.hi - inp.lo)
+    rebuilt = with_value(s, inp.path, value)
+    for p, phase in enumerate(phases_of(rebuilt)):
+        if ev.targets[p][k] == REBUILD:
+            continue
+        ((_, written),) = ev._written(p, np.array([k]), np.array([value]))
+        assert _same(written, build_war(rebuilt, phase)), (inp.key, value, p, ev.targets[p][k])
+
+
+def test_a_wrong_write_is_caught_and_the_input_rebuilt(monkeypatch) -> None:
+    """The check against the rebuilt war guards the direct writes: a write to the wrong place (here
+    Russia's cost of fighting written as the United States') is found, and that input is rebuilt
+    for each value, so its answers stay those of the rebuilt scenario."""
+    import tertius.breakeven as be
+
+    s = load_scenario()
+    found = [i for i in inputs(s) if i.key in ("conflict.costs.russia", "conflict.costs.usa")]
+    right = be._target
+
+    def wrong(scenario, phase, path):
+        got = right(scenario, phase, path)
+        return ("cost", scenario.actor_ids.index("usa"), 1.0) if path == ("conflict", "costs", "russia") else got
+
+    monkeypatch.setattr(be, "_target", wrong)
+    ev = be._Evaluator(s, found)
+    assert all(t[0] == be.REBUILD and t[1] != be.REBUILD for t in ev.targets)
+    values = np.array([0.03, 0.2, 0.29])
+    direct = ev(np.zeros(3, dtype=int), values)
+    again = be._Evaluator(s, found, rebuild=True)(np.zeros(3, dtype=int), values)
+    assert (direct == again).all()
+
+
+def test_the_search_plays_only_the_phase_asked_for() -> None:
+    """With one question per value, the answers of that question's phase are those of a full
+    evaluation; the other phase's answers are its own (not played)."""
+    from tertius.breakeven import _Evaluator
+
+    s = load_scenario()
+    found = [i for i in inputs(s) if i.key == "conflict.broker_costs.russia"]
+    ev = _Evaluator(s, found)
+    values = np.array([0.05, 0.2, 0.3])
+    full = ev(np.zeros(3, dtype=int), values)
+    last = [q for q, p in enumerate(ev.phase_of) if p == len(ev.phases) - 1]
+    asked = ev(np.zeros(3, dtype=int), values, questions=np.full(3, last[0]))
+    assert (asked[:, last] == full[:, last]).all()
+    others = [q for q in range(len(ev.questions)) if q not in last]
+    assert (asked[:, others] == ev.base()[others]).all()
+    assert (full[:, last] != ev.base()[last]).any()  # the cost flips Russia's 1860 choice

@@ -13,7 +13,7 @@ from tertius.breakeven import search
 from tertius.conflict import broker
 from tertius.io import load_scenario
 from tertius.scenario import Scenario
-from tertius.uncertainty import inputs, with_value
+from tertius.uncertainty import LEVELS, inputs, moved_in_draws, with_value
 
 #: The step either side of a break-even value: 0.01 of a brute-force scan is the issue's bound.
 STEP = 1e-3
@@ -68,3 +68,30 @@ def test_russias_cost_of_fighting_at_the_issues_value(searched: tuple[Scenario, 
         between = [f for f in row["flips"] if cost.value < f["at"] <= 0.26]
         changed = after[(q["phase"], q["third_party"])] != before[(q["phase"], q["third_party"])]
         assert bool(between) == changed, (q["question"], row["flips"], after)
+
+
+def test_a_flip_within_an_inputs_range_shows_in_the_robustness_shares(searched: tuple[Scenario, dict]) -> None:
+    """Issue 19, done means: before any input is changed, the robustness shares of ``tertius
+    broker`` show a choice as not robust where an assumed input's range covers a flip. In today's
+    game the nearest flip of Russia's 1860 choice is its cost of brokering (broker a deal, stay out
+    from about 0.157, in a range of 0.025 to 0.3). The draws take each conflict input at the
+    midpoints of LEVELS bins of its range, so a flip region wider than one bin is always drawn; the
+    share of the selected option then falls at least half as far as the region's share of the range."""
+    default, table = searched
+    moved = {i.key for i in moved_in_draws(default)}
+    result = broker(default, draws=200, seed=0)
+    shares = {(p["id"], t["third_party"]): t["perturbation"]["first"] for p in result["phases"]
+              for t in p["third_parties"]}
+    checked = []
+    for q, r, f in flips(table):
+        lo, hi = r["range"]
+        region = (hi - f["at"] if f["at"] > r["value"] else f["at"] - lo) / (hi - lo)
+        if r["input"] in moved and region > 1 / LEVELS:
+            share = shares[(q["phase"], q["third_party"])][q["answer"]]
+            assert share < 1 - region / 2, (q["question"], r["label"], f["at"], region, share)
+            checked.append((q["third_party"], q["phase"], r["input"]))
+    assert ("russia", "1860", "conflict.broker_costs.russia") in checked
+    cost = next(r for q in table["questions"] if (q["phase"], q["third_party"]) == ("1860", "russia")
+                for r in q["inputs"] if r["input"] == "conflict.broker_costs.russia")
+    assert cost["range"][0] < cost["flips"][0]["at"] < cost["range"][1] and cost["flips"][0]["to"] == "neutral"
+    assert shares[("1860", "russia")]["broker"] < 0.75

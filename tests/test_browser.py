@@ -540,6 +540,26 @@ def test_the_report_opens_with_a_one_page_summary_and_prints_in_13_pages(report_
     report_page.emulate_media(media="screen")
 
 
+def test_the_summary_prints_on_one_page_from_chromiums_command_line(report_page, tmp_path):
+    """As a reader prints it: Chromium's own ``--print-to-pdf`` (not Playwright's ``page.pdf``,
+    whose margins default to none), on the paper and margins the report declares (A4, 12 mm)."""
+    import subprocess
+
+    from tests.webserver import CHROMIUM_ARGS
+
+    html = report_page.content()
+    head = html.index("</head>")
+    counts = []
+    for name, extra in (("whole", ""), ("summary", "<style>#summary ~ * { display: none !important; }</style>")):
+        page, pdf = tmp_path / f"{name}.html", tmp_path / f"{name}.pdf"
+        page.write_text(html[:head] + extra + html[head:])
+        subprocess.run([_need_browser(), "--headless", *CHROMIUM_ARGS, "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=300)
+        counts.append(_pdf_pages(pdf.read_bytes()))
+    assert "size: A4; margin: 12mm" in html
+    assert counts[0] <= 13 and counts[1] == 1, counts
+
+
 def test_no_chart_label_overlaps_its_title(report_page):
     """Every chart's title (its bold first line) is clear of every other text of the chart, as laid
     out by the browser; a clash is reported with the chart's title and the text it hits."""

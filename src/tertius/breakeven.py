@@ -10,12 +10,18 @@ input's own at which the answer changes, on each side of it, within the input's 
 2. **Bisect.** Each bracket is halved ``STEPS`` times, so the flip is known to within
    (range end - value) / (GRID · 2^STEPS).
 
-Both steps are vectorised over inputs: the candidate values of every input (and, in step 2, the
-midpoints of every bracket) are evaluated in one batched call of the game per phase
-(:func:`tertius.conflict.equilibrium.solve` over a War whose draws are the candidates: the same
-equilibrium search as the third-party analysis, so where iterated best response cycles the answer
-is the enumerated pure equilibrium or the logit QRE's likeliest option, never the cycle's last
-profile).
+Both steps are vectorised over inputs and over both sides of each: the candidate values of every
+input (and, in step 2, the midpoints of every bracket) are evaluated in one batched call of the game
+per phase (:func:`tertius.conflict.equilibrium.solve` over a War whose draws are the candidates: the
+same equilibrium search as the third-party analysis, so where iterated best response cycles the
+answer is the enumerated pure equilibrium or the logit QRE's likeliest option, never the cycle's
+last profile), in chunks of :data:`CHUNK` draws. In step 2 only the phase of each bracket's
+question is played. The candidates' wars are not rebuilt from the scenario where the input is a
+number that ``build_war`` copies into the war (a cost, a broker cost, ``loser_weight``, a stance,
+a capability, a distance): the value is written into the phase's war directly, and a phase whose
+war does not hold the input keeps its answers. These writes are checked once against the rebuilt
+wars (every input at the far end of its range); an input whose rebuilt war differs, and every
+other input (a status quo, say), rebuilds the scenario for each value.
 An answer that changes and changes back between two grid values is not seen (a flip narrower
 than (range end - value) / GRID). An input whose range holds no flip is *safe* for that question.
 """
@@ -23,19 +29,23 @@ than (range end - value) / GRID). An input whose range holds no flip is *safe* f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
+from tertius.conflict.equilibrium import rows as draws_of
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.thirdparty import labels as words
-from tertius.conflict.war import OPTIONS, War, build_war, phases_of, stack
+from tertius.conflict.war import OPTIONS, War, build_war, phase_capability, phases_of, stack, with_inputs
+from tertius.errors import ScenarioProblem
 from tertius.scenario import Phase, Scenario
 from tertius.uncertainty import Input, inputs, label, set_value
 
 GRID = 8
 STEPS = 10
+#: Draws per call of the game: larger batches cost more per draw (memory), smaller ones more calls.
+CHUNK = 128
 @dataclass(frozen=True)
 class Question:
     """One answer of the third-party analysis: ``third_party``'s option in phase ``phase``, and the
@@ -61,21 +71,83 @@ def answers(wars: list[War], third: list[int]) -> np.ndarray:
     return result
 
 
-class _Evaluator:
-    """Answers of every question for candidate values of inputs, one batch per phase."""
+#: A war field an input writes directly, with where: (field, index, divisor). ``None``: the input
+#: does not enter the phase's war; :data:`REBUILD`: the scenario is rebuilt for each value.
+Target = tuple[str, Any, float]
+REBUILD = ("rebuild", None, 1.0)
 
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
+
+def _target(scenario: Scenario, phase: Phase | None, path: tuple) -> Target | None:
+    """Where ``build_war`` puts the input at ``path`` in the war of ``phase`` (see :data:`Target`).
+    Only the plain copies are listed: a cost, a broker cost, ``loser_weight``, the Tullock
+    decisiveness, a stance in force in the phase, and the inputs of the strengths (capability,
+    distance, ``miles_per_day``); anything else is rebuilt."""
+    c = scenario.conflict
+    assert c is not None
+    ids, issues = scenario.actor_ids, scenario.issue_ids
+    phases = list(c.phases)
+    here = phases.index(phase) if phase is not None and phase in phases else None
+    war_trap = c.contest == "war-trap"
+    if path[:1] == ("conflict",) and len(path) == 3 and path[1] in ("costs", "broker_costs") and path[2] in ids:
+        return ("cost" if path[1] == "costs" else "broker_cost", ids.index(str(path[2])), 1.0)
+    if path == ("conflict", "loser_weight"):
+        return ("loser_weight", None, 1.0)
+    if path == ("conflict", "decisiveness"):
+        return None if war_trap else ("decisiveness", None, 1.0)
+    if path == ("conflict", "miles_per_day"):
+        return ("miles_per_day", None, 1.0) if war_trap else None
+    stance = None
+    if len(path) == 3 and path[0] == "stances" and isinstance(path[1], int):
+        stance, own = scenario.stances[path[1]], None
+    elif len(path) == 6 and path[:2] == ("conflict", "phases") and path[3] == "stances" and isinstance(path[2], int):
+        if path[2] != here:
+            return None
+        stance, own = phases[path[2]].stances[int(path[4])], path[2]
+    if stance is not None and path[-1] in ("position", "salience"):
+        where = (ids.index(stance.actor), issues.index(stance.issue))
+        if own is None and phase is not None and any((s.actor, s.issue) == (stance.actor, stance.issue)
+                                                      for s in phase.stances):
+            return None  # the phase's own stance is in force
+        return (str(path[-1]), where, scenario.salience_scale if path[-1] == "salience" else 1.0)
+    if len(path) == 3 and path[0] == "actors" and isinstance(path[1], int) and path[2] in ("capability", "distance"):
+        actor = scenario.actors[path[1]].id
+        if path[2] == "distance":
+            return ("miles", path[1], 1.0) if war_trap else None
+        if phase is not None and actor in phase.capabilities:
+            return None
+        return ("capability", path[1], 1.0)
+    if len(path) == 5 and path[:2] == ("conflict", "phases") and path[3] == "capabilities" and path[4] in ids:
+        return ("capability", ids.index(str(path[4])), 1.0) if path[2] == here else None
+    return REBUILD
+
+
+class _Evaluator:
+    """Answers of every question for candidate values of the inputs ``found``, one batch of the
+    game per phase.
+
+    An input that ``build_war`` copies into the war unchanged (:func:`_target`) is written into
+    the phase's war directly, for all candidates at once; any other input rebuilds the scenario
+    for each value (as ``rebuild=True`` does for all). Where the input is not in a phase's war the
+    phase's answers stay its own. The direct writes are checked once per input and phase against
+    the rebuilt war at the far end of the input's range; an input whose war differs there is
+    rebuilt."""
+
+    def __init__(self, scenario: Scenario, found: list[Input], rebuild: bool = False) -> None:
+        self.scenario, self.found = scenario, found
         self.data = scenario.to_data()
         self.phases = phases_of(scenario)
         self.questions: list[Question] = []
         self.words: dict[tuple[str | None, str], dict[str, str]] = {}
-        self.columns: list[tuple[int, list[int]]] = []
-        for p, ph in enumerate(self.phases):
+        self.wars: list[War] = []
+        self.capability: list[np.ndarray] = []  # the phase's capabilities before they become shares
+        self.columns: list[tuple[list[int], list[int]]] = []  # (question columns, third parties' indices)
+        for ph in self.phases:
             war = build_war(scenario, ph)
             third = [war.index(t) for t in war.third_ids]
             sol = solve(war)
-            self.columns.append((p, third))
+            self.columns.append((list(range(len(self.questions), len(self.questions) + len(third))), third))
+            self.wars.append(war)
+            self.capability.append(phase_capability(scenario, ph))
             for t in war.third_ids:
                 name = war.names.get(t, t)
                 where = f" ({ph.name or ph.id})" if ph is not None else ""
@@ -83,22 +155,158 @@ class _Evaluator:
                 self.questions.append(Question(_phase_key(ph), t, opt, f"{name}{where}: {words(war)[opt]}",
                                                sol.label(0)))
                 self.words[(_phase_key(ph), t)] = words(war)
-
-    def __call__(self, found: list[Input], which: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Answers (len(values), Q) for input ``found[which[k]]`` set to ``values[k]``."""
-        scenarios = []
-        for k, v in zip(which, values, strict=True):
-            data = _copy_along(self.data, found[k].path)
-            set_value(data, found[k].path, float(v))
-            scenarios.append(Scenario.model_validate(data))
-        cols = []
-        for p, third in self.columns:
-            ph = self.phases[p]
-            cols.append(answers([build_war(s, ph) for s in scenarios], third))
-        return np.concatenate(cols, axis=1) if cols else np.zeros((len(values), 0), dtype=np.int8)
+        self.phase_of = np.array([p for p, (cols, _) in enumerate(self.columns) for _ in cols], dtype=int)
+        self.targets = [[REBUILD if rebuild else _target(scenario, ph, inp.path) for inp in found]
+                        for ph in self.phases]
+        if not rebuild:
+            self._check()
 
     def base(self) -> np.ndarray:
         return np.array([OPTIONS.index(q.answer) for q in self.questions], dtype=np.int8)
+
+    def _far(self, k: int) -> float:
+        inp = self.found[k]
+        return inp.hi if abs(inp.hi - inp.value) >= abs(inp.lo - inp.value) else inp.lo
+
+    def _check(self) -> None:
+        """The direct writes against the rebuilt war with the inputs at the far ends of their
+        ranges: all at once, then one at a time where that differs (or where two inputs write the
+        same place)."""
+        todo = [k for k in range(len(self.found)) if self._far(k) != self.found[k].value
+                and any(t[k] != REBUILD for t in self.targets)]
+        if not todo:
+            return
+        data = self.data
+        for k in todo:
+            data = _copy_along(data, self.found[k].path)
+            set_value(data, self.found[k].path, self._far(k))
+        try:
+            joint: Scenario | None = Scenario.model_validate(data)
+        except (ValueError, ScenarioProblem):  # the far ends together break a rule of the format
+            joint = None
+        for p in range(len(self.phases)):
+            ks = [k for k in todo if self.targets[p][k] != REBUILD]
+            places = [self.targets[p][k][:2] for k in ks if self.targets[p][k] is not None]  # type: ignore[index]
+            shared = {k for k in ks if self.targets[p][k] is not None
+                      and places.count(self.targets[p][k][:2]) > 1}  # type: ignore[index]
+            together = [k for k in ks if k not in shared]
+            if joint is not None and together and self._agrees(p, joint, together):
+                ks = sorted(shared)
+            for k in ks:
+                if not self._agrees(p, self._scenario(k, self._far(k)), [k]):
+                    self.targets[p][k] = REBUILD
+
+    def _agrees(self, p: int, scenario: Scenario, ks: list[int]) -> bool:
+        """Whether writing the inputs ``ks`` at their far ends gives the rebuilt ``scenario``'s war."""
+        ((_, written),) = self._written(p, np.array(ks), np.array([self._far(k) for k in ks]),
+                                        np.zeros(len(ks), dtype=int))
+        return _same(written, build_war(scenario, phases_of(scenario)[p]))
+
+    def _scenario(self, k: int, value: float) -> Scenario:
+        data = _copy_along(self.data, self.found[k].path)
+        set_value(data, self.found[k].path, float(value))
+        return Scenario.model_validate(data)
+
+    def _written(self, p: int, which: np.ndarray, values: np.ndarray, row: np.ndarray | None = None
+                 ) -> list[tuple[np.ndarray, War]]:
+        """The phase's war with input ``found[which[e]]`` written as ``values[e]`` in draw
+        ``row[e]`` (default: one draw each; inputs whose target is None leave it as it is):
+        batched wars by equal plain numbers, as (draws, war)."""
+        base = self.wars[p]
+        row = np.arange(len(values)) if row is None else np.asarray(row, dtype=int)
+        b = int(row.max()) + 1 if row.size else 0
+        position, salience = np.repeat(base.position, b, 0), np.repeat(base.salience, b, 0)
+        capability, strength = np.repeat(base.capability, b, 0), np.repeat(base.strength, b, 0)
+        per_actor = {name: np.repeat(getattr(base, name)[None], b, 0) for name in ("cost", "broker_cost")}
+        plain = np.repeat(np.array([[base.loser_weight, base.decisiveness]]), b, 0)
+        raw = np.repeat(self.capability[p][None], b, 0)
+        miles = None if base.miles is None else np.repeat(base.miles[None], b, 0)
+        per_day = np.full(b, base.miles_per_day)
+        again = np.zeros(b, dtype=bool)  # draws whose strengths are computed again
+        for r, k, v in zip(row, which, values, strict=True):
+            target = self.targets[p][k]
+            if target is None:
+                continue
+            field, where, divisor = target
+            if field in ("position", "salience"):
+                (position if field == "position" else salience)[r, where[0], where[1]] = v / divisor
+            elif field in per_actor:
+                per_actor[field][r, where] = v
+            elif field in ("loser_weight", "decisiveness"):
+                plain[r, 0 if field == "loser_weight" else 1] = v
+            else:  # an input of the strengths
+                again[r] = True
+                if field == "capability":
+                    raw[r, where] = v
+                elif field == "miles" and miles is not None:
+                    miles[r, where] = v
+                else:
+                    per_day[r] = v
+        for r in np.nonzero(again)[0]:  # shares and projection again, as build_war makes them
+            one = with_inputs(replace(base, miles=None if miles is None else miles[r], miles_per_day=float(per_day[r])),
+                              position[r:r + 1], salience[r:r + 1], raw[r:r + 1])
+            capability[r], strength[r] = one.capability[0], one.strength[0]
+        out = []
+        keys, groups = np.unique(plain, axis=0, return_inverse=True)
+        for g, (lw, dec) in enumerate(keys):
+            idx = np.nonzero(groups.ravel() == g)[0]
+            changes: dict[str, Any] = {"position": position[idx], "salience": salience[idx],
+                                       "capability": capability[idx], "strength": strength[idx],
+                                       "loser_weight": float(lw), "decisiveness": float(dec)}
+            for name, vals in per_actor.items():
+                if not (vals[idx] == vals[idx[0]]).all():
+                    changes[name] = vals[idx][:, None, :]
+                elif not np.array_equal(vals[idx[0]], getattr(base, name)):
+                    changes[name] = vals[idx[0]].copy()
+            out.append((idx, replace(base, **changes)))
+        return out
+
+    def __call__(self, which: np.ndarray, values: np.ndarray, questions: np.ndarray | None = None) -> np.ndarray:
+        """Answers (len(values), Q) for input ``found[which[k]]`` set to ``values[k]``. With
+        ``questions`` (one per value), only the phase of each value's question is played; the
+        other answers are the phase's own."""
+        which, values = np.asarray(which, dtype=int), np.asarray(values, dtype=float)
+        out = np.repeat(self.base()[None], len(values), 0)
+        scenarios: dict[int, Scenario] = {}
+        for p, (cols, third) in enumerate(self.columns):
+            rows = np.arange(len(values)) if questions is None else \
+                np.nonzero(self.phase_of[np.asarray(questions, dtype=int)] == p)[0]
+            kinds = [self.targets[p][k] for k in which[rows]]
+            direct = np.array([r for r, t in zip(rows, kinds, strict=True) if t is not None and t != REBUILD], dtype=int)
+            again = [int(r) for r, t in zip(rows, kinds, strict=True) if t == REBUILD]
+            groups = [(direct[idx], war) for idx, war in self._written(p, which[direct], values[direct])] \
+                if direct.size else []
+            if again:
+                for r in again:
+                    if r not in scenarios:
+                        scenarios[r] = self._scenario(int(which[r]), float(values[r]))
+                # the rebuilt scenario's own phase: the input may be one of the phase's
+                built = [(r, build_war(scenarios[r], phases_of(scenarios[r])[p])) for r in again]
+                built = [(r, war) for r, war in built if not _same(war, self.wars[p])]  # else: its own answers
+                groups += [(np.array([r for r, _ in built])[idx], war) for idx, war in stack([w for _, w in built])]
+            for idx, war in groups:
+                for at in range(0, len(idx), CHUNK):
+                    part = np.arange(at, min(at + CHUNK, len(idx)))
+                    out[np.ix_(idx[part], cols)] = solve(draws_of(war, part) if len(idx) > CHUNK else war).profile[:, third]
+        return out
+
+
+def _same(a: War, b: War) -> bool:
+    """Whether two wars are equal field by field (the distances enter the game through the
+    strengths only, so they are not compared)."""
+    return all(_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(War)
+               if f.name not in ("miles", "miles_per_day"))
+
+
+def _equal(x: Any, y: Any) -> bool:
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        x, y = np.asarray(x), np.asarray(y)
+        return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f" and y.dtype.kind == "f"))
+    if isinstance(x, (tuple, list)) and isinstance(y, (tuple, list)):
+        return len(x) == len(y) and all(_equal(u, v) for u, v in zip(x, y, strict=True))
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(_equal(x[k], y[k]) for k in x)
+    return bool(x == y)
 
 
 def _copy_along(data: dict[str, Any], path: tuple) -> dict[str, Any]:
@@ -117,50 +325,49 @@ def search(scenario: Scenario, only_assumed: bool = True, grid: int = GRID, step
     """Break-even values of every assumed input (every input: ``only_assumed=False``) for every
     question (see the module's docstring)."""
     found = [i for i in inputs(scenario) if i.assumed or not only_assumed]
-    ev = _Evaluator(scenario)
+    ev = _Evaluator(scenario, found)
     base = ev.base()
-    flips, to = bracket(lambda which, values: ev(found, which, values), found, base.astype(float),
-                        np.zeros(len(base)), grid, steps)
+    flips, to = bracket(ev, found, base.astype(float), np.zeros(len(base)), grid, steps)
     return _table(scenario, ev, found, flips, np.nan_to_num(to, nan=-1).astype(np.int8))
 
 
 def bracket(evaluate: Any, found: list[Input], base: np.ndarray, tolerance: np.ndarray, grid: int = GRID,
             steps: int = STEPS) -> tuple[np.ndarray, np.ndarray]:
-    """The bracketing search, vectorised over inputs: ``evaluate(which, values)`` gives the answers
-    (B, Q) with input ``found[which[b]]`` set to ``values[b]``; an answer has changed where it
-    differs from ``base`` (Q,) by more than ``tolerance`` (Q,). Returns the flip values
-    (2 sides, inputs, Q; NaN: none in range) and the answers there."""
+    """The bracketing search, vectorised over inputs and both sides of each: ``evaluate(which,
+    values, questions=None)`` gives the answers (B, Q) with input ``found[which[b]]`` set to
+    ``values[b]`` (with ``questions``, one per value, only that question's answer need be right);
+    an answer has changed where it differs from ``base`` (Q,) by more than ``tolerance`` (Q,).
+    Returns the flip values (2 sides, inputs, Q; NaN: none in range) and the answers there."""
     nq, ni = len(base), len(found)
-    value = np.array([i.value for i in found])
     flips = np.full((2, ni, nq), np.nan)
     to = np.full((2, ni, nq), np.nan)
-    for side, end in enumerate((np.array([i.lo for i in found]), np.array([i.hi for i in found]))):
-        movable = np.nonzero(end != value)[0] if ni else np.zeros(0, dtype=int)
-        if movable.size == 0 or nq == 0:
-            continue
-        frac = np.arange(1, grid + 1) / grid
-        cand = value[movable, None] + (end[movable] - value[movable])[:, None] * frac  # (I, G)
-        which = np.repeat(movable, grid)
-        got = np.asarray(evaluate(which, cand.ravel()), dtype=float).reshape(movable.size, grid, nq)
-        changed = np.abs(got - base) > tolerance
-        hit = changed.any(1)  # (I, Q)
-        first = changed.argmax(1)
-        ii, qq = np.nonzero(hit)
-        if ii.size == 0:
-            continue
-        g = first[ii, qq]
-        inside = cand[ii, g]  # changed
-        outside = np.where(g > 0, cand[ii, np.maximum(g - 1, 0)], value[movable][ii])  # not changed
-        new = got[ii, g, qq]
-        for _ in range(steps):
-            mid = (inside + outside) / 2
-            res = np.asarray(evaluate(movable[ii], mid), dtype=float)[np.arange(ii.size), qq]
-            flip = np.abs(res - base[qq]) > tolerance[qq]
-            inside = np.where(flip, mid, inside)
-            new = np.where(flip, res, new)
-            outside = np.where(flip, outside, mid)
-        flips[side, movable[ii], qq] = inside
-        to[side, movable[ii], qq] = new
+    if ni == 0 or nq == 0:
+        return flips, to
+    value = np.array([i.value for i in found])
+    ends = np.array([[i.lo for i in found], [i.hi for i in found]])  # (2, I)
+    side, ins = np.nonzero(ends != value)  # one row per side of an input that can move there
+    if ins.size == 0:
+        return flips, to
+    frac = np.arange(1, grid + 1) / grid
+    cand = value[ins, None] + (ends[side, ins] - value[ins])[:, None] * frac  # (R, G)
+    got = np.asarray(evaluate(np.repeat(ins, grid), cand.ravel()), dtype=float).reshape(ins.size, grid, nq)
+    changed = np.abs(got - base) > tolerance
+    rr, qq = np.nonzero(changed.any(1))  # (row, question) pairs with a flip on the grid
+    if rr.size == 0:
+        return flips, to
+    g = changed.argmax(1)[rr, qq]
+    inside = cand[rr, g]  # changed
+    outside = np.where(g > 0, cand[rr, np.maximum(g - 1, 0)], value[ins[rr]])  # not changed
+    new = got[rr, g, qq]
+    for _ in range(steps):
+        mid = (inside + outside) / 2
+        res = np.asarray(evaluate(ins[rr], mid, questions=qq), dtype=float)[np.arange(rr.size), qq]
+        flip = np.abs(res - base[qq]) > tolerance[qq]
+        inside = np.where(flip, mid, inside)
+        new = np.where(flip, res, new)
+        outside = np.where(flip, outside, mid)
+    flips[side[rr], ins[rr], qq] = inside
+    to[side[rr], ins[rr], qq] = new
     return flips, to
 
 
@@ -198,7 +405,7 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
     n, m = arr.position.shape
     full = {name: MODELS[name].params((params or {}).get(name)) for name in names}
 
-    def evaluate(which: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def evaluate(which: np.ndarray, values: np.ndarray, questions: np.ndarray | None = None) -> np.ndarray:
         b = len(values)
         pos = np.repeat(arr.position[None], b, 0)
         sal = np.repeat(arr.salience[None], b, 0)
@@ -211,9 +418,13 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
                 sal[k, a, i] = v / scenario.salience_scale
             else:
                 cap[k, a] = v
-        outs = [np.asarray(MODELS[name].batch(scenario, pos, sal, cap, dict(full[name])),  # type: ignore[misc]
-                           dtype=float) for name in names]
-        return np.concatenate(outs, axis=1) if outs else np.zeros((b, 0))
+        out = np.zeros((b, len(names) * m))
+        for j, name in enumerate(names):  # with questions, each model runs on its own questions' rows
+            rows = np.arange(b) if questions is None else np.nonzero(np.asarray(questions) // m == j)[0]
+            if rows.size:
+                out[rows, j * m:(j + 1) * m] = np.asarray(MODELS[name].batch(  # type: ignore[misc]
+                    scenario, pos[rows], sal[rows], cap[rows], dict(full[name])), dtype=float)
+        return out
 
     base = evaluate(np.zeros(1, dtype=int), np.array([found[0].value]))[0] if found else np.zeros(0)
     tol = np.tile(tolerance * arr.span, len(names))
@@ -271,10 +482,11 @@ __all__ = ["GRID", "STEPS", "Question", "answers", "bracket", "forecast_search",
 
 def scan(scenario: Scenario, key: str, step: float = 0.001) -> dict[tuple[str | None, str], list[float | None]]:
     """The brute-force reference: the input ``key`` set to every value from its own to each end of
-    its range in steps of ``step``, one game at a time. For each question (phase, third party): the
+    its range in steps of ``step``, one game at a time, the scenario rebuilt for each value (no
+    direct writes into the war). For each question (phase, third party): the
     first value that changes the answer going down, and going up (None: none in range)."""
     inp = next(i for i in inputs(scenario) if i.key == key)
-    ev = _Evaluator(scenario)
+    ev = _Evaluator(scenario, [inp], rebuild=True)
     base = ev.base()
     out: dict[tuple[str | None, str], list[float | None]] = {(q.phase, q.third_party): [None, None]
                                                              for q in ev.questions}
@@ -282,7 +494,7 @@ def scan(scenario: Scenario, key: str, step: float = 0.001) -> dict[tuple[str | 
         n = int(round(abs(end - inp.value) / step))
         for j in range(1, n + 1):
             v = inp.value + (end - inp.value) * j / n
-            got = ev([inp], np.array([0]), np.array([v]))[0]
+            got = ev(np.array([0]), np.array([v]))[0]
             for q, question in enumerate(ev.questions):
                 slot = out[(question.phase, question.third_party)]
                 if got[q] != base[q] and slot[side] is None:

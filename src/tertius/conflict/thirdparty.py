@@ -269,6 +269,12 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f} %"
 
 
+def _share(p: float) -> str:
+    """A share of the perturbed draws: one short of all (or above none) never reads 100 % (0 %),
+    since some draws, within the inputs' ranges, change the answer (or give it)."""
+    return "over 99 %" if 0.995 <= p < 1 else "under 1 %" if 0 < p < 0.005 else _pct(p)
+
+
 def possessive(name: str) -> str:
     """'Russia's', 'the Allies\'', 'United States\''."""
     return name + ("'" if name.endswith("s") else "'s")
@@ -323,7 +329,7 @@ def answer(war: War, item: dict[str, Any]) -> str:
     lab = labels(war)
     option = item["equilibrium"]
     shares = item.get("perturbation", {}).get("first", {})
-    share = f", in {_pct(shares[option])} of perturbed draws" if shares else ""
+    share = f", in {_share(shares[option])} of perturbed draws" if shares else ""
     return (f"{item['name']} should {lab[option]} (the equilibrium{share}; {_model(item)} gives it "
             f"{_pct(item['probabilities'][option])}): {item['mechanism']}.")
 
