@@ -15,7 +15,7 @@ labelled by issue, ``validate(...).to_frame()``, ``broker(s).to_frame()`` and
 ``sweep(...).quantiles()`` are DataFrames.
 """
 
-from tertius.contract import Forecast
+from tertius.forecast import Forecast
 from tertius.io import bundled_scenarios, load_scenario, load_scenarios
 from tertius.models import MODELS, run_model
 from tertius.notebook import compare

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tertius.contract import Forecast
+from tertius.forecast import Forecast
 from tertius.errors import InputError
 from tertius.models import MODELS, run_model
 from tertius.models.ensemble import component_forecasts, cross_validate, default_model, groups_of

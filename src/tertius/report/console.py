@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tertius.contract import Forecast
+from tertius.forecast import Forecast
 from tertius.report.numbers import apart, human, signed
 from tertius.scenario import OPTION_KINDS, OPTION_LABELS, Scenario
 
