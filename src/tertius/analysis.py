@@ -12,8 +12,8 @@ from typing import Any
 
 from tertius.breakeven import forecast_search, search
 from tertius.conflict import DEFAULT_DRAWS, broker
-from tertius.forecast import Forecast
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Forecast
 from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario

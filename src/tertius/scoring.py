@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tertius.forecast import Forecast
 from tertius.errors import InputError
+from tertius.forecast import Forecast
 from tertius.models import MODELS, run_model
 from tertius.models.ensemble import component_forecasts, cross_validate, default_model, groups_of
 from tertius.models.procedural import with_rule_capabilities

@@ -69,8 +69,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.forecast import Forecast, Line, utilities
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Forecast, Line, utilities
 from tertius.models.central import weighted_mean, weighted_median
 from tertius.models.registry import register
 from tertius.scenario import Scenario

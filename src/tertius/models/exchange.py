@@ -60,8 +60,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.forecast import Column, Forecast, Line, utilities
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Column, Forecast, Line, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 

@@ -9,16 +9,16 @@ already completed with the model's documented defaults; ``rng`` is a
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import contextvars
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tertius.forecast import Forecast
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Forecast
 from tertius.scenario import Scenario
 
 ModelFn = Callable[[Scenario, dict[str, Any], np.random.Generator], Forecast]
