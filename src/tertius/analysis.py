@@ -17,7 +17,7 @@ from tertius.forecast import Forecast
 from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
-from tertius.scoring import _records, error_table, summarise
+from tertius.scoring import error_records, error_table, mae_by_model
 from tertius.sweeps.intervals import forecast_intervals
 from tertius.uncertainty import inputs
 from tertius.version import __version__
@@ -102,7 +102,7 @@ def scores(scenario: Scenario, forecasts: dict[str, Forecast]) -> dict[str, Any]
     """The scores of ``tertius run``: per model the MAE in % of each issue's scale span and the
     number of scored issues, and per issue and model the forecast, observed value and errors."""
     table = error_table([scenario], {m: [f] for m, f in forecasts.items()})
-    return {"models": summarise(table), "issues": _records(table)}
+    return {"models": mae_by_model(table), "issues": error_records(table)}
 
 
 def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
