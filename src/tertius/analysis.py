@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tertius.breakeven import forecast_search, search
-from tertius.conflict import DEFAULT_DRAWS, broker
+from tertius.conflict import DEFAULT_DRAWS, third_parties
 from tertius.errors import PARAMS, InputError
 from tertius.forecast import Forecast
 from tertius.models import MODELS, get_model, run_model
@@ -109,7 +109,7 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
             draws: int = DEFAULT_DRAWS, full: bool = False,
             params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
-    scenario that declares a conflict, add the third-party (broker) analysis. Unless ``full``,
+    scenario that declares a conflict, add the third-party analysis (key ``third_parties``). Unless ``full``,
     bulky per-actor maps in the models' details are summed (:func:`compact`). ``params`` gives
     model parameters by model (``tertius run -p``); every model run of the analysis uses them."""
     forecasts, refused = run_models(scenario, models, seed=seed, params=params)
@@ -125,7 +125,7 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
                       for m, f in forecasts.items()},
         "scores": scored,
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed, params=params),
-        "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
+        "third_parties": third_parties(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
         **breakevens(scenario, ran, params),
         "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored), draws, seed=seed,
                                         params=params),
