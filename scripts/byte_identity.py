@@ -43,7 +43,7 @@ def commands(deu: str) -> list[tuple[str, list[str]]]:
     ]
     for fmt in ("table", "json"):
         out += [
-            (f"run-{fmt}", ["run", DEFAULT, "--out", "OUT/run", "--format", fmt]),
+            (f"run-{fmt}", ["run", DEFAULT, "--out", "OUT/run" if fmt == "table" else "OUT/run-json", "--format", fmt]),
             (f"broker-{fmt}", ["broker", DEFAULT, "--format", fmt]),
             (f"forecast-{fmt}", ["forecast", DEFAULT, "--format", fmt]),
             (f"forecast-deu-{fmt}", ["forecast", deu, "--select", first, "--format", fmt]),
