@@ -3,7 +3,7 @@
 Run: ``python benchmarks/load_serve.py [--clients 20] [--seconds 60] [--breakevens 4]``. It starts the server in a
 separate process on a free loopback port, then runs ``--clients`` concurrent clients for
 ``--seconds``, each looping over a mix of requests on the default scenario with an edited
-salience (so no answer can be cached): ``/api/run`` (half of the requests), ``/api/broker``
+salience (so no answer can be cached): ``/api/run`` (half of the requests), ``/api/third-parties``
 (200 draws), a 200-draw sweep followed to its end, an export (YAML, .xlsx or results.json),
 and the page's break-even button (``/api/breakeven``: seconds each, so at most one in flight and
 at most ``--breakevens`` in all; a client whose draw falls on it while one runs, or after the
@@ -71,7 +71,7 @@ def main() -> None:
                     sys.exit("the server did not start: " + (server.stderr.read().decode() if server.stderr else ""))
                 time.sleep(0.2)
         base = json.loads(json.dumps(load_scenario().to_data()))
-        results: dict[str, list[tuple[float, int]]] = {"run": [], "broker": [], "sweep": [], "export": [],
+        results: dict[str, list[tuple[float, int]]] = {"run": [], "third-parties": [], "sweep": [], "export": [],
                                                        "breakeven": []}
         lock = threading.Lock()
         searches = {"left": args.breakevens, "running": False}  # under lock
@@ -89,7 +89,7 @@ def main() -> None:
             rng = random.Random(k)
             with httpx.Client(base_url=url, timeout=120) as c:
                 while time.monotonic() < stop_at:
-                    kind = rng.choice(["run", "run", "run", "broker", "sweep", "export", "breakeven"])
+                    kind = rng.choice(["run", "run", "run", "third-parties", "sweep", "export", "breakeven"])
                     if kind == "breakeven":
                         with lock:
                             if searches["left"] > 0 and not searches["running"]:
@@ -107,8 +107,8 @@ def main() -> None:
                             finally:
                                 with lock:
                                     searches["running"] = False
-                        elif kind == "broker":
-                            code = c.post("/api/broker", json={**body, "draws": 200}).status_code
+                        elif kind == "third-parties":
+                            code = c.post("/api/third-parties", json={**body, "draws": 200}).status_code
                         elif kind == "export":
                             code = c.post(f"/api/export/{rng.choice(['yaml', 'xlsx', 'results'])}", json=body).status_code
                         else:

@@ -16,6 +16,13 @@ DEU writer writes back the proposal name alone instead of the title read from th
 f9b8865 -> 6766b9e (the layers' move): 93 outputs, 1 differs, ``schema`` stdout, by intent (the
 scenario schema's description of ``perturbation`` names the module's new home, tertius.perturb).
 main -> 289f947 (the one Option table): 93 outputs, 0 differ.
+5f56c88 -> the names' branch (the third-party analysis under ``third_parties``): 95 outputs (run
+--format json now writes to its own folder; before, it stopped with exit status 2 at the folder
+run --format table had written, so neither revision's JSON run was compared), 3 differ, by intent:
+``run-json stdout``, ``file run/results.json`` and ``file run-json/results.json``, each in one
+line only, the top-level key ``"broker": {`` now ``"third_parties": {`` (checked with diff on
+both results.json files). The reports, ``report`` re-rendering and ``broker`` (table and JSON)
+are the same bytes.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ def commands(deu: str) -> list[tuple[str, list[str]]]:
     ]
     for fmt in ("table", "json"):
         out += [
-            (f"run-{fmt}", ["run", DEFAULT, "--out", "OUT/run", "--format", fmt]),
+            (f"run-{fmt}", ["run", DEFAULT, "--out", "OUT/run" if fmt == "table" else "OUT/run-json", "--format", fmt]),
             (f"broker-{fmt}", ["broker", DEFAULT, "--format", fmt]),
             (f"forecast-{fmt}", ["forecast", DEFAULT, "--format", fmt]),
             (f"forecast-deu-{fmt}", ["forecast", deu, "--select", first, "--format", fmt]),

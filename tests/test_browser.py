@@ -278,12 +278,12 @@ def test_a_conflict_built_from_an_empty_scenario_runs_the_broker_and_exports(pag
     page.get_by_label("conflict side a actors").select_option("actor-1")
     page.get_by_label("conflict side b actors").select_option("actor-2")
     page.get_by_label("conflict stakes").select_option("issue-1")
-    n = int(page.evaluate("document.body.dataset.brokers || 0"))
+    n = int(page.evaluate("document.body.dataset.thirdParties || 0"))
     page.get_by_label("conflict third parties").select_option("actor-3")
-    page.wait_for_function("n => Number(document.body.dataset.brokers || 0) > n", arg=n)
+    page.wait_for_function("n => Number(document.body.dataset.thirdParties || 0) > n", arg=n)
     page.wait_for_selector("#thirdparty table")
     assert not page.locator("#scenario-error").inner_text()
-    shown = json.loads(page.evaluate("JSON.stringify(S.broker)"))
+    shown = json.loads(page.evaluate("JSON.stringify(S.thirdParties)"))
     assert [tp["third_party"] for tp in shown["phases"][0]["third_parties"]] == ["actor-3"]
     exported = _export_yaml(page, tmp_path)
     path = tmp_path / "built.yaml"

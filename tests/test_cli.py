@@ -56,6 +56,23 @@ def test_report_rerenders_from_saved_results(tmp_path):
     assert (tmp_path / "report.html").read_bytes() == written  # the same bytes that 'run' wrote
 
 
+def test_report_rerenders_results_saved_with_the_old_broker_key(tmp_path):
+    """Up to 0.2.0 results.json held the third-party analysis under ``broker``; such a file (made
+    here by giving the key back its old name, which is all that changed) renders to the same bytes."""
+    invoke("run", "--out", str(tmp_path), "--format", "json", "--draws", "20")
+    written = (tmp_path / "report.html").read_bytes()
+    text = (tmp_path / "results.json").read_text(encoding="utf-8")
+    assert text.count('"third_parties": {') == 1
+    old = tmp_path / "old" / "results.json"
+    old.parent.mkdir()
+    old.write_text(text.replace('"third_parties": {', '"broker": {'), encoding="utf-8")
+    assert '"broker": {' in old.read_text(encoding="utf-8") and '"third_parties": {' not in old.read_text(encoding="utf-8")
+    r = invoke("report", str(old))
+    assert r.exit_code == 0, r.output
+    html = (old.parent / "report.html").read_bytes()
+    assert html == written and b'id="third-parties"' in html
+
+
 def test_exchange_report_shows_rounds_exchanges_and_externalities(tmp_path):
     r = invoke("run", str(need(DECIDE_INPUT / "copenhagen.csv")), "-m", "exchange", "--out", str(tmp_path),
                "--format", "json", "--draws", "5")

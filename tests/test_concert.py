@@ -231,7 +231,7 @@ def test_an_exchange_concert_trades_across_issues_and_both_members_gain_over_the
         {"actor": "u", "issue": "z", "position": 100, "salience": 1.0},
     ]
     from tertius.conflict.concert import concert_stance
-    from tertius.contract import closeness
+    from tertius.forecast import closeness
 
     war = _war(data)
     idx = [war.index("t"), war.index("u")]

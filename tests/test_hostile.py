@@ -355,7 +355,7 @@ def test_a_conflict_on_which_best_response_cycles_reports_an_equilibrium_and_its
         else:  # the output names the method
             assert method in said and "selected by iterated best response" not in said, (command, said[-2000:])
     results = json.loads((out / "run" / "results.json").read_text())
-    (answer,) = results["broker"]["phases"]
+    (answer,) = results["third_parties"]["phases"]
     assert answer["solver"].startswith(method) and set(answer["selected"]) == {f"t{i}" for i in range(k)}
     assert all(q["method"].startswith(method) for q in results["breakeven"]["questions"])
     summary = json.loads((out / "sweep" / "summary.json").read_text())

@@ -3,10 +3,11 @@
 Every import of tertius in src/ (at the top of a file or inside a function) goes down the layers
 or sideways, never up, except the ones listed in UPWARD with the reason; and no modules import
 each other in a loop. Layers, bottom to top, as in docs/architecture (the reference sketch):
-text helpers and errors → scenario, io → the forecast contract, perturbations → models →
-conflict, sweeps, scoring → analysis → report → cli, notebook, web. The typed results
-(tertius.results: data with reprs, made of scenario words and text helpers) sit with the forecast
-contract, so the analyses that build them import down.
+text helpers and errors → scenario, io → the forecast contract (tertius.forecast; tertius.contract,
+its former home, only re-exports it), perturbations → models → conflict, sweeps, scoring →
+analysis → report → cli, notebook, web. The typed results (tertius.results: data with reprs, made
+of scenario words and text helpers) sit with the forecast contract, so the analyses that build
+them import down.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = {
     "tertius.text": 0, "tertius.errors": 0, "tertius.version": 0, "tertius.seeds": 0,
     "tertius.scenario": 1, "tertius.io": 1, "tertius.schemas": 1, "tertius.institutions": 1, "tertius.power": 1,
-    "tertius.contract": 2, "tertius.perturb": 2, "tertius.results": 2,
+    "tertius.forecast": 2, "tertius.contract": 2, "tertius.perturb": 2, "tertius.results": 2,
     "tertius.models": 3,
     "tertius.conflict": 4, "tertius.sweeps": 4, "tertius.scoring": 4, "tertius.uncertainty": 4,
     "tertius.breakeven": 5,

@@ -112,7 +112,7 @@ def test_unknown_model_and_parameter_are_user_errors():
 
 
 def test_forecast_round_trips_through_its_dict_and_makes_a_tidy_frame():
-    from tertius.contract import Forecast
+    from tertius.forecast import Forecast
     s = one_issue([0, 60, 100], [1.0, 0.5, 0.2], [1.0, 2.0, 1.0])
     f = run_model(s, "compromise")
     g = Forecast.from_dict(f.to_dict())
@@ -132,7 +132,7 @@ def test_a_new_model_with_rounds_needs_no_edit_outside_its_module(tmp_path):
     from typer.testing import CliRunner
 
     from tertius.cli import app
-    from tertius.contract import Column, Forecast, Line, utilities
+    from tertius.forecast import Column, Forecast, Line, utilities
     from tertius.models.registry import MODELS, register
 
     def toy(scenario, params, rng):
@@ -145,7 +145,7 @@ def test_a_new_model_with_rounds_needs_no_edit_outside_its_module(tmp_path):
             for k, i in enumerate(arr.issue_ids):
                 line[i].append(float(np.nanmean(x[:, k])))
         out = np.nanmean(x, axis=0)
-        return Forecast(model="toy-rounds", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+        return Forecast(scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                         issue_ids=tuple(arr.issue_ids), outcome=out, utility=utilities(arr, out), params=params,
                         rounds=tuple(snaps), line=Line("toy mean", line),
                         columns={"first_mean": Column("first mean", {i: v[0] for i, v in line.items()})})
@@ -178,3 +178,19 @@ def test_shared_runs_give_the_same_forecasts_as_separate_runs():
     for m in alone:
         np.testing.assert_array_equal(alone[m], together[m])
     assert run_model(s, "bdm") is not run_model(s, "bdm")  # and only there
+
+
+def test_the_registry_writes_the_model_name_into_the_forecast():
+    """A model function leaves ``Forecast.model`` empty; run_model fills in the registered name,
+    so one function registered twice gives forecasts under each name."""
+    from tertius.models.registry import MODELS, register
+
+    s = one_issue([0, 60, 100], [1.0, 0.5, 0.2], [1.0, 2.0, 1.0])
+    fn = MODELS["compromise"].fn
+    assert fn(s, MODELS["compromise"].params(None), np.random.default_rng(0)).model == ""
+    register("compromise-again", summary="The same function.", citation="This test.")(fn)
+    try:
+        assert run_model(s, "compromise-again").model == "compromise-again"
+        assert {run_model(s, m).model for m in MODELS if m != "compromise-again"} == set(MODELS) - {"compromise-again"}
+    finally:
+        del MODELS["compromise-again"]

@@ -38,9 +38,21 @@ def test_reprs_are_short_and_labelled():
         f["nowhere"]
     frame = tertius.compare(s, ["mean", "compromise"])
     assert list(frame.columns) == ["observed", "mean", "compromise"] and list(frame.index) == s.issue_ids
-    b = tertius.broker(s, draws=20)
-    assert "stay out" in repr(b) and len(b.to_frame()) == 2 * 2 * 4
+    b = tertius.third_parties(s, draws=20)
+    assert "stay out" in repr(b) and repr(b).startswith("<ThirdPartyResult") and len(b.to_frame()) == 2 * 2 * 4
     v = tertius.validate(s, ["mean", "compromise"])
     assert v.to_frame().loc["compromise", "n"] == 8 and "lowest MAE" in repr(v)
     for obj in (s, f, b, v):
         assert "<table" in obj._repr_html_()
+
+
+def test_the_names_of_the_third_party_analysis_up_to_0_2_0_still_work():
+    """``tertius.broker`` and ``BrokerResult``, the analysis's names up to 0.2.0, are the same
+    function and class as ``tertius.third_parties`` and ``ThirdPartyResult``; the old module
+    ``tertius.contract`` still gives ``Forecast``."""
+    from tertius.contract import Forecast as OldForecast
+    from tertius.notebook import BrokerResult, ThirdPartyResult
+
+    assert tertius.broker is tertius.third_parties and BrokerResult is ThirdPartyResult
+    assert OldForecast is tertius.Forecast
+    assert isinstance(tertius.third_parties(tertius.load_scenario(), draws=0), ThirdPartyResult)

@@ -88,11 +88,11 @@ def test_no_veto_when_someone_can_gain() -> None:
 def test_broker_states_the_answers_first_and_each_once() -> None:
     """`tertius broker` opens with one sentence per phase and third party (what it should do,
     how likely, how it profits); the decomposition after it does not repeat the sentence."""
-    from tertius.conflict import broker
-    from tertius.report.console import broker_tables
+    from tertius.conflict import third_parties
+    from tertius.report.console import third_party_tables
 
-    result = broker(load_scenario(), draws=20, seed=0)
-    items = broker_tables(result, width=200)
+    result = third_parties(load_scenario(), draws=20, seed=0)
+    items = third_party_tables(result, width=200)
     first = items[0]
     assert isinstance(first, str) and first.startswith("The answer")
     parties = [(p, t) for p in result["phases"] for t in p["third_parties"]]

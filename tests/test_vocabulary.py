@@ -44,10 +44,10 @@ def test_the_option_literal_and_the_counts_follow_the_table():
 
 def test_the_schema_the_report_and_the_page_take_the_options_from_the_table():
     from tertius.scenario import OPTION_CODES, OPTION_TABLE
-    from tertius.schemas import BROKER
+    from tertius.schemas import THIRD_PARTIES
     from tertius.web.api import option_list
 
-    assert BROKER["properties"]["options"]["items"]["enum"] == list(OPTION_CODES)
+    assert THIRD_PARTIES["properties"]["options"]["items"]["enum"] == list(OPTION_CODES)
     assert option_list() == [{"code": o.code, "label": o.label} for o in OPTION_TABLE]
     src = Path(__file__).resolve().parents[1] / "src" / "tertius"
     page = (src / "web" / "static" / "app.js").read_text(encoding="utf-8")

@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tertius.breakeven import forecast_search, search
-from tertius.conflict import DEFAULT_DRAWS, broker
-from tertius.contract import Forecast
+from tertius.conflict import DEFAULT_DRAWS, third_parties
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Forecast
 from tertius.models import MODELS, get_model, run_model
 from tertius.models.registry import shared_runs
 from tertius.scenario import Actor, Quantity, Scenario
-from tertius.scoring import _records, error_table, summarise
+from tertius.scoring import error_records, error_table, mae_by_model
 from tertius.sweeps.intervals import forecast_intervals
 from tertius.uncertainty import inputs
 from tertius.version import __version__
@@ -102,14 +102,14 @@ def scores(scenario: Scenario, forecasts: dict[str, Forecast]) -> dict[str, Any]
     """The scores of ``tertius run``: per model the MAE in % of each issue's scale span and the
     number of scored issues, and per issue and model the forecast, observed value and errors."""
     table = error_table([scenario], {m: [f] for m, f in forecasts.items()})
-    return {"models": summarise(table), "issues": _records(table)}
+    return {"models": mae_by_model(table), "issues": error_records(table)}
 
 
 def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
             draws: int = DEFAULT_DRAWS, full: bool = False,
             params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
-    scenario that declares a conflict, add the third-party (broker) analysis. Unless ``full``,
+    scenario that declares a conflict, add the third-party analysis (key ``third_parties``). Unless ``full``,
     bulky per-actor maps in the models' details are summed (:func:`compact`). ``params`` gives
     model parameters by model (``tertius run -p``); every model run of the analysis uses them."""
     forecasts, refused = run_models(scenario, models, seed=seed, params=params)
@@ -125,7 +125,7 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
                       for m, f in forecasts.items()},
         "scores": scored,
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed, params=params),
-        "broker": broker(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
+        "third_parties": third_parties(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
         **breakevens(scenario, ran, params),
         "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored), draws, seed=seed,
                                         params=params),

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from tertius.analysis import analyse
-from tertius.conflict import DEFAULT_DRAWS, broker
+from tertius.conflict import DEFAULT_DRAWS, third_parties
 from tertius.errors import PARAMS, InputError, TertiusError
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
 from tertius.io.files import slug, write_text_atomic
@@ -30,9 +30,9 @@ from tertius.report.console import (
     cv_tables,
     forecast_table,
     listing,
-    print_broker,
     print_forecast,
     print_tables,
+    print_third_parties,
     scores_table,
     sensitivity_lines,
     settling_lines,
@@ -296,8 +296,8 @@ def run(
     for m, f in results["forecasts"].items():
         for line in settling_lines(m, f["details"], f.get("params")):
             console.print(line, markup=False, highlight=False)
-    if results.get("broker"):
-        print_broker(results["broker"], console)
+    if results.get("third_parties"):
+        print_third_parties(results["third_parties"], console)
     console.print(f"results: {results_path}\nreport:  {report_path}")
 
 
@@ -328,11 +328,11 @@ def broker_command(
         else:
             print_tables(*breakeven_tables(table), console=console)
         return
-    result = broker(s, third_party, draws=draws, seed=seed)
+    result = third_parties(s, third_party, draws=draws, seed=seed)
     if fmt is Format.json:
         emit_json(result)
     else:
-        print_broker(result, console)
+        print_third_parties(result, console)
 
 
 @app.command("sweep")

@@ -1,7 +1,7 @@
 """What a notebook shows: short ``repr`` and ``_repr_html_`` for tertius's results, and pandas
 DataFrames of them.
 
-The results of :func:`tertius.validate` and :func:`tertius.broker` are dicts (their JSON layout,
+The results of :func:`tertius.validate` and :func:`tertius.third_parties` are dicts (their JSON layout,
 unchanged) of the classes below, which add a table view; :func:`compare` puts every model's
 forecast of a scenario side by side.
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tertius.errors import InputError
 from tertius.models import MODELS, run_model
-from tertius.results import BrokerResult, ValidationResult
+from tertius.results import BrokerResult, ThirdPartyResult, ValidationResult
 from tertius.text import html_table
 
 if TYPE_CHECKING:
@@ -39,4 +39,4 @@ def compare(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
     return frame
 
 
-__all__ = ["BrokerResult", "ValidationResult", "compare", "html_table"]
+__all__ = ["BrokerResult", "ThirdPartyResult", "ValidationResult", "compare", "html_table"]

@@ -6,7 +6,7 @@ or drawn beyond formatting.
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tertius.scenario import OPTION_LABELS
 from tertius.text import html_table, human
@@ -49,8 +49,8 @@ class ValidationResult(dict):
 
 
 
-class BrokerResult(dict):
-    """:func:`tertius.broker`'s result: the dict of its JSON layout, with tables."""
+class ThirdPartyResult(dict):
+    """:func:`tertius.third_parties`'s result: the dict of its JSON layout, with tables."""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per phase, third party and option: expected utility, rank, logit probability,
@@ -78,7 +78,7 @@ class BrokerResult(dict):
             choice = ", ".join(f"{t['name']}: {OPTION_LABELS[t['equilibrium']].format(a=a, b=b)}"
                                for t in phase["third_parties"])
             parts.append(f"{phase['id'] or 'conflict'}: {choice}")
-        return f"<BrokerResult {self['scenario']}: " + "; ".join(parts) + "; .to_frame() for the table>"
+        return f"<ThirdPartyResult {self['scenario']}: " + "; ".join(parts) + "; .to_frame() for the table>"
 
     def _repr_html_(self) -> str:
         out = []
@@ -100,4 +100,22 @@ class BrokerResult(dict):
         return "".join(out)
 
 
-__all__ = ["BrokerResult", "ValidationResult"]
+#: Keys of results.json renamed since 0.2.0, old → new (:func:`saved_results`).
+RENAMED_KEYS = {"broker": "third_parties"}
+
+
+def saved_results(data: dict[str, Any]) -> dict[str, Any]:
+    """Saved results in today's layout, so that a results.json written by an older tertius still
+    renders (``tertius report``): each key of :data:`RENAMED_KEYS` gets its new name. Nothing
+    else is changed; the dict given is not touched."""
+    out = dict(data)
+    for old, new in RENAMED_KEYS.items():
+        if old in out and new not in out:
+            out[new] = out.pop(old)
+    return out
+
+
+#: The name of :class:`ThirdPartyResult` up to 0.2.0.
+BrokerResult = ThirdPartyResult
+
+__all__ = ["RENAMED_KEYS", "BrokerResult", "ThirdPartyResult", "ValidationResult", "saved_results"]

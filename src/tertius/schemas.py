@@ -39,7 +39,7 @@ OPTION = {"type": "object", "required": ["expected_utility", "probability", "p_a
                          "p_a_wins": {"type": "number"}, "settlements": {"type": "object"},
                          "leverage": {"type": "number"}, "deal_probability": {"type": "number"}}}
 
-BROKER = {
+THIRD_PARTIES = {
     "type": ["object", "null"],
     "required": ["scenario", "options", "params", "phases"],
     "properties": {
@@ -71,7 +71,7 @@ def results_schema() -> dict[str, Any]:
     return {
         "$schema": DRAFT, "$id": "https://tertius.invalid/schemas/results.json", "version": __version__,
         "title": "tertius run results", "type": "object",
-        "required": ["tertius_version", "seed", "scenario", "models", "forecasts", "scores", "sensitivity", "broker"],
+        "required": ["tertius_version", "seed", "scenario", "models", "forecasts", "scores", "sensitivity", "third_parties"],
         "properties": {
             "tertius_version": {"type": "string"},
             "seed": {"type": "integer"},
@@ -83,7 +83,7 @@ def results_schema() -> dict[str, Any]:
             "scores": {"type": "object", "required": ["models", "issues"]},
             "sensitivity": {"type": "array", "items": {
                 "type": "object", "required": ["actor", "factor", "model", "issue", "outcome"]}},
-            "broker": BROKER,
+            "third_parties": THIRD_PARTIES,
             "breakeven": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["questions"], "properties": {
                 "questions": {"type": "array", "items": {"type": "object", "required": [
                     "phase", "third_party", "answer", "question", "inputs", "safe"]}}}}]},

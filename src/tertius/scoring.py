@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tertius.contract import Forecast
 from tertius.errors import InputError
+from tertius.forecast import Forecast
 from tertius.models import MODELS, run_model
 from tertius.models.ensemble import component_forecasts, cross_validate, default_model, groups_of
 from tertius.models.procedural import with_rule_capabilities
@@ -41,7 +41,7 @@ def error_table(scenarios: Sequence[Scenario], forecasts: Mapping[str, Sequence[
     return pd.DataFrame(rows, columns=["scenario", "issue", "model", "forecast", "observed", "error", "abs_error_pct"])
 
 
-def summarise(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def mae_by_model(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """MAE (percent of span) and count of scorable issues per model."""
     out: dict[str, dict[str, Any]] = {}
     for model, group in table.groupby("model", sort=False):
@@ -81,7 +81,7 @@ def validate(scenarios: Iterable[Scenario] | Scenario, models: Sequence[str] | N
         scenarios = [with_rule_capabilities(s, capability) for s in scenarios]
     forecasts = {m: [run_model(s, m, (params or {}).get(m), seed=seed) for s in scenarios] for m in models}
     table = error_table(scenarios, forecasts)
-    out = ValidationResult(models=summarise(table), issues=_records(table), capability=capability)
+    out = ValidationResult(models=mae_by_model(table), issues=error_records(table), capability=capability)
     if cv is not None:
         out["cv"] = _cross_validated(scenarios, table, out["models"], cv, seed)
     return out
@@ -120,6 +120,7 @@ def _cross_validated(scenarios: list[Scenario], table: pd.DataFrame, models: dic
             "by_type": by_type}
 
 
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+def error_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of :func:`error_table` as JSON-able dicts (NaN as None)."""
     recs = table.to_dict(orient="records")
     return [{str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in recs]

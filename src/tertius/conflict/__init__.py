@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tertius.conflict.thirdparty import DEFAULT_DRAWS, DISPLAY, analyse_phase, broker, explain
+from tertius.conflict.thirdparty import DEFAULT_DRAWS, DISPLAY, analyse_phase, broker, explain, third_parties
 from tertius.conflict.war import OPTIONS, War, build_war
 
-__all__ = ["DEFAULT_DRAWS", "DISPLAY", "OPTIONS", "War", "analyse_phase", "broker", "build_war", "explain"]
+__all__ = ["DEFAULT_DRAWS", "DISPLAY", "OPTIONS", "War", "analyse_phase", "broker", "build_war", "explain",
+           "third_parties"]

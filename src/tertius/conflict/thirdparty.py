@@ -29,7 +29,7 @@ from tertius.conflict.game import (
 from tertius.conflict.war import BROKER_KINDS, N_OPTIONS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
 from tertius.errors import InputError
 from tertius.perturb import draw
-from tertius.results import BrokerResult
+from tertius.results import ThirdPartyResult
 from tertius.scenario import OPTION_CODES, Perturbation, Phase, Scenario, option_labels
 from tertius.seeds import child_rng
 from tertius.uncertainty import war_draws
@@ -425,9 +425,10 @@ def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:
     return " ".join(parts)
 
 
-def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFAULT_DRAWS, seed: int = 0,
-           perturbation: Perturbation | None = None) -> dict[str, Any]:
-    """The third-party analysis of every phase of the scenario's conflict."""
+def third_parties(scenario: Scenario, third_party: str | None = None, draws: int = DEFAULT_DRAWS, seed: int = 0,
+                  perturbation: Perturbation | None = None) -> ThirdPartyResult:
+    """The third-party analysis of every phase of the scenario's conflict (``tertius broker``;
+    the ``third_parties`` key of results.json)."""
     if scenario.conflict is None:
         raise InputError(f"scenario '{scenario.id}' declares no conflict",
                          fix="add a 'conflict:' section (see 'tertius schema'), or pick a scenario that has one")
@@ -436,14 +437,20 @@ def broker(scenario: Scenario, third_party: str | None = None, draws: int = DEFA
     params = fitted()
     phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
               for ph in phases_of(scenario)]
-    return BrokerResult(scenario=scenario.id, options=list(DISPLAY),
-                        params={"precision": params["precision"], "join_constant": params["join_constant"],
-                                "fitted_on": sorted(v["file"] for v in params["fitted_on"].values()),
-                                "choice_model": {"fitted_on": sorted(v["file"] for v in shipped()["fitted_on"].values()
-                                                                     if "file" in v) + ["casebook/"],
-                                                 "alpha": shipped()["theory"]["alpha"]}},
-                        phases=phases)
+    return ThirdPartyResult(scenario=scenario.id, options=list(DISPLAY),
+                            params={"precision": params["precision"], "join_constant": params["join_constant"],
+                                    "fitted_on": sorted(v["file"] for v in params["fitted_on"].values()),
+                                    "choice_model": {"fitted_on": sorted(v["file"] for v in shipped()["fitted_on"].values()
+                                                                         if "file" in v) + ["casebook/"],
+                                                     "alpha": shipped()["theory"]["alpha"]}},
+                            phases=phases)
+
+
+#: The name of :func:`third_parties` up to 0.2.0, kept for code that calls ``tertius.broker``.
+#: "broker" now names one option only (:data:`tertius.scenario.OPTION_TABLE`) and the command
+#: ``tertius broker``, which asks this analysis the user's question.
+broker = third_parties
 
 
 __all__ = ["DEFAULT_DRAWS", "DISPLAY", "analyse_phase", "broker", "equilibrium_options", "explain", "labels",
-           "war_of_draws"]
+           "third_parties", "war_of_draws"]

@@ -69,8 +69,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.contract import Forecast, Line, utilities
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Forecast, Line, utilities
 from tertius.models.central import weighted_mean, weighted_median
 from tertius.models.registry import register
 from tertius.scenario import Scenario
@@ -821,7 +821,7 @@ def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) ->
         details["median"][issue_id] = [float(v) for v in traj.median]
         details["rounds_run"][issue_id] = k - 1
     kind = params["outcome"]
-    return Forecast(model="bdm", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+    return Forecast(scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
                     params=params, rounds=tuple(snaps), details=details,
                     line=Line(f"weighted {kind}", details[kind]))

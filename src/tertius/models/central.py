@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.contract import Forecast, utilities
+from tertius.forecast import Forecast, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 
@@ -59,9 +59,9 @@ def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (lo + hi) / 2.0
 
 
-def _forecast(name: str, scenario: Scenario, outcome: np.ndarray, params: dict[str, Any]) -> Forecast:
+def _forecast(scenario: Scenario, outcome: np.ndarray, params: dict[str, Any]) -> Forecast:
     arr = scenario.arrays
-    return Forecast(model=name, scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+    return Forecast(scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome,
                     utility=utilities(arr, outcome), params=params)
 
@@ -85,7 +85,7 @@ def _batch_median(scenario: Scenario, x: np.ndarray, s: np.ndarray, c: np.ndarra
 def mean(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """The unweighted mean of the actors' positions, issue by issue (a naive baseline)."""
     arr = scenario.arrays
-    return _forecast("mean", scenario, weighted_mean(arr.position, arr.present.astype(float)), params)
+    return _forecast(scenario, weighted_mean(arr.position, arr.present.astype(float)), params)
 
 
 @register("weighted-median", summary="The median voter, weighted by capability x salience.",
@@ -102,7 +102,7 @@ def weighted_median_model(scenario: Scenario, params: dict[str, Any], rng: np.ra
     """
     arr = scenario.arrays
     w = arr.capability[:, None] * arr.salience
-    return _forecast("weighted-median", scenario, weighted_median(arr.position, w), params)
+    return _forecast(scenario, weighted_median(arr.position, w), params)
 
 
 @register("compromise", summary="Capability x salience weighted mean (the compromise model).",
@@ -118,4 +118,4 @@ def compromise(scenario: Scenario, params: dict[str, Any], rng: np.random.Genera
     """
     arr = scenario.arrays
     w = arr.capability[:, None] * arr.salience
-    return _forecast("compromise", scenario, weighted_mean(arr.position, w), params)
+    return _forecast(scenario, weighted_mean(arr.position, w), params)

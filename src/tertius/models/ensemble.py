@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.contract import Forecast, utilities
+from tertius.forecast import Forecast, utilities
 from tertius.models.procedural import with_rule_capabilities
 from tertius.models.registry import register, run_model
 from tertius.scenario import Scenario
@@ -200,7 +200,7 @@ def _best(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) 
     h = fit["half_width"] / 100.0 * arr.span
     interval = {i: [float(max(lo, o - d)), float(min(hi, o + d))]
                 for i, o, d, lo, hi in zip(arr.issue_ids, out, h, arr.lo, arr.hi, strict=True)}
-    return Forecast(model="best", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+    return Forecast(scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=out, utility=utilities(arr, out), params=params,
                     details={"interval": interval, "coverage": fit["coverage_target"], "shrink": fit.get("shrink", 0.0),
                              "weights": {f"{m} ({c})": float(x) for (m, c), x in zip(COMPONENTS, w, strict=True)

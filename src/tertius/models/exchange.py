@@ -60,8 +60,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.contract import Column, Forecast, Line, utilities
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Column, Forecast, Line, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 
@@ -506,6 +506,6 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     line = Line("outcome (round 0), then voting outcome",
                 {i: [at_start[i]] + [v[i] for v in by_round] for i in issues})
     columns = {"round1_voting": Column("round-1 voting", by_round[0])} if voting else {}
-    return Forecast(model="exchange", scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
+    return Forecast(scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
                     outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details,
                     line=line, columns=columns)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.contract import Forecast, utilities
+from tertius.forecast import Forecast, utilities
 from tertius.models.central import weighted_mean
 from tertius.models.registry import register
 from tertius.scenario import Scenario
@@ -164,7 +164,7 @@ def nash(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -
     outcome, info = nash_bargaining(arr.position, arr.salience, arr.capability, arr.lo, arr.hi, arr.status_quo)
     details = {"held_at_disagreement": [arr.actor_ids[a] for a in info["held"]], "max_min_gain": info["max_min_gain"],
                "veto": [arr.actor_ids[a] for a in info.get("veto", [])]}
-    return Forecast(model="nash", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+    return Forecast(scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=outcome, utility=utilities(arr, outcome),
                     params=params, details=details)
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.contract import Forecast, utilities
+from tertius.forecast import Forecast, utilities
 from tertius.institutions import capabilities as rule_weights
 from tertius.models.central import weighted_median
 from tertius.models.registry import register
@@ -99,5 +99,5 @@ def procedural(scenario: Scenario, params: dict[str, Any], rng: np.random.Genera
         out[i] = procedure_outcome(x, v, float(q), share, pos.get(p.proposer) if p.proposer else None,
                                    pos.get(p.chamber) if p.chamber else None, p.kind == "CNS")
     out = np.clip(out, arr.lo, arr.hi)
-    return Forecast(model="procedural", scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
+    return Forecast(scenario_id=scenario.id, actor_ids=tuple(arr.actor_ids),
                     issue_ids=tuple(arr.issue_ids), outcome=out, utility=utilities(arr, out), params=params)

@@ -1,6 +1,7 @@
 """The model registry: every model is a pure function registered under a name.
 
-A model has the signature ``model(scenario, params, rng) -> Forecast``. ``params`` is a dict
+A model has the signature ``model(scenario, params, rng) -> Forecast``; :func:`run_model` writes
+the name it is registered under into the forecast's ``model``. ``params`` is a dict
 already completed with the model's documented defaults; ``rng`` is a
 ``numpy.random.Generator`` and is the only source of randomness a model may use.
 """
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tertius.contract import Forecast
 from tertius.errors import PARAMS, InputError
+from tertius.forecast import Forecast
 from tertius.scenario import Scenario
 
 ModelFn = Callable[[Scenario, dict[str, Any], np.random.Generator], Forecast]
@@ -108,6 +110,8 @@ def run_model(scenario: Scenario, name: str, params: Mapping[str, Any] | None = 
             return memo[key][1]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     out = spec.fn(scenario, full, rng)
+    if out.model != spec.name:  # the registry, not the model, names the forecast
+        out = dataclasses.replace(out, model=spec.name)
     if memo is not None and key is not None:
         memo[key] = (scenario, out)  # the scenario is kept so that its id is not reused
     return out

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tertius.contract import Forecast
+from tertius.forecast import Forecast
 from tertius.report.numbers import apart, human, signed
 from tertius.scenario import OPTION_KINDS, OPTION_LABELS, Scenario
 
@@ -126,7 +126,7 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
-def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
+def third_party_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
     """Per phase: the equilibria; per third party, a row per option (expected utility, rank,
     probability, share of perturbed draws, the broker's leverage), the settlements each option
     leads to, the recorded choice, and the explanation. The answers come first: one sentence per
@@ -193,8 +193,8 @@ def broker_tables(result: dict[str, Any], width: int = 80) -> list[Table | str]:
     return out
 
 
-def print_broker(result: dict[str, Any], console: Console) -> None:
-    for item in broker_tables(result, width=console.width):
+def print_third_parties(result: dict[str, Any], console: Console) -> None:
+    for item in third_party_tables(result, width=console.width):
         console.print(item, highlight=False)
         console.print()
 

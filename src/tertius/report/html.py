@@ -13,6 +13,7 @@ from tertius.conflict.thirdparty import PROBABILITY_MODELS
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import apart, human, signed
+from tertius.results import saved_results
 from tertius.scenario import OPTION_KINDS
 
 #: Plain words for the scalar details a model reports (anything else: its key, spaced).
@@ -82,7 +83,9 @@ def results_and_report(results: dict[str, Any], source: str = "the scenario") ->
 
 
 def render_html(results: dict[str, Any]) -> str:
-    """Render saved analysis results (see :func:`tertius.analysis.analyse`) as HTML."""
+    """Render saved analysis results (see :func:`tertius.analysis.analyse`) as HTML; results saved
+    by an older tertius are read in today's layout (:func:`tertius.results.saved_results`)."""
+    results = saved_results(results)
     scenario = results["scenario"]
     actors = {a["id"]: a for a in scenario["actors"]}
     forecasts = results["forecasts"]
@@ -108,7 +111,7 @@ def render_html(results: dict[str, Any]) -> str:
     for row in results.get("sensitivity", []):
         key = (row["actor"], row["model"])
         sens.setdefault(key, {}).setdefault(row["issue"], {})[row["factor"]] = row["outcome"]
-    broker_sections = _broker_sections(results.get("broker"))
+    sections = _third_party_sections(results.get("third_parties"))
     observed_any = any(i["observed"] is not None for i in issues)
     return environment().get_template("report.html.j2").render(
         observed_any=observed_any, status_quo_any=any(i["status_quo"] is not None for i in issues),
@@ -117,7 +120,7 @@ def render_html(results: dict[str, Any]) -> str:
         models=results["models"], scores=results["scores"]["models"],
         mae_svg=mae_chart(results["scores"]["models"]) if any(
             v["mae"] is not None for v in results["scores"]["models"].values()) else None,
-        sensitivity=sens, broker=broker_sections,
+        sensitivity=sens, third_parties=sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
         summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
         moves=forecast_moves(results, top=1),
@@ -151,10 +154,10 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                      "hi": max(vals) if vals else None, "q_lo": band.get("lo"), "q_hi": band.get("hi")})
     parties = []
     be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
-    broker = results.get("broker") or {}
-    for phase in broker.get("phases", []):
+    analysis = results.get("third_parties") or {}
+    for phase in analysis.get("phases", []):
         a, b = phase["sides"]
-        labels = {o: OPTION_LABELS[o].format(a=a, b=b) for o in broker["options"]}
+        labels = {o: OPTION_LABELS[o].format(a=a, b=b) for o in analysis["options"]}
         for t in phase["third_parties"]:
             eq = t["equilibrium"]
             probs = t["probabilities"]
@@ -236,7 +239,7 @@ def _inputs_by_closeness(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _broker_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _third_party_sections(result: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not result:
         return []
     out = []

@@ -1,7 +1,7 @@
 """What the web page asks of tertius, as plain functions from JSON-able data to JSON-able data.
 
 Each function goes through the public API (scenario validation, :func:`tertius.run_model`,
-:func:`tertius.conflict.broker`, the sweep engine's chunks, :func:`tertius.analysis.analyse` and
+:func:`tertius.conflict.third_parties`, the sweep engine's chunks, :func:`tertius.analysis.analyse` and
 the report renderer), so the page and the command line give the same numbers for the same inputs.
 The server (:mod:`tertius.web.app`) adds transport and limits; nothing here touches the network.
 """
@@ -277,12 +277,12 @@ def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[st
     """The third-party analysis exactly as ``tertius broker`` returns it (None without a conflict)."""
     if s.conflict is None:
         return None
-    from tertius.conflict import broker
+    from tertius.conflict import third_parties as analysis
 
     if not 0 <= draws <= limits.max_draws:
         raise InputError(f"draws must be between 0 and {limits.max_draws}", file="the page's request",
                          fix="lower the number of draws")
-    return broker(s, draws=draws, seed=seed)
+    return analysis(s, draws=draws, seed=seed)
 
 
 def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:

@@ -202,7 +202,7 @@ class _Handlers:
         draws = data.get("draws", 200)
         if isinstance(draws, bool) or not isinstance(draws, int):
             raise InputError("draws must be a whole number", file="the page's request", path=("draws",), fix="e.g. 200")
-        return JSONResponse({"broker": await self.timed(lambda: api.third_parties(s, draws, seed, self.limits))})
+        return JSONResponse({"third_parties": await self.timed(lambda: api.third_parties(s, draws, seed, self.limits))})
 
     async def sweep_start(self, request: Request) -> Response:
         data = await self.json_body(request)
@@ -279,7 +279,8 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
     routes = [
         Route("/", h.index), Route("/static/{name}", h.static), Route("/api/info", h.info),
         Route("/api/bundled/{sid}", h.bundled), Route("/api/upload", h.upload, methods=["POST"]),
-        Route("/api/run", h.run, methods=["POST"]), Route("/api/broker", h.third_parties, methods=["POST"]),
+        Route("/api/run", h.run, methods=["POST"]), Route("/api/third-parties", h.third_parties, methods=["POST"]),
+        Route("/api/broker", h.third_parties, methods=["POST"]),  # the route's name up to 0.2.0
         Route("/api/breakeven", h.breakeven, methods=["POST"]),
         Route("/api/sweep", h.sweep_start, methods=["POST"]), Route("/api/sweep/{key}", h.sweep_status),
         Route("/api/sweep/{key}/cancel", h.sweep_cancel, methods=["POST"]),

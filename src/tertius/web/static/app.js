@@ -3,7 +3,7 @@
 // set with textContent, never parsed as HTML.
 "use strict";
 
-const S = {scenario: null, result: null, broker: null, seq: 0, brokerSeq: 0, models: [], limits: {},
+const S = {scenario: null, result: null, thirdParties: null, seq: 0, thirdPartySeq: 0, models: [], limits: {},
            focus: null, sweep: null, timer: null, editedAt: null, editedHere: new Set(),
            undo: [], redo: [], last: undefined, open: new Set(), dirty: false, project: null, schema: null,
            params: {}};  // model parameters that differ from the registry's defaults, by model
@@ -704,7 +704,7 @@ async function runModels() {
     $("status").textContent = `models ran in ${Math.round(1000 * result.seconds)} ms`;
     document.body.dataset.runs = String(Number(document.body.dataset.runs || 0) + 1);
     breakevensStale();
-    runBroker(seq);
+    runThirdParties(seq);
   } catch (e) {
     if (seq !== S.seq) return;
     showScenarioError(e);
@@ -882,24 +882,24 @@ function drawRoundsChart(r, at) {
 }
 
 // ------------------------------------------------------------------ third parties
-async function runBroker(seq) {
+async function runThirdParties(seq) {
   if (!S.scenario.conflict) { $("thirdparty").replaceChildren(el("p", {class: "muted", text: "This scenario has no conflict, so no third-party analysis."})); return; }
-  const mine = ++S.brokerSeq;
+  const mine = ++S.thirdPartySeq;
   try {
-    const out = await call("POST", "/api/broker", {scenario: S.scenario, seed: 0, draws: 200});
-    if (mine !== S.brokerSeq || seq !== S.seq) return;
-    S.broker = out.broker;
-    drawBroker(out.broker);
-    document.body.dataset.brokers = String(Number(document.body.dataset.brokers || 0) + 1);
+    const out = await call("POST", "/api/third-parties", {scenario: S.scenario, seed: 0, draws: 200});
+    if (mine !== S.thirdPartySeq || seq !== S.seq) return;
+    S.thirdParties = out.third_parties;
+    drawThirdParties(out.third_parties);
+    document.body.dataset.thirdParties = String(Number(document.body.dataset.thirdParties || 0) + 1);
   } catch (e) {
-    if (mine === S.brokerSeq) $("thirdparty").replaceChildren(el("p", {class: "error", text: errorText(e)}));
+    if (mine === S.thirdPartySeq) $("thirdparty").replaceChildren(el("p", {class: "error", text: errorText(e)}));
   }
 }
 function optionName(o, sides) {  // the labels of the Option table, served by /api/info
   const label = S.optionLabels[o];
   return label === undefined ? o : label.replace("{a}", () => sides[0]).replace("{b}", () => sides[1]);
 }
-function drawBroker(b) {
+function drawThirdParties(b) {
   const box = $("thirdparty"); box.replaceChildren();
   if (!b) return;
   for (const ph of b.phases) {
