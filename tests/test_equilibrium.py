@@ -270,3 +270,29 @@ def test_the_reported_qre_is_a_fixed_point_of_the_logit_response_in_the_whole_wa
     assert np.abs(response - sigma).max() < 1e-8
     # and the reported options are the likeliest of that mixture
     assert (sol.profile[0, third] == sigma.argmax(-1)).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(s=st.integers(2, 3), seed=st.integers(0, 2 ** 32 - 1))
+def test_the_path_does_not_jump_to_another_branch_on_near_ties(s, seed):
+    """Games in which every player's fourth option nearly duplicates its first (payoffs 10^-3
+    apart, as a broker's and a neutral's often are): near λ ~ 10^3 the QRE correspondence has
+    several branches close together. The path followed with the default steps ends where a path
+    of short steps (at most 0.05 in arclength) ends: the step control keeps it on the principal
+    branch."""
+    import tertius.conflict.equilibrium as eq
+
+    rng = np.random.default_rng(seed)
+    grid = rng.uniform(0.2, 0.8, size=(2,) + (4,) * s + (s,))
+    for j in range(s):
+        first = np.take(grid[..., j], 0, axis=1 + j)
+        np.moveaxis(grid[..., j], 1 + j, 0)[3] = first + 1e-3 * rng.normal(size=first.shape)
+    sigma, lam = qre(grid)
+    saved = eq.PATH_STEP, eq.PATH_STEP_MAX
+    try:
+        eq.PATH_STEP, eq.PATH_STEP_MAX = 0.01, 0.05
+        fine, lam_fine = qre(grid)
+    finally:
+        eq.PATH_STEP, eq.PATH_STEP_MAX = saved
+    assert np.allclose(lam, lam_fine)
+    assert np.abs(sigma - fine).max() < 1e-6

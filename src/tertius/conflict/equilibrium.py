@@ -34,10 +34,13 @@ an equilibrium. A cycle is never presented as an answer. For the draws where it 
    in the pseudo-arclength form of Allgower & Georg (1990, *Numerical Continuation Methods*,
    ch. 2): a tangent predictor (the null vector of [H_y H_μ], oriented as the last one), a
    Newton corrector on H and the arclength condition, accepted when the fixed-point residual
-   max |σ - p| is below :data:`NEWTON_TOL` and the point lies near the prediction; the step is
-   doubled after a success and cut after a failure, and arclength is measured by
-   Σ σ dy² + dμ², which ignores options whose probability has vanished. So it goes through
-   turning points in λ. It ends with a Newton solve at the last λ̃ of :data:`LAMBDAS`. Where
+   max |σ - p| is below :data:`PATH_TOL` (:data:`NEWTON_TOL` at the end), the correction is
+   at most :data:`PATH_MOVE` in probability and in μ, and the tangent turned by at most
+   :data:`PATH_TURN` (the step-length control of Allgower & Georg, ch. 6, which keeps the
+   corrector from jumping to another branch of QREs); the next step is scaled by
+   sqrt(PATH_MOVE / (2 × the correction)) (between 1/2 and 2) after a success and cut after a
+   failure. Arclength is measured by Σ σ dy² + dμ², which ignores options whose probability
+   has vanished. So it goes through turning points in λ. It ends with a Newton solve at the last λ̃ of :data:`LAMBDAS`. Where
    Newton fails (the step falls below :data:`PATH_STEP_MIN`), the damped fixed-point corrector,
    σ ← (1 - α) σ + α logit(λ u(σ)) with α = 1 / (1 + λ̃ / 2), at most :data:`CORRECTOR_STEPS`
    iterations per point of :data:`LAMBDAS`, goes on from the last point reached (the traced
@@ -497,10 +500,25 @@ def _linear(m: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 #: The path follower: its first step and longest step (arclength, in the metric of :func:`qre`),
 #: the factor by which a step shrinks after a failed correction, the shortest step before the
-#: damped corrector takes over, the Newton iterations per step, the residual at which a point is
-#: accepted, and the most steps along one path.
+#: damped corrector takes over, the largest correction (in probability, and in μ) and the largest
+#: turn of the tangent (radians) a step may take, the Newton iterations per step, the residual
+#: max |σ - p| at which a point on the way is accepted and the one at which the last is, and the
+#: most steps along one path.
 PATH_STEP, PATH_STEP_MAX, PATH_SHRINK, PATH_STEP_MIN = 0.3, 2.0, 0.3, 1e-7
-NEWTON_STEPS, NEWTON_TOL, PATH_STEPS = 8, 1e-12, 2000
+PATH_MOVE, PATH_TURN = 0.03, 0.4
+NEWTON_STEPS, PATH_TOL, NEWTON_TOL, PATH_STEPS = 8, 1e-8, 1e-12, 2000
+
+
+def _tangent(g_y: np.ndarray, g_mu: np.ndarray, before: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The unit tangent (B, N + 1) of the path where the derivatives are ``g_y``, ``g_mu``: the null
+    vector of [G_y G_μ], oriented along the tangent ``before`` (B, N + 1), of unit length in the
+    metric ``weight`` (B, N + 1: σ on y, 1 on μ)."""
+    b, n = g_mu.shape
+    m = np.concatenate([np.concatenate([g_y, g_mu[..., None]], -1), (before * weight)[:, None]], 1)
+    rhs = np.zeros((b, n + 1))
+    rhs[:, -1] = 1.0
+    t = _linear(m, rhs)
+    return t / np.sqrt((weight * t * t).sum(-1, keepdims=True))
 
 
 def qre(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -538,17 +556,11 @@ def _trace(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.
             rows = np.nonzero(going)[0]
             b = len(rows)
             x0 = np.concatenate([y[rows].reshape(b, n), mu[rows, None]], axis=1)
-            # tangent at the point: the null vector of [G_y G_μ], oriented along the previous one
             new = fresh[rows]
-            if new.any():
+            if new.any():  # at the start: the tangent at λ = 0
                 r = rows[new]
                 _, _, _, g_y, g_mu = path.evaluate(r, y[r], mu[r])
-                m = np.concatenate([np.concatenate([g_y, g_mu[..., None]], -1), (tangent[r] * weight[r])[:, None]], 1)
-                rhs = np.zeros((len(r), n + 1))
-                rhs[:, -1] = 1.0
-                t = _linear(m, rhs)
-                t /= np.sqrt((weight[r] * t * t).sum(-1, keepdims=True))
-                tangent[r] = t
+                tangent[r] = _tangent(g_y, g_mu, tangent[r], weight[r])
                 fresh[r] = False
             t = tangent[rows]
             step = h[rows]
@@ -561,6 +573,8 @@ def _trace(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.
             x = pred.copy()
             done = np.zeros(b, dtype=bool)
             bad = ~np.isfinite(x).all(-1) | (x[:, :n] > 1.0).any(-1)
+            ahead = np.zeros((b, n + 1))  # the tangent at the corrected point
+            tol = np.where(last, NEWTON_TOL, PATH_TOL)
             for _ in range(NEWTON_STEPS):
                 live = np.nonzero(~done & ~bad)[0]
                 if not len(live):
@@ -568,8 +582,12 @@ def _trace(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.
                 yl = x[live, :n].reshape(-1, s, k)
                 sigma, p, g, g_y, g_mu = path.evaluate(rows[live], yl, x[live, -1])
                 resid = np.abs(sigma - p).max((-1, -2)) if s else np.zeros(len(live))
-                ok = resid < NEWTON_TOL
-                done[live[ok]] = True
+                ok = resid < tol[live]
+                if ok.any():
+                    li = live[ok]
+                    done[li] = True
+                    at = np.concatenate([sigma[ok].reshape(-1, n), np.ones((len(li), 1))], 1)
+                    ahead[li] = _tangent(g_y[ok], g_mu[ok], t[li], at)
                 go = ~ok
                 if not go.any():
                     break
@@ -579,15 +597,21 @@ def _trace(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.
                 dx = _linear(m, rhs)
                 x[li] += dx
                 bad[li] |= ~np.isfinite(dx).all(-1) | (x[li, -1] < -1e-12) | (x[li, :n] > 1.0).any(-1)
-            # accepted: converged, and not far from the prediction (no jump to another branch)
-            moved = np.sqrt((weight[rows] * (x - pred) ** 2).sum(-1))
-            good = done & ~bad & (moved <= 0.5 * np.maximum(step, 1e-3))
+            # accepted: converged, near the prediction, and turned by less than PATH_TURN (so that
+            # the corrector cannot jump to another branch of QREs)
+            moved = np.maximum(np.abs(np.exp(x[:, :n]) - np.exp(pred[:, :n])).max(-1), np.abs(x[:, -1] - pred[:, -1]))
+            w_new = np.concatenate([np.exp(x[:, :n]), np.ones((b, 1))], 1)
+            turn = (w_new * t * ahead).sum(-1) / np.sqrt((w_new * t * t).sum(-1))
+            good = done & ~bad & (moved <= PATH_MOVE) & (turn >= np.cos(PATH_TURN))
             gi = rows[good]
             y[gi] = x[good, :n].reshape(-1, s, k)
             mu[gi] = np.maximum(x[good, -1], 0.0)
             weight[gi, :n] = np.exp(y[gi]).reshape(len(gi), n)
-            fresh[gi] = True
-            h[gi] = np.minimum(2 * h[gi], PATH_STEP_MAX)
+            tangent[gi] = ahead[good]
+            # the next step: scaled so that its correction would be about half the largest
+            with np.errstate(divide="ignore"):
+                grow = np.clip(np.sqrt(0.5 * PATH_MOVE / moved), 0.5, 2.0)
+            h[gi] = np.minimum(grow[good] * h[gi], PATH_STEP_MAX)
             going[gi[last[good]]] = False
             bi = rows[~good]
             h[bi] *= PATH_SHRINK
