@@ -180,7 +180,7 @@ def case_qre(quick: bool) -> list[Row]:
     import bench_qre
     row = bench_qre.run(quick)
     del row["line"]
-    return [{**row, "goal_ratio": 10.0}]
+    return [{**row, "goal_ratio": 5.0}]
 
 
 CASES: dict[str, Callable[[bool], list[Row]]] = {
