@@ -176,6 +176,13 @@ def case_validate(quick: bool) -> list[Row]:
              "goal_ratio": None, "goal_s": 30.0 if times == 20 else None, "goal_mib": 1024.0 if times == 20 else None}]
 
 
+def case_qre(quick: bool) -> list[Row]:
+    import bench_qre
+    row = bench_qre.run(quick)
+    del row["line"]
+    return [{**row, "goal_ratio": 5.0}]
+
+
 CASES: dict[str, Callable[[bool], list[Row]]] = {
     "bdm_plain": case_bdm_plain,
     "bdm_1000": lambda q: case_bdm_scale(q, 300 if q else 1000),
@@ -185,6 +192,7 @@ CASES: dict[str, Callable[[bool], list[Row]]] = {
     "workers": case_workers,
     "run600": case_run600,
     "validate": case_validate,
+    "qre": case_qre,
 }
 
 

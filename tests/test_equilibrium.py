@@ -9,20 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from tertius.conflict import broker
 from tertius.conflict.equilibrium import (
     BEST_RESPONSE,
     ENUMERATION,
+    LAMBDAS,
     LOGIT_QRE,
     expected,
     qre,
+    qre_damped,
     solve,
     undominated,
 )
 from tertius.conflict.game import all_profiles, best_response_path, option_values, payoffs, pure_equilibria
 from tertius.conflict.thirdparty import analyse_phase, explain
-from tertius.conflict.war import OPTIONS, build_war, phases_of
+from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, phases_of
 from tertius.io import load_scenario
 
 from .test_conflict import _war, conflicts
@@ -59,6 +62,57 @@ def test_qre_is_a_fixed_point_of_the_logit_response():
     again = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
     assert np.allclose(again, sigma, atol=1e-6)
     assert np.allclose(sigma.sum(-1), 1.0)
+
+
+def _residual(grid: np.ndarray, sigma: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """(Dg,) max |σ - logit(λ u(σ))|, the expected payoffs u from the plain contraction."""
+    u = expected(grid, sigma)
+    z = lam[:, None, None] * (u - u.max(-1, keepdims=True))
+    return np.abs(np.exp(z) / np.exp(z).sum(-1, keepdims=True) - sigma).max((-1, -2))
+
+
+def _range(grid: np.ndarray) -> np.ndarray:
+    span = np.where(grid > UNAVAILABLE / 2, grid, np.nan).reshape(len(grid), -1)
+    return np.nanmax(span, -1) - np.nanmin(span, -1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(s=st.integers(1, 4), seed=st.integers(0, 2 ** 32 - 1), unit=st.integers(-3, 3), blocked=st.booleans(),
+       ties=st.booleans())
+def test_the_traced_qre_is_a_fixed_point_at_the_reported_lambda(s, seed, unit, blocked, ties):
+    """Generated games of 1-4 players (payoffs on scales 10^-3 to 10^3, on a coarse grid with
+    ties, with an option unavailable to the first player): the traced QRE is a fixed point of the
+    logit response at the λ it reports (residual < 1e-8), the path reaches the last point of
+    LAMBDAS, and the unavailable option gets probability 0."""
+    rng = np.random.default_rng(seed)
+    grid = rng.normal(size=(3,) + (4,) * s + (s,))
+    if ties:
+        grid = np.round(grid)
+    grid *= 10.0 ** unit
+    if blocked:
+        grid[:, 3, ..., 0] = UNAVAILABLE
+    sigma, lam = qre(grid)
+    assert np.allclose(sigma.sum(-1), 1.0) and (sigma >= 0).all()
+    assert (_residual(grid, sigma, lam) < 1e-8).all()
+    scale = np.where(_range(grid) > 1e-12, _range(grid), 1.0)
+    assert np.allclose(lam * scale, LAMBDAS[-1])
+    if blocked:
+        assert (sigma[:, 0, 3] < 1e-300).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(s=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1))
+def test_the_path_follower_agrees_with_the_damped_corrector_where_that_converged(s, seed):
+    """On small generated games the damped corrector (no predictor, the reference) converges up to
+    some λ; the path followed by predictor and Newton, stopped at that λ, gives the same
+    probabilities (tolerance 1e-6: the damped corrector stops at a residual of 1e-7)."""
+    rng = np.random.default_rng(seed)
+    grid = rng.normal(size=(2,) + (4,) * s + (s,))
+    ref, lam_ref = qre_damped(grid)
+    scale = _range(grid)
+    sigma, lam = qre(grid, top=lam_ref * scale)
+    assert np.allclose(lam, lam_ref)
+    assert np.abs(sigma - ref).max() < 1e-6
 
 
 @pytest.mark.parametrize("s", [1, 2, 3, 5])
@@ -191,7 +245,7 @@ def test_the_reported_qre_is_a_fixed_point_of_the_logit_response_in_the_whole_wa
     eq. 3): each third party's probabilities equal exp(λ EU(o)) / Σ exp(λ EU(o')) where EU(o) is its
     payoff of option o against the others' QRE mixture. The payoffs here come from the whole war,
     all 4^3 profiles through :func:`tertius.conflict.game.payoffs`, not from the solver's subgame.
-    Tolerance 1e-6 in probability: the corrector stops below 1e-7 at the reported λ."""
+    Tolerance 1e-8 in probability: Newton's corrector stops below 1e-12 at the reported λ."""
     s = load_scenario(ROOT / "casebook" / "greco-turkish-war-mudanya-1922.yaml")
     (phase,) = phases_of(s)
     war = build_war(s, phase)
@@ -202,7 +256,9 @@ def test_the_reported_qre_is_a_fixed_point_of_the_logit_response_in_the_whole_wa
     sigma = sol.mixed[0]  # (T, 4)
     t = len(war.third_ids)
     assert t == 3 and np.allclose(sigma.sum(-1), 1.0)
-    assert (sigma.max(-1) < 1 - 1e-3).all()  # every third party mixes: none is held at a pure option
+    # the path reaches λ = 10^4 / the range of the payoffs, near a mixed equilibrium: as the game has
+    # no pure one, some third party mixes
+    assert (sigma.max(-1) < 1 - 1e-3).any()
     third = np.nonzero(war.third)[0]
     roles = all_profiles(war)  # (64, n), the first third party slowest
     grid = payoffs(war, roles).value[0][:, third].reshape(4, 4, 4, t)
@@ -211,6 +267,32 @@ def test_the_reported_qre_is_a_fixed_point_of_the_logit_response_in_the_whole_wa
                    np.einsum("abc,a,b->c", grid[..., 2], sigma[0], sigma[1])])
     z = sol.lam[0] * (eu - eu.max(-1, keepdims=True))
     response = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
-    assert np.abs(response - sigma).max() < 1e-6
+    assert np.abs(response - sigma).max() < 1e-8
     # and the reported options are the likeliest of that mixture
     assert (sol.profile[0, third] == sigma.argmax(-1)).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(s=st.integers(2, 3), seed=st.integers(0, 2 ** 32 - 1))
+def test_the_path_does_not_jump_to_another_branch_on_near_ties(s, seed):
+    """Games in which every player's fourth option nearly duplicates its first (payoffs 10^-3
+    apart, as a broker's and a neutral's often are): near λ ~ 10^3 the QRE correspondence has
+    several branches close together. The path followed with the default steps ends where a path
+    of short steps (at most 0.05 in arclength) ends: the step control keeps it on the principal
+    branch."""
+    import tertius.conflict.equilibrium as eq
+
+    rng = np.random.default_rng(seed)
+    grid = rng.uniform(0.2, 0.8, size=(2,) + (4,) * s + (s,))
+    for j in range(s):
+        first = np.take(grid[..., j], 0, axis=1 + j)
+        np.moveaxis(grid[..., j], 1 + j, 0)[3] = first + 1e-3 * rng.normal(size=first.shape)
+    sigma, lam = qre(grid)
+    saved = eq.PATH_STEP, eq.PATH_STEP_MAX
+    try:
+        eq.PATH_STEP, eq.PATH_STEP_MAX = 0.01, 0.05
+        fine, lam_fine = qre(grid)
+    finally:
+        eq.PATH_STEP, eq.PATH_STEP_MAX = saved
+    assert np.allclose(lam, lam_fine)
+    assert np.abs(sigma - fine).max() < 1e-6

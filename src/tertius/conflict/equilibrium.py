@@ -16,16 +16,45 @@ an equilibrium. A cycle is never presented as an answer. For the draws where it 
    the game among them has no pure equilibrium and there are no more than :data:`SUBGAME_MAX`
    third parties in all, all of them are enumerated: then a pure equilibrium is found whenever
    one exists.
-3. **Logit quantal-response equilibrium** (McKelvey & Palfrey 1995) of the same game, traced from
-   λ = 0 (everyone mixes uniformly) upward, the path followed in small steps of λ with a damped
-   fixed-point corrector from the previous point: the homotopy of Turocy (2005), without its
-   predictor step. Where several pure equilibria pass the check, the one the traced QRE puts most
-   probability on is selected (the logit solution's selection, McKelvey & Palfrey 1995, sec. 4).
-   Where none exists, the QRE itself is the answer, reported as a mixed profile with its λ,
-   never the cycle's last profile.
+3. **Logit quantal-response equilibrium** (McKelvey & Palfrey 1995) of the same game. With u_ja(σ)
+   player j's expected payoff of option a when the others mix by σ, a QRE at λ solves
 
-Everything is vectorised over draws (axis D); draws that share the third parties that matter are
-solved together.
+       σ_ja = exp(λ u_ja(σ)) / Σ_b exp(λ u_jb(σ))          (McKelvey & Palfrey 1995, eq. 3)
+
+   Its principal branch, from λ = 0 (everyone mixes uniformly) upward, is followed as a curve in
+   log-probabilities y = ln σ and μ = ln(1 + λ̃), λ̃ = λ × the range of the game's payoffs: the
+   s k equations in s k + 1 unknowns
+
+       H(y, μ) = y - ln logit(λ̃ u(e^y)) = 0,
+       H_y = I - λ̃ (∂u/∂σ - Σ_b p_jb ∂u_jb/∂σ) diag(σ),   H_μ = -(u - Σ_b p_jb u_jb)(1 + λ̃)
+
+   (p the logit response; ∂u_ja/∂σ_ib, i ≠ j, is j's payoff averaged over all but i and j). The
+   path follower is that of Turocy (2005, "A dynamic homotopy interpretation of the logistic
+   quantal response equilibrium correspondence", *Games and Economic Behavior* 51(2): 243-263),
+   in the pseudo-arclength form of Allgower & Georg (1990, *Numerical Continuation Methods*,
+   ch. 2): a tangent predictor (the null vector of [H_y H_μ], oriented as the last one), a
+   Newton corrector on H and the arclength condition, accepted when the fixed-point residual
+   max |σ - p| is below :data:`PATH_TOL` (:data:`NEWTON_TOL` at the end), the correction is
+   at most :data:`PATH_MOVE` in probability and in μ, and the tangent turned by at most
+   :data:`PATH_TURN` (the step-length control of Allgower & Georg, ch. 6, which keeps the
+   corrector from jumping to another branch of QREs); the next step is scaled by
+   sqrt(PATH_MOVE / (2 × the correction)) (between 1/2 and 2) after a success and cut after a
+   failure. Arclength is measured by Σ σ dy² + dμ², which ignores options whose probability
+   has vanished. So it goes through turning points in λ. It ends with a Newton solve at the last λ̃ of :data:`LAMBDAS`. Where
+   Newton fails (the step falls below :data:`PATH_STEP_MIN`), the damped fixed-point corrector,
+   σ ← (1 - α) σ + α logit(λ u(σ)) with α = 1 / (1 + λ̃ / 2), at most :data:`CORRECTOR_STEPS`
+   iterations per point of :data:`LAMBDAS`, goes on from the last point reached (the traced
+   λ is then the last point where it converged; :func:`qre_damped` is that corrector alone).
+   Where several pure equilibria pass the check, the one the traced QRE puts most probability
+   on is selected (the logit solution's selection, McKelvey & Palfrey 1995, sec. 4; compared
+   in log-probabilities, which do not underflow). Where none exists, the QRE itself is the
+   answer, reported as a mixed profile with its λ, never the cycle's last profile. The QRE is
+   traced only where it is needed: where two or more pure equilibria pass the check, or where it
+   is the answer.
+
+Everything is vectorised over draws (axis D): draws that share the third parties that matter share
+the choice of the game among them, and games of the same size are built, enumerated and traced
+together.
 """
 
 from __future__ import annotations
@@ -125,56 +154,91 @@ def _repair(war: War, profile: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray
     ok[~todo], method[~todo] = True, BEST_RESPONSE
     while todo.any():
         keys: dict[bytes, list[int]] = {}
-        for i in np.nonzero(todo)[0]:
-            keys.setdefault(np.packbits(matter[i]).tobytes(), []).append(int(i))
+        for r in np.nonzero(todo)[0].tolist():
+            keys.setdefault(np.packbits(matter[r]).tobytes(), []).append(r)
+        who: dict[int, np.ndarray] = {}  # per draw: the third parties (indices into ``third``) of its subgame
         for members in keys.values():
             idx = np.array(members)
-            who = np.nonzero(matter[idx[0]])[0]
-            if len(who) > SUBGAME_MAX:  # too many to enumerate: the QRE among the largest gains
-                who = np.sort(np.argsort(-gains[idx].max(0), kind="stable")[:SUBGAME_MAX])
-            grid = _subgame(war, idx, profile[idx], third[who])
-            sigma, lam_g = qre(grid)
-            alive = undominated(grid)
-            cand = _candidates(grid, alive)  # (Dg, 4^s) bool
-            combos = _combos(len(who))
-            for gi, i in enumerate(idx):
-                todo[i] = False
-                found = np.nonzero(cand[gi])[0]
-                grew = False
-                if len(found):
-                    # the pure equilibria of the game among those that matter, likeliest under the QRE first
-                    like = np.prod(sigma[gi][np.arange(len(who)), combos[found]], axis=-1)
-                    order = found[np.argsort(-like, kind="stable")]
-                    trial = np.repeat(profile[i][None], len(order), axis=0)
-                    trial[:, third[who]] = combos[order]
-                    g = _check(rows(war, np.full(len(order), i)), trial)
-                    stable = np.nonzero(~(g > 0).any(-1))[0]
-                    if len(stable):
-                        profile[i] = trial[stable[0]]
-                        ok[i], method[i] = True, ENUMERATION
-                        continue
-                    more = (g > 0).any(0) & ~matter[i]
-                    if more.any() and matter[i].sum() + more.sum() <= SUBGAME_MAX:
-                        matter[i] |= more
-                        todo[i] = grew = True
-                if not grew and matter[i].sum() < t <= SUBGAME_MAX:  # few enough to enumerate them all
-                    matter[i] = True
+            w = np.nonzero(matter[idx[0]])[0]
+            if len(w) > SUBGAME_MAX:  # too many to enumerate: the QRE among the largest gains
+                w = np.sort(np.argsort(-gains[idx].max(0), kind="stable")[:SUBGAME_MAX])
+            who.update((r, w) for r in members)
+        todo[:] = False
+        # the games among those that matter, batched by their size; their QREs only where needed
+        grid: dict[int, np.ndarray] = {}
+        cand: dict[int, np.ndarray] = {}
+        for size in sorted({len(w) for w in who.values()}):
+            idx = np.array([i for i, w in who.items() if len(w) == size])
+            g = _subgame(war, idx, profile[idx], third[np.stack([who[i] for i in idx])])
+            c = _candidates(g, undominated(g))  # (Dg, 4^s) the pure equilibria among the options that survive
+            grid.update((i, g[r]) for r, i in enumerate(idx.tolist()))
+            cand.update((i, np.nonzero(c[r])[0]) for r, i in enumerate(idx.tolist()))
+        logs = _traces(grid, [i for i, c in cand.items() if len(c) > 1])
+        # the pure equilibria of each game, likeliest under the QRE first, checked in the whole war
+        trials: dict[int, np.ndarray] = {}
+        for i, found in cand.items():
+            combos = _combos(len(who[i]))
+            if len(found) > 1:
+                like = logs[i][0][np.arange(len(who[i])), combos[found]].sum(-1)
+                found = found[np.argsort(-like, kind="stable")]
+            trials[i] = np.repeat(profile[i][None], len(found), axis=0)
+            trials[i][:, third[who[i]]] = combos[found]
+        at = np.concatenate([np.full(len(trials[i]), i) for i in cand])
+        gain = _check(war, at, np.concatenate([trials[i] for i in cand]))
+        answer: list[int] = []
+        for i in cand:
+            g = gain[at == i]
+            stable = np.nonzero(~(g > 0).any(-1))[0]
+            if len(stable):
+                profile[i] = trials[i][stable[0]]
+                ok[i], method[i] = True, ENUMERATION
+                continue
+            grew = False
+            if len(g):
+                more = (g > 0).any(0) & ~matter[i]
+                if more.any() and matter[i].sum() + more.sum() <= SUBGAME_MAX:
+                    matter[i] |= more
                     todo[i] = grew = True
-                if not grew:  # no pure equilibrium found: the QRE is the answer
-                    top = sigma[gi].argmax(-1)
-                    profile[i, third[who]] = top
-                    mixed[i] = np.eye(N_OPTIONS)[profile[i, third]]
-                    mixed[i, who] = sigma[gi]
-                    lam[i] = lam_g[gi]
+            if not grew and matter[i].sum() < t <= SUBGAME_MAX:  # few enough to enumerate them all
+                matter[i] = True
+                todo[i] = grew = True
+            if not grew:  # no pure equilibrium found: the QRE is the answer
+                answer.append(i)
+        logs.update(_traces(grid, [i for i in answer if i not in logs]))
+        for i in answer:
+            sigma, lam[i] = np.exp(logs[i][0]), logs[i][1]
+            profile[i, third[who[i]]] = sigma.argmax(-1)
+            mixed[i] = np.eye(N_OPTIONS)[profile[i, third]]
+            mixed[i, who[i]] = sigma
     vals, _ = option_values(war, profile)
     return profile, ok, vals, method, lam, mixed
 
 
-def _check(war: War, trial: np.ndarray) -> np.ndarray:
-    """(D, T) each third party's gain from deviating from the profiles ``trial`` (D, n)."""
+def _traces(grid: dict[int, np.ndarray], which: list[int]) -> dict[int, tuple[np.ndarray, float]]:
+    """The QREs (:func:`_trace`) of the games ``grid[i]`` of the draws ``which``, batched by size:
+    per draw, the log-probabilities (s, 4) and λ."""
+    out: dict[int, tuple[np.ndarray, float]] = {}
+    for shape in sorted({grid[i].shape for i in which}):
+        idx = [i for i in which if grid[i].shape == shape]
+        _, logp, lam = _trace(np.stack([grid[i] for i in idx]))
+        out.update((i, (logp[r], float(lam[r]))) for r, i in enumerate(idx))
+    return out
+
+
+def _check(war: War, idx: np.ndarray, trial: np.ndarray) -> np.ndarray:
+    """(P, T) each third party's gain from deviating from the profiles ``trial`` (P, n), each
+    in the draw ``idx`` (P,), in batches of at most :data:`SUBGAME_ELEMENTS` array elements."""
     third = np.nonzero(war.third)[0]
-    vals, _ = option_values(war, trial)
-    return _gains(vals, trial[:, third])
+    if not len(idx):
+        return np.zeros((0, len(third)))
+    per = max(1, N_OPTIONS * len(third) * len(war.actor_ids) * len(war.issue_ids))
+    step = max(1, SUBGAME_ELEMENTS // per)
+    out = []
+    for start in range(0, len(idx), step):
+        part = slice(start, start + step)
+        vals, _ = option_values(rows(war, idx[part]), trial[part])
+        out.append(_gains(vals, trial[part][:, third]))
+    return np.concatenate(out)
 
 
 def _combos(s: int) -> np.ndarray:
@@ -184,18 +248,22 @@ def _combos(s: int) -> np.ndarray:
 
 
 def _subgame(war: War, idx: np.ndarray, held: np.ndarray, who: np.ndarray) -> np.ndarray:
-    """The payoffs of the game among the third parties ``who`` (s), the others at ``held`` (Dg, n)
-    in the draws ``idx``: (Dg, 4, ..., 4, s), player j's option on axis 1 + j."""
-    s = len(who)
+    """The payoffs of the games among the third parties ``who`` (Dg, s; actor indices, one set per
+    draw), the others at ``held`` (Dg, n) in the draws ``idx``: (Dg, 4, ..., 4, s), player j's
+    option on axis 1 + j."""
+    s = who.shape[1]
     combos = _combos(s)
     per = max(1, len(combos) * len(war.actor_ids) * len(war.issue_ids))
     step = max(1, SUBGAME_ELEMENTS // per)
     out = []
     for start in range(0, len(idx), step):
-        part = idx[start:start + step]
-        roles = np.repeat(held[start:start + step][:, None, :], len(combos), axis=1)
-        roles[:, :, who] = combos[None]
-        out.append(payoffs(rows(war, part), roles).value[..., who])
+        part = slice(start, start + step)
+        mine = who[part]
+        roles = np.repeat(held[part][:, None, :], len(combos), axis=1)
+        at = np.arange(len(mine))[:, None, None], np.arange(len(combos))[None, :, None], mine[:, None, :]
+        roles[at] = combos[None]
+        value = payoffs(rows(war, idx[part]), roles).value
+        out.append(np.take_along_axis(value, np.broadcast_to(mine[:, None, :], value.shape[:2] + (s,)), axis=-1))
     return np.concatenate(out).reshape((len(idx),) + (N_OPTIONS,) * s + (s,))
 
 
@@ -300,20 +368,30 @@ def _logit(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-def qre(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The logit QRE of a game (Dg, 4, ..., 4, s) traced from λ = 0 upward (module docstring):
-    the probabilities (Dg, s, 4) at the last λ where the corrector converged, and that λ in
-    utility units (Dg,). Options unavailable to a player get probability 0 at every λ > 0."""
-    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+def _scaled(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each game's payoffs by player (:func:`_by_player`) and the range of its available payoffs
+    (Dg,), the unit of λ in :data:`LAMBDAS`."""
+    dg = grid.shape[0]
     real = grid > UNAVAILABLE / 2
     span = np.where(real, grid, np.nan).reshape(dg, -1)
-    scale = np.nanmax(span, -1) - np.nanmin(span, -1)
-    scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-    by_player = _by_player(grid)
-    sigma = np.full((dg, s, k), 1 / k)
-    done = np.zeros(dg)
+    with np.errstate(invalid="ignore"):
+        scale = np.nanmax(span, -1) - np.nanmin(span, -1) if span.shape[-1] else np.ones(dg)
+    return _by_player(grid), np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
+
+
+def _damped(by_player: np.ndarray, scale: np.ndarray, sigma: np.ndarray, start: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The damped fixed-point corrector (module docstring) from the QREs ``sigma`` (Dg, s, k) at
+    the points λ = ``start`` (Dg,; units of 1 / the range) along the points of :data:`LAMBDAS`
+    above them: the probabilities at the last point where it converged, and that λ in the same
+    units."""
+    dg = len(sigma)
+    done = start.astype(float).copy()
     going = np.ones(dg, dtype=bool)
     for step in LAMBDAS:
+        ahead = going & (step > done)
+        if not ahead.any():
+            continue
         lam = step / scale
         trial = sigma.copy()
         alpha = 1.0 / (1.0 + 0.5 * step)
@@ -321,16 +399,234 @@ def qre(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         for _ in range(CORRECTOR_STEPS):
             target = _logit(_expected(by_player, trial), lam)
             err = np.abs(target - trial).max((-1, -2))
-            trial = np.where(going[:, None, None], (1 - alpha) * trial + alpha * target, trial)
-            if (err[going] < CORRECTOR_TOL).all():
+            trial = np.where(ahead[:, None, None], (1 - alpha) * trial + alpha * target, trial)
+            if (err[ahead] < CORRECTOR_TOL).all():
                 break
-        fine = going & (err < 1e-7)
+        fine = ahead & (err < 1e-7)
         sigma = np.where(fine[:, None, None], trial, sigma)
-        done = np.where(fine, lam, done)
-        going &= fine
+        done = np.where(fine, step, done)
+        going &= fine | ~ahead
         if not going.any():
             break
     return sigma, done
+
+
+def qre_damped(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The logit QRE traced by the damped corrector alone, without a predictor (the reference the
+    path follower of :func:`qre` is tested and timed against): the probabilities (Dg, s, 4) at the
+    last point of :data:`LAMBDAS` where it converged, and that λ in utility units (Dg,)."""
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+    by_player, scale = _scaled(grid)
+    sigma, done = _damped(by_player, scale, np.full((dg, s, k), 1 / k), np.full(dg, -1.0))
+    return sigma, np.maximum(done, 0.0) / scale
+
+
+def _loo(t: np.ndarray, sig: np.ndarray) -> np.ndarray:
+    """(B, n, k): a tensor ``t`` (B, k^n) over n positions' options (the first slowest) averaged,
+    for each position p, over every other position's mix ``sig`` (B, n, k). The positions are
+    halved as in :func:`_contract`."""
+    b, n, k = sig.shape
+    if n == 1:
+        return t[:, None, :]
+    h = n // 2
+    cube = t.reshape(b, k ** h, k ** (n - h))
+    pos = np.arange(n)
+    left = _loo((cube @ _mix(sig, pos[h:])[:, :, None])[..., 0], sig[:, :h])
+    right = _loo((_mix(sig, pos[:h])[:, None, :] @ cube)[:, 0], sig[:, h:])
+    return np.concatenate([left, right], axis=1)
+
+
+class _Path:
+    """The logit-QRE equations of a batch of games and their derivatives (:func:`qre`)."""
+
+    def __init__(self, by_player: np.ndarray, scale: np.ndarray, k: int) -> None:
+        dg, s = by_player.shape[:2]
+        self.s, self.k, self.n = s, k, s * k
+        a = by_player / scale[:, None, None]
+        # own[:, j] = player j's payoffs with its own option first, then the others' in order
+        self.own = np.stack([np.moveaxis(a[:, j].reshape((dg,) + (k,) * s), 1 + j, 1).reshape(dg, k, -1)
+                             for j in range(s)], axis=1)  # (Dg, s, k, k^(s-1))
+        self.others = np.array([[i for i in range(s) if i != j] for j in range(s)], dtype=np.intp).reshape(s, s - 1)
+        jj, pp = np.nonzero(np.ones((s, s - 1), dtype=bool))
+        self.pairs = (jj, pp, self.others[jj, pp])
+
+    def evaluate(self, rows: np.ndarray, y: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, ...]:
+        """At log-probabilities ``y`` (B, s, k) and μ (B,) of the games ``rows``: σ, the logit
+        response p, the residual G = y - log p (B, N), and its derivatives G_y (B, N, N) and G_μ (B, N)."""
+        s, k, n = self.s, self.k, self.n
+        b = len(rows)
+        sigma = np.exp(y)
+        own = self.own[rows]
+        if s > 1:
+            sig_o = np.broadcast_to(sigma[:, self.others][:, :, None], (b, s, k, s - 1, k)).reshape(-1, s - 1, k)
+            pair = _loo(own.reshape(b * s * k, -1), sig_o).reshape(b, s, k, s - 1, k)
+            u = (pair[:, :, :, 0, :] * sigma[:, self.others[:, 0]][:, :, None, :]).sum(-1)
+        else:
+            pair = np.zeros((b, s, k, 0, k))
+            u = own[..., 0]
+        lam = np.expm1(mu)
+        z = lam[:, None, None] * (u - u.max(-1, keepdims=True))
+        logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+        p = np.exp(logp)
+        g = (y - logp).reshape(b, n)
+        mean_u = (p * u).sum(-1, keepdims=True)
+        g_mu = (-(u - mean_u) * (1.0 + lam)[:, None, None]).reshape(b, n)
+        # d u_ja / d sigma_ic, less its mean under p_j, for i != j
+        dev = pair - (p[:, :, :, None, None] * pair).sum(2, keepdims=True)
+        blocks = np.zeros((b, s, s, k, k))
+        jj, pp, ii = self.pairs
+        blocks[:, jj, ii] = dev.transpose(0, 1, 3, 2, 4)[:, jj, pp]
+        full = blocks.transpose(0, 1, 3, 2, 4).reshape(b, n, n)
+        g_y = np.eye(n)[None] - lam[:, None, None] * full * sigma.reshape(b, 1, n)
+        return sigma, p, g, g_y, g_mu
+
+
+def _linear(m: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Solve m x = r (batched), rows equilibrated; NaN where a system is singular."""
+    big = np.abs(m).max(-1, keepdims=True)
+    big = np.where(big > 0, big, 1.0)
+    m, r = m / big, r / big[..., 0]
+    try:
+        return np.linalg.solve(m, r[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full(r.shape, np.nan)
+        for i in range(len(m)):
+            try:
+                out[i] = np.linalg.solve(m[i], r[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+#: The path follower: its first step and longest step (arclength, in the metric of :func:`qre`),
+#: the factor by which a step shrinks after a failed correction, the shortest step before the
+#: damped corrector takes over, the largest correction (in probability, and in μ) and the largest
+#: turn of the tangent (radians) a step may take, the Newton iterations per step, the residual
+#: max |σ - p| at which a point on the way is accepted and the one at which the last is, and the
+#: most steps along one path.
+PATH_STEP, PATH_STEP_MAX, PATH_SHRINK, PATH_STEP_MIN = 0.3, 2.0, 0.3, 1e-7
+PATH_MOVE, PATH_TURN = 0.03, 0.4
+NEWTON_STEPS, PATH_TOL, NEWTON_TOL, PATH_STEPS = 8, 1e-8, 1e-12, 2000
+
+
+def _tangent(g_y: np.ndarray, g_mu: np.ndarray, before: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The unit tangent (B, N + 1) of the path where the derivatives are ``g_y``, ``g_mu``: the null
+    vector of [G_y G_μ], oriented along the tangent ``before`` (B, N + 1), of unit length in the
+    metric ``weight`` (B, N + 1: σ on y, 1 on μ)."""
+    b, n = g_mu.shape
+    m = np.concatenate([np.concatenate([g_y, g_mu[..., None]], -1), (before * weight)[:, None]], 1)
+    rhs = np.zeros((b, n + 1))
+    rhs[:, -1] = 1.0
+    t = _linear(m, rhs)
+    return t / np.sqrt((weight * t * t).sum(-1, keepdims=True))
+
+
+def qre(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The logit QRE of a game (Dg, 4, ..., 4, s) on its principal branch, followed from λ = 0 to
+    the last point of :data:`LAMBDAS` by the predictor-corrector of the module docstring: the
+    probabilities (Dg, s, 4) and λ in utility units (Dg,). Where Newton's corrector fails the
+    damped corrector goes on from the last point reached, and λ is then the last point where it
+    converged. Options unavailable to a player get probability 0 at every λ > 0. ``top``: where to
+    stop instead, in units of 1 / the range of the payoffs (a number or one per game)."""
+    return _trace(grid, top)[::2]
+
+
+def _trace(grid: np.ndarray, top: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`qre`, and the log-probabilities (Dg, s, 4) (finite where the probability underflows);
+    ``top`` (Dg,): where to stop, in units of 1 / the range (default the last of :data:`LAMBDAS`)."""
+    dg, s, k = grid.shape[0], grid.shape[-1], _width(grid)
+    by_player, scale = _scaled(grid)
+    path = _Path(by_player, scale, k)
+    n = s * k
+    end = np.log1p(np.broadcast_to(LAMBDAS[-1] if top is None else top, (dg,)))
+    y = np.full((dg, s, k), -np.log(k))
+    mu = np.zeros(dg)
+    tangent = np.zeros((dg, n + 1))
+    tangent[:, -1] = 1.0
+    h = np.full(dg, PATH_STEP)
+    weight = np.ones((dg, n + 1))  # the metric at the last point: σ on y, 1 on μ
+    weight[:, :n] = 1 / k
+    going = np.ones(dg, dtype=bool)
+    fresh = np.ones(dg, dtype=bool)  # the tangent is still to be computed at the point
+    failed = np.zeros(dg, dtype=bool)
+    steps = np.zeros(dg, dtype=int)
+    # a predictor may overshoot (probabilities above one, overflow): such a step fails and is cut
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while going.any():
+            rows = np.nonzero(going)[0]
+            b = len(rows)
+            x0 = np.concatenate([y[rows].reshape(b, n), mu[rows, None]], axis=1)
+            new = fresh[rows]
+            if new.any():  # at the start: the tangent at λ = 0
+                r = rows[new]
+                _, _, _, g_y, g_mu = path.evaluate(r, y[r], mu[r])
+                tangent[r] = _tangent(g_y, g_mu, tangent[r], weight[r])
+                fresh[r] = False
+            t = tangent[rows]
+            step = h[rows]
+            last = (t[:, -1] > 0) & (mu[rows] + step * t[:, -1] >= end[rows])
+            step = np.where(last, (end[rows] - mu[rows]) / np.where(last, t[:, -1], 1.0), step)
+            pred = x0 + step[:, None] * t
+            # the corrector's extra equation: arclength (c . x = c . pred), or μ at its end
+            c = np.where(last[:, None], np.eye(n + 1)[-1], t * weight[rows])
+            target = (c * pred).sum(-1)
+            x = pred.copy()
+            done = np.zeros(b, dtype=bool)
+            bad = ~np.isfinite(x).all(-1) | (x[:, :n] > 1.0).any(-1)
+            ahead = np.zeros((b, n + 1))  # the tangent at the corrected point
+            tol = np.where(last, NEWTON_TOL, PATH_TOL)
+            for _ in range(NEWTON_STEPS):
+                live = np.nonzero(~done & ~bad)[0]
+                if not len(live):
+                    break
+                yl = x[live, :n].reshape(-1, s, k)
+                sigma, p, g, g_y, g_mu = path.evaluate(rows[live], yl, x[live, -1])
+                resid = np.abs(sigma - p).max((-1, -2)) if s else np.zeros(len(live))
+                ok = resid < tol[live]
+                if ok.any():
+                    li = live[ok]
+                    done[li] = True
+                    at = np.concatenate([sigma[ok].reshape(-1, n), np.ones((len(li), 1))], 1)
+                    ahead[li] = _tangent(g_y[ok], g_mu[ok], t[li], at)
+                go = ~ok
+                if not go.any():
+                    break
+                li = live[go]
+                m = np.concatenate([np.concatenate([g_y[go], g_mu[go][..., None]], -1), c[li][:, None]], 1)
+                rhs = -np.concatenate([g[go], ((c[li] * x[li]).sum(-1) - target[li])[:, None]], 1)
+                dx = _linear(m, rhs)
+                x[li] += dx
+                bad[li] |= ~np.isfinite(dx).all(-1) | (x[li, -1] < -1e-12) | (x[li, :n] > 1.0).any(-1)
+            # accepted: converged, near the prediction, and turned by less than PATH_TURN (so that
+            # the corrector cannot jump to another branch of QREs)
+            moved = np.maximum(np.abs(np.exp(x[:, :n]) - np.exp(pred[:, :n])).max(-1), np.abs(x[:, -1] - pred[:, -1]))
+            w_new = np.concatenate([np.exp(x[:, :n]), np.ones((b, 1))], 1)
+            turn = (w_new * t * ahead).sum(-1) / np.sqrt((w_new * t * t).sum(-1))
+            good = done & ~bad & (moved <= PATH_MOVE) & (turn >= np.cos(PATH_TURN))
+            gi = rows[good]
+            y[gi] = x[good, :n].reshape(-1, s, k)
+            mu[gi] = np.maximum(x[good, -1], 0.0)
+            weight[gi, :n] = np.exp(y[gi]).reshape(len(gi), n)
+            tangent[gi] = ahead[good]
+            # the next step: scaled so that its correction would be about half the largest
+            with np.errstate(divide="ignore"):
+                grow = np.clip(np.sqrt(0.5 * PATH_MOVE / moved), 0.5, 2.0)
+            h[gi] = np.minimum(grow[good] * h[gi], PATH_STEP_MAX)
+            going[gi[last[good]]] = False
+            bi = rows[~good]
+            h[bi] *= PATH_SHRINK
+            steps[rows] += 1
+            stuck = going & ((h < PATH_STEP_MIN) | (steps > PATH_STEPS))
+            failed |= stuck
+            going &= ~stuck
+    lam_s = np.expm1(mu)
+    sigma = np.exp(y)
+    if failed.any():  # the damped corrector from the last point reached
+        sub, at = _damped(by_player[failed], scale[failed], sigma[failed], lam_s[failed])
+        moved = at > lam_s[failed]
+        y[failed] = np.where(moved[:, None, None], np.log(np.maximum(sub, 1e-300)), y[failed])
+        sigma[failed], lam_s[failed] = sub, np.maximum(at, lam_s[failed])
+    return sigma, y, lam_s / scale
 
 
 __all__ = ["BEST_RESPONSE", "ENUMERATION", "LOGIT_QRE", "METHODS", "Solution", "expected", "qre", "rows", "solve",
