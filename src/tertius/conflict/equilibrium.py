@@ -59,7 +59,7 @@ together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,7 +71,7 @@ from tertius.conflict.game import (
     option_values,
     payoffs,
 )
-from tertius.conflict.war import DRAWN, N_OPTIONS, STACKED, War
+from tertius.conflict.war import N_OPTIONS, War, rows
 
 #: The methods, by code.
 METHODS = ("best response", "dominance + enumeration", "logit QRE")
@@ -103,14 +103,6 @@ class Solution:
         if self.method[d] == LOGIT_QRE:
             return f"logit QRE, λ={self.lam[d]:.3g}"
         return METHODS[int(self.method[d])]
-
-
-def rows(war: War, idx: np.ndarray) -> War:
-    """The war restricted to the draws ``idx``: the drawn fields, and the per-actor fields that
-    carry a draw axis ((D, 1, n), :func:`tertius.conflict.war.stack`)."""
-    changes = {name: getattr(war, name)[idx] for name in DRAWN}
-    changes.update({name: getattr(war, name)[idx] for name in STACKED if np.ndim(getattr(war, name)) == 3})
-    return replace(war, **changes)
 
 
 def _gains(vals: np.ndarray, current: np.ndarray) -> np.ndarray:

@@ -57,6 +57,7 @@ from tertius.conflict.war import (
     UNAVAILABLE,
     War,
     may_broker,
+    rows,
 )
 from tertius.contract import closeness
 from tertius.models.central import weighted_mean
@@ -486,17 +487,17 @@ def _path(war: War, start: np.ndarray, max_steps: int | None) -> tuple[np.ndarra
     if t == 0:  # nobody outside the sides has a choice: everyone staying out is the equilibrium
         return profile, np.ones(war.draws, dtype=bool), np.zeros((war.draws, 0, N_OPTIONS))
     steps = max_steps if max_steps is not None else min(N_OPTIONS * t + 50, MAX_STEPS)
-    rows = np.arange(war.draws)
+    every = np.arange(war.draws)
     vals = np.zeros((war.draws, t, N_OPTIONS))
     equilibrium = np.zeros(war.draws, dtype=bool)
     active = np.ones(war.draws, dtype=bool)
     seen: list[set[bytes]] = [set() for _ in range(war.draws)]
     for _ in range(steps + 1):
-        vals, _ = option_values(war, profile)
+        _update(war, profile, active, vals)  # only the draws still moving: the others' values stand
         current = np.take_along_axis(vals, profile[:, third][..., None].astype(np.intp), axis=-1)[..., 0]
         gain = (vals - current[..., None]).reshape(war.draws, -1)
         best = gain.argmax(-1)
-        moving = active & (gain[rows, best] > _rel(current.max(-1)))
+        moving = active & (gain[every, best] > _rel(current.max(-1)))
         equilibrium |= active & ~moving
         active &= moving
         for d in np.nonzero(active)[0]:
@@ -507,10 +508,19 @@ def _path(war: War, start: np.ndarray, max_steps: int | None) -> tuple[np.ndarra
         if not active.any():
             break
         who, option = np.divmod(best, N_OPTIONS)
-        profile[rows[active], third[who[active]]] = option[active]
+        profile[every[active], third[who[active]]] = option[active]
     if active.any():  # out of steps: the option values of the last profile
-        vals, _ = option_values(war, profile)
+        _update(war, profile, active, vals)
     return profile, equilibrium, vals
+
+
+def _update(war: War, profile: np.ndarray, which: np.ndarray, vals: np.ndarray) -> None:
+    """Write the option values at ``profile`` of the draws ``which`` (D,) bool into ``vals``."""
+    if which.all():
+        vals[...] = option_values(war, profile)[0]
+    elif which.any():
+        idx = np.nonzero(which)[0]
+        vals[idx] = option_values(rows(war, idx), profile[idx])[0]
 
 
 def all_profiles(war: War) -> np.ndarray:

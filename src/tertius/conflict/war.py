@@ -359,6 +359,14 @@ DRAWN = ("position", "salience", "capability", "strength")
 STACKED = ("cost", "broker_cost", "guarantee", "peace_value")
 
 
+def rows(war: War, idx: np.ndarray) -> War:
+    """The war restricted to the draws ``idx``: the drawn fields, and the per-actor fields that
+    carry a draw axis ((D, 1, n), :func:`stack`)."""
+    changes = {name: getattr(war, name)[idx] for name in DRAWN}
+    changes.update({name: getattr(war, name)[idx] for name in STACKED if np.ndim(getattr(war, name)) == 3})
+    return replace(war, **changes)
+
+
 def stack(wars: list[War]) -> list[tuple[np.ndarray, War]]:
     """The wars (D = 1 each) as few batched wars as the game allows: groups of (indices, war).
     Fields that vary with the draws are stacked on their leading axis; per-actor arrays and plain
