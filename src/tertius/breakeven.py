@@ -40,7 +40,8 @@ from tertius.conflict.thirdparty import labels as words
 from tertius.conflict.war import OPTIONS, War, build_war, phase_capability, phases_of, stack, with_inputs
 from tertius.errors import ScenarioProblem
 from tertius.scenario import Phase, Scenario
-from tertius.uncertainty import Input, inputs, label, set_value
+from tertius.uncertainty import REBUILD, Input, inputs, label, set_value
+from tertius.uncertainty import war_target as _target
 
 GRID = 8
 STEPS = 10
@@ -69,56 +70,6 @@ def answers(wars: list[War], third: list[int]) -> np.ndarray:
     for idx, war in stack(wars):
         result[idx] = solve(war).profile[:, third]
     return result
-
-
-#: A war field an input writes directly, with where: (field, index, divisor). ``None``: the input
-#: does not enter the phase's war; :data:`REBUILD`: the scenario is rebuilt for each value.
-Target = tuple[str, Any, float]
-REBUILD = ("rebuild", None, 1.0)
-
-
-def _target(scenario: Scenario, phase: Phase | None, path: tuple) -> Target | None:
-    """Where ``build_war`` puts the input at ``path`` in the war of ``phase`` (see :data:`Target`).
-    Only the plain copies are listed: a cost, a broker cost, ``loser_weight``, the Tullock
-    decisiveness, a stance in force in the phase, and the inputs of the strengths (capability,
-    distance, ``miles_per_day``); anything else is rebuilt."""
-    c = scenario.conflict
-    assert c is not None
-    ids, issues = scenario.actor_ids, scenario.issue_ids
-    phases = list(c.phases)
-    here = phases.index(phase) if phase is not None and phase in phases else None
-    war_trap = c.contest == "war-trap"
-    if path[:1] == ("conflict",) and len(path) == 3 and path[1] in ("costs", "broker_costs") and path[2] in ids:
-        return ("cost" if path[1] == "costs" else "broker_cost", ids.index(str(path[2])), 1.0)
-    if path == ("conflict", "loser_weight"):
-        return ("loser_weight", None, 1.0)
-    if path == ("conflict", "decisiveness"):
-        return None if war_trap else ("decisiveness", None, 1.0)
-    if path == ("conflict", "miles_per_day"):
-        return ("miles_per_day", None, 1.0) if war_trap else None
-    stance = None
-    if len(path) == 3 and path[0] == "stances" and isinstance(path[1], int):
-        stance, own = scenario.stances[path[1]], None
-    elif len(path) == 6 and path[:2] == ("conflict", "phases") and path[3] == "stances" and isinstance(path[2], int):
-        if path[2] != here:
-            return None
-        stance, own = phases[path[2]].stances[int(path[4])], path[2]
-    if stance is not None and path[-1] in ("position", "salience"):
-        where = (ids.index(stance.actor), issues.index(stance.issue))
-        if own is None and phase is not None and any((s.actor, s.issue) == (stance.actor, stance.issue)
-                                                      for s in phase.stances):
-            return None  # the phase's own stance is in force
-        return (str(path[-1]), where, scenario.salience_scale if path[-1] == "salience" else 1.0)
-    if len(path) == 3 and path[0] == "actors" and isinstance(path[1], int) and path[2] in ("capability", "distance"):
-        actor = scenario.actors[path[1]].id
-        if path[2] == "distance":
-            return ("miles", path[1], 1.0) if war_trap else None
-        if phase is not None and actor in phase.capabilities:
-            return None
-        return ("capability", path[1], 1.0)
-    if len(path) == 5 and path[:2] == ("conflict", "phases") and path[3] == "capabilities" and path[4] in ids:
-        return ("capability", ids.index(str(path[4])), 1.0) if path[2] == here else None
-    return REBUILD
 
 
 class _Evaluator:

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.scenario import Scenario
+from tertius.scenario import Phase, Scenario
 
 Path = tuple[str | int, ...]
 
@@ -217,7 +217,7 @@ def draw_values(found: list[Input], rng: np.random.Generator, size: int) -> np.n
 
 __all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "SLOW_DRAWS", "Input", "default_range", "draw_values", "label",
            "inputs", "moved_in_draws", "set_value",
-           "war_draws", "with_value"]
+           "war_draws", "war_target", "with_value"]
 
 
 #: Levels of a drawn conflict input: each draw takes the midpoint of one of LEVELS equal bins of
@@ -253,8 +253,9 @@ def war_draws(scenario: Scenario, phase: Any, batch: dict[str, np.ndarray], rng:
     factor = np.where(base_cap > 0, cap / np.where(base_cap > 0, base_cap, 1.0), 1.0)
     data = scenario.to_data()
     base = build_war(scenario, phase)
-    direct = [_war_field(base, inp.path) for inp in moved]
-    rebuilt = [i for i, f in enumerate(direct) if f is None]
+    targets = [war_target(scenario, phase, inp.path) for inp in moved]
+    direct = [(t[0], t[1]) if t is not None and t[0] in _NUMBERS else None for t in targets]
+    rebuilt = [i for i, t in enumerate(targets) if t is not None and direct[i] is None]
     built: dict[bytes, Any] = {}
     wars = []
     for d in range(size):
@@ -285,25 +286,55 @@ def war_draws(scenario: Scenario, phase: Any, batch: dict[str, np.ndarray], rng:
     return stack(wars), moved
 
 
-#: Conflict inputs that are one number of the war as it is built (``build_war``): the field, and
-#: whether it is per actor.
-_WAR_FIELDS = {"costs": ("cost", True), "broker_costs": ("broker_cost", True), "loser_weight": ("loser_weight", False),
-               "miles_per_day": ("miles_per_day", False), "decisiveness": ("decisiveness", False)}
+#: A war field an input writes directly, with where: (field, index, divisor). ``None``: the input
+#: does not enter the phase's war; :data:`REBUILD`: the scenario is rebuilt for each value.
+Target = tuple[str, Any, float]
+REBUILD = ("rebuild", None, 1.0)
 
 
-def _war_field(war: Any, path: Path) -> tuple[str, int | None] | None:
-    """Where a conflict input sits in the built war: (field, actor index or None), or None where
-    it reaches the war only through the scenario (declarations of a phase, distances)."""
-    if path[0] != "conflict" or len(path) < 2 or str(path[1]) not in _WAR_FIELDS:
-        return None
-    name, per_actor = _WAR_FIELDS[str(path[1])]
-    if name == "decisiveness" and war.miles is not None:  # the war-trap fixes it at 1
-        return None
-    if not per_actor:
-        return (name, None) if len(path) == 2 else None
-    if len(path) != 3 or str(path[2]) not in war.actor_ids:
-        return None
-    return name, war.actor_ids.index(str(path[2]))
+def war_target(scenario: Scenario, phase: Phase | None, path: tuple) -> Target | None:
+    """Where ``build_war`` puts the input at ``path`` in the war of ``phase`` (see :data:`Target`).
+    Only the plain copies are listed: a cost, a broker cost, ``loser_weight``, the Tullock
+    decisiveness, a stance in force in the phase, and the inputs of the strengths (capability,
+    distance, ``miles_per_day``); anything else is rebuilt."""
+    c = scenario.conflict
+    assert c is not None
+    ids, issues = scenario.actor_ids, scenario.issue_ids
+    phases = list(c.phases)
+    here = phases.index(phase) if phase is not None and phase in phases else None
+    war_trap = c.contest == "war-trap"
+    if path[:1] == ("conflict",) and len(path) == 3 and path[1] in ("costs", "broker_costs") and path[2] in ids:
+        return ("cost" if path[1] == "costs" else "broker_cost", ids.index(str(path[2])), 1.0)
+    if path == ("conflict", "loser_weight"):
+        return ("loser_weight", None, 1.0)
+    if path == ("conflict", "decisiveness"):
+        return None if war_trap else ("decisiveness", None, 1.0)
+    if path == ("conflict", "miles_per_day"):
+        return ("miles_per_day", None, 1.0) if war_trap else None
+    stance = None
+    if len(path) == 3 and path[0] == "stances" and isinstance(path[1], int):
+        stance, own = scenario.stances[path[1]], None
+    elif len(path) == 6 and path[:2] == ("conflict", "phases") and path[3] == "stances" and isinstance(path[2], int):
+        if path[2] != here:
+            return None
+        stance, own = phases[path[2]].stances[int(path[4])], path[2]
+    if stance is not None and path[-1] in ("position", "salience"):
+        where = (ids.index(stance.actor), issues.index(stance.issue))
+        if own is None and phase is not None and any((s.actor, s.issue) == (stance.actor, stance.issue)
+                                                      for s in phase.stances):
+            return None  # the phase's own stance is in force
+        return (str(path[-1]), where, scenario.salience_scale if path[-1] == "salience" else 1.0)
+    if len(path) == 3 and path[0] == "actors" and isinstance(path[1], int) and path[2] in ("capability", "distance"):
+        actor = scenario.actors[path[1]].id
+        if path[2] == "distance":
+            return ("miles", path[1], 1.0) if war_trap else None
+        if phase is not None and actor in phase.capabilities:
+            return None
+        return ("capability", path[1], 1.0)
+    if len(path) == 5 and path[:2] == ("conflict", "phases") and path[3] == "capabilities" and path[4] in ids:
+        return ("capability", ids.index(str(path[4])), 1.0) if path[2] == here else None
+    return REBUILD
+
 
 
 def _copy(node: Any) -> Any:
@@ -312,6 +343,11 @@ def _copy(node: Any) -> Any:
     if isinstance(node, list):
         return [_copy(v) for v in node]
     return node
+
+
+#: The war's own numbers that a drawn input is written into directly (the rest of
+#: :func:`war_target`'s targets, the inputs of the strengths, rebuild the scenario).
+_NUMBERS = ("cost", "broker_cost", "loser_weight", "decisiveness", "miles_per_day")
 
 
 #: The share of draws an interval holds (the summary's 80 % interval: the 10th to the 90th percentile).
