@@ -230,6 +230,23 @@ def test_upload_reads_every_format(client):
         assert "scenario" in body or body.get("choices"), name
 
 
+def test_the_uploads_the_page_offers_are_the_format_table_s(client):
+    """The file box's suffixes and an unknown suffix's fix both come from tertius.io.formats:
+    a format added there is offered, read and named without touching the page."""
+    from tertius.io.formats import FORMATS
+
+    offered = client.get("/api/info").json()["uploads"]
+    table = {s for f in FORMATS.values() for s in f.suffixes}
+    assert set(offered) == table and len(offered) == len(table)
+    r = client.post("/api/upload?name=notes.odt", content=b"x")
+    assert r.status_code == 400
+    line = one_line(r)
+    assert "notes.odt" in line and "'.odt'" in line
+    for f in FORMATS.values():
+        if not f.folder and f.shown:
+            assert f.shown in line, f.name
+
+
 def test_upload_of_several_scenarios_offers_a_choice(client):
     r = client.post("/api/upload?name=small.tsv", content=BASES["small.tsv"].encode())
     body = r.json()

@@ -1133,6 +1133,7 @@ async function start() {
   const info = await call("GET", "/api/info");
   S.initial = info.initial; S.limits = info.limits; S.schema = info.schema;
   $("version").textContent = info.version;
+  $("upload").accept = info.uploads.join(",");  // the format table's suffixes, as the server reads them
   $("sweep-n").max = String(info.limits.max_sweep);
   const pickBox = $("pick");
   const initialBundled = info.bundled.some((b) => b.id === info.initial.id);
