@@ -410,7 +410,7 @@ def test_a_sweep_runs_to_the_same_draws_as_the_sweep_engine(client, default):
 
 
 def test_a_sweep_shows_the_third_party_shares_of_tertius_sweep(client, default, tmp_path):
-    """With a conflict, the page's sweep carries the library's shares (``broker_first``) and runs
+    """With a conflict, the page's sweep carries the library's shares (``third_party_shares``) and runs
     with the model's parameters as ``-p`` gives them."""
     from tertius.sweeps import sweep
 
@@ -423,7 +423,7 @@ def test_a_sweep_shows_the_third_party_shares_of_tertius_sweep(client, default, 
     lib = sweep(s, "bdm", n=200, seed=3, params={"rounds": 4}, out=tmp_path / "sweep",
                 chunk_size=api.SWEEP_CHUNK)
     shown = st["result"]["summary"]
-    assert shown["broker_first"] == lib.summary["broker_first"] and shown["broker_first"]
+    assert shown["third_party_shares"] == lib.summary["third_party_shares"] and shown["third_party_shares"]
     assert shown["params"] == {"rounds": 4}
     assert shown["quantiles"] == lib.summary["quantiles"]
 

@@ -1050,9 +1050,9 @@ function drawSweep(res) {
 }
 
 // Beside the sweep chart: in what share of the draws each option is a third party's equilibrium
-// (the sweep summary's broker_first, as tertius sweep reports it).
+// (the sweep summary's third_party_shares, as tertius sweep reports it).
 function drawSweepShares(summary) {
-  const shares = summary.broker_first || {};
+  const shares = summary.third_party_shares || {};
   const box = $("sweep-shares");
   const rows = [];
   for (const [phase, parties] of Object.entries(shares)) {
