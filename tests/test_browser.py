@@ -452,6 +452,12 @@ def test_a_changed_model_parameter_is_run_and_shown(page, tmp_path):
     assert page.evaluate("document.getElementById('rounds-slider').max") == "10"
 
 
+def test_the_file_box_accepts_the_format_table_s_suffixes(page):
+    from tertius.io.formats import SUFFIXES
+
+    assert page.evaluate("document.getElementById('upload').accept").split(",") == list(SUFFIXES)
+
+
 def test_a_malformed_upload_shows_a_one_line_error(page):
     page.set_input_files("#upload", files=[{"name": "broken.yaml", "mimeType": "application/yaml",
                                             "buffer": b"id: [unclosed\nactors: 3\n"}])

@@ -359,4 +359,4 @@ def test_a_conflict_on_which_best_response_cycles_reports_an_equilibrium_and_its
     assert answer["solver"].startswith(method) and set(answer["selected"]) == {f"t{i}" for i in range(k)}
     assert all(q["method"].startswith(method) for q in results["breakeven"]["questions"])
     summary = json.loads((out / "sweep" / "summary.json").read_text())
-    assert abs(sum(summary["broker_method"][""].values()) - 1.0) < 1e-12
+    assert abs(sum(summary["third_party_methods"][""].values()) - 1.0) < 1e-12

@@ -230,6 +230,23 @@ def test_upload_reads_every_format(client):
         assert "scenario" in body or body.get("choices"), name
 
 
+def test_the_uploads_the_page_offers_are_the_format_table_s(client):
+    """The file box's suffixes and an unknown suffix's fix both come from tertius.io.formats:
+    a format added there is offered, read and named without touching the page."""
+    from tertius.io.formats import FORMATS
+
+    offered = client.get("/api/info").json()["uploads"]
+    table = {s for f in FORMATS.values() for s in f.suffixes}
+    assert set(offered) == table and len(offered) == len(table)
+    r = client.post("/api/upload?name=notes.odt", content=b"x")
+    assert r.status_code == 400
+    line = one_line(r)
+    assert "notes.odt" in line and "'.odt'" in line
+    for f in FORMATS.values():
+        if not f.folder and f.shown:
+            assert f.shown in line, f.name
+
+
 def test_upload_of_several_scenarios_offers_a_choice(client):
     r = client.post("/api/upload?name=small.tsv", content=BASES["small.tsv"].encode())
     body = r.json()
@@ -393,7 +410,7 @@ def test_a_sweep_runs_to_the_same_draws_as_the_sweep_engine(client, default):
 
 
 def test_a_sweep_shows_the_third_party_shares_of_tertius_sweep(client, default, tmp_path):
-    """With a conflict, the page's sweep carries the library's shares (``broker_first``) and runs
+    """With a conflict, the page's sweep carries the library's shares (``third_party_shares``) and runs
     with the model's parameters as ``-p`` gives them."""
     from tertius.sweeps import sweep
 
@@ -406,7 +423,7 @@ def test_a_sweep_shows_the_third_party_shares_of_tertius_sweep(client, default, 
     lib = sweep(s, "bdm", n=200, seed=3, params={"rounds": 4}, out=tmp_path / "sweep",
                 chunk_size=api.SWEEP_CHUNK)
     shown = st["result"]["summary"]
-    assert shown["broker_first"] == lib.summary["broker_first"] and shown["broker_first"]
+    assert shown["third_party_shares"] == lib.summary["third_party_shares"] and shown["third_party_shares"]
     assert shown["params"] == {"rounds": 4}
     assert shown["quantiles"] == lib.summary["quantiles"]
 

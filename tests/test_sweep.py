@@ -149,8 +149,8 @@ def test_a_failing_draw_is_reported_and_the_rest_survive(tmp_path):
 def test_broker_shares_in_a_sweep(tmp_path):
     s = load_scenario()
     _, tables, summary = sweep(s, "compromise", n=30, seed=2, out=tmp_path / "b", chunk_size=15)
-    assert set(summary["broker_first"]) == {"1858", "1860"}
-    for parties in summary["broker_first"].values():
+    assert set(summary["third_party_shares"]) == {"1858", "1860"}
+    for parties in summary["third_party_shares"].values():
         for shares in parties.values():
             assert sum(shares.values()) == pytest.approx(1.0)
     assert len(tables["options"]) == 30 * 2 * 2

@@ -20,7 +20,7 @@ def test_a_declared_range_moves_the_third_partys_choice_in_a_sweep(tmp_path) -> 
     # the break-even search puts Third's flip to brokering at a cost of about 0.395
     wide = _small({"value": 0.1, "assumption": "x", "range": [0.0, 0.9]})
     _, _, summary = sweep(wide, "compromise", n=64, chunk_size=16, out=tmp_path / "wide")
-    shares = summary["broker_first"][""]["t"]
+    shares = summary["third_party_shares"][""]["t"]
     assert 0 < shares["join-a"] < 1 and shares["broker"] > 0.2, shares
     row = next(m for m in summary["moved"] if m["input"] == "conflict.costs.t")
     assert row["range"] == [0.0, 0.9] and row["value"] == 0.1 and row["label"] == "Third: cost of fighting"
@@ -28,14 +28,14 @@ def test_a_declared_range_moves_the_third_partys_choice_in_a_sweep(tmp_path) -> 
     fixed = _small({"value": 0.1, "assumption": "x", "range": [0.1, 0.1]})
     _, _, still = sweep(fixed, "compromise", n=64, chunk_size=16, out=tmp_path / "fixed")
     assert "conflict.costs.t" not in {m["input"] for m in still["moved"]}
-    assert still["broker_first"][""]["t"]["broker"] < shares["broker"]
+    assert still["third_party_shares"][""]["t"]["broker"] < shares["broker"]
 
 
 def test_sweep_conflict_draws_are_seeded_and_independent_of_chunking(tmp_path) -> None:
     s = _small({"value": 0.1, "assumption": "x", "range": [0.0, 0.9]})
     a = sweep(s, "compromise", n=32, chunk_size=16, seed=5, out=tmp_path / "a").summary
     b = sweep(s, "compromise", n=32, chunk_size=16, seed=5, out=tmp_path / "b").summary
-    assert a["broker_first"] == b["broker_first"]
+    assert a["third_party_shares"] == b["third_party_shares"]
 
 
 def test_sweep_output_says_what_moved(tmp_path) -> None:

@@ -103,12 +103,12 @@ def summary_schema() -> dict[str, Any]:
         "$schema": DRAFT, "$id": "https://tertius.invalid/schemas/summary.json", "version": __version__,
         "title": "tertius sweep summary", "type": "object",
         "required": ["scenario", "model", "params", "seed", "n", "chunk_size", "perturbation", "quantiles", "failed",
-                     "broker_first"],
+                     "third_party_shares"],
         "properties": {
             "seed": {"type": "integer"}, "n": {"type": "integer"}, "chunk_size": {"type": "integer"},
             "quantiles": {"type": "object", "additionalProperties": quantile},
             "failed": {"type": "array", "items": {"type": "object", "required": ["draw", "seed", "chunk", "error"]}},
-            "broker_first": {"type": "object"},
+            "third_party_shares": {"type": "object"},
             "title": {"type": "string"},
             "issues": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["name", "min", "max"],

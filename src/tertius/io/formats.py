@@ -104,5 +104,8 @@ def lookup(name: str, *, file: str | None = None, writing: bool = False) -> Form
     raise InputError(f"unknown input format '{name}'", file=file, fix=f"use one of: {NAMES}")
 
 
-#: every suffix a file of some format may have
+#: every suffix a file of some format may have, each once, in the table's order
 SUFFIXES = tuple(dict.fromkeys(s for f in FORMATS.values() for s in f.suffixes))
+_files = [f.shown for f in FORMATS.values() if f.shown and not f.folder]
+#: the fix for a file whose suffix no format reads, where only a file (not a folder) can be given
+UPLOAD_HELP = f"upload {', '.join(_files[:-1])} or {_files[-1]}"

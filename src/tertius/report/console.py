@@ -406,14 +406,14 @@ def sweep_tables(summary: dict[str, Any], files: dict[str, str], title: str) -> 
     out: list[Table | str] = [t]
     out.extend(moved_lines(summary.get("moved", [])))
     names = summary.get("names", {})
-    for phase, parties in summary["broker_first"].items():
+    for phase, parties in summary["third_party_shares"].items():
         info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
         a, b = info["sides"]
         label = info["name"] or phase or f"{a} against {b}"  # a conflict without phases has no name
         for tp, shares in parties.items():
             out.append(f"{label}, {names.get(tp, tp)}: equilibrium choice in " + ", ".join(
                 f"{OPTION_LABELS[o].format(a=a, b=b)} {v:.1%}" for o, v in shares.items()))
-        how = {m: v for m, v in summary.get("broker_method", {}).get(phase, {}).items() if v > 0}
+        how = {m: v for m, v in summary.get("third_party_methods", {}).get(phase, {}).items() if v > 0}
         if how:
             out.append(f"{label}: equilibria found by " + ", ".join(
                 f"{m} {v:.1%}" for m, v in how.items()))

@@ -26,7 +26,7 @@ def render_sweep_html(summary: dict[str, Any], table: pd.DataFrame) -> str:
             {"5 %": q["q05"], "median": q["q50"], "95 %": q["q95"], "unperturbed": unperturbed.get(issue)})})
     shares = []
     names = summary.get("names", {})
-    for phase, parties in summary["broker_first"].items():
+    for phase, parties in summary["third_party_shares"].items():
         info = summary.get("phases", {}).get(phase, {"name": phase, "sides": ["side A", "side B"]})
         a, b = info["sides"]
         for tp, by_option in parties.items():

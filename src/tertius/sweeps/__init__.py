@@ -39,7 +39,7 @@ class SweepResult(NamedTuple):
     def shares(self) -> pd.DataFrame:
         """Per phase and third party, the share of draws in which each option is the equilibrium."""
         rows = [{"phase": phase, "third_party": tp, **shares}
-                for phase, parties in self.summary["broker_first"].items() for tp, shares in parties.items()]
+                for phase, parties in self.summary["third_party_shares"].items() for tp, shares in parties.items()]
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:

@@ -377,7 +377,7 @@ def summarise(job: SweepJob, table: pd.DataFrame, options: pd.DataFrame) -> dict
         "names": {a.id: a.name or a.id for a in job.scenario.actors},
         "failed": [{"draw": int(r["draw"]), "seed": job.seed, "chunk": int(r["chunk"]), "chunk_seed": int(r["chunk_seed"]),
                     "error": r["error"]} for r in failed.to_dict("records")],
-        "broker_first": shares,
-        "broker_method": methods,
+        "third_party_shares": shares,
+        "third_party_methods": methods,
         "moved": moved(job.scenario) if job.broker and c is not None else [],
     }

@@ -18,6 +18,7 @@ from typing import Any
 from tertius.errors import InputError, format_path
 from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios
 from tertius.io.files import slug
+from tertius.io.formats import SUFFIXES, UPLOAD_HELP
 from tertius.io.yaml_io import scenario_from_data
 from tertius.models import MODELS
 from tertius.report.console import settling_lines
@@ -25,8 +26,6 @@ from tertius.scenario import OPTION_TABLE, Perturbation, Scenario
 from tertius.sweeps.engines import finite_or_none
 from tertius.text import apart, human
 
-#: The suffixes an uploaded file may have, each read by tertius's own reader for that format.
-UPLOAD_SUFFIXES = tuple(s for f in FORMATS.values() for s in f.suffixes)
 #: The scenario formats the page exports, with their media types.
 EXPORT_MEDIA = {"yaml": "application/yaml", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "decide": "text/csv"}
@@ -97,9 +96,8 @@ def upload(name: str, content: bytes, limits: Limits, select: str | None = None)
     tertius reads. Returns ``{"scenario": data}`` or, for a file of several, ``{"choices": [ids]}``."""
     shown = Path(name).name[:120] or "upload"
     suffix = Path(shown).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise InputError(f"unknown file type '{suffix or shown}'", file=shown,
-                         fix="upload .yaml, .json, .xlsx, .csv (Decide or an actor table), .txt (Decide), .xdf or .tsv (DEU)")
+    if suffix not in SUFFIXES:  # the suffixes of the format table, each read by its own reader
+        raise InputError(f"unknown file type '{suffix or shown}'", file=shown, fix=UPLOAD_HELP)
     with tempfile.TemporaryDirectory(prefix="tertius-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)

@@ -167,7 +167,7 @@ class _Handlers:
         limits = self.limits
         return JSONResponse({
             "version": __version__, "initial": self.initial, "bundled": api.bundled(), "schema": self.schema,
-            "models": api.model_list(), "options": api.option_list(),
+            "models": api.model_list(), "options": api.option_list(), "uploads": list(api.SUFFIXES),
             "limits": {"max_sweep": limits.max_sweep, "max_draws": limits.max_draws, "max_body": limits.max_body,
                        "max_actors": limits.max_actors, "max_issues": limits.max_issues}})
 

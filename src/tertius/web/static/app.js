@@ -1050,9 +1050,9 @@ function drawSweep(res) {
 }
 
 // Beside the sweep chart: in what share of the draws each option is a third party's equilibrium
-// (the sweep summary's broker_first, as tertius sweep reports it).
+// (the sweep summary's third_party_shares, as tertius sweep reports it).
 function drawSweepShares(summary) {
-  const shares = summary.broker_first || {};
+  const shares = summary.third_party_shares || {};
   const box = $("sweep-shares");
   const rows = [];
   for (const [phase, parties] of Object.entries(shares)) {
@@ -1133,6 +1133,7 @@ async function start() {
   const info = await call("GET", "/api/info");
   S.initial = info.initial; S.limits = info.limits; S.schema = info.schema;
   $("version").textContent = info.version;
+  $("upload").accept = info.uploads.join(",");  // the format table's suffixes, as the server reads them
   $("sweep-n").max = String(info.limits.max_sweep);
   const pickBox = $("pick");
   const initialBundled = info.bundled.some((b) => b.id === info.initial.id);
