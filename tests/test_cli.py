@@ -230,12 +230,12 @@ def test_the_default_sweep_folder_names_the_model_and_seed(tmp_path, monkeypatch
 
 
 def test_ctrl_c_in_a_sweep_says_how_to_resume(tmp_path, monkeypatch):
-    import tertius.sweeps as sweeps
+    import tertius.cli as cli
 
     def interrupted(*args, **kwargs):
         kwargs["progress"](1)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sweeps, "sweep", interrupted)
+    monkeypatch.setattr(cli, "run_sweep_api", interrupted)
     r = runner.invoke(app, ["sweep", "--n", "30", "--chunk-size", "10", "-q", "--out", str(tmp_path / "s")])
     assert r.exit_code == 130 and "--resume" in r.stderr and "1 of 3 chunks" in r.stderr

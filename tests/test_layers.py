@@ -23,7 +23,7 @@ LAYERS = {
     "tertius.scenario": 1, "tertius.io": 1, "tertius.schemas": 1, "tertius.institutions": 1, "tertius.power": 1,
     "tertius.forecast": 2, "tertius.contract": 2, "tertius.perturb": 2, "tertius.results": 2,
     "tertius.models": 3,
-    "tertius.conflict": 4, "tertius.sweeps": 4, "tertius.scoring": 4, "tertius.uncertainty": 4,
+    "tertius.conflict": 4, "tertius.sweeps": 4, "tertius.scoring": 4, "tertius.uncertainty": 2,
     "tertius.breakeven": 5,
     "tertius.analysis": 5,
     "tertius.report": 6,
@@ -59,7 +59,17 @@ def _graph() -> dict[str, set[str]]:
             dep = dep.rpartition(".")[0]
         return dep or None
 
-    return {m: {r for d in deps if (r := resolve(d)) not in (None, m, "tertius")} for m, deps in mods.items()}
+    def packages(module: str, of: str) -> set[str]:
+        """The packages whose __init__ importing ``module`` runs first, except ``of``'s own."""
+        parts = module.split(".")
+        return {p for k in range(2, len(parts)) if (p := ".".join(parts[:k])) in mods
+                and not (of == p or of.startswith(p + "."))}
+
+    graph = {}
+    for m, deps in mods.items():
+        found = {r for d in deps if (r := resolve(d)) not in (None, m, "tertius")}
+        graph[m] = found | {p for r in found for p in packages(r, m)}
+    return graph
 
 
 def layer(module: str) -> int:
@@ -115,7 +125,30 @@ def test_the_cycle_finder_finds_a_loop():
 
 
 def test_no_modules_import_each_other_in_a_loop():
+    """Importing a module runs its packages' __init__ first, so those count as imported too:
+    a module that imports a sibling package's module, which imports back into the first
+    package, is a loop even where no two modules name each other."""
     assert cycles(_graph()) == []
+
+
+#: Imports of tertius inside functions, each with its reason: everything else is at the top.
+LATE = {
+    ("tertius", "tertius.conflict"): "tertius.third_parties loads the conflict package on first use (module __getattr__)",
+    ("tertius", "tertius.sweeps"): "tertius.sweep loads the sweeps package on first use (module __getattr__)",
+    ("tertius.cli", "tertius.web"): "the page needs the 'serve' extra: 'tertius serve' checks it, then imports",
+    ("tertius.cli", "tertius.web.app"): "the page needs the 'serve' extra: 'tertius serve' checks it, then imports",
+}
+
+
+def test_imports_of_tertius_are_at_the_top_of_files():
+    late = set()
+    for path in SRC.rglob("*.py"):
+        name = ".".join(path.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__")
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                late |= {(name, node.module) for node in ast.walk(fn) if isinstance(node, ast.ImportFrom)
+                         and node.module and node.module.split(".")[0] == "tertius"}
+    assert late == set(LATE)
 
 
 def test_every_module_has_a_layer():

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tertius.conflict.draws import war_draws
 from tertius.conflict.war import build_war, phase_capability, phases_of, with_inputs
 from tertius.io import load_scenario
 from tertius.perturb import Perturbation, draw
 from tertius.scenario import Scenario
 from tertius.seeds import child_rng
-from tertius.uncertainty import LEVELS, _copy, moved_in_draws, set_value, war_draws
+from tertius.uncertainty import LEVELS, copy_data, moved_in_draws, set_value
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [ROOT / "src/tertius/scenarios/second_opium_war.yaml", ROOT / "casebook/first-balkan-war-london-1912.yaml",
@@ -33,7 +34,7 @@ def _rebuilt(scenario: Scenario, phase, batch, rng) -> list:
     factor = np.where(base > 0, cap / np.where(base > 0, base, 1.0), 1.0)
     out = []
     for d in range(size):
-        data = _copy(scenario.to_data())
+        data = copy_data(scenario.to_data())
         for i, inp in enumerate(moved):
             set_value(data, inp.path, float(values[d, i]))
         war = build_war(Scenario.model_validate(data), phase)

@@ -34,14 +34,16 @@ from typing import Any
 
 import numpy as np
 
+from tertius.conflict.draws import REBUILD
+from tertius.conflict.draws import war_target as _target
 from tertius.conflict.equilibrium import rows as draws_of
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.thirdparty import labels as words
 from tertius.conflict.war import OPTIONS, War, build_war, phase_capability, phases_of, stack, with_inputs
 from tertius.errors import ScenarioProblem
+from tertius.models import MODELS
 from tertius.scenario import Phase, Scenario
-from tertius.uncertainty import REBUILD, Input, inputs, label, set_value
-from tertius.uncertainty import war_target as _target
+from tertius.uncertainty import Input, inputs, label, set_value
 
 GRID = 8
 STEPS = 10
@@ -347,7 +349,6 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
     issue, the value of each assumed stance or capability nearest its own at which the forecast
     moves by more than ``tolerance`` of the issue's scale (10 % by default). ``params``: model
     parameters by model (the rest keep their defaults)."""
-    from tertius.models import MODELS
 
     names = [m for m in (models or list(MODELS)) if MODELS[m].batch is not None]
     found = [i for i in inputs(scenario) if i.assumed and _slot(scenario, i) is not None]

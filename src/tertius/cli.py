@@ -19,15 +19,22 @@ import typer
 from rich.console import Console
 
 from tertius.analysis import analyse
+from tertius.breakeven import search
 from tertius.conflict import DEFAULT_DRAWS, third_parties
+from tertius.conflict.casebook import looks_like_casebook, validate_casebook
+from tertius.conflict.score import validate_table
 from tertius.errors import PARAMS, InputError, TertiusError
 from tertius.io import DEFAULT_SCENARIO, bundled_scenarios, load_scenario, load_scenarios, render
-from tertius.io.files import slug, write_text_atomic
+from tertius.io.files import slug, write_atomic, write_text_atomic
 from tertius.io.formats import NAMES, SUFFIXES, for_target
+from tertius.io.thirdparty_table import looks_like_decision_table
+from tertius.io.writers import lost_fields
 from tertius.models import MODELS, run_model
 from tertius.report.console import (
+    breakeven_tables,
     casebook_tables,
     cv_tables,
+    forecast_moves_table,
     forecast_table,
     listing,
     print_forecast,
@@ -36,12 +43,16 @@ from tertius.report.console import (
     scores_table,
     sensitivity_lines,
     settling_lines,
+    summary_lines,
     sweep_tables,
     thirdparty_validation_tables,
 )
+from tertius.report.html import forecast_moves, render_html, results_and_report, summary_of
 from tertius.report.sweep import render_sweep_html
 from tertius.scenario import Perturbation, Scenario
+from tertius.schemas import SCHEMAS
 from tertius.scoring import validate as validate_scenarios
+from tertius.sweeps import sweep as run_sweep_api
 from tertius.sweeps.engines import table_format, write_table_atomic
 from tertius.version import __version__
 
@@ -271,7 +282,6 @@ def run(
     models = _models(model)
     params = _params_by_model(param, models or list(MODELS))
     results = analyse(s, models, seed=seed, draws=draws, full=full, params=params)
-    from tertius.report.html import results_and_report  # imported only when a report is drawn
 
     folder = out or Path("tertius-output") / slug(s.id)
     results_path, report_path = folder / "results.json", folder / "report.html"
@@ -283,8 +293,6 @@ def run(
     if fmt is Format.json:
         emit_json({**results, "files": {"results": str(results_path), "report": str(report_path)}})
         return
-    from tertius.report.console import forecast_moves_table, summary_lines
-    from tertius.report.html import forecast_moves, summary_of
 
     print_tables(*summary_lines(summary_of(results)), console=console)
     print_tables(*forecast_moves_table(forecast_moves(results)), console=console)
@@ -317,8 +325,6 @@ def broker_command(
     """A third party's options: join side A, join side B, stay neutral, or broker a deal."""
     s = load_scenario(scenario, input_format=input_format, select=select)
     if why:
-        from tertius.breakeven import search
-        from tertius.report.console import breakeven_tables
 
         table = search(s)
         if third_party is not None:
@@ -364,7 +370,6 @@ def sweep_command(
     input_format: InputFormatOpt = None,
 ) -> None:
     """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
-    from tertius.sweeps import sweep as run_sweep_api
 
     s = load_scenario(scenario, input_format=input_format, select=select)
     if n < 1 or chunk_size < 1 or workers < 1:
@@ -454,8 +459,6 @@ def validate(
 ) -> None:
     """Score against observed outcomes: MAE per model, or, for a third-party decision table (COW
     or MID layout), the third-party analysis's accuracy, joiner F1, log loss and Brier score."""
-    from tertius.conflict.casebook import looks_like_casebook, validate_casebook
-    from tertius.io.thirdparty_table import looks_like_decision_table
 
     path = Path(scenario)
     if param and (looks_like_casebook(path) or (path.suffix.lower() == ".csv" and path.exists()
@@ -471,7 +474,6 @@ def validate(
             print_tables(*casebook_tables(result), console=console)
         return
     if path.suffix.lower() == ".csv" and path.exists() and looks_like_decision_table(path):
-        from tertius.conflict.score import validate_table
 
         if cv is not None and cv < 2:
             raise InputError(f"--cv {cv}", file=CLI, fix="use at least 2 folds, e.g. --cv 5")
@@ -542,7 +544,6 @@ def schema(
     fmt: FormatOpt = Format.json,
 ) -> None:
     """Print a JSON Schema: of the scenario format, or of saved results."""
-    from tertius.schemas import SCHEMAS
 
     if of not in SCHEMAS:
         raise InputError(f"--of {of}", file=CLI, fix=f"use one of: {', '.join(SCHEMAS)}")
@@ -563,8 +564,6 @@ def convert(
 ) -> None:
     """Convert a scenario to any format tertius reads; warns, naming the fields, when the target
     cannot hold everything (Decide CSV and XDF, actor tables and DEU files are other programs' formats)."""
-    from tertius.io.files import write_atomic
-    from tertius.io.writers import lost_fields
 
     s = load_scenario(source, input_format=input_format, select=select)
     named = for_target(target)
@@ -608,7 +607,6 @@ def report(
         raise InputError(f"cannot read saved results ({e})", file=str(results),
                          fix="pass the results.json written by 'tertius run'") from None
     target = out or results.with_name("report.html")
-    from tertius.report.html import render_html
 
     write_text_atomic(target, render_html(data))
     if fmt is Format.json:

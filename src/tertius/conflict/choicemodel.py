@@ -53,10 +53,12 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import CLASS_OF, CLASSES, call_scores
+from tertius.conflict.contest import great_circle_miles
 from tertius.conflict.equilibrium import solve
-from tertius.conflict.war import N_OPTIONS, OPTIONS, UNAVAILABLE
+from tertius.conflict.war import N_OPTIONS, OPTIONS, SIDE_A, SIDE_B, UNAVAILABLE, build_war, phases_of
 from tertius.io.thirdparty_table import Case
 from tertius.scenario import OPTION_TABLE
+from tertius.seeds import child_rng
 
 #: COW major-power spells (majors2016; Correlates of War Project 2017, "State System Membership
 #: List, v2016"), by start and end year: ccode -> [(first year, last year)]. Copied from the
@@ -218,8 +220,6 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
     says nothing: no alliance or defence tie, initiator unknown. Per third party: (its covariates,
     the phase's group columns); a third party that lacks a location, or whose sides have none,
     is left out."""
-    from tertius.conflict.contest import great_circle_miles
-    from tertius.conflict.war import SIDE_A, SIDE_B
 
     actors = {a.id: a for a in scenario.actors}
     year = _year(scenario)
@@ -261,7 +261,6 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
     values (:func:`tertius.conflict.equilibrium.solve`, as in the report), and the covariates
     of :func:`scenario_covariates`. A decision whose third party or side lacks a location is
     left out."""
-    from tertius.conflict.war import build_war, phases_of
 
     xs, avail, ys, groups, rows = [], [], [], [], []
     p = len(COVARIATES) + len(GAME_TERMS)
@@ -478,7 +477,6 @@ def _hessian(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: np.
 
 def group_folds(groups: Sequence[str], k: int, seed: int, label: str) -> np.ndarray:
     """Each row's fold: a seeded permutation of the groups dealt into k folds."""
-    from tertius.seeds import child_rng
 
     unique = sorted(set(groups))
     order = child_rng(seed, "choice-folds", label).permutation(len(unique))

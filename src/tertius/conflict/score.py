@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tertius.conflict import choicemodel as cm
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
 from tertius.conflict.equilibrium import solve as equilibrium
 from tertius.conflict.war import N_OPTIONS, OPTIONS, build_war, with_costs
@@ -210,7 +211,6 @@ def choice_design(solved: list[Solved] | None, cases: list[Case]) -> Any:
     """The choice model's data for ``cases``: the plain covariates, or, with ``solved`` (the same
     cases solved at one cost), also the game's terms (each third party's option values and its
     equilibrium option)."""
-    from tertius.conflict import choicemodel as cm
 
     if solved is None:
         return cm.design(cases)
@@ -235,7 +235,6 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
     both :mod:`tertius.conflict.choicemodel`, α and the call threshold chosen inside each
     training set) and the training folds' base rates (``base_rates``). Returns out-of-fold
     metrics per table."""
-    from tertius.conflict import choicemodel as cm
 
     solved = {c: {name: [solve(case, c) for case in cases] for name, cases in tables.items()} for c in grid}
     keys = [(name, case.group) for name, cases in tables.items() for case in cases]
@@ -294,7 +293,6 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
     shipped plain logit on the covariates (``baseline_logit``) and the shipped choice model with
     the game's terms (``choice_model``); with ``cv``, also K-fold cross-validation on this table
     alone, grouped by war or dispute, all models in the same folds."""
-    from tertius.conflict import choicemodel as cm
 
     params = params or fitted()
     layout, cases = read_decision_table(path)

@@ -17,6 +17,7 @@ import numpy as np
 
 from tertius.conflict.choice import fitted, probabilities
 from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities, shipped
+from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
 from tertius.conflict.game import (
     ENUMERATE_MAX,
@@ -32,7 +33,6 @@ from tertius.perturb import draw
 from tertius.results import ThirdPartyResult
 from tertius.scenario import OPTION_CODES, Perturbation, Phase, Scenario, option_labels
 from tertius.seeds import child_rng
-from tertius.uncertainty import war_draws
 
 #: The order in which options are shown (the order of :data:`tertius.scenario.OPTION_TABLE`).
 DISPLAY = OPTION_CODES

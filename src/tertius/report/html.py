@@ -9,12 +9,15 @@ from typing import Any
 
 import jinja2
 
+from tertius.analysis import head_model
 from tertius.conflict.thirdparty import PROBABILITY_MODELS
+from tertius.errors import InputError
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import apart, human, signed
 from tertius.results import saved_results
-from tertius.scenario import OPTION_KINDS
+from tertius.scenario import OPTION_KINDS, Scenario
+from tertius.uncertainty import inputs, label
 
 #: Plain words for the scalar details a model reports (anything else: its key, spaced).
 DETAIL_WORDS = {
@@ -72,7 +75,6 @@ def results_and_report(results: dict[str, Any], source: str = "the scenario") ->
     file (so a report never shows what the saved results do not hold)."""
     import json
 
-    from tertius.errors import InputError
 
     try:
         text = json.dumps(results, indent=1, allow_nan=False) + "\n"
@@ -136,7 +138,6 @@ def _sig(x: float) -> str:
 def summary_of(results: dict[str, Any]) -> dict[str, Any]:
     """The answer first: the best-scored model's forecast of each issue with the models' spread,
     and each third party's option with the two inputs closest to changing it."""
-    from tertius.analysis import head_model
 
     head = head_model(results["scores"], list(results["forecasts"]))
     intervals = results.get("intervals") or {}
@@ -193,7 +194,6 @@ def forecast_moves(results: dict[str, Any], top: int = 2) -> dict[str, Any] | No
     (else the first with a batch form), per issue the ``top`` assumed inputs whose smallest change
     moves the forecast by more than the tolerance, with the value at which it does and where the
     forecast lands. None when no model has a batch form."""
-    from tertius.analysis import head_model
 
     found = results.get("breakeven_forecasts") or {}
     if not found.get("models"):
@@ -224,8 +224,6 @@ def _tornadoes(result: dict[str, Any] | None) -> list[dict[str, Any]]:
 def _inputs_by_closeness(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every input with its range, the assumptions first, sorted by how close they come to
     changing an answer (the smallest share of their range that flips any third party's option)."""
-    from tertius.scenario import Scenario
-    from tertius.uncertainty import inputs, label
 
     scenario = Scenario.model_validate(results["scenario"])
     closest: dict[str, float] = {}

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import METHODS
 from tertius.conflict.thirdparty import equilibrium_options
 from tertius.conflict.war import OPTIONS, phases_of
@@ -39,7 +40,7 @@ from tertius.perturb import apply, draw
 from tertius.scenario import OPTION_CODES, Perturbation, Scenario
 from tertius.seeds import child_rng, child_seed, child_seeds
 from tertius.text import finite_or_none
-from tertius.uncertainty import moved_in_draws, war_draws
+from tertius.uncertainty import label, moved_in_draws
 
 ENGINES = ("inprocess", "processes", "dask")
 
@@ -121,7 +122,7 @@ def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index:
     """Every third party's option in the selected equilibrium of every draw, and the method that
     found it (:data:`tertius.conflict.equilibrium.METHODS`). As in the robustness check of
     ``tertius broker``, every conflict input and distance is drawn within its range too
-    (:func:`tertius.uncertainty.war_draws`; a child seed per chunk and phase)."""
+    (:func:`tertius.conflict.draws.war_draws`; a child seed per chunk and phase)."""
     rows = []
     size = batch["position"].shape[0]
     for phase in phases_of(job.scenario):
@@ -142,7 +143,6 @@ def _broker_rows(job: SweepJob, batch: dict[str, np.ndarray], first: int, index:
 def moved(scenario: Scenario) -> list[dict[str, Any]]:
     """The inputs a sweep's third-party draws move besides positions, saliences and capabilities,
     with their values and ranges (:func:`tertius.uncertainty.moved_in_draws`)."""
-    from tertius.uncertainty import label
 
     return [{"input": i.key, "label": label(scenario, i), "value": i.value, "range": [i.lo, i.hi],
              "assumed": i.assumed, "declared_range": i.declared} for i in moved_in_draws(scenario)]

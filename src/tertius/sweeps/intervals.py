@@ -9,7 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from tertius.models import get_model
+from tertius.perturb import Perturbation, draw
 from tertius.scenario import Scenario
+from tertius.seeds import child_rng
+from tertius.sweeps.engines import SweepJob, evaluate_draws
+from tertius.text import finite_or_none
 from tertius.uncertainty import LEVEL, SLOW_DRAWS
 
 
@@ -20,10 +25,6 @@ def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: 
     default one: the draws of the sweeps and of the robustness check). Models with a batch form
     evaluate every draw at once; others run the first :data:`SLOW_DRAWS` draws one by one. A
     draw a model fails on is left out and counted. ``params``: model parameters by model."""
-    from tertius.perturb import Perturbation, draw
-    from tertius.seeds import child_rng
-    from tertius.sweeps.engines import SweepJob, evaluate_draws
-    from tertius.text import finite_or_none
 
     if draws < 1:
         return {"level": level, "draws": 0, "models": {}}
@@ -31,7 +32,6 @@ def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: 
     batch = draw(scenario, spec, child_rng(seed, "intervals"), draws)
     tail = (1 - level) / 2
     out: dict[str, Any] = {}
-    from tertius.models import get_model
 
     for name in models:
         size = draws if get_model(name).batch is not None else min(draws, SLOW_DRAWS)

@@ -15,14 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tertius.analysis import analyse, run_models, scores
+from tertius.analysis import breakevens as find
+from tertius.conflict import third_parties as analysis
 from tertius.errors import InputError, format_path
 from tertius.io import FORMATS, bundled_scenarios, load_scenario, load_scenarios
 from tertius.io.files import slug
 from tertius.io.formats import SUFFIXES, UPLOAD_HELP
+from tertius.io.thirdparty_table import looks_like_decision_table
 from tertius.io.yaml_io import scenario_from_data
 from tertius.models import MODELS
+from tertius.report.charts import tornado_chart
 from tertius.report.console import settling_lines
+from tertius.report.html import forecast_moves, results_and_report
 from tertius.scenario import OPTION_TABLE, Perturbation, Scenario
+from tertius.sweeps import sweep
 from tertius.sweeps.engines import finite_or_none
 from tertius.text import apart, human
 
@@ -101,7 +108,6 @@ def upload(name: str, content: bytes, limits: Limits, select: str | None = None)
     with tempfile.TemporaryDirectory(prefix="tertius-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
-        from tertius.io.thirdparty_table import looks_like_decision_table
 
         if suffix == ".csv" and looks_like_decision_table(path):
             raise InputError("this is a third-party decision table, not a scenario", file=shown,
@@ -194,7 +200,6 @@ def run(s: Scenario, models: list[str] | None = None, seed: int = 0,
     models that run in rounds, the outcome and each actor's position after each round, with that
     round's largest moves. ``params`` are model parameters by model (see :func:`params_of`).
     Nothing here computes a number of its own: it only reshapes what the library returns."""
-    from tertius.analysis import run_models, scores
 
     started = time.perf_counter()
     names = {a.id: a.name or a.id for a in s.actors}
@@ -237,10 +242,6 @@ def breakevens(s: Scenario, models: list[str] | None = None, seed: int = 0,
 
     Each number comes as the library gives it and as the report prints it (``text``); the page only
     places them."""
-    from tertius.analysis import breakevens as find
-    from tertius.analysis import run_models, scores
-    from tertius.report.charts import tornado_chart
-    from tertius.report.html import forecast_moves
 
     started = time.perf_counter()
     runs, _ = run_models(s, models, seed=seed, params=params)
@@ -275,7 +276,6 @@ def third_parties(s: Scenario, draws: int, seed: int, limits: Limits) -> dict[st
     """The third-party analysis exactly as ``tertius broker`` returns it (None without a conflict)."""
     if s.conflict is None:
         return None
-    from tertius.conflict import third_parties as analysis
 
     if not 0 <= draws <= limits.max_draws:
         raise InputError(f"draws must be between 0 and {limits.max_draws}", file="the page's request",
@@ -293,8 +293,6 @@ def export(s: Scenario, kind: str, seed: int = 0) -> tuple[str, str, bytes]:
                 written if isinstance(written, bytes) else str(written).encode())
     if kind not in ("results", "report"):
         raise InputError(f"unknown export '{kind}'", fix="export yaml, xlsx, decide, results or report")
-    from tertius.analysis import analyse
-    from tertius.report.html import results_and_report
 
     text, report = results_and_report(analyse(s, seed=seed), source="the page's scenario")
     if kind == "results":
@@ -332,7 +330,6 @@ class SweepRun:
         threading.Thread(target=self._work, daemon=True, name=f"tertius-sweep-{self.scenario.id}").start()
 
     def _work(self) -> None:
-        from tertius.sweeps import sweep
 
         deadline = time.monotonic() + self.seconds
 

@@ -38,6 +38,7 @@ from starlette.routing import Route
 from tertius.errors import InputError
 from tertius.models import MODELS
 from tertius.scenario import Scenario
+from tertius.schemas import scenario_schema
 from tertius.version import __version__
 from tertius.web import api
 from tertius.web.api import Limits
@@ -110,7 +111,6 @@ class _Handlers:
     limiter that keeps at most two computations at once."""
 
     def __init__(self, scenario: Scenario | None, limits: Limits) -> None:
-        from tertius.schemas import scenario_schema
 
         self.limits = limits
         self.pages = {"index": _static("tertius", "web/static/index.html")}
