@@ -23,6 +23,9 @@ run --format table had written, so neither revision's JSON run was compared), 3 
 line only, the top-level key ``"broker": {`` now ``"third_parties": {`` (checked with diff on
 both results.json files). The reports, ``report`` re-rendering and ``broker`` (table and JSON)
 are the same bytes.
+a05d54b -> bc0b58b (the format table on the page, the sweep summary's names, imports at the top
+of files): 95 outputs, 1 differs, by intent: ``file sweep/summary.json``, whose keys
+``broker_first`` and ``broker_method`` are now ``third_party_shares`` and ``third_party_methods``.
 """
 
 from __future__ import annotations
