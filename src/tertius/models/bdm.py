@@ -457,9 +457,11 @@ def _prefix(v: np.ndarray) -> np.ndarray:
 def _global_denominator(u_rows: np.ndarray, ws: np.ndarray, coef: np.ndarray) -> float:
     """Σ_k w_k Σ_a Σ_b |u_k(a) − u_k(b)| over a block of voters, from their rows of utilities.
     The power is monotone, so a row sorts as its distances do: two sorted runs (the actors
-    below the voter, read backwards, and those above it), which the stable sort merges in
-    linear time."""
-    return float(ws @ (np.sort(u_rows, axis=1, kind="stable") @ coef))
+    below the voter, read backwards, and those above it). numpy's default sort (vectorised
+    on x86 with AVX-512) sorts such a block of rows about twice as fast as the stable
+    (run-merging) sort on the voters in the middle, where the runs interleave; any sort gives
+    the same sorted values, so the sum is unchanged to the bit."""
+    return float(ws @ (np.sort(u_rows, axis=1) @ coef))
 
 
 def _blocked_risk(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, form: str,
