@@ -57,16 +57,14 @@ def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray,
     return float(np.mean(errs))
 
 
-def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False,
-               acceptance_noise: float = 0.0) -> list[dict[str, Any]]:
+def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False) -> list[dict[str, Any]]:
     """One row per recorded decision of a case, with a third party's fixed cost of taking up arms
     and, with ``pivotal``, armed brokers' pivotal deterrence (docs/thirdparty.md, "Mechanisms")."""
     rows: list[dict[str, Any]] = []
     for phase in phases_of(scenario):
         if phase is None or not phase.actual:
             continue
-        war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal,
-                      acceptance_noise=acceptance_noise)
+        war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal)
         sol = solve(war)  # a cycle of best responses is never the answer
         profile, converged, vals = sol.profile, sol.ok, sol.values
         probs = probabilities(vals)[0]
@@ -97,8 +95,6 @@ JOIN_COST_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 #: The variants of the game searched with them: without and with armed brokers' pivotal
 #: deterrence (Crawford 2003; docs/thirdparty.md, "Mechanisms").
 PIVOTAL_GRID = (False, True)
-#: The noise in the belligerents' values of war as brokers see it (failed mediation, experiment).
-ACCEPTANCE_GRID = (0.0, 0.1, 0.3)
 
 
 def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
@@ -107,23 +103,21 @@ def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
     :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` that matches most decisions of the other cases
     (the smaller cost, then the variant without pivotal deterrence, on a tie) scores it. The
     variant is selected inside each fold, so the score is out of fold."""
-    grid = [(c, p, n) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for n in ACCEPTANCE_GRID]
+    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
     runs = {g: [score_case(s, s.id, *g) for s in scenarios] for g in grid}
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
     pivotal: dict[str, bool] = {}
-    noise: dict[str, float] = {}
     for i, s in enumerate(scenarios):
-        def matched(g: tuple[float, bool, float], i: int = i) -> tuple[int, float, bool, float]:
-            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1], -g[2]
+        def matched(g: tuple[float, bool], i: int = i) -> tuple[int, float, bool]:
+            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
         best = max(grid, key=matched)
-        chosen[s.id], pivotal[s.id], noise[s.id] = best
+        chosen[s.id], pivotal[s.id] = best
         rows.extend(runs[best][i])
-    return {"join_cost": chosen, "pivotal": pivotal, "acceptance_noise": noise,
-            "casebook": summarise(rows, len(scenarios)),
+    return {"join_cost": chosen, "pivotal": pivotal, "casebook": summarise(rows, len(scenarios)),
             "decisions": rows,
-            "grid": {f"{c}{' pivotal' if p else ''}{f' noise {n}' if n else ''}":
-                     summarise([r for rr in runs[(c, p, n)] for r in rr], len(scenarios)) for c, p, n in grid}}
+            "grid": {f"{c}{' pivotal' if p else ''}": summarise([r for rr in runs[(c, p)] for r in rr], len(scenarios))
+                     for c, p in grid}}
 
 
 def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:

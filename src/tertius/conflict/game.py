@@ -237,8 +237,7 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         settled_without &= ~via_channel  # the sides cannot settle without the only channel
         u_deal = np.where(settled_without[..., None], u_own, u_brokered)
         accepted = np.where(fight, u_deal >= war_value - _rel(war_value), True).all(-1) & any_broker & ~blocked
-        pi = pi * _acceptance(war, fight, u_deal, war_value, stake) if war.acceptance_noise > 0 else pi
-        pi = np.where(accepted | (war.acceptance_noise > 0), pi, 0.0) * (any_broker & ~blocked)
+        pi = np.where(accepted, pi, 0.0)
         if war.pivotal:
             held = _pivotal(war, roles, fight, u_deal, war_value) & any_broker & ~blocked
             accepted |= held
@@ -256,17 +255,6 @@ def _raw(war: War, roles: np.ndarray) -> Play:
                 settled_without=settled_without, accepted=accepted, pi=pi, value=value,
                 open_war=np.broadcast_to(open_war, shape + (len(war.issue_ids),)), paid=nan_m,
                 price=zeros_n, payer=zeros_n.astype(np.int8), fee=fee)
-
-
-def _acceptance(war: War, fight: np.ndarray, u_deal: np.ndarray, war_value: np.ndarray, stake: np.ndarray
-                ) -> np.ndarray:
-    """(D, P) the chance that every belligerent accepts the deal when the brokers know its value of
-    war only up to noise of scale ``acceptance_noise`` x its stake: each accepts with the logit
-    probability of its margin u(deal) - V(war) (McKelvey & Palfrey 1995), independently (Fearon
-    1995: private information on resolve)."""
-    scale = war.acceptance_noise * np.maximum(stake, 1e-9)
-    margin = np.clip((u_deal - war_value) / scale, -50.0, 50.0)
-    return np.where(fight, 1.0 / (1.0 + np.exp(-margin)), 1.0).prod(-1)
 
 
 def _pivotal(war: War, roles: np.ndarray, fight: np.ndarray, u_deal: np.ndarray, war_value: np.ndarray

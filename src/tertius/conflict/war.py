@@ -83,10 +83,6 @@ class War:
     #: side refuses its deal, and the deal holds when that threat makes every side accept
     #: (docs/thirdparty.md, "Mechanisms"); selected by the casebook's cross-validation.
     pivotal: bool = False
-    #: Failed mediation (experiment): the scale, in units of a belligerent's stake, of the noise in
-    #: its value of war as the brokers see it; each belligerent accepts the deal with the logit
-    #: probability of its margin (McKelvey & Palfrey 1995). 0: acceptance is certain or impossible.
-    acceptance_noise: float = 0.0
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
     closed: np.ndarray = field(default_factory=_unset)
