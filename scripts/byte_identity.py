@@ -26,6 +26,8 @@ are the same bytes.
 a05d54b -> bc0b58b (the format table on the page, the sweep summary's names, imports at the top
 of files): 95 outputs, 1 differs, by intent: ``file sweep/summary.json``, whose keys
 ``broker_first`` and ``broker_method`` are now ``third_party_shares`` and ``third_party_methods``.
+9019392 -> 4dfff48 (validate streamed by dispute, inputs labelled with the scenario read once): 95
+outputs, 0 differ.
 """
 
 from __future__ import annotations

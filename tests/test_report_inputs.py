@@ -11,7 +11,7 @@ import pytest
 
 from tertius.io import load_scenario
 from tertius.report.html import render_html
-from tertius.uncertainty import inputs, label
+from tertius.uncertainty import inputs, label, labeller
 
 
 class _Tables(HTMLParser):
@@ -91,3 +91,12 @@ def test_assumptions_are_sorted_by_how_close_they_come_to_a_flip(report) -> None
     nearest = min(r["closeness"] for q in results["breakeven"]["questions"] for r in q["inputs"]
                   if r["input"] == "conflict.broker_costs.russia" and not r["safe"])
     assert float(russia[4].rstrip(" %")) == pytest.approx(100 * nearest, abs=0.5)
+
+
+@pytest.mark.parametrize("name", ["second-opium-war", "eu-emissions-1994"])
+def test_labeller_names_every_input_as_label_does(name):
+    """labeller reads the scenario once for many inputs; each name is label's."""
+    s = load_scenario(name)
+    name_of = labeller(s)
+    found = inputs(s)
+    assert found and [name_of(i) for i in found] == [label(s, i) for i in found]

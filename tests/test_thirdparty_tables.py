@@ -204,3 +204,47 @@ def test_cli_errors_on_tables(tmp_path):
     assert r.exit_code == 2 and "Traceback" not in r.output
     r = runner.invoke(app, ["validate", str(need(COW)), "--cv", "1"])
     assert r.exit_code == 2 and "--cv" in r.stderr
+
+
+def test_streamed_cases_are_the_read_cases_in_order(tmp_path):
+    """decision_table_cases builds the cases one at a time; with a group's rows apart (not sorted
+    by group) it still gives them in the order the groups first appear, each with all its rows."""
+    from tertius.io.thirdparty_table import decision_table_cases, read_decision_table
+
+    lines = need(MID).read_text().splitlines()
+    body = lines[1:121]
+    f = tmp_path / "mixed.csv"
+    f.write_text("\n".join([lines[0], *body[::2], *body[1::2]]) + "\n")  # every group split in two
+    layout, cases = decision_table_cases(f)
+    streamed = list(cases)
+    _, read = read_decision_table(f)
+    key = lines[0].split(",").index("dispnum")
+    first_seen = list(dict.fromkeys(line.split(",")[key] for line in [*body[::2], *body[1::2]]))
+    assert layout == "dispute" and [c.group for c in streamed] == first_seen == [c.group for c in read]
+    assert [len(c.joined) for c in streamed] == [sum(line.split(",")[key] == g for line in body) for g in first_seen]
+    assert streamed == read
+
+
+def test_scores_do_not_depend_on_the_block(tmp_path, monkeypatch):
+    """validate_table scores BLOCK cases at a time: one case at a time gives the same JSON."""
+    from tertius.conflict import score
+
+    lines = need(MID).read_text().splitlines()
+    f = tmp_path / "part.csv"
+    f.write_text("\n".join(lines[:400]) + "\n")
+    whole = json.dumps(validate_table(f))
+    monkeypatch.setattr(score, "BLOCK", 1)
+    assert json.dumps(validate_table(f)) == whole
+
+
+def test_a_row_error_comes_before_a_groups_error(tmp_path):
+    """Every row is checked before any group is built: a later row's error is the one reported."""
+    lines = need(COW).read_text().splitlines()[:5]
+    header = lines[0].split(",")
+    bad_cell, bad_row = lines[2].split(","), lines[4].split(",")
+    bad_cell[header.index("cinc")] = "abc"
+    bad_row[header.index("joined")] = "maybe"
+    f = tmp_path / "t.csv"
+    f.write_text("\n".join([lines[0], lines[1], ",".join(bad_cell), lines[3], ",".join(bad_row)]) + "\n")
+    with pytest.raises(InputError, match=r"t.csv:5: joined is 'maybe'"):
+        validate_table(f)

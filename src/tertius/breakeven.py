@@ -43,7 +43,7 @@ from tertius.conflict.war import OPTIONS, War, build_war, phase_capability, phas
 from tertius.errors import ScenarioProblem
 from tertius.models import MODELS
 from tertius.scenario import Phase, Scenario
-from tertius.uncertainty import Input, inputs, label, set_value
+from tertius.uncertainty import Input, inputs, label, labeller, set_value
 
 GRID = 8
 STEPS = 10
@@ -381,7 +381,7 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
     base = evaluate(np.zeros(1, dtype=int), np.array([found[0].value]))[0] if found else np.zeros(0)
     tol = np.tile(tolerance * arr.span, len(names))
     flips, to = bracket(evaluate, found, base, tol, grid, steps)
-    labels = [label(scenario, i) for i in found]
+    labels = list(map(labeller(scenario), found))
     out = []
     for q in range(len(base)):
         model, issue = names[q // m], scenario.issues[q % m]
@@ -401,7 +401,7 @@ def forecast_search(scenario: Scenario, models: list[str] | None = None, toleran
 def _table(scenario: Scenario, ev: _Evaluator, found: list[Input], flips: np.ndarray,
            to: np.ndarray) -> dict[str, Any]:
     out = []
-    labels = [label(scenario, i) for i in found]
+    labels = list(map(labeller(scenario), found))
     for q, question in enumerate(ev.questions):
         say = ev.words[(question.phase, question.third_party)]
         rows = []

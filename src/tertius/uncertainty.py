@@ -34,6 +34,7 @@ The multiplicative rules give a zero value the absolute widths [0, 0.1] (assumed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +216,7 @@ def draw_values(found: list[Input], rng: np.random.Generator, size: int) -> np.n
     return lo + (hi - lo) * rng.uniform(size=(size, len(found)))
 
 
-__all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "SLOW_DRAWS", "Input", "default_range", "draw_values", "label",
+__all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "SLOW_DRAWS", "Input", "default_range", "draw_values", "label", "labeller",
            "copy_data", "inputs", "moved_in_draws", "set_value",
            "with_value"]
 
@@ -251,10 +252,20 @@ SLOW_DRAWS = 100
 
 def label(scenario: Scenario, inp: Input) -> str:
     """A reader's name for an input: "Russia: cost of fighting", "UK on ports: salience"."""
+    return labeller(scenario)(inp)
+
+
+def labeller(scenario: Scenario) -> Callable[[Input], str]:
+    """:func:`label` for many inputs of one scenario: its data and names are read once, not once
+    per input (which made labelling every input of a large scenario quadratic in its size)."""
     data = scenario.to_data()
-    path = inp.path
     names = {a.id: a.name or a.id for a in scenario.actors}
     issues = {i.id: i.name or i.id for i in scenario.issues}
+    return lambda inp: _label(data, names, issues, inp)
+
+
+def _label(data: dict[str, Any], names: dict[str, str], issues: dict[str, str], inp: Input) -> str:
+    path = inp.path
     what = str(path[-1]).replace("_", " ")
     if path[0] == "conflict" and len(path) == 3 and path[1] in ("costs", "broker_costs"):
         return f"{names.get(str(path[2]), path[2])}: {'cost of brokering' if path[1] == 'broker_costs' else 'cost of fighting'}"

@@ -4,7 +4,9 @@ cross-validation grouped by war or dispute (docs/thirdparty-data.md)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from tertius.conflict import choicemodel as cm
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
 from tertius.conflict.equilibrium import solve as equilibrium
 from tertius.conflict.war import N_OPTIONS, OPTIONS, build_war, with_costs
-from tertius.io.thirdparty_table import Case, read_decision_table
+from tertius.io.thirdparty_table import Case, decision_table_cases, read_decision_table
 from tertius.seeds import child_rng
 
 #: The grid of fixed costs (utility units) searched by the fit (docs/thirdparty-data.md, revision 1).
@@ -116,11 +118,23 @@ def predict(solved: list[Solved], params: dict[str, float]) -> list[dict[str, An
 def metrics(rows: list[dict[str, Any]], base_rates: dict[str, float] | None = None) -> dict[str, Any]:
     """Accuracy, joiner precision / recall / F1 per side (a join call is right only if its side is
     right), log loss and Brier score against the base rates, a calibration table."""
+    return class_metrics(*_columns(rows), base_rates)
+
+
+def _columns(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows with a recorded choice as arrays: that choice, the class probabilities, the call."""
     rows = [r for r in rows if r["joined"]]
     n = len(rows)
     y = np.array([CLASSES.index(r["joined"]) for r in rows], dtype=int)
     p = np.array([[r["p"][c] for c in CLASSES] for r in rows]).reshape(n, 3)
     call = np.array([CLASSES.index(r["call"]) for r in rows], dtype=int)
+    return y, p, call
+
+
+def class_metrics(y: np.ndarray, p: np.ndarray, call: np.ndarray,
+                  base_rates: dict[str, float] | None = None) -> dict[str, Any]:
+    """:func:`metrics` of rows given as arrays (:func:`_columns`): recorded class, probabilities, call."""
+    n = len(y)
     onehot = np.eye(3)[y] if n else np.zeros((0, 3))
     out: dict[str, Any] = {"n": n, "joiners": int((y < 2).sum()), "accuracy": _mean(call == y)}
     sides = {}
@@ -191,8 +205,9 @@ def ally_rule(cases: list[Case]) -> list[dict[str, Any]]:
     return rows
 
 
-def base_rates(cases: list[Case]) -> dict[str, float]:
-    counts = dict.fromkeys(CLASSES, 0)
+def base_rates(cases: Iterable[Case], counts: dict[str, int] | None = None) -> dict[str, float]:
+    """The share of each recorded class in ``cases`` (added to ``counts`` where given)."""
+    counts = dict.fromkeys(CLASSES, 0) if counts is None else counts
     for case in cases:
         for j in case.joined.values():
             if j:
@@ -287,39 +302,79 @@ def _brief(m: dict[str, Any]) -> dict[str, Any]:
     return {key: v for key, v in m.items() if key != "calibration"}
 
 
+#: Cases scored together by :func:`validate_table`: the choice models predict a block at once.
+BLOCK = 512
+
+
+class _Scores:
+    """What :func:`validate_table` keeps of the cases it has scored: per model, the recorded class,
+    the class probabilities and the call of each row with a recorded choice (arrays), and a few
+    lines per group, so a table is scored a block of cases at a time in bounded memory."""
+
+    def __init__(self, params: dict[str, Any], ship: dict[str, Any], choice: bool) -> None:
+        self.params, self.ship, self.choice = params, ship, choice
+        self.cols: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+            k: [] for k in ("model", "ally_rule", "baseline_logit", "choice_model")}
+        self.groups: list[dict[str, Any]] = []
+        self.counts = dict.fromkeys(CLASSES, 0)
+        self.imputed = 0
+
+    def add(self, cases: list[Case]) -> None:
+        solved = [solve(case, self.params["cost"]) for case in cases]
+        for s in solved:
+            mine = predict([s], self.params)
+            self.cols["model"].append(_columns(mine))
+            self.cols["ally_rule"].append(_columns(ally_rule([s.case])))
+            self.groups.append({"group": s.case.group, "name": s.case.name, "candidates": len(mine),
+                                "joiners": [f"{r['third_party']}→{r['joined']}" for r in mine
+                                            if r["joined"] in ("A", "B")],
+                                "calls": [f"{r['third_party']}→{r['call']}" for r in mine if r["call"] in ("A", "B")],
+                                "converged": s.converged, "method": s.method})
+            self.imputed += s.case.imputed
+        base_rates(cases, self.counts)
+        self.cols["baseline_logit"].append(_columns(cm.predict_rows(choice_design(None, cases), self.ship["plain"])))
+        if self.choice:
+            self.cols["choice_model"].append(
+                _columns(cm.predict_rows(choice_design(solved, cases), self.ship["theory"])))
+
+    def metrics(self, which: str, rates: dict[str, float]) -> dict[str, Any]:
+        parts = self.cols[which]
+        y, p, call = (np.concatenate([part[k] for part in parts]) for k in range(3))
+        return class_metrics(y, p.reshape(len(y), 3), call, rates)
+
+
 def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: int | None = None,
                    seed: int = 0) -> dict[str, Any]:
     """Score the shipped (or given) parameters on a decision table of either layout, beside the
     shipped plain logit on the covariates (``baseline_logit``) and the shipped choice model with
     the game's terms (``choice_model``); with ``cv``, also K-fold cross-validation on this table
-    alone, grouped by war or dispute, all models in the same folds."""
+    alone, grouped by war or dispute, all models in the same folds. Without ``cv`` the table is
+    read and scored :data:`BLOCK` cases at a time, so memory does not grow with its length
+    beyond a few numbers per row; cross-validation holds every case."""
 
     params = params or fitted()
-    layout, cases = read_decision_table(path)
-    solved = [solve(case, params["cost"]) for case in cases]
-    rows = predict(solved, params)
-    rates = params.get("base_rates", {}).get(layout) or base_rates(cases)
-    result = metrics(rows, rates)
     ship = cm.shipped()
-    result["baseline_logit"] = _brief(metrics(cm.predict_rows(choice_design(None, cases), ship["plain"]), rates))
-    choice = None
-    if abs(ship["cost"] - params["cost"]) < 1e-12:
-        choice = metrics(cm.predict_rows(choice_design(solved, cases), ship["theory"]), rates)
-    per_group = []
-    for s in solved:
-        mine = [r for r in rows if r["group"] == s.case.group]
-        per_group.append({"group": s.case.group, "name": s.case.name, "candidates": len(mine),
-                          "joiners": [f"{r['third_party']}→{r['joined']}" for r in mine if r["joined"] in ("A", "B")],
-                          "calls": [f"{r['third_party']}→{r['call']}" for r in mine if r["call"] in ("A", "B")],
-                          "converged": s.converged, "method": s.method})
+    table: list[Case] | None = None
+    if cv is not None:
+        layout, table = read_decision_table(path)
+        cases: Iterator[Case] = iter(table)
+    else:
+        layout, cases = decision_table_cases(path)
+    scores = _Scores(params, ship, abs(ship["cost"] - params["cost"]) < 1e-12)
+    while block := list(islice(cases, BLOCK)):
+        scores.add(block)
+    given = params.get("base_rates", {}).get(layout)
+    rates = given or base_rates([], scores.counts)
+    result = scores.metrics("model", rates)
+    result["baseline_logit"] = _brief(scores.metrics("baseline_logit", rates))
     out = {"file": str(path), "layout": layout,
            "params": {k: params[k] for k in ("precision", "join_constant", "cost")},
-           "third_parties": result, "ally_rule": metrics(ally_rule(cases), rates), "groups": per_group,
-           "imputed_cells": sum(c.imputed for c in cases)}
-    if choice is not None:
-        out["choice_model"] = choice
-    if cv is not None:
-        folds_ = cross_validate({layout: cases}, k=cv, seed=seed)
+           "third_parties": result, "ally_rule": scores.metrics("ally_rule", rates), "groups": scores.groups,
+           "imputed_cells": scores.imputed}
+    if scores.choice:
+        out["choice_model"] = scores.metrics("choice_model", rates)
+    if table is not None and cv is not None:
+        folds_ = cross_validate({layout: table}, k=cv, seed=seed)
         t = folds_["tables"][layout]
         out["cross_validation"] = {"k": cv, "seed": seed, "folds": folds_["folds"],
                                    "third_parties": {**t["model"], "baseline_logit": _brief(t["baseline_logit"])},

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,39 @@ def _salience(miles: float, per_day: float) -> float:
 
 def read_decision_table(path: str | Path, cost: float = 0.0) -> tuple[str, list[Case]]:
     """Read a COW or MID third-party table: its layout ('war' or 'dispute') and one case per group."""
+    layout, cases = decision_table_cases(path, cost)
+    return layout, list(cases)
+
+
+#: The line breaks of :meth:`str.splitlines`, so that :func:`_lines` splits as it does.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as :meth:`str.splitlines` gives them, one at a time (no list of them)."""
+    start = 0
+    for m in _LINE_BREAK.finditer(text):
+        yield text[start:m.start()]
+        start = m.end()
+    if start < len(text):
+        yield text[start:]
+
+
+def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from enumerate(csv.reader(_lines(text)), start=1)
+    except csv.Error as e:
+        raise InputError(f"malformed CSV ({e})", file=str(path), fix="save the table as plain CSV") from None
+
+
+def decision_table_cases(path: str | Path, cost: float = 0.0) -> tuple[str, Iterator[Case]]:
+    """The layout of a COW or MID third-party table and its cases, one per group, built one at a
+    time as the iterator is read (the order and the errors of :func:`read_decision_table`).
+
+    A first pass checks every row (the row errors come before any group's) and notes the last
+    line of each group; the second builds a group's case once its last line is read, so only the
+    groups still open are held: one at a time in a table sorted by group."""
+
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -89,32 +124,70 @@ def read_decision_table(path: str | Path, cost: float = 0.0) -> tuple[str, list[
         raise InputError(f"cannot read the file ({e.strerror})", file=str(path), fix="check the path") from None
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text (byte {e.start})", file=str(path), fix="save the table as UTF-8 CSV") from None
-    try:
-        rows = list(csv.reader(text.splitlines()))
-    except csv.Error as e:
-        raise InputError(f"malformed CSV ({e})", file=str(path), fix="save the table as plain CSV") from None
-    if not rows:
+    header: list[str] | None = None
+    key, col, error = "", {}, None
+    last: dict[str, int] = {}  # group -> its last line, in the order the groups first appear
+    for line, row in _records(path, text):  # a malformed line anywhere is the error, as it comes first
+        if header is None:
+            header = [h.strip() for h in row]
+            try:
+                layout = table_layout(path, header)
+            except InputError as e:
+                error = e
+                continue
+            key = LAYOUTS[layout][0]
+            col = {h: k for k, h in enumerate(header)}
+        elif error is None:
+            try:
+                rec = _record(path, line, row, col, key)
+            except InputError as e:
+                error = e
+                continue
+            if rec is not None:
+                last[rec[key]] = line
+    if header is None:
         raise InputError("the file is empty", file=str(path), fix="use a table with a header row")
-    header = [h.strip() for h in rows[0]]
-    layout = table_layout(path, header)
-    key = LAYOUTS[layout][0]
-    col = {h: k for k, h in enumerate(header)}
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise InputError(f"{len(row)} fields where the header has {len(header)}", file=str(path), line=line,
-                             fix="give every row one value per column")
-        rec = {h: row[k].strip() for h, k in col.items()}
-        if not rec[key]:
-            raise InputError(f"empty '{key}'", file=str(path), line=line, fix="name the war or dispute of every row")
-        if rec["joined"] not in JOINED + ("",):
-            raise InputError(f"joined is '{rec['joined']}'", file=str(path), line=line, fix="use A, B or none")
-        groups.setdefault(rec[key], []).append((line, rec))
-    if not groups:
+    if error is not None:
+        raise error
+    if not last:
         raise InputError("the table has no rows", file=str(path), fix="add one row per candidate state")
-    return layout, [_case(path, layout, g, recs, cost) for g, recs in groups.items()]
+    return layout, _cases(path, text, layout, col, key, last, cost)
+
+
+def _record(path: Path, line: int, row: list[str], col: dict[str, int], key: str) -> dict[str, str] | None:
+    """One row's cells by column (None for a blank row), or the row's error."""
+    if not any(cell.strip() for cell in row):
+        return None
+    if len(row) != len(col):
+        raise InputError(f"{len(row)} fields where the header has {len(col)}", file=str(path), line=line,
+                         fix="give every row one value per column")
+    rec = {h: row[k].strip() for h, k in col.items()}
+    if not rec[key]:
+        raise InputError(f"empty '{key}'", file=str(path), line=line, fix="name the war or dispute of every row")
+    if rec["joined"] not in JOINED + ("",):
+        raise InputError(f"joined is '{rec['joined']}'", file=str(path), line=line, fix="use A, B or none")
+    return rec
+
+
+def _cases(path: Path, text: str, layout: str, col: dict[str, int], key: str, last: dict[str, int],
+           cost: float) -> Iterator[Case]:
+    order = iter(last)  # the groups in the order they first appear
+    turn = next(order, None)
+    open_: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    done: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    records = _records(path, text)
+    next(records)  # the header
+    for line, row in records:
+        rec = _record(path, line, row, col, key)
+        if rec is None:
+            continue
+        group = rec[key]
+        open_.setdefault(group, []).append((line, rec))
+        if line == last[group]:
+            done[group] = open_.pop(group)
+            while turn is not None and turn in done:
+                yield _case(path, layout, turn, done.pop(turn), cost)
+                turn = next(order, None)
 
 
 def _num(path: Path, line: int, rec: dict[str, str], name: str, missing: float | None) -> tuple[float, bool]:

@@ -17,7 +17,7 @@ from tertius.report.console import OPTION_LABELS, settling_lines
 from tertius.report.numbers import apart, human, signed
 from tertius.results import saved_results
 from tertius.scenario import OPTION_KINDS, Scenario
-from tertius.uncertainty import inputs, label
+from tertius.uncertainty import inputs, labeller
 
 #: Plain words for the scalar details a model reports (anything else: its key, spaced).
 DETAIL_WORDS = {
@@ -231,7 +231,8 @@ def _inputs_by_closeness(results: dict[str, Any]) -> list[dict[str, Any]]:
         for r in q["inputs"]:
             if r["closeness"] is not None:
                 closest[r["input"]] = min(closest.get(r["input"], 2.0), r["closeness"])
-    rows = [{"label": label(scenario, i), "value": i.value, "lo": i.lo, "hi": i.hi, "assumed": i.assumed,
+    name = labeller(scenario)
+    rows = [{"label": name(i), "value": i.value, "lo": i.lo, "hi": i.hi, "assumed": i.assumed,
              "declared": i.declared, "why": i.why, "closeness": closest.get(i.key)} for i in inputs(scenario)]
     rows.sort(key=lambda r: (not r["assumed"], r["closeness"] if r["closeness"] is not None else 2.0))
     return rows

@@ -40,7 +40,7 @@ from tertius.perturb import apply, draw
 from tertius.scenario import OPTION_CODES, Perturbation, Scenario
 from tertius.seeds import child_rng, child_seed, child_seeds
 from tertius.text import finite_or_none
-from tertius.uncertainty import label, moved_in_draws
+from tertius.uncertainty import labeller, moved_in_draws
 
 ENGINES = ("inprocess", "processes", "dask")
 
@@ -144,7 +144,8 @@ def moved(scenario: Scenario) -> list[dict[str, Any]]:
     """The inputs a sweep's third-party draws move besides positions, saliences and capabilities,
     with their values and ranges (:func:`tertius.uncertainty.moved_in_draws`)."""
 
-    return [{"input": i.key, "label": label(scenario, i), "value": i.value, "range": [i.lo, i.hi],
+    name = labeller(scenario)
+    return [{"input": i.key, "label": name(i), "value": i.value, "range": [i.lo, i.hi],
              "assumed": i.assumed, "declared_range": i.declared} for i in moved_in_draws(scenario)]
 
 
