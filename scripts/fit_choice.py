@@ -7,7 +7,8 @@ fits (docs/choicemodel.md): the plain side-symmetric logit on the tables' covari
 (``plain``, the declared baseline) and the model with the game's terms (``theory``), at the
 shipped cost of ``fitted.json`` on the tables, fitted on the tables and the casebook's recorded
 decisions together (``casebook/``; groups: wars, disputes and cases). The ridge penalty is
-chosen by 3-fold cross-validation grouped by war, dispute or case (seed 0): α for the covariates
+chosen by 3-fold cross-validation grouped by war, dispute or case (seed 0), its log loss
+averaged over ``cm.INNER_REPEATS`` deals of the groups into folds: α for the covariates
 with the game's terms left out, then, at that α, the game's join terms' own penalty (or none of
 them; docs/choicemodel.md, "Fitting"); the call threshold
 by the F1 of the join calls on the training rows; standard errors come from the penalised
@@ -59,7 +60,8 @@ def refit(data: Path) -> dict[str, Any]:
     files["casebook"] = {"files": {f"casebook/{f.name}": sha256(f) for f in book}, "rows": len(casebook.rows),
                          "groups": len(set(casebook.groups))}
     theory = cm.concat([theory, casebook])
-    out: dict[str, Any] = {"cost": cost, "seed": SEED, "inner_k": cm.INNER_K, "alphas": list(cm.ALPHAS),
+    out: dict[str, Any] = {"cost": cost, "seed": SEED, "inner_k": cm.INNER_K, "inner_repeats": cm.INNER_REPEATS,
+                           "alphas": list(cm.ALPHAS),
                            "game_alphas": [g if math.isfinite(g) else "left out" for g in cm.GAME_ALPHAS],
                            "fitted_on": files,
                            "method": "docs/choicemodel.md: two-stage conditional logit (take up arms and which side; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,39 @@ def test_option_indices_come_from_the_option_table():
     assert OPTIONS[cm.REFERENCE] == next(o.code for o in OPTION_TABLE if o.kind == "neutral")
     assert {OPTIONS[k]: s for k, s in cm.SIDES} == {o.code: o.joins for o in OPTION_TABLE if o.kind == "join"}
     assert cm.RECORDED_CODE == {"join-a": 0, "join-b": 1, "neutral": 3, "broker": 4}
+
+
+def test_out_of_fold_auc_is_computed_within_each_fold_and_averaged():
+    """Each fold's model ranks its own rows perfectly, at a different level: the within-fold AUC is
+    1, while pooling the folds ranks one fold's probabilities against the other's (auc_pooled < 1)."""
+    from tertius.conflict.score import metrics
+
+    def row(fold: int, p: float, joined: str) -> dict:
+        return {"fold": fold, "joined": joined, "call": "none", "p": {"A": p, "B": 0.0, "none": 1 - p}}
+
+    rows = [row(0, 0.02, "A"), row(0, 0.01, "none"), row(0, 0.011, "none"),
+            row(1, 0.2, "A"), row(1, 0.1, "none"), row(1, 0.15, "none"), row(2, 0.3, "none")]
+    m = metrics(rows)
+    assert m["auc"] == 1.0 and m["auc_folds"] == {"0": 1.0, "1": 1.0, "2": None}
+    assert m["auc_pooled"] is not None and m["auc_pooled"] < 1.0
+    # rows without a fold (in-sample) keep the one AUC
+    plain = metrics([{k: v for k, v in r.items() if k != "fold"} for r in rows])
+    assert plain["auc"] == m["auc_pooled"] and "auc_pooled" not in plain
+
+
+def test_the_penalties_are_chosen_on_the_mean_over_repeated_inner_deals(tmp_path):
+    """choose_alpha averages each penalty's inner log loss over INNER_REPEATS deals of the groups
+    into folds; the first deal is the single-deal choice's."""
+    cases = _cases(tmp_path)
+    text = TABLE + "".join(TABLE.split("\n", 1)[1].replace("1,W1,", f"{n},W{n},").replace("2,W2,", f"{n + 1},W{n + 1},")
+                           for n in (3, 5))
+    p = tmp_path / "t6.csv"
+    p.write_text(text)
+    cases = read_decision_table(p)[1]
+    d = cm.design(cases)
+    _, _, scores, _ = cm.choose_alpha(d, k=2, seed=0, repeats=2)
+    deals = [cm.group_folds(d.groups, 2, 0, label) for label in ("alpha", "alpha-1")]
+    for a in cm.ALPHAS:
+        assert scores[a] == pytest.approx(np.mean([cm._cv_log_loss(d, f, 2, a, math.inf) for f in deals]))
+    _, _, one, _ = cm.choose_alpha(d, k=2, seed=0, repeats=1)
+    assert one[cm.ALPHAS[0]] == pytest.approx(cm._cv_log_loss(d, deals[0], 2, cm.ALPHAS[0], math.inf))

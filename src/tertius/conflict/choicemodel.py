@@ -35,7 +35,8 @@ of the tables counts neutral and broker together, so the tables inform the first
 α (the covariates' penalty) is chosen from :data:`ALPHAS` by K-fold cross-validation grouped by
 war or dispute inside the training rows with the game's terms left out; at that α, the game's
 join terms get their own penalty from :data:`GAME_ALPHAS`, where leaving them out (the plain
-logit) is one of the choices. The join call threshold τ (call the more probable side where
+logit) is one of the choices; each penalty is scored by its inner log loss averaged over
+:data:`INNER_REPEATS` deals of the groups into folds. The join call threshold τ (call the more probable side where
 P(join) > τ) is chosen by the F1 of the calls on the training rows. Standard errors come from
 the inverse of each stage's penalised Hessian at the estimate.
 """
@@ -96,8 +97,11 @@ UNPENALISED = ("join", "broker")
 #: leaves them out (the model is then the plain logit).
 ALPHAS = (1.0, 10.0, 100.0)
 GAME_ALPHAS = (1.0, 10.0, 100.0, 1000.0, math.inf)
-#: Inner folds for α.
+#: Inner folds for α, and how many times the inner grouped CV is repeated with fresh folds (the
+#: penalties' log losses are averaged over the repeats, so that one unlucky deal of a few joiners
+#: into the inner folds does not pick the penalty; repeated CV, Kohavi 1995, Kim 2009).
 INNER_K = 3
+INNER_REPEATS = 3
 #: Which options make up each class of the tables (indices into OPTIONS).
 CLASS_OPTIONS = tuple(tuple(k for k, o in enumerate(OPTIONS) if CLASS_OF[o] == c) for c in CLASSES)
 #: The options the model has terms for (the covariates for the joins, the game's terms for the
@@ -506,18 +510,23 @@ def _cv_log_loss(d: Design, fold: np.ndarray, k: int, alpha: float, game_alpha: 
     return losses / max(n, 1)
 
 
-def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0
+def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0, repeats: int = INNER_REPEATS
                  ) -> tuple[float, float, dict[float, float], dict[float, float]]:
     """The ridge penalties with the smallest log loss in K-fold CV grouped by war or dispute on
-    ``d``: α from :data:`ALPHAS` with the game's terms left out (so α is the plain logit's), then,
-    at that α and where ``d`` has the game's terms, their penalty from :data:`GAME_ALPHAS`
-    (``inf``, the terms left out, wins ties). Returns α, the game terms' penalty and the scores."""
-    fold = group_folds(d.groups, k, seed, "alpha")
-    scores = {a: _cv_log_loss(d, fold, k, a, math.inf) for a in ALPHAS}
+    ``d``, averaged over ``repeats`` deals of the groups into folds: α from :data:`ALPHAS` with the
+    game's terms left out (so α is the plain logit's), then, at that α and where ``d`` has the
+    game's terms, their penalty from :data:`GAME_ALPHAS` (``inf``, the terms left out, wins ties).
+    Returns α, the game terms' penalty and the scores."""
+    deals = [group_folds(d.groups, k, seed, "alpha" if r == 0 else f"alpha-{r}") for r in range(repeats)]
+
+    def score(a: float, g: float) -> float:
+        return float(np.mean([_cv_log_loss(d, fold, k, a, g) for fold in deals]))
+
+    scores = {a: score(a, math.inf) for a in ALPHAS}
     alpha = min(ALPHAS, key=lambda a: (scores[a], -a))
     game = {math.inf: scores[alpha]}
     if any(c in TERMS_OF_KIND["join"] for c in d.columns):
-        game.update({g: _cv_log_loss(d, fold, k, alpha, g) for g in GAME_ALPHAS if math.isfinite(g)})
+        game.update({g: score(alpha, g) for g in GAME_ALPHAS if math.isfinite(g)})
     return alpha, min(game, key=lambda g: (game[g], -g)), scores, game
 
 
@@ -577,7 +586,7 @@ def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None
         model = fit_selected(d.take(train), INNER_K, seed + 1 + f, errors=False)
         fits.append({key: model[key] for key in ("alpha", "game_alpha", "threshold", "converged")})
         for i, r in zip(np.flatnonzero(test), predict_rows(d.take(test), model), strict=True):
-            rows[int(i)] = r
+            rows[int(i)] = {**r, "fold": f}
     return [r for r in rows if r is not None], fits
 
 
@@ -598,7 +607,8 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
             for c, b, s, sc in zip(model["columns"], model["beta"], model["se"], model["scale"], strict=True)]
 
 
-__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "MAJORS", "MAJOR_IDS", "RECORDED", "Design", "calls",
+__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
+           "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
            "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]

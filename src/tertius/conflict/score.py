@@ -153,7 +153,7 @@ def class_metrics(y: np.ndarray, p: np.ndarray, call: np.ndarray,
         out["base_rates"] = dict(base_rates)
         out["base_log_loss"] = _mean(-np.log(np.maximum(b[y], EPS)))
         out["base_brier"] = out["brier_base"] = _mean(((b[None, :] - onehot) ** 2).sum(-1))
-    out["auc"] = auc(1 - p[:, 2], y < 2)
+    out.update(fold_auc(rows, 1 - p[:, 2], y < 2))
     out["calibration"] = calibration(1 - p[:, 2], y < 2) if n else []
     return out
 
@@ -172,6 +172,22 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float | None:
     avg = first + (counts + 1) / 2.0
     ranks[order] = np.repeat(avg, counts)
     return float((ranks[positive].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def fold_auc(rows: list[dict[str, Any]], score: np.ndarray, positive: np.ndarray) -> dict[str, Any]:
+    """The AUC of out-of-fold rows (those with a ``fold``): computed within each fold, where one
+    fitted model ranks all the rows, and averaged over the folds that hold both joiners and
+    states that stayed out (``auc``; Forman & Scholz 2010, "Apples-to-apples in cross-validation
+    studies"), beside the AUC of all folds' rows pooled (``auc_pooled``), which also ranks one
+    fold's model's probabilities against another's and so scores the folds' differing base levels
+    as much as the ranking. Rows without a fold (in-sample): the one AUC."""
+    if not rows or any("fold" not in r for r in rows):
+        return {"auc": auc(score, positive)}
+    fold = np.array([r["fold"] for r in rows])
+    per = {int(f): auc(score[fold == f], positive[fold == f]) for f in np.unique(fold)}
+    got = [a for a in per.values() if a is not None]
+    return {"auc": float(np.mean(got)) if got else None, "auc_pooled": auc(score, positive),
+            "auc_folds": {str(f): a for f, a in per.items()}}
 
 
 def _mean(x: np.ndarray) -> float | None:
@@ -272,9 +288,9 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
         cost = params["cost"]
         for name in tables:
             test = [s for s in solved[cost][name] if fold_of[f"{name}/{s.case.group}"] == f]
-            rows[name].extend(predict(test, params))
+            rows[name].extend({**r, "fold": f} for r in predict(test, params))
             rates = base_rates([s.case for s in solved[cost][name] if fold_of[f"{name}/{s.case.group}"] != f])
-            rate_rows[name].extend(_rate_rows([s.case for s in test], rates))
+            rate_rows[name].extend({**r, "fold": f} for r in _rate_rows([s.case for s in test], rates))
         if cost not in theory:
             theory[cost] = replace(choice_design([s for name in tables for s in solved[cost][name]], all_cases),
                                    groups=groups)
@@ -284,7 +300,8 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
             if "game_alpha_cv_log_loss" in model:  # the game terms' own penalty (None: left out)
                 params[f"{which}_game_alpha"] = model["game_alpha"]
             test_idx = np.flatnonzero(row_fold == f)
-            other[which].update(zip(test_idx.tolist(), cm.predict_rows(d.take(row_fold == f), model), strict=True))
+            other[which].update((i, {**r, "fold": f}) for i, r in
+                                zip(test_idx.tolist(), cm.predict_rows(d.take(row_fold == f), model), strict=True))
         chosen.append(params)
     out = {}
     for name, cases in tables.items():
