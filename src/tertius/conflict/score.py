@@ -118,7 +118,9 @@ def predict(solved: list[Solved], params: dict[str, float]) -> list[dict[str, An
 def metrics(rows: list[dict[str, Any]], base_rates: dict[str, float] | None = None) -> dict[str, Any]:
     """Accuracy, joiner precision / recall / F1 per side (a join call is right only if its side is
     right), log loss and Brier score against the base rates, a calibration table."""
-    return class_metrics(*_columns(rows), base_rates)
+    kept = [r for r in rows if r["joined"]]
+    fold = np.array([r["fold"] for r in kept]) if kept and all("fold" in r for r in kept) else None
+    return class_metrics(*_columns(rows), base_rates, fold)
 
 
 def _columns(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,8 +134,9 @@ def _columns(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def class_metrics(y: np.ndarray, p: np.ndarray, call: np.ndarray,
-                  base_rates: dict[str, float] | None = None) -> dict[str, Any]:
-    """:func:`metrics` of rows given as arrays (:func:`_columns`): recorded class, probabilities, call."""
+                  base_rates: dict[str, float] | None = None, fold: np.ndarray | None = None) -> dict[str, Any]:
+    """:func:`metrics` of rows given as arrays (:func:`_columns`): recorded class, probabilities,
+    call, and for out-of-fold rows each row's fold (the AUC is then taken within folds)."""
     n = len(y)
     onehot = np.eye(3)[y] if n else np.zeros((0, 3))
     out: dict[str, Any] = {"n": n, "joiners": int((y < 2).sum()), "accuracy": _mean(call == y)}
@@ -153,7 +156,7 @@ def class_metrics(y: np.ndarray, p: np.ndarray, call: np.ndarray,
         out["base_rates"] = dict(base_rates)
         out["base_log_loss"] = _mean(-np.log(np.maximum(b[y], EPS)))
         out["base_brier"] = out["brier_base"] = _mean(((b[None, :] - onehot) ** 2).sum(-1))
-    out.update(fold_auc(rows, 1 - p[:, 2], y < 2))
+    out.update(fold_auc(fold, 1 - p[:, 2], y < 2))
     out["calibration"] = calibration(1 - p[:, 2], y < 2) if n else []
     return out
 
@@ -174,16 +177,15 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float | None:
     return float((ranks[positive].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def fold_auc(rows: list[dict[str, Any]], score: np.ndarray, positive: np.ndarray) -> dict[str, Any]:
+def fold_auc(fold: np.ndarray | None, score: np.ndarray, positive: np.ndarray) -> dict[str, Any]:
     """The AUC of out-of-fold rows (those with a ``fold``): computed within each fold, where one
     fitted model ranks all the rows, and averaged over the folds that hold both joiners and
     states that stayed out (``auc``; Forman & Scholz 2010, "Apples-to-apples in cross-validation
     studies"), beside the AUC of all folds' rows pooled (``auc_pooled``), which also ranks one
     fold's model's probabilities against another's and so scores the folds' differing base levels
-    as much as the ranking. Rows without a fold (in-sample): the one AUC."""
-    if not rows or any("fold" not in r for r in rows):
+    as much as the ranking. Rows without folds (``fold`` None, in-sample): the one AUC."""
+    if fold is None or not len(fold):
         return {"auc": auc(score, positive)}
-    fold = np.array([r["fold"] for r in rows])
     per = {int(f): auc(score[fold == f], positive[fold == f]) for f in np.unique(fold)}
     got = [a for a in per.values() if a is not None]
     return {"auc": float(np.mean(got)) if got else None, "auc_pooled": auc(score, positive),
