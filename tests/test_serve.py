@@ -446,6 +446,79 @@ def test_a_sweep_past_its_time_limit_fails_with_a_message(default):
         assert st["state"] == "failed" and "limit" in st["error"]
 
 
+# ------------------------------------------------------------------ the worker pool of heavy requests
+def test_a_full_pool_refuses_heavy_requests_with_429_and_retry_after_and_runs_still_answer(default):
+    """Heavy requests that find the worker pool full are refused at once with 429 and a Retry-After
+    (never queued into a 5xx), while /api/run, which does not use the pool, still answers; once the
+    pool has room the same requests go through."""
+    import threading
+
+    from tertius.web.pool import HeavyPool
+
+    pool = HeavyPool(workers=1, capacity=1, processes=False)
+    release = threading.Event()
+    with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
+        blocker = pool.submit(release.wait, 60)  # one task in flight: the pool is full
+        try:
+            for url, body in [("/api/third-parties", {"scenario": default, "draws": 20}),
+                              ("/api/breakeven", {"scenario": default}),
+                              ("/api/export/results", {"scenario": default}),
+                              ("/api/sweep", {"scenario": default, "n": 10})]:
+                r = post(c, url, body)
+                assert r.status_code == 429, (url, r.status_code)
+                assert int(r.headers["retry-after"]) >= 1 and "busy" in one_line(r) and "\n" not in one_line(r)
+            assert post(c, "/api/run", {"scenario": default}).status_code == 200
+            assert post(c, "/api/export/yaml", {"scenario": default}).status_code == 200  # cheap: not pooled
+        finally:
+            release.set()
+            blocker.result(timeout=60)
+        deadline = time.monotonic() + 30
+        while pool.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        r = post(c, "/api/third-parties", {"scenario": default, "draws": 20})
+        assert r.status_code == 200 and r.json()["third_parties"] is not None
+        assert pool.in_flight == 0
+
+
+def test_the_pool_falls_back_to_threads_where_processes_cannot_start(monkeypatch, default):
+    from tertius.web import pool as pool_module
+
+    def no_processes(*args, **kwargs):
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(pool_module, "ProcessPoolExecutor", no_processes)
+    pool = pool_module.HeavyPool(workers=1)
+    with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
+        r = post(c, "/api/third-parties", {"scenario": default, "draws": 20, "seed": 1})
+        assert r.status_code == 200 and pool.kind == "threads"
+    assert r.json()["third_parties"] == json.loads(json.dumps(third_parties(load_scenario(), draws=20, seed=1)))
+
+
+def test_heavy_requests_in_worker_processes_give_the_librarys_numbers_and_sweeps_its_bytes(default, tmp_path):
+    """In worker processes, the third-party analysis is the library's, and a sweep run through the
+    pool (the sweep engine's ``executor=``) writes the same tables, byte for byte, as in-process."""
+    from tertius.sweeps import sweep
+    from tertius.web.pool import HeavyPool
+
+    pool = HeavyPool(workers=2)
+    try:
+        with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
+            r = post(c, "/api/third-parties", {"scenario": default, "draws": 50, "seed": 4})
+            assert r.status_code == 200
+        assert pool.kind == "processes"
+        s = load_scenario()
+        assert r.json()["third_parties"] == json.loads(json.dumps(third_parties(s, draws=50, seed=4)))
+        pooled = sweep(s, "bdm", n=250, seed=5, chunk_size=100, executor=pool, out=tmp_path / "pooled")
+        plain = sweep(s, "bdm", n=250, seed=5, chunk_size=100, out=tmp_path / "plain")
+        for name in ("table", "options"):
+            assert pooled.tables[name].to_csv().encode() == plain.tables[name].to_csv().encode()
+        assert sorted(p.read_bytes() for p in (tmp_path / "pooled" / "chunks").glob("*-*")) == sorted(
+            p.read_bytes() for p in (tmp_path / "plain" / "chunks").glob("*-*"))
+        assert pooled.summary == plain.summary
+    finally:
+        pool.shutdown(wait=True)
+
+
 # ------------------------------------------------------------------ on a real socket, and the command
 def test_hostile_requests_in_a_loop_leave_a_live_server_answering(default):
     import httpx
