@@ -152,9 +152,8 @@ class _Handlers:
 
     async def heavy(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a heavy computation in the worker pool within the time limit; :class:`Busy` (429)
-        when the pool is full."""
-        with anyio.fail_after(self.limits.run_seconds):
-            return await self.pool.run(fn, *args)
+        when the pool is full, or when the request waited the whole limit for a worker."""
+        return await self.pool.run(fn, *args, timeout=self.limits.run_seconds)
 
     async def scenario_and_seed(self, request: Request) -> tuple[dict[str, Any], Scenario, int]:
         data = await self.json_body(request)

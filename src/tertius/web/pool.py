@@ -50,14 +50,15 @@ def _ready() -> int:
 class HeavyPool(Executor):
     """A bounded executor of heavy tasks: processes where they can start, else threads.
 
-    ``capacity`` (default: twice the workers, plus one) is how many tasks may be admitted at once,
+    ``capacity`` (default: the workers plus one: a task admitted waits behind few others, so within the
+    page's time limit) is how many tasks may be admitted at once,
     running or waiting; :meth:`admit` raises :class:`Busy` beyond it. Tasks submitted with
     :meth:`submit` (the sweep engine's chunks of a sweep already admitted) are counted but never
     refused. A worker that dies (``BrokenProcessPool``) is replaced before the next task."""
 
     def __init__(self, workers: int | None = None, capacity: int | None = None, processes: bool = True) -> None:
         self.workers = workers or default_workers()
-        self.capacity = capacity or 2 * self.workers + 1
+        self.capacity = capacity or self.workers + 1
         self.want_processes = processes
         self.kind = "none"
         self._lock = threading.Lock()
@@ -133,13 +134,26 @@ class HeavyPool(Executor):
         future.add_done_callback(done)
         return future
 
-    async def run(self, fn: Callable[..., Any], /, *args: Any) -> Any:
-        """Admit (or raise :class:`Busy`), run ``fn(*args)`` in the pool and await its result."""
+    async def run(self, fn: Callable[..., Any], /, *args: Any, timeout: float | None = None) -> Any:
+        """Admit (or raise :class:`Busy`), run ``fn(*args)`` in the pool and await its result.
+
+        Past ``timeout`` seconds, a task still waiting for a worker is withdrawn and the caller
+        told the pool is busy (:class:`Busy`, a 429: the server is loaded, the request is fine); a
+        task that has started raises :class:`TimeoutError` (the computation is too slow)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         self.admit()
         if self._executor is None:  # the first heavy request starts the workers, off the event loop
             await asyncio.to_thread(self.executor)
             self.admit()
-        return await asyncio.wrap_future(self.submit(fn, *args))
+        future = self.submit(fn, *args)
+        left = None if deadline is None else max(0.0, deadline - loop.time())
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), left)
+        except TimeoutError:
+            if future.cancel():
+                raise Busy(self.retry_after()) from None
+            raise
 
     def shutdown(self, wait: bool = False, *, cancel_futures: bool = True) -> None:
         with self._lock:
