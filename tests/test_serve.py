@@ -364,8 +364,44 @@ def test_sizes_draws_and_sweeps_have_limits(client, default):
 
 def test_a_model_run_past_its_time_limit_is_stopped_for_the_page(default):
     with TestClient(create_app(limits=api.Limits(run_seconds=0.0001)), base_url=BASE) as c:
-        r = post(c, "/api/export/results", {"scenario": default})
+        r = post(c, "/api/run", {"scenario": default})
         assert r.status_code == 503 and "limit" in one_line(r)
+
+
+def test_a_pooled_task_past_its_limit_is_a_timeout_and_one_still_waiting_is_busy():
+    """In the worker pool, a task that has started and runs past the limit raises TimeoutError
+    (503: the computation is too slow); one still waiting for a worker is withdrawn and reported
+    busy (429: the server is loaded), and never runs."""
+    import asyncio
+    import threading
+
+    from tertius.web.pool import Busy, HeavyPool
+
+    pool = HeavyPool(workers=1, capacity=3, processes=False)
+    ran: list[str] = []
+
+    async def scenario() -> None:
+        started = threading.Event()
+
+        def slow() -> None:
+            started.set()
+            time.sleep(0.6)
+            ran.append("slow")
+
+        first = asyncio.ensure_future(pool.run(slow, timeout=0.3))
+        await asyncio.to_thread(started.wait, 10)
+        with pytest.raises(Busy) as busy:
+            await pool.run(ran.append, "queued", timeout=0.1)
+        assert busy.value.retry_after >= 1
+        with pytest.raises(TimeoutError):
+            await first
+
+    try:
+        asyncio.run(scenario())
+        time.sleep(0.8)
+        assert ran == ["slow"] and pool.in_flight == 0
+    finally:
+        pool.shutdown(wait=True)
 
 
 def test_a_failure_inside_is_a_500_and_the_server_stays_up(monkeypatch, default):
