@@ -8,7 +8,9 @@ salience (so no answer can be cached): ``/api/run`` (half of the requests), ``/a
 and the page's break-even button (``/api/breakeven``: seconds each, so at most one in flight and
 at most ``--breakevens`` in all; a client whose draw falls on it while one runs, or after the
 last, sends a run instead). It prints, per kind, the count, the median and 95th percentile latency, and the
-status codes; the server's resident memory after the first minute (or at the half-way point
+status codes (429: a heavy request refused by the server's full worker pool; the client then
+waits the Retry-After it was given, as the page does); the resident memory of the server and its
+worker processes after the first minute (or at the half-way point
 of a shorter run) and at the end; and whether the goals of issue 20 hold: no 5xx, p95 of run
 under 2 s, end memory within 20 % of the reference. Exits 1 when a goal is missed.
 
@@ -37,11 +39,19 @@ from tests.webserver import free_port  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    """Resident memory of a process and of every process below it (the server's worker pool),
+    from /proc (Linux)."""
+    total = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += rss_mib(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass  # a process that ended meanwhile holds no memory
+    return total
 
 
 def main() -> None:
@@ -87,7 +97,13 @@ def main() -> None:
 
         def client(k: int) -> None:
             rng = random.Random(k)
-            with httpx.Client(base_url=url, timeout=120) as c:
+            retry_after = [1.0]
+
+            def seen(response: httpx.Response) -> None:
+                if response.status_code == 429:
+                    retry_after[0] = float(response.headers.get("retry-after", "1"))
+
+            with httpx.Client(base_url=url, timeout=120, event_hooks={"response": [seen]}) as c:
                 while time.monotonic() < stop_at:
                     kind = rng.choice(["run", "run", "run", "third-parties", "sweep", "export", "breakeven"])
                     if kind == "breakeven":
@@ -125,6 +141,8 @@ def main() -> None:
                         code = 0
                     with lock:
                         results[kind].append((time.perf_counter() - started, code))
+                    if code == 429:  # refused by a full worker pool: wait as told, as the page does
+                        time.sleep(min(30, retry_after[0]))
 
         threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(args.clients)]
         for th in threads:

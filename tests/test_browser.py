@@ -739,3 +739,34 @@ def test_the_page_warns_before_unsaved_changes_are_lost(page):
     assert not page.evaluate("S.dirty")
     assert not page.evaluate("""() => { const e = new Event('beforeunload', {cancelable: true});
                                         window.dispatchEvent(e); return e.defaultPrevented; }""")
+
+
+def test_a_busy_server_is_said_and_the_page_retries_until_the_third_parties_arrive(browser):
+    """With the server's worker pool full, the third-party request gets 429 with Retry-After: the
+    status line says the server is busy and when it tries again, and once the pool has room the
+    retried request fills the third-party panel."""
+    import threading
+
+    from tertius.web import api
+    from tertius.web.app import create_app
+    from tertius.web.pool import HeavyPool
+
+    pool = HeavyPool(workers=1, capacity=1, processes=False)
+    release = threading.Event()
+    blocker = pool.submit(release.wait, 120)  # the pool is full before the page opens
+    try:
+        with live_server(create_app(limits=api.Limits(run_seconds=300.0), pool=pool)) as url:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            pg = context.new_page()
+            pg.goto(url + "/")
+            pg.wait_for_selector("body[data-runs]")
+            pg.wait_for_selector("#status[data-busy]")
+            assert "busy" in pg.inner_text("#status") and "trying again in" in pg.inner_text("#status")
+            assert pg.locator("#thirdparty table").count() == 0
+            release.set()
+            pg.wait_for_selector("#thirdparty table", timeout=60_000)
+            context.close()
+    finally:
+        release.set()
+        blocker.result(timeout=60)
+        pool.shutdown(wait=True)

@@ -364,8 +364,44 @@ def test_sizes_draws_and_sweeps_have_limits(client, default):
 
 def test_a_model_run_past_its_time_limit_is_stopped_for_the_page(default):
     with TestClient(create_app(limits=api.Limits(run_seconds=0.0001)), base_url=BASE) as c:
-        r = post(c, "/api/export/results", {"scenario": default})
+        r = post(c, "/api/run", {"scenario": default})
         assert r.status_code == 503 and "limit" in one_line(r)
+
+
+def test_a_pooled_task_past_its_limit_is_a_timeout_and_one_still_waiting_is_busy():
+    """In the worker pool, a task that has started and runs past the limit raises TimeoutError
+    (503: the computation is too slow); one still waiting for a worker is withdrawn and reported
+    busy (429: the server is loaded), and never runs."""
+    import asyncio
+    import threading
+
+    from tertius.web.pool import Busy, HeavyPool
+
+    pool = HeavyPool(workers=1, capacity=3, processes=False)
+    ran: list[str] = []
+
+    async def scenario() -> None:
+        started = threading.Event()
+
+        def slow() -> None:
+            started.set()
+            time.sleep(0.6)
+            ran.append("slow")
+
+        first = asyncio.ensure_future(pool.run(slow, timeout=0.3))
+        await asyncio.to_thread(started.wait, 10)
+        with pytest.raises(Busy) as busy:
+            await pool.run(ran.append, "queued", timeout=0.1)
+        assert busy.value.retry_after >= 1
+        with pytest.raises(TimeoutError):
+            await first
+
+    try:
+        asyncio.run(scenario())
+        time.sleep(0.8)
+        assert ran == ["slow"] and pool.in_flight == 0
+    finally:
+        pool.shutdown(wait=True)
 
 
 def test_a_failure_inside_is_a_500_and_the_server_stays_up(monkeypatch, default):
@@ -444,6 +480,79 @@ def test_a_sweep_past_its_time_limit_fails_with_a_message(default):
         key = post(c, "/api/sweep", {"scenario": default, "n": 500}).json()["id"]
         st = wait(c, key)
         assert st["state"] == "failed" and "limit" in st["error"]
+
+
+# ------------------------------------------------------------------ the worker pool of heavy requests
+def test_a_full_pool_refuses_heavy_requests_with_429_and_retry_after_and_runs_still_answer(default):
+    """Heavy requests that find the worker pool full are refused at once with 429 and a Retry-After
+    (never queued into a 5xx), while /api/run, which does not use the pool, still answers; once the
+    pool has room the same requests go through."""
+    import threading
+
+    from tertius.web.pool import HeavyPool
+
+    pool = HeavyPool(workers=1, capacity=1, processes=False)
+    release = threading.Event()
+    with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
+        blocker = pool.submit(release.wait, 60)  # one task in flight: the pool is full
+        try:
+            for url, body in [("/api/third-parties", {"scenario": default, "draws": 20}),
+                              ("/api/breakeven", {"scenario": default}),
+                              ("/api/export/results", {"scenario": default}),
+                              ("/api/sweep", {"scenario": default, "n": 10})]:
+                r = post(c, url, body)
+                assert r.status_code == 429, (url, r.status_code)
+                assert int(r.headers["retry-after"]) >= 1 and "busy" in one_line(r) and "\n" not in one_line(r)
+            assert post(c, "/api/run", {"scenario": default}).status_code == 200
+            assert post(c, "/api/export/yaml", {"scenario": default}).status_code == 200  # cheap: not pooled
+        finally:
+            release.set()
+            blocker.result(timeout=60)
+        deadline = time.monotonic() + 30
+        while pool.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        r = post(c, "/api/third-parties", {"scenario": default, "draws": 20})
+        assert r.status_code == 200 and r.json()["third_parties"] is not None
+        assert pool.in_flight == 0
+
+
+def test_the_pool_falls_back_to_threads_where_processes_cannot_start(monkeypatch, default):
+    from tertius.web import pool as pool_module
+
+    def no_processes(*args, **kwargs):
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(pool_module, "ProcessPoolExecutor", no_processes)
+    pool = pool_module.HeavyPool(workers=1)
+    with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
+        r = post(c, "/api/third-parties", {"scenario": default, "draws": 20, "seed": 1})
+        assert r.status_code == 200 and pool.kind == "threads"
+    assert r.json()["third_parties"] == json.loads(json.dumps(third_parties(load_scenario(), draws=20, seed=1)))
+
+
+def test_heavy_requests_in_worker_processes_give_the_librarys_numbers_and_sweeps_its_bytes(default, tmp_path):
+    """In worker processes, the third-party analysis is the library's, and a sweep run through the
+    pool (the sweep engine's ``executor=``) writes the same tables, byte for byte, as in-process."""
+    from tertius.sweeps import sweep
+    from tertius.web.pool import HeavyPool
+
+    pool = HeavyPool(workers=2)
+    try:
+        with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
+            r = post(c, "/api/third-parties", {"scenario": default, "draws": 50, "seed": 4})
+            assert r.status_code == 200
+        assert pool.kind == "processes"
+        s = load_scenario()
+        assert r.json()["third_parties"] == json.loads(json.dumps(third_parties(s, draws=50, seed=4)))
+        pooled = sweep(s, "bdm", n=250, seed=5, chunk_size=100, executor=pool, out=tmp_path / "pooled")
+        plain = sweep(s, "bdm", n=250, seed=5, chunk_size=100, out=tmp_path / "plain")
+        for name in ("table", "options"):
+            assert pooled.tables[name].to_csv().encode() == plain.tables[name].to_csv().encode()
+        assert sorted(p.read_bytes() for p in (tmp_path / "pooled" / "chunks").glob("*-*")) == sorted(
+            p.read_bytes() for p in (tmp_path / "plain" / "chunks").glob("*-*"))
+        assert pooled.summary == plain.summary
+    finally:
+        pool.shutdown(wait=True)
 
 
 # ------------------------------------------------------------------ on a real socket, and the command

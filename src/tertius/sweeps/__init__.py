@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -59,13 +60,15 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
           perturbation: Perturbation | None = None, params: dict[str, Any] | None = None,
           out: str | Path | None = None, engine: str = "inprocess", workers: int = 1,
           scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
-          overwrite: bool = False, broker: bool | None = None, progress: Callable[[int], None] | None = None
-          ) -> SweepResult:
+          overwrite: bool = False, broker: bool | None = None, progress: Callable[[int], None] | None = None,
+          executor: Executor | None = None) -> SweepResult:
     """Run a sweep and return (job, tables, summary). ``perturbation`` defaults to the
     scenario's own ``perturbation:`` section, else to positions ±10, saliences ±20 %,
     capabilities ±25 %, uniform. ``out`` is the folder for the chunks (kept for ``resume``); by
     default they go to a private temporary folder that is removed afterwards, so the same call
-    can be repeated (from a notebook, say) and the result lives in memory only."""
+    can be repeated (from a notebook, say) and the result lives in memory only. ``executor`` (a
+    :class:`concurrent.futures.Executor`) runs the chunks in place of ``engine``, with the same
+    results."""
     spec = perturbation or scenario.perturbation or Perturbation()
     get_model(model).params(params)  # fail early on unknown parameters
     job = SweepJob(scenario=scenario, model=model, params=dict(params or {}), spec=spec, seed=seed, n=n,
@@ -76,10 +79,10 @@ def sweep(scenario: Scenario, model: str = "compromise", n: int = 1000, seed: in
                              fix="pass out= the folder the sweep was written to")
         with tempfile.TemporaryDirectory(prefix="tertius-sweep-") as tmp:
             tables = run_sweep(job, Path(tmp), engine=engine, workers=workers, scheduler=scheduler,
-                               progress=progress)
+                               progress=progress, executor=executor)
     else:
         tables = run_sweep(job, Path(out), engine=engine, workers=workers, scheduler=scheduler, resume=resume,
-                           overwrite=overwrite, progress=progress)
+                           overwrite=overwrite, progress=progress, executor=executor)
     return SweepResult(job, tables, summarise(job, tables["table"], tables["options"]))
 
 

@@ -19,9 +19,11 @@ leaves only whole chunk files, never a half-written table.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,6 +218,25 @@ def _dask(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -
             cluster.close()
 
 
+def _pooled(job: SweepJob, todo: list[int], executor: Executor, window: int = 2) -> Iterator[tuple[int, Any]]:
+    """Chunks run by a caller's executor (the page's worker pool), at most ``window`` submitted
+    ahead, and yielded in chunk order; chunks not yet run are cancelled when the sweep stops."""
+    pending: deque[tuple[int, Future[Any]]] = deque()
+    ahead = iter(todo)
+    try:
+        for i in itertools.islice(ahead, window):
+            pending.append((i, executor.submit(run_chunk, job, i)))
+        while pending:
+            i, future = pending.popleft()
+            result = future.result()
+            for j in itertools.islice(ahead, 1):
+                pending.append((j, executor.submit(run_chunk, job, j)))
+            yield i, result
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
 _ENGINES: dict[str, Callable[..., Iterator[tuple[int, Any]]]] = {
     "inprocess": _inprocess, "processes": _processes, "dask": _dask,
 }
@@ -259,8 +280,12 @@ def _chunk_sizes(n: int, chunk_size: int) -> list[int]:
 
 def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: int = 1,
               scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-              progress: Callable[[int], None] | None = None) -> dict[str, pd.DataFrame]:
+              progress: Callable[[int], None] | None = None,
+              executor: Executor | None = None) -> dict[str, pd.DataFrame]:
     """Run every chunk not already on disk, then assemble the tables in chunk order.
+
+    ``executor``, when given, runs the chunks instead of ``engine`` (the page passes its worker
+    pool); a chunk's draws depend on its index only, so the tables are the same bytes either way.
 
     ``resume`` reuses the chunks of an earlier run of the same sweep; ``n`` may differ (a finished
     sweep grows, or shrinks): a chunk is kept when it holds the same draws under the new ``n``, which
@@ -313,7 +338,9 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
     if progress is not None:
         progress(job.chunks - len(todo))
     try:
-        for i, result in _ENGINES[engine](job, todo, workers, scheduler):
+        chunks = (_pooled(job, todo, executor) if executor is not None
+                  else _ENGINES[engine](job, todo, workers, scheduler))
+        for i, result in chunks:
             table_path, options_path = paths(i)
             write_table_atomic(result["options"], options_path)
             write_table_atomic(result["table"], table_path)

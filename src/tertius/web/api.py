@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,6 +321,8 @@ class SweepRun:
     spec: Perturbation
     seconds: float
     params: dict[str, Any] = field(default_factory=dict)
+    #: Runs the chunks (the server's worker pool); None runs them in the sweep's own thread.
+    executor: Executor | None = None
     state: str = "running"
     done: int = 0
     error: str | None = None
@@ -343,7 +346,8 @@ class SweepRun:
         try:
             with tempfile.TemporaryDirectory(prefix="tertius-sweep-") as tmp:
                 result = sweep(self.scenario, self.model, n=self.n, seed=self.seed, perturbation=self.spec,
-                               params=self.params, out=tmp, chunk_size=SWEEP_CHUNK, progress=progress)
+                               params=self.params, out=tmp, chunk_size=SWEEP_CHUNK, progress=progress,
+                               executor=self.executor)
             ok = result.tables["table"][result.tables["table"]["error"] == ""]
             values = {issue: [finite_or_none(v) for v in ok.loc[ok["issue"] == issue, "outcome"].to_numpy()]
                       for issue in self.scenario.issue_ids}

@@ -19,10 +19,11 @@ What it protects, and how (docs/security.md says the same for users):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from importlib import resources
 from typing import Any
 
@@ -42,6 +43,7 @@ from tertius.schemas import scenario_schema
 from tertius.version import __version__
 from tertius.web import api
 from tertius.web.api import Limits
+from tertius.web.pool import Busy, HeavyPool
 
 #: The page's files, by the name the page asks for: nothing outside this table is ever served.
 STATIC = {
@@ -110,14 +112,14 @@ class _Handlers:
     """The routes' handlers and the state they share: the limits, the running sweeps and the
     limiter that keeps at most two computations at once."""
 
-    def __init__(self, scenario: Scenario | None, limits: Limits) -> None:
+    def __init__(self, scenario: Scenario | None, limits: Limits, pool: HeavyPool) -> None:
 
         self.limits = limits
         self.pages = {"index": _static("tertius", "web/static/index.html")}
         self.sweeps: dict[str, api.SweepRun] = {}
         self.lock = threading.Lock()
         self.compute = anyio.CapacityLimiter(2)
-        self.slow = anyio.CapacityLimiter(1)  # break-even searches (seconds each) queue here, not before runs
+        self.pool = pool  # heavy requests run here, in worker processes, and are refused (429) when it is full
         self.schema = scenario_schema()  # the page's conflict editor is drawn from it
         self.initial = scenario.to_data() if scenario is not None else api.bundled_data("second-opium-war")
 
@@ -147,6 +149,11 @@ class _Handlers:
         within the time limit."""
         with anyio.fail_after(self.limits.run_seconds):
             return await anyio.to_thread.run_sync(fn, limiter=limiter or self.compute, abandon_on_cancel=True)
+
+    async def heavy(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a heavy computation in the worker pool within the time limit; :class:`Busy` (429)
+        when the pool is full, or when the request waited the whole limit for a worker."""
+        return await self.pool.run(fn, *args, timeout=self.limits.run_seconds)
 
     async def scenario_and_seed(self, request: Request) -> tuple[dict[str, Any], Scenario, int]:
         data = await self.json_body(request)
@@ -195,19 +202,21 @@ class _Handlers:
     async def breakeven(self, request: Request) -> Response:
         data, s, seed = await self.scenario_and_seed(request)
         params = api.params_of(data.get("params"))
-        return JSONResponse(await self.timed(lambda: api.breakevens(s, None, seed, params), limiter=self.slow))
+        return JSONResponse(await self.heavy(api.breakevens, s, None, seed, params))
 
     async def third_parties(self, request: Request) -> Response:
         data, s, seed = await self.scenario_and_seed(request)
         draws = data.get("draws", 200)
         if isinstance(draws, bool) or not isinstance(draws, int):
             raise InputError("draws must be a whole number", file="the page's request", path=("draws",), fix="e.g. 200")
-        return JSONResponse({"third_parties": await self.timed(lambda: api.third_parties(s, draws, seed, self.limits))})
+        return JSONResponse({"third_parties": await self.heavy(api.third_parties, s, draws, seed, self.limits)})
 
     async def sweep_start(self, request: Request) -> Response:
         data = await self.json_body(request)
         s = api.scenario_of(data.get("scenario"), self.limits)
         job = api.sweep_run(s, data, self.limits)
+        self.pool.admit()  # a full pool refuses a new sweep (429), as it refuses other heavy work
+        job.executor = self.pool
         with self.lock:
             if sum(j.state == "running" for j in self.sweeps.values()) >= self.limits.max_sweeps:
                 return JSONResponse({"error": f"{self.limits.max_sweeps} sweeps are running already",
@@ -238,7 +247,10 @@ class _Handlers:
         if kind not in ("yaml", "xlsx", "decide", "results", "report"):
             raise HTTPException(404)
         _, s, seed = await self.scenario_and_seed(request)
-        filename, media, content = await self.timed(lambda: api.export(s, kind, seed))
+        if kind in ("results", "report"):  # the whole analysis: heavy
+            filename, media, content = await self.heavy(api.export, s, kind, seed)
+        else:
+            filename, media, content = await self.timed(lambda: api.export(s, kind, seed))
         stem, _, ext = filename.rpartition(".")
         return Response(content, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="{api.safe_name(stem)}.{ext}"'})
@@ -258,6 +270,13 @@ class _Handlers:
         return JSONResponse({"error": f"the computation passed the page's limit of {self.limits.run_seconds:g} s",
                              "fix": "use the command line for this scenario: tertius run FILE"}, status_code=503)
 
+    async def busy(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Busy)
+        return JSONResponse({"error": "the server is busy with other heavy requests",
+                             "fix": f"try again in {exc.retry_after} s (the page retries by itself)",
+                             "retry_after": exc.retry_after},
+                            status_code=429, headers={"Retry-After": str(exc.retry_after)})
+
     async def failure(self, request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
 
@@ -271,11 +290,21 @@ def _seed_of(data: dict[str, Any]) -> int:
 
 
 def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None,
-               hosts: list[str] | None = None) -> Starlette:
+               hosts: list[str] | None = None, pool: HeavyPool | None = None) -> Starlette:
     """The web application. ``scenario`` is shown first (default: the bundled default scenario);
-    ``hosts`` are the Host names it answers besides 127.0.0.1 and localhost."""
+    ``hosts`` are the Host names it answers besides 127.0.0.1 and localhost; ``pool`` runs the
+    heavy requests (default: a :class:`~tertius.web.pool.HeavyPool` of worker processes sized from
+    the CPU count, started by the first heavy request and shut down with the application)."""
     limits = limits or Limits()
-    h = _Handlers(scenario, limits)
+    h = _Handlers(scenario, limits, pool or HeavyPool())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            h.pool.shutdown()
+
     routes = [
         Route("/", h.index), Route("/static/{name}", h.static), Route("/api/info", h.info),
         Route("/api/bundled/{sid}", h.bundled), Route("/api/upload", h.upload, methods=["POST"]),
@@ -287,10 +316,10 @@ def create_app(scenario: Scenario | None = None, *, limits: Limits | None = None
         Route("/api/export/{kind}", h.export, methods=["POST"]),
     ]
     allowed = ["127.0.0.1", "localhost", "[::1]", *(hosts or [])]
-    return Starlette(routes=routes, middleware=[
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed),
         Middleware(_Guard, limits=limits),
-    ], exception_handlers={InputError: h.input_error, HTTPException: h.http_error, TimeoutError: h.too_slow,
+    ], exception_handlers={Busy: h.busy, InputError: h.input_error, HTTPException: h.http_error, TimeoutError: h.too_slow,
                            Exception: h.failure})
 
 

@@ -56,13 +56,28 @@ function setAt(obj, path, value) {  // missing containers on the way are created
   holder[last] = value;
 }
 
+// A heavy request that finds the server's worker pool full gets 429 with Retry-After: the page
+// says so in the status line and tries again after that many seconds, a few times.
+const RETRIES = 5;
+async function fetchRetrying(url, opts) {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, opts);
+    if (response.status !== 429 || attempt >= RETRIES) return response;
+    const wait = Math.min(30, Math.max(1, parseInt(response.headers.get("retry-after") || "2", 10) || 2));
+    $("status").textContent = `the server is busy with other work; trying again in ${wait} s…`;
+    $("status").dataset.busy = "1";
+    await new Promise((resolve) => setTimeout(resolve, 1000 * wait));
+    delete $("status").dataset.busy;
+  }
+}
+
 async function call(method, url, body, raw) {
   const opts = {method, headers: {}};
   if (body !== undefined) {
     if (raw) { opts.body = body; opts.headers["Content-Type"] = "application/octet-stream"; }
     else { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
   }
-  const response = await fetch(url, opts);
+  const response = await fetchRetrying(url, opts);
   const type = response.headers.get("content-type") || "";
   if (!type.startsWith("application/json")) {
     if (!response.ok) throw {error: `the server answered ${response.status}`};
@@ -1114,7 +1129,7 @@ async function exportAs(kind) {
   $("status").textContent = `preparing ${kind}…`;
   try {
     // fetched here, not with call(): results.json is JSON too, and must arrive as a file
-    const response = await fetch(`/api/export/${kind}`, {method: "POST", headers: {"Content-Type": "application/json"},
+    const response = await fetchRetrying(`/api/export/${kind}`, {method: "POST", headers: {"Content-Type": "application/json"},
                                                          body: JSON.stringify({scenario: S.scenario, seed: 0})});
     if (!response.ok) {
       const type = response.headers.get("content-type") || "";
