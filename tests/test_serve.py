@@ -527,6 +527,8 @@ def test_the_pool_falls_back_to_threads_where_processes_cannot_start(monkeypatch
     with TestClient(create_app(limits=ROOMY, pool=pool), base_url=BASE) as c:
         r = post(c, "/api/third-parties", {"scenario": default, "draws": 20, "seed": 1})
         assert r.status_code == 200 and pool.kind == "threads"
+        assert c.get("/api/info").json()["pool"] == {"workers": 1, "kind": "threads",
+                                                     "fallback": "OSError: no semaphores here"}
     assert r.json()["third_parties"] == json.loads(json.dumps(third_parties(load_scenario(), draws=20, seed=1)))
 
 

@@ -176,7 +176,8 @@ class _Handlers:
             "version": __version__, "initial": self.initial, "bundled": api.bundled(), "schema": self.schema,
             "models": api.model_list(), "options": api.option_list(), "uploads": list(api.SUFFIXES),
             "limits": {"max_sweep": limits.max_sweep, "max_draws": limits.max_draws, "max_body": limits.max_body,
-                       "max_actors": limits.max_actors, "max_issues": limits.max_issues}})
+                       "max_actors": limits.max_actors, "max_issues": limits.max_issues},
+            "pool": {"workers": self.pool.workers, "kind": self.pool.kind, "fallback": self.pool.fallback_reason}})
 
     async def bundled(self, request: Request) -> Response:
         data = api.bundled_data(request.path_params["sid"])

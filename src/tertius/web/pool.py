@@ -61,6 +61,7 @@ class HeavyPool(Executor):
         self.capacity = capacity or self.workers + 1
         self.want_processes = processes
         self.kind = "none"
+        self.fallback_reason: str | None = None
         self._lock = threading.Lock()
         self._executor: Executor | None = None
         self.in_flight = 0
@@ -77,8 +78,9 @@ class HeavyPool(Executor):
                 executor.submit(_ready).result(timeout=120)  # processes that cannot start fail here
                 self.kind = "processes"
                 return executor
-            except (OSError, NotImplementedError, BrokenProcessPool, RuntimeError, TimeoutError):
-                pass
+            except (OSError, NotImplementedError, BrokenProcessPool, RuntimeError, TimeoutError) as error:
+                # no worker processes here (a sandbox, a frozen interpreter): threads, and /api/info says why
+                self.fallback_reason = f"{type(error).__name__}: {error}"
         self.kind = "threads"
         return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tertius-heavy")
 
