@@ -154,13 +154,7 @@ def _pivot_case(cost: float, pivotal: bool):
     data["stances"] = [st for st in data["stances"] if st["actor"] != "t"]
     data["stances"].append({"actor": "t", "issue": "x", "position": 60, "salience": 1})
     data["conflict"]["costs"]["t"] = cost
-    return _broker_case(data, pivotal=pivotal)
-
-
-def _broker_case(data: dict[str, Any], **variant: bool):
-    """The war of ``data`` in a variant of the game: t's selected option, the play with t brokering,
-    and t's option values at the selected equilibrium."""
-    war = replace(build_war(Scenario.model_validate(copy.deepcopy(data))), **variant)
+    war = replace(build_war(Scenario.model_validate(copy.deepcopy(data))), pivotal=pivotal)
     roles = war.side.astype(np.int8).copy()
     roles[war.index("t")] = ROLE["broker"]
     profile, _, vals = best_response_path(war)
@@ -183,40 +177,6 @@ def test_pivotal_deterrence_fails_when_the_threat_is_not_credible():
     war, chosen, play, _ = _pivot_case(0.9, pivotal=True)
     assert play.pi[0, 0] == pytest.approx(play.leverage[0, 0, war.index("t")]) and play.pi[0, 0] < 1.0
     assert chosen == "neutral"
-
-
-def _biased_case(position: float, biased: bool):
-    """a (capability 2, no costs of fighting) expects more from the war than from a deal that t
-    pulls to ``position`` on 'x': a refuses it, b accepts it. Above 50, t leans to a; below, to b."""
-    data = _base()
-    data["actors"][0]["capability"] = 2.0
-    data["issues"] = data["issues"][:1]
-    data["stances"] = [st for st in data["stances"] if st["issue"] == "x" and st["actor"] != "t"]
-    data["stances"].append({"actor": "t", "issue": "x", "position": position, "salience": 1})
-    data["conflict"]["costs"]["a"] = 0.0
-    data["conflict"]["broker_costs"]["t"] = 0.02
-    return _broker_case(data, biased=biased)
-
-
-def test_a_biased_mediator_delivers_the_side_it_leans_to():
-    # Kydd (2003): t leans to a, so a takes the deal on t's word; t prefers the deal to the war
-    war, chosen, play, vals = _biased_case(60, biased=True)
-    a, t = war.index("a"), war.index("t")
-    u_a = 1 - abs(100 - play.deal[0, 0, 0]) / 100
-    assert u_a < play.war_value[0, 0, a]  # a would refuse the deal on its own terms
-    assert 1 - abs(60 - play.deal[0, 0, 0]) / 100 > play.war_value[0, 0, t]  # t recommends it
-    assert play.accepted[0, 0] and play.pi[0, 0] == pytest.approx(play.leverage[0, 0, t])
-    assert chosen == "broker" and vals[ROLE["broker"]] == max(vals)
-    # without the mechanism a refuses, the deal fails, and t does not broker
-    _, chosen, plain, _ = _biased_case(60, biased=False)
-    assert not plain.accepted[0, 0] and plain.pi[0, 0] == 0 and chosen != "broker"
-
-
-def test_a_biased_mediator_does_not_deliver_the_other_side():
-    # t leans to b, the side that accepts anyway: a still refuses, and t does not broker
-    war, chosen, play, _ = _biased_case(40, biased=True)
-    assert 1 - abs(100 - play.deal[0, 0, 0]) / 100 < play.war_value[0, 0, war.index("a")]  # a refuses
-    assert not play.accepted[0, 0] and play.pi[0, 0] == 0 and chosen != "broker"
 
 
 def test_a_guarantee_raises_the_deal_s_chance_of_holding():
@@ -275,23 +235,23 @@ def test_the_default_scenario_reproduces_the_recorded_choices(tmp_path):
 
 
 def test_the_casebook_s_cross_validation_selects_the_variant_without_the_held_out_case():
-    """Leave-one-case-out: each case is scored under the (join_cost, pivotal, biased) triple that matches
+    """Leave-one-case-out: each case is scored under the (join_cost, pivotal) pair that matches
     most decisions of the other cases, so its score is out of fold."""
     from pathlib import Path
 
-    from tertius.conflict.casebook import BIASED_GRID, JOIN_COST_GRID, PIVOTAL_GRID, cross_validate, score_case
+    from tertius.conflict.casebook import JOIN_COST_GRID, PIVOTAL_GRID, cross_validate, score_case
     from tertius.io import load_scenario
 
     folder = Path(__file__).resolve().parents[1] / "casebook"
     cases = [load_scenario(folder / f"{c}.yaml") for c in ("first-opium-war-1839-1844", "second-opium-war",
                                                              "spain-turkey-1940-41")]
     cv = cross_validate(cases)
-    grid = [(c, p, b) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for b in BIASED_GRID]
+    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
     runs = {g: [score_case(s, s.id, *g) for s in cases] for g in grid}
     for i, s in enumerate(cases):
         def others(g, i=i):
-            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1], not g[2]
+            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
         best = max(grid, key=others)
-        assert (cv["join_cost"][s.id], cv["pivotal"][s.id], cv["biased"][s.id]) == best
+        assert (cv["join_cost"][s.id], cv["pivotal"][s.id]) == best
         assert [r for r in cv["decisions"] if r["case"] == s.id] == runs[best][i]
     assert cv["casebook"]["decisions"] == sum(len(runs[grid[0]][i]) for i in range(len(cases)))

@@ -57,16 +57,14 @@ def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray,
     return float(np.mean(errs))
 
 
-def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False,
-               biased: bool = False) -> list[dict[str, Any]]:
-    """One row per recorded decision of a case, with a third party's fixed cost of taking up arms,
-    with ``pivotal``, armed brokers' pivotal deterrence, and with ``biased``, biased mediators that
-    deliver the side they lean to (docs/thirdparty.md, "Mechanisms")."""
+def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False) -> list[dict[str, Any]]:
+    """One row per recorded decision of a case, with a third party's fixed cost of taking up arms
+    and, with ``pivotal``, armed brokers' pivotal deterrence (docs/thirdparty.md, "Mechanisms")."""
     rows: list[dict[str, Any]] = []
     for phase in phases_of(scenario):
         if phase is None or not phase.actual:
             continue
-        war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal, biased=biased)
+        war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal)
         sol = solve(war)  # a cycle of best responses is never the answer
         profile, converged, vals = sol.profile, sol.ok, sol.values
         probs = probabilities(vals)[0]
@@ -97,33 +95,29 @@ JOIN_COST_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 #: The variants of the game searched with them: without and with armed brokers' pivotal
 #: deterrence (Crawford 2003; docs/thirdparty.md, "Mechanisms").
 PIVOTAL_GRID = (False, True)
-#: And without and with biased mediators (Kydd 2003; docs/thirdparty.md, "Mechanisms").
-BIASED_GRID = (False, True)
 
 
 def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
     """Leave-one-case-out cross-validation of a third party's fixed cost of taking up arms and of
-    the variant of the game (with or without pivotal deterrence, with or without biased
-    mediators): for each case, the triple on :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` x
-    :data:`BIASED_GRID` that matches most decisions of the other cases (the smaller cost, then the
-    variant without pivotal deterrence, then the one without biased mediators, on a tie) scores
-    it. The variant is selected inside each fold, so the score is out of fold."""
-    grid = [(c, p, b) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for b in BIASED_GRID]
+    the variant of the game (with or without pivotal deterrence): for each case, the pair on
+    :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` that matches most decisions of the other cases
+    (the smaller cost, then the variant without pivotal deterrence, on a tie) scores it. The
+    variant is selected inside each fold, so the score is out of fold."""
+    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
     runs = {g: [score_case(s, s.id, *g) for s in scenarios] for g in grid}
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
     pivotal: dict[str, bool] = {}
-    biased: dict[str, bool] = {}
     for i, s in enumerate(scenarios):
-        def matched(g: tuple[float, bool, bool], i: int = i) -> tuple[int, float, bool, bool]:
-            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1], not g[2]
+        def matched(g: tuple[float, bool], i: int = i) -> tuple[int, float, bool]:
+            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
         best = max(grid, key=matched)
-        chosen[s.id], pivotal[s.id], biased[s.id] = best
+        chosen[s.id], pivotal[s.id] = best
         rows.extend(runs[best][i])
-    return {"join_cost": chosen, "pivotal": pivotal, "biased": biased, "casebook": summarise(rows, len(scenarios)),
+    return {"join_cost": chosen, "pivotal": pivotal, "casebook": summarise(rows, len(scenarios)),
             "decisions": rows,
-            "grid": {f"{c}{' pivotal' if p else ''}{' biased' if b else ''}":
-                     summarise([r for rr in runs[(c, p, b)] for r in rr], len(scenarios)) for c, p, b in grid}}
+            "grid": {f"{c}{' pivotal' if p else ''}": summarise([r for rr in runs[(c, p)] for r in rr], len(scenarios))
+                     for c, p in grid}}
 
 
 def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
@@ -166,6 +160,5 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["BIASED_GRID", "JOIN_COST_GRID", "PIVOTAL_GRID",
-           "case_files", "cross_validate", "looks_like_casebook", "own_issues", "score_case",
+__all__ = ["JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "cross_validate", "looks_like_casebook", "own_issues", "score_case",
            "summarise", "validate_casebook"]

@@ -58,7 +58,6 @@ from tertius.conflict.war import (
     War,
     may_broker,
     rows,
-    side_demands,
 )
 from tertius.contract import closeness
 from tertius.models.central import weighted_mean
@@ -237,11 +236,10 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         settled_without = np.where(fight, u_own > u_brokered + _rel(u_brokered), True).all(-1) & fight.any(-1)
         settled_without &= ~via_channel  # the sides cannot settle without the only channel
         u_deal = np.where(settled_without[..., None], u_own, u_brokered)
-        delivered = _delivered(war, roles, fight, x_t, s_t, u_deal, war_value) if war.biased else np.zeros_like(fight)
-        accepted = np.where(fight, (u_deal >= war_value - _rel(war_value)) | delivered, True).all(-1) & any_broker & ~blocked
+        accepted = np.where(fight, u_deal >= war_value - _rel(war_value), True).all(-1) & any_broker & ~blocked
         pi = np.where(accepted, pi, 0.0)
         if war.pivotal:
-            held = _pivotal(war, roles, fight, u_deal, war_value, delivered) & any_broker & ~blocked
+            held = _pivotal(war, roles, fight, u_deal, war_value) & any_broker & ~blocked
             accepted |= held
             pi = np.where(held, 1.0, pi)
         fee = np.where(accepted, fee, 0.0)
@@ -259,34 +257,8 @@ def _raw(war: War, roles: np.ndarray) -> Play:
                 price=zeros_n, payer=zeros_n.astype(np.int8), fee=fee)
 
 
-def _delivered(war: War, roles: np.ndarray, fight: np.ndarray, x_t: np.ndarray, s_t: np.ndarray,
-               u_deal: np.ndarray, war_value: np.ndarray) -> np.ndarray:
-    """(D, P, n) bool: the belligerents a biased mediator delivers (Kydd 2003, "Which Side Are You
-    On? Bias, Credibility, and Mediation", *AJPS* 47(4):597-611). A broker is tied to side X when
-    the stance it brings to the table (its own, its concert's, or the side's terms for an agent)
-    is closer, in its utility on the stakes, to X's demand than to the other side's
-    (:func:`tertius.conflict.war.side_demands`). Its advice to X is credible because of that bias,
-    so X's members take the deal on its word: a member of X (an original or a joiner) accepts the
-    deal if a broker tied to X recommends it, that is, if that broker itself prefers the deal to
-    the war (u_k(deal) >= V_k(war)). A broker tied to the other side, an impartial one (no lean),
-    or one that prefers the war delivers no one; the other side's members still need the deal
-    to beat their war value."""
-    brk = roles == BROKER
-    d = side_demands(war)[:, None]  # (D, 1, 2, m)
-    on_stakes = (s_t > 0) & ~np.isnan(x_t) & war.stakes  # (D, P, n, m)
-
-    def u(demand: np.ndarray) -> np.ndarray:
-        return np.where(on_stakes, s_t * np.nan_to_num(closeness(x_t, demand[..., None, :], war.span)), 0.0).sum(-1)
-
-    lean = u(d[..., 0, :]) - u(d[..., 1, :])  # (D, P, n): > 0 tied to A, < 0 tied to B
-    recommends = brk & (u_deal >= war_value - _rel(war_value))
-    patron_a = (recommends & (lean > TOL)).any(-1)[..., None]
-    patron_b = (recommends & (lean < -TOL)).any(-1)[..., None]
-    return fight & (((roles == SIDE_A) & patron_a) | ((roles == SIDE_B) & patron_b))
-
-
-def _pivotal(war: War, roles: np.ndarray, fight: np.ndarray, u_deal: np.ndarray, war_value: np.ndarray,
-             delivered: np.ndarray) -> np.ndarray:
+def _pivotal(war: War, roles: np.ndarray, fight: np.ndarray, u_deal: np.ndarray, war_value: np.ndarray
+             ) -> np.ndarray:
     """(D, P) bool: the armed brokers deter a refusal (Crawford 2003, *Pivotal Deterrence*, ch. 2).
     The armed brokers threaten to join, together, against whichever side refuses the deal. The
     threat against side X is credible if every armed broker prefers joining X's enemy to the war
@@ -307,7 +279,7 @@ def _pivotal(war: War, roles: np.ndarray, fight: np.ndarray, u_deal: np.ndarray,
         members = fight & (roles == refuser)
         refusal = np.where(credible[..., None] & members, vs.war_value, refusal)
         credible_any |= credible
-    accept = np.where(fight, (u_deal >= refusal - _rel(refusal)) | delivered, True).all(-1)
+    accept = np.where(fight, u_deal >= refusal - _rel(refusal), True).all(-1)
     return accept & credible_any
 
 

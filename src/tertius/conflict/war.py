@@ -83,10 +83,6 @@ class War:
     #: side refuses its deal, and the deal holds when that threat makes every side accept
     #: (docs/thirdparty.md, "Mechanisms"); selected by the casebook's cross-validation.
     pivotal: bool = False
-    #: Biased mediators (Kydd 2003): a broker whose stance leans to one side delivers that side's
-    #: acceptance of a deal it prefers to the war (docs/thirdparty.md, "Mechanisms"); a variant
-    #: the casebook's cross-validation may select, off by default.
-    biased: bool = False
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
     closed: np.ndarray = field(default_factory=_unset)
