@@ -216,12 +216,13 @@ class _Handlers:
         data = await self.json_body(request)
         s = api.scenario_of(data.get("scenario"), self.limits)
         job = api.sweep_run(s, data, self.limits)
-        self.pool.admit()  # a full pool refuses a new sweep (429), as it refuses other heavy work
         job.executor = self.pool
         with self.lock:
+            # the cap on sweeps first: its message says what to do, whatever the pool's load
             if sum(j.state == "running" for j in self.sweeps.values()) >= self.limits.max_sweeps:
                 return JSONResponse({"error": f"{self.limits.max_sweeps} sweeps are running already",
                                      "fix": "wait for one to finish, or cancel it"}, status_code=429)
+            self.pool.admit()  # a full pool refuses a new sweep (429), as it refuses other heavy work
             for key in [k for k, j in self.sweeps.items() if j.state != "running"][:-8]:
                 del self.sweeps[key]  # keep the last few finished sweeps only
             key = secrets.token_urlsafe(12)
