@@ -46,8 +46,10 @@ SHOWN = """() => {
   return {result: issues.map((i) => fmt(S.result.forecasts.compromise[i])),
           table: issues.map((i) => document.querySelector(`#forecast-table tr[data-issue="${i}"] td[data-model="compromise"]`)
                                      .firstChild.textContent),
-          chart: issues.map((i) => fmt(document.querySelector(`[data-chart="chart-${i}"] .plot`).data
-                                     .find((t) => t.name === "compromise").x[0]))};
+          chart: issues.map((i) => {
+            const f = document.querySelector(`[data-chart="chart-${i}"] .plot`).data.find((t) => t.name === "forecasts");
+            return fmt(f.x[f.text.indexOf("compromise")]);
+          })};
 }"""
 
 

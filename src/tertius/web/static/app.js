@@ -826,9 +826,13 @@ function drawCharts(models) {
       marker: {size: weight.map((w) => 6 + 22 * Math.sqrt(w / top)), color: ACTOR_COLOUR, opacity: 0.8, line: {color: "#6b6b6b", width: 1}},
       text: st.map((x, n) => `${name(x.actor)}<br>position ${fmt(qv(x.position))}<br>salience ${fmt(qv(x.salience))}<br>capability ${fmt(cap(x.actor))}<br>capability × salience ${fmt(weight[n])}`),
       hovertemplate: "%{text}<extra></extra>"}];
-    models.forEach((m, n) => traces.push({type: "scatter", mode: "markers", name: m, x: [r.forecasts[m][i.id]], y: ["forecasts"],
-      marker: {symbol: modelSymbol(n), size: 12, color: modelColour(n), line: {color: "#333", width: 0.5}},
-      hovertemplate: `${m}: %{x:.3~f}<extra></extra>`}));
+    // every model's forecast in one trace, a point per model with its own colour and marker: Plotly's
+    // work grows with the traces, and one trace instead of a trace per model halves a chart's redraw
+    traces.push({type: "scatter", mode: "markers", name: "forecasts", x: models.map((m) => r.forecasts[m][i.id]),
+      y: models.map(() => "forecasts"), text: models,
+      marker: {symbol: models.map((m, n) => modelSymbol(n)), size: 12, color: models.map((m, n) => modelColour(n)),
+               line: {color: "#333", width: 0.5}},
+      hovertemplate: "%{text}: %{x:.3~f}<extra></extra>"});
     if (i.observed !== undefined && i.observed !== null) {
       traces.push({type: "scatter", mode: "markers", name: "observed", x: [qv(i.observed)], y: ["observed"],
         marker: {symbol: "star", size: 15, color: OBSERVED_COLOUR}, hovertemplate: "observed: %{x:.3~f}<extra></extra>"});
