@@ -92,7 +92,9 @@ def test_the_default_scenario_shows_every_models_forecast(page):
 def test_changing_a_salience_moves_the_table_and_the_chart(page):
     chart = '[data-chart="chart-amur"] .plot'
     before_cell = cell(page, "amur", "compromise")
-    before_x = page.evaluate(f"document.querySelector('{chart}').data.find(t => t.name === 'compromise').x[0]")
+    forecast = (f"(f => f.x[f.text.indexOf('compromise')])"  # the forecasts trace: a point per model
+                f"(document.querySelector('{chart}').data.find(t => t.name === 'forecasts'))")
+    before_x = page.evaluate(forecast)
     before_size = page.evaluate(f"document.querySelector('{chart}').data[0].marker.size.slice()")
     n = runs(page)
     box = page.get_by_label("Russian Empire salience on amur")
@@ -100,7 +102,7 @@ def test_changing_a_salience_moves_the_table_and_the_chart(page):
     box.press("Enter")
     page.wait_for_function("n => Number(document.body.dataset.runs) > n", arg=n)
     assert cell(page, "amur", "compromise") != before_cell
-    after_x = page.evaluate(f"document.querySelector('{chart}').data.find(t => t.name === 'compromise').x[0]")
+    after_x = page.evaluate(forecast)
     after_size = page.evaluate(f"document.querySelector('{chart}').data[0].marker.size")
     assert after_x > before_x and after_size != before_size
     assert page.evaluate("window.tertiusTimings.length") >= 1
@@ -428,6 +430,29 @@ def test_the_rounds_chart_draws_each_issues_positions_per_round(page):
 
     s = load_scenario()
     assert traces == len(s.stances) + len(s.issues)  # a line per stance and the forecast per issue
+
+
+def test_the_rounds_chart_out_of_view_waits_and_is_drawn_from_the_latest_run_in_view(page):
+    shown = """() => { const gd = document.getElementById('rounds-chart');
+        const r = S.result.rounds[document.getElementById('rounds-model').value];
+        return [gd.data.filter((t) => t.name === r.label).map((t) => t.y),
+                Object.keys(r.positions).map((id) => r.values[id])]; }"""
+    page.locator("#rounds").scroll_into_view_if_needed()
+    page.wait_for_selector("#rounds-chart .main-svg")
+    drawn, latest = page.evaluate(shown)
+    assert drawn == latest  # in view: drawn with every run
+    n, deferred = runs(page), int(page.evaluate("document.body.dataset.roundsDrawn || 0"))
+    box = page.get_by_label("Qing China salience on amur")  # far above the rounds: the chart goes out of view
+    box.fill("0.15" if box.input_value() != "0.15" else "0.85")
+    box.press("Enter")
+    page.wait_for_function("n => Number(document.body.dataset.runs) > n", arg=n)
+    stale, latest = page.evaluate(shown)
+    assert stale == drawn and latest != drawn  # the new run's rounds are not drawn yet, the old ones stay
+    page.locator("#rounds").scroll_into_view_if_needed()
+    page.wait_for_function("n => Number(document.body.dataset.roundsDrawn || 0) > n", arg=deferred)
+    now, latest = page.evaluate(shown)
+    assert now == latest
+    assert page.evaluate("window.tertiusDeferred.length") >= 1
 
 
 def test_a_changed_model_parameter_is_run_and_shown(page, tmp_path):

@@ -557,6 +557,27 @@ def test_heavy_requests_in_worker_processes_give_the_librarys_numbers_and_sweeps
         pool.shutdown(wait=True)
 
 
+def test_heavy_work_runs_at_a_lower_priority_than_the_server():
+    """The worker processes are niced below the server, so an edit's /api/run (answered in the
+    server) goes before the previous edit's third-party analysis still running in a worker."""
+    import os
+
+    from tertius.web.pool import WORKER_NICE, HeavyPool
+
+    pool = HeavyPool(workers=1)
+    try:
+        worker = pool.executor().submit(os.nice, 0).result(timeout=120)
+        assert pool.kind == "processes"
+        assert WORKER_NICE > 0 and worker == min(19, os.nice(0) + WORKER_NICE)
+    finally:
+        pool.shutdown(wait=True)
+    unniced = HeavyPool(workers=1, nice=0)
+    try:
+        assert unniced.executor().submit(os.nice, 0).result(timeout=120) == os.nice(0)
+    finally:
+        unniced.shutdown(wait=True)
+
+
 # ------------------------------------------------------------------ on a real socket, and the command
 def test_hostile_requests_in_a_loop_leave_a_live_server_answering(default):
     import httpx

@@ -13,6 +13,7 @@ arguments, so the page's numbers are the same wherever it runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -23,6 +24,11 @@ from typing import Any
 
 #: Modules a worker process imports before its first task, so the first heavy request is not slow.
 PRELOAD = ["tertius.web.api"]
+
+#: How much lower the worker processes' scheduling priority is than the server's (``os.nice``):
+#: an edit's ``/api/run``, answered in the server, goes before the previous edit's third-party
+#: analysis still running in a worker, rather than sharing the CPU with it evenly.
+WORKER_NICE = 5
 
 
 class Busy(Exception):
@@ -47,17 +53,28 @@ def _ready() -> int:
     return os.getpid()
 
 
+def _lower_priority(step: int) -> None:
+    """A worker process's initializer: lower its priority by ``step`` (where the system allows)."""
+    if step > 0 and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(step)
+
+
 class HeavyPool(Executor):
     """A bounded executor of heavy tasks: processes where they can start, else threads.
 
+    ``nice`` (default :data:`WORKER_NICE`) lowers the worker processes' priority below the
+    server's; threads, which share the server's process, keep its priority.
     ``capacity`` (default: the workers plus one: a task admitted waits behind few others, so within the
     page's time limit) is how many tasks may be admitted at once,
     running or waiting; :meth:`admit` raises :class:`Busy` beyond it. Tasks submitted with
     :meth:`submit` (the sweep engine's chunks of a sweep already admitted) are counted but never
     refused. A worker that dies (``BrokenProcessPool``) is replaced before the next task."""
 
-    def __init__(self, workers: int | None = None, capacity: int | None = None, processes: bool = True) -> None:
+    def __init__(self, workers: int | None = None, capacity: int | None = None, processes: bool = True,
+                 nice: int | None = None) -> None:
         self.workers = workers or default_workers()
+        self.nice = WORKER_NICE if nice is None else nice
         self.capacity = capacity or self.workers + 1
         self.want_processes = processes
         self.kind = "none"
@@ -74,7 +91,8 @@ class HeavyPool(Executor):
                 ctx = multiprocessing.get_context(method)
                 if method == "forkserver":
                     ctx.set_forkserver_preload(PRELOAD)
-                executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                               initializer=_lower_priority, initargs=(self.nice,))
                 executor.submit(_ready).result(timeout=120)  # processes that cannot start fail here
                 self.kind = "processes"
                 return executor

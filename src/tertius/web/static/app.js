@@ -27,12 +27,14 @@ const qv = (q) => (q !== null && typeof q === "object") ? q.value : q;
 const name = (id) => { const a = (S.scenario.actors || []).find((x) => x.id === id); return a && a.name ? a.name : id; };
 const issueName = (id) => { const i = (S.scenario.issues || []).find((x) => x.id === id); return i && i.name ? i.name : id; };
 
+// One formatter per number of digits, made once: toLocaleString with options builds a new one on
+// every call (about 4 % of a redraw's script time in a profile: hover texts call fmt per actor).
+const FORMATS = [1, 2, 3].map((digits) => new Intl.NumberFormat("en-GB", {maximumFractionDigits: digits, useGrouping: false}));
 function fmt(x) {  // numbers for people: round values printed round, no scientific notation
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
   if (Math.abs(x - Math.round(x)) < 1e-9) return String(Math.round(x));
   const a = Math.abs(x);
-  const digits = a >= 100 ? 1 : a >= 1 ? 2 : 3;
-  return x.toLocaleString("en-GB", {maximumFractionDigits: digits, useGrouping: false});
+  return FORMATS[a >= 100 ? 0 : a >= 1 ? 1 : 2].format(x);
 }
 const pct = (p) => (p === null || p === undefined) ? "–" : `${Math.round(100 * p)} %`;
 
@@ -733,36 +735,54 @@ function drawResults() {
   const models = Object.keys(r.forecasts);
   $("refused").replaceChildren(...Object.entries(r.refused).map(([m, why]) => el("p", {text: `${m} refused: ${why}`})),
     ...(r.warnings || []).map((w) => el("p", {class: "warning", text: w})));
-  const table = $("forecast-table");
-  const observedAny = s.issues.some((i) => i.observed !== undefined && i.observed !== null);
-  table.replaceChildren(el("tr", {}, el("th", {text: "issue"}), observedAny ? el("th", {text: "observed"}) : null,
-    ...models.map((m) => el("th", {text: m, title: r.models[m].summary}))));
-  for (const i of s.issues) {
-    const obs = qv(i.observed);
-    const row = el("tr", {dataset: {issue: i.id}}, el("th", {text: i.id, title: i.name || i.id}),
-      observedAny ? el("td", {text: fmt(obs)}) : null);
-    for (const m of models) {
-      const v = r.forecasts[m][i.id];
-      const e = r.errors[i.id] ? r.errors[i.id][m] : null;  // the library's error table, not computed here
-      const err = e ? e.error : null;
-      row.append(el("td", {dataset: {model: m}, title: err === null || err === undefined ? null
-          : `error ${fmt(err)} on the issue's scale, ${fmt(e.pct)} % of its span`},
-        fmt(v), err === null || err === undefined ? null : el("small", {text: ` (${err > 0 ? "+" : ""}${fmt(err)})`})));
-    }
-    table.append(row);
-  }
-  if (observedAny) {  // the MAE of tertius run: mean absolute error in % of each issue's span
-    const mae = el("tr", {class: "mae"}, el("th", {text: "mean absolute error (% of scale)",
-      title: "as tertius run reports it: each error as a percentage of its issue's scale span, averaged"}), el("td"));
-    for (const m of models) {
-      const sc = r.scores ? r.scores[m] : null;
-      mae.append(el("td", {dataset: {model: m}, text: sc && sc.mae !== null ? fmt(sc.mae) : "–"}));
-    }
-    table.append(mae);
-  }
+  drawForecastTable(r, s, models);
   drawCharts(models);
   drawRounds();
   drawCompare();
+}
+
+// The forecast table's rows and cells are made when its shape (models, issues, an observed column)
+// changes; an edit that keeps the shape only rewrites the cells whose text changed.
+function drawForecastTable(r, s, models) {
+  const table = $("forecast-table");
+  const observedAny = s.issues.some((i) => i.observed !== undefined && i.observed !== null);
+  const shape = JSON.stringify([models, models.map((m) => r.models[m].summary), s.issues.map((i) => [i.id, i.name]), observedAny]);
+  if (table.dataset.shape !== shape) {
+    table.dataset.shape = shape;
+    table.replaceChildren(el("tr", {}, el("th", {text: "issue"}), observedAny ? el("th", {text: "observed"}) : null,
+      ...models.map((m) => el("th", {text: m, title: r.models[m].summary}))),
+      ...s.issues.map((i) => el("tr", {dataset: {issue: i.id}}, el("th", {text: i.id, title: i.name || i.id}),
+        observedAny ? el("td", {class: "observed"}) : null, ...models.map((m) => el("td", {dataset: {model: m}})))),
+      ...(observedAny ? [el("tr", {class: "mae"}, el("th", {text: "mean absolute error (% of scale)",
+        title: "as tertius run reports it: each error as a percentage of its issue's scale span, averaged"}), el("td"),
+        ...models.map((m) => el("td", {dataset: {model: m}})))] : []));
+  }
+  s.issues.forEach((i, k) => {
+    const row = table.rows[k + 1];
+    if (observedAny) setCell(row.querySelector("td.observed"), fmt(qv(i.observed)));
+    models.forEach((m, n) => {
+      const e = r.errors[i.id] ? r.errors[i.id][m] : null;  // the library's error table, not computed here
+      const err = e ? e.error : null;
+      const none = err === null || err === undefined;
+      setCell(row.cells[n + (observedAny ? 2 : 1)], fmt(r.forecasts[m][i.id]), none ? null : ` (${err > 0 ? "+" : ""}${fmt(err)})`,
+              none ? null : `error ${fmt(err)} on the issue's scale, ${fmt(e.pct)} % of its span`);
+    });
+  });
+  if (observedAny) {  // the MAE of tertius run: mean absolute error in % of each issue's span
+    const row = table.rows[s.issues.length + 1];
+    models.forEach((m, n) => {
+      const sc = r.scores ? r.scores[m] : null;
+      setCell(row.cells[n + 2], sc && sc.mae !== null ? fmt(sc.mae) : "–");
+    });
+  }
+}
+const SHOWN = new WeakMap();  // what each forecast cell shows, so an unchanged one is left alone
+function setCell(td, text, small, title) {  // a cell's number, its error in small print, its tooltip
+  const key = `${text}\u0000${small || ""}\u0000${title || ""}`;
+  if (SHOWN.get(td) === key) return;
+  SHOWN.set(td, key);
+  td.replaceChildren(text, ...(small ? [el("small", {text: small})] : []));
+  if (title) td.title = title; else td.removeAttribute("title");
 }
 
 // Okabe and Ito's colours (2008), chosen to stay apart for colour-blind readers, and one wine
@@ -806,9 +826,13 @@ function drawCharts(models) {
       marker: {size: weight.map((w) => 6 + 22 * Math.sqrt(w / top)), color: ACTOR_COLOUR, opacity: 0.8, line: {color: "#6b6b6b", width: 1}},
       text: st.map((x, n) => `${name(x.actor)}<br>position ${fmt(qv(x.position))}<br>salience ${fmt(qv(x.salience))}<br>capability ${fmt(cap(x.actor))}<br>capability × salience ${fmt(weight[n])}`),
       hovertemplate: "%{text}<extra></extra>"}];
-    models.forEach((m, n) => traces.push({type: "scatter", mode: "markers", name: m, x: [r.forecasts[m][i.id]], y: ["forecasts"],
-      marker: {symbol: modelSymbol(n), size: 12, color: modelColour(n), line: {color: "#333", width: 0.5}},
-      hovertemplate: `${m}: %{x:.3~f}<extra></extra>`}));
+    // every model's forecast in one trace, a point per model with its own colour and marker: Plotly's
+    // work grows with the traces, and one trace instead of a trace per model halves a chart's redraw
+    traces.push({type: "scatter", mode: "markers", name: "forecasts", x: models.map((m) => r.forecasts[m][i.id]),
+      y: models.map(() => "forecasts"), text: models,
+      marker: {symbol: models.map((m, n) => modelSymbol(n)), size: 12, color: models.map((m, n) => modelColour(n)),
+               line: {color: "#333", width: 0.5}},
+      hovertemplate: "%{text}: %{x:.3~f}<extra></extra>"});
     if (i.observed !== undefined && i.observed !== null) {
       traces.push({type: "scatter", mode: "markers", name: "observed", x: [qv(i.observed)], y: ["observed"],
         marker: {symbol: "star", size: 15, color: OBSERVED_COLOUR}, hovertemplate: "observed: %{x:.3~f}<extra></extra>"});
@@ -847,10 +871,34 @@ function drawRounds() {
   $("rounds-at").textContent = String(at);
   $("rounds-table").replaceChildren(el("tr", {}, el("th", {text: "issue"}), el("th", {text: `${r.label}, round ${at}`})),
     ...Object.entries(r.values).map(([id, v]) => el("tr", {}, el("th", {text: issueName(id)}), el("td", {text: fmt(v[Math.min(at, v.length - 1)])}))));
-  drawRoundsChart(r, at);
+  roundsChartWhenShown();
   const moves = at > 0 ? (r.moves[at - 1] || []) : [];
   $("rounds-moves").replaceChildren(...(moves.length ? moves.map((m) => el("li", {text: m.text}))
     : [el("li", {class: "muted", text: at === 0 ? "round 0: the positions as entered" : "no moves in this round"})]));
+}
+
+// The rounds chart (a panel per issue, about a third of a redraw's time) is drawn while it is on
+// screen or within a screen of it; an edit made while it is further away only marks it stale, and
+// it is drawn, from the latest run, as it comes into view (window.tertiusDeferred times that draw).
+// The forecast table and the per-issue charts are always drawn at once.
+const ROUNDS = {near: false, stale: false};
+function roundsChartWhenShown() {
+  if (!ROUNDS.near) { ROUNDS.stale = true; return; }
+  ROUNDS.stale = false;
+  const r = S.result.rounds[$("rounds-model").value];
+  if (r) drawRoundsChart(r, Number($("rounds-slider").value));
+}
+function watchRoundsChart() {
+  window.tertiusDeferred = [];
+  if (typeof IntersectionObserver === "undefined") { ROUNDS.near = true; return; }  // no observer: always draw
+  new IntersectionObserver((entries) => {
+    ROUNDS.near = entries[entries.length - 1].isIntersecting;
+    if (!ROUNDS.near || !ROUNDS.stale || !S.result) return;
+    const t = performance.now();
+    roundsChartWhenShown();
+    window.tertiusDeferred.push(performance.now() - t);
+    document.body.dataset.roundsDrawn = String(Number(document.body.dataset.roundsDrawn || 0) + 1);
+  }, {rootMargin: "100% 0px"}).observe($("rounds"));
 }
 
 // The k-th of a column of per-issue panels: its axes' suffix, its issue's scale, and where it sits.
@@ -1145,6 +1193,7 @@ async function exportAs(kind) {
 }
 
 async function start() {
+  watchRoundsChart();
   const info = await call("GET", "/api/info");
   S.initial = info.initial; S.limits = info.limits; S.schema = info.schema;
   $("version").textContent = info.version;
