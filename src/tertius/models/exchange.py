@@ -166,7 +166,6 @@ class CandidateTable:
         n = len(rows)
         self.gain = np.full(n, -np.inf)
         self.dp = np.zeros(n)  # J's outcome shift on p, unsigned (I's on q is k times it)
-        self.before = np.zeros((n, 2))  # the outcome before the moves, on p and on q (step 5)
         self.seen_q = np.zeros(n)  # bookkeeping="decide": the q shift Decide's externalities use
         # bookkeeping="decide": each half's own move list as (sum and signs of all but the last
         # element, the last element), to emulate Decide 2025.3.1 (see run_round)
@@ -195,26 +194,29 @@ def compute_many(t: CandidateTable, idx: np.ndarray, F: np.ndarray) -> None:
     computed as the two columns of one array."""
     rows = t.const[idx]
     w, target, base, x0 = rows[:, 0:2], rows[:, 2:4], rows[:, 4:6], rows[:, 6:8]
-    gain_factor, lowest, k, inv_k = rows[:, 8], rows[:, 9], rows[:, 10], rows[:, 11]
     g = F[t.gather[idx]]  # (candidates, [J on p, I on q, toward I on p, toward J on q, own p, own q])
     start, ow = g[:, 0:2], g[:, 4:6]
     to = target - start  # each supplier moves towards its partner's position
-    before = base + g[:, 2:4] - ow + w * start
+    before = base + g[:, 2:4] - ow + w * start  # (run_round computes it again for the realised one)
     gap = target - before
     if not t.decide:
         # J moves all the way, or I does; and neither outcome passes the demander's position
         # (a gap in the direction of the move caps the shift): the smallest bound wins. An
         # outcome within 1e-10 of the demander's position counts as on it (no cap), as in exact
-        # arithmetic, so that rounding cannot decide (it would depend on the order of actors)
-        bound = w * np.abs(to)
-        size = np.abs(gap)
-        np.minimum(bound, size, out=bound, where=(gap * to > 0) & (size > EPS))
-        dp = np.minimum(bound[:, 0], bound[:, 1] * inv_k)
+        # arithmetic, so that rounding cannot decide (it would depend on the order of actors).
+        # With d the sign of the move, |to| = d to and a gap in its direction is d gap > 0.
+        d = np.sign(to)
+        bound = w * (d * to)
+        ahead = d * gap
+        np.minimum(bound, ahead, out=bound, where=ahead > EPS)
         # the supplier's realised moves on the issue keep one direction: it moves on from its
-        # start the way it has moved so far. (Their sum, |y − x0|, cannot exceed 100.)
-        along = (start - x0) * to
-        ok = np.minimum(along[:, 0], along[:, 1]) >= 0
+        # start the way it has moved so far (a move the other way has no bound: invalid). Their
+        # sum, |y − x0|, cannot exceed 100.
+        np.copyto(bound, -np.inf, where=(start - x0) * to < 0)
+        dp = np.minimum(bound[:, 0], bound[:, 1] * rows[:, 11])
+        ok = dp > rows[:, 9]
     else:
+        k, inv_k = rows[:, 10], rows[:, 11]
         dp, seen_q = _decide_shifts(k, inv_k, w, to, gap, rows[:, 12:14] + g[:, 2:4] - target, ow != 0)
         t.seen_q[idx] = seen_q
         # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout,
@@ -228,10 +230,9 @@ def compute_many(t: CandidateTable, idx: np.ndarray, F: np.ndarray) -> None:
             y = start[:, col] + move
             ok &= (total <= 100 + EPS) & (pos ^ neg) & (np.abs(move) <= 100 + EPS) & (y >= -EPS) & (y <= 100 + EPS)
             t.last[idx, h] = move
-    ok &= dp > lowest
-    t.gain[idx] = np.where(ok, dp * gain_factor, -np.inf)
+        ok &= dp > rows[:, 9]
+    t.gain[idx] = np.where(ok, dp * rows[:, 8], -np.inf)
     t.dp[idx] = dp
-    t.before[idx] = before
 
 
 def _decide_shifts(k, inv_k, w, to, gap, updated_gap, has_entry) -> tuple[np.ndarray, np.ndarray]:
@@ -251,14 +252,14 @@ def _decide_shifts(k, inv_k, w, to, gap, updated_gap, has_entry) -> tuple[np.nda
 
 
 def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator, p_rex: float,
-              F: np.ndarray) -> tuple[float, float]:
+              F: np.ndarray, before: tuple[float, float]) -> tuple[float, float]:
     """Randomised equal gain (REX; Dijkstra, Van Assen, Stokman & Draaijer 2018): redraw how
     the gain of exchange ``e`` is split. u picks the randomised actor A (I if u < 0.5, else J);
     if v < 0.5 A wins, g_A = G + p z (g_A,max − G), else A loses, g_A = G − p z G, where
     g_A,max is A's gain when the partner's gain is driven to 0. A's partner's move is re-derived
     to give A exactly g_A, within the partner's position and outcome caps (``F``: the round's
-    flat state, voting positions first; see compute_many). Returns the new unsigned outcome
-    shifts (on p, on q)."""
+    flat state, voting positions first, see compute_many; ``before``: the outcomes on p and q
+    before the exchange). Returns the new unsigned outcome shifts (on p, on q)."""
     u, v, z = rng.random(3)
     i, j, pp, q = t.I[e], t.J[e], t.P[e], t.Q[e]
     G = t.gain[e]
@@ -269,13 +270,13 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
         dq_min = sjp * dp / sjq  # J's gain 0
         g_max = sip * dp - siq * dq_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        bound = min(t.wi[e] * abs(t.x_jq[e] - F[t.iq[e]]), abs(t.x_jq[e] - t.before[e, 1]))
+        bound = min(t.wi[e] * abs(t.x_jq[e] - F[t.iq[e]]), abs(t.x_jq[e] - before[1]))
         dq = float(np.clip((sip * dp - g) / siq, min(dq_min, bound), bound))
     else:  # A = J: J's own concession Δp sets the split
         dp_min = siq * dq / sip  # I's gain 0
         g_max = sjq * dq - sjp * dp_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        bound = min(t.wj[e] * abs(t.x_ip[e] - F[t.jp[e]]), abs(t.x_ip[e] - t.before[e, 0]))
+        bound = min(t.wj[e] * abs(t.x_ip[e] - F[t.jp[e]]), abs(t.x_ip[e] - before[0]))
         dp = float(np.clip((sjq * dq - g) / sjp, min(dp_min, bound), bound))
     return dp, dq
 
@@ -316,6 +317,7 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
     gain = t.gain
     I, J, P, Q = t.I.tolist(), t.J.tolist(), t.P.tolist(), t.Q.tolist()
     k_, wj, wi, x_ip, x_jq = t.k.tolist(), t.wj.tolist(), t.wi.tolist(), t.x_ip.tolist(), t.x_jq.tolist()
+    base_p, base_q = t.const[:, 4].tolist(), t.const[:, 5].tolist()
     while True:
         e = int(gain.argmax())
         best = float(gain[e])
@@ -326,13 +328,15 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
             e = int(tied[np.argmin(tiebreak[tied])])
         i, j, p, q = I[e], J[e], P[e], Q[e]
         jp, iq = j * m + p, i * m + q
+        vj, vi = vote_l[jp], vote_l[iq]
+        # the outcomes before the exchange (step 5), as compute_many computed them
+        bp = base_p[e] + toward_l[i * m + p] - own_l[(j * n + i) * m + p] + wj[e] * vj
+        bq = base_q[e] + toward_l[j * m + q] - own_l[(i * n + j) * m + q] + wi[e] * vi
         if p_rex > 0:
-            dp, dq = rex_split(t, e, s, rng, p_rex, F)
+            dp, dq = rex_split(t, e, s, rng, p_rex, F, (bp, bq))
         else:
             dp = float(t.dp[e])
             dq = dp * k_[e]
-        bp, bq = t.before[e].tolist()
-        vj, vi = vote_l[jp], vote_l[iq]
         sp = dp if x_ip[e] > vj else -dp
         sq = dq if x_jq[e] > vi else -dq
         mj, mi = sp / wj[e], sq / wi[e]
