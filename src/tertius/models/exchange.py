@@ -96,7 +96,7 @@ class Pairs:
             rb = np.where(s[B, Q] > 0, s[B, P] / s[B, Q], np.inf)
         self.tied, self.a_larger = ra == rb, ra > rb
         self.size = A.size
-        I, J, P2, Q2 = np.r_[A, B], np.r_[B, A], np.r_[P, P], np.r_[Q, Q]
+        I, J, P2, Q2 = np.concatenate([A, B]), np.concatenate([B, A]), np.concatenate([P, P]), np.concatenate([Q, Q])
         k = (s[I, P2] + s[J, P2]) / np.where(s[I, Q2] + s[J, Q2] > 0, s[I, Q2] + s[J, Q2], 1.0)
         wj = c[J, P2] * s[J, P2] / S[P2]
         wi = c[I, Q2] * s[I, Q2] / S[Q2]
@@ -308,7 +308,7 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
     # the candidates by supplier-issue (J on p, I on q) and by demander-issue (I on p, J on q):
     # ids of the candidates with key k are found[starts[k]:starts[k + 1]], in the order of
     # np.r_[first keys, second keys] (stable)
-    supply, demand = _index(np.r_[t.jp, t.iq], nm), _index(np.r_[t.ip, t.jq], nm)
+    supply, demand = _index(np.concatenate([t.jp, t.iq]), nm), _index(np.concatenate([t.ip, t.jq]), nm)
     compute_many(t, np.arange(n_cands), F)
     # a realised candidate, and one that is (or turns) invalid, has gain −inf and is not
     # recomputed again this round (it is dropped, as in Decide)
@@ -413,8 +413,12 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     side = right[:, P].T * 2 + right[:, Q].T  # group code per actor (A-D) on each exchange's issues
     inner = (side == side[rows, I][:, None]) | (side == side[rows, J][:, None])
     by_actor[:, 0] = np.bincount(I, rec[:, 4], n) + np.bincount(J, rec[:, 4], n)
-    for col, mask in enumerate((inner & (ext > 0), inner & (ext <= 0), ~inner & (ext > 0), ~inner & (ext <= 0)), 1):
-        by_actor[:, col] = np.where(third & mask, ext, 0.0).sum(axis=0)
+    # each third actor's effects, summed in the order of the exchanges by class: inner positive,
+    # inner negative (or none), outer positive, outer negative
+    who, actor = third.nonzero()
+    effect = ext[who, actor]
+    kind = actor * 4 + 2 * ~inner[who, actor] + (effect <= 0)
+    by_actor[:, 1:] = np.bincount(kind, effect, 4 * n).reshape(n, 4)
     return Realised(rec, third, ext, inner), by_actor
 
 
