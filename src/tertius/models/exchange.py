@@ -50,7 +50,9 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
    w = ``fixed_weight`` + ``salience_weight`` (1 − s) (0.1 and 0.4 by default).
 
 Candidates are arrays indexed by (actor, issue): a realised exchange recomputes, vectorised,
-only the candidates it affects, and the next one is an argmax; nothing is re-sorted.
+only the candidates it affects, and the next one is an argmax; nothing is re-sorted. What does
+not change between rounds (the actor pairs present on each issue pair and their constants in
+both orientations: :class:`Pairs`) is computed once per run, and a round selects from it.
 """
 
 from __future__ import annotations
