@@ -50,12 +50,13 @@ Per round, on a 0-100 internal scale (x' = 100 (x − lo) / (hi − lo)):
    w = ``fixed_weight`` + ``salience_weight`` (1 − s) (0.1 and 0.4 by default).
 
 Candidates are arrays indexed by (actor, issue): a realised exchange recomputes, vectorised,
-only the candidates it affects, and the next one is an argmax; nothing is re-sorted.
+only the candidates it affects, and the next one is an argmax; nothing is re-sorted. What does
+not change between rounds (the actor pairs present on each issue pair and their constants in
+both orientations: :class:`Pairs`) is computed once per run, and a round selects from it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -76,70 +77,97 @@ DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight"
                             "p": 0.0, "repetitions": 1, "bookkeeping": "realised"}
 
 
-def candidates(x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """The round's candidates (steps 1-3) as rows (I, J, p, q): I demands p and supplies q, J
-    the reverse. Issue pairs p < q in file order, then actor pairs in file order."""
-    n, m = x.shape
-    left = x <= O[None, :]
-    P, Q = np.triu_indices(m, 1)
-    A, B = np.triu_indices(n, 1)
-    P, Q = np.repeat(P, A.size), np.repeat(Q, A.size)
-    A, B = np.tile(A, m * (m - 1) // 2), np.tile(B, m * (m - 1) // 2)
-    keep = present[A, P] & present[A, Q] & present[B, P] & present[B, Q]
-    keep &= (left[A, P] != left[B, P]) & (left[A, Q] != left[B, Q])
-    A, B, P, Q = A[keep], B[keep], P[keep], Q[keep]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ra = np.where(s[A, Q] > 0, s[A, P] / s[A, Q], np.inf)
-        rb = np.where(s[B, Q] > 0, s[B, P] / s[B, Q], np.inf)
-    # the actor with the larger salience ratio is I; equal ratios: the right/right (A) or
-    # left/right (B) actor, i.e. the one right of the outcome on p
-    a_first = np.where(ra == rb, ~left[A, P], ra > rb)
-    return np.stack([np.where(a_first, A, B), np.where(a_first, B, A), P, Q], axis=1)
+class Pairs:
+    """What does not change between rounds: every actor pair present on every issue pair
+    (issue pairs p < q in file order, then actor pairs in file order), and each candidate's
+    constants (steps 3-4: k, the outcome shifts per unit of move, the gain factor, the smallest
+    valid shift, and its flat state indices) in both orientations, row r with the pair's first
+    actor as I and row r + T with its second actor as I. A round only picks the rows whose
+    actors are on opposite sides (:meth:`select`)."""
+
+    def __init__(self, s: np.ndarray, c: np.ndarray, S: np.ndarray, present: np.ndarray) -> None:
+        n, m = s.shape
+        P, Q = np.triu_indices(m, 1)
+        A, B = np.triu_indices(n, 1)
+        P, Q = np.repeat(P, A.size), np.repeat(Q, A.size)
+        A, B = np.tile(A, m * (m - 1) // 2), np.tile(B, m * (m - 1) // 2)
+        keep = present[A, P] & present[A, Q] & present[B, P] & present[B, Q]
+        self.A, self.B, self.P, self.Q = A, B, P, Q = A[keep], B[keep], P[keep], Q[keep]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ra = np.where(s[A, Q] > 0, s[A, P] / s[A, Q], np.inf)
+            rb = np.where(s[B, Q] > 0, s[B, P] / s[B, Q], np.inf)
+        self.tied, self.a_larger = ra == rb, ra > rb
+        self.size = A.size
+        I, J, P2, Q2 = np.concatenate([A, B]), np.concatenate([B, A]), np.concatenate([P, P]), np.concatenate([Q, Q])
+        k = (s[I, P2] + s[J, P2]) / np.where(s[I, Q2] + s[J, Q2] > 0, s[I, Q2] + s[J, Q2], 1.0)
+        wj = c[J, P2] * s[J, P2] / S[P2]
+        wi = c[I, Q2] * s[I, Q2] / S[Q2]
+        usable = (k > 0) & (wj > 0) & (wi > 0) & (s[I, Q2] + s[J, Q2] > 0)
+        k, wj, wi = (np.where(usable, v, 1.0) for v in (k, wj, wi))  # no division by zero below
+        gain_factor = (s[I, P2] * s[J, Q2] - s[I, Q2] * s[J, P2]) / (s[I, Q2] + s[J, Q2] + ~usable)
+        with np.errstate(divide="ignore"):
+            lowest = np.maximum(EPS * np.maximum(wj, wi / k), np.where(gain_factor > 0, EPS / gain_factor, np.inf))
+        nm = n * m
+        # flat state (see run_round): voting positions, then outcome shifts towards each
+        # demander, then each supplier's own part of them, per (supplier, demander, issue)
+        self.ints = np.stack([I, J, P2, Q2, J * m + P2, I * m + Q2, I * m + P2, J * m + Q2,
+                              nm + I * m + P2, nm + J * m + Q2,
+                              2 * nm + (J * n + I) * m + P2, 2 * nm + (I * n + J) * m + Q2], axis=1)
+        self.floats = np.stack([wj, wi, gain_factor, np.where(usable, lowest, np.inf), k, 1.0 / k], axis=1)
+
+    def select(self, x: np.ndarray, O: np.ndarray) -> np.ndarray:
+        """The round's candidates (steps 1-3) as rows of the tables: the pairs on opposite sides
+        of the outcome on both issues, oriented so that I has the larger salience ratio s_p / s_q
+        (equal ratios: the right/right or left/right actor, i.e. the one right of the outcome
+        on p)."""
+        left = x <= O[None, :]
+        A, B, P, Q = self.A, self.B, self.P, self.Q
+        lap = left[A, P]
+        on = ((lap != left[B, P]) & (left[A, Q] != left[B, Q])).nonzero()[0]
+        a_first = np.where(self.tied[on], ~lap[on], self.a_larger[on])
+        return on + self.size * ~a_first
 
 
-@dataclass(frozen=True)
-class Exchange:
-    i: int
-    j: int
-    p: int
-    q: int
-    gain: float
-    move_i: float
-    move_j: float
-    start_i: float
-    start_j: float
-    #: The outcomes on p and on q before and after the exchange, as its traders compute them
-    #: (step 5: the supplier at its current voting position, plus the moves towards the same
-    #: demander).
-    outcome_before: tuple[float, float] = (0.0, 0.0)
-    outcome_after: tuple[float, float] = (0.0, 0.0)
-    #: Effect on every third actor present on both issues:
-    #: s_kp (|O_p − x_kp| − |O_p' − x_kp|) + s_kq (|O_q − x_kq| − |O_q' − x_kq|),
-    #: with O and O' the outcomes before and after (for bookkeeping="decide", Decide's after:
-    #: the q outcome before the p cap).
-    externalities: dict[int, float] = field(default_factory=dict)
-    #: Whether each third actor is in the traders' group pair (inner) or not (outer).
-    inner: dict[int, bool] = field(default_factory=dict)
+class Realised:
+    """A round's realised exchanges, in order, as columns: ``records`` (one row per exchange,
+    columns ``RECORD``: I demands p and supplies q, J the reverse; the gain; I's move on q and
+    J's on p and their start positions; the outcomes on p and q before, after, and on q as
+    Decide's externalities see it), and per third actor (``third``: present on both issues, not
+    a trader) its ``effect``, s_kp (|O_p − x_kp| − |O_p' − x_kp|) + s_kq (|O_q − x_kq| − |O_q' − x_kq|),
+    with O and O' the outcomes before and after (for bookkeeping="decide", Decide's after: the
+    q outcome before the p cap), and whether it is in the traders' group pair (``inner``)."""
+
+    __slots__ = ("records", "third", "effect", "inner")
+
+    def __init__(self, records: np.ndarray, third: np.ndarray, effect: np.ndarray, inner: np.ndarray) -> None:
+        self.records, self.third, self.effect, self.inner = records, third, effect, inner
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+#: the columns of ``Realised.records``
+RECORD = ("i", "j", "p", "q", "gain", "move_i", "move_j", "start_i", "start_j", "before_p", "before_q", "after_p",
+          "seen_q", "after_q")
 
 
 class CandidateTable:
     """All candidates of a round as arrays: I demands p and supplies q, J the reverse."""
 
-    def __init__(self, cands: np.ndarray, O: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
-                 S: np.ndarray) -> None:
-        self.I, self.J, self.P, self.Q = I, J, P, Q = cands.T.copy()
-        k = (s[I, P] + s[J, P]) / np.where(s[I, Q] + s[J, Q] > 0, s[I, Q] + s[J, Q], 1.0)
-        wj = c[J, P] * s[J, P] / S[P]
-        wi = c[I, Q] * s[I, Q] / S[Q]
-        usable = (k > 0) & (wj > 0) & (wi > 0) & (s[I, Q] + s[J, Q] > 0)
-        k, wj, wi = (np.where(usable, v, 1.0) for v in (k, wj, wi))  # no division by zero below
-        gain_factor = (s[I, P] * s[J, Q] - s[I, Q] * s[J, P]) / (s[I, Q] + s[J, Q] + ~usable)
-        self.k, self.wj, self.wi = k, wj, wi
+    def __init__(self, pairs: Pairs, rows: np.ndarray, O: np.ndarray, x: np.ndarray) -> None:
+        ints, fl = pairs.ints[rows], pairs.floats[rows]
+        self.I, self.J, self.P, self.Q = I, J, P, Q = ints[:, 0:4].T
+        self.jp, self.iq, self.ip, self.jq = ints[:, 4:8].T
+        #: per candidate, the flat state indices compute_many reads: the suppliers' voting
+        #: positions (J on p, I on q), the demanders' outcome shifts (I on p, J on q) and each
+        #: supplier's own part of its demander's
+        self.gather = ints[:, (4, 5, 8, 9, 10, 11)]
+        wj, wi = fl[:, 0], fl[:, 1]
+        self.wj, self.wi, self.k = wj, wi, fl[:, 4]
         self.x_ip, self.x_jq = x[I, P], x[J, Q]
-        n = len(cands)
+        n = len(rows)
         self.gain = np.full(n, -np.inf)
         self.dp = np.zeros(n)  # J's outcome shift on p, unsigned (I's on q is k times it)
-        self.before = np.zeros((n, 2))  # the outcome before the moves, on p and on q (step 5)
         self.seen_q = np.zeros(n)  # bookkeeping="decide": the q shift Decide's externalities use
         # bookkeeping="decide": each half's own move list as (sum and signs of all but the last
         # element, the last element), to emulate Decide 2025.3.1 (see run_round)
@@ -148,60 +176,50 @@ class CandidateTable:
         self.rest_neg = np.zeros((n, 2), dtype=bool)
         self.last = np.zeros((n, 2))
         self.decide = False
-        n_actors, m = x.shape
-        # flat indices into the (actor-issue) state rows: J on p, I on q, I on p, J on q
-        self.jp, self.iq, self.ip, self.jq = J * m + P, I * m + Q, I * m + P, J * m + Q
-        self.keys = np.stack([self.jp, self.iq, self.ip, self.jq], axis=1)
-        # a supplier's own shift of the outcome towards its partner, flat in (supplier, demander, issue)
-        self.own_keys = np.stack([(J * n_actors + I) * m + P, (I * n_actors + J) * m + Q], axis=1)
         # per candidate, in pairs (the p side: J's move; the q side: I's move): the shift per
         # unit of move, the partner's position, the outcome less the supplier's start shift,
         # and the supplier's start; then the gain factor, the smallest valid Δp (moves and gain
         # above 1e-10; infinite if unusable or no gain), k, 1/k and the round's outcomes
-        with np.errstate(divide="ignore"):
-            lowest = np.maximum(EPS * np.maximum(wj, wi / k), np.where(gain_factor > 0, EPS / gain_factor, np.inf))
-        self.const = np.stack([wj, wi, self.x_ip, self.x_jq, O[P] - wj * x[J, P], O[Q] - wi * x[I, Q],
-                               x[J, P], x[I, Q], gain_factor, np.where(usable, lowest, np.inf),
-                               k, 1.0 / k, O[P], O[Q]], axis=1)
+        self.const = np.column_stack([wj, wi, self.x_ip, self.x_jq, O[P] - wj * x[J, P], O[Q] - wi * x[I, Q],
+                                      x[J, P], x[I, Q], fl[:, 2:6], O[P], O[Q]])
 
 
-#: columns of the state rows kept per actor-issue during a round
-VOTE, MOVED, TOWARD = range(3)
-
-
-def compute_many(t: CandidateTable, idx: np.ndarray, st: np.ndarray, own: np.ndarray) -> None:
+def compute_many(t: CandidateTable, idx: np.ndarray, F: np.ndarray) -> None:
     """Outcome shift and gain of the candidates ``idx`` (steps 4-7 of the module docstring);
     invalid ones get gain −inf.
 
-    ``st`` holds per actor-issue (flat: actor * m + issue) its voting position, the total of its
-    realised moves, and (as a demander) the outcome shift of the moves realised towards it;
-    ``own`` the part of that shift due to each supplier, per (supplier, demander, issue). The
+    ``F`` is the round's flat state: per actor-issue (actor * m + issue) its voting position,
+    then per actor-issue (as a demander) the outcome shift of the moves realised towards it,
+    then the part of that shift due to each supplier, per (supplier, demander, issue). The
     outcome before a supplier's move counts the supplier at its current voting position and the
     other suppliers towards the same demander (step 5). Both sides (J's move on p, I's on q) are
     computed as the two columns of one array."""
     rows = t.const[idx]
     w, target, base, x0 = rows[:, 0:2], rows[:, 2:4], rows[:, 4:6], rows[:, 6:8]
-    gain_factor, lowest, k, inv_k = rows[:, 8], rows[:, 9], rows[:, 10], rows[:, 11]
-    g = st[t.keys[idx]]  # (candidates, [J on p, I on q, I on p, J on q], state)
-    start = g[:, 0:2, VOTE]
+    g = F[t.gather[idx]]  # (candidates, [J on p, I on q, toward I on p, toward J on q, own p, own q])
+    start, ow = g[:, 0:2], g[:, 4:6]
     to = target - start  # each supplier moves towards its partner's position
-    ow = own[t.own_keys[idx]]
-    before = base + g[:, 2:4, TOWARD] - ow + w * start
+    before = base + g[:, 2:4] - ow + w * start  # (run_round computes it again for the realised one)
     gap = target - before
     if not t.decide:
         # J moves all the way, or I does; and neither outcome passes the demander's position
         # (a gap in the direction of the move caps the shift): the smallest bound wins. An
         # outcome within 1e-10 of the demander's position counts as on it (no cap), as in exact
-        # arithmetic, so that rounding cannot decide (it would depend on the order of actors)
-        bound = np.minimum(w * np.abs(to), np.where((gap * to > 0) & (np.abs(gap) > EPS), np.abs(gap), np.inf))
-        dp = np.minimum(bound[:, 0], bound[:, 1] * inv_k)
+        # arithmetic, so that rounding cannot decide (it would depend on the order of actors).
+        # With d the sign of the move, |to| = d to and a gap in its direction is d gap > 0.
+        d = np.sign(to)
+        bound = w * (d * to)
+        ahead = d * gap
+        np.minimum(bound, ahead, out=bound, where=ahead > EPS)
         # the supplier's realised moves on the issue keep one direction: it moves on from its
-        # start the way it has moved so far. (Their sum, |y − x0|, cannot exceed 100.)
-        along = (start - x0) * to
-        ok = np.minimum(along[:, 0], along[:, 1]) >= 0
+        # start the way it has moved so far (a move the other way has no bound: invalid). Their
+        # sum, |y − x0|, cannot exceed 100.
+        np.copyto(bound, -np.inf, where=(start - x0) * to < 0)
+        dp = np.minimum(bound[:, 0], bound[:, 1] * rows[:, 11])
+        ok = dp > rows[:, 9]
     else:
-        dp, seen_q = _decide_shifts(k, inv_k, w, to, gap, rows[:, 12:14] + g[:, 2:4, TOWARD] - target,
-                                    ow != 0)
+        k, inv_k = rows[:, 10], rows[:, 11]
+        dp, seen_q = _decide_shifts(k, inv_k, w, to, gap, rows[:, 12:14] + g[:, 2:4] - target, ow != 0)
         t.seen_q[idx] = seen_q
         # Decide's is_move_valid on each half's own list: signed sum <= 100, one sign throughout,
         # the move within (0, 100] and the voting position within [0, 100]
@@ -214,10 +232,9 @@ def compute_many(t: CandidateTable, idx: np.ndarray, st: np.ndarray, own: np.nda
             y = start[:, col] + move
             ok &= (total <= 100 + EPS) & (pos ^ neg) & (np.abs(move) <= 100 + EPS) & (y >= -EPS) & (y <= 100 + EPS)
             t.last[idx, h] = move
-    ok &= dp > lowest
-    t.gain[idx] = np.where(ok, dp * gain_factor, -np.inf)
+        ok &= dp > rows[:, 9]
+    t.gain[idx] = np.where(ok, dp * rows[:, 8], -np.inf)
     t.dp[idx] = dp
-    t.before[idx] = before
 
 
 def _decide_shifts(k, inv_k, w, to, gap, updated_gap, has_entry) -> tuple[np.ndarray, np.ndarray]:
@@ -237,13 +254,14 @@ def _decide_shifts(k, inv_k, w, to, gap, updated_gap, has_entry) -> tuple[np.nda
 
 
 def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator, p_rex: float,
-              st: np.ndarray) -> tuple[float, float]:
+              F: np.ndarray, before: tuple[float, float]) -> tuple[float, float]:
     """Randomised equal gain (REX; Dijkstra, Van Assen, Stokman & Draaijer 2018): redraw how
     the gain of exchange ``e`` is split. u picks the randomised actor A (I if u < 0.5, else J);
     if v < 0.5 A wins, g_A = G + p z (g_A,max − G), else A loses, g_A = G − p z G, where
     g_A,max is A's gain when the partner's gain is driven to 0. A's partner's move is re-derived
-    to give A exactly g_A, within the partner's position and outcome caps. Returns the new
-    unsigned outcome shifts (on p, on q)."""
+    to give A exactly g_A, within the partner's position and outcome caps (``F``: the round's
+    flat state, voting positions first, see compute_many; ``before``: the outcomes on p and q
+    before the exchange). Returns the new unsigned outcome shifts (on p, on q)."""
     u, v, z = rng.random(3)
     i, j, pp, q = t.I[e], t.J[e], t.P[e], t.Q[e]
     G = t.gain[e]
@@ -254,59 +272,57 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
         dq_min = sjp * dp / sjq  # J's gain 0
         g_max = sip * dp - siq * dq_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        bound = min(t.wi[e] * abs(t.x_jq[e] - st[t.iq[e], VOTE]), abs(t.x_jq[e] - t.before[e, 1]))
+        bound = min(t.wi[e] * abs(t.x_jq[e] - F[t.iq[e]]), abs(t.x_jq[e] - before[1]))
         dq = float(np.clip((sip * dp - g) / siq, min(dq_min, bound), bound))
     else:  # A = J: J's own concession Δp sets the split
         dp_min = siq * dq / sip  # I's gain 0
         g_max = sjq * dq - sjp * dp_min
         g = G + p_rex * z * (g_max - G) if v < 0.5 else G - p_rex * z * G
-        bound = min(t.wj[e] * abs(t.x_ip[e] - st[t.jp[e], VOTE]), abs(t.x_ip[e] - t.before[e, 0]))
+        bound = min(t.wj[e] * abs(t.x_ip[e] - F[t.jp[e]]), abs(t.x_ip[e] - before[0]))
         dp = float(np.clip((sjq * dq - g) / sjp, min(dp_min, bound), bound))
     return dp, dq
 
 
-def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c: np.ndarray,
-              S: np.ndarray, present: np.ndarray, rng: np.random.Generator, ties: str, p_rex: float = 0.0,
-              bookkeeping: str = "realised") -> tuple[list[Exchange], np.ndarray, np.ndarray, np.ndarray]:
+def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight: list[float], present: np.ndarray,
+              rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised"
+              ) -> tuple[Realised, np.ndarray, np.ndarray, np.ndarray]:
     """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
     arrays: after each exchange the affected candidates are recomputed at once, and the next
-    exchange is an argmax. Returns the realised exchanges, their externality totals, and the
-    voting positions and total move of every actor-issue."""
+    exchange is an argmax. ``weight`` is c s / S per actor-issue, flat. Returns the realised
+    exchanges, their externality totals, and the voting positions and total move of every
+    actor-issue."""
     n, m = x.shape
-    st = np.zeros((n * m, 3))
-    st[:, VOTE] = x.ravel()
-    if not len(cands):
+    nm = n * m
+    x_flat = x.ravel().tolist()
+    vote_l, moved_l = list(x_flat), [0.0] * nm
+    rows = pairs.select(x, O)
+    if not len(rows):
         return *_with_externalities([], x, s, O, present), x.copy(), np.zeros_like(x)
-    t = CandidateTable(cands, O, x, s, c, S)
+    t = CandidateTable(pairs, rows, O, x)
     t.decide = bookkeeping == "decide"
-    own = np.zeros(n * n * m)
-    n_cands = len(cands)
+    # the flat state compute_many reads (voting positions, outcome shifts towards each demander,
+    # each supplier's part of them), kept beside Python lists of the same numbers for the loop
+    F = np.zeros(2 * nm + n * nm)
+    F[:nm] = x_flat
+    toward_l, own_l = [0.0] * nm, [0.0] * (n * nm)
+    n_cands = len(rows)
     tiebreak = rng.random(n_cands) if ties == "random" else np.arange(n_cands, dtype=float)
-    ids = np.arange(n_cands)
-
-    def index(keys: np.ndarray) -> dict[int, np.ndarray]:
-        both = np.r_[ids, ids]
-        order = np.argsort(keys, kind="stable")
-        keys, both = keys[order], both[order]
-        uniq, starts = np.unique(keys, return_index=True)
-        ends = np.r_[starts[1:], keys.size]
-        return {k: both[a:b] for k, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)}
-
-    by_supply, by_demand = index(np.r_[t.jp, t.iq]), index(np.r_[t.ip, t.jq])
-    empty = np.zeros(0, dtype=np.intp)
-    compute_many(t, ids, st, own)
+    # the candidates by supplier-issue (J on p, I on q) and by demander-issue (I on p, J on q):
+    # ids of the candidates with key k are found[starts[k]:starts[k + 1]], in the order of
+    # np.r_[first keys, second keys] (stable)
+    supply, demand = _index(np.concatenate([t.jp, t.iq]), nm), _index(np.concatenate([t.ip, t.jq]), nm)
+    compute_many(t, np.arange(n_cands), F)
     # a realised candidate, and one that is (or turns) invalid, has gain −inf and is not
     # recomputed again this round (it is dropped, as in Decide)
     entry: dict[int, float] = {}
-    x_flat = x.ravel().tolist()
-    weight = (c * s / S[None, :]).ravel().tolist()
     records: list[tuple] = []
     gain = t.gain
     I, J, P, Q = t.I.tolist(), t.J.tolist(), t.P.tolist(), t.Q.tolist()
     k_, wj, wi, x_ip, x_jq = t.k.tolist(), t.wj.tolist(), t.wi.tolist(), t.x_ip.tolist(), t.x_jq.tolist()
+    base_p, base_q = t.const[:, 4].tolist(), t.const[:, 5].tolist()
     while True:
         e = int(gain.argmax())
-        best = gain[e]
+        best = float(gain[e])
         if best == -np.inf:
             break
         tied = (gain >= best - TIE * abs(best)).nonzero()[0]
@@ -314,23 +330,25 @@ def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c:
             e = int(tied[np.argmin(tiebreak[tied])])
         i, j, p, q = I[e], J[e], P[e], Q[e]
         jp, iq = j * m + p, i * m + q
+        vj, vi = vote_l[jp], vote_l[iq]
+        # the outcomes before the exchange (step 5), as compute_many computed them
+        bp = base_p[e] + toward_l[i * m + p] - own_l[(j * n + i) * m + p] + wj[e] * vj
+        bq = base_q[e] + toward_l[j * m + q] - own_l[(i * n + j) * m + q] + wi[e] * vi
         if p_rex > 0:
-            dp, dq = rex_split(t, e, s, rng, p_rex, st)
+            dp, dq = rex_split(t, e, s, rng, p_rex, F, (bp, bq))
         else:
             dp = float(t.dp[e])
             dq = dp * k_[e]
-        bp, bq = t.before[e].tolist()
-        vj, vi = float(st[jp, VOTE]), float(st[iq, VOTE])
         sp = dp if x_ip[e] > vj else -dp
         sq = dq if x_jq[e] > vi else -dq
         mj, mi = sp / wj[e], sq / wi[e]
         seen = sq if not t.decide or p_rex > 0 else float(np.copysign(t.seen_q[e], sq))
-        records.append((i, j, p, q, float(best), mi, mj, vi, vj, bp, bq, bp + sp, bq + seen, bq + sq))
-        for a, d, move, demander, shift in ((j, p, mj, i, sp), (i, q, mi, j, sq)):
+        records.append((i, j, p, q, best, mi, mj, vi, vj, bp, bq, bp + sp, bq + seen, bq + sq))
+        for a, d, move, demander in ((j, p, mj, i), (i, q, mi, j)):
             ad = a * m + d
-            y = float(st[ad, VOTE]) + move
-            st[ad, VOTE] = y
-            st[ad, MOVED] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
+            y = vote_l[ad] + move
+            vote_l[ad] = F[ad] = y
+            moved_l[ad] += abs(move)  # the realised move (Decide keeps a stale one: study 5.4)
             # the demander's outcome counts the supplier at its voting position after its first
             # move towards it (a later one replaces it only if it lies on the start's side of it)
             key = (a * n + demander) * m + d
@@ -338,12 +356,14 @@ def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c:
             if old is not None:
                 y = min(old, y) if x_flat[ad] <= old else max(old, y)
             entry[key] = y
-            shift = weight[ad] * (y - x_flat[ad]) - own[key]
-            st[demander * m + d, TOWARD] += shift
-            own[key] += shift
+            shift = weight[ad] * (y - x_flat[ad]) - own_l[key]
+            dd = demander * m + d
+            toward_l[dd] = F[nm + dd] = toward_l[dd] + shift
+            own_l[key] = F[2 * nm + key] = own_l[key] + shift
         gain[e] = -np.inf
-        touched = np.concatenate([by_supply.get(jp, empty), by_supply.get(iq, empty),
-                                  by_demand.get(i * m + p, empty), by_demand.get(j * m + q, empty)])
+        (by_supply, s_at), (by_demand, d_at), ip, jq = supply, demand, i * m + p, j * m + q
+        touched = np.concatenate([by_supply[s_at[jp]:s_at[jp + 1]], by_supply[s_at[iq]:s_at[iq + 1]],
+                                  by_demand[d_at[ip]:d_at[ip + 1]], by_demand[d_at[jq]:d_at[jq + 1]]])
         touched = touched[gain[touched] > -np.inf]
         if touched.size:
             if t.decide:
@@ -352,25 +372,36 @@ def run_round(O: np.ndarray, cands: np.ndarray, x: np.ndarray, s: np.ndarray, c:
                 shared_i = (t.iq[touched] == jp) | (t.iq[touched] == iq)
                 shared_j = (t.jp[touched] == jp) | (t.jp[touched] == iq)
                 for h, shared in ((0, shared_i), (1, shared_j)):
-                    rows = touched[shared]
-                    t.rest_sum[rows, h] += t.last[rows, h]
-                    t.rest_pos[rows, h] |= t.last[rows, h] > 0
-                    t.rest_neg[rows, h] |= t.last[rows, h] < 0
-            compute_many(t, touched, st, own)
+                    sel = touched[shared]
+                    t.rest_sum[sel, h] += t.last[sel, h]
+                    t.rest_pos[sel, h] |= t.last[sel, h] > 0
+                    t.rest_neg[sel, h] |= t.last[sel, h] < 0
+            compute_many(t, touched, F)
     realised, by_actor = _with_externalities(records, x, s, O, present)
-    return realised, by_actor, st[:, VOTE].reshape(n, m).copy(), st[:, MOVED].reshape(n, m).copy()
+    return realised, by_actor, np.array(vote_l).reshape(n, m), np.array(moved_l).reshape(n, m)
+
+
+def _index(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
+    """Candidates by key: ``keys`` holds two keys per candidate (its first keys, then its
+    second); returns the candidate ids sorted by key (stable) and, per key k < ``size``, where
+    its run starts (``starts[k]`` to ``starts[k + 1]``)."""
+    order = np.argsort(keys, kind="stable")
+    starts = np.zeros(size + 1, dtype=np.intp)
+    np.cumsum(np.bincount(keys, minlength=size), out=starts[1:])
+    return order % (keys.size // 2), starts.tolist()
 
 
 def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray,
-                        present: np.ndarray) -> tuple[list[Exchange], np.ndarray]:
-    """Build the round's exchanges, with every third actor's externality computed at once, and
-    each actor's totals over the round (columns as ``EXTERNALITY_KEYS``): its own gains as a
-    trader, and its inner/outer, positive/negative externalities as a third actor (the
-    classification of Decide's externality reports)."""
+                        present: np.ndarray) -> tuple[Realised, np.ndarray]:
+    """The round's exchanges, with every third actor's externality computed at once, and each
+    actor's totals over the round (columns as ``EXTERNALITY_KEYS``): its own gains as a trader,
+    and its inner/outer, positive/negative externalities as a third actor (the classification
+    of Decide's externality reports)."""
     n = x.shape[0]
     by_actor = np.zeros((n, len(EXTERNALITY_KEYS)))
     if not records:
-        return [], by_actor
+        none = np.zeros((0, n), dtype=bool)
+        return Realised(np.zeros((0, len(RECORD))), none, np.zeros((0, n)), none), by_actor
     rec = np.array(records, dtype=float)
     I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
     bp, bq, ap, aq = rec[:, 9:10], rec[:, 10:11], rec[:, 11:12], rec[:, 12:13]
@@ -384,19 +415,13 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     side = right[:, P].T * 2 + right[:, Q].T  # group code per actor (A-D) on each exchange's issues
     inner = (side == side[rows, I][:, None]) | (side == side[rows, J][:, None])
     by_actor[:, 0] = np.bincount(I, rec[:, 4], n) + np.bincount(J, rec[:, 4], n)
-    for col, mask in enumerate((inner & (ext > 0), inner & (ext <= 0), ~inner & (ext > 0), ~inner & (ext <= 0)), 1):
-        by_actor[:, col] = np.where(third & mask, ext, 0.0).sum(axis=0)
+    # each third actor's effects, summed in the order of the exchanges by class: inner positive,
+    # inner negative (or none), outer positive, outer negative
     who, actor = third.nonzero()
-    values, inner_of = ext[who, actor].tolist(), inner[who, actor].tolist()
-    actor = actor.tolist()
-    ends = np.cumsum(third.sum(axis=1)).tolist()
-    out, start = [], 0
-    for r, end in zip(records, ends, strict=True):
-        out.append(Exchange(*r[:9], (r[9], r[10]), (r[11], r[13]),  # type: ignore[call-arg]  # nine leading fields
-                            dict(zip(actor[start:end], values[start:end], strict=True)),
-                            dict(zip(actor[start:end], inner_of[start:end], strict=True))))
-        start = end
-    return out, by_actor
+    effect = ext[who, actor]
+    kind = actor * 4 + 2 * ~inner[who, actor] + (effect <= 0)
+    by_actor[:, 1:] = np.bincount(kind, effect, 4 * n).reshape(n, 4)
+    return Realised(rec, third, ext, inner), by_actor
 
 
 def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
@@ -412,18 +437,21 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
         raise InputError("an issue has no actor with positive power and salience",
                          fix="the exchange model needs c·s > 0 on every issue")
     outcomes, voting, prefs, exchanges, totals = [], [], [x.copy()], [], []
+    # what does not change between rounds: the actor and issue pairs and their constants, each
+    # actor-issue's outcome weight c s / S, and the end-of-round weight of the voting position
+    pairs = Pairs(s, c, S, present)
+    shift = (c * s / S[None, :]).ravel().tolist()
+    weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        realised, by_actor, vote, moved = run_round(O, candidates(x, s, O, present), x, s, c, S, present, rng,
-                                                        params["ties"], params["p"], params["bookkeeping"])
+        realised, by_actor, vote, moved = run_round(O, pairs, x, s, shift, present, rng, params["ties"], params["p"],
+                                                    params["bookkeeping"])
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
         totals.append(by_actor)
-        supplied = moved > 0
-        weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
-        x = np.where(supplied, x + weight * (vote - x), x)
-        prefs.append(x.copy())
+        x = np.where(moved > 0, x + weight * (vote - x), x)
+        prefs.append(x)
     return {"outcome": outcomes, "voting": voting, "preferences": prefs, "exchanges": exchanges,
             "externalities": totals}
 
@@ -458,9 +486,6 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     def back(v: np.ndarray) -> np.ndarray:
         return arr.lo + v * span / 100.0
 
-    def back_at(v: float, issue: int) -> float:
-        return arr.lo[issue] + v * span[issue] / 100.0
-
     ids, issues = arr.actor_ids, arr.issue_ids
     voting = [back(v) for v in res["voting"]]
     outcome = voting[-1] if voting else back((np.nan_to_num(internal) * cap * arr.salience).sum(0)
@@ -486,14 +511,7 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
         "round1_voting": {i: float(v) for i, v in zip(issues, voting[0], strict=True)} if voting else {},
         "outcome_by_round": [{i: float(v) for i, v in zip(issues, back(o), strict=True)} for o in res["outcome"]],
         "voting_by_round": [{i: float(v) for i, v in zip(issues, o, strict=True)} for o in voting],
-        "exchanges": [[{
-            "demander_p": ids[e.i], "supplier_p": ids[e.j], "issue_p": issues[e.p], "issue_q": issues[e.q],
-            "gain": e.gain, "move_on_q": e.move_i * span[e.q] / 100, "move_on_p": e.move_j * span[e.p] / 100,
-            "start_on_q": float(back_at(e.start_i, e.q)), "start_on_p": float(back_at(e.start_j, e.p)),
-            "outcome_p": [float(back_at(v, e.p)) for v in (e.outcome_before[0], e.outcome_after[0])],
-            "outcome_q": [float(back_at(v, e.q)) for v in (e.outcome_before[1], e.outcome_after[1])],
-            "externalities": {ids[k]: v for k, v in e.externalities.items()},
-        } for e in rnd] for rnd in res["exchanges"]],
+        "exchanges": [_exchange_details(rnd, ids, issues, arr.lo, span) for rnd in res["exchanges"]],
         "externalities_by_round": [dict(zip(EXTERNALITY_KEYS, a.sum(axis=0).tolist(), strict=True))
                                    for a in res["externalities"]],
         "externalities_by_actor": [{ids[k]: dict(zip(EXTERNALITY_KEYS, row, strict=True))
@@ -509,3 +527,35 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
     return Forecast(scenario_id=scenario.id, actor_ids=tuple(ids), issue_ids=tuple(issues),
                     outcome=outcome, utility=utilities(arr, outcome), params=params, rounds=rounds, details=details,
                     line=line, columns=columns)
+
+
+def _exchange_details(rnd: Realised, ids: list[str], issues: list[str], lo: np.ndarray, span: np.ndarray
+                      ) -> list[dict[str, Any]]:
+    """A round's realised exchanges as ``details`` lists them, on the scenario's scales."""
+    if not len(rnd):
+        return []
+    rec = rnd.records
+    I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
+    lo_p, lo_q, span_p, span_q = lo[P], lo[Q], span[P], span[Q]
+
+    def on_p(col: int) -> list[float]:
+        return (lo_p + rec[:, col] * span_p / 100.0).tolist()
+
+    def on_q(col: int) -> list[float]:
+        return (lo_q + rec[:, col] * span_q / 100.0).tolist()
+
+    who, actor = rnd.third.nonzero()
+    names = [ids[a] for a in actor.tolist()]
+    values = rnd.effect[who, actor].tolist()
+    ends = np.cumsum(rnd.third.sum(axis=1)).tolist()
+    effects, start = [], 0
+    for end in ends:
+        effects.append(dict(zip(names[start:end], values[start:end], strict=True)))
+        start = end
+    columns = ([ids[a] for a in I.tolist()], [ids[b] for b in J.tolist()], [issues[p] for p in P.tolist()],
+               [issues[q] for q in Q.tolist()], rec[:, 4].tolist(), (rec[:, 5] * span_q / 100).tolist(),
+               (rec[:, 6] * span_p / 100).tolist(), on_q(7), on_p(8), on_p(9), on_p(11), on_q(10), on_q(13), effects)
+    return [{"demander_p": i, "supplier_p": j, "issue_p": p, "issue_q": q, "gain": g, "move_on_q": mq,
+             "move_on_p": mp, "start_on_q": sq, "start_on_p": sp, "outcome_p": [bp, ap], "outcome_q": [bq, aq],
+             "externalities": ext}
+            for i, j, p, q, g, mq, mp, sq, sp, bp, ap, bq, aq, ext in zip(*columns, strict=True)]
