@@ -23,7 +23,14 @@ from tertius.conflict.equilibrium import (
     solve,
     undominated,
 )
-from tertius.conflict.game import all_profiles, best_response_path, option_values, payoffs, pure_equilibria
+from tertius.conflict.game import (
+    all_profiles,
+    best_response_path,
+    deviation_values,
+    option_values,
+    payoffs,
+    pure_equilibria,
+)
 from tertius.conflict.thirdparty import analyse_phase, explain
 from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, phases_of, players, restrict, rows
 from tertius.io import load_scenario
@@ -354,3 +361,16 @@ def test_every_actor_plays_where_a_side_has_no_weight_on_an_issue():
     data["stances"].append({"actor": "b", "issue": "i1", "position": 0, "salience": 0.5})
     keep = players(build_war(Scenario.model_validate(data)))
     assert keep is not None and keep.tolist() == [True, True, True, False]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=with_bystanders(), seed=st.integers(0, 2**32 - 1))
+def test_deviation_values_are_the_option_values_bit_for_bit(data, seed):
+    """Best response evaluates each draw's profile once instead of once per third party
+    (:func:`tertius.conflict.game.deviation_values`): the same numbers, to the last bit, as the
+    4 T deviations of :func:`option_values`, at any profile of the third parties' options."""
+    war = _war(data)
+    third = np.nonzero(war.third)[0]
+    profile = war.side[None].astype(np.int8).copy()
+    profile[0, third] = np.random.default_rng(seed).integers(0, len(OPTIONS), len(third))
+    assert np.array_equal(deviation_values(war, profile), option_values(war, profile)[0])
