@@ -142,12 +142,18 @@ def case_workers(quick: bool) -> list[Row]:
 
 def _cli(args: list[str]) -> tuple[float, float, int]:
     """Run the tertius command in a child process: (seconds, its peak RSS in MiB, exit status)."""
+    return _cli_usage(args)[:3]
+
+
+def _cli_usage(args: list[str]) -> tuple[float, float, int, float]:
+    """:func:`_cli`, and the child's CPU time (user + sys seconds), which the machine's load
+    changes far less than its wall-clock time."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", "from tertius.cli import main; main()", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - t, usage.ru_maxrss / 1024, proc.returncode
+    return time.perf_counter() - t, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def case_run600(quick: bool) -> list[Row]:
@@ -160,6 +166,21 @@ def case_run600(quick: bool) -> list[Row]:
     assert rc == 0, f"tertius run exited {rc}"
     return [{"work": f"tertius run, {actors} actors x 3 issues", "time_s": t, "peak_rss_mib": rss,
              "goal_s": 3.0 if actors == 600 else None, "goal_mib": 400.0 if actors == 600 else None}]
+
+
+def case_broker520(quick: bool) -> list[Row]:
+    """``tertius broker`` at the default draws on a synthetic conflict: 520 actors (4 on each
+    side, 52 third parties, the rest named by no side) on 3 issues; quick: 130 actors, 13 third
+    parties (benchmarks/scale_scenario.py)."""
+    from scale_scenario import add_conflict, scale_scenario
+    actors, third = (130, 13) if quick else (520, 52)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "conflict.json"
+        path.write_text(json.dumps(add_conflict(scale_scenario(actors, 3, 0), third, 4, 0)))
+        t, rss, rc, cpu = _cli_usage(["broker", str(path), "--format", "json"])
+    assert rc == 0, f"tertius broker exited {rc}"
+    return [{"work": f"tertius broker, {actors} actors, {third} third parties", "time_s": t, "cpu_s": cpu,
+             "peak_rss_mib": rss, "goal_s": 10.0 if actors == 520 else None}]
 
 
 def case_validate(quick: bool) -> list[Row]:
@@ -191,6 +212,7 @@ CASES: dict[str, Callable[[bool], list[Row]]] = {
     "sweep": case_sweep,
     "workers": case_workers,
     "run600": case_run600,
+    "broker520": case_broker520,
     "validate": case_validate,
     "qre": case_qre,
 }

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from tertius.conflict import broker
+from tertius.conflict import broker, equilibrium
 from tertius.conflict.equilibrium import (
     BEST_RESPONSE,
     ENUMERATION,
@@ -23,10 +23,18 @@ from tertius.conflict.equilibrium import (
     solve,
     undominated,
 )
-from tertius.conflict.game import all_profiles, best_response_path, option_values, payoffs, pure_equilibria
+from tertius.conflict.game import (
+    all_profiles,
+    best_response_path,
+    deviation_values,
+    option_values,
+    payoffs,
+    pure_equilibria,
+)
 from tertius.conflict.thirdparty import analyse_phase, explain
-from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, phases_of
+from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, phases_of, players, restrict, rows
 from tertius.io import load_scenario
+from tertius.scenario import Scenario
 
 from .test_conflict import _war, conflicts
 
@@ -296,3 +304,73 @@ def test_the_path_does_not_jump_to_another_branch_on_near_ties(s, seed):
         eq.PATH_STEP, eq.PATH_STEP_MAX = saved
     assert np.allclose(lam, lam_fine)
     assert np.abs(sigma - fine).max() < 1e-6
+
+
+@st.composite
+def with_bystanders(draw: st.DrawFn) -> dict:
+    """A conflict (:func:`conflicts`) among more actors: bystanders on neither side and no third
+    party, with capabilities and stances of their own, placed anywhere in the list of actors."""
+    data = draw(conflicts(third_parties=draw(st.integers(1, 3))))
+    m = len(data["issues"])
+    for k in range(draw(st.integers(1, 4))):
+        a = f"x{k}"
+        data["actors"].insert(draw(st.integers(0, len(data["actors"]))),
+                              {"id": a, "capability": draw(st.floats(0.0, 1.0)), "distance": draw(st.integers(0, 6000))})
+        for i in range(m):
+            if draw(st.booleans()):
+                data["stances"].append({"actor": a, "issue": f"i{i}", "position": 10.0 * draw(st.integers(0, 10)),
+                                        "salience": draw(st.floats(0.0, 1.0))})
+    return data
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=with_bystanders(), max_steps=st.sampled_from([None, 0]))
+def test_the_game_among_the_players_is_the_game_among_everyone(data, max_steps):
+    """Bystanders (on neither side, no third party) are dropped from the game where that cannot
+    change a settlement (:func:`tertius.conflict.war.players`): the reported profile, method and
+    option values are those of the game among every actor, and so is every player's payoff."""
+    war = _war(data)
+    keep = players(war)
+    event("restricted" if keep is not None else "every actor plays")
+    fast, full = solve(war, max_steps), equilibrium._solve(war, max_steps)
+    assert (fast.profile == full.profile).all()
+    assert (fast.ok == full.ok).all() and (fast.method == full.method).all()
+    np.testing.assert_allclose(fast.values, full.values, rtol=1e-12, atol=1e-12)
+    if keep is not None:
+        assert (full.profile[:, ~keep] == 0).all()  # the bystanders stay out
+        sub = payoffs(restrict(war, keep), full.profile[:, keep]).value
+        np.testing.assert_allclose(sub, payoffs(war, full.profile).value[..., keep], rtol=1e-12, atol=1e-12)
+        one = rows(war, np.array([0]))
+        assert restrict(one, keep).actor_ids == [a for a, k in zip(war.actor_ids, keep, strict=True) if k]
+
+
+def test_every_actor_plays_where_a_side_has_no_weight_on_an_issue():
+    """Where a side's members hold no stance on an issue, a settlement there falls back on every
+    actor's unweighted position: the bystanders then count, and none is dropped."""
+    data = {"id": "g", "actors": [{"id": a, "capability": 0.5, "distance": 100} for a in ("a", "b", "t", "x")],
+            "issues": [{"id": "i0", "status_quo": 0}, {"id": "i1", "status_quo": 0}],
+            "stances": [{"actor": "a", "issue": "i0", "position": 100, "salience": 0.5},
+                        {"actor": "b", "issue": "i0", "position": 0, "salience": 0.5},
+                        {"actor": "a", "issue": "i1", "position": 100, "salience": 0.5},
+                        {"actor": "t", "issue": "i1", "position": 60, "salience": 0.5},
+                        {"actor": "x", "issue": "i1", "position": 30, "salience": 0.5}],
+            "conflict": {"side_a": {"name": "A", "actors": ["a"]}, "side_b": {"name": "B", "actors": ["b"]},
+                         "stakes": ["i0"], "third_parties": ["t"]}}
+    war = build_war(Scenario.model_validate(data))
+    assert players(war) is None
+    data["stances"].append({"actor": "b", "issue": "i1", "position": 0, "salience": 0.5})
+    keep = players(build_war(Scenario.model_validate(data)))
+    assert keep is not None and keep.tolist() == [True, True, True, False]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=with_bystanders(), seed=st.integers(0, 2**32 - 1))
+def test_deviation_values_are_the_option_values_bit_for_bit(data, seed):
+    """Best response evaluates each draw's profile once instead of once per third party
+    (:func:`tertius.conflict.game.deviation_values`): the same numbers, to the last bit, as the
+    4 T deviations of :func:`option_values`, at any profile of the third parties' options."""
+    war = _war(data)
+    third = np.nonzero(war.third)[0]
+    profile = war.side[None].astype(np.int8).copy()
+    profile[0, third] = np.random.default_rng(seed).integers(0, len(OPTIONS), len(third))
+    assert np.array_equal(deviation_values(war, profile), option_values(war, profile)[0])

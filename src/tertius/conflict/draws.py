@@ -117,5 +117,8 @@ def war_target(scenario: Scenario, phase: Phase | None, path: tuple) -> Target |
 
 
 #: The war's own numbers that a drawn input is written into directly (the rest of
-#: :func:`war_target`'s targets, the inputs of the strengths, rebuild the scenario).
-_NUMBERS = ("cost", "broker_cost", "loser_weight", "decisiveness", "miles_per_day")
+#: :func:`war_target`'s targets, the capabilities and the stances, rebuild the scenario). The
+#: distances and ``miles_per_day`` enter only through the strengths, which :func:`with_inputs`
+#: projects again from the war's ``miles`` for every draw, so writing an actor's distance into
+#: ``miles`` gives the war that rebuilding the scenario with that distance gives.
+_NUMBERS = ("cost", "broker_cost", "loser_weight", "decisiveness", "miles_per_day", "miles")

@@ -59,7 +59,7 @@ together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -71,7 +71,7 @@ from tertius.conflict.game import (
     option_values,
     payoffs,
 )
-from tertius.conflict.war import N_OPTIONS, War, rows
+from tertius.conflict.war import N_OPTIONS, War, players, restrict, rows
 
 #: The methods, by code.
 METHODS = ("best response", "dominance + enumeration", "logit QRE")
@@ -114,7 +114,19 @@ def _gains(vals: np.ndarray, current: np.ndarray) -> np.ndarray:
 
 def solve(war: War, max_steps: int | None = None) -> Solution:
     """The reported equilibrium of every draw: iterated best response where it settles, else
-    dominance + enumeration among the third parties that matter, else a logit QRE."""
+    dominance + enumeration among the third parties that matter, else a logit QRE. The game is
+    played among the actors it needs (:func:`tertius.conflict.war.players`); the others, on
+    neither side and no third party, stay out in the profile returned."""
+    keep = players(war)
+    if keep is None:
+        return _solve(war, max_steps)
+    sol = _solve(restrict(war, keep), max_steps)
+    profile = base_profile(war)
+    profile[:, keep] = sol.profile
+    return replace(sol, profile=profile)
+
+
+def _solve(war: War, max_steps: int | None) -> Solution:
     third = np.nonzero(war.third)[0]
     d, t = war.draws, len(third)
     if t == 0:

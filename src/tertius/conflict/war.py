@@ -393,6 +393,62 @@ def stack(wars: list[War]) -> list[tuple[np.ndarray, War]]:
     return out
 
 
+#: Per-actor fields with the actor axis last ((n,), or (D, 1, n) where :func:`stack` gave them a
+#: draw axis), and those with the actor axis first ((n, m)).
+PER_ACTOR = ("side", "third", "cost", "broker_cost", "broker_kind", "declared_broker", "guarantee", "peace_value",
+             "agent_for")
+PER_ACTOR_ROWS = ("spill", "controls")
+
+
+def players(war: War) -> np.ndarray | None:
+    """(n,) bool: the actors the third parties' game needs, or None where it needs every actor.
+
+    An actor on neither side and no third party (one the conflict does not name, e.g. a member
+    of a large negotiation the war is one part of) is a bystander in every profile: its weight
+    at every peace table is 0 and its own utility enters no one else's. So the game among the
+    others gives every other actor the same values, provided no compromise falls back on the
+    unweighted mean of every actor's position (:func:`tertius.models.central.weighted_mean`,
+    where all weights on an issue are 0). That fallback cannot happen when each side's members
+    have a positive capability x salience on every issue in every draw: each settlement gives
+    one side its full weight (the victor's, or the table's of an open war). Where it could
+    happen, or where every actor plays, None. Actors a declaration names (side deals,
+    commitments, concerts, controls, broker roles) are kept too."""
+    keep = (war.side != 0) | war.third | war.declared_broker | war.controls.any(-1)
+    for k, *_ in war.side_deals:
+        keep[k] = True
+    for k, _, when, _ in war.commitments:
+        keep[[k, when]] = True
+    for members in war.concerts:
+        keep[list(members)] = True
+    if keep.all():
+        return None
+    present = ~np.isnan(war.position)
+    for code in (SIDE_A, SIDE_B):
+        member = present & (war.side == code)[None, :, None]
+        weight = np.where(member, war.capability[..., None] * war.salience, 0.0).sum(-2)  # (D, m)
+        if not (weight > 0).all():
+            return None
+    return keep
+
+
+def restrict(war: War, keep: np.ndarray) -> War:
+    """The war among the actors ``keep`` (n,) bool only (see :func:`players`): every per-actor
+    array sliced, the declarations' actor indices renumbered. Capability shares and strengths
+    are sliced, not recomputed: they stay shares of the whole scenario's capability."""
+    idx = np.nonzero(keep)[0]
+    new = {int(old): k for k, old in enumerate(idx)}
+    changes: dict[str, Any] = {name: getattr(war, name)[:, idx] for name in DRAWN}
+    changes.update({name: getattr(war, name)[..., idx] for name in PER_ACTOR})
+    changes.update({name: getattr(war, name)[idx] for name in PER_ACTOR_ROWS})
+    changes["actor_ids"] = [war.actor_ids[k] for k in idx]
+    changes["miles"] = None if war.miles is None else war.miles[idx]
+    changes["side_deals"] = tuple((new[int(k)], side, option, mask, now) for k, side, option, mask, now in war.side_deals)
+    changes["commitments"] = tuple((new[int(k)], option, new[int(when)], when_option)
+                                   for k, option, when, when_option in war.commitments)
+    changes["concerts"] = tuple(tuple(new[int(k)] for k in members) for members in war.concerts)
+    return replace(war, **changes)
+
+
 def _hashable(x: Any) -> Any:
     """A key equal for equal values: arrays by shape, type and bytes (so NaN equals NaN)."""
     if isinstance(x, np.ndarray):
