@@ -223,6 +223,23 @@ def test_stored_utilities_give_the_bits_of_recomputed_ones(xs, seed, form):
         np.testing.assert_array_equal(other, other0)
 
 
+@given(_POSITIONS, st.integers(0, 2**32 - 1))
+def test_the_whole_round_gives_the_same_bits_with_grid_or_binary_search_midpoints(xs, seed):
+    from tertius.models import bdm as B
+
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, ss = rng.uniform(0.01, 1, xs.size), rng.uniform(0.05, 1, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(B, "GRID_MIN_ACTORS", 0)
+        grid = B._whole_round(xs, ws, ss, R, float(np.median(xs)), B.DEFAULTS)
+        mp.setattr(B, "GRID_MIN_ACTORS", 10**9)
+        search = B._whole_round(xs, ws, ss, R, float(np.median(xs)), B.DEFAULTS)
+    for a, b in zip(grid, search, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_large_issue_gives_the_same_trajectory_with_stored_or_recomputed_utilities(monkeypatch):
     from tertius.models import bdm as B
 
