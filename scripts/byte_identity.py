@@ -28,6 +28,8 @@ of files): 95 outputs, 1 differs, by intent: ``file sweep/summary.json``, whose 
 ``broker_first`` and ``broker_method`` are now ``third_party_shares`` and ``third_party_methods``.
 9019392 -> 4dfff48 (validate streamed by dispute, inputs labelled with the scenario read once): 95
 outputs, 0 differ.
+a2a4a4c -> 5bc1a66 (issue 23: bdm's stored utilities and midpoint grid, nash's sparse LPs): 95
+outputs, 0 differ.
 """
 
 from __future__ import annotations
