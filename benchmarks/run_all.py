@@ -65,6 +65,30 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
              "rss_before_mib": before, "goal_s": goal_s, "goal_mib": goal_mib}]
 
 
+def case_bdm_stored(quick: bool) -> list[Row]:
+    """One of the forecast intervals' bdm draws at the goal's size: the blocked round reading its
+    powers from the stored (n, n) weighted utilities, against recomputing them per block
+    (``STORE_MAX_ACTORS = 0``, the form before), timed one after the other; the same bits."""
+    import numpy as np
+
+    from tertius.models import bdm as B
+    n = 300 if quick else 600
+    rng = np.random.default_rng(n)
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
+    keep = B.STORE_MAX_ACTORS
+    stored = B.bdm_issue(x, c, s, B.DEFAULTS).positions
+    t = _best(lambda: B.bdm_issue(x, c, s, B.DEFAULTS), 3)
+    try:
+        B.STORE_MAX_ACTORS = 0
+        assert np.array_equal(B.bdm_issue(x, c, s, B.DEFAULTS).positions, stored)
+        base = _best(lambda: B.bdm_issue(x, c, s, B.DEFAULTS), 3)
+    finally:
+        B.STORE_MAX_ACTORS = keep
+    return [{"work": f"bdm, {n} actors x 10 rounds (one interval draw of an issue)", "time_s": t,
+             "baseline": "powers recomputed per block", "baseline_s": base, "ratio": base / t, "goal_ratio": None,
+             "peak_rss_mib": _rss_mib()}]
+
+
 def case_exchange(quick: bool) -> list[Row]:
     import bench_exchange as bx
     try:
@@ -208,6 +232,7 @@ CASES: dict[str, Callable[[bool], list[Row]]] = {
     "bdm_plain": case_bdm_plain,
     "bdm_1000": lambda q: case_bdm_scale(q, 300 if q else 1000),
     "bdm_3000": lambda q: [] if q else case_bdm_scale(q, 3000),
+    "bdm_stored": case_bdm_stored,
     "exchange": case_exchange,
     "sweep": case_sweep,
     "workers": case_workers,

@@ -31,6 +31,8 @@ outputs, 0 differ.
 a2a4a4c -> 74413bd (the third parties' game among the actors it needs, drawn distances written into
 the war): 95 outputs, 0 differ. 74413bd -> 03381ee (best response evaluates each draw's profile
 once): 95 outputs, 0 differ.
+a2a4a4c -> 5bc1a66 (issue 23: bdm's stored utilities and midpoint grid, nash's sparse LPs): 95
+outputs, 0 differ.
 """
 
 from __future__ import annotations

@@ -199,6 +199,64 @@ def test_the_round_in_blocks_equals_the_round_with_whole_arrays(xs, seed, form, 
     np.testing.assert_allclose(blocked[0], whole[0], rtol=0, atol=1e-9 * R)  # new positions
 
 
+@given(_POSITIONS, st.integers(0, 2**32 - 1), st.sampled_from(["global", "local"]))
+def test_stored_utilities_give_the_bits_of_recomputed_ones(xs, seed, form):
+    """The blocked probabilities read w_k u_k(a) from the first pass's stored (n, n) array up to
+    STORE_MAX_ACTORS; the plain path recomputes every block's powers. Same operations on the same
+    numbers in the same order: the same bits, not just close ones."""
+    from tertius.models import bdm as B
+
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, rs = rng.uniform(0.01, 1, xs.size), rng.uniform(0.5, 2, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    L = B.midpoint_table(xs)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("PAIR_BLOCK", 8), ("COL_BLOCK", 8), ("CHECKPOINT", 4)):
+            mp.setattr(B, name, value)
+        stored = [(I, own.copy(), other.copy()) for I, own, other in B._blocked_probabilities(xs, ws, rs, R, form, L)]
+        mp.setattr(B, "STORE_MAX_ACTORS", 0)
+        plain = list(B._blocked_probabilities(xs, ws, rs, R, form, L))
+    assert [I for I, _, _ in stored] == [I for I, _, _ in plain]
+    for (_, own, other), (_, own0, other0) in zip(stored, plain, strict=True):
+        np.testing.assert_array_equal(own, own0)
+        np.testing.assert_array_equal(other, other0)
+
+
+@given(_POSITIONS, st.integers(0, 2**32 - 1))
+def test_the_whole_round_gives_the_same_bits_with_grid_or_binary_search_midpoints(xs, seed):
+    from tertius.models import bdm as B
+
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, ss = rng.uniform(0.01, 1, xs.size), rng.uniform(0.05, 1, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(B, "GRID_MIN_ACTORS", 0)
+        grid = B._whole_round(xs, ws, ss, R, float(np.median(xs)), B.DEFAULTS)
+        mp.setattr(B, "GRID_MIN_ACTORS", 10**9)
+        search = B._whole_round(xs, ws, ss, R, float(np.median(xs)), B.DEFAULTS)
+    for a, b in zip(grid, search, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_large_issue_gives_the_same_trajectory_with_stored_or_recomputed_utilities(monkeypatch):
+    from tertius.models import bdm as B
+
+    rng = np.random.default_rng(5)
+    n = 300  # above WHOLE_MAX_ACTORS: the blocked round, with the default block sizes
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = {**B.DEFAULTS, "rounds": 4}
+    assert B.WHOLE_MAX_ACTORS < n <= B.STORE_MAX_ACTORS
+    stored = B.bdm_issue(x, c, s, params)
+    monkeypatch.setattr(B, "STORE_MAX_ACTORS", 0)
+    plain = B.bdm_issue(x, c, s, params)
+    assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
+    np.testing.assert_array_equal(stored.positions, plain.positions)
+    np.testing.assert_array_equal(stored.risk, plain.risk)
+    np.testing.assert_array_equal(stored.partners, plain.partners)
+
+
 def test_a_large_issue_runs_in_blocks_and_gives_the_whole_array_trajectory(monkeypatch):
     from tertius.models import bdm as B
 

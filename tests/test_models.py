@@ -103,6 +103,23 @@ def test_nash_with_status_quo_between_positions_moves_towards_the_weighty():
     assert f.outcome_of("x") == pytest.approx(40.0, abs=1e-3)
 
 
+@pytest.mark.parametrize("status_quo", [None, 0.0, 50.0])
+def test_nash_gives_the_same_bits_with_a_sparse_or_a_dense_constraint_matrix(monkeypatch, status_quo):
+    """Its LPs pass HiGHS the same nonzeros whether scipy gets them dense (small problems) or
+    sparse (DENSE_MAX_CELLS); a status quo adds the veto search, an LP per actor."""
+    from tertius.models import nash as N
+
+    rng = np.random.default_rng(3)
+    s = one_issue(list(rng.uniform(0, 100, 12).round(3)), list(rng.uniform(0.1, 1, 12).round(3)),
+                  list(rng.uniform(0.1, 1, 12).round(3)), status_quo=status_quo)
+    monkeypatch.setattr(N, "DENSE_MAX_CELLS", 10**12)
+    dense = run_model(s, "nash")
+    monkeypatch.setattr(N, "DENSE_MAX_CELLS", 0)
+    sparse = run_model(s, "nash")
+    np.testing.assert_array_equal(sparse.outcome, dense.outcome)
+    assert sparse.details == dense.details
+
+
 def test_unknown_model_and_parameter_are_user_errors():
     s = one_issue([0, 100], [1, 1], [1, 1])
     with pytest.raises(InputError, match="unknown model"):

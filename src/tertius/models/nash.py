@@ -18,6 +18,10 @@ from tertius.models.central import weighted_mean
 from tertius.models.registry import register
 from tertius.scenario import Scenario
 
+#: Up to this many cells the LP's constraint matrix goes to scipy dense (cheaper for the small
+#: problems of most scenarios); above it, sparse (1 MB dense, a few nonzeros per row).
+DENSE_MAX_CELLS = 125_000
+
 
 def disagreement_positions(position: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                            status_quo: np.ndarray) -> np.ndarray:
@@ -48,6 +52,7 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
        bargain. If nobody can gain, the outcome is the disagreement point.
     Issues on which no actor has positive salience take the unweighted mean of positions.
     """
+    from scipy import sparse
     from scipy.optimize import linprog  # imported here: scipy.optimize is slow to import
 
     n, m = position.shape
@@ -73,37 +78,50 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
     weight = {a: (cap[a] / c_sum if c_sum > 0 else 1.0 / len(actors)) for a in actors}
     C = {a: float(np.sum(w[a] * np.abs(x[a] - d[a]))) for a in actors}
 
-    # Linear constraints A z <= b over z = (o, e): e >= x - o and e >= o - x.
-    rows, rhs = [], []
-    for k, (a, i) in enumerate(pairs):
-        r = np.zeros(nv)
-        r[o_index[i]], r[n_o + k] = -1.0, -1.0
-        rows.append(r)
-        rhs.append(-x[a, i])
-        r = np.zeros(nv)
-        r[o_index[i]], r[n_o + k] = 1.0, -1.0
-        rows.append(r)
-        rhs.append(x[a, i])
-    box_a, box_b = np.array(rows), np.array(rhs)
-    # Gain of actor a: g_a(z) = C_a - G_a · z.
-    G = {a: np.zeros(nv) for a in actors}
-    for k, (a, i) in enumerate(pairs):
-        G[a][n_o + k] = w[a, i]
+    # Linear constraints A z <= b over z = (o, e): e >= x - o and e >= o - x (rows 2k, 2k + 1),
+    # and each actor's gain g_a(z) = C_a - G_a · z, G_a holding w_ai at the e of its pairs. Each
+    # row has at most a few nonzeros, so the matrices are sparse: dense, they were
+    # (2 n_e + n) × nv (about 60 MB at 600 actors × 3 issues, for every LP solved).
+    pair_actor = np.array([a for a, _ in pairs])
+    pair_o = np.array([o_index[i] for _, i in pairs])
+    pair_x = np.array([x[a, i] for a, i in pairs])
+    pair_w = np.array([w[a, i] for a, i in pairs])
+    e_col = n_o + np.arange(n_e)
+    box_rows = np.concatenate([2 * np.arange(n_e)] * 2 + [2 * np.arange(n_e) + 1] * 2)
+    box_cols = np.concatenate([pair_o, e_col, pair_o, e_col])
+    box_vals = np.concatenate([-np.ones(n_e), -np.ones(n_e), np.ones(n_e), -np.ones(n_e)])
+    box_b = np.empty(2 * n_e)
+    box_b[0::2], box_b[1::2] = -pair_x, pair_x
     bounds = [(lo[i], hi[i]) for i in issues] + [(0.0, None)] * n_e
+
+    def gain_rows(group: list[int], first: int, t_coef: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coordinates of the rows G_a z + t_coef t <= C_a for the actors of ``group``, in its
+        order, from row ``first`` on."""
+        row_of = np.full(n, -1)
+        row_of[group] = first + np.arange(len(group))
+        mine = row_of[pair_actor] >= 0
+        rows, cols, vals = row_of[pair_actor[mine]], e_col[mine], pair_w[mine]
+        if t_coef:
+            rows, cols = np.r_[rows, first + np.arange(len(group))], np.r_[cols, np.full(len(group), nv)]
+            vals = np.r_[vals, np.full(len(group), t_coef)]
+        return rows, cols, vals
 
     def max_min_gain(gainers: list[int], holders: list[int]) -> tuple[float, np.ndarray]:
         # maximise t s.t. g_a >= t (gainers), g_b >= 0 (holders); variables (z, t).
-        A = [np.append(r, 0.0) for r in box_a]
-        b = list(box_b)
-        for a in gainers:
-            A.append(np.append(G[a], 1.0))
-            b.append(C[a])
-        for a in holders:
-            A.append(np.append(G[a], 0.0))
-            b.append(C[a])
+        parts = [(box_rows, box_cols, box_vals), gain_rows(gainers, 2 * n_e, 1.0),
+                 gain_rows(holders, 2 * n_e + len(gainers), 0.0)]
+        rows, cols, vals = (np.concatenate(v) for v in zip(*parts, strict=True))
+        shape = (2 * n_e + len(gainers) + len(holders), nv + 1)
+        A: Any
+        if shape[0] * shape[1] <= DENSE_MAX_CELLS:  # small: scipy's dense path is quicker
+            A = np.zeros(shape)
+            A[rows, cols] = vals
+        else:
+            A = sparse.csc_array((vals, (rows, cols)), shape=shape)
+        b = np.r_[box_b, [C[a] for a in gainers], [C[a] for a in holders]]
         cost = np.zeros(nv + 1)
         cost[-1] = -1.0
-        res = linprog(cost, A_ub=np.array(A), b_ub=np.array(b), bounds=bounds + [(None, None)], method="highs")
+        res = linprog(cost, A_ub=A, b_ub=b, bounds=bounds + [(None, None)], method="highs")
         if res.status != 0:
             return -np.inf, np.zeros(nv)
         return float(res.x[-1]), res.x[:nv]
