@@ -32,7 +32,11 @@ a2a4a4c -> 74413bd (the third parties' game among the actors it needs, drawn dis
 the war): 95 outputs, 0 differ. 74413bd -> 03381ee (best response evaluates each draw's profile
 once): 95 outputs, 0 differ.
 a2a4a4c -> 5bc1a66 (issue 23: bdm's stored utilities and midpoint grid, nash's sparse LPs): 95
-outputs, 0 differ.
+outputs, 0 differ. 9019392 -> f639606 (every branch of that round merged): 95 outputs, 9 differ, by
+intent: broker (table, JSON), run (stdout, results.json, report.html) and the report, where the
+only changed numbers are the choice model's probabilities (choicemodel.json refitted with the
+penalties chosen over repeated inner deals; Russia's 1860 broker 87.5 % -> 87.7 %); every
+equilibrium, share, settlement and forecast is the same.
 """
 
 from __future__ import annotations
