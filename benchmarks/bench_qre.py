@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_bdm import best_of
 
 from tertius.conflict import equilibrium
+from tertius.conflict.draws import war_draws
 from tertius.conflict.war import phases_of
 from tertius.io import load_scenario
 from tertius.perturb import draw
 from tertius.scenario import Perturbation
 from tertius.seeds import child_rng
-from tertius.uncertainty import war_draws
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "casebook" / "first-balkan-war-london-1912.yaml"
