@@ -96,8 +96,9 @@ class HeavyPool(Executor):
                 executor.submit(_ready).result(timeout=120)  # processes that cannot start fail here
                 self.kind = "processes"
                 return executor
-            except (OSError, NotImplementedError, BrokenProcessPool, RuntimeError, TimeoutError) as error:
-                # no worker processes here (a sandbox, a frozen interpreter): threads, and /api/info says why
+            except (OSError, BrokenProcessPool, RuntimeError, TimeoutError) as error:
+                # no worker processes here (a sandbox without semaphores, a frozen interpreter; RuntimeError
+                # covers its subclasses that multiprocessing raises there): threads, and /api/info says why
                 self.fallback_reason = f"{type(error).__name__}: {error}"
         self.kind = "threads"
         return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tertius-heavy")
