@@ -139,12 +139,12 @@ def decision_table_cases(path: str | Path, cost: float = 0.0) -> tuple[str, Iter
             col = {h: k for k, h in enumerate(header)}
         elif error is None:
             try:
-                rec = _record(path, line, row, col, key)
+                group = _check(path, line, row, col, key)
             except InputError as e:
                 error = e
                 continue
-            if rec is not None:
-                last[rec[key]] = line
+            if group is not None:
+                last[group] = line
     if header is None:
         raise InputError("the file is empty", file=str(path), fix="use a table with a header row")
     if error is not None:
@@ -154,19 +154,28 @@ def decision_table_cases(path: str | Path, cost: float = 0.0) -> tuple[str, Iter
     return layout, _cases(path, text, layout, col, key, last, cost)
 
 
-def _record(path: Path, line: int, row: list[str], col: dict[str, int], key: str) -> dict[str, str] | None:
-    """One row's cells by column (None for a blank row), or the row's error."""
+def _check(path: Path, line: int, row: list[str], col: dict[str, int], key: str) -> str | None:
+    """One row's group (None for a blank row), or the row's error; only the cells the check
+    needs are read (the first pass of :func:`decision_table_cases` runs this on every row)."""
     if not any(cell.strip() for cell in row):
         return None
     if len(row) != len(col):
         raise InputError(f"{len(row)} fields where the header has {len(col)}", file=str(path), line=line,
                          fix="give every row one value per column")
-    rec = {h: row[k].strip() for h, k in col.items()}
-    if not rec[key]:
+    group = row[col[key]].strip()
+    if not group:
         raise InputError(f"empty '{key}'", file=str(path), line=line, fix="name the war or dispute of every row")
-    if rec["joined"] not in JOINED + ("",):
-        raise InputError(f"joined is '{rec['joined']}'", file=str(path), line=line, fix="use A, B or none")
-    return rec
+    joined = row[col["joined"]].strip()
+    if joined not in JOINED + ("",):
+        raise InputError(f"joined is '{joined}'", file=str(path), line=line, fix="use A, B or none")
+    return group
+
+
+def _record(path: Path, line: int, row: list[str], col: dict[str, int], key: str) -> dict[str, str] | None:
+    """One row's cells by column (None for a blank row), or the row's error."""
+    if _check(path, line, row, col, key) is None:
+        return None
+    return {h: row[k].strip() for h, k in col.items()}
 
 
 def _cases(path: Path, text: str, layout: str, col: dict[str, int], key: str, last: dict[str, int],
