@@ -169,7 +169,8 @@ def _raw(war: War, roles: np.ndarray) -> Play:
 
     def utility(o: np.ndarray, party: np.ndarray) -> np.ndarray:
         eff = np.where(~party[..., None] & keeps, sq, o[..., None, :])
-        return np.where(cares, s * np.nan_to_num(closeness(x, eff, war.span)), 0.0).sum(-1)
+        c = closeness(x, eff, war.span)  # NaN where the outcome is: it counts 0, as s * 0 did
+        return np.where(cares & ~np.isnan(c), s * c, 0.0).sum(-1)
 
     lw = war.loser_weight
     table = cap * seated
@@ -297,7 +298,7 @@ def _utility_change(war: War, issues: np.ndarray, before: np.ndarray, after: np.
     x, s = war.position[:, None], war.salience[:, None]
     cares = (s > 0) & ~np.isnan(x)
     d = closeness(x, after[..., None, :], war.span) - closeness(x, before[..., None, :], war.span)
-    return np.where(cares & issues[..., None, :], s * np.nan_to_num(d), 0.0).sum(-1)
+    return np.where(cares & issues[..., None, :] & ~np.isnan(d), s * d, 0.0).sum(-1)
 
 
 def _with_prices(war: War, roles: np.ndarray, play: Play) -> Play:
