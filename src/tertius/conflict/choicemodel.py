@@ -145,18 +145,29 @@ def is_major(ccode: str, year: int) -> float:
 
 
 def _side(cov: dict[str, float], info: dict[str, float], own: str) -> list[float]:
-    other = "b" if own == "a" else "a"
-    d_own, d_other = cov[f"dist_{own}_km"], cov[f"dist_{other}_km"]
-    c_own, c_other = info[f"cinc_{own}"], info[f"cinc_{other}"]
+    """The covariates (:data:`COVARIATES`) of joining side ``own`` ('a' or 'b')."""
+    return _sides(cov, info)[0 if own == "a" else 1]
+
+
+def _sides(cov: dict[str, float], info: dict[str, float]) -> tuple[list[float], list[float]]:
+    """The covariates of joining side a and of joining side b: each seen from the side joined,
+    the terms both share computed once."""
+    d_a, d_b = cov["dist_a_km"], cov["dist_b_km"]
+    c_a, c_b = info["cinc_a"], info["cinc_b"]
     init = info.get("initiator_a", math.nan)
-    init_own = 0.0 if math.isnan(init) else (init - 0.5) * (1 if own == "a" else -1)
-    near_own = float(d_own < NEAR_KM)
-    return [1.0, d_own / 1000.0, d_other / 1000.0, math.log1p(d_own), math.log1p(d_other), near_own,
-            float(d_other < NEAR_KM), float(cov[f"ally_{own}"] > 0), float(cov[f"ally_{other}"] > 0),
-            float(cov[f"defense_{own}"] > 0), float(cov[f"defense_{other}"] > 0),
-            float(cov[f"ally_{own}"] > 0) * near_own, math.log(cov["cinc"] + 1e-6), math.log(c_own + 1e-6),
-            math.log(c_other + 1e-6), c_own / (c_own + c_other) if c_own + c_other > 0 else 0.5,
-            cov["major"], init_own, info.get(f"n_orig_{own}", 1.0), info.get(f"n_orig_{other}", 1.0)]
+    init_a, init_b = (0.0, 0.0) if math.isnan(init) else ((init - 0.5) * 1, (init - 0.5) * -1)
+    near_a, near_b = float(d_a < NEAR_KM), float(d_b < NEAR_KM)
+    log_a, log_b = math.log1p(d_a), math.log1p(d_b)
+    ally_a, ally_b = float(cov["ally_a"] > 0), float(cov["ally_b"] > 0)
+    def_a, def_b = float(cov["defense_a"] > 0), float(cov["defense_b"] > 0)
+    log_cinc, lc_a, lc_b = math.log(cov["cinc"] + 1e-6), math.log(c_a + 1e-6), math.log(c_b + 1e-6)
+    share_a = c_a / (c_a + c_b) if c_a + c_b > 0 else 0.5
+    share_b = c_b / (c_b + c_a) if c_b + c_a > 0 else 0.5
+    major, n_a, n_b = cov["major"], info.get("n_orig_a", 1.0), info.get("n_orig_b", 1.0)
+    return ([1.0, d_a / 1000.0, d_b / 1000.0, log_a, log_b, near_a, near_b, ally_a, ally_b, def_a, def_b,
+             ally_a * near_a, log_cinc, lc_a, lc_b, share_a, major, init_a, n_a, n_b],
+            [1.0, d_b / 1000.0, d_a / 1000.0, log_b, log_a, near_b, near_a, ally_b, ally_a, def_b, def_a,
+             ally_b * near_b, log_cinc, lc_b, lc_a, share_b, major, init_b, n_b, n_a])
 
 
 def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
@@ -185,30 +196,33 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
     theory = values is not None
     columns = COVARIATES + (GAME_TERMS if theory else ())
     p = len(columns)
-    xs, avail, ys, groups, rows = [], [], [], [], []
-    for c_i, case in enumerate(cases):
+    sides: list[tuple[list[float], list[float]]] = []
+    ys, groups, rows = [], [], []
+    for case in cases:
         year = int(case.info.get("start_year", 0))
-        for t_i, t in enumerate(case.joined):
+        for t in case.joined:
             cov = dict(case.covariates[t])
             if math.isnan(cov.get("major", math.nan)):
                 cov["major"] = is_major(case.ccode.get(t, ""), year)
-            x = np.zeros((N_OPTIONS, p))
-            ok = MODELLED & ~SECOND
-            for k, side in SIDES:
-                x[k, :len(COVARIATES)] = _side(cov, case.info, side)
-            if theory:
-                assert values is not None and equilibria is not None
-                ok = _game_terms(x, np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
-            x[~ok] = 0.0
-            xs.append(x)
-            avail.append(ok)
+            sides.append(_sides(cov, case.info))
             ys.append(CLASSES.index(case.joined[t]) if case.joined[t] else -1)
             groups.append(case.group)
             rows.append({"group": case.group, "name": case.name, "third_party": t, "ccode": case.ccode.get(t),
                          "joined": case.joined[t] or None})
-    x_arr = np.array(xs).reshape(len(xs), N_OPTIONS, p)
-    return Design(x_arr, np.array(avail, dtype=bool).reshape(len(xs), N_OPTIONS), np.array(ys, dtype=int), groups,
-                  columns, rows)
+    n = len(rows)
+    x_arr = np.zeros((n, N_OPTIONS, p))
+    # SIDES is ((join-a's index, 'a'), (join-b's index, 'b')): the two lists of _sides in order
+    x_arr[:, [k for k, _ in SIDES], :len(COVARIATES)] = np.array(sides, dtype=float).reshape(n, 2, len(COVARIATES))
+    avail = np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy()
+    if theory:
+        assert values is not None and equilibria is not None
+        i = 0
+        for c_i, case in enumerate(cases):
+            for t_i in range(len(case.joined)):
+                avail[i] = _game_terms(x_arr[i], np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
+                i += 1
+    x_arr[~avail] = 0.0
+    return Design(x_arr, avail, np.array(ys, dtype=int), groups, columns, rows)
 
 
 def _year(scenario: Any) -> int:
