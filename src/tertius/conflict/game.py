@@ -319,12 +319,16 @@ def _with_prices(war: War, roles: np.ndarray, play: Play) -> Play:
     price = play.price.copy()
     payer = play.payer.copy()
     a_wins, b_wins = play.a_wins, play.b_wins
+    wedge = war.controls & (war.side != 0)[:, None]  # (n, m) who can pay with what
+    # (n,) whether actor k claims an issue some side's member could pay with: the test below,
+    # for every actor at once (most third parties have neither such a claim nor a side deal)
+    payable = (s > 0) & ~np.isnan(x) & ~np.isnan(np.expand_dims(sq, -2)) & wedge.any(0)
+    payable_k = payable.any(-1).reshape(-1, payable.shape[-2]).any(0)
     for k in third:
         deals = [d for d in war.side_deals if d[0] == k]
-        wedge = war.controls & (war.side != 0)[:, None]  # (n, m) who can pay with what
-        claims = (s[..., k, :] > 0) & ~np.isnan(x[..., k, :]) & ~np.isnan(sq)  # (D, 1, m)
-        if not ((wedge.any(0) & claims).any() or deals):
+        if not (payable_k[k] or deals):
             continue
+        claims = (s[..., k, :] > 0) & ~np.isnan(x[..., k, :]) & ~np.isnan(sq)  # (D, 1, m)
         alt = {}
         for o in (NEUTRAL, SIDE_A, SIDE_B):
             r = roles.copy()
