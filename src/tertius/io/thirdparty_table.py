@@ -201,6 +201,12 @@ def _cases(path: Path, text: str, layout: str, col: dict[str, int], key: str, la
 
 def _num(path: Path, line: int, rec: dict[str, str], name: str, missing: float | None) -> tuple[float, bool]:
     text = rec[name]
+    try:  # the common case first: a number, finite, 0 or more ("nan" fails the test and is missing below)
+        value = float(text)
+        if 0 <= value < math.inf:
+            return value, False
+    except ValueError:
+        pass
     if text in ("", "NA", "nan", "NaN"):
         if missing is None:
             raise InputError(f"'{name}' is empty", file=str(path), line=line, fix=f"give a number for {name}")
