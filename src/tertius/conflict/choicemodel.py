@@ -580,9 +580,10 @@ def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows in the layout of :func:`tertius.conflict.score.metrics`: probabilities, call, choice."""
     p = option_probabilities(d, model)
     pc = class_probabilities(p)
-    c = calls(pc, model["threshold"])
-    return [{**row, "call": CLASSES[int(c[i])], "p": {cl: float(pc[i, j]) for j, cl in enumerate(CLASSES)},
-             "options": {o: float(p[i, j]) for j, o in enumerate(OPTIONS)}} for i, row in enumerate(d.rows)]
+    c = calls(pc, model["threshold"]).tolist()
+    pcs, ps = pc.tolist(), p.tolist()  # Python floats, as float() of each element gives them
+    return [{**row, "call": CLASSES[int(c[i])], "p": dict(zip(CLASSES, pcs[i])), "options": dict(zip(OPTIONS, ps[i]))}
+            for i, row in enumerate(d.rows)]
 
 
 def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None = None
