@@ -60,7 +60,7 @@ from tertius.conflict.war import (
     rows,
 )
 from tertius.contract import closeness
-from tertius.models.central import weighted_mean
+from tertius.models.central import filled_weighted_mean
 from tertius.scenario import OPTIONS_BY_TIE
 
 #: Largest number of third parties whose 4^T profiles are enumerated.
@@ -160,9 +160,14 @@ def _raw(war: War, roles: np.ndarray) -> Play:
     seated = fight & ~((roles == war.won_by) & war.third) if war.won_by else fight
     open_war = (war.stakes | war.opened | ((seated & war.third)[..., None] & cares).any(-2) | np.isnan(sq)) & ~war.closed
 
-    def settle(weight: np.ndarray, open_: np.ndarray, x: np.ndarray = x, s: np.ndarray = s) -> np.ndarray:
+    present, filled = ~np.isnan(x), np.nan_to_num(x)  # the positions' mask and values, for every settle below
+
+    def settle(weight: np.ndarray, open_: np.ndarray, x: np.ndarray | None = None, s: np.ndarray = s) -> np.ndarray:
         w = weight[..., None] * s
-        o = weighted_mean(np.broadcast_to(x, w.shape), w)  # the compromise model
+        if x is None:  # the actors' own positions
+            o = filled_weighted_mean(filled, present, w)  # the compromise model
+        else:
+            o = filled_weighted_mean(np.nan_to_num(x), ~np.isnan(x), w)
         return np.where(open_, o, sq)
 
     keeps = war.exclusive & ~war.spill  # (n, m): a bystander keeps the status quo here

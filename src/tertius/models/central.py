@@ -21,7 +21,11 @@ MEDIAN_TIE_TOL = 1e-9
 
 
 def _weights(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    present = ~np.isnan(position)
+    return _present_weights(~np.isnan(position), weight)
+
+
+def _present_weights(present: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The weights of the actors that take a position; all of them equal where none has weight."""
     w = np.where(present, weight, 0.0)
     total = w.sum(axis=-2, keepdims=True)
     return np.where(total > 0, w, present.astype(float))
@@ -29,8 +33,15 @@ def _weights(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 def weighted_mean(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Σ w x / Σ w over actors (axis -2)."""
-    w = _weights(position, weight)
-    return (w * np.nan_to_num(position)).sum(axis=-2) / w.sum(axis=-2)
+    return filled_weighted_mean(np.nan_to_num(position), ~np.isnan(position), weight)
+
+
+def filled_weighted_mean(filled: np.ndarray, present: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """:func:`weighted_mean` of positions given as ``filled`` (NaN as 0) and ``present`` (not
+    NaN), for a caller that averages the same positions under many weights (the game's
+    settlements) and so computes the two once. Either may broadcast against ``weight``."""
+    w = _present_weights(present, weight)
+    return (w * filled).sum(axis=-2) / w.sum(axis=-2)
 
 
 def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
