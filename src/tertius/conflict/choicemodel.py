@@ -582,8 +582,8 @@ def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
     pc = class_probabilities(p)
     c = calls(pc, model["threshold"]).tolist()
     pcs, ps = pc.tolist(), p.tolist()  # Python floats, as float() of each element gives them
-    return [{**row, "call": CLASSES[int(c[i])], "p": dict(zip(CLASSES, pcs[i])), "options": dict(zip(OPTIONS, ps[i]))}
-            for i, row in enumerate(d.rows)]
+    return [{**row, "call": CLASSES[int(c[i])], "p": dict(zip(CLASSES, pcs[i], strict=True)),
+             "options": dict(zip(OPTIONS, ps[i], strict=True))} for i, row in enumerate(d.rows)]
 
 
 def cross_validate(d: Design, k: int = 5, seed: int = 0, fold: np.ndarray | None = None
