@@ -19,6 +19,7 @@ leaves only whole chunk files, never a half-written table.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 from collections import deque
@@ -151,12 +152,18 @@ def moved(scenario: Scenario) -> list[dict[str, Any]]:
              "assumed": i.assumed, "declared_range": i.declared} for i in moved_in_draws(scenario)]
 
 
+@functools.cache
+def _string_dtype() -> Any:
+    """The dtype pandas infers for a column of strings (it depends on the pandas version only)."""
+    return pd.Series(["x"]).dtype
+
+
 def repeated_strings(codes: np.ndarray, values: list[str]) -> Any:
     """A string column holding ``values[codes]``, of the string type pandas would infer for it
     (the sweep's tables repeat a handful of strings over every row). With pandas' Arrow-backed
     strings (pandas 3) the column is built in Arrow from a dictionary, several times faster than
     letting pandas convert a row of Python strings each; otherwise an object array."""
-    kind = pd.Series(["x"]).dtype
+    kind = _string_dtype()
     if isinstance(kind, pd.StringDtype) and kind.storage == "pyarrow":
         import pyarrow as pa  # present whenever pandas stores strings in Arrow
 

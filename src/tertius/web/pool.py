@@ -126,9 +126,6 @@ class HeavyPool(Executor):
             if self.in_flight >= self.capacity:
                 raise Busy(self.retry_after())
 
-    def full(self) -> bool:
-        return self.in_flight >= self.capacity
-
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Submit a task (the :class:`concurrent.futures.Executor` interface, so the sweep engine
         can run its chunks here); counted in :attr:`in_flight` until it ends."""
