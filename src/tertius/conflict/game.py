@@ -97,10 +97,14 @@ class Play:
     fee: np.ndarray  # (D, P) the share of its claims a channel broker takes as its fee
 
     def settlement(self) -> np.ndarray:
-        """The forecast settlement (D, P, m): the deal where one holds, else the likelier winner's
-        terms, with the issues settled by a price outside the peace."""
+        """The forecast settlement (D, P, m): the likeliest of the three outcomes, with the issues
+        settled by a price outside the peace. The deal holds with probability π; otherwise the war
+        goes on and side A wins with P(A). The deal is the forecast where π >= (1 - π) max(P(A),
+        1 - P(A)), else the likelier winner's terms (a deal that holds one time in ten is not the
+        forecast; docs/thirdparty.md, "The casebook")."""
         war = np.where((self.p_a >= 0.5)[..., None], self.a_wins, self.b_wins)
-        out = np.where((self.pi > 0)[..., None] & ~np.isnan(self.deal), self.deal, war)
+        likeliest = self.pi >= (1 - self.pi) * np.maximum(self.p_a, 1 - self.p_a)
+        out = np.where(((self.pi > 0) & likeliest)[..., None] & ~np.isnan(self.deal), self.deal, war)
         return np.where(np.isnan(self.paid), out, self.paid)
 
 
