@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tertius.io import load_scenario
 from tertius.models import run_model
@@ -326,3 +327,48 @@ def test_externalities_by_actor_are_decides_on_copenhagen():
     for actor, row in ours.items():
         for key, value in row.items():
             assert value == pytest.approx(expected.get(actor, {}).get(key, 0.0), abs=1e-9), (actor, key)
+
+
+def _both_paths(s, params, seed=0):
+    """The forecast with the compiled round loop (the ``fast`` extra) and with the numpy one."""
+    from tertius.models import exchange as ex
+
+    if ex._kernel() is None:
+        pytest.skip("numba is not installed (pip install 'tertius[fast]')")
+    fast = run_model(s, "exchange", params, seed=seed)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(ex, "_kernel", lambda: None)
+        slow = run_model(s, "exchange", params, seed=seed)
+    return fast, slow
+
+
+@pytest.mark.parametrize("data", ["cop21", "copenhagen", "verkiezing_2012"])
+@pytest.mark.parametrize("ties", ["first", "random"])
+def test_compiled_loop_gives_the_numpy_loops_bytes(data, ties):
+    """The numba loop (_greedy) is the numpy loop's arithmetic in the same order: every number
+    of the forecast, exchanges and externalities included, is the same double."""
+    s = load_scenario(need(DECIDE_INPUT / f"{data}.csv"))
+    fast, slow = _both_paths(s, {"rounds": 10, "ties": ties}, seed=5)
+    assert json.dumps(fast.to_dict()) == json.dumps(slow.to_dict())
+    assert sum(len(r) for r in fast.details["exchanges"]) > 50
+
+
+@given(data=scenario_data(), ties=st.sampled_from(["first", "random"]))
+def test_compiled_loop_gives_the_numpy_loops_bytes_on_generated_scenarios(data, ties):
+    fast, slow = _both_paths(build(data), {"rounds": 3, "ties": ties}, seed=len(data["actors"]))
+    assert json.dumps(fast.to_dict()) == json.dumps(slow.to_dict())
+
+
+def test_compiled_loop_is_left_out_where_it_does_not_apply(monkeypatch):
+    """bookkeeping="decide" and REX run the numpy loop; the kernel is not called."""
+    from tertius.models import exchange as ex
+
+    def refuse(*_args):
+        raise AssertionError("the compiled loop ran")
+
+    monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    assert run_model(s, "exchange", {"rounds": 2, "bookkeeping": "decide"}).details["exchanges"][0]
+    assert run_model(s, "exchange", {"rounds": 2, "p": 0.5}, seed=1).details["exchanges"][0]
+    with pytest.raises(AssertionError, match="compiled loop ran"):
+        run_model(s, "exchange", {"rounds": 1})

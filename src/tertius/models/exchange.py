@@ -57,11 +57,13 @@ both orientations: :class:`Pairs`) is computed once per run, and a round selects
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from typing import Any
 
 import numpy as np
 
-from tertius.errors import PARAMS, InputError
+from tertius.errors import PARAMS, InputError, require
 from tertius.forecast import Column, Forecast, Line, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
@@ -283,21 +285,127 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
     return dp, dq
 
 
+def _greedy(const: np.ndarray, gather: np.ndarray, ijpq: np.ndarray, tiebreak: np.ndarray, F: np.ndarray,
+            x_flat: np.ndarray, weight: np.ndarray, supply: np.ndarray, s_at: np.ndarray, demand: np.ndarray,
+            d_at: np.ndarray, n: int, m: int, gain: np.ndarray, dpa: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """run_round's greedy realisation (bookkeeping="realised", no REX) as one scalar loop,
+    compiled by numba where it is installed (:func:`_kernel`): the operations of
+    :func:`compute_many` and of run_round's loop in the same order, so the same bytes (checked
+    in tests/test_exchange.py). ``const`` and ``gather`` are the CandidateTable's, ``ijpq`` its
+    I, J, P, Q as columns, ``supply``/``demand`` and ``s_at``/``d_at`` the :func:`_index` orders
+    and run starts; ``gain``, ``dpa`` (the shifts Δp), ``F`` (the flat state) and ``moved`` are
+    updated in place. Returns the records (columns ``RECORD``)."""
+    nm = n * m
+    n_c = gain.shape[0]
+    entry = np.full(n * nm, np.nan)  # each supplier's first voting position towards a demander
+    records = np.empty((min(n_c, 64), len(RECORD)))
+    count = 0
+    todo = np.arange(max(4 * n_c, 1))  # the candidates to (re)compute: at first all of them
+    n_todo = n_c
+    while True:
+        for t in range(n_todo):  # compute_many, one candidate at a time
+            c = todo[t]
+            dp = np.inf
+            for h in range(2):  # h = 0: J's move on p; h = 1: I's move on q
+                w, target, x0 = const[c, h], const[c, 2 + h], const[c, 6 + h]
+                start, ow = F[gather[c, h]], F[gather[c, 4 + h]]
+                to = target - start
+                gap = target - (const[c, 4 + h] + F[gather[c, 2 + h]] - ow + w * start)
+                d = 1.0 if to > 0 else (-1.0 if to < 0 else 0.0)
+                bound = w * (d * to)
+                ahead = d * gap
+                if ahead > EPS and ahead < bound:
+                    bound = ahead
+                if (start - x0) * to < 0:
+                    bound = -np.inf
+                if h == 0:
+                    dp = bound
+                elif bound * const[c, 11] < dp:
+                    dp = bound * const[c, 11]
+            gain[c] = dp * const[c, 8] if dp > const[c, 9] else -np.inf
+            dpa[c] = dp
+        e, best = 0, -np.inf
+        for c in range(n_c):  # argmax: the first largest
+            if gain[c] > best:
+                e, best = c, gain[c]
+        if best == -np.inf:
+            break
+        floor = best - TIE * abs(best)
+        for c in range(n_c):  # a tie goes to the smallest tiebreak, the first of those
+            if gain[c] >= floor and (tiebreak[c] < tiebreak[e] or (tiebreak[c] == tiebreak[e] and c < e)):
+                e = c
+        i, j, p, q = ijpq[e, 0], ijpq[e, 1], ijpq[e, 2], ijpq[e, 3]
+        jp, iq, ip, jq = j * m + p, i * m + q, i * m + p, j * m + q
+        vj, vi, wj, wi = F[jp], F[iq], const[e, 0], const[e, 1]
+        bp = const[e, 4] + F[nm + ip] - F[2 * nm + (j * n + i) * m + p] + wj * vj
+        bq = const[e, 5] + F[nm + jq] - F[2 * nm + (i * n + j) * m + q] + wi * vi
+        dp = dpa[e]
+        dq = dp * const[e, 10]
+        sp = dp if const[e, 2] > vj else -dp
+        sq = dq if const[e, 3] > vi else -dq
+        if count == records.shape[0]:
+            grown = np.empty((2 * count, len(RECORD)))
+            grown[:count] = records
+            records = grown
+        row = records[count]
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6] = i, j, p, q, best, sq / wi, sp / wj
+        row[7], row[8], row[9], row[10], row[11], row[12], row[13] = vi, vj, bp, bq, bp + sp, bq + sq, bq + sq
+        count += 1
+        for h in range(2):
+            a, d, move, demander = (j, p, sp / wj, i) if h == 0 else (i, q, sq / wi, j)
+            ad = a * m + d
+            y = F[ad] + move
+            F[ad] = y
+            moved[ad] += abs(move)
+            key = (a * n + demander) * m + d
+            old = entry[key]
+            if not np.isnan(old):
+                if x_flat[ad] <= old:
+                    y = y if y < old else old
+                else:
+                    y = y if y > old else old
+            entry[key] = y
+            shift = weight[ad] * (y - x_flat[ad]) - F[2 * nm + key]
+            F[nm + demander * m + d] += shift
+            F[2 * nm + key] += shift
+        gain[e] = -np.inf
+        n_todo = 0
+        for r_key in range(4):  # the candidates that share a supplier-issue or demander-issue
+            order, at = (supply, s_at) if r_key < 2 else (demand, d_at)
+            key = (jp, iq, ip, jq)[r_key]
+            for r in range(at[key], at[key + 1]):
+                if gain[order[r]] > -np.inf:
+                    todo[n_todo] = order[r]
+                    n_todo += 1
+    return records[:count]
+
+
+@functools.cache
+def _kernel() -> Any:
+    """:func:`_greedy` compiled by numba (the ``fast`` extra), or None where numba is not
+    installed (run_round then takes the numpy path, the one the tests compare it with)."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    numba = require("numba", "compile the exchange model's round loop")
+    return numba.njit(cache=True)(_greedy)
+
+
 def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight: list[float], present: np.ndarray,
-              rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised"
-              ) -> tuple[Realised, np.ndarray, np.ndarray, np.ndarray]:
+              rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised",
+              compiled: Any = None) -> tuple[Realised, np.ndarray, np.ndarray, np.ndarray]:
     """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
     arrays: after each exchange the affected candidates are recomputed at once, and the next
     exchange is an argmax. ``weight`` is c s / S per actor-issue, flat. Returns the realised
     exchanges, their externality totals, and the voting positions and total move of every
-    actor-issue."""
+    actor-issue. ``compiled``: :func:`_kernel`'s loop, which takes the place of the numpy one
+    (with the same results) for bookkeeping="realised" without REX."""
     n, m = x.shape
     nm = n * m
     x_flat = x.ravel().tolist()
     vote_l, moved_l = list(x_flat), [0.0] * nm
     rows = pairs.select(x, O)
     if not len(rows):
-        return *_with_externalities([], x, s, O, present), x.copy(), np.zeros_like(x)
+        return *_with_externalities(np.zeros((0, len(RECORD))), x, s, O, present), x.copy(), np.zeros_like(x)
     t = CandidateTable(pairs, rows, O, x)
     t.decide = bookkeeping == "decide"
     # the flat state compute_many reads (voting positions, outcome shifts towards each demander,
@@ -310,7 +418,14 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
     # the candidates by supplier-issue (J on p, I on q) and by demander-issue (I on p, J on q):
     # ids of the candidates with key k are found[starts[k]:starts[k + 1]], in the order of
     # np.r_[first keys, second keys] (stable)
-    supply, demand = _index(np.concatenate([t.jp, t.iq]), nm), _index(np.concatenate([t.ip, t.jq]), nm)
+    (by_supply, s_at), (by_demand, d_at) = _index(np.r_[t.jp, t.iq], nm), _index(np.r_[t.ip, t.jq], nm)
+    if compiled is not None and not t.decide and p_rex == 0:
+        moved = np.zeros(nm)
+        rec = compiled(t.const, t.gather, np.column_stack([t.I, t.J, t.P, t.Q]), tiebreak, F, x.ravel(),
+                       np.asarray(weight), by_supply, s_at, by_demand, d_at, n, m, t.gain, t.dp, moved)
+        realised, by_actor = _with_externalities(rec, x, s, O, present)
+        return realised, by_actor, F[:nm].reshape(n, m).copy(), moved.reshape(n, m)
+    supply, demand = (by_supply, s_at.tolist()), (by_demand, d_at.tolist())
     compute_many(t, np.arange(n_cands), F)
     # a realised candidate, and one that is (or turns) invalid, has gain −inf and is not
     # recomputed again this round (it is dropped, as in Decide)
@@ -377,21 +492,22 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
                     t.rest_pos[sel, h] |= t.last[sel, h] > 0
                     t.rest_neg[sel, h] |= t.last[sel, h] < 0
             compute_many(t, touched, F)
-    realised, by_actor = _with_externalities(records, x, s, O, present)
+    realised, by_actor = _with_externalities(np.array(records, dtype=float).reshape(-1, len(RECORD)), x, s, O,
+                                             present)
     return realised, by_actor, np.array(vote_l).reshape(n, m), np.array(moved_l).reshape(n, m)
 
 
-def _index(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
+def _index(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Candidates by key: ``keys`` holds two keys per candidate (its first keys, then its
     second); returns the candidate ids sorted by key (stable) and, per key k < ``size``, where
     its run starts (``starts[k]`` to ``starts[k + 1]``)."""
     order = np.argsort(keys, kind="stable")
     starts = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(keys, minlength=size), out=starts[1:])
-    return order % (keys.size // 2), starts.tolist()
+    return order % (keys.size // 2), starts
 
 
-def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray,
+def _with_externalities(rec: np.ndarray, x: np.ndarray, s: np.ndarray, O: np.ndarray,
                         present: np.ndarray) -> tuple[Realised, np.ndarray]:
     """The round's exchanges, with every third actor's externality computed at once, and each
     actor's totals over the round (columns as ``EXTERNALITY_KEYS``): its own gains as a trader,
@@ -399,16 +515,15 @@ def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: n
     of Decide's externality reports)."""
     n = x.shape[0]
     by_actor = np.zeros((n, len(EXTERNALITY_KEYS)))
-    if not records:
+    if not len(rec):
         none = np.zeros((0, n), dtype=bool)
         return Realised(np.zeros((0, len(RECORD))), none, np.zeros((0, n)), none), by_actor
-    rec = np.array(records, dtype=float)
     I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
     bp, bq, ap, aq = rec[:, 9:10], rec[:, 10:11], rec[:, 11:12], rec[:, 12:13]
     xp, xq, sp, sq = x[:, P].T, x[:, Q].T, s[:, P].T, s[:, Q].T  # (exchanges, actors)
     ext = sp * (np.abs(bp - xp) - np.abs(ap - xp)) + sq * (np.abs(bq - xq) - np.abs(aq - xq))
     third = present[:, P].T & present[:, Q].T
-    rows = np.arange(len(records))
+    rows = np.arange(len(rec))
     third[rows, I] = False
     third[rows, J] = False
     right = x > O[None, :]
@@ -440,12 +555,13 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     # what does not change between rounds: the actor and issue pairs and their constants, each
     # actor-issue's outcome weight c s / S, and the end-of-round weight of the voting position
     pairs = Pairs(s, c, S, present)
+    compiled = _kernel()
     shift = (c * s / S[None, :]).ravel().tolist()
     weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
         realised, by_actor, vote, moved = run_round(O, pairs, x, s, shift, present, rng, params["ties"], params["p"],
-                                                    params["bookkeeping"])
+                                                    params["bookkeeping"], compiled)
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
