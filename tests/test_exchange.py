@@ -372,3 +372,42 @@ def test_compiled_loop_is_left_out_where_it_does_not_apply(monkeypatch):
     assert run_model(s, "exchange", {"rounds": 2, "p": 0.5}, seed=1).details["exchanges"][0]
     with pytest.raises(AssertionError, match="compiled loop ran"):
         run_model(s, "exchange", {"rounds": 1})
+
+
+def test_past_the_budget_each_exchange_gives_its_third_actors_sum(monkeypatch):
+    """MAP_ENTRIES bounds the per-exchange maps (memory at 600 actors): the rounds past it give
+    each exchange the sum over its third actors instead, say so, and change nothing else."""
+    from tertius.models import exchange as ex
+
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    full = run_model(s, "exchange", {"rounds": 3})
+    assert "externalities_left_out" not in full.details
+    monkeypatch.setattr(ex, "MAP_ENTRIES", sum(len(e["externalities"]) for e in full.details["exchanges"][0]))
+    cut = run_model(s, "exchange", {"rounds": 3})
+    assert cut.details["exchanges"][0] == full.details["exchanges"][0]
+    assert "rounds 2-3" in cut.details["externalities_left_out"]
+    for whole, part in zip(full.details["exchanges"][1:], cut.details["exchanges"][1:], strict=True):
+        assert len(whole) == len(part) > 0
+        for e, f in zip(whole, part, strict=True):
+            assert f["externalities_total"] == pytest.approx(sum(e.pop("externalities").values()), abs=1e-9)
+            assert "externalities" not in f
+            f.pop("externalities_total")
+            assert e == f
+    for key in ("externalities_by_actor", "externalities_by_round", "voting_by_round"):
+        assert cut.details[key] == full.details[key]
+
+
+def test_report_shows_the_sum_past_the_budget(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+    from tertius.models import exchange as ex
+
+    monkeypatch.setattr(ex, "MAP_ENTRIES", 0)
+    r = CliRunner().invoke(app, ["run", str(need(DECIDE_INPUT / "copenhagen.csv")), "-m", "exchange", "--out",
+                                 str(tmp_path), "--format", "json", "--draws", "5"])
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)["forecasts"]["exchange"]["details"]["exchanges"][0]
+    assert first and all("externalities_total" in e and "externalities" not in e for e in first)
+    html = (tmp_path / "report.html").read_text()
+    assert "exchange: the largest exchanges of round 1" in html
