@@ -367,6 +367,7 @@ def test_compiled_loop_is_left_out_where_it_does_not_apply(monkeypatch):
         raise AssertionError("the compiled loop ran")
 
     monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    monkeypatch.setattr(ex, "COMPILE_FROM", 0)
     s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
     assert run_model(s, "exchange", {"rounds": 2, "bookkeeping": "decide"}).details["exchanges"][0]
     assert run_model(s, "exchange", {"rounds": 2, "p": 0.5}, seed=1).details["exchanges"][0]
@@ -411,3 +412,22 @@ def test_report_shows_the_sum_past_the_budget(tmp_path, monkeypatch):
     assert first and all("externalities_total" in e and "externalities" not in e for e in first)
     html = (tmp_path / "report.html").read_text()
     assert "exchange: the largest exchanges of round 1" in html
+
+
+def test_a_small_run_in_a_fresh_process_takes_the_numpy_loop(monkeypatch):
+    """Loading numba costs more than the compiled loop saves on a small run (COMPILE_FROM): a
+    process that has not loaded numba runs Copenhagen on the numpy loop; 600 actors would not."""
+    import sys
+
+    from tertius.models import exchange as ex
+
+    def refuse(*_args):
+        raise AssertionError("the compiled loop ran")
+
+    monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    assert run_model(s, "exchange", {"rounds": 10}).details["exchanges"][0]
+    monkeypatch.setattr(ex, "COMPILE_FROM", 3300)  # Copenhagen's candidate rows x 10 rounds
+    with pytest.raises(AssertionError, match="compiled loop ran"):
+        run_model(s, "exchange", {"rounds": 10})

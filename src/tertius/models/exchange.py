@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import sys
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,11 @@ EXTERNALITY_KEYS = ("own", "inner_positive", "inner_negative", "outer_positive",
 #: later round gives each exchange the sum over its third actors instead (at 600 actors and 3
 #: issues a round has about a million effects); the totals per actor and round are always complete.
 MAP_ENTRIES = 1_000_000
+#: Loading numba and the cached compiled loop costs a process about 0.6 s of CPU and 120 MiB, which
+#: the loop pays back from about this many candidate rows x rounds (Copenhagen's 10 rounds are
+#: 3,300 and save about 12 ms); below it, the compiled loop runs only where numba is already loaded
+#: (a warm process: the web page, a notebook, a sweep worker, a benchmark), else the numpy loop.
+COMPILE_FROM = 200_000
 #: Gains within this relative distance count as equal (a tie), so that rounding in the last
 #: bit cannot decide between candidates whose gains are equal in exact arithmetic.
 TIE = 1e-12
@@ -439,6 +445,12 @@ def _greedy(const: np.ndarray, gather: np.ndarray, ijpq: np.ndarray, tiebreak: n
     return records[:count]
 
 
+def warm() -> bool:
+    """Load the compiled loop now, as a long-running process would (the web page, a notebook, a
+    benchmark): every later run takes it (``COMPILE_FROM``). False where numba is not installed."""
+    return _kernel() is not None
+
+
 @functools.cache
 def _kernel() -> Any:
     """:func:`_greedy` compiled by numba (the ``fast`` extra), or None where numba is not
@@ -628,7 +640,7 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
     # what does not change between rounds: the actor and issue pairs and their constants, each
     # actor-issue's outcome weight c s / S, and the end-of-round weight of the voting position
     pairs = Pairs(s, c, S, present)
-    compiled = _kernel()
+    compiled = _kernel() if "numba" in sys.modules or 2 * pairs.size * int(params["rounds"]) >= COMPILE_FROM else None
     shift = (c * s / S[None, :]).ravel().tolist()
     weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
     for _ in range(int(params["rounds"])):
