@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tertius.io import load_scenario
 from tertius.models import run_model
+from tertius.models.exchange import warm
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("TERTIUS_SHARED", HERE.parent.parent / "shared")) / "data" / "decide"
@@ -49,6 +50,10 @@ def decide_python() -> str:
 
 
 def tertius_time(path: Path, rounds: int) -> float:
+    """Model time in a warm process: with the ``fast`` extra the compiled round loop is loaded
+    first (a one-shot small run in a fresh process takes the numpy loop instead, since loading
+    numba costs more than it saves there: ``tertius.models.exchange.COMPILE_FROM``)."""
+    warm()
     scenario = load_scenario(path)
     t = time.perf_counter()
     run_model(scenario, "exchange", {"rounds": rounds})

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tertius.io import load_scenario
 from tertius.models import run_model
@@ -326,3 +327,107 @@ def test_externalities_by_actor_are_decides_on_copenhagen():
     for actor, row in ours.items():
         for key, value in row.items():
             assert value == pytest.approx(expected.get(actor, {}).get(key, 0.0), abs=1e-9), (actor, key)
+
+
+def _both_paths(s, params, seed=0):
+    """The forecast with the compiled round loop (the ``fast`` extra) and with the numpy one."""
+    from tertius.models import exchange as ex
+
+    if ex._kernel() is None:
+        pytest.skip("numba is not installed (pip install 'tertius[fast]')")
+    fast = run_model(s, "exchange", params, seed=seed)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(ex, "_kernel", lambda: None)
+        slow = run_model(s, "exchange", params, seed=seed)
+    return fast, slow
+
+
+@pytest.mark.parametrize("data", ["cop21", "copenhagen", "verkiezing_2012"])
+@pytest.mark.parametrize("ties", ["first", "random"])
+def test_compiled_loop_gives_the_numpy_loops_bytes(data, ties):
+    """The numba loop (_greedy) is the numpy loop's arithmetic in the same order: every number
+    of the forecast, exchanges and externalities included, is the same double."""
+    s = load_scenario(need(DECIDE_INPUT / f"{data}.csv"))
+    fast, slow = _both_paths(s, {"rounds": 10, "ties": ties}, seed=5)
+    assert json.dumps(fast.to_dict()) == json.dumps(slow.to_dict())
+    assert sum(len(r) for r in fast.details["exchanges"]) > 50
+
+
+@given(data=scenario_data(), ties=st.sampled_from(["first", "random"]))
+def test_compiled_loop_gives_the_numpy_loops_bytes_on_generated_scenarios(data, ties):
+    fast, slow = _both_paths(build(data), {"rounds": 3, "ties": ties}, seed=len(data["actors"]))
+    assert json.dumps(fast.to_dict()) == json.dumps(slow.to_dict())
+
+
+def test_compiled_loop_is_left_out_where_it_does_not_apply(monkeypatch):
+    """bookkeeping="decide" and REX run the numpy loop; the kernel is not called."""
+    from tertius.models import exchange as ex
+
+    def refuse(*_args):
+        raise AssertionError("the compiled loop ran")
+
+    monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    monkeypatch.setattr(ex, "COMPILE_FROM", 0)
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    assert run_model(s, "exchange", {"rounds": 2, "bookkeeping": "decide"}).details["exchanges"][0]
+    assert run_model(s, "exchange", {"rounds": 2, "p": 0.5}, seed=1).details["exchanges"][0]
+    with pytest.raises(AssertionError, match="compiled loop ran"):
+        run_model(s, "exchange", {"rounds": 1})
+
+
+def test_past_the_budget_each_exchange_gives_its_third_actors_sum(monkeypatch):
+    """MAP_ENTRIES bounds the per-exchange maps (memory at 600 actors): the rounds past it give
+    each exchange the sum over its third actors instead, say so, and change nothing else."""
+    from tertius.models import exchange as ex
+
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    full = run_model(s, "exchange", {"rounds": 3})
+    assert "externalities_left_out" not in full.details
+    monkeypatch.setattr(ex, "MAP_ENTRIES", sum(len(e["externalities"]) for e in full.details["exchanges"][0]))
+    cut = run_model(s, "exchange", {"rounds": 3})
+    assert cut.details["exchanges"][0] == full.details["exchanges"][0]
+    assert "rounds 2-3" in cut.details["externalities_left_out"]
+    for whole, part in zip(full.details["exchanges"][1:], cut.details["exchanges"][1:], strict=True):
+        assert len(whole) == len(part) > 0
+        for e, f in zip(whole, part, strict=True):
+            assert f["externalities_total"] == pytest.approx(sum(e.pop("externalities").values()), abs=1e-9)
+            assert "externalities" not in f
+            f.pop("externalities_total")
+            assert e == f
+    for key in ("externalities_by_actor", "externalities_by_round", "voting_by_round"):
+        assert cut.details[key] == full.details[key]
+
+
+def test_report_shows_the_sum_past_the_budget(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+    from tertius.models import exchange as ex
+
+    monkeypatch.setattr(ex, "MAP_ENTRIES", 0)
+    r = CliRunner().invoke(app, ["run", str(need(DECIDE_INPUT / "copenhagen.csv")), "-m", "exchange", "--out",
+                                 str(tmp_path), "--format", "json", "--draws", "5"])
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)["forecasts"]["exchange"]["details"]["exchanges"][0]
+    assert first and all("externalities_total" in e and "externalities" not in e for e in first)
+    html = (tmp_path / "report.html").read_text()
+    assert "exchange: the largest exchanges of round 1" in html
+
+
+def test_a_small_run_in_a_fresh_process_takes_the_numpy_loop(monkeypatch):
+    """Loading numba costs more than the compiled loop saves on a small run (COMPILE_FROM): a
+    process that has not loaded numba runs Copenhagen on the numpy loop; 600 actors would not."""
+    import sys
+
+    from tertius.models import exchange as ex
+
+    def refuse(*_args):
+        raise AssertionError("the compiled loop ran")
+
+    monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
+    assert run_model(s, "exchange", {"rounds": 10}).details["exchanges"][0]
+    monkeypatch.setattr(ex, "COMPILE_FROM", 3300)  # Copenhagen's candidate rows x 10 rounds
+    with pytest.raises(AssertionError, match="compiled loop ran"):
+        run_model(s, "exchange", {"rounds": 10})

@@ -57,11 +57,14 @@ both orientations: :class:`Pairs`) is computed once per run, and a round selects
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import sys
 from typing import Any
 
 import numpy as np
 
-from tertius.errors import PARAMS, InputError
+from tertius.errors import PARAMS, InputError, require
 from tertius.forecast import Column, Forecast, Line, utilities
 from tertius.models.registry import register
 from tertius.scenario import Scenario
@@ -70,6 +73,16 @@ EPS = 1e-10
 #: an actor's externality totals over a round: own gains as a trader; inner and outer, positive
 #: and negative effects of others' exchanges (Decide's externality report)
 EXTERNALITY_KEYS = ("own", "inner_positive", "inner_negative", "outer_positive", "outer_negative")
+#: How many third-actor effects a run lists exchange by exchange in ``details`` (as Python dicts,
+#: about 70 bytes each): the rounds in order while their effects add up to at most this many. A
+#: later round gives each exchange the sum over its third actors instead (at 600 actors and 3
+#: issues a round has about a million effects); the totals per actor and round are always complete.
+MAP_ENTRIES = 1_000_000
+#: Loading numba and the cached compiled loop costs a process about 0.6 s of CPU and 120 MiB, which
+#: the loop pays back from about this many candidate rows x rounds (Copenhagen's 10 rounds are
+#: 3,300 and save about 12 ms); below it, the compiled loop runs only where numba is already loaded
+#: (a warm process: the web page, a notebook, a sweep worker, a benchmark), else the numpy loop.
+COMPILE_FROM = 200_000
 #: Gains within this relative distance count as equal (a tie), so that rounding in the last
 #: bit cannot decide between candidates whose gains are equal in exact arithmetic.
 TIE = 1e-12
@@ -79,11 +92,10 @@ DEFAULTS: dict[str, Any] = {"rounds": 10, "fixed_weight": 0.1, "salience_weight"
 
 class Pairs:
     """What does not change between rounds: every actor pair present on every issue pair
-    (issue pairs p < q in file order, then actor pairs in file order), and each candidate's
-    constants (steps 3-4: k, the outcome shifts per unit of move, the gain factor, the smallest
-    valid shift, and its flat state indices) in both orientations, row r with the pair's first
-    actor as I and row r + T with its second actor as I. A round only picks the rows whose
-    actors are on opposite sides (:meth:`select`)."""
+    (issue pairs p < q in file order, then actor pairs in file order) in both orientations, row
+    r with the pair's first actor as I and row r + T with its second actor as I, and the
+    constants of a row (:meth:`constants`). A round only picks the rows whose actors are on
+    opposite sides (:meth:`select`)."""
 
     def __init__(self, s: np.ndarray, c: np.ndarray, S: np.ndarray, present: np.ndarray) -> None:
         n, m = s.shape
@@ -92,13 +104,28 @@ class Pairs:
         P, Q = np.repeat(P, A.size), np.repeat(Q, A.size)
         A, B = np.tile(A, m * (m - 1) // 2), np.tile(B, m * (m - 1) // 2)
         keep = present[A, P] & present[A, Q] & present[B, P] & present[B, Q]
-        self.A, self.B, self.P, self.Q = A, B, P, Q = A[keep], B[keep], P[keep], Q[keep]
+        # the flat state's indices (see CandidateTable) fit 32 bits up to about 1,000 actors on
+        # 1,000 issues
+        idx = np.int32 if 2 * n * m + n * n * m < 2**31 else np.int64
+        T = self.size = int(keep.sum())
+        #: I, J, P, Q (rows) of every candidate (columns): r < T with the pair's first actor as I
+        self.ijpq = np.empty((4, 2 * T), dtype=idx)
+        for row, (first, second) in enumerate(((A, B), (B, A), (P, P), (Q, Q))):
+            self.ijpq[row, :T], self.ijpq[row, T:] = first[keep], second[keep]
+        self.A, self.B, self.P, self.Q = A, B, P, Q = tuple(self.ijpq[:, :T])
         with np.errstate(divide="ignore", invalid="ignore"):
             ra = np.where(s[A, Q] > 0, s[A, P] / s[A, Q], np.inf)
             rb = np.where(s[B, Q] > 0, s[B, P] / s[B, Q], np.inf)
         self.tied, self.a_larger = ra == rb, ra > rb
-        self.size = A.size
-        I, J, P2, Q2 = np.concatenate([A, B]), np.concatenate([B, A]), np.concatenate([P, P]), np.concatenate([Q, Q])
+        self.s, self.c, self.S = s, c, S
+
+    def constants(self, rows: np.ndarray) -> np.ndarray:
+        """The constants of the candidates ``rows`` (steps 3-4), columns wj, wi, the gain factor,
+        the smallest valid Δp (moves and gain above 1e-10; infinite if unusable or no gain), k,
+        1/k. Computed per round for the round's candidates only (at 600 actors the table for
+        every pair would hold 50 MB)."""
+        s, c, S = self.s, self.c, self.S
+        I, J, P2, Q2 = self.ijpq[:, rows]
         k = (s[I, P2] + s[J, P2]) / np.where(s[I, Q2] + s[J, Q2] > 0, s[I, Q2] + s[J, Q2], 1.0)
         wj = c[J, P2] * s[J, P2] / S[P2]
         wi = c[I, Q2] * s[I, Q2] / S[Q2]
@@ -107,13 +134,7 @@ class Pairs:
         gain_factor = (s[I, P2] * s[J, Q2] - s[I, Q2] * s[J, P2]) / (s[I, Q2] + s[J, Q2] + ~usable)
         with np.errstate(divide="ignore"):
             lowest = np.maximum(EPS * np.maximum(wj, wi / k), np.where(gain_factor > 0, EPS / gain_factor, np.inf))
-        nm = n * m
-        # flat state (see run_round): voting positions, then outcome shifts towards each
-        # demander, then each supplier's own part of them, per (supplier, demander, issue)
-        self.ints = np.stack([I, J, P2, Q2, J * m + P2, I * m + Q2, I * m + P2, J * m + Q2,
-                              nm + I * m + P2, nm + J * m + Q2,
-                              2 * nm + (J * n + I) * m + P2, 2 * nm + (I * n + J) * m + Q2], axis=1)
-        self.floats = np.stack([wj, wi, gain_factor, np.where(usable, lowest, np.inf), k, 1.0 / k], axis=1)
+        return np.column_stack([wj, wi, gain_factor, np.where(usable, lowest, np.inf), k, 1.0 / k])
 
     def select(self, x: np.ndarray, O: np.ndarray) -> np.ndarray:
         """The round's candidates (steps 1-3) as rows of the tables: the pairs on opposite sides
@@ -135,12 +156,15 @@ class Realised:
     Decide's externalities see it), and per third actor (``third``: present on both issues, not
     a trader) its ``effect``, s_kp (|O_p − x_kp| − |O_p' − x_kp|) + s_kq (|O_q − x_kq| − |O_q' − x_kq|),
     with O and O' the outcomes before and after (for bookkeeping="decide", Decide's after: the
-    q outcome before the p cap), and whether it is in the traders' group pair (``inner``)."""
+    q outcome before the p cap), and whether it is in the traders' group pair (``inner``); and
+    per exchange the sum of its third actors' effects (``total``). Past ``MAP_ENTRIES``, only the
+    records and totals are kept (``third``, ``effect`` and ``inner`` None)."""
 
-    __slots__ = ("records", "third", "effect", "inner")
+    __slots__ = ("records", "third", "effect", "inner", "total")
 
-    def __init__(self, records: np.ndarray, third: np.ndarray, effect: np.ndarray, inner: np.ndarray) -> None:
-        self.records, self.third, self.effect, self.inner = records, third, effect, inner
+    def __init__(self, records: np.ndarray, third: np.ndarray | None, effect: np.ndarray | None,
+                 inner: np.ndarray | None, total: np.ndarray) -> None:
+        self.records, self.third, self.effect, self.inner, self.total = records, third, effect, inner, total
 
     def __len__(self) -> int:
         return len(self.records)
@@ -154,28 +178,39 @@ RECORD = ("i", "j", "p", "q", "gain", "move_i", "move_j", "start_i", "start_j", 
 class CandidateTable:
     """All candidates of a round as arrays: I demands p and supplies q, J the reverse."""
 
-    def __init__(self, pairs: Pairs, rows: np.ndarray, O: np.ndarray, x: np.ndarray) -> None:
-        ints, fl = pairs.ints[rows], pairs.floats[rows]
-        self.I, self.J, self.P, self.Q = I, J, P, Q = ints[:, 0:4].T
-        self.jp, self.iq, self.ip, self.jq = ints[:, 4:8].T
+    def __init__(self, pairs: Pairs, rows: np.ndarray, O: np.ndarray, x: np.ndarray, decide: bool = False) -> None:
+        n, m = x.shape
+        nm = n * m
+        self.ijpq = pairs.ijpq[:, rows]
+        self.I, self.J, self.P, self.Q = I, J, P, Q = self.ijpq
+        fl = pairs.constants(rows)
+        # flat state indices (see run_round): voting positions (actor * m + issue), then outcome
+        # shifts towards each demander, then each supplier's own part of them, per (supplier,
+        # demander, issue)
+        self.jp, self.iq, self.ip, self.jq = J * m + P, I * m + Q, I * m + P, J * m + Q
         #: per candidate, the flat state indices compute_many reads: the suppliers' voting
         #: positions (J on p, I on q), the demanders' outcome shifts (I on p, J on q) and each
         #: supplier's own part of its demander's
-        self.gather = ints[:, (4, 5, 8, 9, 10, 11)]
+        self.gather = np.empty((len(rows), 6), dtype=self.ijpq.dtype)
+        for col, v in enumerate((self.jp, self.iq, nm + self.ip, nm + self.jq, 2 * nm + (J * n + I) * m + P,
+                                 2 * nm + (I * n + J) * m + Q)):
+            self.gather[:, col] = v
         wj, wi = fl[:, 0], fl[:, 1]
         self.wj, self.wi, self.k = wj, wi, fl[:, 4]
         self.x_ip, self.x_jq = x[I, P], x[J, Q]
         n = len(rows)
         self.gain = np.full(n, -np.inf)
         self.dp = np.zeros(n)  # J's outcome shift on p, unsigned (I's on q is k times it)
-        self.seen_q = np.zeros(n)  # bookkeeping="decide": the q shift Decide's externalities use
-        # bookkeeping="decide": each half's own move list as (sum and signs of all but the last
-        # element, the last element), to emulate Decide 2025.3.1 (see run_round)
-        self.rest_sum = np.zeros((n, 2))
-        self.rest_pos = np.zeros((n, 2), dtype=bool)
-        self.rest_neg = np.zeros((n, 2), dtype=bool)
-        self.last = np.zeros((n, 2))
-        self.decide = False
+        # bookkeeping="decide" only (else empty): the q shift Decide's externalities use, and each
+        # half's own move list as (sum and signs of all but the last element, the last element),
+        # to emulate Decide 2025.3.1 (see run_round)
+        nd = n if decide else 0
+        self.seen_q = np.zeros(nd)
+        self.rest_sum = np.zeros((nd, 2))
+        self.rest_pos = np.zeros((nd, 2), dtype=bool)
+        self.rest_neg = np.zeros((nd, 2), dtype=bool)
+        self.last = np.zeros((nd, 2))
+        self.decide = decide
         # per candidate, in pairs (the p side: J's move; the q side: I's move): the shift per
         # unit of move, the partner's position, the outcome less the supplier's start shift,
         # and the supplier's start; then the gain factor, the smallest valid Δp (moves and gain
@@ -283,23 +318,167 @@ def rex_split(t: CandidateTable, e: int, s: np.ndarray, rng: np.random.Generator
     return dp, dq
 
 
+def _greedy(const: np.ndarray, gather: np.ndarray, ijpq: np.ndarray, tiebreak: np.ndarray, F: np.ndarray,
+            x_flat: np.ndarray, weight: np.ndarray, supply: np.ndarray, s_at: np.ndarray, demand: np.ndarray,
+            d_at: np.ndarray, n: int, m: int, gain: np.ndarray, dpa: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """run_round's greedy realisation (bookkeeping="realised", no REX) as one scalar loop,
+    compiled by numba where it is installed (:func:`_kernel`): the operations of
+    :func:`compute_many` and of run_round's loop in the same order, so the same bytes (checked
+    in tests/test_exchange.py). ``const``, ``gather`` and ``ijpq`` (I, J, P, Q as rows) are the
+    CandidateTable's, ``supply``/``demand`` and ``s_at``/``d_at`` the :func:`_index` orders
+    and run starts; ``gain``, ``dpa`` (the shifts Δp), ``F`` (the flat state) and ``moved`` are
+    updated in place. Returns the records (columns ``RECORD``)."""
+    nm = n * m
+    n_c = gain.shape[0]
+    entry = np.full(n * nm, np.nan)  # each supplier's first voting position towards a demander
+    records = np.empty((min(n_c, 64), len(RECORD)))
+    count = 0
+    todo = np.arange(max(4 * n_c, 1))  # the candidates to (re)compute: at first all of them
+    n_todo = n_c
+    # a max tree over the gains (leaf L + c is candidate c): the argmax and the tied candidates
+    # are found from the root without scanning every candidate after every exchange
+    L, depth = 1, 1
+    while L < n_c:
+        L, depth = 2 * L, depth + 1
+    tree = np.full(2 * L, -np.inf)
+    stack = np.empty(2 * depth + 2, dtype=np.int64)
+    built, e = False, -1
+    while True:
+        for t in range(n_todo):  # compute_many, one candidate at a time
+            c = todo[t]
+            dp = np.inf
+            for h in range(2):  # h = 0: J's move on p; h = 1: I's move on q
+                w, target, x0 = const[c, h], const[c, 2 + h], const[c, 6 + h]
+                start, ow = F[gather[c, h]], F[gather[c, 4 + h]]
+                to = target - start
+                gap = target - (const[c, 4 + h] + F[gather[c, 2 + h]] - ow + w * start)
+                d = 1.0 if to > 0 else (-1.0 if to < 0 else 0.0)
+                bound = w * (d * to)
+                ahead = d * gap
+                if ahead > EPS and ahead < bound:
+                    bound = ahead
+                if (start - x0) * to < 0:
+                    bound = -np.inf
+                if h == 0:
+                    dp = bound
+                elif bound * const[c, 11] < dp:
+                    dp = bound * const[c, 11]
+            gain[c] = dp * const[c, 8] if dp > const[c, 9] else -np.inf
+            dpa[c] = dp
+        for t in range(n_todo + 1 if built else 0):  # the tree above the changed gains
+            node = L + (todo[t] if t < n_todo else e)  # (e: the last realised exchange)
+            tree[node] = gain[node - L]
+            node //= 2
+            while node:
+                top = max(tree[2 * node], tree[2 * node + 1])
+                if tree[node] == top:
+                    break
+                tree[node] = top
+                node //= 2
+        if not built:
+            tree[L:L + n_c] = gain
+            for node in range(L - 1, 0, -1):
+                tree[node] = max(tree[2 * node], tree[2 * node + 1])
+            built = True
+        best = tree[1]  # the largest gain
+        if best == -np.inf:
+            break
+        # a tie goes to the smallest tiebreak among the gains >= floor, the first of those
+        floor = best - TIE * abs(best)
+        e, n_stack = -1, 1
+        stack[0] = 1
+        while n_stack:
+            n_stack -= 1
+            node = stack[n_stack]
+            if tree[node] < floor:
+                continue
+            if node >= L:
+                c = node - L
+                if e < 0 or tiebreak[c] < tiebreak[e] or (tiebreak[c] == tiebreak[e] and c < e):
+                    e = c
+            else:
+                stack[n_stack], stack[n_stack + 1] = 2 * node + 1, 2 * node
+                n_stack += 2
+        i, j, p, q = ijpq[0, e], ijpq[1, e], ijpq[2, e], ijpq[3, e]
+        jp, iq, ip, jq = j * m + p, i * m + q, i * m + p, j * m + q
+        vj, vi, wj, wi = F[jp], F[iq], const[e, 0], const[e, 1]
+        bp = const[e, 4] + F[nm + ip] - F[2 * nm + (j * n + i) * m + p] + wj * vj
+        bq = const[e, 5] + F[nm + jq] - F[2 * nm + (i * n + j) * m + q] + wi * vi
+        dp = dpa[e]
+        dq = dp * const[e, 10]
+        sp = dp if const[e, 2] > vj else -dp
+        sq = dq if const[e, 3] > vi else -dq
+        if count == records.shape[0]:
+            grown = np.empty((2 * count, len(RECORD)))
+            grown[:count] = records
+            records = grown
+        row = records[count]
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6] = i, j, p, q, best, sq / wi, sp / wj
+        row[7], row[8], row[9], row[10], row[11], row[12], row[13] = vi, vj, bp, bq, bp + sp, bq + sq, bq + sq
+        count += 1
+        for h in range(2):
+            a, d, move, demander = (j, p, sp / wj, i) if h == 0 else (i, q, sq / wi, j)
+            ad = a * m + d
+            y = F[ad] + move
+            F[ad] = y
+            moved[ad] += abs(move)
+            key = (a * n + demander) * m + d
+            old = entry[key]
+            if not np.isnan(old):
+                if x_flat[ad] <= old:
+                    y = y if y < old else old
+                else:
+                    y = y if y > old else old
+            entry[key] = y
+            shift = weight[ad] * (y - x_flat[ad]) - F[2 * nm + key]
+            F[nm + demander * m + d] += shift
+            F[2 * nm + key] += shift
+        gain[e] = -np.inf
+        n_todo = 0
+        for r_key in range(4):  # the candidates that share a supplier-issue or demander-issue
+            order, at = (supply, s_at) if r_key < 2 else (demand, d_at)
+            key = (jp, iq, ip, jq)[r_key]
+            for r in range(at[key], at[key + 1]):
+                if gain[order[r]] > -np.inf:
+                    todo[n_todo] = order[r]
+                    n_todo += 1
+    return records[:count]
+
+
+def warm() -> bool:
+    """Load the compiled loop now, as a long-running process would (the web page, a notebook, a
+    benchmark): every later run takes it (``COMPILE_FROM``). False where numba is not installed."""
+    return _kernel() is not None
+
+
+@functools.cache
+def _kernel() -> Any:
+    """:func:`_greedy` compiled by numba (the ``fast`` extra), or None where numba is not
+    installed (run_round then takes the numpy path, the one the tests compare it with)."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    numba = require("numba", "compile the exchange model's round loop")
+    jit = numba.njit(cache=True)  # compiles on the first call, then loads from __pycache__
+    return jit(_greedy)
+
+
 def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight: list[float], present: np.ndarray,
-              rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised"
-              ) -> tuple[Realised, np.ndarray, np.ndarray, np.ndarray]:
+              rng: np.random.Generator, ties: str, p_rex: float = 0.0, bookkeeping: str = "realised",
+              compiled: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One round's greedy realisation (steps 4-8 of the module docstring). The candidates are
     arrays: after each exchange the affected candidates are recomputed at once, and the next
     exchange is an argmax. ``weight`` is c s / S per actor-issue, flat. Returns the realised
-    exchanges, their externality totals, and the voting positions and total move of every
-    actor-issue."""
+    exchanges (rows as ``RECORD``), and the voting positions and total move of every
+    actor-issue. ``compiled``: :func:`_kernel`'s loop, which takes the place of the numpy one
+    (with the same results) for bookkeeping="realised" without REX."""
     n, m = x.shape
     nm = n * m
     x_flat = x.ravel().tolist()
     vote_l, moved_l = list(x_flat), [0.0] * nm
     rows = pairs.select(x, O)
     if not len(rows):
-        return *_with_externalities([], x, s, O, present), x.copy(), np.zeros_like(x)
-    t = CandidateTable(pairs, rows, O, x)
-    t.decide = bookkeeping == "decide"
+        return np.zeros((0, len(RECORD))), x.copy(), np.zeros_like(x)
+    t = CandidateTable(pairs, rows, O, x, bookkeeping == "decide")
     # the flat state compute_many reads (voting positions, outcome shifts towards each demander,
     # each supplier's part of them), kept beside Python lists of the same numbers for the loop
     F = np.zeros(2 * nm + n * nm)
@@ -310,7 +489,13 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
     # the candidates by supplier-issue (J on p, I on q) and by demander-issue (I on p, J on q):
     # ids of the candidates with key k are found[starts[k]:starts[k + 1]], in the order of
     # np.r_[first keys, second keys] (stable)
-    supply, demand = _index(np.concatenate([t.jp, t.iq]), nm), _index(np.concatenate([t.ip, t.jq]), nm)
+    (by_supply, s_at), (by_demand, d_at) = _index(np.r_[t.jp, t.iq], nm), _index(np.r_[t.ip, t.jq], nm)
+    if compiled is not None and not t.decide and p_rex == 0:
+        moved = np.zeros(nm)
+        rec = compiled(t.const, t.gather, t.ijpq, tiebreak, F, x.ravel(),
+                       np.asarray(weight), by_supply, s_at, by_demand, d_at, n, m, t.gain, t.dp, moved)
+        return rec, F[:nm].reshape(n, m).copy(), moved.reshape(n, m)
+    supply, demand = (by_supply, s_at.tolist()), (by_demand, d_at.tolist())
     compute_many(t, np.arange(n_cands), F)
     # a realised candidate, and one that is (or turns) invalid, has gain −inf and is not
     # recomputed again this round (it is dropped, as in Decide)
@@ -377,51 +562,64 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
                     t.rest_pos[sel, h] |= t.last[sel, h] > 0
                     t.rest_neg[sel, h] |= t.last[sel, h] < 0
             compute_many(t, touched, F)
-    realised, by_actor = _with_externalities(records, x, s, O, present)
-    return realised, by_actor, np.array(vote_l).reshape(n, m), np.array(moved_l).reshape(n, m)
+    return np.array(records, dtype=float).reshape(-1, len(RECORD)), np.array(vote_l).reshape(n, m), \
+        np.array(moved_l).reshape(n, m)
 
 
-def _index(keys: np.ndarray, size: int) -> tuple[np.ndarray, list[int]]:
+def _index(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Candidates by key: ``keys`` holds two keys per candidate (its first keys, then its
     second); returns the candidate ids sorted by key (stable) and, per key k < ``size``, where
     its run starts (``starts[k]`` to ``starts[k + 1]``)."""
     order = np.argsort(keys, kind="stable")
     starts = np.zeros(size + 1, dtype=np.intp)
     np.cumsum(np.bincount(keys, minlength=size), out=starts[1:])
-    return order % (keys.size // 2), starts.tolist()
+    return order % (keys.size // 2), starts
 
 
-def _with_externalities(records: list[tuple], x: np.ndarray, s: np.ndarray, O: np.ndarray,
-                        present: np.ndarray) -> tuple[Realised, np.ndarray]:
-    """The round's exchanges, with every third actor's externality computed at once, and each
-    actor's totals over the round (columns as ``EXTERNALITY_KEYS``): its own gains as a trader,
-    and its inner/outer, positive/negative externalities as a third actor (the classification
-    of Decide's externality reports)."""
+def _with_externalities(rec: np.ndarray, x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray,
+                        maps: bool = True) -> tuple[Realised, np.ndarray]:
+    """The round's exchanges with every third actor's externality, and each actor's totals over
+    the round (columns as ``EXTERNALITY_KEYS``): its own gains as a trader, and its inner/outer,
+    positive/negative externalities as a third actor (the classification of Decide's
+    externality reports). Computed for blocks of exchanges (at most 2^16 effects at a time);
+    without ``maps`` only the records and each exchange's total are kept."""
     n = x.shape[0]
     by_actor = np.zeros((n, len(EXTERNALITY_KEYS)))
-    if not records:
-        none = np.zeros((0, n), dtype=bool)
-        return Realised(np.zeros((0, len(RECORD))), none, np.zeros((0, n)), none), by_actor
-    rec = np.array(records, dtype=float)
     I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
-    bp, bq, ap, aq = rec[:, 9:10], rec[:, 10:11], rec[:, 11:12], rec[:, 12:13]
-    xp, xq, sp, sq = x[:, P].T, x[:, Q].T, s[:, P].T, s[:, Q].T  # (exchanges, actors)
-    ext = sp * (np.abs(bp - xp) - np.abs(ap - xp)) + sq * (np.abs(bq - xq) - np.abs(aq - xq))
-    third = present[:, P].T & present[:, Q].T
-    rows = np.arange(len(records))
-    third[rows, I] = False
-    third[rows, J] = False
-    right = x > O[None, :]
-    side = right[:, P].T * 2 + right[:, Q].T  # group code per actor (A-D) on each exchange's issues
-    inner = (side == side[rows, I][:, None]) | (side == side[rows, J][:, None])
     by_actor[:, 0] = np.bincount(I, rec[:, 4], n) + np.bincount(J, rec[:, 4], n)
-    # each third actor's effects, summed in the order of the exchanges by class: inner positive,
-    # inner negative (or none), outer positive, outer negative
-    who, actor = third.nonzero()
-    effect = ext[who, actor]
-    kind = actor * 4 + 2 * ~inner[who, actor] + (effect <= 0)
-    by_actor[:, 1:] = np.bincount(kind, effect, 4 * n).reshape(n, 4)
-    return Realised(rec, third, ext, inner), by_actor
+    right = x > O[None, :]
+    effects = np.zeros((4, n))  # per class, each actor's effects added in the order of the exchanges
+    total = np.zeros(len(rec))
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    size = max(1, 2**16 // max(n, 1))
+    for lo in range(0, len(rec), size):
+        b = slice(lo, lo + size)
+        bp, bq, ap, aq = rec[b, 9:10], rec[b, 10:11], rec[b, 11:12], rec[b, 12:13]
+        p, q, i, j = P[b], Q[b], I[b], J[b]
+        xp, xq, sp, sq = x[:, p].T, x[:, q].T, s[:, p].T, s[:, q].T  # (exchanges, actors)
+        ext = sp * (np.abs(bp - xp) - np.abs(ap - xp)) + sq * (np.abs(bq - xq) - np.abs(aq - xq))
+        third = present[:, p].T & present[:, q].T
+        rows = np.arange(len(i))
+        third[rows, i] = False
+        third[rows, j] = False
+        side = right[:, p].T * 2 + right[:, q].T  # group code per actor (A-D) on each exchange's issues
+        inner = (side == side[rows, i][:, None]) | (side == side[rows, j][:, None])
+        # each third actor's effects by class: inner positive, inner negative (or none), outer
+        # positive, outer negative. A sum over axis 0 adds the rows one after another, so the
+        # running totals on top of the block continue one sum in the order of the exchanges
+        kind = np.where(third, 2 * ~inner + (ext <= 0), -1)
+        for k in range(4):
+            effects[k] = np.vstack([effects[k], np.where(kind == k, ext, 0.0)]).sum(axis=0)
+        total[b] = np.where(third, ext, 0.0).sum(axis=1)
+        if maps:
+            blocks.append((third, ext, inner))
+    by_actor[:, 1:] = effects.T
+    if not maps:
+        return Realised(rec, None, None, None, total), by_actor
+    if not blocks:
+        blocks.append((np.zeros((0, n), dtype=bool), np.zeros((0, n)), np.zeros((0, n), dtype=bool)))
+    third, ext, inner = (np.concatenate([blk[k] for blk in blocks]) for k in range(3))
+    return Realised(rec, third, ext, inner, total), by_actor
 
 
 def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.ndarray, params: dict[str, Any],
@@ -437,15 +635,20 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
         raise InputError("an issue has no actor with positive power and salience",
                          fix="the exchange model needs c·s > 0 on every issue")
     outcomes, voting, prefs, exchanges, totals = [], [], [x.copy()], [], []
+    budget = MAP_ENTRIES  # the third-actor effects that may still be listed one by one
+    both = present.T.astype(np.int64) @ present.astype(np.int64)  # actors present on both issues
     # what does not change between rounds: the actor and issue pairs and their constants, each
     # actor-issue's outcome weight c s / S, and the end-of-round weight of the voting position
     pairs = Pairs(s, c, S, present)
+    compiled = _kernel() if "numba" in sys.modules or 2 * pairs.size * int(params["rounds"]) >= COMPILE_FROM else None
     shift = (c * s / S[None, :]).ravel().tolist()
     weight = params["fixed_weight"] + params["salience_weight"] * (1.0 - s)
     for _ in range(int(params["rounds"])):
         O = (w * x).sum(axis=0) / S
-        realised, by_actor, vote, moved = run_round(O, pairs, x, s, shift, present, rng, params["ties"], params["p"],
-                                                    params["bookkeeping"])
+        rec, vote, moved = run_round(O, pairs, x, s, shift, present, rng, params["ties"], params["p"],
+                                     params["bookkeeping"], compiled)
+        budget -= int((both[rec[:, 2].astype(np.intp), rec[:, 3].astype(np.intp)] - 2).sum())
+        realised, by_actor = _with_externalities(rec, x, s, O, present, maps=budget >= 0)
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
@@ -517,6 +720,12 @@ def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generato
         "externalities_by_actor": [{ids[k]: dict(zip(EXTERNALITY_KEYS, row, strict=True))
                                     for k, row in enumerate(a.tolist())} for a in res["externalities"]],
     }
+    left_out = [r + 1 for r, rnd in enumerate(res["exchanges"]) if rnd.third is None and len(rnd)]
+    if left_out:
+        details["externalities_left_out"] = (
+            f"rounds {left_out[0]}-{left_out[-1]} list each exchange's effects on third actors as their sum "
+            f"(externalities_total): a run lists at most {MAP_ENTRIES:,} effects one by one; the totals per "
+            "actor and round are complete")
     if rex is not None:
         details["rex"] = rex
     at_start = {i: float(v) for i, v in zip(issues, back(res["outcome"][0]), strict=True)}
@@ -544,18 +753,22 @@ def _exchange_details(rnd: Realised, ids: list[str], issues: list[str], lo: np.n
     def on_q(col: int) -> list[float]:
         return (lo_q + rec[:, col] * span_q / 100.0).tolist()
 
-    who, actor = rnd.third.nonzero()
-    names = [ids[a] for a in actor.tolist()]
-    values = rnd.effect[who, actor].tolist()
-    ends = np.cumsum(rnd.third.sum(axis=1)).tolist()
-    effects, start = [], 0
-    for end in ends:
-        effects.append(dict(zip(names[start:end], values[start:end], strict=True)))
-        start = end
+    effects: list[Any]
+    if rnd.third is None or rnd.effect is None:  # over MAP_ENTRIES: the sum over third actors
+        key, effects = "externalities_total", rnd.total.tolist()
+    else:
+        who, actor = rnd.third.nonzero()
+        names = [ids[a] for a in actor.tolist()]
+        values = rnd.effect[who, actor].tolist()
+        ends = np.cumsum(rnd.third.sum(axis=1)).tolist()
+        key, effects, start = "externalities", [], 0
+        for end in ends:
+            effects.append(dict(zip(names[start:end], values[start:end], strict=True)))
+            start = end
     columns = ([ids[a] for a in I.tolist()], [ids[b] for b in J.tolist()], [issues[p] for p in P.tolist()],
                [issues[q] for q in Q.tolist()], rec[:, 4].tolist(), (rec[:, 5] * span_q / 100).tolist(),
                (rec[:, 6] * span_p / 100).tolist(), on_q(7), on_p(8), on_p(9), on_p(11), on_q(10), on_q(13), effects)
     return [{"demander_p": i, "supplier_p": j, "issue_p": p, "issue_q": q, "gain": g, "move_on_q": mq,
              "move_on_p": mp, "start_on_q": sq, "start_on_p": sp, "outcome_p": [bp, ap], "outcome_q": [bq, aq],
-             "externalities": ext}
+             key: ext}
             for i, j, p, q, g, mq, mp, sq, sp, bp, ap, bq, aq, ext in zip(*columns, strict=True)]
