@@ -209,3 +209,40 @@ def test_the_penalties_are_chosen_on_the_mean_over_repeated_inner_deals(tmp_path
         assert scores[a] == pytest.approx(np.mean([cm._cv_log_loss(d, f, 2, a, math.inf) for f in deals]))
     _, _, one, _ = cm.choose_alpha(d, k=2, seed=0, repeats=1)
     assert one[cm.ALPHAS[0]] == pytest.approx(cm._cv_log_loss(d, deals[0], 2, cm.ALPHAS[0], math.inf))
+
+
+def _six_wars(tmp_path):
+    text = TABLE + "".join(TABLE.split("\n", 1)[1].replace("1,W1,", f"{n},W{n},").replace("2,W2,", f"{n + 1},W{n + 1},")
+                           for n in (3, 5))
+    p = tmp_path / "t6.csv"
+    p.write_text(text)
+    return cm.design(read_decision_table(p)[1])
+
+
+def test_the_base_rates_inner_brier_is_the_other_folds_class_shares_scored_on_each_fold(tmp_path):
+    d = _six_wars(tmp_path)
+    fold = cm.group_folds(d.groups, 2, 0, "alpha")
+    total = 0.0
+    for f in range(2):
+        rates = np.bincount(d.y[fold != f], minlength=3) / (fold != f).sum()
+        total += float(((rates[None, :] - np.eye(3)[d.y[fold == f]]) ** 2).sum())
+    assert cm._cv_base_brier(d, fold, 2) == pytest.approx(total / len(d.y))
+    # a neutral or broker recorded apart (the casebook's codes 3, 4) is the class none
+    apart = cm.Design(d.x, d.available, np.where(d.y == 2, 3, d.y), d.groups, d.columns, d.rows)
+    assert cm._cv_base_brier(apart, fold, 2) == pytest.approx(cm._cv_base_brier(d, fold, 2))
+
+
+def test_alpha_is_the_best_log_loss_among_those_no_worse_than_the_base_rates_in_brier(tmp_path):
+    """choose_alpha: α minimises the inner log loss over the α whose inner Brier is at most the
+    inner base rates' (the largest α where none is), and each score is the mean over the deals."""
+    d = _six_wars(tmp_path)
+    alpha, _, scores, _, briers, base = cm.choose_alpha_scores(d, k=2, seed=0, repeats=2)
+    deals = [cm.group_folds(d.groups, 2, 0, label) for label in ("alpha", "alpha-1")]
+    assert base == pytest.approx(np.mean([cm._cv_base_brier(d, f, 2) for f in deals]))
+    for a in cm.ALPHAS:
+        assert briers[a] == pytest.approx(np.mean([cm._cv_scores(d, f, 2, a, math.inf)[1] for f in deals]))
+    fair = [a for a in cm.ALPHAS if briers[a] <= base]
+    assert alpha == (min(fair, key=lambda a: (scores[a], -a)) if fair else max(cm.ALPHAS))
+    assert cm.choose_alpha(d, k=2, seed=0, repeats=2)[0] == alpha
+    model = cm.fit_selected(d, k=2, seed=0, errors=False)
+    assert model["base_cv_brier"] >= 0 and set(model["alpha_cv_brier"]) == {str(a) for a in cm.ALPHAS}
