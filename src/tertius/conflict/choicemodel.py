@@ -33,8 +33,7 @@ constants are not penalised), by scipy's trust-region Newton method with the exa
 two stages' parameters are disjoint, so each stage is fitted on its own rows. The class ``none``
 of the tables counts neutral and broker together, so the tables inform the first stage only.
 α (the covariates' penalty) is chosen from :data:`ALPHAS` by K-fold cross-validation grouped by
-war or dispute inside the training rows with the game's terms left out, by the log loss among
-the α whose inner Brier score is no worse than the inner base rates'; at that α, the game's
+war or dispute inside the training rows with the game's terms left out; at that α, the game's
 join terms get their own penalty from :data:`GAME_ALPHAS`, where leaving them out (the plain
 logit) is one of the choices; each penalty is scored by its inner log loss averaged over
 :data:`INNER_REPEATS` deals of the groups into folds. The join call threshold τ (call the more probable side where
@@ -95,10 +94,8 @@ SIDES = tuple((k, str(SIDE[o])) for k, o in enumerate(OPTIONS) if JOINING[k])
 UNPENALISED = ("join", "broker")
 #: The ridge penalties searched by the inner cross-validation: α for the covariates (and the
 #: second stage), then, at that α, the penalty on the first stage's game terms, where ``inf``
-#: leaves them out (the model is then the plain logit). α = 1000 (near the base rates with the
-#: joining constant free) is there for tables whose inner folds show no α with a Brier score
-#: below the base rates' (the wars: docs/choicemodel.md, "Calibration").
-ALPHAS = (1.0, 10.0, 100.0, 1000.0)
+#: leaves them out (the model is then the plain logit).
+ALPHAS = (1.0, 10.0, 100.0)
 GAME_ALPHAS = (1.0, 10.0, 100.0, 1000.0, math.inf)
 #: Inner folds for α, and how many times the inner grouped CV is repeated with fresh folds (the
 #: penalties' log losses are averaged over the repeats, so that one unlucky deal of a few joiners
@@ -515,84 +512,36 @@ def recorded_probability(d: Design, model: dict[str, Any]) -> np.ndarray:
     return np.where(_class_mask(d.y[keep]), option_probabilities(d.take(keep), model), 0.0).sum(axis=1)
 
 
-def _cv_scores(d: Design, fold: np.ndarray, k: int, alpha: float, game_alpha: float) -> tuple[float, float]:
-    """The out-of-fold log loss and Brier score (over the tables' classes) of the fit at these
-    penalties, in the folds ``fold`` of ``d``."""
-    ll, brier, n = 0.0, 0.0, 0
+def _cv_log_loss(d: Design, fold: np.ndarray, k: int, alpha: float, game_alpha: float) -> float:
+    losses, n = 0.0, 0
     for f in range(k):
         test = (fold == f) & (d.y >= 0)
         if not test.any() or not (fold != f).any():
             continue
         m = fit(d.take(fold != f), alpha, errors=False, game_alpha=game_alpha)
-        dt = d.take(test)
-        ll += log_loss(dt, m) * int(test.sum())
-        brier += _brier_sum(class_probabilities(option_probabilities(dt, m)), dt.y)
+        losses += log_loss(d.take(test), m) * int(test.sum())
         n += int(test.sum())
-    return ll / max(n, 1), brier / max(n, 1)
-
-
-def _cv_log_loss(d: Design, fold: np.ndarray, k: int, alpha: float, game_alpha: float) -> float:
-    return _cv_scores(d, fold, k, alpha, game_alpha)[0]
-
-
-def _table_class(y: np.ndarray) -> np.ndarray:
-    """The tables' class (index into CLASSES) of each recorded choice: neutral and broker,
-    recorded apart (the casebook's), are the class ``none``."""
-    return np.where(y >= len(CLASSES), CLASSES.index("none"), y)
-
-
-def _brier_sum(pc: np.ndarray, y: np.ndarray) -> float:
-    """Σ over the recorded rows of the Brier score of the class probabilities ``pc`` (N, 3)."""
-    keep = y >= 0
-    return float(((pc[keep] - np.eye(len(CLASSES))[_table_class(y[keep])]) ** 2).sum())
-
-
-def _cv_base_brier(d: Design, fold: np.ndarray, k: int) -> float:
-    """The out-of-fold Brier score of the base rates: each fold's rows scored by the share of
-    each class among the other folds' rows."""
-    brier, n = 0.0, 0
-    for f in range(k):
-        test, train = (fold == f) & (d.y >= 0), (fold != f) & (d.y >= 0)
-        if not test.any() or not train.any():
-            continue
-        rates = np.bincount(_table_class(d.y[train]), minlength=len(CLASSES)) / int(train.sum())
-        brier += _brier_sum(np.broadcast_to(rates, (int(test.sum()), len(CLASSES))), d.y[test])
-        n += int(test.sum())
-    return brier / max(n, 1)
+    return losses / max(n, 1)
 
 
 def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0, repeats: int = INNER_REPEATS
                  ) -> tuple[float, float, dict[float, float], dict[float, float]]:
-    """The ridge penalties chosen by K-fold CV grouped by war or dispute on ``d``, each score
-    averaged over ``repeats`` deals of the groups into folds: α from :data:`ALPHAS` with the
-    game's terms left out (so α is the plain logit's), the one with the smallest log loss among
-    those whose Brier score is no worse than the base rates' in the same folds (the largest α,
-    the nearest to the base rates, where none is); then, at that α and where ``d`` has the
-    game's terms, their penalty from :data:`GAME_ALPHAS` by the log loss (``inf``, the terms
-    left out, wins ties). Returns α, the game terms' penalty and the log losses; the Brier
-    scores are in :func:`choose_alpha_scores`."""
-    alpha, game_alpha, scores, game, _, _ = choose_alpha_scores(d, k, seed, repeats)
-    return alpha, game_alpha, scores, game
-
-
-def choose_alpha_scores(d: Design, k: int = INNER_K, seed: int = 0, repeats: int = INNER_REPEATS
-                        ) -> tuple[float, float, dict[float, float], dict[float, float], dict[float, float], float]:
-    """:func:`choose_alpha` with the inner Brier score of each α and the base rates' inner Brier."""
+    """The ridge penalties with the smallest log loss in K-fold CV grouped by war or dispute on
+    ``d``, averaged over ``repeats`` deals of the groups into folds: α from :data:`ALPHAS` with the
+    game's terms left out (so α is the plain logit's), then, at that α and where ``d`` has the
+    game's terms, their penalty from :data:`GAME_ALPHAS` (``inf``, the terms left out, wins ties).
+    Returns α, the game terms' penalty and the scores."""
     deals = [group_folds(d.groups, k, seed, "alpha" if r == 0 else f"alpha-{r}") for r in range(repeats)]
 
-    def score(a: float, g: float) -> tuple[float, float]:
-        got = [_cv_scores(d, fold, k, a, g) for fold in deals]
-        return float(np.mean([s[0] for s in got])), float(np.mean([s[1] for s in got]))
+    def score(a: float, g: float) -> float:
+        return float(np.mean([_cv_log_loss(d, fold, k, a, g) for fold in deals]))
 
-    both = {a: score(a, math.inf) for a in ALPHAS}
-    scores, briers = {a: s[0] for a, s in both.items()}, {a: s[1] for a, s in both.items()}
-    base = float(np.mean([_cv_base_brier(d, fold, k) for fold in deals]))
-    fair = [a for a in ALPHAS if briers[a] <= base] or [max(ALPHAS)]
-    alpha = min(fair, key=lambda a: (scores[a], -a))
+    scores = {a: score(a, math.inf) for a in ALPHAS}
+    alpha = min(ALPHAS, key=lambda a: (scores[a], -a))
     game = {math.inf: scores[alpha]}
     if any(c in TERMS_OF_KIND["join"] for c in d.columns):
-        game.update({g: score(alpha, g)[0] for g in GAME_ALPHAS if math.isfinite(g)})
-    return alpha, min(game, key=lambda g: (game[g], -g)), scores, game, briers, base
+        game.update({g: score(alpha, g) for g in GAME_ALPHAS if math.isfinite(g)})
+    return alpha, min(game, key=lambda g: (game[g], -g)), scores, game
 
 
 def calls(pc: np.ndarray, threshold: float) -> np.ndarray:
@@ -616,14 +565,12 @@ def choose_threshold(pc: np.ndarray, y: np.ndarray) -> float:
 def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True) -> dict[str, Any]:
     """The penalties by inner grouped CV (:func:`choose_alpha`), the fit at them on all of ``d``,
     and the call threshold on ``d``."""
-    alpha, game_alpha, scores, game, briers, base = choose_alpha_scores(d, k, seed)
+    alpha, game_alpha, scores, game = choose_alpha(d, k, seed)
     model = fit(d, alpha, errors, game_alpha)
     keep = d.y >= 0
     pc = class_probabilities(option_probabilities(d, model))[keep]
     model["threshold"] = choose_threshold(pc, d.y[keep])
     model["alpha_cv_log_loss"] = {str(a): s for a, s in scores.items()}
-    model["alpha_cv_brier"] = {str(a): s for a, s in briers.items()}
-    model["base_cv_brier"] = base
     if len(game) > 1:
         model["game_alpha_cv_log_loss"] = {str(g): s for g, s in game.items()}
     return model
@@ -676,7 +623,7 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
-           "Design", "calls", "choose_alpha", "choose_alpha_scores",
+           "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
            "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]
