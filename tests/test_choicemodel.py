@@ -209,27 +209,3 @@ def test_the_penalties_are_chosen_on_the_mean_over_repeated_inner_deals(tmp_path
         assert scores[a] == pytest.approx(np.mean([cm._cv_log_loss(d, f, 2, a, math.inf) for f in deals]))
     _, _, one, _ = cm.choose_alpha(d, k=2, seed=0, repeats=1)
     assert one[cm.ALPHAS[0]] == pytest.approx(cm._cv_log_loss(d, deals[0], 2, cm.ALPHAS[0], math.inf))
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(-1, 1), min_size=4, max_size=12), st.floats(0.01, 100), st.floats(-5, 5))
-def test_a_wars_gains_enter_standardised_so_its_units_do_not_matter(gains, scale, shift):
-    """gain_by_war: the open joins' gains of one war get mean 0 and sd 1 (all 0 where they do not
-    vary); a positive rescaling or a shift of the war's utilities changes nothing; order is kept."""
-    t = len(gains) // 2
-    j = len(cm.COVARIATES) + cm.GAME_TERMS.index("gain_join")
-    joins = np.flatnonzero(cm.JOINING)
-
-    def standardised(g: np.ndarray) -> np.ndarray:
-        x = np.zeros((t, len(OPTIONS), len(cm.COVARIATES) + len(cm.GAME_TERMS)))
-        x[:, joins, j] = g[:2 * t].reshape(t, 2)
-        ok = np.ones((t, len(OPTIONS)), dtype=bool)
-        cm.gain_by_war(x, ok)
-        return x[:, joins, j].ravel()
-
-    g = np.array(gains)
-    z = standardised(g)
-    if np.ptp(g[:2 * t]) > 1e-3:
-        assert z.mean() == pytest.approx(0.0, abs=1e-9) and z.std() == pytest.approx(1.0, rel=1e-6)
-        assert np.all(np.diff(z[np.argsort(g[:2 * t], kind="stable")]) >= -1e-9)
-        assert np.allclose(standardised(g * scale + shift), z, atol=1e-6)

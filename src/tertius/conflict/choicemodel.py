@@ -188,23 +188,6 @@ def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
     return ok
 
 
-def gain_by_war(x: np.ndarray, available: np.ndarray) -> None:
-    """Standardise ``gain_join`` within one war or dispute (in place): x (T, 4, P) and the options
-    open (T, 4) of its candidates; each open join's gain minus the mean over the war's open joins,
-    over their standard deviation (0 where they do not vary). The game's utilities are in each
-    war's own units and their spread over a war's candidates differs from war to war (scale
-    heterogeneity in random-utility models: Swait & Louviere 1993), so a gain enters the utility
-    as how far it stands out among the war's candidates, on one scale for every war."""
-    j = len(COVARIATES) + GAME_TERMS.index("gain_join")
-    joins = np.flatnonzero(JOINING)
-    ok = available[:, joins]
-    gains = x[:, joins, j]
-    got = gains[ok]
-    sd = float(got.std()) if got.size else 0.0
-    z = (gains - got.mean()) / sd if sd > 1e-12 else np.zeros_like(gains)
-    x[:, joins, j] = np.where(ok, z, 0.0)
-
-
 def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
            equilibria: Sequence[Sequence[str]] | None = None) -> Design:
     """The choice data of every candidate of ``cases``. ``values`` (per case, (T, 4) in OPTIONS
@@ -235,11 +218,9 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
         assert values is not None and equilibria is not None
         i = 0
         for c_i, case in enumerate(cases):
-            start = i
             for t_i in range(len(case.joined)):
                 avail[i] = _game_terms(x_arr[i], np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
                 i += 1
-            gain_by_war(x_arr[start:i], avail[start:i])
     x_arr[~avail] = 0.0
     return Design(x_arr, avail, np.array(ys, dtype=int), groups, columns, rows)
 
@@ -309,7 +290,6 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
             sol = solve(war)  # the equilibrium the report shows (a cycle of best responses never is)
             profile, vals = sol.profile, sol.values
             covariates = scenario_covariates(scenario, war)
-            start = len(xs)
             for t, option in phase.actual.items():
                 if t not in covariates:
                     continue
@@ -321,10 +301,6 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
                 groups.append(f"case/{scenario.id}")
                 rows.append({"group": f"case/{scenario.id}", "name": scenario.id, "phase": phase.id,
                              "third_party": t, "recorded": option})
-            if len(xs) > start:
-                block, ok = np.array(xs[start:]), np.array(avail[start:], dtype=bool)
-                gain_by_war(block, ok)
-                xs[start:] = list(block)
     return Design(np.array(xs).reshape(len(xs), N_OPTIONS, p), np.array(avail, dtype=bool).reshape(len(xs), N_OPTIONS),
                   np.array(ys, dtype=int), groups, COVARIATES + GAME_TERMS, rows)
 
@@ -357,11 +333,7 @@ def draw_probabilities(scenario: Any, war: Any, values: np.ndarray, options: Seq
         return {}
     draws = len(options)
     rows = [_theory_row(*covariates[t], values[d][j], options[d][j]) for d in range(draws) for j, t in have]
-    x, ok = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
-    for k in range(draws):  # each draw's third parties are one war's candidates
-        block = slice(k * len(have), (k + 1) * len(have))
-        gain_by_war(x[block], ok[block])
-    d = Design(x, ok, np.full(len(rows), -1),
+    d = Design(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), np.full(len(rows), -1),
                [scenario.id] * len(rows), COVARIATES + GAME_TERMS, [{"third_party": t} for _ in range(draws) for _, t in have])
     p = option_probabilities(d, shipped()["theory"]).reshape(draws, len(have), -1)
     return {t: p[:, k] for k, (_, t) in enumerate(have)}
@@ -653,5 +625,5 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "gain_by_war", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
+           "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]
