@@ -209,3 +209,28 @@ def test_the_penalties_are_chosen_on_the_mean_over_repeated_inner_deals(tmp_path
         assert scores[a] == pytest.approx(np.mean([cm._cv_log_loss(d, f, 2, a, math.inf) for f in deals]))
     _, _, one, _ = cm.choose_alpha(d, k=2, seed=0, repeats=1)
     assert one[cm.ALPHAS[0]] == pytest.approx(cm._cv_log_loss(d, deals[0], 2, cm.ALPHAS[0], math.inf))
+
+
+def test_the_calibration_diagnostic_reads_only_the_training_rows_it_is_given(tmp_path):
+    """scripts/diagnose_choice.py: the inner out-of-fold Brier scores of a training set, against
+    the inner base rates', cover every training row once per inner deal and no other row."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "diagnose_choice.py"
+    spec = importlib.util.spec_from_file_location("diagnose_choice", script)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = TABLE + "".join(TABLE.split("\n", 1)[1].replace("1,W1,", f"{n},W{n},").replace("2,W2,", f"{n + 1},W{n + 1},")
+                           for n in (3, 5))
+    p = tmp_path / "t6.csv"
+    p.write_text(text)
+    d = cm.design(read_decision_table(p)[1])
+    out = mod.diagnose(d, seed=0)
+    assert out["rows"] == len(d.rows) and out["joiners"] == int((d.y < 2).sum())
+    assert out["alpha"] in cm.ALPHAS
+    assert 0 <= out["brier_inner_oof"] <= 2 and 0 <= out["brier_inner_base"] <= 2
+    assert out["excess_total"] == pytest.approx(out["excess_on_joiners"] + out["excess_on_stayers"])
+    assert sum(c["n"] for c in out["calibration"]) == len(d.rows) * cm.INNER_REPEATS
+    assert set(out["alpha_grid"]) == {str(a) for a in mod.GRID} | {"base rates"}
