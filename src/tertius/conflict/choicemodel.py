@@ -189,13 +189,17 @@ def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
 
 
 def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
-           equilibria: Sequence[Sequence[str]] | None = None) -> Design:
+           equilibria: Sequence[Sequence[str]] | None = None, plain: Design | None = None) -> Design:
     """The choice data of every candidate of ``cases``. ``values`` (per case, (T, 4) in OPTIONS
     order, rows in the case's third-party order) and ``equilibria`` (the option of each) add the
-    game's terms; without them the model is the plain side-symmetric logit on the covariates."""
+    game's terms; without them the model is the plain side-symmetric logit on the covariates.
+    ``plain``, the plain design of the same cases, lends its covariates (the same numbers), so
+    they are not computed again."""
     theory = values is not None
     columns = COVARIATES + (GAME_TERMS if theory else ())
     p = len(columns)
+    if plain is not None:
+        return _with_game_terms(plain, columns, cases, values, equilibria)
     sides: list[tuple[list[float], list[float]]] = []
     ys, groups, rows = [], [], []
     for case in cases:
@@ -213,16 +217,29 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
     x_arr = np.zeros((n, N_OPTIONS, p))
     # SIDES is ((join-a's index, 'a'), (join-b's index, 'b')): the two lists of _sides in order
     x_arr[:, [k for k, _ in SIDES], :len(COVARIATES)] = np.array(sides, dtype=float).reshape(n, 2, len(COVARIATES))
-    avail = np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy()
+    plain_design = Design(x_arr, np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy(), np.array(ys, dtype=int),
+                          groups, columns, rows)
     if theory:
-        assert values is not None and equilibria is not None
-        i = 0
-        for c_i, case in enumerate(cases):
-            for t_i in range(len(case.joined)):
-                avail[i] = _game_terms(x_arr[i], np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
-                i += 1
+        return _with_game_terms(plain_design, columns, cases, values, equilibria)
+    x_arr[~plain_design.available] = 0.0  # the covariates stand in the joining rows, which are open: a no-op there
+    return plain_design
+
+
+def _with_game_terms(plain: Design, columns: tuple[str, ...], cases: Sequence[Case],
+                     values: Sequence[np.ndarray] | None, equilibria: Sequence[Sequence[str]] | None) -> Design:
+    """:func:`design` with the game's terms, on the covariates of ``plain`` (the same cases)."""
+    assert values is not None and equilibria is not None
+    n, c = len(plain.rows), len(COVARIATES)
+    x_arr = np.zeros((n, N_OPTIONS, len(columns)))
+    x_arr[..., :c] = plain.x[..., :c]
+    avail = np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy()
+    i = 0
+    for c_i, case in enumerate(cases):
+        for t_i in range(len(case.joined)):
+            avail[i] = _game_terms(x_arr[i], np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
+            i += 1
     x_arr[~avail] = 0.0
-    return Design(x_arr, avail, np.array(ys, dtype=int), groups, columns, rows)
+    return Design(x_arr, avail, plain.y, plain.groups, columns, plain.rows)
 
 
 def _year(scenario: Any) -> int:
@@ -576,11 +593,18 @@ def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True
     return model
 
 
-def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows in the layout of :func:`tertius.conflict.score.metrics`: probabilities, call, choice."""
+def predicted(d: Design, model: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's option probabilities (N, 4), class probabilities (N, 3) and call (N; index into
+    CLASSES)."""
     p = option_probabilities(d, model)
     pc = class_probabilities(p)
-    c = calls(pc, model["threshold"]).tolist()
+    return p, pc, calls(pc, model["threshold"])
+
+
+def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows in the layout of :func:`tertius.conflict.score.metrics`: probabilities, call, choice."""
+    p, pc, call = predicted(d, model)
+    c = call.tolist()
     pcs, ps = pc.tolist(), p.tolist()  # Python floats, as float() of each element gives them
     return [{**row, "call": CLASSES[int(c[i])], "p": dict(zip(CLASSES, pcs[i], strict=True)),
              "options": dict(zip(OPTIONS, ps[i], strict=True))} for i, row in enumerate(d.rows)]
@@ -625,5 +649,5 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
+           "fit_selected", "option_probabilities", "predict_rows", "predicted", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]

@@ -71,7 +71,7 @@ from tertius.conflict.game import (
     option_values,
     payoffs,
 )
-from tertius.conflict.war import N_OPTIONS, War, players, restrict, rows
+from tertius.conflict.war import N_OPTIONS, War, players, restrict, rows, stack
 
 #: The methods, by code.
 METHODS = ("best response", "dominance + enumeration", "logit QRE")
@@ -124,6 +124,33 @@ def solve(war: War, max_steps: int | None = None) -> Solution:
     profile = base_profile(war)
     profile[:, keep] = sol.profile
     return replace(sol, profile=profile)
+
+
+def solve_each(wars: list[War], max_steps: int | None = None) -> list[Solution]:
+    """:func:`solve` of each war (D = 1 each), the same result for each, with iterated best
+    response run once for each group of wars of the same shape (:func:`tertius.conflict.war.stack`
+    without labels: a decision table's disputes with as many candidates), their inputs on the
+    draw axis. Best response treats each draw on its own, so a batch changes no draw's path; a
+    war where it does not settle, where the game is played among fewer actors
+    (:func:`tertius.conflict.war.players`) or with no third party is solved alone by
+    :func:`solve`, so the repairs (enumeration, the QRE) see exactly the game they see there."""
+    out: list[Solution | None] = [None] * len(wars)
+    plain = []
+    for k, war in enumerate(wars):
+        if war.draws == 1 and war.third.any() and players(war) is None:
+            plain.append(k)
+        else:
+            out[k] = solve(war, max_steps)
+    for idx, batch in stack([wars[k] for k in plain], labels=False):
+        profile, ok, vals = best_response_path(batch, max_steps)
+        for j, k in enumerate(np.asarray(plain)[idx].tolist()):
+            if ok[j]:
+                t = vals.shape[1]
+                out[k] = Solution(profile[j:j + 1], ok[j:j + 1], vals[j:j + 1], np.zeros(1, dtype=np.int8),
+                                  np.full(1, np.nan), np.full((1, t, N_OPTIONS), np.nan))
+            else:
+                out[k] = solve(wars[k], max_steps)
+    return [s for s in out if s is not None]
 
 
 def _solve(war: War, max_steps: int | None) -> Solution:
