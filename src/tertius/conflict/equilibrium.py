@@ -130,10 +130,11 @@ def solve_each(wars: list[War], max_steps: int | None = None) -> list[Solution]:
     """:func:`solve` of each war (D = 1 each), the same result for each, with iterated best
     response run once for each group of wars of the same shape (:func:`tertius.conflict.war.stack`
     without labels: a decision table's disputes with as many candidates), their inputs on the
-    draw axis. Best response treats each draw on its own, so a batch changes no draw's path; a
-    war where it does not settle, where the game is played among fewer actors
-    (:func:`tertius.conflict.war.players`) or with no third party is solved alone by
-    :func:`solve`, so the repairs (enumeration, the QRE) see exactly the game they see there."""
+    draw axis. Best response treats each draw on its own, so a batch changes no draw's path;
+    where it does not settle, the repairs (enumeration, the QRE) run on that war alone, from
+    where its path stopped, so they see exactly the game they see in :func:`solve`. A war played
+    among fewer actors (:func:`tertius.conflict.war.players`) or with no third party is solved
+    alone by :func:`solve`."""
     out: list[Solution | None] = [None] * len(wars)
     plain = []
     for k, war in enumerate(wars):
@@ -144,12 +145,8 @@ def solve_each(wars: list[War], max_steps: int | None = None) -> list[Solution]:
     for idx, batch in stack([wars[k] for k in plain], labels=False):
         profile, ok, vals = best_response_path(batch, max_steps)
         for j, k in enumerate(np.asarray(plain)[idx].tolist()):
-            if ok[j]:
-                t = vals.shape[1]
-                out[k] = Solution(profile[j:j + 1], ok[j:j + 1], vals[j:j + 1], np.zeros(1, dtype=np.int8),
-                                  np.full(1, np.nan), np.full((1, t, N_OPTIONS), np.nan))
-            else:
-                out[k] = solve(wars[k], max_steps)
+            one = slice(j, j + 1)
+            out[k] = _settled(wars[k], profile[one].copy(), ok[one].copy(), vals[one].copy())
     return [s for s in out if s is not None]
 
 
@@ -159,7 +156,13 @@ def _solve(war: War, max_steps: int | None) -> Solution:
     if t == 0:
         return Solution(base_profile(war), np.ones(d, dtype=bool), np.zeros((d, 0, N_OPTIONS)), np.zeros(d, dtype=np.int8),
                         np.full(d, np.nan), np.zeros((d, 0, N_OPTIONS)))
-    profile, ok, vals = best_response_path(war, max_steps)
+    return _settled(war, *best_response_path(war, max_steps))
+
+
+def _settled(war: War, profile: np.ndarray, ok: np.ndarray, vals: np.ndarray) -> Solution:
+    """The solution from where best response stopped (profile (D, n), ok (D,), values (D, T, 4)):
+    the draws where it did not settle are repaired (:func:`_repair`)."""
+    d, t = war.draws, vals.shape[1]
     method = np.zeros(d, dtype=np.int8)
     lam = np.full(d, np.nan)
     mixed = np.full((d, t, N_OPTIONS), np.nan)
