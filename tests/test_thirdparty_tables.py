@@ -264,3 +264,14 @@ def test_cases_solved_together_are_solved_as_alone(cow, mid):
     for a, b in zip(together, alone, strict=True):
         assert a.case is b.case and a.third == b.third and a.values.tobytes() == b.values.tobytes()
         assert (a.equilibrium, a.converged, a.method) == (b.equilibrium, b.converged, b.method)
+
+
+@pytest.mark.parametrize("table", [COW, MID])
+def test_cases_read_only_the_columns_they_are_built_from(table, monkeypatch):
+    """The second pass keeps only the columns of READ: reading every column builds the same cases."""
+    from tertius.io import thirdparty_table as tt
+
+    _, kept = tt.read_decision_table(need(table))
+    monkeypatch.setattr(tt, "READ", frozenset(need(table).read_text().splitlines()[0].split(",")))
+    _, every = tt.read_decision_table(need(table))
+    assert kept == every
