@@ -172,7 +172,7 @@ def test_closing_the_broker_option_moves_no_probability_between_joining_and_stay
     v = np.array([{"neutral": 0.0, "join-a": ga, "join-b": gb, "broker": gbr}[o] for o in OPTIONS])
     for k, side in cm.SIDES:
         x[k, :len(cm.COVARIATES)] = np.linspace(0.1, 1.0, len(cm.COVARIATES)) * (1 if side == "a" else -1)
-    ok = cm._game_terms(x, v, "neutral")
+    ok = cm._game_terms(x[None], v[None], ["neutral"])[0]
     model = {"beta": beta, "scale": [1.0] * len(beta), "broker": True}
     closed = ok.copy()
     closed[list(np.flatnonzero(cm.SECOND))] = False

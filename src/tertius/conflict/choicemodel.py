@@ -170,21 +170,24 @@ def _sides(cov: dict[str, float], info: dict[str, float]) -> tuple[list[float], 
              ally_b * near_b, log_cinc, lc_b, lc_a, share_b, major, init_b, n_b, n_a])
 
 
-def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
-    """Fill the game's terms of one candidate into x (4, P) from its option values v (4,) and its
-    equilibrium option; returns the options open to it (finite value; staying out always)."""
+def _game_terms(x: np.ndarray, v: np.ndarray, eq: Sequence[str]) -> np.ndarray:
+    """Fill the game's terms of N candidates into x (N, 4, P) from their option values v (N, 4)
+    and their equilibrium options (N); returns the options open to each (N, 4: finite value;
+    staying out always)."""
     col = {c: len(COVARIATES) + j for j, c in enumerate(GAME_TERMS)}
     ok = np.isfinite(v) & MODELLED & (v > UNAVAILABLE / 2)  # brokering without a stake is not open
-    ok[REFERENCE] = True
-    base = v[REFERENCE] if np.isfinite(v[REFERENCE]) else 0.0
+    ok[:, REFERENCE] = True
+    base = np.where(np.isfinite(v[:, REFERENCE]), v[:, REFERENCE], 0.0)
+    eq_arr = np.asarray(eq, dtype=object)
     for k, o in enumerate(OPTIONS):
         kind = KIND[o]
-        if not ok[k] or kind not in TERMS_OF_KIND or k == REFERENCE:
+        if kind not in TERMS_OF_KIND or k == REFERENCE:
             continue
-        x[k, col[f"gain_{kind}"]] = v[k] - base
-        x[k, col[f"equilibrium_{kind}"]] = float(o == eq)
+        here = ok[:, k]
+        x[here, k, col[f"gain_{kind}"]] = (v[:, k] - base)[here]
+        x[here, k, col[f"equilibrium_{kind}"]] = (eq_arr == o)[here].astype(float)
         if kind in col:  # the kind's constant (brokering's; joining's is the covariates' ``join``)
-            x[k, col[kind]] = 1.0
+            x[here, k, col[kind]] = 1.0
     return ok
 
 
@@ -232,12 +235,9 @@ def _with_game_terms(plain: Design, columns: tuple[str, ...], cases: Sequence[Ca
     n, c = len(plain.rows), len(COVARIATES)
     x_arr = np.zeros((n, N_OPTIONS, len(columns)))
     x_arr[..., :c] = plain.x[..., :c]
-    avail = np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy()
-    i = 0
-    for c_i, case in enumerate(cases):
-        for t_i in range(len(case.joined)):
-            avail[i] = _game_terms(x_arr[i], np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
-            i += 1
+    v = np.concatenate([np.asarray(values[c_i], dtype=float)[:len(case.joined)].reshape(-1, N_OPTIONS)
+                        for c_i, case in enumerate(cases)]) if n else np.zeros((0, N_OPTIONS))
+    avail = _game_terms(x_arr, v, [e for c_i, case in enumerate(cases) for e in equilibria[c_i][:len(case.joined)]])
     x_arr[~avail] = 0.0
     return Design(x_arr, avail, plain.y, plain.groups, columns, plain.rows)
 
@@ -285,7 +285,7 @@ def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarra
     x = np.zeros((N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
     for k, side in SIDES:
         x[k, :len(COVARIATES)] = _side(cov, info, side)
-    ok = _game_terms(x, np.asarray(values, dtype=float), eq)
+    ok = _game_terms(x[None], np.asarray(values, dtype=float)[None], [eq])[0]
     x[~ok] = 0.0
     return x, ok
 
