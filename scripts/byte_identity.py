@@ -37,7 +37,9 @@ intent: broker (table, JSON), run (stdout, results.json, report.html) and the re
 only changed numbers are the choice model's probabilities (choicemodel.json refitted with the
 penalties chosen over repeated inner deals; Russia's 1860 broker 87.5 % -> 87.7 %); every
 equilibrium, share, settlement and forecast is the same. 9b40ba5 -> 18d73d5 (validate's reader, the
-game's masks and the choice design made cheaper): 95 outputs, 0 differ.
+game's masks and the choice design made cheaper): 95 outputs, 0 differ. e16e7ac -> fddba89
+(val23b: the disputes' games batched by shape, fewer collections, the choice design's terms at
+once): 95 outputs, 0 differ.
 """
 
 from __future__ import annotations
