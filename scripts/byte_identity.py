@@ -39,7 +39,9 @@ penalties chosen over repeated inner deals; Russia's 1860 broker 87.5 % -> 87.7 
 equilibrium, share, settlement and forecast is the same. 9b40ba5 -> 18d73d5 (validate's reader, the
 game's masks and the choice design made cheaper): 95 outputs, 0 differ. e16e7ac -> ff1a9bc and
 e16e7ac -> 80cb329 (exchange23b: the compiled exchange loop, MAP_ENTRIES, the exchange's pair table
-and externalities in blocks): 95 outputs, 0 differ.
+and externalities in blocks): 95 outputs, 0 differ. e16e7ac -> fddba89
+(val23b: the disputes' games batched by shape, fewer collections, the choice design's terms at
+once): 95 outputs, 0 differ.
 """
 
 from __future__ import annotations

@@ -142,6 +142,24 @@ def test_with_the_game_terms_left_out_the_choice_model_is_the_plain_logit(tmp_pa
     assert on["game_terms"] and not np.allclose(cm.class_probabilities(cm.option_probabilities(theory, on)), same)
 
 
+def test_the_game_design_on_the_plain_designs_covariates_is_the_same_design(tmp_path):
+    """design(..., plain=) reuses the plain design's covariates: the same arrays to the bit, and
+    predicted() gives predict_rows' numbers."""
+    cases = _cases(tmp_path)
+    v = {"neutral": 0.5, "join-a": 0.9, "join-b": 0.1, "broker": -1e6}
+    values = [np.array([[v[o] for o in OPTIONS]] * len(c.joined)) for c in cases]
+    eqs = [["join-a"] * len(c.joined) for c in cases]
+    plain = cm.design(cases)
+    fresh, lent = cm.design(cases, values, eqs), cm.design(cases, values, eqs, plain)
+    assert fresh.x.tobytes() == lent.x.tobytes() and (fresh.available == lent.available).all()
+    assert (fresh.y == lent.y).all() and fresh.rows == lent.rows and fresh.columns == lent.columns
+    model = {**cm.fit(fresh, alpha=1.0), "threshold": 0.5}
+    _, pc, call = cm.predicted(lent, model)
+    rows = cm.predict_rows(fresh, model)
+    assert [r["p"] for r in rows] == [dict(zip(cm.CLASSES, q, strict=True)) for q in pc.tolist()]
+    assert [r["call"] for r in rows] == [cm.CLASSES[c] for c in call.tolist()]
+
+
 @given(st.lists(st.floats(-3, 3), min_size=len(cm.COVARIATES) + len(cm.GAME_TERMS),
                 max_size=len(cm.COVARIATES) + len(cm.GAME_TERMS)),
        st.floats(-1, 1), st.floats(-1, 1), st.floats(-1, 1))
@@ -154,7 +172,7 @@ def test_closing_the_broker_option_moves_no_probability_between_joining_and_stay
     v = np.array([{"neutral": 0.0, "join-a": ga, "join-b": gb, "broker": gbr}[o] for o in OPTIONS])
     for k, side in cm.SIDES:
         x[k, :len(cm.COVARIATES)] = np.linspace(0.1, 1.0, len(cm.COVARIATES)) * (1 if side == "a" else -1)
-    ok = cm._game_terms(x, v, "neutral")
+    ok = cm._game_terms(x[None], v[None], ["neutral"])[0]
     model = {"beta": beta, "scale": [1.0] * len(beta), "broker": True}
     closed = ok.copy()
     closed[list(np.flatnonzero(cm.SECOND))] = False

@@ -48,7 +48,7 @@ def _war(data: dict[str, Any]):
 def _choice_model_broker(vals: np.ndarray, eq: str) -> float:
     """P(broker) from the shipped choice model for a candidate with these option values."""
     x = np.zeros((4, len(choicemodel.COVARIATES) + len(choicemodel.GAME_TERMS)))
-    ok = choicemodel._game_terms(x, vals, eq)
+    ok = choicemodel._game_terms(x[None], np.asarray(vals, dtype=float)[None], [eq])[0]
     d = choicemodel.Design(x[None], ok[None], np.array([-1]), ["g"], choicemodel.COVARIATES + choicemodel.GAME_TERMS,
                            [{}])
     return float(choicemodel.option_probabilities(d, choicemodel.shipped()["theory"])[0, BROKER])

@@ -22,6 +22,7 @@ from tertius.conflict.score import (
     metrics,
     sha256,
     solve,
+    solve_cases,
     validate_table,
 )
 from tertius.conflict.war import OPTIONS
@@ -248,3 +249,29 @@ def test_a_row_error_comes_before_a_groups_error(tmp_path):
     f.write_text("\n".join([lines[0], lines[1], ",".join(bad_cell), lines[3], ",".join(bad_row)]) + "\n")
     with pytest.raises(InputError, match=r"t.csv:5: joined is 'maybe'"):
         validate_table(f)
+
+
+def test_cases_solved_together_are_solved_as_alone(cow, mid):
+    """solve_cases runs best response once per group of same-shaped disputes: every case gets
+    the same option values (to the bit), equilibrium, convergence and method as solve() alone,
+    including those that best response does not settle (the repairs then run alone)."""
+    cost = fitted()["cost"]
+    cases = cow[1] + mid[1]
+    together = solve_cases(cases, cost)
+    alone = [solve(c, cost) for c in cases]
+    assert len({len(c.joined) for c in cases}) < len(cases)  # some batches hold several cases
+    assert not all(s.converged and s.method == "best response" for s in alone)  # and some repairs run
+    for a, b in zip(together, alone, strict=True):
+        assert a.case is b.case and a.third == b.third and a.values.tobytes() == b.values.tobytes()
+        assert (a.equilibrium, a.converged, a.method) == (b.equilibrium, b.converged, b.method)
+
+
+@pytest.mark.parametrize("table", [COW, MID])
+def test_cases_read_only_the_columns_they_are_built_from(table, monkeypatch):
+    """The second pass keeps only the columns of READ: reading every column builds the same cases."""
+    from tertius.io import thirdparty_table as tt
+
+    _, kept = tt.read_decision_table(need(table))
+    monkeypatch.setattr(tt, "READ", frozenset(need(table).read_text().splitlines()[0].split(",")))
+    _, every = tt.read_decision_table(need(table))
+    assert kept == every

@@ -170,32 +170,39 @@ def _sides(cov: dict[str, float], info: dict[str, float]) -> tuple[list[float], 
              ally_b * near_b, log_cinc, lc_b, lc_a, share_b, major, init_b, n_b, n_a])
 
 
-def _game_terms(x: np.ndarray, v: np.ndarray, eq: str) -> np.ndarray:
-    """Fill the game's terms of one candidate into x (4, P) from its option values v (4,) and its
-    equilibrium option; returns the options open to it (finite value; staying out always)."""
+def _game_terms(x: np.ndarray, v: np.ndarray, eq: Sequence[str]) -> np.ndarray:
+    """Fill the game's terms of N candidates into x (N, 4, P) from their option values v (N, 4)
+    and their equilibrium options (N); returns the options open to each (N, 4: finite value;
+    staying out always)."""
     col = {c: len(COVARIATES) + j for j, c in enumerate(GAME_TERMS)}
     ok = np.isfinite(v) & MODELLED & (v > UNAVAILABLE / 2)  # brokering without a stake is not open
-    ok[REFERENCE] = True
-    base = v[REFERENCE] if np.isfinite(v[REFERENCE]) else 0.0
+    ok[:, REFERENCE] = True
+    base = np.where(np.isfinite(v[:, REFERENCE]), v[:, REFERENCE], 0.0)
+    eq_arr = np.asarray(eq, dtype=object)
     for k, o in enumerate(OPTIONS):
         kind = KIND[o]
-        if not ok[k] or kind not in TERMS_OF_KIND or k == REFERENCE:
+        if kind not in TERMS_OF_KIND or k == REFERENCE:
             continue
-        x[k, col[f"gain_{kind}"]] = v[k] - base
-        x[k, col[f"equilibrium_{kind}"]] = float(o == eq)
+        here = ok[:, k]
+        x[here, k, col[f"gain_{kind}"]] = (v[:, k] - base)[here]
+        x[here, k, col[f"equilibrium_{kind}"]] = (eq_arr == o)[here].astype(float)
         if kind in col:  # the kind's constant (brokering's; joining's is the covariates' ``join``)
-            x[k, col[kind]] = 1.0
+            x[here, k, col[kind]] = 1.0
     return ok
 
 
 def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
-           equilibria: Sequence[Sequence[str]] | None = None) -> Design:
+           equilibria: Sequence[Sequence[str]] | None = None, plain: Design | None = None) -> Design:
     """The choice data of every candidate of ``cases``. ``values`` (per case, (T, 4) in OPTIONS
     order, rows in the case's third-party order) and ``equilibria`` (the option of each) add the
-    game's terms; without them the model is the plain side-symmetric logit on the covariates."""
+    game's terms; without them the model is the plain side-symmetric logit on the covariates.
+    ``plain``, the plain design of the same cases, lends its covariates (the same numbers), so
+    they are not computed again."""
     theory = values is not None
     columns = COVARIATES + (GAME_TERMS if theory else ())
     p = len(columns)
+    if plain is not None:
+        return _with_game_terms(plain, columns, cases, values, equilibria)
     sides: list[tuple[list[float], list[float]]] = []
     ys, groups, rows = [], [], []
     for case in cases:
@@ -213,16 +220,26 @@ def design(cases: Sequence[Case], values: Sequence[np.ndarray] | None = None,
     x_arr = np.zeros((n, N_OPTIONS, p))
     # SIDES is ((join-a's index, 'a'), (join-b's index, 'b')): the two lists of _sides in order
     x_arr[:, [k for k, _ in SIDES], :len(COVARIATES)] = np.array(sides, dtype=float).reshape(n, 2, len(COVARIATES))
-    avail = np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy()
+    plain_design = Design(x_arr, np.broadcast_to(MODELLED & ~SECOND, (n, N_OPTIONS)).copy(), np.array(ys, dtype=int),
+                          groups, columns, rows)
     if theory:
-        assert values is not None and equilibria is not None
-        i = 0
-        for c_i, case in enumerate(cases):
-            for t_i in range(len(case.joined)):
-                avail[i] = _game_terms(x_arr[i], np.asarray(values[c_i][t_i], dtype=float), equilibria[c_i][t_i])
-                i += 1
+        return _with_game_terms(plain_design, columns, cases, values, equilibria)
+    x_arr[~plain_design.available] = 0.0  # the covariates stand in the joining rows, which are open: a no-op there
+    return plain_design
+
+
+def _with_game_terms(plain: Design, columns: tuple[str, ...], cases: Sequence[Case],
+                     values: Sequence[np.ndarray] | None, equilibria: Sequence[Sequence[str]] | None) -> Design:
+    """:func:`design` with the game's terms, on the covariates of ``plain`` (the same cases)."""
+    assert values is not None and equilibria is not None
+    n, c = len(plain.rows), len(COVARIATES)
+    x_arr = np.zeros((n, N_OPTIONS, len(columns)))
+    x_arr[..., :c] = plain.x[..., :c]
+    v = np.concatenate([np.asarray(values[c_i], dtype=float)[:len(case.joined)].reshape(-1, N_OPTIONS)
+                        for c_i, case in enumerate(cases)]) if n else np.zeros((0, N_OPTIONS))
+    avail = _game_terms(x_arr, v, [e for c_i, case in enumerate(cases) for e in equilibria[c_i][:len(case.joined)]])
     x_arr[~avail] = 0.0
-    return Design(x_arr, avail, np.array(ys, dtype=int), groups, columns, rows)
+    return Design(x_arr, avail, plain.y, plain.groups, columns, plain.rows)
 
 
 def _year(scenario: Any) -> int:
@@ -268,7 +285,7 @@ def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarra
     x = np.zeros((N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
     for k, side in SIDES:
         x[k, :len(COVARIATES)] = _side(cov, info, side)
-    ok = _game_terms(x, np.asarray(values, dtype=float), eq)
+    ok = _game_terms(x[None], np.asarray(values, dtype=float)[None], [eq])[0]
     x[~ok] = 0.0
     return x, ok
 
@@ -576,11 +593,18 @@ def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True
     return model
 
 
-def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows in the layout of :func:`tertius.conflict.score.metrics`: probabilities, call, choice."""
+def predicted(d: Design, model: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's option probabilities (N, 4), class probabilities (N, 3) and call (N; index into
+    CLASSES)."""
     p = option_probabilities(d, model)
     pc = class_probabilities(p)
-    c = calls(pc, model["threshold"]).tolist()
+    return p, pc, calls(pc, model["threshold"])
+
+
+def predict_rows(d: Design, model: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows in the layout of :func:`tertius.conflict.score.metrics`: probabilities, call, choice."""
+    p, pc, call = predicted(d, model)
+    c = call.tolist()
     pcs, ps = pc.tolist(), p.tolist()  # Python floats, as float() of each element gives them
     return [{**row, "call": CLASSES[int(c[i])], "p": dict(zip(CLASSES, pcs[i], strict=True)),
              "options": dict(zip(OPTIONS, ps[i], strict=True))} for i, row in enumerate(d.rows)]
@@ -625,5 +649,5 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "option_probabilities", "predict_rows", "recorded_probability", "scenario_covariates",
+           "fit_selected", "option_probabilities", "predict_rows", "predicted", "recorded_probability", "scenario_covariates",
            "draw_probabilities", "scenario_probabilities", "shipped"]

@@ -71,7 +71,7 @@ from tertius.conflict.game import (
     option_values,
     payoffs,
 )
-from tertius.conflict.war import N_OPTIONS, War, players, restrict, rows
+from tertius.conflict.war import N_OPTIONS, War, players, restrict, rows, stack
 
 #: The methods, by code.
 METHODS = ("best response", "dominance + enumeration", "logit QRE")
@@ -126,13 +126,43 @@ def solve(war: War, max_steps: int | None = None) -> Solution:
     return replace(sol, profile=profile)
 
 
+def solve_each(wars: list[War], max_steps: int | None = None) -> list[Solution]:
+    """:func:`solve` of each war (D = 1 each), the same result for each, with iterated best
+    response run once for each group of wars of the same shape (:func:`tertius.conflict.war.stack`
+    without labels: a decision table's disputes with as many candidates), their inputs on the
+    draw axis. Best response treats each draw on its own, so a batch changes no draw's path;
+    where it does not settle, the repairs (enumeration, the QRE) run on that war alone, from
+    where its path stopped, so they see exactly the game they see in :func:`solve`. A war played
+    among fewer actors (:func:`tertius.conflict.war.players`) or with no third party is solved
+    alone by :func:`solve`."""
+    out: list[Solution | None] = [None] * len(wars)
+    plain = []
+    for k, war in enumerate(wars):
+        if war.draws == 1 and war.third.any() and players(war) is None:
+            plain.append(k)
+        else:
+            out[k] = solve(war, max_steps)
+    for idx, batch in stack([wars[k] for k in plain], labels=False):
+        profile, ok, vals = best_response_path(batch, max_steps)
+        for j, k in enumerate(np.asarray(plain)[idx].tolist()):
+            one = slice(j, j + 1)
+            out[k] = _settled(wars[k], profile[one].copy(), ok[one].copy(), vals[one].copy())
+    return [s for s in out if s is not None]
+
+
 def _solve(war: War, max_steps: int | None) -> Solution:
     third = np.nonzero(war.third)[0]
     d, t = war.draws, len(third)
     if t == 0:
         return Solution(base_profile(war), np.ones(d, dtype=bool), np.zeros((d, 0, N_OPTIONS)), np.zeros(d, dtype=np.int8),
                         np.full(d, np.nan), np.zeros((d, 0, N_OPTIONS)))
-    profile, ok, vals = best_response_path(war, max_steps)
+    return _settled(war, *best_response_path(war, max_steps))
+
+
+def _settled(war: War, profile: np.ndarray, ok: np.ndarray, vals: np.ndarray) -> Solution:
+    """The solution from where best response stopped (profile (D, n), ok (D,), values (D, T, 4)):
+    the draws where it did not settle are repaired (:func:`_repair`)."""
+    d, t = war.draws, vals.shape[1]
     method = np.zeros(d, dtype=np.int8)
     lam = np.full(d, np.nan)
     mixed = np.full((d, t, N_OPTIONS), np.nan)

@@ -176,8 +176,11 @@ def _raw(war: War, roles: np.ndarray) -> Play:
 
     keeps = war.exclusive & ~war.spill  # (n, m): a bystander keeps the status quo here
 
+    kept = bool(keeps.any())
+
     def utility(o: np.ndarray, party: np.ndarray) -> np.ndarray:
-        eff = np.where(~party[..., None] & keeps, sq, o[..., None, :])
+        # without an exclusive issue every actor gets the outcome itself (the same numbers, broadcast)
+        eff = np.where(~party[..., None] & keeps, sq, o[..., None, :]) if kept else o[..., None, :]
         c = closeness(x, eff, war.span)  # NaN where the outcome is: it counts 0, as s * 0 did
         return np.where(cares & ~np.isnan(c), s * c, 0.0).sum(-1)
 
@@ -213,17 +216,21 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         pi_k = np.where(brk, np.where(channel, 1.0, kind_pi), 0.0)
         pull = np.where(brk & ~channel, pi_k, 0.0)  # a channel carries messages, it does not pull
         # concerts and agents: who brings which stance to the table (tertius.conflict.concert)
-        x_t, s_t, pi_k, pull = at_table(war, roles, s_a, s_b, pi_k, pull)
+        stances = bool(war.concerts) or bool((war.agent_for > 0).any())
+        if stances:
+            x_t, s_t, pi_k, pull = at_table(war, roles, s_a, s_b, pi_k, pull)
+            cares_t = (s_t > 0) & ~np.isnan(x_t)
+        else:  # every broker brings its own stance: the table's stances are the actors' own
+            cares_t = cares
         pi = 1.0 - np.prod(1.0 - pi_k, axis=-1)
         total = table.sum(-1, keepdims=True)
-        cares_t = (s_t > 0) & ~np.isnan(x_t)
         open_deal = open_war | ((brk[..., None] & cares_t).any(-2) & ~war.closed)
         # the sides' own terms: in a decided war, the victor's (the beaten side keeps loser_weight)
         if war.won_by:
             own_w = table * np.where(roles == war.won_by, 1.0, lw)
         else:
             own_w = table
-        brokered = settle(own_w + pull * total, open_deal, x_t, s_t)
+        brokered = settle(own_w + pull * total, open_deal, x_t, s_t) if stances else settle(own_w + pull * total, open_deal)
         own = settle(own_w, open_war)
         u_own = utility(own, fight)
         # a channel broker's fee: its claims on issues a belligerent controls, as far as every

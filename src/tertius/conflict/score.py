@@ -3,8 +3,10 @@ cross-validation grouped by war or dispute (docs/thirdparty-data.md)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -14,8 +16,9 @@ import numpy as np
 
 from tertius.conflict import choicemodel as cm
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
+from tertius.conflict.equilibrium import Solution, solve_each
 from tertius.conflict.equilibrium import solve as equilibrium
-from tertius.conflict.war import N_OPTIONS, OPTIONS, build_war, with_costs
+from tertius.conflict.war import N_OPTIONS, OPTIONS, War, build_war, with_costs
 from tertius.io.thirdparty_table import Case, decision_table_cases, read_decision_table
 from tertius.seeds import child_rng
 
@@ -50,7 +53,17 @@ def solve(case: Case, cost: float) -> Solved:
     (:func:`tertius.conflict.equilibrium.solve`: iterated best response where it settles, else
     dominance + enumeration, else a logit QRE), so a cycle's last profile is never scored."""
     war = with_costs(build_war(case.scenario), cost)
-    sol = equilibrium(war)
+    return _solved(case, war, equilibrium(war))
+
+
+def solve_cases(cases: list[Case], cost: float) -> list[Solved]:
+    """:func:`solve` of each case, the same results, with the cases' games of the same shape
+    solved together (:func:`tertius.conflict.equilibrium.solve_each`)."""
+    wars = [with_costs(build_war(case.scenario), cost) for case in cases]
+    return [_solved(case, war, sol) for case, war, sol in zip(cases, wars, solve_each(wars), strict=True)]
+
+
+def _solved(case: Case, war: War, sol: Solution) -> Solved:
     third = war.third_ids
     roles = sol.profile[0, [war.index(t) for t in third]]
     return Solved(case, third, sol.values[0], [OPTIONS[r] for r in roles], bool(sol.ok[0]), sol.label(0))
@@ -240,10 +253,10 @@ def folds(groups: list[str], k: int, seed: int = 0) -> dict[str, int]:
     return {groups[g]: int(i % k) for i, g in enumerate(order)}
 
 
-def choice_design(solved: list[Solved] | None, cases: list[Case]) -> Any:
+def choice_design(solved: list[Solved] | None, cases: list[Case], plain: cm.Design | None = None) -> Any:
     """The choice model's data for ``cases``: the plain covariates, or, with ``solved`` (the same
     cases solved at one cost), also the game's terms (each third party's option values and its
-    equilibrium option)."""
+    equilibrium option); ``plain``, the plain design of the same cases, lends its covariates."""
 
     if solved is None:
         return cm.design(cases)
@@ -252,7 +265,7 @@ def choice_design(solved: list[Solved] | None, cases: list[Case]) -> Any:
         order = [s.third.index(t) for t in s.case.joined]
         values.append(s.values[order])
         eqs.append([s.equilibrium[i] for i in order])
-    return cm.design(cases, values, eqs)
+    return cm.design(cases, values, eqs, plain)
 
 
 def _rate_rows(cases: list[Case], rates: dict[str, float]) -> list[dict[str, Any]]:
@@ -323,6 +336,29 @@ def _brief(m: dict[str, Any]) -> dict[str, Any]:
 
 #: Cases scored together by :func:`validate_table`: the choice models predict a block at once.
 BLOCK = 512
+#: The cyclic garbage collector's first threshold while :func:`validate_table` streams a table
+#: (Python's default is 700 allocations): a block's cases are some 100,000 live objects that
+#: the collector would otherwise walk again and again, about a fifth of the time, to find little.
+GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect cyclic garbage less often inside the block (:data:`GC_THRESHOLD`); restored after."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], GC_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _predicted_columns(d: cm.Design, model: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_columns(cm.predict_rows(d, model))`` read from the arrays (the same numbers), without
+    a row of Python dicts per candidate."""
+    _, pc, call = cm.predicted(d, model)
+    keep = d.y >= 0
+    return d.y[keep], pc[keep], call[keep]
 
 
 class _Scores:
@@ -339,7 +375,7 @@ class _Scores:
         self.imputed = 0
 
     def add(self, cases: list[Case]) -> None:
-        solved = [solve(case, self.params["cost"]) for case in cases]
+        solved = solve_cases(cases, self.params["cost"])
         for s in solved:
             mine = predict([s], self.params)
             self.cols["model"].append(_columns(mine))
@@ -351,10 +387,10 @@ class _Scores:
                                 "converged": s.converged, "method": s.method})
             self.imputed += s.case.imputed
         base_rates(cases, self.counts)
-        self.cols["baseline_logit"].append(_columns(cm.predict_rows(choice_design(None, cases), self.ship["plain"])))
+        plain = choice_design(None, cases)
+        self.cols["baseline_logit"].append(_predicted_columns(plain, self.ship["plain"]))
         if self.choice:
-            self.cols["choice_model"].append(
-                _columns(cm.predict_rows(choice_design(solved, cases), self.ship["theory"])))
+            self.cols["choice_model"].append(_predicted_columns(choice_design(solved, cases, plain), self.ship["theory"]))
 
     def metrics(self, which: str, rates: dict[str, float]) -> dict[str, Any]:
         parts = self.cols[which]
@@ -380,8 +416,9 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
     else:
         layout, cases = decision_table_cases(path)
     scores = _Scores(params, ship, abs(ship["cost"] - params["cost"]) < 1e-12)
-    while block := list(islice(cases, BLOCK)):
-        scores.add(block)
+    with _fewer_collections():
+        while block := list(islice(cases, BLOCK)):
+            scores.add(block)
     given = params.get("base_rates", {}).get(layout)
     rates = given or base_rates([], scores.counts)
     result = scores.metrics("model", rates)

@@ -367,19 +367,29 @@ def rows(war: War, idx: np.ndarray) -> War:
     return replace(war, **changes)
 
 
-def stack(wars: list[War]) -> list[tuple[np.ndarray, War]]:
+#: The fields that only name things (the game reads none of them but the numbers of actors and
+#: issues): wars of different conflicts with the same shape may be batched without them.
+LABELS = ("actor_ids", "issue_ids", "names", "issue_names", "side_names", "spill_sources")
+
+
+def stack(wars: list[War], labels: bool = True) -> list[tuple[np.ndarray, War]]:
     """The wars (D = 1 each) as few batched wars as the game allows: groups of (indices, war).
     Fields that vary with the draws are stacked on their leading axis; per-actor arrays and plain
     that differ between the wars (:data:`STACKED`) get a draw axis ((D, 1, n)), which the game
     broadcasts; anything else that differs (plain numbers such as ``loser_weight``, the
     declarations) splits the wars into groups of equal values. The distances enter through the
-    strengths only, so they need no field of their own."""
+    strengths only, so they need no field of their own. With ``labels`` False, wars that differ
+    only in their :data:`LABELS` (other conflicts of the same shape, e.g. a decision table's
+    disputes) share a group, which carries the first war's labels and numbers of actors and
+    issues: its results are read by position, not by name."""
     if not wars:
         return []
-    names = [f.name for f in fields(War) if f.name not in DRAWN + STACKED + ("miles", "miles_per_day")]
+    skip = DRAWN + STACKED + ("miles", "miles_per_day") + (() if labels else LABELS)
+    names = [f.name for f in fields(War) if f.name not in skip]
     groups: dict[tuple, list[int]] = {}
     for k, w in enumerate(wars):
-        groups.setdefault(tuple(_hashable(getattr(w, name)) for name in names), []).append(k)
+        shape = () if labels else (len(w.actor_ids), len(w.issue_ids))
+        groups.setdefault(shape + tuple(_hashable(getattr(w, name)) for name in names), []).append(k)
     out = []
     for idx in groups.values():
         ws = [wars[k] for k in idx]

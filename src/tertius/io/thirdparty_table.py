@@ -29,6 +29,9 @@ LAYOUTS = {
                             "dist_a_km", "dist_b_km", "ally_a", "ally_b", "defense_a", "defense_b")),
 }
 JOINED = ("A", "B", "none")
+#: The columns a case is built from (:func:`_case`): the layouts' own and the optional ones it reads.
+READ = frozenset(c for _, needed in LAYOUTS.values() for c in needed) | {
+    "major", "war_name", "initiator_side", "orig_a", "orig_b"}
 
 
 @dataclass(frozen=True)
@@ -171,11 +174,13 @@ def _check(path: Path, line: int, row: list[str], col: dict[str, int], key: str)
     return group
 
 
-def _record(path: Path, line: int, row: list[str], col: dict[str, int], key: str) -> dict[str, str] | None:
-    """One row's cells by column (None for a blank row), or the row's error."""
+def _record(path: Path, line: int, row: list[str], col: dict[str, int], key: str,
+            read: dict[str, int]) -> dict[str, str] | None:
+    """The row's cells (stripped) of the columns ``read`` (name -> index) that a case is built
+    from (None for a blank row), or the row's error."""
     if _check(path, line, row, col, key) is None:
         return None
-    return {h: row[k].strip() for h, k in col.items()}
+    return {h: row[k].strip() for h, k in read.items()}
 
 
 def _cases(path: Path, text: str, layout: str, col: dict[str, int], key: str, last: dict[str, int],
@@ -186,8 +191,9 @@ def _cases(path: Path, text: str, layout: str, col: dict[str, int], key: str, la
     done: dict[str, list[tuple[int, dict[str, str]]]] = {}
     records = _records(path, text)
     next(records)  # the header
+    read = {h: k for h, k in col.items() if h in READ}  # the other columns are never read
     for line, row in records:
-        rec = _record(path, line, row, col, key)
+        rec = _record(path, line, row, col, key, read)
         if rec is None:
             continue
         group = rec[key]
