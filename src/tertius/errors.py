@@ -80,7 +80,8 @@ class InputError(TertiusError):
 def require(module: str, purpose: str) -> Any:
     """Import an optional dependency, or refuse in one line naming the extra that installs it."""
     extras = {"openpyxl": "tertius", "pyarrow": "tertius[parquet]", "distributed": "tertius[dask]",
-              "starlette": "tertius[serve]", "uvicorn": "tertius[serve]", "plotly": "tertius[serve]"}
+              "starlette": "tertius[serve]", "uvicorn": "tertius[serve]", "plotly": "tertius[serve]",
+              "numba": "tertius[fast]"}
     try:
         return __import__(module)
     except ImportError:
