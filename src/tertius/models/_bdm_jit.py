@@ -196,7 +196,9 @@ def choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes):  # type: i
     utilities: ``bdm.choose_offers`` for one row (stages in order for ``scholz``; keys within
     ``tie`` of the best count as equal and the lowest target wins, the first such partner)."""
     n = xs.size
-    best = np.full(4, np.inf)
+    best1 = np.inf  # the best key of each stage (``nearest``: one stage, kept in best1)
+    best2 = np.inf
+    best3 = np.inf
     for j in range(n):
         a = own[j]
         b = other[j]
@@ -208,19 +210,25 @@ def choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes):  # type: i
             elif a < 0 and b > 0:
                 code = 2 if abs(a) <= b else 3
         codes[j] = code
-        if code:
-            stage = code if scholz else 1
-            key = _offer(code, a, b, xi, xj, scholz)[0]
-            if key < best[stage]:
-                best[stage] = key
-    stage = 0
-    for s in range(1, 4):
-        if best[s] < np.inf:
-            stage = s
-            break
-    if stage == 0:
+        if code == 0:
+            continue
+        if not scholz:
+            best1 = min(best1, _offer(code, a, b, xi, xj, False)[0])
+        elif code == 1:
+            best1 = min(best1, abs(xj - xi))
+        elif best1 == np.inf:  # compromises and capitulations count only without a confrontation
+            if code == 2:
+                best2 = min(best2, _offer(code, a, b, xi, xj, True)[0])
+            else:
+                best3 = min(best3, abs(xj - xi))
+    if best1 < np.inf:
+        stage, limit = 1, best1 + tie
+    elif best2 < np.inf:
+        stage, limit = 2, best2 + tie
+    elif best3 < np.inf:
+        stage, limit = 3, best3 + tie
+    else:
         return xi, -1
-    limit = best[stage] + tie
     chosen = np.inf
     partner = -1
     for j in range(n):
@@ -252,6 +260,7 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
     scale = max(1.0, xs[n - 1] - xs[0])
     differ_tol = 1e-9 * scale
     tie = 1e-9 * scale
+    inverse = 1.0 / denominator if denominator > 0 else 0.0
     for i in range(i0, i1):
         L = table[i]
         xi = xs[i]
@@ -283,8 +292,8 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
                     nij = max(diff - delta, 0.0)
                     nji = max(-delta, 0.0)
             if global_form:
-                pij = nij / denominator if denominator > 0 else 0.0
-                pji = nji / denominator if denominator > 0 else 0.0
+                pij = nij * inverse
+                pji = nji * inverse
             else:
                 both = nij + nji
                 pij = nij / both if both > 0 else 0.0
