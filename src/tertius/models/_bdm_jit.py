@@ -328,7 +328,7 @@ def exponents(D):  # type: ignore[no-untyped-def]
 def full_round(xs, ws, ss, R, median, q, t, same, global_form, risk_scholz, scholz, cells):  # type: ignore[no-untyped-def]
     """One whole round for sorted actors, the powers included: (new positions, exponents)."""
     n = xs.size
-    table = np.empty((n, n), np.int64)
+    table = np.empty((n, n), np.int16)  # as the single issue's table (n < 2**15), so the callees compile once
     midpoint_rows(xs, make_grid(xs, cells), table)
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     if risk_scholz:

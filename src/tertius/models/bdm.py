@@ -1102,9 +1102,10 @@ def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[s
         if frozen.all():
             break
         if jit is not None:
-            new = jit.batch_round(x, w, s, Rsafe, med, float(params["q"]), float(params["t"]),
-                                  params["probability"] == "global", params["risk"] == "scholz",
-                                  params["offers"] == "scholz", GRID_CELLS)
+            # contiguous float64 arrays: one compiled signature (views would compile another)
+            new = jit.batch_round(*(np.ascontiguousarray(a, dtype=float) for a in (x, w, s, Rsafe, med)),
+                                  float(params["q"]), float(params["t"]), params["probability"] == "global",
+                                  params["risk"] == "scholz", params["offers"] == "scholz", GRID_CELLS)
         else:
             new = _batch_round(x, w, s, Rsafe, med, params)
         x = np.where(frozen[:, None], x, new)
