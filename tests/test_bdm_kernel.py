@@ -138,3 +138,16 @@ def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatc
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")
     bdm_kernel._cache_dir()  # set already: left alone
     assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
+
+
+def test_the_command_refuses_a_bad_kernel_name_in_one_line(monkeypatch):
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+
+    monkeypatch.setenv("TERTIUS_KERNEL", "fast")
+    result = CliRunner().invoke(app, ["forecast", "-m", "bdm"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "TERTIUS_KERNEL" in lines[0]
+    assert "Traceback" not in result.output
