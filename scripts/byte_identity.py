@@ -38,6 +38,12 @@ only changed numbers are the choice model's probabilities (choicemodel.json refi
 penalties chosen over repeated inner deals; Russia's 1860 broker 87.5 % -> 87.7 %); every
 equilibrium, share, settlement and forecast is the same. 9b40ba5 -> 18d73d5 (validate's reader, the
 game's masks and the choice design made cheaper): 95 outputs, 0 differ.
+e16e7ac -> 538c902 (bdm's compiled kernel, numba installed so the kernel runs): 95 outputs, 4 differ,
+by rounding: ``run`` (results.json of the table and JSON runs, JSON stdout) in three numbers (two
+break-even flip forecasts, 49.99592003946165 -> ...172 and 8.89936502557114 -> ...138, and bdm's
+interval bound on amur, 9.72727785293366 -> ...648) and ``validate`` on the DEU file (JSON stdout, 14
+lines: mae and forecasts in their last digits, e.g. 30.7315483714757 -> 30.731548371475665). The
+kernel sums in another order than numpy; with TERTIUS_KERNEL=numpy the numpy path runs as before.
 """
 
 from __future__ import annotations
