@@ -57,7 +57,10 @@ linear in the positions, so its numerators need only one-dimensional prefix sums
 ``WHOLE_MAX_ACTORS`` actors a round runs in blocks of actors (:func:`_sorted_round`): it keeps
 the midpoint counts as an (n, n) int16 array and otherwise O(n × block) floats, so 3,000 actors
 fit in tens of MB; up to it, whole (n, n) arrays (:func:`_whole_round`). Both give the same
-positions up to rounding (tests/test_bdm.py compares them).
+positions up to rounding (tests/test_bdm.py compares them). With numba installed (the ``fast``
+extra), a round runs instead in a compiled kernel that fuses the per-pair terms in loops over
+pairs (:func:`_kernel_round`, :mod:`tertius.models._bdm_jit`); ``TERTIUS_KERNEL`` or ``kernel=``
+chooses (:mod:`tertius.models.bdm_kernel`), and the two agree to rounding (tests/test_bdm_kernel.py).
 """
 
 from __future__ import annotations
@@ -731,8 +734,9 @@ def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, media
 
 #: Up to this many actors the compiled kernel stores the round's weighted utilities w_k u_k(a) as
 #: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048), computed once with
-#: numpy's vectorised power; above it, the kernel recomputes them where it needs them (each power
-#: three times, two of them scalar) and its memory is O(n × block).
+#: numpy's vectorised power; above it, they are recomputed where needed (each power three times:
+#: numpy for the voters' pass and for each block's own columns, the kernel's scalar power for the
+#: running column sums) and the memory beyond the int16 midpoint table is O(n × block).
 KERNEL_STORE_MAX_ACTORS = 2048
 
 
@@ -740,8 +744,8 @@ def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: f
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_sorted_round` by the compiled kernel (:mod:`tertius.models._bdm_jit`): numpy
     takes the powers a block of actors at a time (its vectorised ``**``); the kernel fuses
-    every other per-pair term, so no (n, n) temporary is written beyond the stored utilities
-    (``KERNEL_STORE_MAX_ACTORS``). The same equations as the numpy path; the sums run in
+    every other per-pair term, so no (n, n) temporary is written beyond the midpoint table
+    and the stored utilities (``KERNEL_STORE_MAX_ACTORS``). The same equations as the numpy path; the sums run in
     another order, so the numbers agree to rounding (tests/test_bdm_kernel.py)."""
     n = xs.size
     form_global = params["probability"] == "global"
