@@ -151,3 +151,15 @@ def test_the_command_refuses_a_bad_kernel_name_in_one_line(monkeypatch):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "TERTIUS_KERNEL" in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_without_numba_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
+    s = load_scenario()
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda: None)  # as if numba were not installed
+    missing = run_model(s, "bdm")
+    monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
+    plain = run_model(s, "bdm")
+    np.testing.assert_array_equal(missing.outcome, plain.outcome)
+    for a, b in zip(missing.rounds, plain.rounds, strict=True):
+        np.testing.assert_array_equal(a, b)
