@@ -163,3 +163,12 @@ def test_without_numba_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
     np.testing.assert_array_equal(missing.outcome, plain.outcome)
     for a, b in zip(missing.rounds, plain.rounds, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_auto_leaves_the_batch_of_small_issues_on_numpy(monkeypatch):
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    assert bdm_kernel.choose() is not None  # a single issue: the kernel
+    assert bdm_kernel.choose(batch=True) is None  # a sweep's small issues: numpy
+    assert bdm_kernel.choose("numba", batch=True) is not None  # unless asked
+    monkeypatch.setenv("TERTIUS_KERNEL", "numba")
+    assert bdm_kernel.choose(batch=True) is not None

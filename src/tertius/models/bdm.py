@@ -1085,8 +1085,10 @@ def _batch_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, rule: str) -> np.
 def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any],
                     kernel: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Final (weighted median, weighted mean) per draw for one issue; x0, c, s are (B, n).
-    ``kernel``: as in :func:`bdm_issue` (the compiled one loops over the draws inside)."""
-    jit = bdm_kernel.choose(kernel)
+    ``kernel``: as in :func:`bdm_issue`, except that ``auto`` runs numpy here (numba's start per
+    process costs more than the kernel saves on a sweep's chunk: :mod:`tertius.models.bdm_kernel`);
+    ``numba`` loops over the draws inside the compiled kernel."""
+    jit = bdm_kernel.choose(kernel, batch=True)
     x = np.array(x0, dtype=float)
     w = c * s
     B, n = x.shape

@@ -2,7 +2,12 @@
 
 ``TERTIUS_KERNEL`` chooses: ``numba`` (refuses in one line when numba is not installed),
 ``numpy`` (always the vectorised numpy path), or unset / ``auto``: numba when it imports, else
-numpy. The functions of :mod:`tertius.models.bdm` also take ``kernel=`` with the same values.
+numpy, except for the batch form of small issues (``bdm.bdm_batch_issue``, a sweep's or the
+intervals' draws of issues up to ``bdm.BATCH_MAX_ACTORS`` actors), which ``auto`` leaves on numpy:
+there the kernel saves about 0.1 s of CPU per 1,000 draws of a 17-actor issue, while importing
+numba and loading the kernel costs every fresh process about 0.6 s of CPU and 120 MiB, so a
+sweep's worker processes would pay more than they save (README, performance). The functions of
+:mod:`tertius.models.bdm` also take ``kernel=`` with the same values.
 
 The kernel is compiled on first use and cached on disk (numba's ``cache=True``): beside the
 module when its folder is writable, else in ``NUMBA_CACHE_DIR``, which is set here (before numba
@@ -42,14 +47,15 @@ def compiled() -> ModuleType | None:
     return importlib.import_module("tertius.models._bdm_jit")
 
 
-def choose(kernel: str | None = None) -> ModuleType | None:
+def choose(kernel: str | None = None, *, batch: bool = False) -> ModuleType | None:
     """The compiled kernel's module when ``kernel`` (else ``TERTIUS_KERNEL``, else ``auto``)
-    asks for it and numba is installed; None for the numpy path."""
+    asks for it and numba is installed; None for the numpy path. ``batch``: for the batch form
+    of small issues, which ``auto`` leaves on numpy (see the module docstring)."""
     name = kernel or os.environ.get("TERTIUS_KERNEL") or "auto"
     if name not in CHOICES:
         raise InputError(f"TERTIUS_KERNEL={name!r} is not one of {', '.join(CHOICES)}",
                          fix="unset TERTIUS_KERNEL, or set it to numba or numpy")
-    if name == "numpy":
+    if name == "numpy" or (name == "auto" and batch):
         return None
     found = compiled()
     if found is None and name == "numba":
