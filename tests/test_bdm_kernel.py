@@ -172,3 +172,22 @@ def test_auto_leaves_the_batch_of_small_issues_on_numpy(monkeypatch):
     assert bdm_kernel.choose("numba", batch=True) is not None  # unless asked
     monkeypatch.setenv("TERTIUS_KERNEL", "numba")
     assert bdm_kernel.choose(batch=True) is not None
+
+
+def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):
+    """A sweep's worker process would pay numba's import for nothing."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    code = ("import sys, numpy as np\n"
+            "from tertius.io import load_scenario\n"
+            "from tertius.models import MODELS\n"
+            "from tertius.scenario import Perturbation\n"
+            "from tertius.sweeps.perturb import draw\n"
+            "s = load_scenario('eu-emissions-1994')\n"
+            "b = draw(s, Perturbation(position=1.0), np.random.default_rng(0), 4)\n"
+            "MODELS['bdm'].batch(s, b['position'], b['salience'], b['capability'], MODELS['bdm'].params({}))\n"
+            "print('numba' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"

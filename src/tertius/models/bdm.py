@@ -1140,7 +1140,7 @@ def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, ca
     """The batch form of :func:`bdm` over a leading axis of draws (same equations, same numbers).
     ``kernel``: as in :func:`bdm_issue`."""
     check_params(params)
-    bdm_kernel.choose(kernel)  # a bad TERTIUS_KERNEL is refused before any work
+    bdm_kernel.choose(kernel, batch=True)  # a bad TERTIUS_KERNEL is refused before any work (numba not imported)
     arr = scenario.arrays
     B = position.shape[0]
     out = np.empty((B, len(arr.issue_ids)))
