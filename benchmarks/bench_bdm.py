@@ -1,15 +1,20 @@
 """Benchmark: the bdm model, against two baselines measured in the same run.
 
-Run: ``python benchmarks/bench_bdm.py`` (add ``--quick`` for a short run). It
+Run: ``python benchmarks/bench_bdm.py`` (add ``--quick`` for a short run). The model runs on the
+kernel that ``TERTIUS_KERNEL`` chooses (the compiled one when numba is installed; set it to
+``numpy`` for the numpy path). It
 1. times the model against the plain per-pair implementation (``plain_bdm``) on small issues,
    checks they give the same positions, and prints the speed ratio;
-2. times the round in blocks (what ``bdm_issue`` runs above ``WHOLE_MAX_ACTORS`` actors)
-   against the round with whole (n, n) arrays (the form before blocking, still in the module),
+2. times the compiled kernel against the numpy path, one after the other in this process,
+   checks they give the same positions to 1e-9 of the range, and prints the ratio (skipped
+   without numba);
+3. times the numpy path's round in blocks (what it runs above ``WHOLE_MAX_ACTORS`` actors)
+   against its round with whole (n, n) arrays (the form before blocking, still in the module),
    one after the other in this process, checks they give the same positions, and prints the
    ratio;
-3. prints a scaling table for 10 to 3,000 actors over 10 rounds, each size in a child process
+4. prints a scaling table for 10 to 3,000 actors over 10 rounds, each size in a child process
    of its own: the time, the peak RSS of that process (``resource``, what the kernel counts)
-   and the peak that tracemalloc sees (numpy's buffers).
+   and the peak that tracemalloc sees (numpy's buffers; not numba's).
 
 The machine these numbers come from may be shared: absolute times are noisy, the ratios less so.
 """
@@ -29,6 +34,7 @@ import numpy as np
 import plain_bdm
 
 from tertius.models import bdm as bdm_module
+from tertius.models import bdm_kernel
 from tertius.models.bdm import DEFAULTS, bdm_issue
 
 
@@ -61,12 +67,31 @@ def compare(n: int, rounds: int, repeat: int) -> None:
           f"ratio {t_plain / t_fast:8.1f}x | max position difference {diff:.1e} over {moves} moves")
 
 
+def kernel_vs_numpy(n: int, rounds: int) -> None:
+    if bdm_kernel.compiled() is None:
+        print(f"{n:>6} actors: numba is not installed, no compiled kernel to compare")
+        return
+    x, c, s = issue(n, seed=n)
+    params = {**DEFAULTS, "rounds": rounds}
+    bdm_issue(x[:20], c[:20], s[:20], params, kernel="numba")  # compilation or cache load out of the timing
+    t = time.perf_counter()
+    fast = bdm_issue(x, c, s, params, kernel="numba")
+    t_fast = time.perf_counter() - t
+    t = time.perf_counter()
+    plain = bdm_issue(x, c, s, params, kernel="numpy")
+    t_plain = time.perf_counter() - t
+    diff = float(np.abs(fast.positions - plain.positions).max())
+    assert diff <= 1e-9 * np.ptp(x), f"positions differ by {diff}"
+    print(f"{n:>6} actors, {rounds:>2} rounds | numpy {t_plain:8.3f} s | compiled kernel {t_fast:8.3f} s | "
+          f"ratio {t_plain / t_fast:5.2f}x | max position difference {diff:.1e}")
+
+
 def whole_issue(x: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict) -> bdm_module.Trajectory:
-    """``bdm_issue`` with the whole-array round at every size."""
+    """``bdm_issue`` on the numpy path with the whole-array round at every size."""
     keep = bdm_module.WHOLE_MAX_ACTORS
     bdm_module.WHOLE_MAX_ACTORS = x.size
     try:
-        return bdm_issue(x, c, s, params)
+        return bdm_issue(x, c, s, params, kernel="numpy")
     finally:
         bdm_module.WHOLE_MAX_ACTORS = keep
 
@@ -75,7 +100,7 @@ def blocks_vs_whole(n: int, rounds: int) -> None:
     x, c, s = issue(n, seed=n)
     params = {**DEFAULTS, "rounds": rounds}
     t = time.perf_counter()
-    blocked = bdm_issue(x, c, s, params)
+    blocked = bdm_issue(x, c, s, params, kernel="numpy")
     t_blocked = time.perf_counter() - t
     t = time.perf_counter()
     whole = whole_issue(x, c, s, params)
@@ -127,12 +152,17 @@ def main() -> None:
     if args.quick:
         scaling([10, 100, 400], 10)
         compare(40, 2, repeat=5)
-        print("\nbdm: the round in blocks vs the round with whole (n, n) arrays (same equations)")
+        print("\nbdm: the compiled kernel vs the numpy path (same equations)")
+        kernel_vs_numpy(400, 3)
+        print("\nbdm, numpy path: the round in blocks vs the round with whole (n, n) arrays (same equations)")
         blocks_vs_whole(400, 3)
         return
     scaling([10, 100, 1000, 3000], 10)  # first: a child starts with its parent's peak RSS (Linux keeps it over exec)
     compare(100, 2, repeat=5)
-    print("\nbdm: the round in blocks vs the round with whole (n, n) arrays (same equations)")
+    print("\nbdm: the compiled kernel vs the numpy path (same equations)")
+    kernel_vs_numpy(1000, 10)
+    kernel_vs_numpy(3000, 2)
+    print("\nbdm, numpy path: the round in blocks vs the round with whole (n, n) arrays (same equations)")
     blocks_vs_whole(1000, 10)
     blocks_vs_whole(3000, 2)
 

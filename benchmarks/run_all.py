@@ -53,20 +53,59 @@ def case_bdm_plain(quick: bool) -> list[Row]:
 
 
 def case_bdm_scale(quick: bool, n: int) -> list[Row]:
+    """One issue of n actors, 10 rounds, on the kernel ``TERTIUS_KERNEL`` chooses (the compiled
+    one when numba is installed), against the numpy path timed after it in this child. The first
+    call (20 actors) is timed apart: imports and the kernel's compilation or cache load
+    (``load_s``); the peak RSS is read before the baseline runs."""
     import numpy as np
 
+    from tertius.models import bdm_kernel
     from tertius.models.bdm import DEFAULTS, bdm_issue
     rng = np.random.default_rng(n)
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
+    params = {**DEFAULTS, "rounds": 10}
+    kernel = "numba" if bdm_kernel.choose() is not None else "numpy"
+    t0 = time.perf_counter()
+    bdm_issue(x[:20], c[:20], s[:20], params, kernel=kernel)
+    load = time.perf_counter() - t0
     before = _rss_mib()
-    t = _best(lambda: bdm_issue(x, c, s, {**DEFAULTS, "rounds": 10}), 1)
+    repeat = 3 if n <= 1000 else 1
+    fast = bdm_issue(x, c, s, params, kernel=kernel).positions
+    t = _best(lambda: bdm_issue(x, c, s, params, kernel=kernel), repeat)
+    rss = _rss_mib()
+    plain = bdm_issue(x, c, s, params, kernel="numpy").positions
+    base = _best(lambda: bdm_issue(x, c, s, params, kernel="numpy"), repeat)
+    diff = float(np.abs(fast - plain).max())
+    assert diff <= 1e-9 * np.ptp(x), f"the kernel's positions differ from numpy's by {diff}"
     goal_s, goal_mib = {1000: (0.2, None), 3000: (2.0, 100.0)}.get(n, (None, None))
-    return [{"work": f"bdm, {n:,} actors x 10 rounds", "time_s": t, "peak_rss_mib": _rss_mib(),
-             "rss_before_mib": before, "goal_s": goal_s, "goal_mib": goal_mib}]
+    return [{"work": f"bdm, {n:,} actors x 10 rounds ({kernel})", "time_s": t, "peak_rss_mib": rss,
+             "rss_before_mib": before, "load_s": load, "kernel": kernel, "baseline": "numpy path",
+             "baseline_s": base, "ratio": base / t, "goal_ratio": None, "goal_s": goal_s, "goal_mib": goal_mib,
+             "max_difference": diff}]
+
+
+def case_bdm_load(quick: bool) -> list[Row]:
+    """The compiled kernel's start: the first bdm call of a fresh process (20 actors, then a batch
+    of draws) with an empty numba cache (compilation) and again with the cache that run wrote."""
+    import importlib.util
+    if importlib.util.find_spec("numba") is None:
+        return [{"work": "bdm kernel start", "skipped": "numba is not installed"}]
+    code = ("import time; t = time.perf_counter(); import numpy as np; "
+            "from tertius.models.bdm import DEFAULTS, bdm_issue, bdm_batch_issue; "
+            "x = np.linspace(0, 100, 20); bdm_issue(x, x / 100 + 0.1, x / 200 + 0.2, DEFAULTS, kernel='numba'); "
+            "X = np.tile(x, (3, 1)); bdm_batch_issue(X, X / 100 + 0.1, X / 200 + 0.2, DEFAULTS, kernel='numba'); "
+            "print(time.perf_counter() - t)")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
+        cold, warm = (float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                                           text=True).stdout.split()[-1]) for _ in range(2))
+    return [{"work": "bdm kernel start (first call, imports included)", "time_s": warm,
+             "baseline": "the same with an empty cache (compiling)", "baseline_s": cold, "ratio": cold / warm,
+             "goal_ratio": None}]
 
 
 def case_bdm_stored(quick: bool) -> list[Row]:
-    """One of the forecast intervals' bdm draws at the goal's size: the blocked round reading its
+    """One of the forecast intervals' bdm draws at the goal's size, on the numpy path: the blocked round reading its
     powers from the stored (n, n) weighted utilities, against recomputing them per block
     (``STORE_MAX_ACTORS = 0``, the form before), timed one after the other; the same bits."""
     import numpy as np
@@ -76,12 +115,12 @@ def case_bdm_stored(quick: bool) -> list[Row]:
     rng = np.random.default_rng(n)
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
     keep = B.STORE_MAX_ACTORS
-    stored = B.bdm_issue(x, c, s, B.DEFAULTS).positions
-    t = _best(lambda: B.bdm_issue(x, c, s, B.DEFAULTS), 3)
+    stored = B.bdm_issue(x, c, s, B.DEFAULTS, kernel="numpy").positions
+    t = _best(lambda: B.bdm_issue(x, c, s, B.DEFAULTS, kernel="numpy"), 3)
     try:
         B.STORE_MAX_ACTORS = 0
-        assert np.array_equal(B.bdm_issue(x, c, s, B.DEFAULTS).positions, stored)
-        base = _best(lambda: B.bdm_issue(x, c, s, B.DEFAULTS), 3)
+        assert np.array_equal(B.bdm_issue(x, c, s, B.DEFAULTS, kernel="numpy").positions, stored)
+        base = _best(lambda: B.bdm_issue(x, c, s, B.DEFAULTS, kernel="numpy"), 3)
     finally:
         B.STORE_MAX_ACTORS = keep
     return [{"work": f"bdm, {n} actors x 10 rounds (one interval draw of an issue)", "time_s": t,
@@ -233,6 +272,7 @@ CASES: dict[str, Callable[[bool], list[Row]]] = {
     "bdm_1000": lambda q: case_bdm_scale(q, 300 if q else 1000),
     "bdm_3000": lambda q: [] if q else case_bdm_scale(q, 3000),
     "bdm_stored": case_bdm_stored,
+    "bdm_load": case_bdm_load,
     "exchange": case_exchange,
     "sweep": case_sweep,
     "workers": case_workers,
@@ -253,15 +293,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller work, for CI")
     ap.add_argument("--check", action="store_true", help="exit 1 when a ratio is below half of its goal")
-    ap.add_argument("--only", nargs="*", choices=sorted(CASES), help="run these cases only")
+    ap.add_argument("--only", nargs="*", metavar="CASE",
+                    help=f"run these cases only (a prefix such as bdm runs bdm_*): {', '.join(CASES)}")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ap.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:  # child
         print(json.dumps(CASES[args.case](args.quick)))
         return
+    names = [c for c in CASES if not args.only or any(c == o or c.startswith(o + "_") for o in args.only)]
+    if not names:
+        ap.error(f"--only {' '.join(args.only)}: no such case (cases: {', '.join(CASES)})")
     rows: list[Row] = []
-    for name in args.only or CASES:
+    for name in names:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--case", name] + (["--quick"] if args.quick else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:

@@ -42,6 +42,15 @@ e16e7ac -> 80cb329 (exchange23b: the compiled exchange loop, MAP_ENTRIES, the ex
 and externalities in blocks): 95 outputs, 0 differ. e16e7ac -> fddba89
 (val23b: the disputes' games batched by shape, fewer collections, the choice design's terms at
 once): 95 outputs, 0 differ.
+e16e7ac -> 538c902 (bdm's compiled kernel, numba installed so the kernel runs): 95 outputs, 4 differ,
+by rounding: ``run`` (results.json of the table and JSON runs, JSON stdout) in three numbers (two
+break-even flip forecasts, 49.99592003946165 -> ...172 and 8.89936502557114 -> ...138, and bdm's
+interval bound on amur, 9.72727785293366 -> ...648) and ``validate`` on the DEU file (JSON stdout, 14
+lines: mae and forecasts in their last digits, e.g. 30.7315483714757 -> 30.731548371475665). The
+kernel sums in another order than numpy; with TERTIUS_KERNEL=numpy the numpy path runs as before. e16e7ac ->
+362114e (the batch form of small issues back on numpy under auto): 95 outputs, 1 differs, by
+rounding: ``validate-deu-json`` stdout, as above (bdm on each DEU issue runs on the kernel); ``run``
+(its intervals and break-even values use the batch form) is the same bytes again.
 """
 
 from __future__ import annotations

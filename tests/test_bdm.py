@@ -248,9 +248,9 @@ def test_a_large_issue_gives_the_same_trajectory_with_stored_or_recomputed_utili
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
     params = {**B.DEFAULTS, "rounds": 4}
     assert B.WHOLE_MAX_ACTORS < n <= B.STORE_MAX_ACTORS
-    stored = B.bdm_issue(x, c, s, params)
+    stored = B.bdm_issue(x, c, s, params, kernel="numpy")  # the numpy path (the kernel: test_bdm_kernel.py)
     monkeypatch.setattr(B, "STORE_MAX_ACTORS", 0)
-    plain = B.bdm_issue(x, c, s, params)
+    plain = B.bdm_issue(x, c, s, params, kernel="numpy")
     assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
     np.testing.assert_array_equal(stored.positions, plain.positions)
     np.testing.assert_array_equal(stored.risk, plain.risk)
@@ -265,9 +265,9 @@ def test_a_large_issue_runs_in_blocks_and_gives_the_whole_array_trajectory(monke
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
     params = {**B.DEFAULTS, "rounds": 3}
     assert n > B.WHOLE_MAX_ACTORS
-    blocked = B.bdm_issue(x, c, s, params)
+    blocked = B.bdm_issue(x, c, s, params, kernel="numpy")  # the numpy path (the kernel: test_bdm_kernel.py)
     monkeypatch.setattr(B, "WHOLE_MAX_ACTORS", n)
-    whole = B.bdm_issue(x, c, s, params)
+    whole = B.bdm_issue(x, c, s, params, kernel="numpy")
     assert int((np.diff(whole.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
     np.testing.assert_allclose(blocked.positions, whole.positions, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(blocked.partners, whole.partners)

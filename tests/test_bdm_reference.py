@@ -34,10 +34,20 @@ def inputs():
     return names, x, c, s
 
 
+@pytest.fixture(scope="module", autouse=True, params=["numba", "numpy"])
+def kernel(request):
+    """Every test here runs on both paths: the compiled kernel (when numba is installed) and numpy."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TERTIUS_KERNEL", request.param)
+        yield request.param
+
+
 @pytest.fixture(scope="module")
-def trajectory(inputs):
+def trajectory(inputs, kernel):
     _, x, c, s = inputs
-    return bdm_issue(x, c, s, DEFAULTS)
+    return bdm_issue(x, c, s, DEFAULTS, kernel=kernel)
 
 
 def test_weighted_mean_per_round(trajectory):

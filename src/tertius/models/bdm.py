@@ -57,7 +57,10 @@ linear in the positions, so its numerators need only one-dimensional prefix sums
 ``WHOLE_MAX_ACTORS`` actors a round runs in blocks of actors (:func:`_sorted_round`): it keeps
 the midpoint counts as an (n, n) int16 array and otherwise O(n × block) floats, so 3,000 actors
 fit in tens of MB; up to it, whole (n, n) arrays (:func:`_whole_round`). Both give the same
-positions up to rounding (tests/test_bdm.py compares them).
+positions up to rounding (tests/test_bdm.py compares them). With numba installed (the ``fast``
+extra), a round runs instead in a compiled kernel that fuses the per-pair terms in loops over
+pairs (:func:`_kernel_round`, :mod:`tertius.models._bdm_jit`); ``TERTIUS_KERNEL`` or ``kernel=``
+chooses (:mod:`tertius.models.bdm_kernel`), and the two agree to rounding (tests/test_bdm_kernel.py).
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ import numpy as np
 
 from tertius.errors import PARAMS, InputError
 from tertius.forecast import Forecast, Line, utilities
+from tertius.models import bdm_kernel
 from tertius.models.central import weighted_mean, weighted_median
 from tertius.models.registry import register
 from tertius.scenario import Scenario
@@ -409,37 +413,51 @@ GRID_CELLS = 4
 GRID_MIN_ACTORS = 100
 
 
+def midpoint_grid(xs: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The grid of :func:`midpoint_table` for sorted positions: (lo, scale, first, value,
+    mixed), or None when every position is the same (every count is then 0). A value v falls
+    in cell int((v − lo) × scale); first[c] is the first voter of cell c; value[c] the cell's one
+    position (+inf: empty, NaN: several); mixed[c] marks the cells with several positions."""
+    n = xs.size
+    lo, span = float(xs[0]), float(xs[-1] - xs[0])
+    if span <= 0:
+        return None
+    cells = GRID_CELLS * n
+    scale = cells / span  # a value in [lo, hi] falls in a cell 0..cells (cells: hi itself, or rounding)
+    v = xs - lo
+    v *= scale
+    first = np.searchsorted(v.astype(np.intp), np.arange(cells + 2), side="left")  # first voter of each cell
+    occupied = first[1:] > first[:-1]
+    single = occupied & (xs[np.minimum(first[:-1], n - 1)] == xs[np.maximum(first[1:] - 1, 0)])
+    # the cell's one position; +inf for an empty cell (nobody below); NaN (never below) for several
+    value = np.where(single, xs[np.minimum(first[:-1], n - 1)], np.where(occupied, np.nan, np.inf))
+    return lo, scale, first, value, ~single & occupied
+
+
 def midpoint_table(xs: np.ndarray) -> np.ndarray:
     """:func:`midpoint_counts` (L[i, j] = #{k : xs_k < (xs_i + xs_j) / 2}, xs sorted) without a
     binary search per pair, as int16 when it fits (the only (n, n) array a round keeps).
 
-    The range is cut into ``GRID_CELLS * n`` equal cells; cell c starts at voter first[c].
-    Since the cell of a value is a monotone function of it (computed the same way for voters
-    and midpoints), every voter in an earlier cell lies below the midpoint and every voter in
-    a later one above it, so the count is first[c] plus the voters of the midpoint's own cell
-    that lie below it: all of them (first[c + 1]) or none when the cell holds one distinct
-    position or none; the rare cells with several positions fall back to a binary search."""
+    The range is cut into ``GRID_CELLS * n`` equal cells (:func:`midpoint_grid`). Since the cell
+    of a value is a monotone function of it (computed the same way for voters and midpoints),
+    every voter in an earlier cell lies below the midpoint and every voter in a later one above
+    it, so the count is first[c] plus the voters of the midpoint's own cell that lie below it:
+    all of them (first[c + 1]) or none when the cell holds one distinct position or none; the
+    rare cells with several positions fall back to a binary search."""
     n = xs.size
     dtype = np.int16 if n < 2**15 else np.int32
     out = np.empty((n, n), dtype=dtype)
-    lo, span = float(xs[0]), float(xs[-1] - xs[0])
-    if span <= 0:
+    grid = midpoint_grid(xs)
+    if grid is None:
         out[...] = 0
         return out
-    cells = GRID_CELLS * n
-    scale = cells / span  # a value in [lo, hi] falls in a cell 0..cells (cells: hi itself, or rounding)
+    lo, scale, first, value, mixed = grid
 
     def cell(v: np.ndarray) -> np.ndarray:
         v = v - lo
         v *= scale
         return v.astype(np.intp)
 
-    first = np.searchsorted(cell(xs), np.arange(cells + 2), side="left")  # first voter of each cell
-    occupied = first[1:] > first[:-1]
-    single = occupied & (xs[np.minimum(first[:-1], n - 1)] == xs[np.maximum(first[1:] - 1, 0)])
-    # the cell's one position; +inf for an empty cell (nobody below); NaN (never below) for several
-    value = np.where(single, xs[np.minimum(first[:-1], n - 1)], np.where(occupied, np.nan, np.inf))
-    mixed = ~single & occupied
     for rows in _block_rows(n):
         mid = xs[rows, None] + xs[None, :]
         mid /= 2.0
@@ -714,6 +732,84 @@ def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, media
     return new_s, partner_s, rs
 
 
+#: Up to this many actors the compiled kernel stores the round's weighted utilities w_k u_k(a) as
+#: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048), computed once with
+#: numpy's vectorised power; above it, they are recomputed where needed (each power three times:
+#: numpy for the voters' pass and for each block's own columns, the kernel's scalar power for the
+#: running column sums) and the memory beyond the int16 midpoint table is O(n × block).
+KERNEL_STORE_MAX_ACTORS = 2048
+
+
+def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
+                  params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_sorted_round` by the compiled kernel (:mod:`tertius.models._bdm_jit`): numpy
+    takes the powers a block of actors at a time (its vectorised ``**``); the kernel fuses
+    every other per-pair term, so no (n, n) temporary is written beyond the midpoint table
+    and the stored utilities (``KERNEL_STORE_MAX_ACTORS``). The same equations as the numpy path; the sums run in
+    another order, so the numbers agree to rounding (tests/test_bdm_kernel.py)."""
+    n = xs.size
+    form_global = params["probability"] == "global"
+    coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
+    same = SAME * max(1.0, R)
+    grid = midpoint_grid(xs) or (float(xs[0]), 0.0, np.zeros(1, np.int64), np.zeros(1), np.zeros(1, bool))
+    L = np.empty((n, n), dtype=np.int16 if n < 2**15 else np.int32)  # the round's one (n, n) table
+    jit.midpoint_rows(xs, grid, L)
+    if params["risk"] == "scholz":
+        W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
+        pd, dsum, den = jit.risk_terms(xs, ws, W, X2, R, same, form_global, coef, L)
+        if form_global:
+            pd = pd / den if den > 0 else np.zeros(n)
+        rs = _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
+    else:
+        rs = np.ones_like(xs)
+    neutral = bool(np.all(rs == 1.0))
+    stored = n <= KERNEL_STORE_MAX_ACTORS
+    C = np.empty((n + 1, n) if stored else (1, 1))  # w_k u_k(a) in row k + 1, then their prefix sums
+    C[0] = 0.0
+    T = np.zeros(n)
+    denominator = 0.0
+    for rows in _block_rows(n):  # voters: the denominator, the column totals, the stored utilities
+        U = np.abs(xs[rows, None] - xs[None, :])
+        U /= R
+        if not neutral:
+            U **= rs[rows, None]
+        denominator += jit.voter_rows(U, rows.start, ws, coef, T, C, stored, form_global)
+    if stored:
+        np.cumsum(C, axis=0, out=C)
+    q, t = float(params["q"]), float(params["t"])
+    dev = np.abs(xs - median) / R
+    sq = q * (2.0 - 4.0 * 0.5**rs)
+    new_s = np.empty(n)
+    partner_s = np.empty(n, dtype=np.int64)
+    S, ptr = np.zeros(n), np.zeros(n, dtype=np.int64)
+    for rows in _block_rows(n):  # actors i, in order: the powers of their utilities, then the kernel
+        rv = rs[rows, None]
+        half = np.abs(xs[rows, None] - xs[None, :])
+        half /= R
+        half *= 0.5
+        LO = np.maximum(0.5 - half, 0.0)
+        half += 0.5
+        HI = half
+        if not neutral:
+            LO **= rv
+            HI **= rv
+        if stored:
+            colC = np.ascontiguousarray(C[:, rows].T)
+        else:  # the rows' own columns w_k u_k(i) and their prefix sums over voters
+            colC = np.zeros((rows.stop - rows.start, n + 1))
+            colU = colC[:, 1:]
+            np.subtract(xs[None, :], xs[rows, None], out=colU)
+            np.abs(colU, out=colU)
+            colU /= R
+            if not neutral:
+                colU **= rs[None, :]
+            colU *= ws[None, :]
+            np.cumsum(colU, axis=1, out=colU)
+        jit.round_rows(rows.start, rows.stop, xs, ws, ss, rs, R, same, form_global, denominator, q, t, dev, sq,
+                       params["offers"] == "scholz", L, stored, C, colC, LO, HI, T, S, ptr, new_s, partner_s)
+    return new_s, partner_s, rs
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """Positions (rounds + 1, n), risk exponents per round (rounds, n), the weighted mean and
@@ -726,8 +822,11 @@ class Trajectory:
     partners: np.ndarray
 
 
-def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any]) -> Trajectory:
-    """Run the model on one issue. ``s`` in [0, 1]."""
+def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any],
+              kernel: str | None = None) -> Trajectory:
+    """Run the model on one issue. ``s`` in [0, 1]. ``kernel``: ``numba``, ``numpy`` or
+    ``auto`` (:mod:`tertius.models.bdm_kernel`; None: ``TERTIUS_KERNEL``)."""
+    jit = bdm_kernel.choose(kernel)
     x = np.asarray(x0, dtype=float).copy()
     w = np.asarray(c, dtype=float) * np.asarray(s, dtype=float)
     R = float(x.max() - x.min())
@@ -746,7 +845,10 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
         # The round runs with the actors sorted by position; results are put back in order.
         order = np.argsort(x, kind="stable")
         xs, ws, ss = x[order], w[order], s[order]
-        new_s, partner_s, rs = _sorted_round(xs, ws, ss, R, medians[-1], params)
+        if jit is not None:
+            new_s, partner_s, rs = _kernel_round(jit, xs, ws, ss, R, medians[-1], params)
+        else:
+            new_s, partner_s, rs = _sorted_round(xs, ws, ss, R, medians[-1], params)
         x = np.empty_like(xs)
         x[order] = new_s
         r = np.empty_like(rs)
@@ -980,8 +1082,13 @@ def _batch_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, rule: str) -> np.
     return new.T
 
 
-def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Final (weighted median, weighted mean) per draw for one issue; x0, c, s are (B, n)."""
+def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any],
+                    kernel: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Final (weighted median, weighted mean) per draw for one issue; x0, c, s are (B, n).
+    ``kernel``: as in :func:`bdm_issue`, except that ``auto`` runs numpy here (numba's start per
+    process costs more than the kernel saves on a sweep's chunk: :mod:`tertius.models.bdm_kernel`);
+    ``numba`` loops over the draws inside the compiled kernel."""
+    jit = bdm_kernel.choose(kernel, batch=True)
     x = np.array(x0, dtype=float)
     w = c * s
     B, n = x.shape
@@ -1000,7 +1107,13 @@ def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[s
     for _ in range(int(params["rounds"])):
         if frozen.all():
             break
-        new = _batch_round(x, w, s, Rsafe, med, params)
+        if jit is not None:
+            # contiguous float64 arrays: one compiled signature (views would compile another)
+            new = jit.batch_round(*(np.ascontiguousarray(a, dtype=float) for a in (x, w, s, Rsafe, med)),
+                                  float(params["q"]), float(params["t"]), params["probability"] == "global",
+                                  params["risk"] == "scholz", params["offers"] == "scholz", GRID_CELLS)
+        else:
+            new = _batch_round(x, w, s, Rsafe, med, params)
         x = np.where(frozen[:, None], x, new)
         if history:
             history.append(x.copy())
@@ -1023,9 +1136,11 @@ def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[s
 
 
 def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, capability: np.ndarray,
-              params: dict[str, Any]) -> np.ndarray:
-    """The batch form of :func:`bdm` over a leading axis of draws (same equations, same numbers)."""
+              params: dict[str, Any], kernel: str | None = None) -> np.ndarray:
+    """The batch form of :func:`bdm` over a leading axis of draws (same equations, same numbers).
+    ``kernel``: as in :func:`bdm_issue`."""
     check_params(params)
+    bdm_kernel.choose(kernel, batch=True)  # a bad TERTIUS_KERNEL is refused before any work (numba not imported)
     arr = scenario.arrays
     B = position.shape[0]
     out = np.empty((B, len(arr.issue_ids)))
@@ -1034,9 +1149,9 @@ def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, ca
         x, c, s = position[:, who, i], capability[:, who], salience[:, who, i]
         if who.size > BATCH_MAX_ACTORS:
             for b in range(B):
-                traj = bdm_issue(x[b], c[b], s[b], params)
+                traj = bdm_issue(x[b], c[b], s[b], params, kernel)
                 out[b, i] = settle_issue(traj, c[b] * s[b], params)[0]
             continue
-        med, mean = bdm_batch_issue(x, c, s, params)
+        med, mean = bdm_batch_issue(x, c, s, params, kernel)
         out[:, i] = med if params["outcome"] == "median" else mean
     return out

@@ -1,0 +1,193 @@
+"""The compiled bdm kernel (numba, the ``fast`` extra) against the numpy path, and its choice.
+
+The kernel runs the same equations (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011) with
+the per-pair terms fused; its sums run in another order than numpy's (sequential instead of
+pairwise or BLAS), so the two agree to rounding, not to the bit: the tolerance is 1e-9 of the
+scale range for positions and 1e-9 for risk exponents, as between the numpy path's blocked and
+whole-array rounds (tests/test_bdm.py). The reference tests (tests/test_bdm_reference.py) run on
+both paths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tertius.errors import InputError
+from tertius.io import load_scenario
+from tertius.models import MODELS, bdm_kernel, run_model
+from tertius.models import bdm as B
+from tertius.scenario import Perturbation
+from tertius.sweeps.perturb import draw
+
+pytest.importorskip("numba")
+
+_POSITIONS = st.one_of(
+    st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60),
+    st.lists(st.integers(0, 10).map(float), min_size=1, max_size=60),  # many actors on few positions
+    st.lists(st.sampled_from([0.0, 1e-7, 2e-7, 50.0, 50.0 + 1e-6, 100.0]), min_size=1, max_size=60),  # clusters
+)
+_VARIANTS = (st.sampled_from(["global", "local"]), st.sampled_from(["scholz", "neutral"]),
+             st.sampled_from(["scholz", "nearest"]), st.booleans())
+
+
+def _params(form: str, risk: str, offers: str, status_quo: bool, **more: object) -> dict:
+    params = {**B.DEFAULTS, "probability": form, "risk": risk, "offers": offers, **more}
+    if status_quo:
+        params.update(q=0.6, t=0.3)
+    return params
+
+
+@given(_POSITIONS, st.integers(0, 2**32 - 1), *_VARIANTS, st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_the_kernel_round_equals_the_numpy_round(xs, seed, form, risk, offers, status_quo, stored):
+    """One round, stored or recomputed utilities, against the numpy path's whole-array round."""
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, ss = rng.uniform(0.01, 1, xs.size), rng.uniform(0.05, 1, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    params = _params(form, risk, offers, status_quo)
+    median = float(np.median(xs))
+    numpy_round = B._whole_round(xs, ws, ss, R, median, params)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
+        mp.setattr(B, "ROW_BLOCK", 7)  # several blocks of rows, so the running sums carry over
+        kernel_round = B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, median, params)
+    np.testing.assert_allclose(kernel_round[2], numpy_round[2], rtol=0, atol=1e-9)  # risk exponents
+    np.testing.assert_allclose(kernel_round[0], numpy_round[0], rtol=0, atol=1e-9 * R)  # new positions
+    moved = np.abs(numpy_round[0] - xs) > 1e-9 * R
+    np.testing.assert_array_equal(kernel_round[1][moved], numpy_round[1][moved])  # the partners accepted
+
+
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1), *_VARIANTS)
+@settings(max_examples=60, deadline=None)
+def test_the_kernel_trajectory_equals_the_numpy_trajectory(n, seed, form, risk, offers, status_quo):
+    rng = np.random.default_rng(seed)
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = _params(form, risk, offers, status_quo, rounds=6)
+    fast = B.bdm_issue(x, c, s, params, kernel="numba")
+    plain = B.bdm_issue(x, c, s, params, kernel="numpy")
+    np.testing.assert_allclose(fast.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
+    np.testing.assert_allclose(fast.risk, plain.risk, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(fast.partners, plain.partners)
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_large_issue_gives_the_numpy_trajectory(monkeypatch, stored):
+    rng = np.random.default_rng(11)
+    n = 300  # above WHOLE_MAX_ACTORS: the numpy path runs in blocks, the kernel in 5 blocks of rows
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = {**B.DEFAULTS, "rounds": 4}
+    monkeypatch.setattr(B, "KERNEL_STORE_MAX_ACTORS", n if stored else n - 1)
+    fast = B.bdm_issue(x, c, s, params, kernel="numba")
+    plain = B.bdm_issue(x, c, s, params, kernel="numpy")
+    assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
+    np.testing.assert_allclose(fast.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
+    np.testing.assert_array_equal(fast.partners, plain.partners)
+
+
+@given(st.integers(0, 2**32 - 1), *_VARIANTS, st.sampled_from(["last", "cycle"]))
+@settings(max_examples=25, deadline=None)
+def test_the_batch_kernel_equals_the_numpy_batch(seed, form, risk, offers, status_quo, settle):
+    s = load_scenario()
+    b = draw(s, Perturbation(position=5), np.random.default_rng(seed), 9)
+    params = MODELS["bdm"].params(_params(form, risk, offers, status_quo, rounds=7, settle=settle))
+    fast = B.bdm_batch(s, b["position"], b["salience"], b["capability"], params, kernel="numba")
+    plain = B.bdm_batch(s, b["position"], b["salience"], b["capability"], params, kernel="numpy")
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-9 * 100)
+
+
+def test_the_model_takes_the_kernel_from_the_environment(monkeypatch):
+    s = load_scenario("eu-emissions-1994")
+    calls = []
+    real = B._kernel_round
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(B, "_kernel_round", counted)
+    monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
+    plain = run_model(s, "bdm").outcome
+    assert not calls
+    monkeypatch.delenv("TERTIUS_KERNEL")
+    fast = run_model(s, "bdm").outcome  # auto: numba, installed here
+    assert len(calls) == 10
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-9)
+
+
+def test_a_bad_kernel_name_or_a_missing_numba_is_refused_in_one_line(monkeypatch):
+    monkeypatch.setenv("TERTIUS_KERNEL", "fast")
+    with pytest.raises(InputError) as err:
+        run_model(load_scenario(), "bdm")
+    assert "TERTIUS_KERNEL='fast'" in str(err.value) and "\n" not in str(err.value)
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda: None)
+    assert bdm_kernel.choose("auto") is None  # numba missing: the numpy path
+    with pytest.raises(InputError, match=r"tertius\[fast\]"):
+        bdm_kernel.choose("numba")
+
+
+def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(bdm_kernel.os, "access", lambda *a: False)
+    bdm_kernel._cache_dir()
+    assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "tertius" / "numba")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")
+    bdm_kernel._cache_dir()  # set already: left alone
+    assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
+
+
+def test_the_command_refuses_a_bad_kernel_name_in_one_line(monkeypatch):
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+
+    monkeypatch.setenv("TERTIUS_KERNEL", "fast")
+    result = CliRunner().invoke(app, ["forecast", "-m", "bdm"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "TERTIUS_KERNEL" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_without_numba_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
+    s = load_scenario()
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda: None)  # as if numba were not installed
+    missing = run_model(s, "bdm")
+    monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
+    plain = run_model(s, "bdm")
+    np.testing.assert_array_equal(missing.outcome, plain.outcome)
+    for a, b in zip(missing.rounds, plain.rounds, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_auto_leaves_the_batch_of_small_issues_on_numpy(monkeypatch):
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    assert bdm_kernel.choose() is not None  # a single issue: the kernel
+    assert bdm_kernel.choose(batch=True) is None  # a sweep's small issues: numpy
+    assert bdm_kernel.choose("numba", batch=True) is not None  # unless asked
+    monkeypatch.setenv("TERTIUS_KERNEL", "numba")
+    assert bdm_kernel.choose(batch=True) is not None
+
+
+def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):
+    """A sweep's worker process would pay numba's import for nothing."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    code = ("import sys, numpy as np\n"
+            "from tertius.io import load_scenario\n"
+            "from tertius.models import MODELS\n"
+            "from tertius.scenario import Perturbation\n"
+            "from tertius.sweeps.perturb import draw\n"
+            "s = load_scenario('eu-emissions-1994')\n"
+            "b = draw(s, Perturbation(position=1.0), np.random.default_rng(0), 4)\n"
+            "MODELS['bdm'].batch(s, b['position'], b['salience'], b['capability'], MODELS['bdm'].params({}))\n"
+            "print('numba' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"
