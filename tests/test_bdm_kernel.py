@@ -112,10 +112,14 @@ def test_the_model_takes_the_kernel_from_the_environment(monkeypatch):
     monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
     plain = run_model(s, "bdm").outcome
     assert not calls
-    monkeypatch.delenv("TERTIUS_KERNEL")
-    fast = run_model(s, "bdm").outcome  # auto: numba, installed here
+    monkeypatch.setenv("TERTIUS_KERNEL", "numba")
+    fast = run_model(s, "bdm").outcome
     assert len(calls) == 10
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-9)
+    calls.clear()
+    monkeypatch.delenv("TERTIUS_KERNEL")
+    assert np.array_equal(run_model(s, "bdm").outcome, plain)  # auto: a small issue stays on numpy
+    assert not calls
 
 
 def test_a_bad_kernel_name_or_a_missing_numba_is_refused_in_one_line(monkeypatch):
@@ -165,13 +169,28 @@ def test_without_numba_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_auto_leaves_the_batch_of_small_issues_on_numpy(monkeypatch):
+def test_auto_decides_by_the_issues_size_alone(monkeypatch):
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
-    assert bdm_kernel.choose() is not None  # a single issue: the kernel
-    assert bdm_kernel.choose(batch=True) is None  # a sweep's small issues: numpy
-    assert bdm_kernel.choose("numba", batch=True) is not None  # unless asked
+    assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM) is not None  # a large issue: the kernel
+    assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM - 1) is None  # a smaller one: numpy
+    assert bdm_kernel.choose("numba", actors=17) is not None  # unless asked
     monkeypatch.setenv("TERTIUS_KERNEL", "numba")
-    assert bdm_kernel.choose(batch=True) is not None
+    assert bdm_kernel.choose(actors=17) is not None
+    monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
+    assert bdm_kernel.choose(actors=5000) is None
+
+
+def test_auto_runs_a_large_issue_on_the_kernel_whatever_the_process_loaded(monkeypatch):
+    """The same issue gives the same bytes under auto, whether numba was loaded before or not."""
+    rng = np.random.default_rng(5)
+    n = bdm_kernel.KERNEL_FROM
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = {**B.DEFAULTS, "rounds": 3}
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    auto = B.bdm_issue(x, c, s, params)
+    np.testing.assert_array_equal(auto.positions, B.bdm_issue(x, c, s, params, kernel="numba").positions)
+    small = B.bdm_issue(x[:20], c[:20], s[:20], params)
+    np.testing.assert_array_equal(small.positions, B.bdm_issue(x[:20], c[:20], s[:20], params, kernel="numpy").positions)
 
 
 def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):

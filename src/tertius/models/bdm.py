@@ -826,7 +826,7 @@ def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, An
               kernel: str | None = None) -> Trajectory:
     """Run the model on one issue. ``s`` in [0, 1]. ``kernel``: ``numba``, ``numpy`` or
     ``auto`` (:mod:`tertius.models.bdm_kernel`; None: ``TERTIUS_KERNEL``)."""
-    jit = bdm_kernel.choose(kernel)
+    jit = bdm_kernel.choose(kernel, actors=np.size(x0))
     x = np.asarray(x0, dtype=float).copy()
     w = np.asarray(c, dtype=float) * np.asarray(s, dtype=float)
     R = float(x.max() - x.min())
@@ -1085,10 +1085,9 @@ def _batch_offers(x: np.ndarray, a: np.ndarray, b: np.ndarray, rule: str) -> np.
 def bdm_batch_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any],
                     kernel: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Final (weighted median, weighted mean) per draw for one issue; x0, c, s are (B, n).
-    ``kernel``: as in :func:`bdm_issue`, except that ``auto`` runs numpy here (numba's start per
-    process costs more than the kernel saves on a sweep's chunk: :mod:`tertius.models.bdm_kernel`);
-    ``numba`` loops over the draws inside the compiled kernel."""
-    jit = bdm_kernel.choose(kernel, batch=True)
+    ``kernel``: as in :func:`bdm_issue` (``auto`` decides by the issue's size, n);
+    the compiled kernel loops over the draws."""
+    jit = bdm_kernel.choose(kernel, actors=np.shape(x0)[1])
     x = np.array(x0, dtype=float)
     w = c * s
     B, n = x.shape
@@ -1140,7 +1139,7 @@ def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, ca
     """The batch form of :func:`bdm` over a leading axis of draws (same equations, same numbers).
     ``kernel``: as in :func:`bdm_issue`."""
     check_params(params)
-    bdm_kernel.choose(kernel, batch=True)  # a bad TERTIUS_KERNEL is refused before any work (numba not imported)
+    bdm_kernel.choose(kernel, actors=0)  # a bad TERTIUS_KERNEL is refused before any work (numba not imported)
     arr = scenario.arrays
     B = position.shape[0]
     out = np.empty((B, len(arr.issue_ids)))

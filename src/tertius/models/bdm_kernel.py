@@ -1,12 +1,14 @@
 """Which kernel runs a bdm round: the compiled one (numba, the ``fast`` extra) or plain numpy.
 
 ``TERTIUS_KERNEL`` chooses: ``numba`` (refuses in one line when numba is not installed),
-``numpy`` (always the vectorised numpy path), or unset / ``auto``: numba when it imports, else
-numpy, except for the batch form of small issues (``bdm.bdm_batch_issue``, a sweep's or the
-intervals' draws of issues up to ``bdm.BATCH_MAX_ACTORS`` actors), which ``auto`` leaves on numpy:
-there the kernel saves about 0.1 s of CPU per 1,000 draws of a 17-actor issue, while importing
-numba and loading the kernel costs every fresh process about 0.6 s of CPU and 120 MiB, so a
-sweep's worker processes would pay more than they save (README, performance). The functions of
+``numpy`` (always the vectorised numpy path), or unset / ``auto``: the kernel for an issue of at
+least :data:`KERNEL_FROM` actors when numba imports, else numpy. The choice depends on the issue
+alone, never on what the process has loaded, so the same input gives the same bytes in a fresh
+command, a sweep's worker or the web server. Below that size the kernel saves less than it costs:
+importing numba and loading the kernel cost a fresh process about 0.6 s of CPU and 120 MiB, while
+the kernel saves about 0.4 s of CPU per 10 rounds at 1,000 actors (n² pairs a round: about 0.04 s
+at 300 actors, 0.1 ms per draw of a 17-actor issue); at 200 actors and more a scenario is large,
+and its forecast intervals run the issue over many draws. The functions of
 :mod:`tertius.models.bdm` also take ``kernel=`` with the same values.
 
 The kernel is compiled on first use and cached on disk (numba's ``cache=True``): beside the
@@ -26,6 +28,9 @@ from types import ModuleType
 from tertius.errors import InputError, require
 
 CHOICES = ("auto", "numba", "numpy")
+
+#: ``auto`` runs the compiled kernel on issues of at least this many actors (module docstring).
+KERNEL_FROM = 200
 
 
 def _cache_dir() -> None:
@@ -47,15 +52,15 @@ def compiled() -> ModuleType | None:
     return importlib.import_module("tertius.models._bdm_jit")
 
 
-def choose(kernel: str | None = None, *, batch: bool = False) -> ModuleType | None:
+def choose(kernel: str | None = None, *, actors: int = KERNEL_FROM) -> ModuleType | None:
     """The compiled kernel's module when ``kernel`` (else ``TERTIUS_KERNEL``, else ``auto``)
-    asks for it and numba is installed; None for the numpy path. ``batch``: for the batch form
-    of small issues, which ``auto`` leaves on numpy (see the module docstring)."""
+    asks for it and numba is installed; None for the numpy path. ``actors``: the issue's size,
+    which decides under ``auto`` (:data:`KERNEL_FROM`)."""
     name = kernel or os.environ.get("TERTIUS_KERNEL") or "auto"
     if name not in CHOICES:
         raise InputError(f"TERTIUS_KERNEL={name!r} is not one of {', '.join(CHOICES)}",
                          fix="unset TERTIUS_KERNEL, or set it to numba or numpy")
-    if name == "numpy" or (name == "auto" and batch):
+    if name == "numpy" or (name == "auto" and actors < KERNEL_FROM):
         return None
     found = compiled()
     if found is None and name == "numba":
