@@ -107,11 +107,13 @@ def scores(scenario: Scenario, forecasts: dict[str, Forecast]) -> dict[str, Any]
 
 def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int = 0,
             draws: int = DEFAULT_DRAWS, full: bool = False,
-            params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+            params: Mapping[str, Mapping[str, Any]] | None = None, interval_draws: int | None = None) -> dict[str, Any]:
     """Run every model on the scenario, score it, and check sensitivity to assumptions; for a
     scenario that declares a conflict, add the third-party analysis (key ``third_parties``). Unless ``full``,
     bulky per-actor maps in the models' details are summed (:func:`compact`). ``params`` gives
-    model parameters by model (``tertius run -p``); every model run of the analysis uses them."""
+    model parameters by model (``tertius run -p``); every model run of the analysis uses them. The
+    forecast intervals take as many draws as their precision rule needs, up to ``draws``
+    (:mod:`tertius.sweeps.intervals`), or exactly ``interval_draws`` when it is given."""
     forecasts, refused = run_models(scenario, models, seed=seed, params=params)
     ran = list(forecasts)
     scored = scores(scenario, forecasts)
@@ -127,8 +129,9 @@ def analyse(scenario: Scenario, models: Sequence[str] | None = None, seed: int =
         "sensitivity": capability_sensitivity(scenario, ran, seed=seed, params=params),
         "third_parties": third_parties(scenario, draws=draws, seed=seed) if scenario.conflict is not None else None,
         **breakevens(scenario, ran, params),
-        "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored), draws, seed=seed,
-                                        params=params),
+        "intervals": forecast_intervals(scenario, interval_models(scenario, ran, scored),
+                                        draws if interval_draws is None else interval_draws, seed=seed, params=params,
+                                        fixed=interval_draws is not None),
         "inputs": [i.to_data() for i in inputs(scenario)],
     }
 
