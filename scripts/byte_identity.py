@@ -38,6 +38,14 @@ only changed numbers are the choice model's probabilities (choicemodel.json refi
 penalties chosen over repeated inner deals; Russia's 1860 broker 87.5 % -> 87.7 %); every
 equilibrium, share, settlement and forecast is the same. 9b40ba5 -> 18d73d5 (validate's reader, the
 game's masks and the choice design made cheaper): 95 outputs, 0 differ.
+e16e7ac -> 7a32e37 (issue 23: the forecast intervals' draws chosen by Monte Carlo precision): 95
+outputs, 7 differ, by intent: ``run-table stdout``, ``run-json stdout``, ``file run/results.json``,
+``file run-json/results.json``, ``file run/report.html``, ``file run-json/report.html`` and
+``file report.html`` (re-rendered from run/results.json). In results.json only ``intervals``
+differs (checked key by key): the draws come from another stream (blocks of 50, a child seed
+each) and each model takes as many as its precision needs (mean 100, compromise 450,
+weighted-median and bdm 1,000), with the new fields (rule, stopped, lo_error, hi_error); the
+report and the summaries show them. Every forecast, score, share and break-even is the same.
 """
 
 from __future__ import annotations
