@@ -50,7 +50,17 @@ lines: mae and forecasts in their last digits, e.g. 30.7315483714757 -> 30.73154
 kernel sums in another order than numpy; with TERTIUS_KERNEL=numpy the numpy path runs as before. e16e7ac ->
 362114e (the batch form of small issues back on numpy under auto): 95 outputs, 1 differs, by
 rounding: ``validate-deu-json`` stdout, as above (bdm on each DEU issue runs on the kernel); ``run``
-(its intervals and break-even values use the batch form) is the same bytes again.
+(its intervals and break-even values use the batch form) is the same bytes again. e16e7ac ->
+ec64fa0 (every branch above merged, and auto runs the kernel only on issues of 200 actors or more,
+so the DEU file and the default scenario stay on numpy): 95 outputs, 0 differ.
+e16e7ac -> 7a32e37 (issue 23: the forecast intervals' draws chosen by Monte Carlo precision): 95
+outputs, 7 differ, by intent: ``run-table stdout``, ``run-json stdout``, ``file run/results.json``,
+``file run-json/results.json``, ``file run/report.html``, ``file run-json/report.html`` and
+``file report.html`` (re-rendered from run/results.json). In results.json only ``intervals``
+differs (checked key by key): the draws come from another stream (blocks of 50, a child seed
+each) and each model takes as many as its precision needs (mean 100, compromise 450,
+weighted-median and bdm 1,000), with the new fields (rule, stopped, lo_error, hi_error); the
+report and the summaries show them. Every forecast, score, share and break-even is the same.
 """
 
 from __future__ import annotations

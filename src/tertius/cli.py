@@ -269,7 +269,11 @@ def run(
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Models to run (default: all); repeat "
                                                                           "-m or give a comma list.")] = None,
     seed: SeedOpt = 0,
-    draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check.")] = DEFAULT_DRAWS,
+    draws: Annotated[int, typer.Option(help="Perturbed draws for the third-party robustness check, and the most "
+                                            "each forecast interval takes.")] = DEFAULT_DRAWS,
+    interval_draws: Annotated[int | None, typer.Option(
+        help="Exactly this many draws for every model's forecast interval (default: as many as the intervals' "
+             "Monte Carlo precision needs, from 100 up to --draws).")] = None,
     fmt: FormatOpt = Format.table,
     full: Annotated[bool, typer.Option("--full", help="Keep every per-actor detail of the models in results.json.")] = False,
     param: ParamOpt = None,
@@ -278,10 +282,13 @@ def run(
     input_format: InputFormatOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
+    if interval_draws is not None and interval_draws < 0 or draws < 0:
+        raise InputError("--draws and --interval-draws must be 0 or more", file=CLI,
+                         fix="e.g. --interval-draws 1000, or leave it out to let the intervals' precision decide")
     s = load_scenario(scenario, input_format=input_format, select=select)
     models = _models(model)
     params = _params_by_model(param, models or list(MODELS))
-    results = analyse(s, models, seed=seed, draws=draws, full=full, params=params)
+    results = analyse(s, models, seed=seed, draws=draws, full=full, params=params, interval_draws=interval_draws)
 
     folder = out or Path("tertius-output") / slug(s.id)
     results_path, report_path = folder / "results.json", folder / "report.html"

@@ -216,7 +216,7 @@ def draw_values(found: list[Input], rng: np.random.Generator, size: int) -> np.n
     return lo + (hi - lo) * rng.uniform(size=(size, len(found)))
 
 
-__all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "SLOW_DRAWS", "Input", "default_range", "draw_values", "label", "labeller",
+__all__ = ["KIND", "LEVEL", "LEVELS", "RULES", "Input", "default_range", "draw_values", "label", "labeller",
            "copy_data", "inputs", "moved_in_draws", "set_value",
            "with_value"]
 
@@ -246,8 +246,6 @@ def copy_data(node: Any) -> Any:
 
 #: The share of draws an interval holds (the summary's 80 % interval: the 10th to the 90th percentile).
 LEVEL = 0.8
-#: Draws for a model without a batch form (run one draw at a time).
-SLOW_DRAWS = 100
 
 
 def label(scenario: Scenario, inp: Input) -> str:

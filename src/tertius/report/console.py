@@ -500,8 +500,10 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
                   "" if r["observed"] is None else human(r["observed"], 2), "" if r["error"] is None else signed(r["error"]))
     out: list[Table | str] = [t]
     if band:
+        error = "" if summary.get("mc_error") is None else \
+            f" (Monte Carlo error of the ends at most ±{human(summary['mc_error'], 2)})"
         out.append(f"80 % interval: the 10th to the 90th percentile of {summary['model']}'s forecasts over "
-                   f"{summary['draws']} perturbed draws; all models: the range of the models' forecasts.")
+                   f"{summary['draws']} perturbed draws{error}; all models: the range of the models' forecasts.")
     for p in summary["parties"]:
         share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \

@@ -124,7 +124,7 @@ def render_html(results: dict[str, Any]) -> str:
             v["mae"] is not None for v in results["scores"]["models"].values()) else None,
         sensitivity=sens, third_parties=sections,
         settling={m: settling_lines(m, f["details"], f.get("params")) for m, f in forecasts.items()},
-        summary=summary_of(results), tornadoes=_tornadoes(results.get("breakeven")),
+        summary=summary_of(results), intervals=intervals_of(results), tornadoes=_tornadoes(results.get("breakeven")),
         moves=forecast_moves(results, top=1),
         all_inputs=_inputs_by_closeness(results),
     )
@@ -185,8 +185,28 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "probability": probs[eq], "model": model.removeprefix("the "), "share": share, "close": close,
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
+    band = (intervals.get("models") or {}).get(head, {})
     return {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
-            "draws": (intervals.get("models") or {}).get(head, {}).get("draws")}
+            "draws": band.get("draws"), "stopped": band.get("stopped"), "mc_error": _largest_error(band),
+            "tolerance": (intervals.get("rule") or {}).get("tolerance")}
+
+
+def _largest_error(band: dict[str, Any]) -> float | None:
+    """The largest Monte Carlo error of a model's interval endpoints (None if any is unknown or
+    the results predate them)."""
+    errors = [b.get(k) for b in (band.get("issues") or {}).values() for k in ("lo_error", "hi_error")]
+    return max(errors) if errors and all(e is not None for e in errors) else None
+
+
+def intervals_of(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every model's forecast intervals as results.json holds them (``intervals``): per model the
+    draws used, why drawing stopped (``precision``, ``maximum`` or ``fixed``), the failed draws,
+    and per issue the interval with its endpoints' Monte Carlo errors."""
+    intervals = results.get("intervals") or {}
+    names = {i["id"]: i.get("name") or i["id"] for i in results["scenario"]["issues"]}
+    return [{"model": m, "draws": band["draws"], "stopped": band.get("stopped"), "failed": band.get("failed", 0),
+             "issues": [{"name": names.get(k, k), **b} for k, b in band["issues"].items()]}
+            for m, band in (intervals.get("models") or {}).items()]
 
 
 def forecast_moves(results: dict[str, Any], top: int = 2) -> dict[str, Any] | None:
