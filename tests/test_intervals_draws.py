@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tertius.cli import app
+from tertius.models import get_model
 from tertius.scenario import Perturbation, Scenario
-from tertius.sweeps.intervals import BLOCK, MIN_DRAWS, TOLERANCE, forecast_intervals, interval_draws, quantile_ci
+from tertius.sweeps.intervals import BLOCK, MIN_DRAWS, SLOW_MAX_DRAWS, TOLERANCE, forecast_intervals, interval_draws, quantile_ci
 
 
 def _scenario(width: float, n: int = 6) -> Scenario:
@@ -87,6 +88,19 @@ def test_the_minimum_and_the_maximum_hold(most: int, width: float, seed: int) ->
         if band["stopped"] == "maximum":
             assert band["draws"] == most
     assert got["rule"]["min_draws"] == min(MIN_DRAWS, most) and got["rule"]["max_draws"] == most
+
+
+def test_a_model_drawn_one_by_one_stops_at_its_bound_unless_the_number_is_fixed() -> None:
+    """A bound on the cost of a model without a batch form (its draws run one by one), not on the
+    precision: the results say it stopped at the maximum, with the errors it reached."""
+    assert get_model("procedural").batch is None and get_model("compromise").batch is not None
+    s = _scenario(30)
+    got = forecast_intervals(s, ["procedural", "compromise"], 2000, seed=3)
+    assert got["models"]["procedural"]["draws"] <= SLOW_MAX_DRAWS
+    assert got["models"]["compromise"]["draws"] > SLOW_MAX_DRAWS  # noisy: the batch model draws on
+    assert got["rule"]["max_draws_one_by_one"] == SLOW_MAX_DRAWS
+    fixed = forecast_intervals(s, ["procedural"], SLOW_MAX_DRAWS + BLOCK, seed=3, fixed=True)
+    assert fixed["models"]["procedural"]["draws"] == SLOW_MAX_DRAWS + BLOCK
 
 
 def _intervals(seed: int) -> str:

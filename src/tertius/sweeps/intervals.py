@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
+from tertius.models import get_model
 from tertius.perturb import Perturbation, draw
 from tertius.scenario import Scenario
 from tertius.seeds import child_rng
@@ -46,6 +47,11 @@ MIN_DRAWS = 100
 TOLERANCE = 0.01
 #: The confidence of the order-statistic interval that measures an endpoint's Monte Carlo error.
 CONFIDENCE = 0.95
+#: The most draws the precision rule may take for a model without a batch form, which runs its
+#: draws one by one (nash's convex programme, the ensembles, exchange, procedural): a bound on the
+#: cost, not on the precision, whose error the results still report (``stopped: maximum``). A
+#: fixed number of draws (``fixed``) is run whatever the model.
+SLOW_MAX_DRAWS = 100
 
 
 def interval_draws(scenario: Scenario, spec: Perturbation, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -128,14 +134,16 @@ def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: 
     if draws < 1:
         return {"level": level, "draws": 0, "models": {}}
     spec = scenario.perturbation or Perturbation()
-    out = {name: model_interval(scenario, name, (params or {}).get(name, {}), spec, seed, draws, level, fixed)
+    out = {name: model_interval(scenario, name, (params or {}).get(name, {}), spec, seed,
+                                draws if fixed or get_model(name).batch is not None else min(draws, SLOW_MAX_DRAWS),
+                                level, fixed)
            for name in models}
     rule = ({"fixed": draws} if fixed else
-            {"min_draws": min(MIN_DRAWS, draws), "max_draws": draws, "block": BLOCK, "tolerance": TOLERANCE,
-             "confidence": CONFIDENCE})
+            {"min_draws": min(MIN_DRAWS, draws), "max_draws": draws, "max_draws_one_by_one": min(SLOW_MAX_DRAWS, draws),
+             "block": BLOCK, "tolerance": TOLERANCE, "confidence": CONFIDENCE})
     return {"level": level, "draws": draws, "seed": seed, "rule": rule, "perturbation": spec.model_dump(),
             "models": out}
 
 
-__all__ = ["BLOCK", "CONFIDENCE", "MIN_DRAWS", "TOLERANCE", "forecast_intervals", "interval_draws", "model_interval",
-           "quantile_ci"]
+__all__ = ["BLOCK", "CONFIDENCE", "MIN_DRAWS", "SLOW_MAX_DRAWS", "TOLERANCE", "forecast_intervals", "interval_draws",
+           "model_interval", "quantile_ci"]
