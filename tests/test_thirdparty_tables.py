@@ -275,3 +275,21 @@ def test_cases_read_only_the_columns_they_are_built_from(table, monkeypatch):
     monkeypatch.setattr(tt, "READ", frozenset(need(table).read_text().splitlines()[0].split(",")))
     _, every = tt.read_decision_table(need(table))
     assert kept == every
+
+
+def test_validate_restores_the_collectors_threshold_when_calls_overlap():
+    """Two validations at once (the server's threads) leave the process's threshold as it was,
+    whichever finishes first."""
+    import gc
+
+    from tertius.conflict import score as sc
+
+    before = gc.get_threshold()
+    a, b = sc._fewer_collections(), sc._fewer_collections()
+    a.__enter__()
+    b.__enter__()
+    assert gc.get_threshold()[0] == max(before[0], sc.GC_THRESHOLD)
+    a.__exit__(None, None, None)  # the first in leaves first
+    assert gc.get_threshold()[0] == max(before[0], sc.GC_THRESHOLD)  # b still streams
+    b.__exit__(None, None, None)
+    assert gc.get_threshold() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -342,15 +343,27 @@ BLOCK = 512
 GC_THRESHOLD = 10_000
 
 
+_gc_lock = threading.Lock()
+_gc_state: dict[str, Any] = {"depth": 0, "saved": None}
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """Collect cyclic garbage less often inside the block (:data:`GC_THRESHOLD`); restored after."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], GC_THRESHOLD), *old[1:])
+    """Collect cyclic garbage less often inside the block (:data:`GC_THRESHOLD`). The threshold is
+    the process's, so calls at once (the server's threads) share it: the first to enter saves it,
+    the last to leave restores it."""
+    with _gc_lock:
+        if _gc_state["depth"] == 0:
+            _gc_state["saved"] = gc.get_threshold()
+            gc.set_threshold(max(_gc_state["saved"][0], GC_THRESHOLD), *_gc_state["saved"][1:])
+        _gc_state["depth"] += 1
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        with _gc_lock:
+            _gc_state["depth"] -= 1
+            if _gc_state["depth"] == 0:
+                gc.set_threshold(*_gc_state["saved"])
 
 
 def _predicted_columns(d: cm.Design, model: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
