@@ -60,7 +60,10 @@ outputs, 7 differ, by intent: ``run-table stdout``, ``run-json stdout``, ``file 
 differs (checked key by key): the draws come from another stream (blocks of 50, a child seed
 each) and each model takes as many as its precision needs (mean 100, compromise 450,
 weighted-median and bdm 1,000), with the new fields (rule, stopped, lo_error, hi_error); the
-report and the summaries show them. Every forecast, score, share and break-even is the same.
+report and the summaries show them. Every forecast, score, share and break-even is the same. e16e7ac -> 151672e (this round's
+six branches merged, bdm's kernel by size, SLOW_MAX_DRAWS): 95 outputs, 7 differ, the same 7 as
+7a32e37 above (the intervals' draws); with the default scenario every interval model has a batch
+form (mean 100 draws, compromise 450, weighted-median and bdm 1,000).
 """
 
 from __future__ import annotations
