@@ -1,7 +1,9 @@
 """Times Decide's own equal-gain model (decide-exchange-model 2025.3.1), model time only.
 
-Run by benchmarks/bench_exchange.py with the Python 3.13 interpreter of a virtual environment
-that has decide-exchange-model installed; prints one JSON object. No code of Decide is copied
+Run by benchmarks/bench_exchange.py and benchmarks/run_all.py with the Python 3.13 interpreter of
+a virtual environment that has decide-exchange-model installed: ``decide_runner.py JOBS
+[REPEAT]``, where JOBS is a JSON list of [path, rounds]; prints one JSON list, each job's minimum
+model time over REPEAT runs (default 1), the statistic tertius' side of the benchmark takes too. No code of Decide is copied
 here: this script only calls its public API (InputDataFile, ModelFactory, ModelLoop).
 """
 
@@ -32,4 +34,5 @@ def model_time(path: str, rounds: int) -> float:
 
 if __name__ == "__main__":
     jobs = json.loads(sys.argv[1])
-    print(json.dumps([model_time(path, rounds) for path, rounds in jobs]))
+    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    print(json.dumps([min(model_time(path, rounds) for _ in range(repeat)) for path, rounds in jobs]))
