@@ -188,8 +188,8 @@ class Stance(BaseModel):
     assumption: str | None = None
 
 
-class Control(BaseModel):
-    """Issues a belligerent can concede on its own: what it can pay a third party with."""
+class ActorIssues(BaseModel):
+    """An actor and some issues, with a source or a stated assumption."""
 
     model_config = _CONFIG
 
@@ -197,6 +197,15 @@ class Control(BaseModel):
     issues: list[str] = Field(min_length=1)
     source: str | None = None
     assumption: str | None = None
+
+
+class Control(ActorIssues):
+    """Issues a belligerent can concede on its own: what it can pay a third party with."""
+
+
+class Claim(ActorIssues):
+    """Issues a third party holds a claim on: where its own gains are scored (docs/casebook.md,
+    "Two rules", rule 2)."""
 
 
 #: The kinds of broker (docs/thirdparty.md, "Mechanisms"): an armed mediator whose leverage is
@@ -304,6 +313,7 @@ class Phase(BaseModel):
     stances: list[Stance] = Field(default_factory=list)
     #: Replace the conflict's declarations of the same name in this phase.
     controls: list[Control] | None = None
+    claims: list[Claim] | None = None
     brokers: list[BrokerRole] | None = None
     side_deals: list[SideDeal] | None = None
     commitments: list[Commitment] | None = None
@@ -384,6 +394,9 @@ class Conflict(BaseModel):
     exclusive: list[str] = Field(default_factory=list)
     spillovers: list[Spillover] = Field(default_factory=list)
     controls: list[Control] = Field(default_factory=list)
+    #: The issues each third party holds a claim on (docs/casebook.md, "Two rules"): None when
+    #: the case declares none (its gains are then scored on every issue a third party cares about).
+    claims: list[Claim] | None = None
     brokers: list[BrokerRole] = Field(default_factory=list)
     side_deals: list[SideDeal] = Field(default_factory=list)
     commitments: list[Commitment] = Field(default_factory=list)
@@ -734,6 +747,8 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 raise ScenarioProblem(("actors", k), f"the War Trap contest needs the distance of '{a.id}' to the theatre",
                                       "give the actor a location and the conflict a theatre, or a distance in miles")
     _check_declarations(s, ("conflict",), c.controls, c.brokers, c.side_deals, c.commitments, fighting)
+    every_third = set(c.third_parties).union(*(ph.third_parties or [] for ph in c.phases))
+    _check_claims(s, ("conflict",), c.claims or [], every_third)
     _check_concerts(s, ("conflict",), c.concerts, fighting, set(c.third_parties))
     seen: set[str] = set()
     for k, ph in enumerate(c.phases):
@@ -749,6 +764,8 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
         _check_concerts(s, path, ph.concerts or [], fighting,
                         set(ph.third_parties if ph.third_parties is not None else c.third_parties))
         _check_phase_stances(s, path, ph.stances)
+        _check_claims(s, path, ph.claims or [],
+                      set(ph.third_parties if ph.third_parties is not None else c.third_parties))
         if ph.agenda is not None:
             known(ph.agenda, issues, path + ("agenda",), "issue")
         if ph.stakes is not None:
@@ -774,6 +791,23 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 if not sc.min <= q.value <= sc.max:
                     raise ScenarioProblem(path + (field, key), f"{field} {q.value} is outside the scale of '{key}'",
                                           "use a value on the issue's scale")
+
+
+def _check_claims(s: Scenario, path: tuple, claims: list[Claim], third: set[str]) -> None:
+    """Claims name a third party of their place and known issues, each with a source or an assumption."""
+    issues = set(s.issue_ids)
+    for k, cl in enumerate(claims):
+        where = path + ("claims", k)
+        if cl.actor not in third:
+            raise ScenarioProblem(where + ("actor",), f"'{cl.actor}' is not a third party here",
+                                  f"claims are declared for third parties: use one of {', '.join(sorted(third)) or '(none)'}")
+        for j, i in enumerate(cl.issues):
+            if i not in issues:
+                raise ScenarioProblem(where + ("issues", j), f"unknown issue '{i}'",
+                                      f"use one of: {', '.join(s.issue_ids)}")
+        if not (cl.source or cl.assumption):
+            raise ScenarioProblem(where, f"the claim of '{cl.actor}' has no source",
+                                  "give it source: or assumption: (docs/casebook.md, \"Two rules\")")
 
 
 def _check_declarations(s: Scenario, path: tuple, controls: list[Control], brokers: list[BrokerRole],

@@ -39,13 +39,28 @@ def case_files(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
 
 
+def claimed(scenario: Scenario, phase: Phase | None, actor: str) -> set[str] | None:
+    """The issues ``actor`` holds a claim on in the phase (the phase's ``claims``, else the
+    conflict's); None when the case declares no claims anywhere (docs/casebook.md, rule 2)."""
+    c = scenario.conflict
+    if c is None:
+        return None
+    declared = phase.claims if phase is not None and phase.claims is not None else c.claims
+    if declared is None:
+        return None if all(ph.claims is None for ph in c.phases) else set()
+    return {i for cl in declared if cl.actor == actor for i in cl.issues}
+
+
 def own_issues(scenario: Scenario, phase: Phase | None, war_stakes: np.ndarray, k: int) -> list[int]:
-    """The issues a third party cares about that are not the phase's stakes, and that the phase
-    records an outcome for: where its gains are scored."""
+    """The issues a third party holds a claim on (every issue it cares about, in a case that
+    declares no claims) that are not the phase's stakes, that it cares about, and that the phase
+    records an outcome for: where its gains are scored (docs/thirdparty.md, "The casebook")."""
     war = build_war(scenario, phase)
     observed = phase.observed if phase is not None else {}
+    claims = claimed(scenario, phase, war.actor_ids[k])
     return [i for i, iid in enumerate(war.issue_ids)
-            if war.salience[0, k, i] > 0 and not war_stakes[i] and iid in observed]
+            if war.salience[0, k, i] > 0 and not war_stakes[i] and iid in observed
+            and (claims is None or iid in claims)]
 
 
 def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray, k: int) -> float | None:
@@ -160,5 +175,5 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "cross_validate", "looks_like_casebook", "own_issues", "score_case",
-           "summarise", "validate_casebook"]
+__all__ = ["JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate", "looks_like_casebook",
+           "own_issues", "score_case", "summarise", "validate_casebook"]
