@@ -64,6 +64,12 @@ report and the summaries show them. Every forecast, score, share and break-even 
 six branches merged, bdm's kernel by size, SLOW_MAX_DRAWS): 95 outputs, 7 differ, the same 7 as
 7a32e37 above (the intervals' draws); with the default scenario every interval model has a batch
 form (mean 100 draws, compromise 450, weighted-median and bdm 1,000).
+5bc6c10 -> 2df5900 (run23c: the intervals' cost bound, nash's vector form, exchange's 50 largest
+exchanges a round without --full): 95 outputs, 1 differs, by rounding: ``validate-deu-json``
+stdout, nash's forecasts on 90 of the 243 DEU issues (median 9e-9, at most 8e-5 on a 0-100 scale;
+the log Nash product higher in 38, lower in 35, equal to 1e-12: the solver's tolerance) and the
+mae and errors that follow (nash's mae 39.97319181875953 -> 39.97319153351664). The default
+scenario's outputs (run, report, broker, forecast, sweep) are the same bytes.
 """
 
 from __future__ import annotations

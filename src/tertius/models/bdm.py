@@ -76,7 +76,7 @@ from tertius.errors import PARAMS, InputError
 from tertius.forecast import Forecast, Line, utilities
 from tertius.models import bdm_kernel
 from tertius.models.central import weighted_mean, weighted_median
-from tertius.models.registry import register
+from tertius.models.registry import register, rounds_pairs_cost
 from tertius.scenario import Scenario
 
 #: Positions closer than this (relative to the scale range) count as the same position, so that
@@ -915,7 +915,7 @@ def settle_issue(traj: Trajectory, w: np.ndarray, params: dict[str, Any]) -> tup
 
 @register("bdm", summary="Bueno de Mesquita's expected-utility model, issue by issue, in rounds.",
           citation="Bueno de Mesquita (1994); Scholz, Calbert & Smith (2011), J. Theoretical Politics 23(4).",
-          defaults=DEFAULTS, tags=("deterministic", "rounds"), batch=lambda *a: bdm_batch(*a))
+          defaults=DEFAULTS, tags=("deterministic", "rounds"), batch=lambda *a: bdm_batch(*a), cost=rounds_pairs_cost)
 def bdm(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Bueno de Mesquita's expected-utility model, run on each issue separately.
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from tertius.forecast import Forecast, utilities
 from tertius.models.procedural import with_rule_capabilities
-from tertius.models.registry import register, run_model
+from tertius.models.registry import MODELS, linear_cost, register, run_model
 from tertius.scenario import Scenario
 from tertius.seeds import child_rng
 
@@ -207,11 +207,18 @@ def _best(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) 
                                          if x > 1e-9}})
 
 
+def best_cost(scenario: Scenario, params: dict[str, Any]) -> float:
+    """The pair evaluations of a run (:mod:`tertius.models.registry`): the sum of its components'
+    (each at its defaults; a component that is not a registered model, one term per actor and issue)."""
+    return sum(MODELS[m].cost(scenario, MODELS[m].params(None)) if m in MODELS else linear_cost(scenario, params)
+               for m, _ in COMPONENTS)
+
+
 register("best", summary="Stacked ensemble of the models, fitted on the DEU training file by least absolute "
                          "deviations, with an 80 % interval from cross-validated errors.",
          citation="Wolpert (1992); Breiman (1996); components: compromise, weighted median, mean (Achen 2006), "
                   "procedural (Steunenberg 1994), reference point and Commission position.",
-         tags=("deterministic", "fitted", "status-quo"))(_best)
+         tags=("deterministic", "fitted", "status-quo"), cost=best_cost)(_best)
 
 __all__ = ["ANCHOR", "COMPONENTS", "SHRINK_GRID", "component_forecasts", "cross_validate", "default_model", "fit_shrunk",
            "fit_weights", "fitted", "groups_of"]

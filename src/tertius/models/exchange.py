@@ -66,7 +66,7 @@ import numpy as np
 
 from tertius.errors import PARAMS, InputError, require
 from tertius.forecast import Column, Forecast, Line, utilities
-from tertius.models.registry import register
+from tertius.models.registry import actors_per_issue, linear_cost, register
 from tertius.scenario import Scenario
 
 EPS = 1e-10
@@ -659,9 +659,18 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
             "externalities": totals}
 
 
+def exchange_cost(scenario: Scenario, params: dict[str, Any]) -> float:
+    """The pair evaluations of a run (:mod:`tertius.models.registry`): rounds × repetitions ×
+    Σ_{p<q} n_p n_q, every pair of actors on every pair of issues a trade may join, in each round
+    (at least Σ_i n_i, the voting outcome's terms, on a single issue)."""
+    n = actors_per_issue(scenario).astype(float)
+    pairs = (float(n.sum()) ** 2 - float(np.sum(n * n))) / 2
+    return max(float(params["rounds"]) * float(params["repetitions"]) * pairs, linear_cost(scenario, params))
+
+
 @register("exchange", summary="Stokman's exchange model, equal-gain variant (Decide), in rounds.",
           citation="Stokman & Van Oosten (1994); Decide's equal-gain model (shared/reference/decide-exchange-model.md).",
-          defaults=DEFAULTS, tags=("rounds", "random"))
+          defaults=DEFAULTS, tags=("rounds", "random"), cost=exchange_cost)
 def exchange(scenario: Scenario, params: dict[str, Any], rng: np.random.Generator) -> Forecast:
     """Stokman & Van Oosten (1994), the equal-gain exchange model as specified in section 5.2
     of ``shared/reference/decide-exchange-model.md`` (module docstring). The outcome is the

@@ -4,6 +4,13 @@ A model has the signature ``model(scenario, params, rng) -> Forecast``; :func:`r
 the name it is registered under into the forecast's ``model``. ``params`` is a dict
 already completed with the model's documented defaults; ``rng`` is a
 ``numpy.random.Generator`` and is the only source of randomness a model may use.
+
+Each model also declares the cost of one run (``cost``), estimated from the scenario's size alone,
+in **pair evaluations**: one actor's term evaluated against another actor (bdm's expected utility
+of a challenge, exchange's gain of a trade) or, for a model without pairs, one actor's term on one
+issue. The forecast intervals bound their draws by it (:mod:`tertius.sweeps.intervals`), so the
+bound reads the input only, never the clock or the load. ``n_i`` below is the number of actors
+with a position on issue ``i``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,25 @@ ModelFn = Callable[[Scenario, dict[str, Any], np.random.Generator], Forecast]
 #: A batch form: (scenario, position (B, n, m), salience (B, n, m) on [0, 1], capability (B, n),
 #: params) -> outcomes (B, m). It must give the same numbers as the model run on each draw.
 BatchFn = Callable[[Scenario, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]], np.ndarray]
+#: A cost estimate: (scenario, params completed with the defaults) -> pair evaluations of one run.
+CostFn = Callable[[Scenario, dict[str, Any]], float]
+
+
+def actors_per_issue(scenario: Scenario) -> np.ndarray:
+    """``n_i``: the number of actors with a position on each issue."""
+    return scenario.arrays.present.sum(axis=0)
+
+
+def linear_cost(scenario: Scenario, params: Mapping[str, Any]) -> float:
+    """Σ_i n_i: one term per actor and issue (a mean; a weighted median's sort adds a log factor of
+    at most a few tens, left out). The cost of a model that declares none."""
+    return float(actors_per_issue(scenario).sum())
+
+
+def rounds_pairs_cost(scenario: Scenario, params: Mapping[str, Any]) -> float:
+    """rounds × Σ_i n_i²: every ordered pair of actors on every issue, in each round (bdm)."""
+    n = actors_per_issue(scenario).astype(float)
+    return float(params["rounds"]) * float(np.sum(n * n))
 
 
 @dataclass(frozen=True)
@@ -36,6 +62,7 @@ class ModelSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     tags: frozenset[str] = frozenset()
     batch: BatchFn | None = None
+    cost: CostFn = linear_cost
 
     def params(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(given or {})
@@ -63,11 +90,12 @@ MODELS: dict[str, ModelSpec] = {}
 
 
 def register(name: str, *, summary: str, citation: str, defaults: Mapping[str, Any] | None = None,
-             tags: tuple[str, ...] = (), batch: BatchFn | None = None) -> Callable[[ModelFn], ModelFn]:
+             tags: tuple[str, ...] = (), batch: BatchFn | None = None,
+             cost: CostFn = linear_cost) -> Callable[[ModelFn], ModelFn]:
     def wrap(fn: ModelFn) -> ModelFn:
         if name in MODELS:
             raise ValueError(f"model {name!r} registered twice")
-        MODELS[name] = ModelSpec(name, fn, summary, citation, dict(defaults or {}), frozenset(tags), batch)
+        MODELS[name] = ModelSpec(name, fn, summary, citation, dict(defaults or {}), frozenset(tags), batch, cost)
         return fn
 
     return wrap

@@ -504,6 +504,7 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
             f" (Monte Carlo error of the ends at most ±{human(summary['mc_error'], 2)})"
         out.append(f"80 % interval: the 10th to the 90th percentile of {summary['model']}'s forecasts over "
                    f"{summary['draws']} perturbed draws{error}; all models: the range of the models' forecasts.")
+    out.extend(summary.get("not_drawn", []))
     for p in summary["parties"]:
         share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \

@@ -186,9 +186,20 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
     band = (intervals.get("models") or {}).get(head, {})
-    return {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
-            "draws": band.get("draws"), "stopped": band.get("stopped"), "mc_error": _largest_error(band),
-            "tolerance": (intervals.get("rule") or {}).get("tolerance")}
+    out = {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
+           "draws": band.get("draws"), "stopped": band.get("stopped"), "mc_error": _largest_error(band),
+           "tolerance": (intervals.get("rule") or {}).get("tolerance")}
+    skipped = [not_drawn_line(m, b) for m, b in (intervals.get("models") or {}).items() if b.get("skipped")]
+    if skipped:  # the summary's model first: its interval is the one the summary would show
+        out["not_drawn"] = sorted(skipped, key=lambda line: not line.startswith(f"{head}:"))
+    return out
+
+
+def not_drawn_line(model: str, band: dict[str, Any]) -> str:
+    """One line on an interval the cost bound left undrawn (:func:`tertius.sweeps.intervals.not_drawn`)."""
+    return (f"{model}: 80 % interval not drawn: {band['actors']} actors make each draw cost "
+            f"{band['cost_per_draw']:,.0f} pair evaluations, over the budget of {band['budget']:,.0f} for its "
+            f"{band['draws_needed']} draws; run with --interval-draws N or `tertius sweep`")
 
 
 def _largest_error(band: dict[str, Any]) -> float | None:
@@ -201,11 +212,13 @@ def _largest_error(band: dict[str, Any]) -> float | None:
 def intervals_of(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every model's forecast intervals as results.json holds them (``intervals``): per model the
     draws used, why drawing stopped (``precision``, ``maximum`` or ``fixed``), the failed draws,
-    and per issue the interval with its endpoints' Monte Carlo errors."""
+    and per issue the interval with its endpoints' Monte Carlo errors; an interval the cost bound
+    left undrawn has no issues and its line (``skipped``)."""
     intervals = results.get("intervals") or {}
     names = {i["id"]: i.get("name") or i["id"] for i in results["scenario"]["issues"]}
     return [{"model": m, "draws": band["draws"], "stopped": band.get("stopped"), "failed": band.get("failed", 0),
-             "issues": [{"name": names.get(k, k), **b} for k, b in band["issues"].items()]}
+             "issues": [{"name": names.get(k, k), **b} for k, b in band["issues"].items()],
+             **({"skipped": not_drawn_line(m, band)} if band.get("skipped") else {})}
             for m, band in (intervals.get("models") or {}).items()]
 
 

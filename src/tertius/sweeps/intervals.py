@@ -13,6 +13,15 @@ covers the true quantile with probability at least 95 % when ``P(r <= Y <= s - 1
 exact binomial form, :func:`quantile_ci`). The rule reads only the drawn values, so the same seed
 gives the same draws and numbers on any machine and load.
 
+How much work. Each model's draws are bounded by their cost, estimated from the scenario's size
+alone (the model's ``cost`` in :mod:`tertius.models.registry`, in pair evaluations): a model draws
+at most the largest multiple of :data:`BLOCK` whose draws cost at most :data:`COST_BUDGET`. Where
+not even the fewest draws the rule stops at (:data:`MIN_DRAWS`) fit, the model's interval is not
+drawn: the results record it as ``skipped: cost`` with the cost of a draw and the budget, and
+``tertius run --interval-draws N`` (a fixed number of draws, never bounded) or ``tertius sweep``
+draws it on request. Like the precision rule, the bound reads only the input, so the same scenario
+and seed give the same bytes on any machine and load.
+
 The draws are a prefix of one stream: block ``k`` is ``draw(scenario, spec, child_rng(seed,
 "intervals", k), BLOCK)``, so the first ``n`` draws are the same whatever the maximum, and stopping
 at ``n`` gives exactly the interval of a fixed run of ``n`` draws (``fixed=True``).
@@ -52,6 +61,14 @@ CONFIDENCE = 0.95
 #: cost, not on the precision, whose error the results still report (``stopped: maximum``). A
 #: fixed number of draws (``fixed``) is run whatever the model.
 SLOW_MAX_DRAWS = 100
+#: The most work one model's interval draws may cost by default, in pair evaluations (the unit of
+#: the models' cost estimates, :mod:`tertius.models.registry`): 1,000 draws of bdm's 10 rounds on
+#: one issue of 50 actors (10 × 50² × 1,000). Every scenario of the casebook keeps the draws it had
+#: before the bound: the largest, litigation (46 actors on one issue), costs 21.2 M for bdm's 1,000
+#: draws, and the default scenario (5 actors on 8 issues) 2 M. A draw of bdm on 600 actors × 3
+#: issues costs 10.8 M, so that interval is not drawn (it took about two minutes here), while the
+#: central models' draws there (1,800 pair evaluations each) keep their 1,000.
+COST_BUDGET = 25_000_000
 
 
 def interval_draws(scenario: Scenario, spec: Perturbation, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -101,6 +118,20 @@ def _bands(values: np.ndarray, scenario: Scenario, tail: float) -> tuple[dict[st
     return per_issue, precise
 
 
+def cost_bound(cost: float, most: int) -> int:
+    """The most draws, up to ``most``, whose cost fits within :data:`COST_BUDGET` at ``cost`` pair
+    evaluations a draw: the largest multiple of :data:`BLOCK` that fits (``most`` if it fits whole)."""
+    if cost <= 0 or most * cost <= COST_BUDGET:
+        return most
+    return min(most, BLOCK * int(COST_BUDGET // (cost * BLOCK)))
+
+
+def not_drawn(scenario: Scenario, cost: float, needed: int) -> dict[str, Any]:
+    """The record of an interval left undrawn by the cost bound: no draws, no issues, and why."""
+    return {"issues": {}, "draws": 0, "failed": 0, "skipped": "cost", "actors": len(scenario.actors),
+            "draws_needed": needed, "cost_per_draw": cost, "budget": COST_BUDGET}
+
+
 def model_interval(scenario: Scenario, name: str, params: Mapping[str, Any], spec: Perturbation, seed: int,
                    draws: int, level: float = LEVEL, fixed: bool = False) -> dict[str, Any]:
     """One model's intervals: draws in blocks until the precision rule holds (at least
@@ -126,18 +157,32 @@ def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: 
     """Each model's interval for each issue: the central ``level`` share of its forecasts over
     perturbed copies of the scenario (the scenario's ``perturbation:``, else the default one: the
     draws of the sweeps and of the robustness check). ``draws`` is the most draws a model gets;
-    how many it uses follows the module's precision rule, the same for every model, unless
-    ``fixed`` (then exactly ``draws``). Each issue's endpoints carry their Monte Carlo errors
+    how many it uses follows the module's precision rule, the same for every model, within the
+    model's cost bound (:func:`cost_bound`; a model whose :data:`MIN_DRAWS` do not fit is recorded
+    by :func:`not_drawn`, and a model the bound held below ``draws`` records its ``max_draws``),
+    unless ``fixed`` (then exactly ``draws``, whatever the cost). Each issue's endpoints carry their Monte Carlo errors
     (``lo_error``, ``hi_error``: the 95 % confidence half-widths; None with too few draws). A
     draw a model fails on is left out and counted. ``params``: model parameters by model."""
 
     if draws < 1:
         return {"level": level, "draws": 0, "models": {}}
     spec = scenario.perturbation or Perturbation()
-    out = {name: model_interval(scenario, name, (params or {}).get(name, {}), spec, seed,
-                                draws if fixed or get_model(name).batch is not None else min(draws, SLOW_MAX_DRAWS),
-                                level, fixed)
-           for name in models}
+    out = {}
+    for name in models:
+        given = (params or {}).get(name, {})
+        model = get_model(name)
+        if fixed:
+            out[name] = model_interval(scenario, name, given, spec, seed, draws, level, fixed)
+            continue
+        most = draws if model.batch is not None else min(draws, SLOW_MAX_DRAWS)
+        cost = model.cost(scenario, model.params(given))
+        bounded = cost_bound(cost, most)
+        if bounded < min(MIN_DRAWS, most):
+            out[name] = not_drawn(scenario, cost, min(MIN_DRAWS, most))
+            continue
+        out[name] = model_interval(scenario, name, given, spec, seed, bounded, level, fixed)
+        if bounded < most:  # the cost, not the rule's maximum, bounded the draws
+            out[name]["max_draws"] = bounded
     rule = ({"fixed": draws} if fixed else
             {"min_draws": min(MIN_DRAWS, draws), "max_draws": draws, "max_draws_one_by_one": min(SLOW_MAX_DRAWS, draws),
              "block": BLOCK, "tolerance": TOLERANCE, "confidence": CONFIDENCE})
@@ -145,5 +190,5 @@ def forecast_intervals(scenario: Scenario, models: list[str], draws: int, seed: 
             "models": out}
 
 
-__all__ = ["BLOCK", "CONFIDENCE", "MIN_DRAWS", "SLOW_MAX_DRAWS", "TOLERANCE", "forecast_intervals", "interval_draws",
-           "model_interval", "quantile_ci"]
+__all__ = ["BLOCK", "CONFIDENCE", "COST_BUDGET", "MIN_DRAWS", "SLOW_MAX_DRAWS", "TOLERANCE", "cost_bound",
+           "forecast_intervals", "interval_draws", "model_interval", "not_drawn", "quantile_ci"]
