@@ -10,6 +10,8 @@ both paths.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -53,7 +55,8 @@ def test_the_kernel_round_equals_the_numpy_round(xs, seed, form, risk, offers, s
     numpy_round = B._whole_round(xs, ws, ss, R, median, params)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
-        mp.setattr(B, "ROW_BLOCK", 7)  # several blocks of rows, so the running sums carry over
+        mp.setattr(B, "KERNEL_BLOCK", 4)  # several blocks and chunks of rows, so the running sums carry over
+        mp.setattr(B, "KERNEL_CHUNK", 8)
         kernel_round = B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, median, params)
     np.testing.assert_allclose(kernel_round[2], numpy_round[2], rtol=0, atol=1e-9)  # risk exponents
     np.testing.assert_allclose(kernel_round[0], numpy_round[0], rtol=0, atol=1e-9 * R)  # new positions
@@ -86,6 +89,83 @@ def test_a_large_issue_gives_the_numpy_trajectory(monkeypatch, stored):
     assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
     np.testing.assert_allclose(fast.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
     np.testing.assert_array_equal(fast.partners, plain.partners)
+
+
+def _threads(mp: pytest.MonkeyPatch, count: int) -> None:
+    if count > 1 and bdm_kernel.compiled().MAX_THREADS < 2:
+        pytest.skip("numba may use one thread here (NUMBA_NUM_THREADS)")
+    mp.setattr(bdm_kernel, "_THREADS", count)
+
+
+@given(_POSITIONS, st.integers(0, 2**32 - 1), *_VARIANTS, st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_one_thread_and_two_give_the_same_bytes(xs, seed, form, risk, offers, status_quo, stored):
+    """The parallel functions on two threads and the serial ones: every row by one thread from
+    inputs that do not depend on the split, every sum across blocks in block order."""
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, ss = rng.uniform(0.01, 1, xs.size), rng.uniform(0.05, 1, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    params = _params(form, risk, offers, status_quo)
+    rounds = []
+    for count in (1, 2):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
+            mp.setattr(B, "KERNEL_BLOCK", 4)
+            mp.setattr(B, "KERNEL_CHUNK", 12)
+            _threads(mp, count)
+            rounds.append(B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, float(np.median(xs)), params))
+    for a, b in zip(*rounds, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_large_unstored_issue_gives_the_same_bytes_on_one_thread_and_two(monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 2500  # above KERNEL_STORE_MAX_ACTORS: each block of rows starts its running sums from checkpoints
+    assert n > B.KERNEL_STORE_MAX_ACTORS
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = {**B.DEFAULTS, "rounds": 2}
+    runs = []
+    for count in (1, 2):
+        _threads(monkeypatch, count)
+        runs.append(B.bdm_issue(x, c, s, params, kernel="numba"))
+    assert int((np.diff(runs[0].positions, axis=0) != 0).sum()) > n // 10  # actors moved
+    np.testing.assert_array_equal(runs[0].positions, runs[1].positions)
+    np.testing.assert_array_equal(runs[0].risk, runs[1].risk)
+    np.testing.assert_array_equal(runs[0].partners, runs[1].partners)
+
+
+def test_the_thread_count_comes_from_the_environment_capped_by_numba(monkeypatch):
+    jit = bdm_kernel.compiled()
+    monkeypatch.setattr(bdm_kernel, "_THREADS", None)
+    monkeypatch.setenv("TERTIUS_THREADS", "1")
+    assert bdm_kernel.threads(jit) == 1
+    monkeypatch.setenv("TERTIUS_THREADS", "64")
+    assert bdm_kernel.threads(jit) == min(64, jit.MAX_THREADS)
+    monkeypatch.delenv("TERTIUS_THREADS")
+    assert bdm_kernel.threads(jit) == min(len(os.sched_getaffinity(0)), jit.MAX_THREADS)
+    for bad in ("two", "0", "-1", "1.5"):
+        monkeypatch.setenv("TERTIUS_THREADS", bad)
+        with pytest.raises(InputError) as e:
+            bdm_kernel.threads(jit)
+        assert "TERTIUS_THREADS" in str(e.value) and "\n" not in str(e.value)
+    monkeypatch.setenv("TERTIUS_THREADS", "2")
+    bdm_kernel.one_thread()  # a sweep's worker process: one thread whatever the environment says
+    assert bdm_kernel.threads(jit) == 1
+
+
+def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_busy(monkeypatch):
+    jit = bdm_kernel.compiled()
+    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 2)
+    with bdm_kernel.functions(jit) as first:
+        assert first("row_blocks") is jit.row_blocks_parallel
+        with bdm_kernel.functions(jit) as second:  # another thread of the process, in effect
+            assert second("row_blocks") is jit.row_blocks
+    with bdm_kernel.functions(jit) as again:
+        assert again("row_blocks") is jit.row_blocks_parallel
+    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 1)
+    with bdm_kernel.functions(jit) as single:
+        assert single("row_blocks") is jit.row_blocks
 
 
 @given(st.integers(0, 2**32 - 1), *_VARIANTS, st.sampled_from(["last", "cycle"]))

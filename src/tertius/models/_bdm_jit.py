@@ -21,6 +21,9 @@ the batch form computes them here, per draw, for the small issues of a sweep.
 
 from __future__ import annotations
 
+import os
+import types
+
 import numba
 import numpy as np
 
@@ -28,6 +31,37 @@ import numpy as np
 #: error model: a division by zero gives inf or NaN as in numpy (the code never relies on it)
 #: instead of a check per division, which would keep the loops from being vectorised.
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+#: The same, compiled with ``parallel=True``: its ``prange`` loops run on numba's threads.
+pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+
+#: numba's ``workqueue`` threading layer unless ``NUMBA_THREADING_LAYER`` names one: its threads
+#: sleep when idle, while GNU OpenMP's (numba's first choice where it is installed) spin, which made
+#: a round at 1,000 actors 2.6 times slower on two threads than on one on a machine shared with
+#: other work. workqueue is also safe in a forked process; it takes one caller at a time, which
+#: ``bdm_kernel.functions`` ensures.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
+
+#: The most threads the parallel functions may use (``NUMBA_NUM_THREADS``).
+MAX_THREADS = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+
+
+def use_threads(count):  # type: ignore[no-untyped-def]
+    """Numba's thread count for the parallel functions called next from this thread."""
+    numba.set_num_threads(count)
+
+
+def _twice(f):  # type: ignore[no-untyped-def]
+    """``f`` compiled serially (``prange`` runs as ``range``) and with ``parallel=True`` (named
+    ``<name>_parallel``, so numba caches the two apart). Every ``prange`` below runs over fixed
+    blocks of rows, each written by one thread from inputs that do not depend on the split, and
+    every sum across blocks is taken afterwards in block order: the two give the same bytes
+    whatever the number of threads."""
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_parallel", f.__defaults__,
+                              f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_parallel"
+    twin.__doc__ = f.__doc__
+    return jit(f), pjit(twin)
 
 
 @jit
@@ -244,12 +278,12 @@ def choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes):  # type: i
 
 @jit
 def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table,
-               stored, C, colC, LO, HI, T, S, ptr, new_s, partner_s):  # type: ignore[no-untyped-def]
+               stored, C, colC, col0, LO, HI, lo0, T, S, ptr, new_s, partner_s):  # type: ignore[no-untyped-def]
     """Rows i0..i1-1 of a round: win probabilities, expected utilities and offers, fused.
 
-    ``colC`` holds the rows' own columns' prefix sums (colC[i − i0, m] = Σ_{k<m} w_k u_k(i));
+    ``colC`` holds the rows' own columns' prefix sums (colC[i − col0, m] = Σ_{k<m} w_k u_k(i));
     ``C`` (when ``stored``) every column's, C[m, a]; else running sums per column, ``S`` at
-    voter ``ptr``, compute their terms as L_ij grows with i. ``LO``/``HI``
+    voter ``ptr``, compute their terms as L_ij grows with i. ``LO``/``HI`` (row i at i − lo0)
     are max(0.5 − d/2, 0)^r_i and (0.5 + d/2)^r_i for the rows, ``sq`` = q (2 − 4 · 0.5^r_i),
     ``dev`` = |x − median|/R. ``S``/``ptr`` (the running column sums and their voter counts)
     carry over from the rows before, which must have been processed in order."""
@@ -283,7 +317,7 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
             nij = 0.0
             nji = 0.0
             if abs(xi - xj) > same:
-                delta = acc - colC[i - i0, m]  # A_ij − A_ji
+                delta = acc - colC[i - col0, m]  # A_ij − A_ji
                 diff = T[j] - Ti
                 if xi < xj:
                     nij = max(delta, 0.0)
@@ -298,8 +332,8 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
                 both = nij + nji
                 pij = nij / both if both > 0 else 0.0
                 pji = nji / both if both > 0 else 0.0
-            base = 2.0 - 4.0 * LO[i - i0, j]
-            dU = base - (2.0 - 4.0 * HI[i - i0, j])
+            base = 2.0 - 4.0 * LO[i - lo0, j]
+            dU = base - (2.0 - 4.0 * HI[i - lo0, j])
             base -= sq[i]
             a = (pij - 1.0) * ss[j] * dU + base
             b = (pji - 1.0) * si * dU + base
@@ -310,6 +344,131 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
             own[j] = a
             other[j] = b
         new_s[i], partner_s[i] = choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes)
+
+
+# ------------------------------------------------------------------ the round over blocks of rows, on every core
+# Each is compiled twice by :func:`_twice`: ``name`` (serial) and ``name_parallel``.
+
+def _midpoint_blocks(xs, grid, out):  # type: ignore[no-untyped-def]
+    """:func:`midpoint_rows`, a row per iteration of a ``prange`` (integers: any split agrees)."""
+    lo, scale, first, value, mixed = grid
+    for i in numba.prange(xs.size):
+        grid_row(xs, i, lo, scale, first, value, mixed, out[i])
+
+
+def _risk_blocks(xs, ws, W, X2, R, same, global_form, coef, table, block):  # type: ignore[no-untyped-def]
+    """:func:`risk_terms` by rows: (Σ_k N_ki d_ki or Σ_k P_ki d_ki, Σ_k d_ki, the global
+    denominator) for each actor i, summed over k in order within its row (L is symmetric,
+    L_ik = L_ki, so row i of the table serves column i); each voter's part of the denominator
+    is kept apart and the parts are added in voter order after the blocks."""
+    n = xs.size
+    Wn = W[n]
+    pd = np.zeros(n)
+    dsum = np.zeros(n)
+    part = np.zeros(n)
+    for b in numba.prange((n + block - 1) // block):
+        d = np.empty(n)
+        for i in range(b * block, min(n, (b + 1) * block)):
+            L = table[i]
+            xi = xs[i]
+            own_const = X2[i] - 2.0 * xi * W[i]
+            total = 0.0
+            spread = 0.0
+            for k in range(n):
+                xk = xs[k]
+                gap = xk - xi
+                dk = abs(gap) / R
+                d[k] = dk
+                spread += dk
+                tie = abs(gap) <= same
+                m = L[k]
+                N = _linear(xk, xi, gap, W[m], X2[m], X2[k] - 2.0 * xk * W[k], Wn, tie)
+                if global_form:
+                    total += N * dk
+                else:
+                    both = N + _linear(xi, xk, -gap, W[m], X2[m], own_const, Wn, tie)
+                    if both > 0:
+                        total += (N / both) * dk
+            pd[i] = total
+            dsum[i] = spread
+            if global_form:
+                part[i] = ws[i] * merged_coef_sum(d, i, coef)
+    denominator = 0.0
+    for k in range(n):
+        denominator += part[k]
+    return pd, dsum, denominator
+
+
+def _voter_blocks(U, k0, ws, coef, C, stored, global_form, part, sums, block):  # type: ignore[no-untyped-def]
+    """For the voters k0, k0 + 1, ... (k0 a multiple of ``block``) whose utilities u_k(a) are the
+    rows of U: w_k u_k(a) into C[k + 1] when ``stored``, their sums per column over each block of
+    voters into sums[k // block] (in voter order), and voter k's part of the global denominator
+    Σ_a Σ_b |u_k(a) − u_k(b)| (weighted) into part[k]."""
+    rows, n = U.shape
+    for b in numba.prange((rows + block - 1) // block):
+        acc = sums[k0 // block + b]
+        for r in range(b * block, min(rows, (b + 1) * block)):
+            k = k0 + r
+            wk = ws[k]
+            if global_form:
+                part[k] = wk * merged_coef_sum(U[r], k, coef)
+            for a in range(n):
+                v = U[r, a] * wk
+                acc[a] += v
+                if stored:
+                    C[k + 1, a] = v
+
+
+def _prefix_columns(C, block):  # type: ignore[no-untyped-def]
+    """C[k] += C[k − 1] down every column (``np.cumsum(C, axis=0)``, the same additions), a block
+    of columns per iteration."""
+    rows, n = C.shape
+    for b in numba.prange((n + block - 1) // block):
+        for k in range(1, rows):
+            for a in range(b * block, min(n, (b + 1) * block)):
+                C[k, a] += C[k - 1, a]
+
+
+def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored, C,
+                colC, LO, HI, T, marks, block, new_s, partner_s):  # type: ignore[no-untyped-def]
+    """Rows c0 .. c0 + len(LO) − 1 (c0 a multiple of ``block``) by :func:`round_rows`, a block of
+    rows per iteration. Stored: the block's own columns of C are copied into a row-major table.
+    Not stored: ``colC`` holds them for all the rows from c0, and the running column sums start
+    at the block's first row i0 from the checkpoints ``marks`` (marks[c, j] = Σ_{k < c·block}
+    w_k u_k(j)) and the voters since, so a block depends on no other block."""
+    rows = LO.shape[0]
+    n = xs.size
+    for b in numba.prange((rows + block - 1) // block):
+        i0 = c0 + b * block
+        i1 = min(c0 + rows, i0 + block)
+        S = np.zeros(n)
+        ptr = np.zeros(n, np.int64)
+        if stored:
+            own = np.empty((i1 - i0, n + 1))
+            for m in range(n + 1):
+                for r in range(i1 - i0):
+                    own[r, m] = C[m, i0 + r]
+            col0 = i0
+        else:
+            own = colC
+            col0 = c0
+            L = table[i0]
+            for j in range(n):
+                m = L[j]
+                acc = marks[m // block, j]
+                for p in range((m // block) * block, m):
+                    acc += ws[p] * (abs(xs[p] - xs[j]) / R) ** rs[p]
+                S[j] = acc
+                ptr[j] = m
+        round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored,
+                   C, own, col0, LO, HI, c0, T, S, ptr, new_s, partner_s)
+
+
+midpoint_blocks, midpoint_blocks_parallel = _twice(_midpoint_blocks)
+risk_blocks, risk_blocks_parallel = _twice(_risk_blocks)
+voter_blocks, voter_blocks_parallel = _twice(_voter_blocks)
+prefix_columns, prefix_columns_parallel = _twice(_prefix_columns)
+row_blocks, row_blocks_parallel = _twice(_row_blocks)
 
 
 @jit
@@ -368,7 +527,7 @@ def full_round(xs, ws, ss, R, median, q, t, same, global_form, risk_scholz, scho
     new_s = np.empty(n)
     partner_s = np.empty(n, np.int64)
     round_rows(0, n, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, True, WU,
-               np.ascontiguousarray(WU.T), LO, HI, T, np.zeros(n), np.zeros(n, np.int64), new_s, partner_s)
+               np.ascontiguousarray(WU.T), 0, LO, HI, 0, T, np.zeros(n), np.zeros(n, np.int64), new_s, partner_s)
     return new_s, rs
 
 
