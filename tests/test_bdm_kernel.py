@@ -10,6 +10,7 @@ both paths.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 import numpy as np
@@ -157,15 +158,15 @@ def test_the_thread_count_comes_from_the_environment_capped_by_numba(monkeypatch
 def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_busy(monkeypatch):
     jit = bdm_kernel.compiled()
     monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 2)
-    with bdm_kernel.functions(jit) as first:
-        assert first("row_blocks") is jit.row_blocks_parallel
-        with bdm_kernel.functions(jit) as second:  # another thread of the process, in effect
-            assert second("row_blocks") is jit.row_blocks
-    with bdm_kernel.functions(jit) as again:
-        assert again("row_blocks") is jit.row_blocks_parallel
+    with bdm_kernel.functions(jit) as (first, parts):
+        assert first("row_blocks") is jit.row_blocks_parallel and parts == 2
+        with bdm_kernel.functions(jit) as (second, parts):  # another thread of the process, in effect
+            assert second("row_blocks") is jit.row_blocks and parts == 1
+    with bdm_kernel.functions(jit) as (again, parts):
+        assert again("row_blocks") is jit.row_blocks_parallel and parts == 2
     monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 1)
-    with bdm_kernel.functions(jit) as single:
-        assert single("row_blocks") is jit.row_blocks
+    with bdm_kernel.functions(jit) as (single, parts):
+        assert single("row_blocks") is jit.row_blocks and parts == 1
 
 
 @given(st.integers(0, 2**32 - 1), *_VARIANTS, st.sampled_from(["last", "cycle"]))
@@ -290,3 +291,34 @@ def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):
             "print('numba' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split()[-1] == "False"
+
+
+def _forked_run(x, c, s, one_thread, out):  # a forked child: the kernel after the parent's threads ran
+    if one_thread:
+        bdm_kernel.one_thread()
+    out.put(B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel="numba").positions)
+
+
+@pytest.mark.parametrize("one_thread", [True, False])
+def test_a_process_forked_after_a_parallel_round_runs_the_kernel(monkeypatch, one_thread):
+    """A sweep's workers are forked (Linux): after the parent ran the parallel functions, a child
+    runs the kernel, serial (a worker) or parallel, without hanging, to the same bytes."""
+    _threads(monkeypatch, 2)
+    rng = np.random.default_rng(2)
+    n = 260
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    here = B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel="numba").positions
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_forked_run, args=(x, c, s, one_thread, out))
+    child.start()
+    there = out.get(timeout=120)
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(there, here)
+
+
+def test_the_pool_of_the_numpy_part_is_kept_per_process_and_count():
+    first = bdm_kernel.pool(2)
+    assert bdm_kernel.pool(2) is first
+    assert bdm_kernel.pool(3) is not first

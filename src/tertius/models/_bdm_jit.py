@@ -464,11 +464,29 @@ def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev
                    C, own, col0, LO, HI, c0, T, S, ptr, new_s, partner_s)
 
 
+def _distance_rows(xs, r0, R, out, halves):  # type: ignore[no-untyped-def]
+    """For the rows i = r0, r0 + 1, ... of ``out``: d_ij = |x_i − x_j| / R into out[0] or, with
+    ``halves``, the bases of the status quo's powers max(0.5 − d_ij/2, 0) into out[0] and
+    0.5 + d_ij/2 into out[1] (numpy takes their powers next)."""
+    rows = out.shape[1]
+    n = xs.size
+    for r in numba.prange(rows):
+        xi = xs[r0 + r]
+        for j in range(n):
+            d = abs(xi - xs[j]) / R
+            if halves:
+                half = d * 0.5
+                out[0, r, j] = max(0.5 - half, 0.0)
+                out[1, r, j] = half + 0.5
+            else:
+                out[0, r, j] = d
+
 midpoint_blocks, midpoint_blocks_parallel = _twice(_midpoint_blocks)
 risk_blocks, risk_blocks_parallel = _twice(_risk_blocks)
 voter_blocks, voter_blocks_parallel = _twice(_voter_blocks)
 prefix_columns, prefix_columns_parallel = _twice(_prefix_columns)
 row_blocks, row_blocks_parallel = _twice(_row_blocks)
+distance_rows, distance_rows_parallel = _twice(_distance_rows)
 
 
 @jit

@@ -65,6 +65,7 @@ chooses (:mod:`tertius.models.bdm_kernel`), and the two agree to rounding (tests
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -760,21 +761,39 @@ def _powers(base: np.ndarray, r: np.ndarray | None) -> np.ndarray:
     return base
 
 
+def _row_powers(base: np.ndarray, r: np.ndarray | None, parts: int) -> None:
+    """:func:`_powers` of base[..., i, :] to r[i] in place, the rows split in ``parts`` run by
+    :func:`bdm_kernel.pool`'s threads (numpy lets go of the GIL; each element is computed
+    alike whatever the split)."""
+    if r is None:
+        return
+    rows = base.shape[-2]
+    if parts <= 1 or rows < 2:
+        _powers(base, r[:, None])
+        return
+    cuts = [rows * k // parts for k in range(parts + 1)]
+    jobs = [bdm_kernel.pool(parts).submit(_powers, base[..., a:b, :], r[a:b, None])
+            for a, b in itertools.pairwise(cuts) if b > a]
+    for job in jobs:
+        job.result()
+
+
 def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_sorted_round` by the compiled kernel (:mod:`tertius.models._bdm_jit`): numpy
     takes the powers a chunk of actors at a time (its vectorised exp and log); the kernel fuses
     every other per-pair term, so no (n, n) temporary is written beyond the midpoint table
     and the stored utilities (``KERNEL_STORE_MAX_ACTORS``). Its O(n²) passes run over blocks of
-    ``KERNEL_BLOCK`` rows on :func:`bdm_kernel.threads` threads, with the same bytes for any
-    number of threads. The same equations as the numpy path; the sums run in another order, so
-    the numbers agree to rounding (tests/test_bdm_kernel.py)."""
-    with bdm_kernel.functions(jit) as run:
-        return _kernel_passes(run, xs, ws, ss, R, median, params)
+    ``KERNEL_BLOCK`` rows on :func:`bdm_kernel.threads` threads (the powers' rows split among
+    as many Python threads), with the same bytes for any number of threads. The same equations
+    as the numpy path; the sums run in another order, so the numbers agree to rounding
+    (tests/test_bdm_kernel.py)."""
+    with bdm_kernel.functions(jit) as (run, parts):
+        return _kernel_passes(run, parts, xs, ws, ss, R, median, params)
 
 
-def _kernel_passes(run: Callable[[str], Any], xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float,
-                   median: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray,
+                   R: float, median: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = xs.size
     block, chunk = KERNEL_BLOCK, KERNEL_CHUNK
     form_global = params["probability"] == "global"
@@ -791,19 +810,19 @@ def _kernel_passes(run: Callable[[str], Any], xs: np.ndarray, ws: np.ndarray, ss
         rs = _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
     else:
         rs = np.ones_like(xs)
-    neutral = bool(np.all(rs == 1.0))
+    r = None if bool(np.all(rs == 1.0)) else rs
     stored = n <= KERNEL_STORE_MAX_ACTORS
     C = np.empty((n + 1, n) if stored else (1, 1))  # w_k u_k(a) in row k + 1, then their prefix sums
     C[0] = 0.0
     blocks = -(-n // block)
     marks = np.zeros((blocks + 1, n))  # marks[c + 1]: Σ over the voters of block c, then the prefix sums
     part = np.zeros(n)
+    buffer = np.empty((2, min(chunk, n), n))  # the chunk's bases and powers, reused
     for rows in _block_rows(n, chunk):  # voters: the denominator, the column sums, the stored utilities
-        U = np.abs(xs[rows, None] - xs[None, :])
-        U /= R
-        _powers(U, None if neutral else rs[rows, None])
-        run("voter_blocks")(U, rows.start, ws, coef, C, stored, form_global, part, marks[1:], block)
-    del U
+        U = buffer[:1, :rows.stop - rows.start]
+        run("distance_rows")(xs, rows.start, R, U, False)
+        _row_powers(U, None if r is None else r[rows], parts)
+        run("voter_blocks")(U[0], rows.start, ws, coef, C, stored, form_global, part, marks[1:], block)
     denominator = float(part.sum())
     if stored:
         run("prefix_columns")(C, block)
@@ -816,28 +835,26 @@ def _kernel_passes(run: Callable[[str], Any], xs: np.ndarray, ws: np.ndarray, ss
     sq = q * (2.0 - 4.0 * 0.5**rs)
     new_s = np.empty(n)
     partner_s = np.empty(n, dtype=np.int64)
-    none = np.zeros((1, 1))
+    colC = np.zeros((1, 1) if stored else (min(chunk, n), n + 1))
     for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
-        rv = None if neutral else rs[rows, None]
-        half = np.abs(xs[rows, None] - xs[None, :])
-        half /= R
-        half *= 0.5
-        LO = np.subtract(0.5, half)
-        np.maximum(LO, 0.0, out=LO)
-        half += 0.5
-        LO, HI = _powers(LO, rv), _powers(half, rv)
-        colC = none
+        m = rows.stop - rows.start
+        both = buffer[:, :m]
+        run("distance_rows")(xs, rows.start, R, both, True)
+        _row_powers(both, None if r is None else r[rows], parts)
+        own = colC
         if not stored:  # the rows' own columns w_k u_k(i) and their prefix sums over voters
-            colC = np.zeros((rows.stop - rows.start, n + 1))
-            colU = colC[:, 1:]
+            own = colC[:m]
+            colU = own[:, 1:]
             np.subtract(xs[None, :], xs[rows, None], out=colU)
             np.abs(colU, out=colU)
             colU /= R
-            _powers(colU, None if neutral else rs[None, :])
+            if r is not None:
+                _powers(colU, r[None, :])
             colU *= ws[None, :]
             np.cumsum(colU, axis=1, out=colU)
         run("row_blocks")(rows.start, xs, ws, ss, rs, R, same, form_global, denominator, q, t, dev, sq,
-                          params["offers"] == "scholz", L, stored, C, colC, LO, HI, T, marks, block, new_s, partner_s)
+                          params["offers"] == "scholz", L, stored, C, own, both[0], both[1], T, marks, block,
+                          new_s, partner_s)
     return new_s, partner_s, rs
 
 

@@ -30,6 +30,7 @@ import importlib
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -113,17 +114,30 @@ def threads(jit: ModuleType) -> int:
 
 
 @contextmanager
-def functions(jit: ModuleType) -> Iterator[Callable[[str], Any]]:
-    """A look-up of the kernel's functions by name for one round: the ``parallel=True`` ones
-    (``<name>_parallel``) on :func:`threads` threads, else the serial ones: for one thread, and
-    while another thread of this process is in a parallel round (numba's ``workqueue`` layer
-    takes one caller at a time; the serial functions give the same bytes)."""
+def functions(jit: ModuleType) -> Iterator[tuple[Callable[[str], Any], int]]:
+    """(a look-up of the kernel's functions by name, the threads for numpy's part) for one round:
+    the ``parallel=True`` functions (``<name>_parallel``) on :func:`threads` threads, else the
+    serial ones and 1: for one thread, and while another thread of this process is in a parallel
+    round (numba's ``workqueue`` layer takes one caller at a time; the serial functions give the
+    same bytes)."""
     count = threads(jit)
     if count > 1 and _PARALLEL.acquire(blocking=False):
         try:
             jit.use_threads(count)
-            yield lambda name: getattr(jit, name + "_parallel")
+            yield (lambda name: getattr(jit, name + "_parallel")), count
         finally:
             _PARALLEL.release()
     else:
-        yield lambda name: getattr(jit, name)
+        yield (lambda name: getattr(jit, name)), 1
+
+
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None
+
+
+def pool(count: int) -> ThreadPoolExecutor:
+    """A pool of ``count`` threads for the kernel's numpy part (made again after a fork or for
+    another count; used only by the caller holding the parallel lock)."""
+    global _POOL
+    if _POOL is None or _POOL[:2] != (os.getpid(), count):
+        _POOL = (os.getpid(), count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="tertius-bdm"))
+    return _POOL[2]
