@@ -278,12 +278,12 @@ def choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes):  # type: i
 
 @jit
 def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table,
-               stored, C, colC, col0, LO, HI, lo0, T, S, ptr, new_s, partner_s):  # type: ignore[no-untyped-def]
+               stored, C, colC, col0, LO, HI, lo0, T, S, ptr, terms, at, new_s, partner_s):  # type: ignore[no-untyped-def]
     """Rows i0..i1-1 of a round: win probabilities, expected utilities and offers, fused.
 
     ``colC`` holds the rows' own columns' prefix sums (colC[i − col0, m] = Σ_{k<m} w_k u_k(i));
     ``C`` (when ``stored``) every column's, C[m, a]; else running sums per column, ``S`` at
-    voter ``ptr``, compute their terms as L_ij grows with i. ``LO``/``HI`` (row i at i − lo0)
+    voter ``ptr``, add their terms w_p u_p(j) = w_p · terms[at[j] + p] as L_ij grows with i. ``LO``/``HI`` (row i at i − lo0)
     are max(0.5 − d/2, 0)^r_i and (0.5 + d/2)^r_i for the rows, ``sq`` = q (2 − 4 · 0.5^r_i),
     ``dev`` = |x − median|/R. ``S``/``ptr`` (the running column sums and their voter counts)
     carry over from the rows before, which must have been processed in order."""
@@ -309,7 +309,7 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
                 p = ptr[j]
                 acc = S[j]
                 while p < m:
-                    acc += ws[p] * (abs(xs[p] - xs[j]) / R) ** rs[p]
+                    acc += ws[p] * terms[at[j] + p]
                     p += 1
                 ptr[j] = p
                 S[j] = acc
@@ -430,12 +430,14 @@ def _prefix_columns(C, block):  # type: ignore[no-untyped-def]
 
 
 def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored, C,
-                colC, LO, HI, T, marks, block, new_s, partner_s):  # type: ignore[no-untyped-def]
+                colC, LO, HI, T, marks, terms, at, block, new_s, partner_s):  # type: ignore[no-untyped-def]
     """Rows c0 .. c0 + len(LO) − 1 (c0 a multiple of ``block``) by :func:`round_rows`, a block of
     rows per iteration. Stored: the block's own columns of C are copied into a row-major table.
-    Not stored: ``colC`` holds them for all the rows from c0, and the running column sums start
+    Not stored: they are summed from ``colC``, the utilities u_k(i) of the rows from c0 (row
+    i − c0), and the running column sums start
     at the block's first row i0 from the checkpoints ``marks`` (marks[c, j] = Σ_{k < c·block}
-    w_k u_k(j)) and the voters since, so a block depends on no other block."""
+    w_k u_k(j)) and the voters since, so a block depends on no other block; the utilities
+    u_p(j) they add are terms[at[b, j] + p] (:func:`_window_bases`, numpy's powers)."""
     rows = LO.shape[0]
     n = xs.size
     for b in numba.prange((rows + block - 1) // block):
@@ -443,6 +445,7 @@ def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev
         i1 = min(c0 + rows, i0 + block)
         S = np.zeros(n)
         ptr = np.zeros(n, np.int64)
+        where = at[0] if stored else at[b]  # stored: no running sums, ``at`` is a placeholder
         if stored:
             own = np.empty((i1 - i0, n + 1))
             for m in range(n + 1):
@@ -450,18 +453,24 @@ def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev
                     own[r, m] = C[m, i0 + r]
             col0 = i0
         else:
-            own = colC
-            col0 = c0
+            own = np.empty((i1 - i0, n + 1))
+            for r in range(i1 - i0):
+                acc = 0.0
+                own[r, 0] = 0.0
+                for k in range(n):
+                    acc += ws[k] * colC[i0 - c0 + r, k]
+                    own[r, k + 1] = acc
+            col0 = i0
             L = table[i0]
             for j in range(n):
                 m = L[j]
                 acc = marks[m // block, j]
                 for p in range((m // block) * block, m):
-                    acc += ws[p] * (abs(xs[p] - xs[j]) / R) ** rs[p]
+                    acc += ws[p] * terms[where[j] + p]
                 S[j] = acc
                 ptr[j] = m
         round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored,
-                   C, own, col0, LO, HI, c0, T, S, ptr, new_s, partner_s)
+                   C, own, col0, LO, HI, c0, T, S, ptr, terms, where, new_s, partner_s)
 
 
 def _distance_rows(xs, r0, R, out, halves):  # type: ignore[no-untyped-def]
@@ -481,12 +490,29 @@ def _distance_rows(xs, r0, R, out, halves):  # type: ignore[no-untyped-def]
             else:
                 out[0, r, j] = d
 
+def _window_bases(xs, rs, R, first, width, offset, base, expo):  # type: ignore[no-untyped-def]
+    """Above ``KERNEL_STORE_MAX_ACTORS``: for each block b of a chunk and column j, the
+    width[b, j] voters p from first[b, j] whose utilities u_p(j) = d_pj^r_p the block's running
+    sums add: d_pj into base[offset[b, j] + p − first[b, j]] and r_p into expo (numpy takes the
+    powers next, vectorised)."""
+    blocks, n = first.shape
+    for b in numba.prange(blocks):
+        for j in range(n):
+            xj = xs[j]
+            start = offset[b, j]
+            for k in range(width[b, j]):
+                p = first[b, j] + k
+                base[start + k] = abs(xs[p] - xj) / R
+                expo[start + k] = rs[p]
+
+
 midpoint_blocks, midpoint_blocks_parallel = _twice(_midpoint_blocks)
 risk_blocks, risk_blocks_parallel = _twice(_risk_blocks)
 voter_blocks, voter_blocks_parallel = _twice(_voter_blocks)
 prefix_columns, prefix_columns_parallel = _twice(_prefix_columns)
 row_blocks, row_blocks_parallel = _twice(_row_blocks)
 distance_rows, distance_rows_parallel = _twice(_distance_rows)
+window_bases, window_bases_parallel = _twice(_window_bases)
 
 
 @jit
@@ -545,7 +571,8 @@ def full_round(xs, ws, ss, R, median, q, t, same, global_form, risk_scholz, scho
     new_s = np.empty(n)
     partner_s = np.empty(n, np.int64)
     round_rows(0, n, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, True, WU,
-               np.ascontiguousarray(WU.T), 0, LO, HI, 0, T, np.zeros(n), np.zeros(n, np.int64), new_s, partner_s)
+               np.ascontiguousarray(WU.T), 0, LO, HI, 0, T, np.zeros(n), np.zeros(n, np.int64), np.zeros(1),
+               np.zeros(1, np.int64), new_s, partner_s)
     return new_s, rs
 
 

@@ -765,17 +765,46 @@ def _row_powers(base: np.ndarray, r: np.ndarray | None, parts: int) -> None:
     """:func:`_powers` of base[..., i, :] to r[i] in place, the rows split in ``parts`` run by
     :func:`bdm_kernel.pool`'s threads (numpy lets go of the GIL; each element is computed
     alike whatever the split)."""
-    if r is None:
+    if r is not None:
+        _split_powers(parts, [(base[..., a:b, :], r[a:b, None]) for a, b in _cuts(base.shape[-2], parts)])
+
+
+def _cuts(size: int, parts: int) -> list[tuple[int, int]]:
+    """``size`` items in ``parts`` ranges (a, b), none empty."""
+    ends = [size * k // parts for k in range(parts + 1)]
+    return [(a, b) for a, b in itertools.pairwise(ends) if b > a]
+
+
+def _split_powers(parts: int, pieces: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """:func:`_powers` of each (base, exponents) piece, on :func:`bdm_kernel.pool`'s threads
+    (numpy lets go of the GIL; each element is computed alike whatever the split)."""
+    if parts <= 1 or len(pieces) <= 1:
+        for base, r in pieces:
+            _powers(base, r)
         return
-    rows = base.shape[-2]
-    if parts <= 1 or rows < 2:
-        _powers(base, r[:, None])
-        return
-    cuts = [rows * k // parts for k in range(parts + 1)]
-    jobs = [bdm_kernel.pool(parts).submit(_powers, base[..., a:b, :], r[a:b, None])
-            for a, b in itertools.pairwise(cuts) if b > a]
-    for job in jobs:
+    for job in [bdm_kernel.pool(parts).submit(_powers, base, r) for base, r in pieces]:
         job.result()
+
+
+def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.ndarray, r: np.ndarray | None,
+                  R: float, L: np.ndarray, rows: slice, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The utilities u_p(j) that the running column sums of a chunk's blocks of rows add (each
+    block from its checkpoint, ``block`` · ⌊L_i0j / block⌋, to L_i1j for its last row i1), in one
+    flat array for numpy's vectorised powers, and per block and column where voter 0 would lie
+    in it (u_p(j) = terms[at[b, j] + p])."""
+    firsts = np.arange(rows.start, rows.stop, block)
+    first = L[firsts].astype(np.int64)
+    first //= block
+    first *= block
+    width = L[np.minimum(firsts + block, rows.stop) - 1].astype(np.int64) - first
+    offset = np.zeros(width.size + 1, dtype=np.int64)
+    np.cumsum(width.reshape(-1), out=offset[1:])
+    base, expo = np.empty(int(offset[-1])), np.empty(int(offset[-1]))
+    offset = offset[:-1].reshape(width.shape)
+    run("window_bases")(xs, rs, R, first, width, offset, base, expo)
+    if r is not None:
+        _split_powers(parts, [(base[a:b], expo[a:b]) for a, b in _cuts(base.size, parts)])
+    return base, offset - first
 
 
 def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
@@ -795,7 +824,9 @@ def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: f
 def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray,
                    R: float, median: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = xs.size
-    block, chunk = KERNEL_BLOCK, KERNEL_CHUNK
+    stored = n <= KERNEL_STORE_MAX_ACTORS
+    block = KERNEL_BLOCK
+    chunk = KERNEL_CHUNK if stored else max(block, KERNEL_CHUNK // 2 // block * block)  # less memory unstored
     form_global = params["probability"] == "global"
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     same = SAME * max(1.0, R)
@@ -811,7 +842,6 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     else:
         rs = np.ones_like(xs)
     r = None if bool(np.all(rs == 1.0)) else rs
-    stored = n <= KERNEL_STORE_MAX_ACTORS
     C = np.empty((n + 1, n) if stored else (1, 1))  # w_k u_k(a) in row k + 1, then their prefix sums
     C[0] = 0.0
     blocks = -(-n // block)
@@ -835,26 +865,21 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     sq = q * (2.0 - 4.0 * 0.5**rs)
     new_s = np.empty(n)
     partner_s = np.empty(n, dtype=np.int64)
-    colC = np.zeros((1, 1) if stored else (min(chunk, n), n + 1))
+    colU = np.zeros((1, 1, 1) if stored else (1, min(chunk, n), n))
+    terms, at = np.zeros(1), np.zeros((1, 1), dtype=np.int64)
     for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
         m = rows.stop - rows.start
         both = buffer[:, :m]
         run("distance_rows")(xs, rows.start, R, both, True)
         _row_powers(both, None if r is None else r[rows], parts)
-        own = colC
-        if not stored:  # the rows' own columns w_k u_k(i) and their prefix sums over voters
-            own = colC[:m]
-            colU = own[:, 1:]
-            np.subtract(xs[None, :], xs[rows, None], out=colU)
-            np.abs(colU, out=colU)
-            colU /= R
+        if not stored:  # the utilities the blocks' running column sums add; the rows' own columns u_k(i)
+            terms, at = _window_terms(run, parts, xs, rs, r, R, L, rows, block)
+            run("distance_rows")(xs, rows.start, R, colU[:, :m], False)  # d_ik = d_ki
             if r is not None:
-                _powers(colU, r[None, :])
-            colU *= ws[None, :]
-            np.cumsum(colU, axis=1, out=colU)
+                _split_powers(parts, [(colU[0, a:b], r[None, :]) for a, b in _cuts(m, parts)])
         run("row_blocks")(rows.start, xs, ws, ss, rs, R, same, form_global, denominator, q, t, dev, sq,
-                          params["offers"] == "scholz", L, stored, C, own, both[0], both[1], T, marks, block,
-                          new_s, partner_s)
+                          params["offers"] == "scholz", L, stored, C, colU[0], both[0], both[1], T, marks, terms, at,
+                          block, new_s, partner_s)
     return new_s, partner_s, rs
 
 
