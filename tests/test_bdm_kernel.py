@@ -225,16 +225,22 @@ def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatc
     assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
 
 
-def test_the_command_refuses_a_bad_kernel_name_in_one_line(monkeypatch):
+@pytest.mark.parametrize("variable,value,more", [
+    ("TERTIUS_KERNEL", "fast", {}),
+    ("TERTIUS_THREADS", "all", {"TERTIUS_KERNEL": "numba"}),  # the kernel, which reads it, on the small example
+])
+def test_the_command_refuses_a_bad_kernel_name_or_thread_count_in_one_line(monkeypatch, variable, value, more):
     from typer.testing import CliRunner
 
     from tertius.cli import app
 
-    monkeypatch.setenv("TERTIUS_KERNEL", "fast")
+    monkeypatch.setattr(bdm_kernel, "_THREADS", None)
+    for name, setting in {**more, variable: value}.items():
+        monkeypatch.setenv(name, setting)
     result = CliRunner().invoke(app, ["forecast", "-m", "bdm"])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and "TERTIUS_KERNEL" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error:") and variable in lines[0]
     assert "Traceback" not in result.output
 
 
