@@ -113,7 +113,7 @@ def test_one_thread_and_two_give_the_same_bytes(xs, seed, form, risk, offers, st
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
             mp.setattr(B, "KERNEL_BLOCK", 4)
-            mp.setattr(B, "KERNEL_CHUNK", 12)
+            mp.setattr(B, "KERNEL_CHUNK", 16)  # 4 blocks a chunk, 2 above KERNEL_STORE_MAX_ACTORS
             _threads(mp, count)
             rounds.append(B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, float(np.median(xs)), params))
     for a, b in zip(*rounds, strict=True):
