@@ -2,7 +2,8 @@
 
 Run: ``python benchmarks/bench_bdm.py`` (add ``--quick`` for a short run). The model runs on the
 kernel that ``TERTIUS_KERNEL`` chooses (the compiled one when numba is installed; set it to
-``numpy`` for the numpy path). It
+``numpy`` for the numpy path), the compiled one on ``TERTIUS_THREADS`` threads (default: every CPU
+the process may use; the lines say how many). It
 1. times the model against the plain per-pair implementation (``plain_bdm``) on small issues,
    checks they give the same positions, and prints the speed ratio;
 2. times the compiled kernel against the numpy path, one after the other in this process,
@@ -82,7 +83,8 @@ def kernel_vs_numpy(n: int, rounds: int) -> None:
     t_plain = time.perf_counter() - t
     diff = float(np.abs(fast.positions - plain.positions).max())
     assert diff <= 1e-9 * np.ptp(x), f"positions differ by {diff}"
-    print(f"{n:>6} actors, {rounds:>2} rounds | numpy {t_plain:8.3f} s | compiled kernel {t_fast:8.3f} s | "
+    threads = bdm_kernel.threads(bdm_kernel.compiled())
+    print(f"{n:>6} actors, {rounds:>2} rounds | numpy {t_plain:8.3f} s | compiled kernel, {threads} threads {t_fast:8.3f} s | "
           f"ratio {t_plain / t_fast:5.2f}x | max position difference {diff:.1e}")
 
 

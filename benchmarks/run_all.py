@@ -78,10 +78,44 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
     diff = float(np.abs(fast - plain).max())
     assert diff <= 1e-9 * np.ptp(x), f"the kernel's positions differ from numpy's by {diff}"
     goal_s, goal_mib = {1000: (0.2, None), 3000: (2.0, 100.0)}.get(n, (None, None))
+    jit = bdm_kernel.compiled() if kernel == "numba" else None
+    if jit is not None:
+        kernel += f", {bdm_kernel.threads(jit)} threads"
     return [{"work": f"bdm, {n:,} actors x 10 rounds ({kernel})", "time_s": t, "peak_rss_mib": rss,
              "rss_before_mib": before, "load_s": load, "kernel": kernel, "baseline": "numpy path",
              "baseline_s": base, "ratio": base / t, "goal_ratio": None, "goal_s": goal_s, "goal_mib": goal_mib,
              "max_difference": diff}]
+
+
+def case_bdm_threads(quick: bool) -> list[Row]:
+    """The compiled kernel on every thread it may use (``bdm_kernel.threads``) against one thread,
+    one after the other in this child, 1,000 actors x 10 rounds (300 with --quick): the same bytes,
+    and the ratio. CPU time is the sum over threads."""
+    import numpy as np
+
+    from tertius.models import bdm_kernel
+    from tertius.models.bdm import DEFAULTS, bdm_issue
+    jit = bdm_kernel.compiled()
+    if jit is None:
+        return [{"work": "bdm kernel, threads", "skipped": "numba is not installed"}]
+    n = 300 if quick else 1000
+    rng = np.random.default_rng(n)
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
+    params = {**DEFAULTS, "rounds": 10}
+    count = bdm_kernel.threads(jit)
+    runs = {}
+    for threads in (count, 1):
+        bdm_kernel._THREADS = threads
+        bdm_issue(x[:300], c[:300], s[:300], params, kernel="numba")  # compilation or cache load out of the timing
+        out = bdm_issue(x, c, s, params, kernel="numba").positions
+        cpu = time.process_time()
+        runs[threads] = (_best(lambda: bdm_issue(x, c, s, params, kernel="numba"), 3), out,
+                         (time.process_time() - cpu) / 3)
+    bdm_kernel._THREADS = None
+    assert np.array_equal(runs[count][1], runs[1][1]), "the kernel's bytes depend on the threads"
+    return [{"work": f"bdm kernel, {n:,} actors x 10 rounds, {count} threads (CPU {runs[count][2]:.3f} s)",
+             "time_s": runs[count][0], "baseline": f"1 thread (CPU {runs[1][2]:.3f} s)", "baseline_s": runs[1][0],
+             "ratio": runs[1][0] / runs[count][0], "goal_ratio": None}]
 
 
 def case_bdm_load(quick: bool) -> list[Row]:
@@ -279,6 +313,7 @@ CASES: dict[str, Callable[[bool], list[Row]]] = {
     "bdm_1000": lambda q: case_bdm_scale(q, 300 if q else 1000),
     "bdm_3000": lambda q: [] if q else case_bdm_scale(q, 3000),
     "bdm_stored": case_bdm_stored,
+    "bdm_threads": case_bdm_threads,
     "bdm_load": case_bdm_load,
     "exchange": case_exchange,
     "sweep": case_sweep,

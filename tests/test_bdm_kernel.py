@@ -10,6 +10,9 @@ both paths.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -53,7 +56,8 @@ def test_the_kernel_round_equals_the_numpy_round(xs, seed, form, risk, offers, s
     numpy_round = B._whole_round(xs, ws, ss, R, median, params)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
-        mp.setattr(B, "ROW_BLOCK", 7)  # several blocks of rows, so the running sums carry over
+        mp.setattr(B, "KERNEL_BLOCK", 4)  # several blocks and chunks of rows, so the running sums carry over
+        mp.setattr(B, "KERNEL_CHUNK", 8)
         kernel_round = B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, median, params)
     np.testing.assert_allclose(kernel_round[2], numpy_round[2], rtol=0, atol=1e-9)  # risk exponents
     np.testing.assert_allclose(kernel_round[0], numpy_round[0], rtol=0, atol=1e-9 * R)  # new positions
@@ -86,6 +90,83 @@ def test_a_large_issue_gives_the_numpy_trajectory(monkeypatch, stored):
     assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
     np.testing.assert_allclose(fast.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
     np.testing.assert_array_equal(fast.partners, plain.partners)
+
+
+def _threads(mp: pytest.MonkeyPatch, count: int) -> None:
+    if count > 1 and bdm_kernel.compiled().MAX_THREADS < 2:
+        pytest.skip("numba may use one thread here (NUMBA_NUM_THREADS)")
+    mp.setattr(bdm_kernel, "_THREADS", count)
+
+
+@given(_POSITIONS, st.integers(0, 2**32 - 1), *_VARIANTS, st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_one_thread_and_two_give_the_same_bytes(xs, seed, form, risk, offers, status_quo, stored):
+    """The parallel functions on two threads and the serial ones: every row by one thread from
+    inputs that do not depend on the split, every sum across blocks in block order."""
+    xs = np.sort(np.array(xs))
+    rng = np.random.default_rng(seed)
+    ws, ss = rng.uniform(0.01, 1, xs.size), rng.uniform(0.05, 1, xs.size)
+    R = float(np.ptp(xs)) or 1.0
+    params = _params(form, risk, offers, status_quo)
+    rounds = []
+    for count in (1, 2):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
+            mp.setattr(B, "KERNEL_BLOCK", 4)
+            mp.setattr(B, "KERNEL_CHUNK", 16)  # 4 blocks a chunk, 2 above KERNEL_STORE_MAX_ACTORS
+            _threads(mp, count)
+            rounds.append(B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, float(np.median(xs)), params))
+    for a, b in zip(*rounds, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_large_unstored_issue_gives_the_same_bytes_on_one_thread_and_two(monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 2500  # above KERNEL_STORE_MAX_ACTORS: each block of rows starts its running sums from checkpoints
+    assert n > B.KERNEL_STORE_MAX_ACTORS
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    params = {**B.DEFAULTS, "rounds": 2}
+    runs = []
+    for count in (1, 2):
+        _threads(monkeypatch, count)
+        runs.append(B.bdm_issue(x, c, s, params, kernel="numba"))
+    assert int((np.diff(runs[0].positions, axis=0) != 0).sum()) > n // 10  # actors moved
+    np.testing.assert_array_equal(runs[0].positions, runs[1].positions)
+    np.testing.assert_array_equal(runs[0].risk, runs[1].risk)
+    np.testing.assert_array_equal(runs[0].partners, runs[1].partners)
+
+
+def test_the_thread_count_comes_from_the_environment_capped_by_numba(monkeypatch):
+    jit = bdm_kernel.compiled()
+    monkeypatch.setattr(bdm_kernel, "_THREADS", None)
+    monkeypatch.setenv("TERTIUS_THREADS", "1")
+    assert bdm_kernel.threads(jit) == 1
+    monkeypatch.setenv("TERTIUS_THREADS", "64")
+    assert bdm_kernel.threads(jit) == min(64, jit.MAX_THREADS)
+    monkeypatch.delenv("TERTIUS_THREADS")
+    assert bdm_kernel.threads(jit) == min(len(os.sched_getaffinity(0)), jit.MAX_THREADS)
+    for bad in ("two", "0", "-1", "1.5"):
+        monkeypatch.setenv("TERTIUS_THREADS", bad)
+        with pytest.raises(InputError) as e:
+            bdm_kernel.threads(jit)
+        assert "TERTIUS_THREADS" in str(e.value) and "\n" not in str(e.value)
+    monkeypatch.setenv("TERTIUS_THREADS", "2")
+    bdm_kernel.one_thread()  # a sweep's worker process: one thread whatever the environment says
+    assert bdm_kernel.threads(jit) == 1
+
+
+def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_busy(monkeypatch):
+    jit = bdm_kernel.compiled()
+    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 2)
+    with bdm_kernel.functions(jit) as (first, parts):
+        assert first("row_blocks") is jit.row_blocks_parallel and parts == 2
+        with bdm_kernel.functions(jit) as (second, parts):  # another thread of the process, in effect
+            assert second("row_blocks") is jit.row_blocks and parts == 1
+    with bdm_kernel.functions(jit) as (again, parts):
+        assert again("row_blocks") is jit.row_blocks_parallel and parts == 2
+    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 1)
+    with bdm_kernel.functions(jit) as (single, parts):
+        assert single("row_blocks") is jit.row_blocks and parts == 1
 
 
 @given(st.integers(0, 2**32 - 1), *_VARIANTS, st.sampled_from(["last", "cycle"]))
@@ -144,16 +225,22 @@ def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatc
     assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
 
 
-def test_the_command_refuses_a_bad_kernel_name_in_one_line(monkeypatch):
+@pytest.mark.parametrize("variable,value,more", [
+    ("TERTIUS_KERNEL", "fast", {}),
+    ("TERTIUS_THREADS", "all", {"TERTIUS_KERNEL": "numba"}),  # the kernel, which reads it, on the small example
+])
+def test_the_command_refuses_a_bad_kernel_name_or_thread_count_in_one_line(monkeypatch, variable, value, more):
     from typer.testing import CliRunner
 
     from tertius.cli import app
 
-    monkeypatch.setenv("TERTIUS_KERNEL", "fast")
+    monkeypatch.setattr(bdm_kernel, "_THREADS", None)
+    for name, setting in {**more, variable: value}.items():
+        monkeypatch.setenv(name, setting)
     result = CliRunner().invoke(app, ["forecast", "-m", "bdm"])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and "TERTIUS_KERNEL" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error:") and variable in lines[0]
     assert "Traceback" not in result.output
 
 
@@ -210,3 +297,34 @@ def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):
             "print('numba' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split()[-1] == "False"
+
+
+def _forked_run(x, c, s, one_thread, out):  # a forked child: the kernel after the parent's threads ran
+    if one_thread:
+        bdm_kernel.one_thread()
+    out.put(B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel="numba").positions)
+
+
+@pytest.mark.parametrize("one_thread", [True, False])
+def test_a_process_forked_after_a_parallel_round_runs_the_kernel(monkeypatch, one_thread):
+    """A sweep's workers are forked (Linux): after the parent ran the parallel functions, a child
+    runs the kernel, serial (a worker) or parallel, without hanging, to the same bytes."""
+    _threads(monkeypatch, 2)
+    rng = np.random.default_rng(2)
+    n = 260
+    x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+    here = B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel="numba").positions
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_forked_run, args=(x, c, s, one_thread, out))
+    child.start()
+    there = out.get(timeout=120)
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(there, here)
+
+
+def test_the_pool_of_the_numpy_part_is_kept_per_process_and_count():
+    first = bdm_kernel.pool(2)
+    assert bdm_kernel.pool(2) is first
+    assert bdm_kernel.pool(3) is not first

@@ -55,6 +55,8 @@ def test_the_bdm_kernels_python_source_gives_the_numpy_trajectory(monkeypatch, p
     monkeypatch.setattr(bdm_kernel, "compiled", lambda: python_bdm_kernel)
     monkeypatch.setattr(B, "ROW_BLOCK", 7 if blocked else B.ROW_BLOCK)  # several blocks of rows
     monkeypatch.setattr(B, "WHOLE_MAX_ACTORS", 8 if blocked else B.WHOLE_MAX_ACTORS)
+    monkeypatch.setattr(B, "KERNEL_BLOCK", 4 if blocked else B.KERNEL_BLOCK)  # several blocks and chunks of rows
+    monkeypatch.setattr(B, "KERNEL_CHUNK", 8 if blocked else B.KERNEL_CHUNK)
     monkeypatch.setattr(B, "KERNEL_STORE_MAX_ACTORS", n if stored else n - 1)
     x, c, s = _issue(n, 3)
     params = {**B.DEFAULTS, "rounds": 3, "form": form}
@@ -63,6 +65,9 @@ def test_the_bdm_kernels_python_source_gives_the_numpy_trajectory(monkeypatch, p
     assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # actors moved: the comparison is not empty
     np.testing.assert_allclose(kernel.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
     np.testing.assert_array_equal(kernel.partners, plain.partners)
+    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 2)  # the ``*_parallel`` names: the same source
+    parallel = B.bdm_issue(x, c, s, params, kernel="numba")
+    np.testing.assert_array_equal(parallel.positions, kernel.positions)
 
 
 def test_the_bdm_batch_kernels_python_source_gives_the_numpy_batch(monkeypatch, python_bdm_kernel):

@@ -21,6 +21,9 @@ the batch form computes them here, per draw, for the small issues of a sweep.
 
 from __future__ import annotations
 
+import os
+import types
+
 import numba
 import numpy as np
 
@@ -28,6 +31,37 @@ import numpy as np
 #: error model: a division by zero gives inf or NaN as in numpy (the code never relies on it)
 #: instead of a check per division, which would keep the loops from being vectorised.
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+#: The same, compiled with ``parallel=True``: its ``prange`` loops run on numba's threads.
+pjit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+
+#: numba's ``workqueue`` threading layer unless ``NUMBA_THREADING_LAYER`` names one: its threads
+#: sleep when idle, while GNU OpenMP's (numba's first choice where it is installed) spin, which made
+#: a round at 1,000 actors 2.6 times slower on two threads than on one on a machine shared with
+#: other work. workqueue is also safe in a forked process; it takes one caller at a time, which
+#: ``bdm_kernel.functions`` ensures.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
+
+#: The most threads the parallel functions may use (``NUMBA_NUM_THREADS``).
+MAX_THREADS = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+
+
+def use_threads(count):  # type: ignore[no-untyped-def]
+    """Numba's thread count for the parallel functions called next from this thread."""
+    numba.set_num_threads(count)
+
+
+def _twice(f):  # type: ignore[no-untyped-def]
+    """``f`` compiled serially (``prange`` runs as ``range``) and with ``parallel=True`` (named
+    ``<name>_parallel``, so numba caches the two apart). Every ``prange`` below runs over fixed
+    blocks of rows, each written by one thread from inputs that do not depend on the split, and
+    every sum across blocks is taken afterwards in block order: the two give the same bytes
+    whatever the number of threads."""
+    twin = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_parallel", f.__defaults__,
+                              f.__closure__)
+    twin.__qualname__ = f.__qualname__ + "_parallel"
+    twin.__doc__ = f.__doc__
+    return jit(f), pjit(twin)
 
 
 @jit
@@ -86,22 +120,47 @@ def midpoint_rows(xs, grid, out):  # type: ignore[no-untyped-def]
 
 
 @jit
+def _next_up(u, a, b):  # type: ignore[no-untyped-def]
+    """One step of merging the runs u[a], u[a − 1], ... and u[b], u[b + 1], ...: (the smaller
+    head, the heads after it). Written without branches on the data: the runs interleave
+    unpredictably."""
+    n = u.size
+    ua = u[max(a, 0)] if a >= 0 else np.inf
+    ub = u[min(b, n - 1)] if b < n else np.inf
+    left = ua <= ub
+    return (ua if left else ub), a - left, b + 1 - left
+
+
+@jit
 def merged_coef_sum(u, k, coef):  # type: ignore[no-untyped-def]
     """Σ_m coef_m u_(m) over voter k's utilities sorted ascending: u is non-increasing on
     [0, k] and non-decreasing on [k, n), two runs merged here."""
-    n = u.size
     a = k - 1
     b = k
     total = 0.0
-    for m in range(n):  # written without branches on the data: the runs interleave unpredictably
-        ua = u[max(a, 0)] if a >= 0 else np.inf
-        ub = u[min(b, n - 1)] if b < n else np.inf
-        left = ua <= ub
-        v = ua if left else ub
-        a -= left
-        b += 1 - left
+    for m in range(u.size):
+        v, a, b = _next_up(u, a, b)
         total += v * coef[m]
     return total
+
+
+@jit
+def merged_coef_sums(u, k, v, l, coef):  # type: ignore[no-untyped-def]
+    """(:func:`merged_coef_sum` of (u, k), of (v, l)): the two merges in one loop, whose
+    independent steps overlap (about 1.7 times faster here than one after the other; each sum
+    takes the same steps as alone, so the same bits)."""
+    a = k - 1
+    b = k
+    c = l - 1
+    e = l
+    first = 0.0
+    second = 0.0
+    for m in range(u.size):
+        x, a, b = _next_up(u, a, b)
+        first += x * coef[m]
+        y, c, e = _next_up(v, c, e)
+        second += y * coef[m]
+    return first, second
 
 
 @jit
@@ -244,12 +303,12 @@ def choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes):  # type: i
 
 @jit
 def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table,
-               stored, C, colC, LO, HI, T, S, ptr, new_s, partner_s):  # type: ignore[no-untyped-def]
+               stored, C, colC, col0, LO, HI, lo0, T, S, ptr, terms, at, new_s, partner_s):  # type: ignore[no-untyped-def]
     """Rows i0..i1-1 of a round: win probabilities, expected utilities and offers, fused.
 
-    ``colC`` holds the rows' own columns' prefix sums (colC[i − i0, m] = Σ_{k<m} w_k u_k(i));
+    ``colC`` holds the rows' own columns' prefix sums (colC[i − col0, m] = Σ_{k<m} w_k u_k(i));
     ``C`` (when ``stored``) every column's, C[m, a]; else running sums per column, ``S`` at
-    voter ``ptr``, compute their terms as L_ij grows with i. ``LO``/``HI``
+    voter ``ptr``, add their terms w_p u_p(j) = w_p · terms[at[j] + p] as L_ij grows with i. ``LO``/``HI`` (row i at i − lo0)
     are max(0.5 − d/2, 0)^r_i and (0.5 + d/2)^r_i for the rows, ``sq`` = q (2 − 4 · 0.5^r_i),
     ``dev`` = |x − median|/R. ``S``/``ptr`` (the running column sums and their voter counts)
     carry over from the rows before, which must have been processed in order."""
@@ -275,7 +334,7 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
                 p = ptr[j]
                 acc = S[j]
                 while p < m:
-                    acc += ws[p] * (abs(xs[p] - xs[j]) / R) ** rs[p]
+                    acc += ws[p] * terms[at[j] + p]
                     p += 1
                 ptr[j] = p
                 S[j] = acc
@@ -283,7 +342,7 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
             nij = 0.0
             nji = 0.0
             if abs(xi - xj) > same:
-                delta = acc - colC[i - i0, m]  # A_ij − A_ji
+                delta = acc - colC[i - col0, m]  # A_ij − A_ji
                 diff = T[j] - Ti
                 if xi < xj:
                     nij = max(delta, 0.0)
@@ -298,8 +357,8 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
                 both = nij + nji
                 pij = nij / both if both > 0 else 0.0
                 pji = nji / both if both > 0 else 0.0
-            base = 2.0 - 4.0 * LO[i - i0, j]
-            dU = base - (2.0 - 4.0 * HI[i - i0, j])
+            base = 2.0 - 4.0 * LO[i - lo0, j]
+            dU = base - (2.0 - 4.0 * HI[i - lo0, j])
             base -= sq[i]
             a = (pij - 1.0) * ss[j] * dU + base
             b = (pji - 1.0) * si * dU + base
@@ -310,6 +369,197 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
             own[j] = a
             other[j] = b
         new_s[i], partner_s[i] = choose_offer(xi, xs, own, other, differ_tol, tie, scholz, codes)
+
+
+# ------------------------------------------------------------------ the round over blocks of rows, on every core
+# Each is compiled twice by :func:`_twice`: ``name`` (serial) and ``name_parallel``.
+
+def _midpoint_blocks(xs, grid, out):  # type: ignore[no-untyped-def]
+    """:func:`midpoint_rows`, a row per iteration of a ``prange`` (integers: any split agrees)."""
+    lo, scale, first, value, mixed = grid
+    for i in numba.prange(xs.size):
+        grid_row(xs, i, lo, scale, first, value, mixed, out[i])
+
+
+@jit
+def _risk_row(i, xs, W, X2, R, same, global_form, L, d):  # type: ignore[no-untyped-def]
+    """Row i of :func:`_risk_blocks`: (Σ_k N_ki d_ki or Σ_k P_ki d_ki, Σ_k d_ki), and d_ik into d."""
+    n = xs.size
+    Wn = W[n]
+    xi = xs[i]
+    own_const = X2[i] - 2.0 * xi * W[i]
+    total = 0.0
+    spread = 0.0
+    for k in range(n):
+        xk = xs[k]
+        gap = xk - xi
+        dk = abs(gap) / R
+        d[k] = dk
+        spread += dk
+        tie = abs(gap) <= same
+        m = L[k]
+        N = _linear(xk, xi, gap, W[m], X2[m], X2[k] - 2.0 * xk * W[k], Wn, tie)
+        if global_form:
+            total += N * dk
+        else:
+            both = N + _linear(xi, xk, -gap, W[m], X2[m], own_const, Wn, tie)
+            if both > 0:
+                total += (N / both) * dk
+    return total, spread
+
+
+def _risk_blocks(xs, ws, W, X2, R, same, global_form, coef, table, block):  # type: ignore[no-untyped-def]
+    """:func:`risk_terms` by rows: (Σ_k N_ki d_ki or Σ_k P_ki d_ki, Σ_k d_ki, the global
+    denominator) for each actor i, summed over k in order within its row (L is symmetric,
+    L_ik = L_ki, so row i of the table serves column i); each voter's part of the denominator
+    is kept apart (two voters' merges at a time) and the parts are added in voter order after
+    the blocks."""
+    n = xs.size
+    pd = np.zeros(n)
+    dsum = np.zeros(n)
+    part = np.zeros(n)
+    for b in numba.prange((n + block - 1) // block):
+        d = np.empty(n)
+        e = np.empty(n)
+        stop = min(n, (b + 1) * block)
+        for i in range(b * block, stop, 2):
+            pd[i], dsum[i] = _risk_row(i, xs, W, X2, R, same, global_form, table[i], d)
+            if i + 1 < stop:
+                pd[i + 1], dsum[i + 1] = _risk_row(i + 1, xs, W, X2, R, same, global_form, table[i + 1], e)
+                if global_form:
+                    first, second = merged_coef_sums(d, i, e, i + 1, coef)
+                    part[i] = ws[i] * first
+                    part[i + 1] = ws[i + 1] * second
+            elif global_form:
+                part[i] = ws[i] * merged_coef_sum(d, i, coef)
+    denominator = 0.0
+    for k in range(n):
+        denominator += part[k]
+    return pd, dsum, denominator
+
+
+def _voter_blocks(U, k0, ws, coef, C, stored, global_form, part, sums, block):  # type: ignore[no-untyped-def]
+    """For the voters k0, k0 + 1, ... (k0 a multiple of ``block``) whose utilities u_k(a) are the
+    rows of U: w_k u_k(a) into C[k + 1] when ``stored``, their sums per column over each block of
+    voters into sums[k // block] (in voter order), and voter k's part of the global denominator
+    Σ_a Σ_b |u_k(a) − u_k(b)| (weighted) into part[k]."""
+    rows, n = U.shape
+    for b in numba.prange((rows + block - 1) // block):
+        acc = sums[k0 // block + b]
+        stop = min(rows, (b + 1) * block)
+        if global_form:  # two voters' merges at a time
+            for r in range(b * block, stop, 2):
+                k = k0 + r
+                if r + 1 < stop:
+                    first, second = merged_coef_sums(U[r], k, U[r + 1], k + 1, coef)
+                    part[k] = ws[k] * first
+                    part[k + 1] = ws[k + 1] * second
+                else:
+                    part[k] = ws[k] * merged_coef_sum(U[r], k, coef)
+        for r in range(b * block, stop):
+            k = k0 + r
+            wk = ws[k]
+            for a in range(n):
+                v = U[r, a] * wk
+                acc[a] += v
+                if stored:
+                    C[k + 1, a] = v
+
+
+def _prefix_columns(C, block):  # type: ignore[no-untyped-def]
+    """C[k] += C[k − 1] down every column (``np.cumsum(C, axis=0)``, the same additions), a block
+    of columns per iteration."""
+    rows, n = C.shape
+    for b in numba.prange((n + block - 1) // block):
+        for k in range(1, rows):
+            for a in range(b * block, min(n, (b + 1) * block)):
+                C[k, a] += C[k - 1, a]
+
+
+def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored, C,
+                colC, LO, HI, T, marks, terms, at, block, new_s, partner_s):  # type: ignore[no-untyped-def]
+    """Rows c0 .. c0 + len(LO) − 1 (c0 a multiple of ``block``) by :func:`round_rows`, a block of
+    rows per iteration. Stored: the block's own columns of C are copied into a row-major table.
+    Not stored: they are summed from ``colC``, the utilities u_k(i) of the rows from c0 (row
+    i − c0), and the running column sums start
+    at the block's first row i0 from the checkpoints ``marks`` (marks[c, j] = Σ_{k < c·block}
+    w_k u_k(j)) and the voters since, so a block depends on no other block; the utilities
+    u_p(j) they add are terms[at[b, j] + p] (:func:`_window_bases`, numpy's powers)."""
+    rows = LO.shape[0]
+    n = xs.size
+    for b in numba.prange((rows + block - 1) // block):
+        i0 = c0 + b * block
+        i1 = min(c0 + rows, i0 + block)
+        S = np.zeros(n)
+        ptr = np.zeros(n, np.int64)
+        where = at[0] if stored else at[b]  # stored: no running sums, ``at`` is a placeholder
+        if stored:
+            own = np.empty((i1 - i0, n + 1))
+            for m in range(n + 1):
+                for r in range(i1 - i0):
+                    own[r, m] = C[m, i0 + r]
+            col0 = i0
+        else:
+            own = np.empty((i1 - i0, n + 1))
+            for r in range(i1 - i0):
+                acc = 0.0
+                own[r, 0] = 0.0
+                for k in range(n):
+                    acc += ws[k] * colC[i0 - c0 + r, k]
+                    own[r, k + 1] = acc
+            col0 = i0
+            L = table[i0]
+            for j in range(n):
+                m = L[j]
+                acc = marks[m // block, j]
+                for p in range((m // block) * block, m):
+                    acc += ws[p] * terms[where[j] + p]
+                S[j] = acc
+                ptr[j] = m
+        round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored,
+                   C, own, col0, LO, HI, c0, T, S, ptr, terms, where, new_s, partner_s)
+
+
+def _distance_rows(xs, r0, R, out, halves):  # type: ignore[no-untyped-def]
+    """For the rows i = r0, r0 + 1, ... of ``out``: d_ij = |x_i − x_j| / R into out[0] or, with
+    ``halves``, the bases of the status quo's powers max(0.5 − d_ij/2, 0) into out[0] and
+    0.5 + d_ij/2 into out[1] (numpy takes their powers next)."""
+    rows = out.shape[1]
+    n = xs.size
+    for r in numba.prange(rows):
+        xi = xs[r0 + r]
+        for j in range(n):
+            d = abs(xi - xs[j]) / R
+            if halves:
+                half = d * 0.5
+                out[0, r, j] = max(0.5 - half, 0.0)
+                out[1, r, j] = half + 0.5
+            else:
+                out[0, r, j] = d
+
+def _window_bases(xs, rs, R, first, width, offset, base, expo):  # type: ignore[no-untyped-def]
+    """Above ``KERNEL_STORE_MAX_ACTORS``: for each block b of a chunk and column j, the
+    width[b, j] voters p from first[b, j] whose utilities u_p(j) = d_pj^r_p the block's running
+    sums add: d_pj into base[offset[b, j] + p − first[b, j]] and r_p into expo (numpy takes the
+    powers next, vectorised)."""
+    blocks, n = first.shape
+    for b in numba.prange(blocks):
+        for j in range(n):
+            xj = xs[j]
+            start = offset[b, j]
+            for k in range(width[b, j]):
+                p = first[b, j] + k
+                base[start + k] = abs(xs[p] - xj) / R
+                expo[start + k] = rs[p]
+
+
+midpoint_blocks, midpoint_blocks_parallel = _twice(_midpoint_blocks)
+risk_blocks, risk_blocks_parallel = _twice(_risk_blocks)
+voter_blocks, voter_blocks_parallel = _twice(_voter_blocks)
+prefix_columns, prefix_columns_parallel = _twice(_prefix_columns)
+row_blocks, row_blocks_parallel = _twice(_row_blocks)
+distance_rows, distance_rows_parallel = _twice(_distance_rows)
+window_bases, window_bases_parallel = _twice(_window_bases)
 
 
 @jit
@@ -368,7 +618,8 @@ def full_round(xs, ws, ss, R, median, q, t, same, global_form, risk_scholz, scho
     new_s = np.empty(n)
     partner_s = np.empty(n, np.int64)
     round_rows(0, n, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, True, WU,
-               np.ascontiguousarray(WU.T), LO, HI, T, np.zeros(n), np.zeros(n, np.int64), new_s, partner_s)
+               np.ascontiguousarray(WU.T), 0, LO, HI, 0, T, np.zeros(n), np.zeros(n, np.int64), np.zeros(1),
+               np.zeros(1, np.int64), new_s, partner_s)
     return new_s, rs
 
 

@@ -65,6 +65,7 @@ chooses (:mod:`tertius.models.bdm_kernel`), and the two agree to rounding (tests
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -733,80 +734,152 @@ def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, media
 
 
 #: Up to this many actors the compiled kernel stores the round's weighted utilities w_k u_k(a) as
-#: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048), computed once with
-#: numpy's vectorised power; above it, they are recomputed where needed (each power three times:
-#: numpy for the voters' pass and for each block's own columns, the kernel's scalar power for the
-#: running column sums) and the memory beyond the int16 midpoint table is O(n × block).
+#: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048); above it, they are
+#: recomputed where needed (numpy for the voters' pass and for each chunk's own columns, the
+#: kernel's scalar power for the running column sums) and the memory beyond the int16 midpoint
+#: table is O(n × chunk).
 KERNEL_STORE_MAX_ACTORS = 2048
+
+#: The compiled kernel's blocks of rows: the unit of work of a thread (a block's rows are computed
+#: by one thread, from inputs that do not depend on how blocks are shared out) and the spacing of
+#: the column sums' checkpoints above ``KERNEL_STORE_MAX_ACTORS``.
+KERNEL_BLOCK = 64
+
+#: Rows whose powers numpy takes at once (a multiple of ``KERNEL_BLOCK``) before the kernel runs
+#: them, their blocks shared among the threads: the powers' memory is O(chunk × n).
+KERNEL_CHUNK = 256
+
+
+def _powers(base: np.ndarray, r: np.ndarray | None) -> np.ndarray:
+    """base ** r in place, as exp(r · log base) (numpy's SIMD exp and log, about a third faster
+    here than its ``**``; 0 stays 0 since every r > 0; within a few ulps of ``**``); None: r = 1."""
+    if r is not None:
+        with np.errstate(divide="ignore"):
+            np.log(base, out=base)
+        base *= r
+        np.exp(base, out=base)
+    return base
+
+
+def _row_powers(base: np.ndarray, r: np.ndarray | None, parts: int) -> None:
+    """:func:`_powers` of base[..., i, :] to r[i] in place, the rows split in ``parts`` run by
+    :func:`bdm_kernel.pool`'s threads (numpy lets go of the GIL; each element is computed
+    alike whatever the split)."""
+    if r is not None:
+        _split_powers(parts, [(base[..., a:b, :], r[a:b, None]) for a, b in _cuts(base.shape[-2], parts)])
+
+
+def _cuts(size: int, parts: int) -> list[tuple[int, int]]:
+    """``size`` items in ``parts`` ranges (a, b), none empty."""
+    ends = [size * k // parts for k in range(parts + 1)]
+    return [(a, b) for a, b in itertools.pairwise(ends) if b > a]
+
+
+def _split_powers(parts: int, pieces: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """:func:`_powers` of each (base, exponents) piece, on :func:`bdm_kernel.pool`'s threads
+    (numpy lets go of the GIL; each element is computed alike whatever the split)."""
+    if parts <= 1 or len(pieces) <= 1:
+        for base, r in pieces:
+            _powers(base, r)
+        return
+    for job in [bdm_kernel.pool(parts).submit(_powers, base, r) for base, r in pieces]:
+        job.result()
+
+
+def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.ndarray, r: np.ndarray | None,
+                  R: float, L: np.ndarray, rows: slice, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The utilities u_p(j) that the running column sums of a chunk's blocks of rows add (each
+    block from its checkpoint, ``block`` · ⌊L_i0j / block⌋, to L_i1j for its last row i1), in one
+    flat array for numpy's vectorised powers, and per block and column where voter 0 would lie
+    in it (u_p(j) = terms[at[b, j] + p])."""
+    firsts = np.arange(rows.start, rows.stop, block)
+    first = L[firsts].astype(np.int64)
+    first //= block
+    first *= block
+    width = L[np.minimum(firsts + block, rows.stop) - 1].astype(np.int64) - first
+    offset = np.zeros(width.size + 1, dtype=np.int64)
+    np.cumsum(width.reshape(-1), out=offset[1:])
+    base, expo = np.empty(int(offset[-1])), np.empty(int(offset[-1]))
+    offset = offset[:-1].reshape(width.shape)
+    run("window_bases")(xs, rs, R, first, width, offset, base, expo)
+    if r is not None:
+        _split_powers(parts, [(base[a:b], expo[a:b]) for a, b in _cuts(base.size, parts)])
+    return base, offset - first
 
 
 def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_sorted_round` by the compiled kernel (:mod:`tertius.models._bdm_jit`): numpy
-    takes the powers a block of actors at a time (its vectorised ``**``); the kernel fuses
+    takes the powers a chunk of actors at a time (its vectorised exp and log); the kernel fuses
     every other per-pair term, so no (n, n) temporary is written beyond the midpoint table
-    and the stored utilities (``KERNEL_STORE_MAX_ACTORS``). The same equations as the numpy path; the sums run in
-    another order, so the numbers agree to rounding (tests/test_bdm_kernel.py)."""
+    and the stored utilities (``KERNEL_STORE_MAX_ACTORS``). Its O(n²) passes run over blocks of
+    ``KERNEL_BLOCK`` rows on :func:`bdm_kernel.threads` threads (the powers' rows split among
+    as many Python threads), with the same bytes for any number of threads. The same equations
+    as the numpy path; the sums run in another order, so the numbers agree to rounding
+    (tests/test_bdm_kernel.py)."""
+    with bdm_kernel.functions(jit) as (run, parts):
+        return _kernel_passes(run, parts, xs, ws, ss, R, median, params)
+
+
+def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray,
+                   R: float, median: float, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = xs.size
+    stored = n <= KERNEL_STORE_MAX_ACTORS
+    block = KERNEL_BLOCK
+    chunk = KERNEL_CHUNK if stored else max(block, KERNEL_CHUNK // 2 // block * block)  # less memory unstored
     form_global = params["probability"] == "global"
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     same = SAME * max(1.0, R)
     grid = midpoint_grid(xs) or (float(xs[0]), 0.0, np.zeros(1, np.int64), np.zeros(1), np.zeros(1, bool))
     L = np.empty((n, n), dtype=np.int16 if n < 2**15 else np.int32)  # the round's one (n, n) table
-    jit.midpoint_rows(xs, grid, L)
+    run("midpoint_blocks")(xs, grid, L)
     if params["risk"] == "scholz":
         W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
-        pd, dsum, den = jit.risk_terms(xs, ws, W, X2, R, same, form_global, coef, L)
+        pd, dsum, den = run("risk_blocks")(xs, ws, W, X2, R, same, form_global, coef, L, block)
         if form_global:
             pd = pd / den if den > 0 else np.zeros(n)
         rs = _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
     else:
         rs = np.ones_like(xs)
-    neutral = bool(np.all(rs == 1.0))
-    stored = n <= KERNEL_STORE_MAX_ACTORS
+    r = None if bool(np.all(rs == 1.0)) else rs
     C = np.empty((n + 1, n) if stored else (1, 1))  # w_k u_k(a) in row k + 1, then their prefix sums
     C[0] = 0.0
-    T = np.zeros(n)
-    denominator = 0.0
-    for rows in _block_rows(n):  # voters: the denominator, the column totals, the stored utilities
-        U = np.abs(xs[rows, None] - xs[None, :])
-        U /= R
-        if not neutral:
-            U **= rs[rows, None]
-        denominator += jit.voter_rows(U, rows.start, ws, coef, T, C, stored, form_global)
+    blocks = -(-n // block)
+    marks = np.zeros((blocks + 1, n))  # marks[c + 1]: Σ over the voters of block c, then the prefix sums
+    part = np.zeros(n)
+    buffer = np.empty((2, min(chunk, n), n))  # the chunk's bases and powers, reused
+    for rows in _block_rows(n, chunk):  # voters: the denominator, the column sums, the stored utilities
+        U = buffer[:1, :rows.stop - rows.start]
+        run("distance_rows")(xs, rows.start, R, U, False)
+        _row_powers(U, None if r is None else r[rows], parts)
+        run("voter_blocks")(U[0], rows.start, ws, coef, C, stored, form_global, part, marks[1:], block)
+    denominator = float(part.sum())
     if stored:
-        np.cumsum(C, axis=0, out=C)
+        run("prefix_columns")(C, block)
+        T = C[n].copy()
+    else:
+        np.cumsum(marks, axis=0, out=marks)
+        T = marks[blocks].copy()
     q, t = float(params["q"]), float(params["t"])
     dev = np.abs(xs - median) / R
     sq = q * (2.0 - 4.0 * 0.5**rs)
     new_s = np.empty(n)
     partner_s = np.empty(n, dtype=np.int64)
-    S, ptr = np.zeros(n), np.zeros(n, dtype=np.int64)
-    for rows in _block_rows(n):  # actors i, in order: the powers of their utilities, then the kernel
-        rv = rs[rows, None]
-        half = np.abs(xs[rows, None] - xs[None, :])
-        half /= R
-        half *= 0.5
-        LO = np.maximum(0.5 - half, 0.0)
-        half += 0.5
-        HI = half
-        if not neutral:
-            LO **= rv
-            HI **= rv
-        if stored:
-            colC = np.ascontiguousarray(C[:, rows].T)
-        else:  # the rows' own columns w_k u_k(i) and their prefix sums over voters
-            colC = np.zeros((rows.stop - rows.start, n + 1))
-            colU = colC[:, 1:]
-            np.subtract(xs[None, :], xs[rows, None], out=colU)
-            np.abs(colU, out=colU)
-            colU /= R
-            if not neutral:
-                colU **= rs[None, :]
-            colU *= ws[None, :]
-            np.cumsum(colU, axis=1, out=colU)
-        jit.round_rows(rows.start, rows.stop, xs, ws, ss, rs, R, same, form_global, denominator, q, t, dev, sq,
-                       params["offers"] == "scholz", L, stored, C, colC, LO, HI, T, S, ptr, new_s, partner_s)
+    colU = np.zeros((1, 1, 1) if stored else (1, min(chunk, n), n))
+    terms, at = np.zeros(1), np.zeros((1, 1), dtype=np.int64)
+    for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
+        m = rows.stop - rows.start
+        both = buffer[:, :m]
+        run("distance_rows")(xs, rows.start, R, both, True)
+        _row_powers(both, None if r is None else r[rows], parts)
+        if not stored:  # the utilities the blocks' running column sums add; the rows' own columns u_k(i)
+            terms, at = _window_terms(run, parts, xs, rs, r, R, L, rows, block)
+            run("distance_rows")(xs, rows.start, R, colU[:, :m], False)  # d_ik = d_ki
+            if r is not None:
+                _split_powers(parts, [(colU[0, a:b], r[None, :]) for a, b in _cuts(m, parts)])
+        run("row_blocks")(rows.start, xs, ws, ss, rs, R, same, form_global, denominator, q, t, dev, sq,
+                          params["offers"] == "scholz", L, stored, C, colU[0], both[0], both[1], T, marks, terms, at,
+                          block, new_s, partner_s)
     return new_s, partner_s, rs
 
 

@@ -38,7 +38,7 @@ from tertius.conflict.thirdparty import equilibrium_options
 from tertius.conflict.war import OPTIONS, phases_of
 from tertius.errors import PARAMS, InputError
 from tertius.io.files import write_atomic, write_text_atomic
-from tertius.models import get_model, run_model
+from tertius.models import bdm_kernel, get_model, run_model
 from tertius.perturb import apply, draw
 from tertius.scenario import OPTION_CODES, Perturbation, Scenario
 from tertius.seeds import child_rng, child_seed, child_seeds
@@ -205,13 +205,21 @@ def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
 
 
 # ------------------------------------------------------------------------------ engines
+def _one_thread_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
+    """:func:`run_chunk` in a Dask worker process: the bdm kernel on one thread, as in the
+    ``processes`` engine's workers (each worker has a core)."""
+    bdm_kernel.one_thread()
+    return run_chunk(job, index)
+
+
 def _inprocess(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -> Iterator[tuple[int, Any]]:
     for i in todo:
         yield i, run_chunk(job, i)
 
 
 def _processes(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -> Iterator[tuple[int, Any]]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # the workers use every core between them: the bdm kernel runs on one thread in each
+    with ProcessPoolExecutor(max_workers=workers, initializer=bdm_kernel.one_thread) as pool:
         yield from zip(todo, pool.map(run_chunk, [job] * len(todo), todo), strict=True)
 
 
@@ -233,7 +241,7 @@ def _dask(job: SweepJob, todo: list[int], workers: int, scheduler: str | None) -
             raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({e})",
                              fix="start one with 'dask scheduler' or check the address") from None
     try:
-        futures = {client.submit(run_chunk, job, i, pure=False): i for i in todo}
+        futures = {client.submit(_one_thread_chunk, job, i, pure=False): i for i in todo}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
     finally:

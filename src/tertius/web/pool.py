@@ -22,6 +22,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from tertius.models import bdm_kernel
+
 #: Modules a worker process imports before its first task, so the first heavy request is not slow.
 PRELOAD = ["tertius.web.api"]
 
@@ -54,7 +56,9 @@ def _ready() -> int:
 
 
 def _lower_priority(step: int) -> None:
-    """A worker process's initializer: lower its priority by ``step`` (where the system allows)."""
+    """A worker process's initializer: lower its priority by ``step`` (where the system allows),
+    and run the bdm kernel on one thread (the workers and the server share the cores)."""
+    bdm_kernel.one_thread()
     if step > 0 and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(step)
