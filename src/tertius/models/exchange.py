@@ -53,6 +53,9 @@ Candidates are arrays indexed by (actor, issue): a realised exchange recomputes,
 only the candidates it affects, and the next one is an argmax; nothing is re-sorted. What does
 not change between rounds (the actor pairs present on each issue pair and their constants in
 both orientations: :class:`Pairs`) is computed once per run, and a round selects from it.
+With the ``fast`` extra (numba) the default round (``bookkeeping="realised"``, no REX) is
+compiled, :func:`_kernel`: its candidates (:func:`_table`), greedy loop (:func:`_greedy`) and
+externalities (:func:`_effects`), the numpy path's arithmetic in its order (the same bytes).
 """
 
 from __future__ import annotations
