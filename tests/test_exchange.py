@@ -366,7 +366,7 @@ def test_compiled_loop_is_left_out_where_it_does_not_apply(monkeypatch):
     def refuse(*_args):
         raise AssertionError("the compiled loop ran")
 
-    monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    monkeypatch.setattr(ex, "_kernel", lambda: ex.Kernel(refuse, refuse, refuse))
     monkeypatch.setattr(ex, "COMPILE_FROM", 0)
     s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
     assert run_model(s, "exchange", {"rounds": 2, "bookkeeping": "decide"}).details["exchanges"][0]
@@ -424,7 +424,7 @@ def test_a_small_run_in_a_fresh_process_takes_the_numpy_loop(monkeypatch):
     def refuse(*_args):
         raise AssertionError("the compiled loop ran")
 
-    monkeypatch.setattr(ex, "_kernel", lambda: refuse)
+    monkeypatch.setattr(ex, "_kernel", lambda: ex.Kernel(refuse, refuse, refuse))
     monkeypatch.delitem(sys.modules, "numba", raising=False)
     s = load_scenario(need(DECIDE_INPUT / "copenhagen.csv"))
     assert run_model(s, "exchange", {"rounds": 10}).details["exchanges"][0]

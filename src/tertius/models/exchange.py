@@ -53,6 +53,9 @@ Candidates are arrays indexed by (actor, issue): a realised exchange recomputes,
 only the candidates it affects, and the next one is an argmax; nothing is re-sorted. What does
 not change between rounds (the actor pairs present on each issue pair and their constants in
 both orientations: :class:`Pairs`) is computed once per run, and a round selects from it.
+With the ``fast`` extra (numba) the default round (``bookkeeping="realised"``, no REX) is
+compiled, :func:`_kernel`: its candidates (:func:`_table`), greedy loop (:func:`_greedy`) and
+externalities (:func:`_effects`), the numpy path's arithmetic in its order (the same bytes).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -445,6 +448,173 @@ def _greedy(const: np.ndarray, gather: np.ndarray, ijpq: np.ndarray, tiebreak: n
     return records[:count]
 
 
+def _table(x: np.ndarray, O: np.ndarray, A: np.ndarray, B: np.ndarray, P: np.ndarray, Q: np.ndarray,
+           tied: np.ndarray, a_larger: np.ndarray, s: np.ndarray, c: np.ndarray, S: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A round's candidates for the compiled loop (:func:`_kernel`) in one pass over the pairs:
+    what :meth:`Pairs.select`, :meth:`Pairs.constants`, :class:`CandidateTable` (``ijpq``, the
+    first 12 columns of ``const``, ``gather``) and the two :func:`_index` calls compute, with the
+    same arithmetic in the same order (the same doubles; checked in tests/test_exchange.py), each
+    output written once. ``A``-``Q``, ``tied`` and ``a_larger`` are the :class:`Pairs` rows.
+    Returns ijpq, const, gather and the candidates by supplier-issue and by demander-issue with
+    their run starts (the order of a stable sort of the keys, as :func:`_index` returns it)."""
+    n, m = x.shape
+    nm = n * m
+    T = A.shape[0]
+    left = np.empty((n, m), dtype=np.bool_)
+    for a in range(n):
+        for p in range(m):
+            left[a, p] = x[a, p] <= O[p]
+    chosen = np.empty(T, dtype=np.int64)
+    count = 0
+    for r in range(T):  # Pairs.select: opposite sides of the outcome on both issues
+        a, b, p, q = A[r], B[r], P[r], Q[r]
+        chosen[count] = r
+        count += (left[a, p] != left[b, p]) & (left[a, q] != left[b, q])
+    ijpq = np.empty((4, count), dtype=A.dtype)
+    const = np.empty((count, 12))
+    gather = np.empty((count, 6), dtype=A.dtype)
+    s_at = np.zeros(nm + 1, dtype=np.intp)
+    d_at = np.zeros(nm + 1, dtype=np.intp)
+    for e in range(count):
+        r = chosen[e]
+        a, b, p, q = A[r], B[r], P[r], Q[r]
+        a_first = (not left[a, p]) if tied[r] else a_larger[r]
+        i, j = (a, b) if a_first else (b, a)
+        ijpq[0, e], ijpq[1, e], ijpq[2, e], ijpq[3, e] = i, j, p, q
+        # Pairs.constants
+        den = s[i, q] + s[j, q]
+        k = (s[i, p] + s[j, p]) / (den if den > 0 else 1.0)
+        wj = c[j, p] * s[j, p] / S[p]
+        wi = c[i, q] * s[i, q] / S[q]
+        usable = k > 0 and wj > 0 and wi > 0 and den > 0
+        if not usable:
+            k, wj, wi = 1.0, 1.0, 1.0
+        gain_factor = (s[i, p] * s[j, q] - s[i, q] * s[j, p]) / (den + (0.0 if usable else 1.0))
+        # np.maximum(a, b) twice: a if a >= b or a is NaN, else b
+        lowest = wi / k
+        lowest = EPS * (wj if wj >= lowest or wj != wj else lowest)
+        bound = EPS / gain_factor if gain_factor > 0 else np.inf
+        lowest = lowest if lowest >= bound or lowest != lowest else bound
+        row = const[e]
+        row[0], row[1], row[2], row[3] = wj, wi, x[i, p], x[j, q]
+        row[4], row[5], row[6], row[7] = O[p] - wj * x[j, p], O[q] - wi * x[i, q], x[j, p], x[i, q]
+        row[8], row[9], row[10], row[11] = gain_factor, lowest if usable else np.inf, k, 1.0 / k
+        # CandidateTable.gather and the keys of the two indices
+        jp, iq, ip, jq = j * m + p, i * m + q, i * m + p, j * m + q
+        g = gather[e]
+        g[0], g[1], g[2], g[3], g[4], g[5] = jp, iq, nm + ip, nm + jq, 2 * nm + (j * n + i) * m + p, \
+            2 * nm + (i * n + j) * m + q
+        s_at[jp + 1] += 1
+        s_at[iq + 1] += 1
+        d_at[ip + 1] += 1
+        d_at[jq + 1] += 1
+    supply = np.empty(2 * count, dtype=A.dtype)
+    demand = np.empty(2 * count, dtype=A.dtype)
+    for key in range(nm):  # run starts, then each run in the order of [first keys, second keys]
+        s_at[key + 1] += s_at[key]
+        d_at[key + 1] += d_at[key]
+    s_next, d_next = s_at[:nm].copy(), d_at[:nm].copy()
+    for half in range(2):
+        for e in range(count):
+            key = gather[e, half]  # J on p, then I on q
+            supply[s_next[key]] = e
+            s_next[key] += 1
+            key = gather[e, 2 + half] - nm  # I on p, then J on q
+            demand[d_next[key]] = e
+            d_next[key] += 1
+    return ijpq, const, gather, supply, s_at, demand, d_at
+
+
+def _effects(rec: np.ndarray, x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray, maps: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_with_externalities`'s arrays for the compiled round (:func:`_kernel`), exchange by
+    exchange in one pass over the actors, with its arithmetic in its order: each third actor's
+    effect, its class added to that class's running total (numpy's sum over axis 0 adds the
+    rows one after another), and each exchange's total over its third actors (numpy's sum over
+    a row: 0.0 plus its pairwise sum, blocks of 128 with 8 accumulators, halves cut at a
+    multiple of 8). Returns the totals per class and actor (inner positive, inner negative,
+    outer positive, outer negative), per exchange, and (with ``maps``, else with no rows) the
+    third actors, effects and inner flags of every exchange and actor."""
+    n_x = rec.shape[0]
+    n = x.shape[0]
+    effects = np.zeros((4, n))
+    total = np.empty(n_x)
+    rows = n_x if maps else 0
+    third = np.zeros((rows, n), dtype=np.bool_)
+    ext = np.zeros((rows, n))
+    inner = np.zeros((rows, n), dtype=np.bool_)
+    value = np.empty(n)  # an exchange's effects on its third actors, 0 elsewhere
+    seg_lo, seg_n, seg_state = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
+    partial = np.empty(64)
+    for e in range(n_x):
+        i, j, p, q = int(rec[e, 0]), int(rec[e, 1]), int(rec[e, 2]), int(rec[e, 3])
+        bp, bq, ap, aq = rec[e, 9], rec[e, 10], rec[e, 11], rec[e, 12]
+        side_i = (2 if x[i, p] > O[p] else 0) + (1 if x[i, q] > O[q] else 0)  # group codes (A-D)
+        side_j = (2 if x[j, p] > O[p] else 0) + (1 if x[j, q] > O[q] else 0)
+        for a in range(n):
+            xp, xq = x[a, p], x[a, q]
+            v = s[a, p] * (abs(bp - xp) - abs(ap - xp)) + s[a, q] * (abs(bq - xq) - abs(aq - xq))
+            is_third = present[a, p] and present[a, q] and a != i and a != j
+            side = (2 if xp > O[p] else 0) + (1 if xq > O[q] else 0)
+            is_inner = side == side_i or side == side_j
+            value[a] = 0.0
+            if is_third:  # (the other classes' totals add 0.0: a running total is never -0.0)
+                effects[(0 if is_inner else 2) + (1 if v <= 0 else 0), a] += v
+                value[a] = v
+            if maps:
+                third[e, a], ext[e, a], inner[e, a] = is_third, v, is_inner
+        # 0.0 + numpy's pairwise sum of value, its recursion as a stack of segments
+        top, n_part = 0, 0
+        seg_lo[0], seg_n[0], seg_state[0] = 0, n, 0
+        while top >= 0:
+            lo, size = seg_lo[top], seg_n[top]
+            half = size // 2 - (size // 2) % 8
+            if size < 8:
+                res = 0.0
+                for t in range(lo, lo + size):
+                    res += value[t]
+            elif size <= 128:
+                r0, r1, r2, r3 = value[lo], value[lo + 1], value[lo + 2], value[lo + 3]
+                r4, r5, r6, r7 = value[lo + 4], value[lo + 5], value[lo + 6], value[lo + 7]
+                t = lo + 8
+                while t < lo + size - size % 8:
+                    r0, r1, r2, r3 = r0 + value[t], r1 + value[t + 1], r2 + value[t + 2], r3 + value[t + 3]
+                    r4, r5, r6, r7 = r4 + value[t + 4], r5 + value[t + 5], r6 + value[t + 6], r7 + value[t + 7]
+                    t += 8
+                res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+                while t < lo + size:
+                    res += value[t]
+                    t += 1
+            elif seg_state[top] < 2:  # push the left half, then the right one
+                seg_state[top] += 1
+                first = seg_state[top] == 1
+                seg_lo[top + 1] = lo if first else lo + half
+                seg_n[top + 1] = half if first else size - half
+                seg_state[top + 1] = 0
+                top += 1
+                continue
+            else:  # both halves done: left + right
+                n_part -= 1
+                partial[n_part - 1] = partial[n_part - 1] + partial[n_part]
+                top -= 1
+                continue
+            partial[n_part] = res
+            n_part += 1
+            top -= 1
+        total[e] = 0.0 + partial[0] if n_part else 0.0
+    return effects, total, third, ext, inner
+
+
+class Kernel(NamedTuple):
+    """The compiled round (:func:`_kernel`): the candidates (:func:`_table`), then the greedy
+    loop (:func:`_greedy`)."""
+
+    table: Any
+    greedy: Any
+    effects: Any
+
+
 def warm() -> bool:
     """Load the compiled loop now, as a long-running process would (the web page, a notebook, a
     benchmark): every later run takes it (``COMPILE_FROM``). False where numba is not installed."""
@@ -452,14 +622,37 @@ def warm() -> bool:
 
 
 @functools.cache
-def _kernel() -> Any:
-    """:func:`_greedy` compiled by numba (the ``fast`` extra), or None where numba is not
-    installed (run_round then takes the numpy path, the one the tests compare it with)."""
+def _kernel() -> Kernel | None:
+    """:func:`_table` and :func:`_greedy` compiled by numba (the ``fast`` extra), or None where
+    numba is not installed (run_round then takes the numpy path, the one the tests compare it
+    with)."""
     if importlib.util.find_spec("numba") is None:
         return None
     numba = require("numba", "compile the exchange model's round loop")
     jit = numba.njit(cache=True)  # compiles on the first call, then loads from __pycache__
-    return jit(_greedy)
+    return Kernel(jit(_table), jit(_greedy), jit(_effects))
+
+
+def _compiled_round(kernel: Kernel, O: np.ndarray, pairs: Pairs, x: np.ndarray, weight: list[float],
+                    rng: np.random.Generator, ties: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """run_round on the compiled kernel: the candidates, their constants and indices in one
+    pass (:func:`_table`), then the greedy loop (:func:`_greedy`); the same results as the
+    numpy path, whose steps they repeat."""
+    n, m = x.shape
+    nm = n * m
+    ijpq, const, gather, supply, s_at, demand, d_at = kernel.table(x, O, pairs.A, pairs.B, pairs.P, pairs.Q,
+                                                                   pairs.tied, pairs.a_larger, pairs.s, pairs.c,
+                                                                   pairs.S)
+    n_cands = ijpq.shape[1]
+    if not n_cands:
+        return np.zeros((0, len(RECORD))), x.copy(), np.zeros_like(x)
+    tiebreak = rng.random(n_cands) if ties == "random" else np.arange(n_cands, dtype=float)
+    F = np.zeros(2 * nm + n * nm)  # the flat state (see compute_many)
+    F[:nm] = x.ravel()
+    moved = np.zeros(nm)
+    rec = kernel.greedy(const, gather, ijpq, tiebreak, F, x.ravel(), np.asarray(weight), supply, s_at, demand,
+                        d_at, n, m, np.empty(n_cands), np.empty(n_cands), moved)
+    return rec, F[:nm].reshape(n, m).copy(), moved.reshape(n, m)
 
 
 def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight: list[float], present: np.ndarray,
@@ -469,8 +662,10 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
     arrays: after each exchange the affected candidates are recomputed at once, and the next
     exchange is an argmax. ``weight`` is c s / S per actor-issue, flat. Returns the realised
     exchanges (rows as ``RECORD``), and the voting positions and total move of every
-    actor-issue. ``compiled``: :func:`_kernel`'s loop, which takes the place of the numpy one
+    actor-issue. ``compiled``: :func:`_kernel`'s round, which takes the place of the numpy one
     (with the same results) for bookkeeping="realised" without REX."""
+    if compiled is not None and bookkeeping != "decide" and p_rex == 0:
+        return _compiled_round(compiled, O, pairs, x, weight, rng, ties)
     n, m = x.shape
     nm = n * m
     x_flat = x.ravel().tolist()
@@ -490,11 +685,6 @@ def run_round(O: np.ndarray, pairs: Pairs, x: np.ndarray, s: np.ndarray, weight:
     # ids of the candidates with key k are found[starts[k]:starts[k + 1]], in the order of
     # np.r_[first keys, second keys] (stable)
     (by_supply, s_at), (by_demand, d_at) = _index(np.r_[t.jp, t.iq], nm), _index(np.r_[t.ip, t.jq], nm)
-    if compiled is not None and not t.decide and p_rex == 0:
-        moved = np.zeros(nm)
-        rec = compiled(t.const, t.gather, t.ijpq, tiebreak, F, x.ravel(),
-                       np.asarray(weight), by_supply, s_at, by_demand, d_at, n, m, t.gain, t.dp, moved)
-        return rec, F[:nm].reshape(n, m).copy(), moved.reshape(n, m)
     supply, demand = (by_supply, s_at.tolist()), (by_demand, d_at.tolist())
     compute_many(t, np.arange(n_cands), F)
     # a realised candidate, and one that is (or turns) invalid, has gain −inf and is not
@@ -577,16 +767,21 @@ def _index(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_externalities(rec: np.ndarray, x: np.ndarray, s: np.ndarray, O: np.ndarray, present: np.ndarray,
-                        maps: bool = True) -> tuple[Realised, np.ndarray]:
+                        maps: bool = True, kernel: Kernel | None = None) -> tuple[Realised, np.ndarray]:
     """The round's exchanges with every third actor's externality, and each actor's totals over
     the round (columns as ``EXTERNALITY_KEYS``): its own gains as a trader, and its inner/outer,
     positive/negative externalities as a third actor (the classification of Decide's
     externality reports). Computed for blocks of exchanges (at most 2^16 effects at a time);
-    without ``maps`` only the records and each exchange's total are kept."""
+    without ``maps`` only the records and each exchange's total are kept. ``kernel``: the
+    compiled round's (:func:`_effects`), which computes the same doubles in one pass."""
     n = x.shape[0]
     by_actor = np.zeros((n, len(EXTERNALITY_KEYS)))
     I, J, P, Q = (rec[:, k].astype(np.intp) for k in range(4))
     by_actor[:, 0] = np.bincount(I, rec[:, 4], n) + np.bincount(J, rec[:, 4], n)
+    if kernel is not None:
+        effects, total, third, ext, inner = kernel.effects(rec, x, s, O, present, maps)
+        by_actor[:, 1:] = effects.T
+        return Realised(rec, third, ext, inner, total) if maps else Realised(rec, None, None, None, total), by_actor
     right = x > O[None, :]
     effects = np.zeros((4, n))  # per class, each actor's effects added in the order of the exchanges
     total = np.zeros(len(rec))
@@ -648,7 +843,9 @@ def exchange_rounds(x0: np.ndarray, s: np.ndarray, c: np.ndarray, present: np.nd
         rec, vote, moved = run_round(O, pairs, x, s, shift, present, rng, params["ties"], params["p"],
                                      params["bookkeeping"], compiled)
         budget -= int((both[rec[:, 2].astype(np.intp), rec[:, 3].astype(np.intp)] - 2).sum())
-        realised, by_actor = _with_externalities(rec, x, s, O, present, maps=budget >= 0)
+        realised, by_actor = _with_externalities(rec, x, s, O, present, budget >= 0,
+                                                 compiled if params["bookkeeping"] != "decide" and params["p"] == 0
+                                                 else None)
         outcomes.append(O)
         voting.append((w * vote).sum(axis=0) / S)
         exchanges.append(realised)
