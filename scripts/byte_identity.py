@@ -70,6 +70,14 @@ stdout, nash's forecasts on 90 of the 243 DEU issues (median 9e-9, at most 8e-5 
 the log Nash product higher in 38, lower in 35, equal to 1e-12: the solver's tolerance) and the
 mae and errors that follow (nash's mae 39.97319181875953 -> 39.97319153351664). The default
 scenario's outputs (run, report, broker, forecast, sweep) are the same bytes.
+5bc6c10 -> 97c00e0 (this round's five branches merged: the casebook's two rules, run23c,
+bdm's threads, exchange's compiled candidates): 95 outputs, 11 differ, by intent:
+``validate-deu-json`` stdout (nash's rounding, as at 2df5900); ``schema`` stdout (the new optional
+``claims`` of a conflict and a phase); and broker (table, JSON), run (table and JSON stdout, both
+results.json, both report.html) and the re-rendered report, where only the choice model's
+probabilities and the sentences that print them differ (checked key by key in results.json:
+choicemodel.json refitted on the casebook under the two rules; Russia 1858 stay out 75.6 % ->
+74.8 %). Every equilibrium, value, share, settlement, forecast and interval is the same.
 """
 
 from __future__ import annotations
