@@ -27,7 +27,7 @@ def _per_actor(x: np.ndarray, w: np.ndarray, C: dict[int, float], weights: list[
 
     problem = cp.Problem(cp.Maximize(sum(wt * cp.log(gain(a)) for wt, a in zip(weights, gainers, strict=True))),
                          [o >= lo, o <= hi] + [gain(a) >= 0 for a in holders])
-    return N.solve(problem, o)
+    return N._solve_conic(problem, o)
 
 
 def _log_nash_product(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, lo: np.ndarray, hi: np.ndarray,

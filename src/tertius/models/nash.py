@@ -225,10 +225,10 @@ def _maximise_nash_product(x: np.ndarray, w: np.ndarray, C: dict[int, float], we
 
     objective = cp.Maximize(np.asarray(weights, dtype=float) @ cp.log(gains(gainers)))
     constraints = [o >= lo, o <= hi] + ([gains(holders) >= 0] if holders else [])
-    return solve(cp.Problem(objective, constraints), o)
+    return _solve_conic(cp.Problem(objective, constraints), o)
 
 
-def solve(problem: Any, o: Any) -> np.ndarray | None:
+def _solve_conic(problem: Any, o: Any) -> np.ndarray | None:
     """Solve the cvxpy ``problem`` by Clarabel, else SCS; the value of its variable ``o``, or None
     if both fail."""
     import cvxpy as cp
