@@ -1,11 +1,12 @@
 """Why recorded brokers and joiners come out neutral in the casebook (issue 18, docs/thirdparty.md,
 "Why the misses come out neutral").
 
-    .venv/bin/python scripts/diagnose_casebook.py casebook/ [--join-cost C --pivotal] [--all]
+    .venv/bin/python scripts/diagnose_casebook.py casebook/ [--join-cost C --pivotal --convening] [--all]
 
 Reads the case files only. Each case is played at its fold's variant of the leave-one-case-out
-cross-validation (:func:`tertius.conflict.casebook.cross_validate`: the join cost and pivotal
-deterrence chosen on the other cases), or at the variant given with ``--join-cost``/``--pivotal``.
+cross-validation (:func:`tertius.conflict.casebook.cross_validate`: the join cost, pivotal
+deterrence and the prestige of convening chosen on the other cases), or at the variant given with
+``--join-cost``/``--pivotal``/``--convening``.
 For every recorded decision whose selected option is ``neutral`` while the record is a broker or a
 joiner (every decision with ``--all``), it prints the four option values at the selected
 equilibrium (the others held at their selected options), the terms of the recorded option, the
@@ -158,9 +159,9 @@ def _join_cause(war: War, profile: np.ndarray, j: int, o: int, vals: np.ndarray,
     return "no-gain", terms
 
 
-def diagnose_phase(scenario: Scenario, phase: Any, join_cost: float, pivotal: bool, every: bool
-                   ) -> list[dict[str, Any]]:
-    war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal)
+def diagnose_phase(scenario: Scenario, phase: Any, join_cost: float, pivotal: bool, every: bool,
+                   convening: bool = False) -> list[dict[str, Any]]:
+    war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal, convening=convening)
     sol = solve(war)
     profile = sol.profile
     vals, play = option_values(war, profile)
@@ -177,7 +178,8 @@ def diagnose_phase(scenario: Scenario, phase: Any, join_cost: float, pivotal: bo
             continue
         o = OPTIONS.index(recorded)
         row = {"case": scenario.id, "phase": phase.id, "third_party": t_id, "recorded": recorded,
-               "selected": selected, "join_cost": join_cost, "pivotal": pivotal, "converged": bool(sol.ok[0]),
+               "selected": selected, "join_cost": join_cost, "pivotal": pivotal, "convening": convening,
+               "converged": bool(sol.ok[0]),
                "method": sol.label(0),
                "values": {OPTIONS[q]: round(float(vals[0, j, q]), 4) for q in range(len(OPTIONS))},
                "profile": {a: OPTIONS[profile[0, war.index(a)]] for a in third}, "cause": None}
@@ -202,19 +204,20 @@ def diagnose_phase(scenario: Scenario, phase: Any, join_cost: float, pivotal: bo
     return out
 
 
-def diagnose(folder: Path, join_cost: float | None = None, pivotal: bool = False, every: bool = False
-             ) -> dict[str, Any]:
+def diagnose(folder: Path, join_cost: float | None = None, pivotal: bool = False, every: bool = False,
+             convening: bool = False) -> dict[str, Any]:
     scenarios = [load_scenario(f) for f in case_files(folder)]
     if join_cost is None:
         cv = cross_validate(scenarios)
-        variant = {s.id: (cv["join_cost"][s.id], cv["pivotal"][s.id]) for s in scenarios}
+        variant = {s.id: (cv["join_cost"][s.id], cv["pivotal"][s.id], cv["convening"][s.id]) for s in scenarios}
     else:
-        variant = {s.id: (join_cost, pivotal) for s in scenarios}
+        variant = {s.id: (join_cost, pivotal, convening) for s in scenarios}
     rows = []
     for s in scenarios:
         for phase in phases_of(s):
             if phase is not None and phase.actual:
-                rows.extend(diagnose_phase(s, phase, *variant[s.id], every))
+                c, p, v = variant[s.id]
+                rows.extend(diagnose_phase(s, phase, c, p, every, v))
     causes = Counter((r["recorded"] if r["recorded"] == "broker" else "join", r["cause"])
                      for r in rows if r["cause"])
     table = [{"recorded": rec, "cause": cause, "count": n,
@@ -229,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--join-cost", type=float, default=None, help="a fixed variant instead of the folds'")
     ap.add_argument("--pivotal", action="store_true", help="with --join-cost: pivotal deterrence on")
+    ap.add_argument("--convening", action="store_true", help="with --join-cost: the prestige of convening on")
     ap.add_argument("--all", action="store_true", help="every recorded decision, not only the misses to neutral")
     a = ap.parse_args(argv)
-    json.dump(diagnose(a.folder, a.join_cost, a.pivotal, a.all), sys.stdout, indent=1)
+    json.dump(diagnose(a.folder, a.join_cost, a.pivotal, a.all, a.convening), sys.stdout, indent=1)
     print()
     return 0
 

@@ -179,6 +179,52 @@ def test_pivotal_deterrence_fails_when_the_threat_is_not_credible():
     assert chosen == "neutral"
 
 
+def _chair_case(convening: bool, peace_value: float | None):
+    """a (3) is the likelier winner over b (1) and prefers the war to any compromise (its own costs
+    are 0 and the loser keeps a tenth of its weight), so every deal is refused (π = 0). t stands
+    halfway between the sides (no stake of its own); with ``peace_value`` it is a declared chair."""
+    data = _base()
+    data["actors"][0]["capability"] = 3.0
+    data["issues"] = [{"id": "x", "status_quo": 50}]
+    data["stances"] = [{"actor": "a", "issue": "x", "position": 100, "salience": 1},
+                       {"actor": "b", "issue": "x", "position": 0, "salience": 1},
+                       {"actor": "t", "issue": "x", "position": 50, "salience": 0.2}]
+    data["conflict"].update(costs={"a": 0.0, "b": 0.0, "t": 0.1}, broker_costs={"t": 0.5}, loser_weight=0.1)
+    if peace_value is not None:
+        data["conflict"]["brokers"] = [{"actor": "t", "kind": "chair", "peace_value": peace_value, "source": "test"}]
+    war = replace(build_war(Scenario.model_validate(copy.deepcopy(data))), convening=convening)
+    roles = war.side.astype(np.int8).copy()
+    roles[war.index("t")] = ROLE["broker"]
+    profile, ok, vals = best_response_path(war)
+    return war, OPTIONS[profile[0, war.index("t")]], bool(ok[0]), payoffs(war, roles[None]), vals[0, 0]
+
+
+def test_the_prestige_of_convening_makes_a_chair_broker_a_deal_that_fails():
+    # Touval (1982): the chair's peace value is the standing it gains by convening the talks, so it
+    # does not vanish when the deal is refused: brokering is worth V(war) + peace_value - cost
+    war, chosen, ok, play, vals = _chair_case(convening=True, peace_value=0.3)
+    t = war.index("t")
+    assert not play.accepted[0, 0] and play.pi[0, 0] == 0.0  # a refuses every deal
+    cost = 0.5 * 0.2  # broker_costs x the stake (its salience)
+    assert play.value[0, 0, t] == pytest.approx(play.war_value[0, 0, t] + 0.3 - cost)
+    assert ok and chosen == "broker" and vals[ROLE["broker"]] > vals[ROLE["neutral"]]
+    # without the mechanism a refused deal is worth the war value less the cost: t stays out
+    war, chosen, _, play, vals = _chair_case(convening=False, peace_value=0.3)
+    assert play.value[0, 0, t] == pytest.approx(play.war_value[0, 0, t] - cost)
+    assert chosen == "neutral"
+
+
+def test_the_prestige_of_convening_needs_a_declared_value():
+    # the condition fails: nothing at stake and no declared value, so the mechanism gives nothing
+    war, chosen, _, _, vals = _chair_case(convening=True, peace_value=None)
+    assert vals[ROLE["broker"]] == UNAVAILABLE and chosen == "neutral"
+    war, chosen, _, play, vals = _chair_case(convening=True, peace_value=0.0)  # a chair that values nothing
+    assert play.pi[0, 0] == 0.0 and chosen == "neutral" and vals[ROLE["broker"]] < vals[ROLE["neutral"]]
+    # a declared value below the cost of brokering does not pay for the attempt either
+    war, chosen, _, _, vals = _chair_case(convening=True, peace_value=0.05)
+    assert chosen == "neutral" and vals[ROLE["broker"]] < vals[ROLE["neutral"]]
+
+
 def test_a_guarantee_raises_the_deal_s_chance_of_holding():
     data = _base()
     war = build_war(Scenario.model_validate(copy.deepcopy(data)))
@@ -235,23 +281,23 @@ def test_the_default_scenario_reproduces_the_recorded_choices(tmp_path):
 
 
 def test_the_casebook_s_cross_validation_selects_the_variant_without_the_held_out_case():
-    """Leave-one-case-out: each case is scored under the (join_cost, pivotal) pair that matches
-    most decisions of the other cases, so its score is out of fold."""
+    """Leave-one-case-out: each case is scored under the (join_cost, pivotal, convening) triple that
+    matches most decisions of the other cases, so its score is out of fold."""
     from pathlib import Path
 
-    from tertius.conflict.casebook import JOIN_COST_GRID, PIVOTAL_GRID, cross_validate, score_case
+    from tertius.conflict.casebook import CONVENING_GRID, JOIN_COST_GRID, PIVOTAL_GRID, cross_validate, score_case
     from tertius.io import load_scenario
 
     folder = Path(__file__).resolve().parents[1] / "casebook"
     cases = [load_scenario(folder / f"{c}.yaml") for c in ("first-opium-war-1839-1844", "second-opium-war",
                                                              "spain-turkey-1940-41")]
     cv = cross_validate(cases)
-    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
+    grid = [(c, p, v) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for v in CONVENING_GRID]
     runs = {g: [score_case(s, s.id, *g) for s in cases] for g in grid}
     for i, s in enumerate(cases):
         def others(g, i=i):
-            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
+            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1], not g[2]
         best = max(grid, key=others)
-        assert (cv["join_cost"][s.id], cv["pivotal"][s.id]) == best
+        assert (cv["join_cost"][s.id], cv["pivotal"][s.id], cv["convening"][s.id]) == best
         assert [r for r in cv["decisions"] if r["case"] == s.id] == runs[best][i]
     assert cv["casebook"]["decisions"] == sum(len(runs[grid[0]][i]) for i in range(len(cases)))

@@ -72,14 +72,16 @@ def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray,
     return float(np.mean(errs))
 
 
-def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False) -> list[dict[str, Any]]:
-    """One row per recorded decision of a case, with a third party's fixed cost of taking up arms
-    and, with ``pivotal``, armed brokers' pivotal deterrence (docs/thirdparty.md, "Mechanisms")."""
+def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False,
+               convening: bool = False) -> list[dict[str, Any]]:
+    """One row per recorded decision of a case, with a third party's fixed cost of taking up arms,
+    with ``pivotal`` armed brokers' pivotal deterrence, and with ``convening`` a chair's prestige of
+    convening the talks whether or not its deal holds (docs/thirdparty.md, "Mechanisms")."""
     rows: list[dict[str, Any]] = []
     for phase in phases_of(scenario):
         if phase is None or not phase.actual:
             continue
-        war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal)
+        war = replace(build_war(scenario, phase), join_cost=join_cost, pivotal=pivotal, convening=convening)
         sol = solve(war)  # a cycle of best responses is never the answer
         profile, converged, vals = sol.profile, sol.ok, sol.values
         probs = probabilities(vals)[0]
@@ -110,29 +112,34 @@ JOIN_COST_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 #: The variants of the game searched with them: without and with armed brokers' pivotal
 #: deterrence (Crawford 2003; docs/thirdparty.md, "Mechanisms").
 PIVOTAL_GRID = (False, True)
+#: And without and with the prestige of convening (Touval 1982; docs/thirdparty.md, "Mechanisms").
+CONVENING_GRID = (False, True)
 
 
 def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
     """Leave-one-case-out cross-validation of a third party's fixed cost of taking up arms and of
-    the variant of the game (with or without pivotal deterrence): for each case, the pair on
-    :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` that matches most decisions of the other cases
-    (the smaller cost, then the variant without pivotal deterrence, on a tie) scores it. The
+    the variant of the game (with or without pivotal deterrence, with or without the prestige of
+    convening): for each case, the triple on :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` x
+    :data:`CONVENING_GRID` that matches most decisions of the other cases (the smaller cost, then
+    the variant without pivotal deterrence, then without convening, on a tie) scores it. The
     variant is selected inside each fold, so the score is out of fold."""
-    grid = [(c, p) for c in JOIN_COST_GRID for p in PIVOTAL_GRID]
+    grid = [(c, p, v) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for v in CONVENING_GRID]
     runs = {g: [score_case(s, s.id, *g) for s in scenarios] for g in grid}
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
     pivotal: dict[str, bool] = {}
+    convening: dict[str, bool] = {}
     for i, s in enumerate(scenarios):
-        def matched(g: tuple[float, bool], i: int = i) -> tuple[int, float, bool]:
-            return sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1]
+        def matched(g: tuple[float, bool, bool], i: int = i) -> tuple[int, float, bool, bool]:
+            return (sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1],
+                    not g[2])
         best = max(grid, key=matched)
-        chosen[s.id], pivotal[s.id] = best
+        chosen[s.id], pivotal[s.id], convening[s.id] = best
         rows.extend(runs[best][i])
-    return {"join_cost": chosen, "pivotal": pivotal, "casebook": summarise(rows, len(scenarios)),
-            "decisions": rows,
-            "grid": {f"{c}{' pivotal' if p else ''}": summarise([r for rr in runs[(c, p)] for r in rr], len(scenarios))
-                     for c, p in grid}}
+    return {"join_cost": chosen, "pivotal": pivotal, "convening": convening,
+            "casebook": summarise(rows, len(scenarios)), "decisions": rows,
+            "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
+                     summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in grid}}
 
 
 def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
@@ -175,5 +182,5 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate", "looks_like_casebook",
+__all__ = ["CONVENING_GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate", "looks_like_casebook",
            "own_issues", "score_case", "summarise", "validate_casebook"]

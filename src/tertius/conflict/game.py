@@ -27,7 +27,9 @@ third party; the sides' members always fight):
   deal holds only if every belligerent gets at least its war value; it holds with probability
   π = 1 - Π(1 - π_k), and otherwise the war goes on. Each broker pays its costs of brokering.
   So a broker without leverage gets the war value less its costs: no more than staying out;
-  and no belligerent ever expects less than its war value.
+  and no belligerent ever expects less than its war value. A chair gains its declared peace
+  value where its deal holds, or, with ``convening`` (the prestige of convening; Touval 1982),
+  wherever the talks meet.
 * **Equilibria.** Pure Nash equilibria by enumeration of all 4^T profiles for a few third
   parties; for many, iterated best response from "everyone stays out", one move at a time,
   largest gain first (the selected equilibrium in both cases).
@@ -263,9 +265,12 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         deal = np.where(any_broker[..., None], np.where(settled_without[..., None], own, brokered), np.nan)
         settled_without &= any_broker
         chair = np.where(brk, war.peace_value, 0.0)
+        # with ``convening`` a chair's peace value is the prestige of convening the talks: it is
+        # earned where the talks meet (no channel blocks them), whether or not the deal holds
+        attempt = chair * ~blocked[..., None] if war.convening else 0.0
         # a third party that takes up arms pays its costs of entering even if a deal then holds
         entered = (war.cost * stake + war.join_cost) * joined
-        value = (pi[..., None] * (u_deal + chair - entered) + (1 - pi[..., None]) * war_value
+        value = (pi[..., None] * (u_deal + chair - entered) + (1 - pi[..., None]) * (war_value + attempt)
                  - war.broker_cost * stake * brk)
     zeros_n = np.zeros(value.shape)
     return Play(roles=roles, p_a=p, a_wins=oa, b_wins=ob, war_value=war_value, leverage=leverage, deal=deal,

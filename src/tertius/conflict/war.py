@@ -83,6 +83,11 @@ class War:
     #: side refuses its deal, and the deal holds when that threat makes every side accept
     #: (docs/thirdparty.md, "Mechanisms"); selected by the casebook's cross-validation.
     pivotal: bool = False
+    #: The prestige of convening (Touval 1982; Touval & Zartman 1985): a chair's declared
+    #: ``peace_value`` is earned by convening the talks, whether or not its deal holds, instead of
+    #: only where it holds (docs/thirdparty.md, "Mechanisms"); selected by the casebook's
+    #: cross-validation, off by default.
+    convening: bool = False
     #: (m,) bool: issues an earlier phase settled that this phase does not reopen (not its stakes):
     #: no peace table moves them, though the side that holds them may still pay with them.
     closed: np.ndarray = field(default_factory=_unset)
