@@ -1,0 +1,52 @@
+"""The numbers the docs print are the library's: the default scenario's table in
+docs/thirdparty.md ("The default scenario") against :func:`tertius.conflict.third_parties` at the
+seed and draws it names, so a refit of the choice model or a change to the game that moves them
+fails here until the page is updated (one source of numbers)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tertius.conflict import third_parties
+from tertius.io import DEFAULT_SCENARIO, load_scenario
+from tests.conftest import REPO
+
+PAGE = REPO / "docs" / "thirdparty.md"
+ORDER = ("join-a", "join-b", "neutral", "broker")  # the table's column order of expected utilities
+
+
+def _rows() -> list[list[str]]:
+    text = PAGE.read_text(encoding="utf-8").split("## The default scenario", 1)[1]
+    table = [line for line in text.splitlines() if line.startswith("| 18")]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in table]
+
+
+@pytest.fixture(scope="module")
+def result():
+    return third_parties(load_scenario(DEFAULT_SCENARIO), None, draws=1000, seed=0)
+
+
+def _pct(x: float) -> str:
+    return f"{round(100 * x)} %"
+
+
+def test_the_page_has_the_four_decisions():
+    assert len(_rows()) == 4
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_a_row_of_the_default_scenarios_table_is_the_librarys(result, k):
+    year, name, _equilibrium, utilities, probability, _recorded = _rows()[k]
+    phase = next(p for p in result["phases"] if year in p["name"])
+    tp = next(t for t in phase["third_parties"] if t["name"].startswith(name.split()[0]))
+    printed = [float(v.strip("* ")) for v in utilities.split("/")]
+    computed = [tp["options"][o]["expected_utility"] for o in ORDER]
+    assert printed == pytest.approx(computed, abs=5e-4), f"{year} {name}: update the expected utilities"
+    recorded = tp["actual"]["option"]
+    choice, game = re.fullmatch(r"(\d+ %) \(([\d.]+ %)\)", probability).groups()
+    assert choice == _pct(tp["probabilities"][recorded]), f"{year} {name}: update the choice model's probability"
+    game_pct = 100 * tp["game_logit"][recorded]
+    assert float(game.rstrip(" %")) == pytest.approx(game_pct, abs=0.051 if "." in game else 0.51), \
+        f"{year} {name}: update the game logit's probability"
