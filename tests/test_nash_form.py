@@ -5,7 +5,10 @@ optimum as the programme written in cvxpy (the form it replaced; cvxpy is a test
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import cvxpy as cp
@@ -158,3 +161,16 @@ def test_when_clarabel_fails_the_max_min_gain_point_stands(monkeypatch: pytest.M
     assert info["converged"] is False and 0.0 <= outcome[0] <= 100.0
     assert np.all(_gains(*args[:2], *args[3:], outcome) >= info["max_min_gain"] - 1e-9)
     assert abs(outcome[0] - 75.0) > 1.0
+
+
+def test_a_run_imports_neither_cvxpy_nor_scipy_stats(tmp_path: Path) -> None:
+    """'tertius run' on a scenario whose Nash solution needs the conic solve and whose intervals use
+    the order-statistic rule: Clarabel and scipy.special are loaded, cvxpy and scipy.stats (0.4 s to
+    import) are not."""
+    code = ("import sys\nfrom tertius.cli import main\ntry:\n    main()\nfinally:\n"
+            "    print(sorted(m for m in ('clarabel', 'cvxpy', 'scipy.special', 'scipy.stats') if m in sys.modules),"
+            " file=sys.stderr)\n")
+    r = subprocess.run([sys.executable, "-c", code, "run", "honduras-nicaragua", "--out", str(tmp_path / "out"),
+                        "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == "['clarabel', 'scipy.special']"
