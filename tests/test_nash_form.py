@@ -154,7 +154,13 @@ def test_when_clarabel_fails_the_max_min_gain_point_stands(monkeypatch: pytest.M
     args = (pos, sal, cap, np.zeros(1), np.full(1, 100.0), np.full(1, np.nan))
     solved, info = N.nash_bargaining(*args)
     assert info["converged"] and solved[0] == pytest.approx(75.0, abs=TOL)
-    monkeypatch.setitem(N.CLARABEL_SETTINGS, "max_iter", 1)
+    real = N._solve_conic
+
+    def one_step(q: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, b: np.ndarray, n_exp: int,
+                 options: dict[str, Any]) -> np.ndarray | None:  # the Nash product's programme only, not the LPs
+        return real(q, rows, cols, vals, b, n_exp, {**options, "max_iter": 1} if n_exp else options)
+
+    monkeypatch.setattr(N, "_solve_conic", one_step)
     assert N._maximise_nash_product(pos, sal / 100, {0: 0.8, 1: 0.3}, [0.25, 0.75], [0, 1], [],
                                     np.zeros(1), np.full(1, 100.0)) is None
     outcome, info = N.nash_bargaining(*args)
@@ -163,13 +169,13 @@ def test_when_clarabel_fails_the_max_min_gain_point_stands(monkeypatch: pytest.M
     assert abs(outcome[0] - 75.0) > 1.0
 
 
-def test_a_run_imports_neither_cvxpy_nor_scipy_stats(tmp_path: Path) -> None:
-    """'tertius run' on a scenario whose Nash solution needs the conic solve and whose intervals use
-    the order-statistic rule: Clarabel and scipy.special are loaded, cvxpy and scipy.stats (0.4 s to
-    import) are not."""
+def test_a_run_imports_neither_cvxpy_nor_scipy_stats_nor_scipy_optimize(tmp_path: Path) -> None:
+    """'tertius run' on a scenario whose Nash solution needs the LPs and the conic solve and whose
+    intervals use the order-statistic rule: Clarabel and scipy.special are loaded, cvxpy, scipy.stats
+    (0.4 s to import) and scipy.optimize (0.2 s) are not."""
     code = ("import sys\nfrom tertius.cli import main\ntry:\n    main()\nfinally:\n"
-            "    print(sorted(m for m in ('clarabel', 'cvxpy', 'scipy.special', 'scipy.stats') if m in sys.modules),"
-            " file=sys.stderr)\n")
+            "    print(sorted(m for m in ('clarabel', 'cvxpy', 'scipy.optimize', 'scipy.special', 'scipy.stats')"
+            " if m in sys.modules), file=sys.stderr)\n")
     r = subprocess.run([sys.executable, "-c", code, "run", "honduras-nicaragua", "--out", str(tmp_path / "out"),
                         "--format", "json"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
