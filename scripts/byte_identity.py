@@ -85,8 +85,10 @@ intervals' binomial CDF from scipy.special): 95 outputs, 1 differs, by rounding:
 lower by at most 4.9e-12 in 3: the solver's tolerance) and nash's mae 39.97319153351664 ->
 39.973192080476736. The default scenario's outputs (run, report, broker, forecast, sweep) are the
 same bytes: its Nash solution needs no conic solve, and the intervals' order statistics are the
-same. At 600 actors (benchmarks/scale_scenario.py, not in this script) results.json differs in
-nash's outcome on one issue by 1.2e-9 and the scores that print it.
+same. 6273a8b -> c265ab9 (nash's LPs by Clarabel too, not HiGHS): the same 95 outputs, the same
+one differs, with the same bytes as at c277fe6. At 600 actors (benchmarks/scale_scenario.py, not
+in this script) results.json differs from 6273a8b in nash's outcome on one issue by 1.2e-9 (and
+the scores that print it) and in its max_min_gain by 3.4e-14.
 """
 
 from __future__ import annotations
