@@ -161,7 +161,10 @@ def nash_bargaining(position: np.ndarray, salience: np.ndarray, capability: np.n
 #: The cost of a run in pair evaluations (:mod:`tertius.models.registry`) per actor-issue term of
 #: the programme: its LPs and the conic solve take about as long as a thousand of bdm's pair
 #: evaluations per term (measured on the 2-core machine: 8 to 12 ms a run at 40 to 50 terms, 42 ms
-#: at 600, where bdm's batch form takes about 0.2 µs a pair evaluation).
+#: at 600, where bdm's batch form takes about 0.2 µs a pair evaluation). That was with HiGHS and
+#: cvxpy; with Clarabel alone a run takes about a quarter of the time (the DEU issues: median 8 ms
+#: against 36 ms), but the cost stays, so the intervals' cost bound, and the draws and bytes it
+#: decides, stay as they were.
 TERM_COST = 1_000
 
 
