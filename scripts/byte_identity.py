@@ -78,6 +78,17 @@ results.json, both report.html) and the re-rendered report, where only the choic
 probabilities and the sentences that print them differ (checked key by key in results.json:
 choicemodel.json refitted on the casebook under the two rules; Russia 1858 stay out 75.6 % ->
 74.8 %). Every equilibrium, value, share, settlement, forecast and interval is the same.
+6273a8b -> c277fe6 (nash23e: nash's programme given to Clarabel directly, without cvxpy; the
+intervals' binomial CDF from scipy.special): 95 outputs, 1 differs, by rounding:
+``validate-deu-json`` stdout, nash's forecasts on 90 of the 243 DEU issues (median 8.7e-9, at most
+1.1e-4 on a 0-100 scale, and the errors with them; the log Nash product equal to 1e-12 in 87,
+lower by at most 4.9e-12 in 3: the solver's tolerance) and nash's mae 39.97319153351664 ->
+39.973192080476736. The default scenario's outputs (run, report, broker, forecast, sweep) are the
+same bytes: its Nash solution needs no conic solve, and the intervals' order statistics are the
+same. 6273a8b -> c265ab9 (nash's LPs by Clarabel too, not HiGHS): the same 95 outputs, the same
+one differs, with the same bytes as at c277fe6. At 600 actors (benchmarks/scale_scenario.py, not
+in this script) results.json differs from 6273a8b in nash's outcome on one issue by 1.2e-9 (and
+the scores that print it) and in its max_min_gain by 3.4e-14.
 """
 
 from __future__ import annotations

@@ -37,6 +37,21 @@ def test_conover_median_interval_for_twenty_values() -> None:
     assert quantile_ci(np.arange(35.0), 0.1) is None and quantile_ci(np.arange(36.0), 0.1) is not None
 
 
+def test_the_order_statistics_are_those_of_scipy_stats_binomial_cdf() -> None:
+    """quantile_ci takes the binomial CDF from scipy.special (bdtr) instead of scipy.stats (slow to
+    import): the two differ by up to 1e-11, and the order statistics they choose are the same for
+    every number of draws up to 2,000 at the 10th, 50th and 90th percentiles (checked to 5,000
+    once, and at the 5th and 95th)."""
+    from scipy.stats import binom
+
+    for p in (0.1, 0.5, 0.9):
+        for n in range(1, 2001):
+            values = np.arange(float(n))
+            cdf = binom.cdf(np.arange(n + 1), n, p)
+            r, s = int(np.count_nonzero(cdf <= 0.025)), int(np.argmax(cdf >= 0.975)) + 1
+            assert quantile_ci(values, p) == (None if r < 1 or s > n else (float(r - 1), float(s - 1)))
+
+
 def test_order_statistic_interval_covers_the_quantile_at_least_as_often_as_it_says() -> None:
     rng = np.random.default_rng(7)
     hits = 0

@@ -103,21 +103,62 @@ def test_nash_with_status_quo_between_positions_moves_towards_the_weighty():
     assert f.outcome_of("x") == pytest.approx(40.0, abs=1e-3)
 
 
+def _highs_max_min_gain(x: np.ndarray, w: np.ndarray, C: np.ndarray, gainers: list[int], holders: list[int],
+                        lo: np.ndarray, hi: np.ndarray) -> float:
+    """The LP written afresh, dense, for scipy's HiGHS: max t s.t. C_a - Σ_i w_ai e_ai >= t for the
+    gainers and >= 0 for the holders, e_ai >= |x_ai - o_i|, lo <= o <= hi; -inf if infeasible."""
+    from scipy.optimize import linprog
+
+    n, m = x.shape
+    nv = m + n * m + 1  # o, e (actor-major), t
+    rows, b = [], []
+    for a in range(n):
+        for i in range(m):
+            for sign in (1.0, -1.0):  # sign (x - o) <= e
+                r = np.zeros(nv)
+                r[i], r[m + a * m + i] = sign, -1.0
+                rows.append(r)
+                b.append(sign * x[a, i])
+    for a in gainers + holders:
+        r = np.zeros(nv)
+        r[m + a * m:m + a * m + m] = w[a]
+        r[-1] = 1.0 if a in gainers else 0.0
+        rows.append(r)
+        b.append(C[a])
+    cost = np.zeros(nv)
+    cost[-1] = -1.0
+    bounds = list(zip(lo, hi, strict=True)) + [(0, None)] * (n * m) + [(None, None)]
+    res = linprog(cost, A_ub=np.array(rows), b_ub=np.array(b), bounds=bounds, method="highs")
+    return float(res.x[-1]) if res.status == 0 else -np.inf
+
+
 @pytest.mark.parametrize("status_quo", [None, 0.0, 50.0])
-def test_nash_gives_the_same_bits_with_a_sparse_or_a_dense_constraint_matrix(monkeypatch, status_quo):
-    """Its LPs pass HiGHS the same nonzeros whether scipy gets them dense (small problems) or
-    sparse (DENSE_MAX_CELLS); a status quo adds the veto search, an LP per actor."""
+def test_nash_lps_agree_with_highs(status_quo):
+    """nash solves its LPs by Clarabel (an interior-point method): the largest gain all can get at
+    once, and with a status quo the vetoes (the actors that cannot gain whatever the others get),
+    are HiGHS's, from the LP written afresh."""
     from tertius.models import nash as N
 
     rng = np.random.default_rng(3)
-    s = one_issue(list(rng.uniform(0, 100, 12).round(3)), list(rng.uniform(0.1, 1, 12).round(3)),
-                  list(rng.uniform(0.1, 1, 12).round(3)), status_quo=status_quo)
-    monkeypatch.setattr(N, "DENSE_MAX_CELLS", 10**12)
-    dense = run_model(s, "nash")
-    monkeypatch.setattr(N, "DENSE_MAX_CELLS", 0)
-    sparse = run_model(s, "nash")
-    np.testing.assert_array_equal(sparse.outcome, dense.outcome)
-    assert sparse.details == dense.details
+    n = 12
+    pos, sal, cap = rng.uniform(0, 100, (n, 2)).round(3), rng.uniform(0.1, 1, (n, 2)).round(3), rng.uniform(0.1, 1, n)
+    if status_quo is not None:  # three actors at the first issue's status quo, caring for it alone: vetoes
+        pos[:3, 0], sal[:3, 1] = status_quo, 0.0
+    lo, hi, sq = np.zeros(2), np.full(2, 100.0), np.array([np.nan if status_quo is None else status_quo, np.nan])
+    _, info = N.nash_bargaining(pos, sal, cap, lo, hi, sq)
+    w = sal / 100.0
+    C = (w * np.abs(pos - N.disagreement_positions(pos, lo, hi, sq))).sum(1)
+    everyone = list(range(n))
+    t = _highs_max_min_gain(pos, w, C, everyone, [], lo, hi)
+    if status_quo is None:
+        assert t > 1e-6 and info["max_min_gain"] == pytest.approx(t, abs=1e-9)
+    else:
+        veto = [a for a in everyone if _highs_max_min_gain(pos, w, C, [a], [], lo, hi) <= 1e-6]
+        assert t <= 1e-6 and veto == [0, 1, 2] and info["veto"] == veto
+        held = [a for a in everyone if _highs_max_min_gain(pos, w, C, [a], [b for b in everyone if b != a], lo, hi) <= 1e-6]
+        assert info["held"] == held == [0, 1, 2]
+        gainers = [a for a in everyone if a not in held]
+        assert info["max_min_gain"] == pytest.approx(_highs_max_min_gain(pos, w, C, gainers, held, lo, hi), abs=1e-9)
 
 
 def test_unknown_model_and_parameter_are_user_errors():

@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom
 
 from tertius.models import get_model
 from tertius.perturb import Perturbation, draw
@@ -88,11 +87,15 @@ def quantile_ci(sorted_values: np.ndarray, p: float, confidence: float = CONFIDE
     ``r`` the largest and ``s`` the smallest order statistics with ``P(Y <= r - 1) <= a`` and
     ``P(Y <= s - 1) >= 1 - a``, ``a = (1 - confidence) / 2``, ``Y ~ Binomial(n, p)``; None when
     there are too few values for either to exist."""
+    # scipy.special's binomial CDF, not scipy.stats' (the same function; scipy.stats takes 0.4 s to
+    # import, scipy.special 0.03 s once numpy and scipy.linalg are in), imported where it is used
+    from scipy.special import bdtr
+
     n = sorted_values.size
     if n == 0:
         return None
     a = (1 - confidence) / 2
-    cdf = binom.cdf(np.arange(n + 1), n, p)
+    cdf = bdtr(np.arange(n + 1), n, p)
     r = int(np.count_nonzero(cdf <= a))  # order statistics are 1-based: X(r) = sorted[r - 1]
     s = int(np.argmax(cdf >= 1 - a)) + 1
     if r < 1 or s > n:
