@@ -16,6 +16,8 @@ else:
             [Extension("tertius.models._bdm_c", ["src/tertius/models/_bdm_c.pyx"], optional=True,
                        extra_compile_args=["-O2"])],
             compiler_directives={"language_level": 3}, quiet=True)
+        for extension in extensions:  # cythonize's copies drop the flag
+            extension.optional = True
     except Exception as error:  # the .pyx does not translate: install without it, and say so
         print(f"warning: the C kernel of bdm is not built ({error}); the numba / numpy kernels run")
         extensions = []

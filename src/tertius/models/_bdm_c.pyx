@@ -380,6 +380,17 @@ cdef int _round_rows(const Round* g, int64_t i0, int64_t i1, const index_t* tabl
     cdef double xi, Ti, ri, si, acc, xj, nij, nji, delta, diff, pij, pji, both, base, dU, a, b, d
     cdef const double* lo_row
     cdef const double* hi_row
+    # the shared inputs in locals: the stores into own / other cannot then be taken to change them
+    cdef const double* xs = g.xs
+    cdef const double* ws = g.ws
+    cdef const double* ss = g.ss
+    cdef const double* T = g.T
+    cdef const double* C = g.C
+    cdef const double* terms = g.terms
+    cdef const double* dev = g.dev
+    cdef double sqi, devi
+    cdef double same = g.same, q = g.q, t = g.t, R = g.R
+    cdef bint stored = g.stored, global_form = g.global_form
     if own == NULL or codes == NULL:
         free(own)
         free(codes)
@@ -387,37 +398,39 @@ cdef int _round_rows(const Round* g, int64_t i0, int64_t i1, const index_t* tabl
     other = own + n
     for i in range(i0, i1):
         L = table + i * n
-        xi = g.xs[i]
-        Ti = g.T[i]
+        xi = xs[i]
+        Ti = T[i]
         ri = g.rs[i]
-        si = g.ss[i]
+        si = ss[i]
+        sqi = g.sq[i]
+        devi = dev[i]
         lo_row = g.LO + (i - g.lo0) * n
         hi_row = g.HI + (i - g.lo0) * n
         for j in range(n):
             m = L[j]
-            if g.stored:
-                acc = g.C[m * n + j]
+            if stored:
+                acc = C[m * n + j]
             else:
                 p = ptr[j]
                 acc = S[j]
                 while p < m:
-                    acc += g.ws[p] * g.terms[at[j] + p]
+                    acc += ws[p] * terms[at[j] + p]
                     p += 1
                 ptr[j] = p
                 S[j] = acc
-            xj = g.xs[j]
+            xj = xs[j]
             nij = 0.0
             nji = 0.0
-            if fabs(xi - xj) > g.same:
+            if fabs(xi - xj) > same:
                 delta = acc - colC[(i - col0) * (n + 1) + m]  # A_ij − A_ji
-                diff = g.T[j] - Ti
+                diff = T[j] - Ti
                 if xi < xj:
                     nij = _max(delta, 0.0)
                     nji = _max(delta - diff, 0.0)
                 else:
                     nij = _max(diff - delta, 0.0)
                     nji = _max(-delta, 0.0)
-            if g.global_form:
+            if global_form:
                 pij = nij * inverse
                 pji = nji * inverse
             else:
@@ -426,16 +439,16 @@ cdef int _round_rows(const Round* g, int64_t i0, int64_t i1, const index_t* tabl
                 pji = nji / both if both > 0 else 0.0
             base = 2.0 - 4.0 * lo_row[j]
             dU = base - (2.0 - 4.0 * hi_row[j])
-            base -= g.sq[i]
-            a = (pij - 1.0) * g.ss[j] * dU + base
+            base -= sqi
+            a = (pij - 1.0) * ss[j] * dU + base
             b = (pji - 1.0) * si * dU + base
-            if g.q < 1.0:
-                d = fabs(xi - xj) / g.R
-                a -= _status_quo(g.dev[i], d, ri, g.q, g.t)
-                b -= _status_quo(g.dev[j], d, ri, g.q, g.t)
+            if q < 1.0:
+                d = fabs(xi - xj) / R
+                a -= _status_quo(devi, d, ri, q, t)
+                b -= _status_quo(dev[j], d, ri, q, t)
             own[j] = a
             other[j] = b
-        _choose_offer(xi, g.xs, n, own, other, differ_tol, tie, g.scholz, codes, &g.new_s[i], &g.partner_s[i])
+        _choose_offer(xi, xs, n, own, other, differ_tol, tie, g.scholz, codes, &g.new_s[i], &g.partner_s[i])
     free(own)
     free(codes)
     return 0

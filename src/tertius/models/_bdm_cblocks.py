@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from tertius.models import _bdm_c, bdm_kernel
+import tertius.models._bdm_c as _bdm_c  # the compiled extension; ImportError when it was not built
+from tertius.models import bdm_kernel
 
 #: No cap of the kernel's own on ``TERTIUS_THREADS`` (numba's is ``NUMBA_NUM_THREADS``).
 MAX_THREADS = 1024
