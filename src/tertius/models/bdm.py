@@ -786,20 +786,29 @@ def _split_powers(parts: int, pieces: list[tuple[np.ndarray, np.ndarray]]) -> No
         job.result()
 
 
-def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.ndarray, r: np.ndarray | None,
-                  R: float, L: np.ndarray, rows: slice, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """The utilities u_p(j) that the running column sums of a chunk's blocks of rows add (each
-    block from its checkpoint, ``block`` · ⌊L_i0j / block⌋, to L_i1j for its last row i1), in one
-    flat array for numpy's vectorised powers, and per block and column where voter 0 would lie
-    in it (u_p(j) = terms[at[b, j] + p])."""
+def _window_span(L: np.ndarray, rows: slice, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each block b of a chunk's rows and column j: the first voter p whose utility u_p(j)
+    the block's running column sum adds (its checkpoint, ``block`` · ⌊L_i0j / block⌋, for the
+    block's first row i0) and how many (up to L_i1j for its last row i1)."""
     firsts = np.arange(rows.start, rows.stop, block)
     first = L[firsts].astype(np.int64)
     first //= block
     first *= block
     width = L[np.minimum(firsts + block, rows.stop) - 1].astype(np.int64) - first
+    return first, width
+
+
+def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.ndarray, r: np.ndarray | None,
+                  R: float, L: np.ndarray, rows: slice, block: int, space: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The utilities u_p(j) that the running column sums of a chunk's blocks of rows add
+    (:func:`_window_span`), in one flat array for numpy's vectorised powers, and per block and
+    column where voter 0 would lie in it (u_p(j) = terms[at[b, j] + p]). ``space``: (2, at least
+    the chunk's count), reused by every chunk of the round (one allocation, so the chunks' arrays
+    of varying sizes do not fragment the heap)."""
+    first, width = _window_span(L, rows, block)
     offset = np.zeros(width.size + 1, dtype=np.int64)
     np.cumsum(width.reshape(-1), out=offset[1:])
-    base, expo = np.empty(int(offset[-1])), np.empty(int(offset[-1]))
+    base, expo = space[0, :int(offset[-1])], space[1, :int(offset[-1])]
     offset = offset[:-1].reshape(width.shape)
     run("window_bases")(xs, rs, R, first, width, offset, base, expo)
     if r is not None:
@@ -867,13 +876,14 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     partner_s = np.empty(n, dtype=np.int64)
     colU = np.zeros((1, 1, 1) if stored else (1, min(chunk, n), n))
     terms, at = np.zeros(1), np.zeros((1, 1), dtype=np.int64)
+    space = np.empty((2, 0 if stored else max(int(_window_span(L, rows, block)[1].sum()) for rows in _block_rows(n, chunk))))
     for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
         m = rows.stop - rows.start
         both = buffer[:, :m]
         run("distance_rows")(xs, rows.start, R, both, True)
         _row_powers(both, None if r is None else r[rows], parts)
         if not stored:  # the utilities the blocks' running column sums add; the rows' own columns u_k(i)
-            terms, at = _window_terms(run, parts, xs, rs, r, R, L, rows, block)
+            terms, at = _window_terms(run, parts, xs, rs, r, R, L, rows, block, space)
             run("distance_rows")(xs, rows.start, R, colU[:, :m], False)  # d_ik = d_ki
             if r is not None:
                 _split_powers(parts, [(colU[0, a:b], r[None, :]) for a, b in _cuts(m, parts)])
