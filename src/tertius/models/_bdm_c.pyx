@@ -101,12 +101,12 @@ cdef void _grid_row(const double* xs, int64_t n, int64_t i, double lo, double sc
 
 
 def midpoint_blocks(const double[::1] xs, double lo, double scale, const int64_t[::1] first, const double[::1] value,
-                    const unsigned char[::1] mixed, index_t[:, ::1] out, int64_t i0, int64_t i1):
-    """Rows i0 .. i1 − 1 of the midpoint table (``bdm.midpoint_table``)."""
+                    const unsigned char[::1] mixed, index_t[:, ::1] out, int64_t r0, int64_t i0, int64_t i1):
+    """Rows i0 .. i1 − 1 of ``out``: the rows r0 + i0 ... of the midpoint table (``bdm.midpoint_table``)."""
     cdef int64_t n = xs.shape[0], i
     with nogil:
         for i in range(i0, i1):
-            _grid_row(&xs[0], n, i, lo, scale, &first[0], &value[0], &mixed[0], &out[i, 0])
+            _grid_row(&xs[0], n, r0 + i, lo, scale, &first[0], &value[0], &mixed[0], &out[i, 0])
 
 
 # ------------------------------------------------------------------ the risk exponents
@@ -367,7 +367,7 @@ cdef struct Round:
 cdef int _round_rows(const Round* g, int64_t i0, int64_t i1, const index_t* table, const double* colC,
                      int64_t col0, double* S, int64_t* ptr, const int64_t* at) noexcept nogil:
     """Rows i0 .. i1 − 1 of a round (``_bdm_jit.round_rows``): win probabilities, expected
-    utilities and offers, fused. colC[(i − col0) (n + 1) + m]: the row's own column's prefix sums.
+    utilities and offers, fused. ``table`` holds the midpoint counts of the rows from g.lo0. colC[(i − col0) (n + 1) + m]: the row's own column's prefix sums.
     Returns -1 when its scratch memory cannot be had."""
     cdef int64_t n = g.n, i, j, m, p
     cdef double* own = <double*>malloc(2 * n * sizeof(double))
@@ -397,7 +397,7 @@ cdef int _round_rows(const Round* g, int64_t i0, int64_t i1, const index_t* tabl
         return -1
     other = own + n
     for i in range(i0, i1):
-        L = table + i * n
+        L = table + (i - g.lo0) * n
         xi = xs[i]
         Ti = T[i]
         ri = g.rs[i]
@@ -490,7 +490,7 @@ cdef int _row_block(const Round* g, int64_t b, int64_t c0, int64_t rows, int64_t
             for k in range(n):
                 acc += g.ws[k] * colU[(i0 - c0 + r) * n + k]
                 own[r * (n + 1) + k + 1] = acc
-        L = table + i0 * n
+        L = table + (i0 - c0) * n
         for j in range(n):
             m = L[j]
             acc = marks[(m // block) * n + j]
@@ -510,7 +510,8 @@ def row_blocks(int64_t c0, const double[::1] xs, const double[::1] ws, const dou
                const double[:, ::1] colC, const double[:, ::1] LO, const double[:, ::1] HI, const double[::1] T,
                const double[:, ::1] marks, const double[::1] terms, const int64_t[:, ::1] at, int64_t block,
                double[::1] new_s, int64_t[::1] partner_s, int64_t b0, int64_t b1):
-    """Blocks b0 .. b1 − 1 of the rows c0 .. c0 + len(LO) − 1 (``_bdm_jit.row_blocks``)."""
+    """Blocks b0 .. b1 − 1 of the rows c0 .. c0 + len(LO) − 1 (``_bdm_jit.row_blocks``; ``table``,
+    ``LO`` and ``HI`` hold those rows only)."""
     cdef Round g
     cdef int64_t b, status = 0
     g.n = xs.shape[0]

@@ -60,11 +60,11 @@ def _blocks(size: int, block: int) -> int:
     return -(-size // block)
 
 
-def _midpoint(parts: int, xs: np.ndarray, grid: tuple[Any, ...], out: np.ndarray) -> None:
+def _midpoint(parts: int, xs: np.ndarray, grid: tuple[Any, ...], out: np.ndarray, r0: int) -> None:
     lo, scale, first, value, mixed = grid
     args = (xs, float(lo), float(scale), np.ascontiguousarray(first, dtype=np.int64), value,
-            np.ascontiguousarray(mixed, dtype=bool).view(np.uint8), out)
-    _run(_bdm_c.midpoint_blocks, args, xs.size, parts)
+            np.ascontiguousarray(mixed, dtype=bool).view(np.uint8), out, r0)
+    _run(_bdm_c.midpoint_blocks, args, out.shape[0], parts)
 
 
 def _risk(parts: int, xs: np.ndarray, ws: np.ndarray, W: np.ndarray, X2: np.ndarray, R: float, same: float,

@@ -737,7 +737,8 @@ def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, media
 #: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048); above it, they are
 #: recomputed where needed (numpy for the voters' pass and for each chunk's own columns, the
 #: kernel's scalar power for the running column sums) and the memory beyond the int16 midpoint
-#: table is O(n × chunk).
+#: table is O(n × chunk). The whole midpoint table (2 n² bytes) lives only through the risk pass;
+#: the rows' pass counts each chunk's rows again into a (chunk, n) table (the same integers).
 KERNEL_STORE_MAX_ACTORS = 2048
 
 #: The compiled kernel's blocks of rows: the unit of work of a thread (a block's rows are computed
@@ -809,11 +810,11 @@ def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.
     offset = np.zeros(width.size + 1, dtype=np.int64)
     np.cumsum(width.reshape(-1), out=offset[1:])
     base, expo = space[0, :int(offset[-1])], space[1, :int(offset[-1])]
-    offset = offset[:-1].reshape(width.shape)
-    run("window_bases")(xs, rs, R, first, width, offset, base, expo)
+    starts = offset[:-1].reshape(width.shape)
+    run("window_bases")(xs, rs, R, first, width, starts, base, expo)
     if r is not None:
         _split_powers(parts, [(base[a:b], expo[a:b]) for a, b in _cuts(base.size, parts)])
-    return base, offset - first
+    return base, starts - first
 
 
 def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
@@ -840,11 +841,13 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     same = SAME * max(1.0, R)
     grid = midpoint_grid(xs) or (float(xs[0]), 0.0, np.zeros(1, np.int64), np.zeros(1), np.zeros(1, bool))
-    L = np.empty((n, n), dtype=np.int16 if n < 2**15 else np.int32)  # the round's one (n, n) table
-    run("midpoint_blocks")(xs, grid, L)
+    dtype = np.int16 if n < 2**15 else np.int32
     if params["risk"] == "scholz":
+        L = np.empty((n, n), dtype=dtype)  # the risk pass's midpoint table, the round's one (n, n) array, let go after it
+        run("midpoint_blocks")(xs, grid, L, 0)
         W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
         pd, dsum, den = run("risk_blocks")(xs, ws, W, X2, R, same, form_global, coef, L, block)
+        del L
         if form_global:
             pd = pd / den if den > 0 else np.zeros(n)
         rs = _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
@@ -876,14 +879,20 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     partner_s = np.empty(n, dtype=np.int64)
     colU = np.zeros((1, 1, 1) if stored else (1, min(chunk, n), n))
     terms, at = np.zeros(1), np.zeros((1, 1), dtype=np.int64)
-    space = np.empty((2, 0 if stored else max(int(_window_span(L, rows, block)[1].sum()) for rows in _block_rows(n, chunk))))
+    table = np.empty((min(chunk, n), n), dtype=dtype)  # the chunk's midpoint counts (row i at i − rows.start)
+    space = np.empty((2, 0))
     for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
         m = rows.stop - rows.start
+        L = table[:m]
+        run("midpoint_blocks")(xs, grid, L, rows.start)
         both = buffer[:, :m]
         run("distance_rows")(xs, rows.start, R, both, True)
         _row_powers(both, None if r is None else r[rows], parts)
         if not stored:  # the utilities the blocks' running column sums add; the rows' own columns u_k(i)
-            terms, at = _window_terms(run, parts, xs, rs, r, R, L, rows, block, space)
+            need = int(_window_span(L, slice(0, m), block)[1].sum())
+            if need > space.shape[1]:  # a little more than asked: the chunks' counts differ slightly
+                space = np.empty((2, need + need // 8))
+            terms, at = _window_terms(run, parts, xs, rs, r, R, L, slice(0, m), block, space)
             run("distance_rows")(xs, rows.start, R, colU[:, :m], False)  # d_ik = d_ki
             if r is not None:
                 _split_powers(parts, [(colU[0, a:b], r[None, :]) for a, b in _cuts(m, parts)])
