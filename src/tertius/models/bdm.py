@@ -737,8 +737,8 @@ def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, media
 #: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048); above it, they are
 #: recomputed where needed (numpy for the voters' pass and for each chunk's own columns, the
 #: kernel's scalar power for the running column sums) and the memory beyond the int16 midpoint
-#: table is O(n × chunk). The whole midpoint table (2 n² bytes) lives only through the risk pass;
-#: the rows' pass counts each chunk's rows again into a (chunk, n) table (the same integers).
+#: table is O(n × chunk), and the whole midpoint table (2 n² bytes) lives only through the risk
+#: pass: the rows' pass counts each chunk's rows again into a (chunk, n) table (the same integers).
 KERNEL_STORE_MAX_ACTORS = 2048
 
 #: The compiled kernel's blocks of rows: the unit of work of a thread (a block's rows are computed
@@ -842,11 +842,13 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     same = SAME * max(1.0, R)
     grid = midpoint_grid(xs) or (float(xs[0]), 0.0, np.zeros(1, np.int64), np.zeros(1), np.zeros(1, bool))
     dtype = np.int16 if n < 2**15 else np.int32
+    whole = None  # the whole midpoint table, kept for the rows' pass when the utilities are stored
     if params["risk"] == "scholz":
-        L = np.empty((n, n), dtype=dtype)  # the risk pass's midpoint table, the round's one (n, n) array, let go after it
+        L = np.empty((n, n), dtype=dtype)  # the risk pass's midpoint table, the round's one (n, n) array
         run("midpoint_blocks")(xs, grid, L, 0)
         W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
         pd, dsum, den = run("risk_blocks")(xs, ws, W, X2, R, same, form_global, coef, L, block)
+        whole = L if stored else None  # else let go: above KERNEL_STORE_MAX_ACTORS memory counts
         del L
         if form_global:
             pd = pd / den if den > 0 else np.zeros(n)
@@ -879,12 +881,15 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     partner_s = np.empty(n, dtype=np.int64)
     colU = np.zeros((1, 1, 1) if stored else (1, min(chunk, n), n))
     terms, at = np.zeros(1), np.zeros((1, 1), dtype=np.int64)
-    table = np.empty((min(chunk, n), n), dtype=dtype)  # the chunk's midpoint counts (row i at i − rows.start)
+    table = np.empty((0 if whole is not None else min(chunk, n), n), dtype=dtype)  # a chunk's counts, row i at i − rows.start
     space = np.empty((2, 0))
     for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
         m = rows.stop - rows.start
-        L = table[:m]
-        run("midpoint_blocks")(xs, grid, L, rows.start)
+        if whole is not None:
+            L = whole[rows]
+        else:
+            L = table[:m]
+            run("midpoint_blocks")(xs, grid, L, rows.start)
         both = buffer[:, :m]
         run("distance_rows")(xs, rows.start, R, both, True)
         _row_powers(both, None if r is None else r[rows], parts)
