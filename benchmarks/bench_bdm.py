@@ -1,14 +1,14 @@
 """Benchmark: the bdm model, against two baselines measured in the same run.
 
 Run: ``python benchmarks/bench_bdm.py`` (add ``--quick`` for a short run). The model runs on the
-kernel that ``TERTIUS_KERNEL`` chooses (the compiled one when numba is installed; set it to
-``numpy`` for the numpy path), the compiled one on ``TERTIUS_THREADS`` threads (default: every CPU
-the process may use; the lines say how many). It
+kernel that ``TERTIUS_KERNEL`` chooses (unset: the C kernel when it was built, else numba's when
+installed; set it to ``numpy`` for the numpy path), a compiled one on ``TERTIUS_THREADS`` threads
+(default: every CPU the process may use; the lines say which kernel and how many). It
 1. times the model against the plain per-pair implementation (``plain_bdm``) on small issues,
    checks they give the same positions, and prints the speed ratio;
 2. times the compiled kernel against the numpy path, one after the other in this process,
    checks they give the same positions to 1e-9 of the range, and prints the ratio (skipped
-   without numba);
+   without a compiled kernel);
 3. times the numpy path's round in blocks (what it runs above ``WHOLE_MAX_ACTORS`` actors)
    against its round with whole (n, n) arrays (the form before blocking, still in the module),
    one after the other in this process, checks they give the same positions, and prints the
@@ -69,22 +69,24 @@ def compare(n: int, rounds: int, repeat: int) -> None:
 
 
 def kernel_vs_numpy(n: int, rounds: int) -> None:
-    if bdm_kernel.compiled() is None:
-        print(f"{n:>6} actors: numba is not installed, no compiled kernel to compare")
+    jit = bdm_kernel.choose(actors=max(n, bdm_kernel.KERNEL_FROM))
+    if jit is None:
+        print(f"{n:>6} actors: no compiled kernel to compare (neither the C one nor numba's)")
         return
+    kernel = bdm_kernel.name(jit)
     x, c, s = issue(n, seed=n)
     params = {**DEFAULTS, "rounds": rounds}
-    bdm_issue(x[:20], c[:20], s[:20], params, kernel="numba")  # compilation or cache load out of the timing
+    bdm_issue(x[:20], c[:20], s[:20], params, kernel=kernel)  # numba's compilation or cache load out of the timing
     t = time.perf_counter()
-    fast = bdm_issue(x, c, s, params, kernel="numba")
+    fast = bdm_issue(x, c, s, params, kernel=kernel)
     t_fast = time.perf_counter() - t
     t = time.perf_counter()
     plain = bdm_issue(x, c, s, params, kernel="numpy")
     t_plain = time.perf_counter() - t
     diff = float(np.abs(fast.positions - plain.positions).max())
     assert diff <= 1e-9 * np.ptp(x), f"positions differ by {diff}"
-    threads = bdm_kernel.threads(bdm_kernel.compiled())
-    print(f"{n:>6} actors, {rounds:>2} rounds | numpy {t_plain:8.3f} s | compiled kernel, {threads} threads {t_fast:8.3f} s | "
+    threads = bdm_kernel.threads(jit)
+    print(f"{n:>6} actors, {rounds:>2} rounds | numpy {t_plain:8.3f} s | {kernel} kernel, {threads} threads {t_fast:8.3f} s | "
           f"ratio {t_plain / t_fast:5.2f}x | max position difference {diff:.1e}")
 
 

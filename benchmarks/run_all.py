@@ -53,10 +53,11 @@ def case_bdm_plain(quick: bool) -> list[Row]:
 
 
 def case_bdm_scale(quick: bool, n: int) -> list[Row]:
-    """One issue of n actors, 10 rounds, on the kernel ``TERTIUS_KERNEL`` chooses (the compiled
-    one when numba is installed), against the numpy path timed after it in this child. The first
-    call (20 actors) is timed apart: imports and the kernel's compilation or cache load
-    (``load_s``); the peak RSS is read before the baseline runs."""
+    """One issue of n actors, 10 rounds, on the kernel ``TERTIUS_KERNEL`` chooses (unset: ``auto``'s,
+    the C kernel when it was built, else numba's when installed), against the numpy path timed
+    after it in this child. The first call (20 actors) is timed apart: imports and the kernel's
+    load (numba: its compilation or cache load) (``load_s``); the peak RSS of this fresh process
+    is read before the baseline runs."""
     import numpy as np
 
     from tertius.models import bdm_kernel
@@ -64,7 +65,7 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
     rng = np.random.default_rng(n)
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
     params = {**DEFAULTS, "rounds": 10}
-    kernel = "numba" if bdm_kernel.choose() is not None else "numpy"
+    kernel = bdm_kernel.name(bdm_kernel.choose(actors=n))
     t0 = time.perf_counter()
     bdm_issue(x[:20], c[:20], s[:20], params, kernel=kernel)
     load = time.perf_counter() - t0
@@ -78,7 +79,7 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
     diff = float(np.abs(fast - plain).max())
     assert diff <= 1e-9 * np.ptp(x), f"the kernel's positions differ from numpy's by {diff}"
     goal_s, goal_mib = {1000: (0.2, None), 3000: (2.0, 100.0)}.get(n, (None, None))
-    jit = bdm_kernel.compiled() if kernel == "numba" else None
+    jit = bdm_kernel.compiled(kernel) if kernel != "numpy" else None
     if jit is not None:
         kernel += f", {bdm_kernel.threads(jit)} threads"
     return [{"work": f"bdm, {n:,} actors x 10 rounds ({kernel})", "time_s": t, "peak_rss_mib": rss,
@@ -88,17 +89,18 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
 
 
 def case_bdm_threads(quick: bool) -> list[Row]:
-    """The compiled kernel on every thread it may use (``bdm_kernel.threads``) against one thread,
-    one after the other in this child, 1,000 actors x 10 rounds (300 with --quick): the same bytes,
-    and the ratio. CPU time is the sum over threads."""
+    """The compiled kernel ``auto`` chooses (C when built, else numba) on every thread it may use
+    (``bdm_kernel.threads``) against one thread, one after the other in this child, 1,000 actors x
+    10 rounds (300 with --quick): the same bytes, and the ratio. CPU time is the sum over threads."""
     import numpy as np
 
     from tertius.models import bdm_kernel
     from tertius.models.bdm import DEFAULTS, bdm_issue
-    jit = bdm_kernel.compiled()
-    if jit is None:
-        return [{"work": "bdm kernel, threads", "skipped": "numba is not installed"}]
     n = 300 if quick else 1000
+    jit = bdm_kernel.choose(actors=n)
+    if jit is None:
+        return [{"work": "bdm kernel, threads", "skipped": "no compiled kernel (neither C nor numba)"}]
+    kernel = bdm_kernel.name(jit)
     rng = np.random.default_rng(n)
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
     params = {**DEFAULTS, "rounds": 10}
@@ -106,14 +108,14 @@ def case_bdm_threads(quick: bool) -> list[Row]:
     runs = {}
     for threads in (count, 1):
         bdm_kernel._THREADS = threads
-        bdm_issue(x[:300], c[:300], s[:300], params, kernel="numba")  # compilation or cache load out of the timing
-        out = bdm_issue(x, c, s, params, kernel="numba").positions
+        bdm_issue(x[:300], c[:300], s[:300], params, kernel=kernel)  # numba's compilation or cache load out of the timing
+        out = bdm_issue(x, c, s, params, kernel=kernel).positions
         cpu = time.process_time()
-        runs[threads] = (_best(lambda: bdm_issue(x, c, s, params, kernel="numba"), 3), out,
+        runs[threads] = (_best(lambda: bdm_issue(x, c, s, params, kernel=kernel), 3), out,
                          (time.process_time() - cpu) / 3)
     bdm_kernel._THREADS = None
     assert np.array_equal(runs[count][1], runs[1][1]), "the kernel's bytes depend on the threads"
-    return [{"work": f"bdm kernel, {n:,} actors x 10 rounds, {count} threads (CPU {runs[count][2]:.3f} s)",
+    return [{"work": f"bdm kernel ({kernel}), {n:,} actors x 10 rounds, {count} threads (CPU {runs[count][2]:.3f} s)",
              "time_s": runs[count][0], "baseline": f"1 thread (CPU {runs[1][2]:.3f} s)", "baseline_s": runs[1][0],
              "ratio": runs[1][0] / runs[count][0], "goal_ratio": None}]
 

@@ -1,17 +1,21 @@
-"""The compiled bdm kernel (numba, the ``fast`` extra) against the numpy path, and its choice.
+"""The compiled bdm kernels (C, built from ``_bdm_c.pyx`` at install; numba, the ``fast`` extra)
+against the numpy path, and the choice among them.
 
-The kernel runs the same equations (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011) with
-the per-pair terms fused; its sums run in another order than numpy's (sequential instead of
-pairwise or BLAS), so the two agree to rounding, not to the bit: the tolerance is 1e-9 of the
+Each kernel runs the same equations (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011) with
+the per-pair terms fused; their sums run in another order than numpy's (sequential instead of
+pairwise or BLAS), so they agree with it to rounding, not to the bit: the tolerance is 1e-9 of the
 scale range for positions and 1e-9 for risk exponents, as between the numpy path's blocked and
-whole-array rounds (tests/test_bdm.py). The reference tests (tests/test_bdm_reference.py) run on
-both paths.
+whole-array rounds (tests/test_bdm.py). The tests of a kernel run on each compiled kernel this
+install has (``kind``); the reference tests (tests/test_bdm_reference.py) run on every path.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -25,7 +29,15 @@ from tertius.models import bdm as B
 from tertius.scenario import Perturbation
 from tertius.sweeps.perturb import draw
 
-pytest.importorskip("numba")
+
+def _built(kind: str) -> bool:
+    """Whether this install has the kernel (without importing numba at collection)."""
+    return importlib.util.find_spec("tertius.models._bdm_c" if kind == "c" else "numba") is not None
+
+
+#: The compiled kernels, each skipped where this install lacks it.
+KINDS = [pytest.param(kind, marks=pytest.mark.skipif(not _built(kind), reason=f"no {kind} kernel in this install"))
+         for kind in ("c", "numba")]
 
 _POSITIONS = st.one_of(
     st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60),
@@ -43,9 +55,10 @@ def _params(form: str, risk: str, offers: str, status_quo: bool, **more: object)
     return params
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @given(_POSITIONS, st.integers(0, 2**32 - 1), *_VARIANTS, st.booleans())
 @settings(max_examples=150, deadline=None)
-def test_the_kernel_round_equals_the_numpy_round(xs, seed, form, risk, offers, status_quo, stored):
+def test_the_kernel_round_equals_the_numpy_round(kind, xs, seed, form, risk, offers, status_quo, stored):
     """One round, stored or recomputed utilities, against the numpy path's whole-array round."""
     xs = np.sort(np.array(xs))
     rng = np.random.default_rng(seed)
@@ -58,49 +71,52 @@ def test_the_kernel_round_equals_the_numpy_round(xs, seed, form, risk, offers, s
         mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
         mp.setattr(B, "KERNEL_BLOCK", 4)  # several blocks and chunks of rows, so the running sums carry over
         mp.setattr(B, "KERNEL_CHUNK", 8)
-        kernel_round = B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, median, params)
+        kernel_round = B._kernel_round(bdm_kernel.compiled(kind), xs, ws, ss, R, median, params)
     np.testing.assert_allclose(kernel_round[2], numpy_round[2], rtol=0, atol=1e-9)  # risk exponents
     np.testing.assert_allclose(kernel_round[0], numpy_round[0], rtol=0, atol=1e-9 * R)  # new positions
     moved = np.abs(numpy_round[0] - xs) > 1e-9 * R
     np.testing.assert_array_equal(kernel_round[1][moved], numpy_round[1][moved])  # the partners accepted
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @given(st.integers(2, 40), st.integers(0, 2**32 - 1), *_VARIANTS)
 @settings(max_examples=60, deadline=None)
-def test_the_kernel_trajectory_equals_the_numpy_trajectory(n, seed, form, risk, offers, status_quo):
+def test_the_kernel_trajectory_equals_the_numpy_trajectory(kind, n, seed, form, risk, offers, status_quo):
     rng = np.random.default_rng(seed)
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
     params = _params(form, risk, offers, status_quo, rounds=6)
-    fast = B.bdm_issue(x, c, s, params, kernel="numba")
+    fast = B.bdm_issue(x, c, s, params, kernel=kind)
     plain = B.bdm_issue(x, c, s, params, kernel="numpy")
     np.testing.assert_allclose(fast.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
     np.testing.assert_allclose(fast.risk, plain.risk, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(fast.partners, plain.partners)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("stored", [True, False])
-def test_a_large_issue_gives_the_numpy_trajectory(monkeypatch, stored):
+def test_a_large_issue_gives_the_numpy_trajectory(monkeypatch, stored, kind):
     rng = np.random.default_rng(11)
     n = 300  # above WHOLE_MAX_ACTORS: the numpy path runs in blocks, the kernel in 5 blocks of rows
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
     params = {**B.DEFAULTS, "rounds": 4}
     monkeypatch.setattr(B, "KERNEL_STORE_MAX_ACTORS", n if stored else n - 1)
-    fast = B.bdm_issue(x, c, s, params, kernel="numba")
+    fast = B.bdm_issue(x, c, s, params, kernel=kind)
     plain = B.bdm_issue(x, c, s, params, kernel="numpy")
     assert int((np.diff(plain.positions, axis=0) != 0).sum()) > n  # the comparison is not empty
     np.testing.assert_allclose(fast.positions, plain.positions, rtol=0, atol=1e-9 * np.ptp(x))
     np.testing.assert_array_equal(fast.partners, plain.partners)
 
 
-def _threads(mp: pytest.MonkeyPatch, count: int) -> None:
-    if count > 1 and bdm_kernel.compiled().MAX_THREADS < 2:
+def _threads(mp: pytest.MonkeyPatch, count: int, kind: str) -> None:
+    if count > 1 and bdm_kernel.compiled(kind).MAX_THREADS < 2:
         pytest.skip("numba may use one thread here (NUMBA_NUM_THREADS)")
     mp.setattr(bdm_kernel, "_THREADS", count)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @given(_POSITIONS, st.integers(0, 2**32 - 1), *_VARIANTS, st.booleans())
 @settings(max_examples=60, deadline=None)
-def test_one_thread_and_two_give_the_same_bytes(xs, seed, form, risk, offers, status_quo, stored):
+def test_one_thread_and_two_give_the_same_bytes(kind, xs, seed, form, risk, offers, status_quo, stored):
     """The parallel functions on two threads and the serial ones: every row by one thread from
     inputs that do not depend on the split, every sum across blocks in block order."""
     xs = np.sort(np.array(xs))
@@ -114,13 +130,14 @@ def test_one_thread_and_two_give_the_same_bytes(xs, seed, form, risk, offers, st
             mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
             mp.setattr(B, "KERNEL_BLOCK", 4)
             mp.setattr(B, "KERNEL_CHUNK", 16)  # 4 blocks a chunk, 2 above KERNEL_STORE_MAX_ACTORS
-            _threads(mp, count)
-            rounds.append(B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, float(np.median(xs)), params))
+            _threads(mp, count, kind)
+            rounds.append(B._kernel_round(bdm_kernel.compiled(kind), xs, ws, ss, R, float(np.median(xs)), params))
     for a, b in zip(*rounds, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_large_unstored_issue_gives_the_same_bytes_on_one_thread_and_two(monkeypatch):
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_large_unstored_issue_gives_the_same_bytes_on_one_thread_and_two(monkeypatch, kind):
     rng = np.random.default_rng(5)
     n = 2500  # above KERNEL_STORE_MAX_ACTORS: each block of rows starts its running sums from checkpoints
     assert n > B.KERNEL_STORE_MAX_ACTORS
@@ -128,16 +145,17 @@ def test_a_large_unstored_issue_gives_the_same_bytes_on_one_thread_and_two(monke
     params = {**B.DEFAULTS, "rounds": 2}
     runs = []
     for count in (1, 2):
-        _threads(monkeypatch, count)
-        runs.append(B.bdm_issue(x, c, s, params, kernel="numba"))
+        _threads(monkeypatch, count, kind)
+        runs.append(B.bdm_issue(x, c, s, params, kernel=kind))
     assert int((np.diff(runs[0].positions, axis=0) != 0).sum()) > n // 10  # actors moved
     np.testing.assert_array_equal(runs[0].positions, runs[1].positions)
     np.testing.assert_array_equal(runs[0].risk, runs[1].risk)
     np.testing.assert_array_equal(runs[0].partners, runs[1].partners)
 
 
-def test_the_thread_count_comes_from_the_environment_capped_by_numba(monkeypatch):
-    jit = bdm_kernel.compiled()
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_thread_count_comes_from_the_environment_capped_by_the_kernel(monkeypatch, kind):
+    jit = bdm_kernel.compiled(kind)
     monkeypatch.setattr(bdm_kernel, "_THREADS", None)
     monkeypatch.setenv("TERTIUS_THREADS", "1")
     assert bdm_kernel.threads(jit) == 1
@@ -155,8 +173,9 @@ def test_the_thread_count_comes_from_the_environment_capped_by_numba(monkeypatch
     assert bdm_kernel.threads(jit) == 1
 
 
-def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_busy(monkeypatch):
-    jit = bdm_kernel.compiled()
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_busy(monkeypatch, kind):
+    jit = bdm_kernel.compiled(kind)
     monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 2)
     with bdm_kernel.functions(jit) as (first, parts):
         assert first("row_blocks") is jit.row_blocks_parallel and parts == 2
@@ -169,18 +188,20 @@ def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_b
         assert single("row_blocks") is jit.row_blocks and parts == 1
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @given(st.integers(0, 2**32 - 1), *_VARIANTS, st.sampled_from(["last", "cycle"]))
 @settings(max_examples=25, deadline=None)
-def test_the_batch_kernel_equals_the_numpy_batch(seed, form, risk, offers, status_quo, settle):
+def test_the_batch_kernel_equals_the_numpy_batch(kind, seed, form, risk, offers, status_quo, settle):
     s = load_scenario()
     b = draw(s, Perturbation(position=5), np.random.default_rng(seed), 9)
     params = MODELS["bdm"].params(_params(form, risk, offers, status_quo, rounds=7, settle=settle))
-    fast = B.bdm_batch(s, b["position"], b["salience"], b["capability"], params, kernel="numba")
+    fast = B.bdm_batch(s, b["position"], b["salience"], b["capability"], params, kernel=kind)
     plain = B.bdm_batch(s, b["position"], b["salience"], b["capability"], params, kernel="numpy")
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-9 * 100)
 
 
-def test_the_model_takes_the_kernel_from_the_environment(monkeypatch):
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_model_takes_the_kernel_from_the_environment(monkeypatch, kind):
     s = load_scenario("eu-emissions-1994")
     calls = []
     real = B._kernel_round
@@ -193,7 +214,7 @@ def test_the_model_takes_the_kernel_from_the_environment(monkeypatch):
     monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
     plain = run_model(s, "bdm").outcome
     assert not calls
-    monkeypatch.setenv("TERTIUS_KERNEL", "numba")
+    monkeypatch.setenv("TERTIUS_KERNEL", kind)
     fast = run_model(s, "bdm").outcome
     assert len(calls) == 10
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-9)
@@ -203,15 +224,59 @@ def test_the_model_takes_the_kernel_from_the_environment(monkeypatch):
     assert not calls
 
 
-def test_a_bad_kernel_name_or_a_missing_numba_is_refused_in_one_line(monkeypatch):
+def _without(monkeypatch: pytest.MonkeyPatch, *kinds: str) -> None:
+    """As if this install lacked the kernels ``kinds`` (``bdm_kernel.compiled`` says None)."""
+    real = bdm_kernel.compiled
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda kind="numba": None if kind in kinds else real(kind))
+
+
+def test_a_bad_kernel_name_or_a_missing_kernel_is_refused_in_one_line(monkeypatch):
     monkeypatch.setenv("TERTIUS_KERNEL", "fast")
     with pytest.raises(InputError) as err:
         run_model(load_scenario(), "bdm")
     assert "TERTIUS_KERNEL='fast'" in str(err.value) and "\n" not in str(err.value)
-    monkeypatch.setattr(bdm_kernel, "compiled", lambda: None)
-    assert bdm_kernel.choose("auto") is None  # numba missing: the numpy path
+    _without(monkeypatch, "c", "numba")
+    assert bdm_kernel.choose("auto") is None  # neither kernel: the numpy path
     with pytest.raises(InputError, match=r"tertius\[fast\]"):
         bdm_kernel.choose("numba")
+    with pytest.raises(InputError) as err:
+        bdm_kernel.choose("c")
+    assert "TERTIUS_KERNEL=c" in str(err.value) and "pip install -e ." in str(err.value)
+    assert "C compiler" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_missing_c_extension_falls_back_to_numba_or_numpy(monkeypatch):
+    """The extension's import fails (not built, or built for another Python): ``auto`` takes
+    numba's kernel where it is installed, else numpy, and ``c`` is refused in one line."""
+    import tertius.models
+
+    for module in ("_bdm_c", "_bdm_cblocks"):  # imported before: forgotten
+        monkeypatch.delitem(sys.modules, f"tertius.models.{module}", raising=False)
+        monkeypatch.delattr(tertius.models, module, raising=False)
+    monkeypatch.setitem(sys.modules, "tertius.models._bdm_c", None)  # its import raises ImportError
+    bdm_kernel.compiled.cache_clear()
+    try:
+        assert bdm_kernel.compiled("c") is None
+        fallback = bdm_kernel.choose("auto", actors=bdm_kernel.KERNEL_FROM)
+        assert fallback is bdm_kernel.compiled("numba")
+        assert bdm_kernel.name(fallback) == ("numba" if _built("numba") else "numpy")
+        with pytest.raises(InputError, match="pip install -e"):
+            bdm_kernel.choose("c")
+        rng = np.random.default_rng(3)
+        n = bdm_kernel.KERNEL_FROM
+        x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
+        params = {**B.DEFAULTS, "rounds": 2}
+        plain = B.bdm_issue(x, c, s, params, kernel="numpy").positions
+        np.testing.assert_allclose(B.bdm_issue(x, c, s, params).positions, plain, rtol=0, atol=1e-9 * np.ptp(x))
+    finally:
+        bdm_kernel.compiled.cache_clear()
+
+
+def test_the_kernels_have_names():
+    assert bdm_kernel.name(None) == "numpy"
+    for kind in ("c", "numba"):
+        if _built(kind):
+            assert bdm_kernel.name(bdm_kernel.compiled(kind)) == kind
 
 
 def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatch, tmp_path):
@@ -227,7 +292,8 @@ def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatc
 
 @pytest.mark.parametrize("variable,value,more", [
     ("TERTIUS_KERNEL", "fast", {}),
-    ("TERTIUS_THREADS", "all", {"TERTIUS_KERNEL": "numba"}),  # the kernel, which reads it, on the small example
+    *[pytest.param("TERTIUS_THREADS", "all", {"TERTIUS_KERNEL": kind.values[0]}, marks=kind.marks)
+      for kind in KINDS],  # a kernel, which reads it, on the small example
 ])
 def test_the_command_refuses_a_bad_kernel_name_or_thread_count_in_one_line(monkeypatch, variable, value, more):
     from typer.testing import CliRunner
@@ -244,10 +310,10 @@ def test_the_command_refuses_a_bad_kernel_name_or_thread_count_in_one_line(monke
     assert "Traceback" not in result.output
 
 
-def test_without_numba_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
+def test_without_a_compiled_kernel_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
     s = load_scenario()
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
-    monkeypatch.setattr(bdm_kernel, "compiled", lambda: None)  # as if numba were not installed
+    _without(monkeypatch, "c", "numba")  # as if neither kernel were in this install
     missing = run_model(s, "bdm")
     monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
     plain = run_model(s, "bdm")
@@ -258,33 +324,57 @@ def test_without_numba_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
 
 def test_auto_decides_by_the_issues_size_alone(monkeypatch):
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
-    assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM) is not None  # a large issue: the kernel
-    assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM - 1) is None  # a smaller one: numpy
-    assert bdm_kernel.choose("numba", actors=17) is not None  # unless asked
-    monkeypatch.setenv("TERTIUS_KERNEL", "numba")
-    assert bdm_kernel.choose(actors=17) is not None
+    assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM - 1) is None  # a small issue: numpy
+    large = bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM)  # a large one: C when built, else numba
+    assert large is (bdm_kernel.compiled("c") or bdm_kernel.compiled("numba"))
+    if _built("c"):
+        assert bdm_kernel.name(large) == "c"
+        if _built("numba"):
+            bdm_kernel.compiled("numba")  # numba loaded or not: the same choice
+        assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM) is large
+    for kind in ("c", "numba"):
+        if _built(kind):
+            assert bdm_kernel.name(bdm_kernel.choose(kind, actors=17)) == kind  # unless asked
+            monkeypatch.setenv("TERTIUS_KERNEL", kind)
+            assert bdm_kernel.name(bdm_kernel.choose(actors=17)) == kind
     monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
     assert bdm_kernel.choose(actors=5000) is None
 
 
-def test_auto_runs_a_large_issue_on_the_kernel_whatever_the_process_loaded(monkeypatch):
+@pytest.mark.parametrize("kind", KINDS)
+def test_auto_runs_a_large_issue_on_the_kernel_whatever_the_process_loaded(monkeypatch, kind):
     """The same issue gives the same bytes under auto, whether numba was loaded before or not."""
     rng = np.random.default_rng(5)
     n = bdm_kernel.KERNEL_FROM
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
     params = {**B.DEFAULTS, "rounds": 3}
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    bdm_kernel.compiled(kind)  # loaded before
     auto = B.bdm_issue(x, c, s, params)
-    np.testing.assert_array_equal(auto.positions, B.bdm_issue(x, c, s, params, kernel="numba").positions)
+    chosen = bdm_kernel.name(bdm_kernel.compiled("c") or bdm_kernel.compiled("numba"))
+    np.testing.assert_array_equal(auto.positions, B.bdm_issue(x, c, s, params, kernel=chosen).positions)
     small = B.bdm_issue(x[:20], c[:20], s[:20], params)
     np.testing.assert_array_equal(small.positions, B.bdm_issue(x[:20], c[:20], s[:20], params, kernel="numpy").positions)
 
 
+@pytest.mark.skipif(not _built("c"), reason="no C kernel in this install")
+def test_a_large_issue_on_the_c_kernel_loads_neither_numba_nor_llvm(monkeypatch):
+    """The point of the C kernel: a large issue under ``auto`` runs compiled without numba's
+    import (about 96 MiB of memory, llvmlite's LLVM most of it), in a fresh process."""
+    monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
+    code = ("import sys, numpy as np\n"
+            "from tertius.models import bdm_kernel\n"
+            "from tertius.models.bdm import DEFAULTS, bdm_issue\n"
+            "n = bdm_kernel.KERNEL_FROM\n"
+            "x = np.linspace(0, 100, n)\n"
+            "bdm_issue(x, x / 100 + 0.1, x / 200 + 0.2, {**DEFAULTS, 'rounds': 2})\n"
+            "print(bdm_kernel.name(bdm_kernel.choose(actors=n)), 'numba' in sys.modules, 'llvmlite' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-3:] == ["c", "False", "False"]
+
+
 def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):
     """A sweep's worker process would pay numba's import for nothing."""
-    import subprocess
-    import sys
-
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
     code = ("import sys, numpy as np\n"
             "from tertius.io import load_scenario\n"
@@ -299,24 +389,25 @@ def test_a_sweep_of_small_issues_does_not_import_numba(monkeypatch):
     assert out.stdout.split()[-1] == "False"
 
 
-def _forked_run(x, c, s, one_thread, out):  # a forked child: the kernel after the parent's threads ran
+def _forked_run(x, c, s, one_thread, kind, out):  # a forked child: the kernel after the parent's threads ran
     if one_thread:
         bdm_kernel.one_thread()
-    out.put(B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel="numba").positions)
+    out.put(B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel=kind).positions)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("one_thread", [True, False])
-def test_a_process_forked_after_a_parallel_round_runs_the_kernel(monkeypatch, one_thread):
+def test_a_process_forked_after_a_parallel_round_runs_the_kernel(monkeypatch, one_thread, kind):
     """A sweep's workers are forked (Linux): after the parent ran the parallel functions, a child
     runs the kernel, serial (a worker) or parallel, without hanging, to the same bytes."""
-    _threads(monkeypatch, 2)
+    _threads(monkeypatch, 2, kind)
     rng = np.random.default_rng(2)
     n = 260
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
-    here = B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel="numba").positions
+    here = B.bdm_issue(x, c, s, {**B.DEFAULTS, "rounds": 2}, kernel=kind).positions
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    child = ctx.Process(target=_forked_run, args=(x, c, s, one_thread, out))
+    child = ctx.Process(target=_forked_run, args=(x, c, s, one_thread, kind, out))
     child.start()
     there = out.get(timeout=120)
     child.join(timeout=30)

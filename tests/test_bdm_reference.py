@@ -34,11 +34,14 @@ def inputs():
     return names, x, c, s
 
 
-@pytest.fixture(scope="module", autouse=True, params=["numba", "numpy"])
+@pytest.fixture(scope="module", autouse=True, params=["c", "numba", "numpy"])
 def kernel(request):
-    """Every test here runs on both paths: the compiled kernel (when numba is installed) and numpy."""
+    """Every test here runs on every path: the C kernel (when it was built at install), numba's
+    (when numba is installed) and numpy."""
     if request.param == "numba":
         pytest.importorskip("numba")
+    if request.param == "c":
+        pytest.importorskip("tertius.models._bdm_c", reason="the C kernel was not built (pip install -e .)")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TERTIUS_KERNEL", request.param)
         yield request.param

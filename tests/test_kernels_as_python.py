@@ -53,7 +53,7 @@ def _issue(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("blocked,stored", [(False, True), (True, True), (True, False)])
 def test_the_bdm_kernels_python_source_gives_the_numpy_trajectory(monkeypatch, python_bdm_kernel, form, blocked, stored):
     n = 24
-    monkeypatch.setattr(bdm_kernel, "compiled", lambda: python_bdm_kernel)
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda kind="numba": python_bdm_kernel)
     monkeypatch.setattr(B, "ROW_BLOCK", 7 if blocked else B.ROW_BLOCK)  # several blocks of rows
     monkeypatch.setattr(B, "WHOLE_MAX_ACTORS", 8 if blocked else B.WHOLE_MAX_ACTORS)
     monkeypatch.setattr(B, "KERNEL_BLOCK", 4 if blocked else B.KERNEL_BLOCK)  # several blocks and chunks of rows
@@ -72,7 +72,7 @@ def test_the_bdm_kernels_python_source_gives_the_numpy_trajectory(monkeypatch, p
 
 
 def test_the_bdm_batch_kernels_python_source_gives_the_numpy_batch(monkeypatch, python_bdm_kernel):
-    monkeypatch.setattr(bdm_kernel, "compiled", lambda: python_bdm_kernel)
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda kind="numba": python_bdm_kernel)
     draws = [_issue(12, seed) for seed in range(3)]
     x, c, s = (np.stack([d[k] for d in draws]) for k in range(3))
     params = {**B.DEFAULTS, "rounds": 3}

@@ -308,7 +308,8 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
 
     ``colC`` holds the rows' own columns' prefix sums (colC[i − col0, m] = Σ_{k<m} w_k u_k(i));
     ``C`` (when ``stored``) every column's, C[m, a]; else running sums per column, ``S`` at
-    voter ``ptr``, add their terms w_p u_p(j) = w_p · terms[at[j] + p] as L_ij grows with i. ``LO``/``HI`` (row i at i − lo0)
+    voter ``ptr``, add their terms w_p u_p(j) = w_p · terms[at[j] + p] as L_ij grows with i. ``table``
+    (the midpoint counts L_ij), ``LO``/``HI`` (row i at i − lo0 in each)
     are max(0.5 − d/2, 0)^r_i and (0.5 + d/2)^r_i for the rows, ``sq`` = q (2 − 4 · 0.5^r_i),
     ``dev`` = |x − median|/R. ``S``/``ptr`` (the running column sums and their voter counts)
     carry over from the rows before, which must have been processed in order."""
@@ -321,7 +322,7 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
     tie = 1e-9 * scale
     inverse = 1.0 / denominator if denominator > 0 else 0.0
     for i in range(i0, i1):
-        L = table[i]
+        L = table[i - lo0]
         xi = xs[i]
         Ti = T[i]
         ri = rs[i]
@@ -374,11 +375,12 @@ def round_rows(i0, i1, xs, ws, ss, rs, R, same, global_form, denominator, q, t, 
 # ------------------------------------------------------------------ the round over blocks of rows, on every core
 # Each is compiled twice by :func:`_twice`: ``name`` (serial) and ``name_parallel``.
 
-def _midpoint_blocks(xs, grid, out):  # type: ignore[no-untyped-def]
-    """:func:`midpoint_rows`, a row per iteration of a ``prange`` (integers: any split agrees)."""
+def _midpoint_blocks(xs, grid, out, r0):  # type: ignore[no-untyped-def]
+    """The rows r0, r0 + 1, ... of the midpoint table into the rows of ``out`` (:func:`midpoint_rows`
+    for r0 = 0 and n rows), a row per iteration of a ``prange`` (integers: any split agrees)."""
     lo, scale, first, value, mixed = grid
-    for i in numba.prange(xs.size):
-        grid_row(xs, i, lo, scale, first, value, mixed, out[i])
+    for i in numba.prange(out.shape[0]):
+        grid_row(xs, r0 + i, lo, scale, first, value, mixed, out[i])
 
 
 @jit
@@ -479,12 +481,12 @@ def _prefix_columns(C, block):  # type: ignore[no-untyped-def]
 def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev, sq, scholz, table, stored, C,
                 colC, LO, HI, T, marks, terms, at, block, new_s, partner_s):  # type: ignore[no-untyped-def]
     """Rows c0 .. c0 + len(LO) − 1 (c0 a multiple of ``block``) by :func:`round_rows`, a block of
-    rows per iteration. Stored: the block's own columns of C are copied into a row-major table.
-    Not stored: they are summed from ``colC``, the utilities u_k(i) of the rows from c0 (row
-    i − c0), and the running column sums start
-    at the block's first row i0 from the checkpoints ``marks`` (marks[c, j] = Σ_{k < c·block}
-    w_k u_k(j)) and the voters since, so a block depends on no other block; the utilities
-    u_p(j) they add are terms[at[b, j] + p] (:func:`_window_bases`, numpy's powers)."""
+    rows per iteration; ``table``, ``LO`` and ``HI`` hold those rows only (row i at i − c0).
+    Stored: the block's own columns of C are copied into a row-major table. Not stored: they are
+    summed from ``colC``, the utilities u_k(i) of the rows from c0 (row i − c0), and the running
+    column sums start at the block's first row i0 from the checkpoints ``marks`` (marks[c, j] =
+    Σ_{k < c·block} w_k u_k(j)) and the voters since, so a block depends on no other block; the
+    utilities u_p(j) they add are terms[at[b, j] + p] (:func:`_window_bases`, numpy's powers)."""
     rows = LO.shape[0]
     n = xs.size
     for b in numba.prange((rows + block - 1) // block):
@@ -508,7 +510,7 @@ def _row_blocks(c0, xs, ws, ss, rs, R, same, global_form, denominator, q, t, dev
                     acc += ws[k] * colC[i0 - c0 + r, k]
                     own[r, k + 1] = acc
             col0 = i0
-            L = table[i0]
+            L = table[i0 - c0]
             for j in range(n):
                 m = L[j]
                 acc = marks[m // block, j]

@@ -737,7 +737,8 @@ def _whole_round(xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, media
 #: one (n, n) array (8 n² bytes: 8 MB at 1,000 actors, 32 MB at 2,048); above it, they are
 #: recomputed where needed (numpy for the voters' pass and for each chunk's own columns, the
 #: kernel's scalar power for the running column sums) and the memory beyond the int16 midpoint
-#: table is O(n × chunk).
+#: table is O(n × chunk), and the whole midpoint table (2 n² bytes) lives only through the risk
+#: pass: the rows' pass counts each chunk's rows again into a (chunk, n) table (the same integers).
 KERNEL_STORE_MAX_ACTORS = 2048
 
 #: The compiled kernel's blocks of rows: the unit of work of a thread (a block's rows are computed
@@ -786,25 +787,34 @@ def _split_powers(parts: int, pieces: list[tuple[np.ndarray, np.ndarray]]) -> No
         job.result()
 
 
-def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.ndarray, r: np.ndarray | None,
-                  R: float, L: np.ndarray, rows: slice, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """The utilities u_p(j) that the running column sums of a chunk's blocks of rows add (each
-    block from its checkpoint, ``block`` · ⌊L_i0j / block⌋, to L_i1j for its last row i1), in one
-    flat array for numpy's vectorised powers, and per block and column where voter 0 would lie
-    in it (u_p(j) = terms[at[b, j] + p])."""
+def _window_span(L: np.ndarray, rows: slice, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each block b of a chunk's rows and column j: the first voter p whose utility u_p(j)
+    the block's running column sum adds (its checkpoint, ``block`` · ⌊L_i0j / block⌋, for the
+    block's first row i0) and how many (up to L_i1j for its last row i1)."""
     firsts = np.arange(rows.start, rows.stop, block)
     first = L[firsts].astype(np.int64)
     first //= block
     first *= block
     width = L[np.minimum(firsts + block, rows.stop) - 1].astype(np.int64) - first
+    return first, width
+
+
+def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.ndarray, r: np.ndarray | None,
+                  R: float, L: np.ndarray, rows: slice, block: int, space: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The utilities u_p(j) that the running column sums of a chunk's blocks of rows add
+    (:func:`_window_span`), in one flat array for numpy's vectorised powers, and per block and
+    column where voter 0 would lie in it (u_p(j) = terms[at[b, j] + p]). ``space``: (2, at least
+    the chunk's count), reused by every chunk of the round (one allocation, so the chunks' arrays
+    of varying sizes do not fragment the heap)."""
+    first, width = _window_span(L, rows, block)
     offset = np.zeros(width.size + 1, dtype=np.int64)
     np.cumsum(width.reshape(-1), out=offset[1:])
-    base, expo = np.empty(int(offset[-1])), np.empty(int(offset[-1]))
-    offset = offset[:-1].reshape(width.shape)
-    run("window_bases")(xs, rs, R, first, width, offset, base, expo)
+    base, expo = space[0, :int(offset[-1])], space[1, :int(offset[-1])]
+    starts = offset[:-1].reshape(width.shape)
+    run("window_bases")(xs, rs, R, first, width, starts, base, expo)
     if r is not None:
         _split_powers(parts, [(base[a:b], expo[a:b]) for a, b in _cuts(base.size, parts)])
-    return base, offset - first
+    return base, starts - first
 
 
 def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
@@ -831,11 +841,15 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     coef = 2.0 * (2.0 * np.arange(n) - n + 1.0)
     same = SAME * max(1.0, R)
     grid = midpoint_grid(xs) or (float(xs[0]), 0.0, np.zeros(1, np.int64), np.zeros(1), np.zeros(1, bool))
-    L = np.empty((n, n), dtype=np.int16 if n < 2**15 else np.int32)  # the round's one (n, n) table
-    run("midpoint_blocks")(xs, grid, L)
+    dtype = np.int16 if n < 2**15 else np.int32
+    whole = None  # the whole midpoint table, kept for the rows' pass when the utilities are stored
     if params["risk"] == "scholz":
+        L = np.empty((n, n), dtype=dtype)  # the risk pass's midpoint table, the round's one (n, n) array
+        run("midpoint_blocks")(xs, grid, L, 0)
         W, X2 = _prefix(ws / R), _prefix(ws * xs * (2.0 / R))
         pd, dsum, den = run("risk_blocks")(xs, ws, W, X2, R, same, form_global, coef, L, block)
+        whole = L if stored else None  # else let go: above KERNEL_STORE_MAX_ACTORS memory counts
+        del L
         if form_global:
             pd = pd / den if den > 0 else np.zeros(n)
         rs = _exponents(4.0 * ss * (pd - dsum) + 2.0 * dsum)
@@ -867,13 +881,23 @@ def _kernel_passes(run: Callable[[str], Any], parts: int, xs: np.ndarray, ws: np
     partner_s = np.empty(n, dtype=np.int64)
     colU = np.zeros((1, 1, 1) if stored else (1, min(chunk, n), n))
     terms, at = np.zeros(1), np.zeros((1, 1), dtype=np.int64)
+    table = np.empty((0 if whole is not None else min(chunk, n), n), dtype=dtype)  # a chunk's counts, row i at i − rows.start
+    space = np.empty((2, 0))
     for rows in _block_rows(n, chunk):  # actors i: the powers of their utilities, then the kernel
         m = rows.stop - rows.start
+        if whole is not None:
+            L = whole[rows]
+        else:
+            L = table[:m]
+            run("midpoint_blocks")(xs, grid, L, rows.start)
         both = buffer[:, :m]
         run("distance_rows")(xs, rows.start, R, both, True)
         _row_powers(both, None if r is None else r[rows], parts)
         if not stored:  # the utilities the blocks' running column sums add; the rows' own columns u_k(i)
-            terms, at = _window_terms(run, parts, xs, rs, r, R, L, rows, block)
+            need = int(_window_span(L, slice(0, m), block)[1].sum())
+            if need > space.shape[1]:  # a little more than asked: the chunks' counts differ slightly
+                space = np.empty((2, need + need // 8))
+            terms, at = _window_terms(run, parts, xs, rs, r, R, L, slice(0, m), block, space)
             run("distance_rows")(xs, rows.start, R, colU[:, :m], False)  # d_ik = d_ki
             if r is not None:
                 _split_powers(parts, [(colU[0, a:b], r[None, :]) for a, b in _cuts(m, parts)])
