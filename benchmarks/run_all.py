@@ -121,11 +121,12 @@ def case_bdm_threads(quick: bool) -> list[Row]:
 
 
 def case_bdm_load(quick: bool) -> list[Row]:
-    """The compiled kernel's start: the first bdm call of a fresh process (20 actors, then a batch
-    of draws) with an empty numba cache (compilation) and again with the cache that run wrote."""
+    """The numba kernel's start (``TERTIUS_KERNEL=numba``; ``auto`` prefers the C kernel, which is
+    compiled at install): the first bdm call of a fresh process (20 actors, then a batch of draws)
+    with an empty numba cache (compilation) and again with the cache that run wrote."""
     import importlib.util
     if importlib.util.find_spec("numba") is None:
-        return [{"work": "bdm kernel start", "skipped": "numba is not installed"}]
+        return [{"work": "bdm numba kernel start", "skipped": "numba is not installed"}]
     code = ("import time; t = time.perf_counter(); import numpy as np; "
             "from tertius.models.bdm import DEFAULTS, bdm_issue, bdm_batch_issue; "
             "x = np.linspace(0, 100, 20); bdm_issue(x, x / 100 + 0.1, x / 200 + 0.2, DEFAULTS, kernel='numba'); "
@@ -135,7 +136,7 @@ def case_bdm_load(quick: bool) -> list[Row]:
         env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
         cold, warm = (float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
                                            text=True).stdout.split()[-1]) for _ in range(2))
-    return [{"work": "bdm kernel start (first call, imports included)", "time_s": warm,
+    return [{"work": "bdm numba kernel start (first call, imports included)", "time_s": warm,
              "baseline": "the same with an empty cache (compiling)", "baseline_s": cold, "ratio": cold / warm,
              "goal_ratio": None}]
 
