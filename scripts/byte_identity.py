@@ -89,6 +89,10 @@ same. 6273a8b -> c265ab9 (nash's LPs by Clarabel too, not HiGHS): the same 95 ou
 one differs, with the same bytes as at c277fe6. At 600 actors (benchmarks/scale_scenario.py, not
 in this script) results.json differs from 6273a8b in nash's outcome on one issue by 1.2e-9 (and
 the scores that print it) and in its max_min_gain by 3.4e-14.
+6273a8b -> 664332b (the prestige of convening, nash by Clarabel, bdm's C kernel, the docs' numbers
+checked): 95 outputs, 1 differs, ``validate-deu-json`` stdout, nash's rounding as recorded at
+c265ab9 (the prestige of convening is off outside the casebook's CV, and bdm's C kernel runs from
+200 actors, so no output of the default scenario or the DEU file reaches it).
 """
 
 from __future__ import annotations
