@@ -1,6 +1,6 @@
 """The optional C kernel of a bdm round (src/tertius/models/_bdm_c.pyx); everything else is in
 pyproject.toml. ``optional=True``: when Cython or a C compiler is missing, or the build fails,
-the package installs without it and the numba / numpy kernels run as before
+the package installs without it and bdm's numpy path runs instead
 (``tertius.models.bdm_kernel``). -O3 and no -march, no -ffast-math: the module runs on any x86-64
 and keeps IEEE arithmetic in the source's order (no fused multiply-adds); no OpenMP. -O3 gives the
 same bytes as -O2 and 4-7 % less CPU time (3,000 and 1,000 actors, one thread, A/B, load 1.3)."""
@@ -20,7 +20,7 @@ else:
         for extension in extensions:  # cythonize's copies drop the flag
             extension.optional = True
     except Exception as error:  # the .pyx does not translate: install without it, and say so
-        print(f"warning: the C kernel of bdm is not built ({error}); the numba / numpy kernels run")
+        print(f"warning: the C kernel of bdm is not built ({error}); bdm's numpy path runs")
         extensions = []
 
 setup(ext_modules=extensions)

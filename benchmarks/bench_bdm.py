@@ -1,8 +1,8 @@
 """Benchmark: the bdm model, against two baselines measured in the same run.
 
 Run: ``python benchmarks/bench_bdm.py`` (add ``--quick`` for a short run). The model runs on the
-kernel that ``TERTIUS_KERNEL`` chooses (unset: the C kernel when it was built, else numba's when
-installed; set it to ``numpy`` for the numpy path), a compiled one on ``TERTIUS_THREADS`` threads
+kernel that ``TERTIUS_KERNEL`` chooses (unset: the C kernel when it was built, else the numpy
+path; set it to ``numpy`` for the numpy path), the compiled one on ``TERTIUS_THREADS`` threads
 (default: every CPU the process may use; the lines say which kernel and how many). It
 1. times the model against the plain per-pair implementation (``plain_bdm``) on small issues,
    checks they give the same positions, and prints the speed ratio;
@@ -15,7 +15,7 @@ installed; set it to ``numpy`` for the numpy path), a compiled one on ``TERTIUS_
    ratio;
 4. prints a scaling table for 10 to 3,000 actors over 10 rounds, each size in a child process
    of its own: the time, the peak RSS of that process (``resource``, what the kernel counts)
-   and the peak that tracemalloc sees (numpy's buffers; not numba's).
+   and the peak that tracemalloc sees (numpy's buffers; not the C kernel's own malloc scratch).
 
 The machine these numbers come from may be shared: absolute times are noisy, the ratios less so.
 """
@@ -71,12 +71,12 @@ def compare(n: int, rounds: int, repeat: int) -> None:
 def kernel_vs_numpy(n: int, rounds: int) -> None:
     jit = bdm_kernel.choose(actors=max(n, bdm_kernel.KERNEL_FROM))
     if jit is None:
-        print(f"{n:>6} actors: no compiled kernel to compare (neither the C one nor numba's)")
+        print(f"{n:>6} actors: no compiled kernel to compare (the C extension was not built)")
         return
     kernel = bdm_kernel.name(jit)
     x, c, s = issue(n, seed=n)
     params = {**DEFAULTS, "rounds": rounds}
-    bdm_issue(x[:20], c[:20], s[:20], params, kernel=kernel)  # numba's compilation or cache load out of the timing
+    bdm_issue(x[:20], c[:20], s[:20], params, kernel=kernel)  # the first call (imports, pool) out of the timing
     t = time.perf_counter()
     fast = bdm_issue(x, c, s, params, kernel=kernel)
     t_fast = time.perf_counter() - t
@@ -85,7 +85,7 @@ def kernel_vs_numpy(n: int, rounds: int) -> None:
     t_plain = time.perf_counter() - t
     diff = float(np.abs(fast.positions - plain.positions).max())
     assert diff <= 1e-9 * np.ptp(x), f"positions differ by {diff}"
-    threads = bdm_kernel.threads(jit)
+    threads = bdm_kernel.threads()
     print(f"{n:>6} actors, {rounds:>2} rounds | numpy {t_plain:8.3f} s | {kernel} kernel, {threads} threads {t_fast:8.3f} s | "
           f"ratio {t_plain / t_fast:5.2f}x | max position difference {diff:.1e}")
 

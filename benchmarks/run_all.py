@@ -54,9 +54,9 @@ def case_bdm_plain(quick: bool) -> list[Row]:
 
 def case_bdm_scale(quick: bool, n: int) -> list[Row]:
     """One issue of n actors, 10 rounds, on the kernel ``TERTIUS_KERNEL`` chooses (unset: ``auto``'s,
-    the C kernel when it was built, else numba's when installed), against the numpy path timed
-    after it in this child. The first call (20 actors) is timed apart: imports and the kernel's
-    load (numba: its compilation or cache load) (``load_s``); the peak RSS of this fresh process
+    the C kernel when it was built, else the numpy path), against the numpy path timed after it
+    in this child. The first call (20 actors) is timed apart: imports and the kernel's load
+    (``load_s``; the C kernel is compiled at install, nothing at run time); the peak RSS of this fresh process
     is read before the baseline runs."""
     import numpy as np
 
@@ -79,9 +79,8 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
     diff = float(np.abs(fast - plain).max())
     assert diff <= 1e-9 * np.ptp(x), f"the kernel's positions differ from numpy's by {diff}"
     goal_s, goal_mib = {1000: (0.2, None), 3000: (2.0, 100.0)}.get(n, (None, None))
-    jit = bdm_kernel.compiled(kernel) if kernel != "numpy" else None
-    if jit is not None:
-        kernel += f", {bdm_kernel.threads(jit)} threads"
+    if kernel != "numpy":
+        kernel += f", {bdm_kernel.threads()} threads"
     return [{"work": f"bdm, {n:,} actors x 10 rounds ({kernel})", "time_s": t, "peak_rss_mib": rss,
              "rss_before_mib": before, "load_s": load, "kernel": kernel, "baseline": "numpy path",
              "baseline_s": base, "ratio": base / t, "goal_ratio": None, "goal_s": goal_s, "goal_mib": goal_mib,
@@ -89,7 +88,7 @@ def case_bdm_scale(quick: bool, n: int) -> list[Row]:
 
 
 def case_bdm_threads(quick: bool) -> list[Row]:
-    """The compiled kernel ``auto`` chooses (C when built, else numba) on every thread it may use
+    """The compiled kernel ``auto`` chooses (C, when built) on every thread it may use
     (``bdm_kernel.threads``) against one thread, one after the other in this child, 1,000 actors x
     10 rounds (300 with --quick): the same bytes, and the ratio. CPU time is the sum over threads."""
     import numpy as np
@@ -99,16 +98,16 @@ def case_bdm_threads(quick: bool) -> list[Row]:
     n = 300 if quick else 1000
     jit = bdm_kernel.choose(actors=n)
     if jit is None:
-        return [{"work": "bdm kernel, threads", "skipped": "no compiled kernel (neither C nor numba)"}]
+        return [{"work": "bdm kernel, threads", "skipped": "no compiled kernel (the C extension was not built)"}]
     kernel = bdm_kernel.name(jit)
     rng = np.random.default_rng(n)
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
     params = {**DEFAULTS, "rounds": 10}
-    count = bdm_kernel.threads(jit)
+    count = bdm_kernel.threads()
     runs = {}
     for threads in (count, 1):
         bdm_kernel._THREADS = threads
-        bdm_issue(x[:300], c[:300], s[:300], params, kernel=kernel)  # numba's compilation or cache load out of the timing
+        bdm_issue(x[:300], c[:300], s[:300], params, kernel=kernel)  # the first call (pool, pages) out of the timing
         out = bdm_issue(x, c, s, params, kernel=kernel).positions
         cpu = time.process_time()
         runs[threads] = (_best(lambda: bdm_issue(x, c, s, params, kernel=kernel), 3), out,
@@ -121,23 +120,26 @@ def case_bdm_threads(quick: bool) -> list[Row]:
 
 
 def case_bdm_load(quick: bool) -> list[Row]:
-    """The numba kernel's start (``TERTIUS_KERNEL=numba``; ``auto`` prefers the C kernel, which is
-    compiled at install): the first bdm call of a fresh process (20 actors, then a batch of draws)
-    with an empty numba cache (compilation) and again with the cache that run wrote."""
+    """The C kernel's start (``TERTIUS_KERNEL=c``): the first bdm calls of a fresh process (20
+    actors, then a batch of 3 draws), imports included; no compile step at run time (the kernel is
+    built at install). Baseline: the same calls on the numpy path in another fresh process, timed
+    one after the other; each the best of 3 (2 with --quick) processes."""
     import importlib.util
-    if importlib.util.find_spec("numba") is None:
-        return [{"work": "bdm numba kernel start", "skipped": "numba is not installed"}]
+    if importlib.util.find_spec("tertius.models._bdm_c") is None:
+        return [{"work": "bdm C kernel start", "skipped": "the C extension was not built"}]
     code = ("import time; t = time.perf_counter(); import numpy as np; "
             "from tertius.models.bdm import DEFAULTS, bdm_issue, bdm_batch_issue; "
-            "x = np.linspace(0, 100, 20); bdm_issue(x, x / 100 + 0.1, x / 200 + 0.2, DEFAULTS, kernel='numba'); "
-            "X = np.tile(x, (3, 1)); bdm_batch_issue(X, X / 100 + 0.1, X / 200 + 0.2, DEFAULTS, kernel='numba'); "
+            "x = np.linspace(0, 100, 20); bdm_issue(x, x / 100 + 0.1, x / 200 + 0.2, DEFAULTS, kernel='{k}'); "
+            "X = np.tile(x, (3, 1)); bdm_batch_issue(X, X / 100 + 0.1, X / 200 + 0.2, DEFAULTS, kernel='{k}'); "
             "print(time.perf_counter() - t)")
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
-        cold, warm = (float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                                           text=True).stdout.split()[-1]) for _ in range(2))
-    return [{"work": "bdm numba kernel start (first call, imports included)", "time_s": warm,
-             "baseline": "the same with an empty cache (compiling)", "baseline_s": cold, "ratio": cold / warm,
+
+    def start(kernel: str) -> float:
+        return min(float(subprocess.run([sys.executable, "-c", code.replace("{k}", kernel)], check=True,
+                                        capture_output=True, text=True).stdout.split()[-1])
+                   for _ in range(2 if quick else 3))
+    c_start, numpy_start = start("c"), start("numpy")
+    return [{"work": "bdm C kernel start (first calls, imports included)", "time_s": c_start,
+             "baseline": "the same on the numpy path", "baseline_s": numpy_start, "ratio": numpy_start / c_start,
              "goal_ratio": None}]
 
 

@@ -1,12 +1,12 @@
-"""The compiled bdm kernels (C, built from ``_bdm_c.pyx`` at install; numba, the ``fast`` extra)
-against the numpy path, and the choice among them.
+"""The compiled bdm kernel (C, built from ``_bdm_c.pyx`` at install) against the numpy path, and
+the choice between them (numba's kernel was removed: ``TERTIUS_KERNEL=numba`` is refused).
 
-Each kernel runs the same equations (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011) with
-the per-pair terms fused; their sums run in another order than numpy's (sequential instead of
+The kernel runs the same equations (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011) with
+the per-pair terms fused; its sums run in another order than numpy's (sequential instead of
 pairwise or BLAS), so they agree with it to rounding, not to the bit: the tolerance is 1e-9 of the
 scale range for positions and 1e-9 for risk exponents, as between the numpy path's blocked and
-whole-array rounds (tests/test_bdm.py). The tests of a kernel run on each compiled kernel this
-install has (``kind``); the reference tests (tests/test_bdm_reference.py) run on every path.
+whole-array rounds (tests/test_bdm.py). The tests of the kernel (``kind``) skip where this
+install lacks the extension; the reference tests (tests/test_bdm_reference.py) run on both paths.
 """
 
 from __future__ import annotations
@@ -30,14 +30,13 @@ from tertius.scenario import Perturbation
 from tertius.sweeps.perturb import draw
 
 
-def _built(kind: str) -> bool:
-    """Whether this install has the kernel (without importing numba at collection)."""
-    return importlib.util.find_spec("tertius.models._bdm_c" if kind == "c" else "numba") is not None
+def _built() -> bool:
+    """Whether this install has the C kernel (the extension built at install)."""
+    return importlib.util.find_spec("tertius.models._bdm_c") is not None
 
 
-#: The compiled kernels, each skipped where this install lacks it.
-KINDS = [pytest.param(kind, marks=pytest.mark.skipif(not _built(kind), reason=f"no {kind} kernel in this install"))
-         for kind in ("c", "numba")]
+#: The compiled kernel, skipped where this install lacks it.
+KINDS = [pytest.param("c", marks=pytest.mark.skipif(not _built(), reason="no C kernel in this install"))]
 
 _POSITIONS = st.one_of(
     st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60),
@@ -71,7 +70,7 @@ def test_the_kernel_round_equals_the_numpy_round(kind, xs, seed, form, risk, off
         mp.setattr(B, "KERNEL_STORE_MAX_ACTORS", 10**6 if stored else 0)
         mp.setattr(B, "KERNEL_BLOCK", 4)  # several blocks and chunks of rows, so the running sums carry over
         mp.setattr(B, "KERNEL_CHUNK", 8)
-        kernel_round = B._kernel_round(bdm_kernel.compiled(kind), xs, ws, ss, R, median, params)
+        kernel_round = B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, median, params)
     np.testing.assert_allclose(kernel_round[2], numpy_round[2], rtol=0, atol=1e-9)  # risk exponents
     np.testing.assert_allclose(kernel_round[0], numpy_round[0], rtol=0, atol=1e-9 * R)  # new positions
     moved = np.abs(numpy_round[0] - xs) > 1e-9 * R
@@ -108,8 +107,6 @@ def test_a_large_issue_gives_the_numpy_trajectory(monkeypatch, stored, kind):
 
 
 def _threads(mp: pytest.MonkeyPatch, count: int, kind: str) -> None:
-    if count > 1 and bdm_kernel.compiled(kind).MAX_THREADS < 2:
-        pytest.skip("numba may use one thread here (NUMBA_NUM_THREADS)")
     mp.setattr(bdm_kernel, "_THREADS", count)
 
 
@@ -131,7 +128,7 @@ def test_one_thread_and_two_give_the_same_bytes(kind, xs, seed, form, risk, offe
             mp.setattr(B, "KERNEL_BLOCK", 4)
             mp.setattr(B, "KERNEL_CHUNK", 16)  # 4 blocks a chunk, 2 above KERNEL_STORE_MAX_ACTORS
             _threads(mp, count, kind)
-            rounds.append(B._kernel_round(bdm_kernel.compiled(kind), xs, ws, ss, R, float(np.median(xs)), params))
+            rounds.append(B._kernel_round(bdm_kernel.compiled(), xs, ws, ss, R, float(np.median(xs)), params))
     for a, b in zip(*rounds, strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -154,36 +151,35 @@ def test_a_large_unstored_issue_gives_the_same_bytes_on_one_thread_and_two(monke
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_thread_count_comes_from_the_environment_capped_by_the_kernel(monkeypatch, kind):
-    jit = bdm_kernel.compiled(kind)
+def test_the_thread_count_comes_from_the_environment(monkeypatch, kind):
     monkeypatch.setattr(bdm_kernel, "_THREADS", None)
     monkeypatch.setenv("TERTIUS_THREADS", "1")
-    assert bdm_kernel.threads(jit) == 1
+    assert bdm_kernel.threads() == 1
     monkeypatch.setenv("TERTIUS_THREADS", "64")
-    assert bdm_kernel.threads(jit) == min(64, jit.MAX_THREADS)
+    assert bdm_kernel.threads() == 64
     monkeypatch.delenv("TERTIUS_THREADS")
-    assert bdm_kernel.threads(jit) == min(len(os.sched_getaffinity(0)), jit.MAX_THREADS)
+    assert bdm_kernel.threads() == len(os.sched_getaffinity(0))
     for bad in ("two", "0", "-1", "1.5"):
         monkeypatch.setenv("TERTIUS_THREADS", bad)
         with pytest.raises(InputError) as e:
-            bdm_kernel.threads(jit)
+            bdm_kernel.threads()
         assert "TERTIUS_THREADS" in str(e.value) and "\n" not in str(e.value)
     monkeypatch.setenv("TERTIUS_THREADS", "2")
     bdm_kernel.one_thread()  # a sweep's worker process: one thread whatever the environment says
-    assert bdm_kernel.threads(jit) == 1
+    assert bdm_kernel.threads() == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_second_caller_runs_the_serial_functions_while_the_parallel_ones_are_busy(monkeypatch, kind):
-    jit = bdm_kernel.compiled(kind)
-    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 2)
+    jit = bdm_kernel.compiled()
+    monkeypatch.setattr(bdm_kernel, "threads", lambda: 2)
     with bdm_kernel.functions(jit) as (first, parts):
         assert first("row_blocks") is jit.row_blocks_parallel and parts == 2
         with bdm_kernel.functions(jit) as (second, parts):  # another thread of the process, in effect
             assert second("row_blocks") is jit.row_blocks and parts == 1
     with bdm_kernel.functions(jit) as (again, parts):
         assert again("row_blocks") is jit.row_blocks_parallel and parts == 2
-    monkeypatch.setattr(bdm_kernel, "threads", lambda jit: 1)
+    monkeypatch.setattr(bdm_kernel, "threads", lambda: 1)
     with bdm_kernel.functions(jit) as (single, parts):
         assert single("row_blocks") is jit.row_blocks and parts == 1
 
@@ -224,10 +220,9 @@ def test_the_model_takes_the_kernel_from_the_environment(monkeypatch, kind):
     assert not calls
 
 
-def _without(monkeypatch: pytest.MonkeyPatch, *kinds: str) -> None:
-    """As if this install lacked the kernels ``kinds`` (``bdm_kernel.compiled`` says None)."""
-    real = bdm_kernel.compiled
-    monkeypatch.setattr(bdm_kernel, "compiled", lambda kind="numba": None if kind in kinds else real(kind))
+def _without(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if this install lacked the C kernel (``bdm_kernel.compiled`` says None)."""
+    monkeypatch.setattr(bdm_kernel, "compiled", lambda: None)
 
 
 def test_a_bad_kernel_name_or_a_missing_kernel_is_refused_in_one_line(monkeypatch):
@@ -235,19 +230,22 @@ def test_a_bad_kernel_name_or_a_missing_kernel_is_refused_in_one_line(monkeypatc
     with pytest.raises(InputError) as err:
         run_model(load_scenario(), "bdm")
     assert "TERTIUS_KERNEL='fast'" in str(err.value) and "\n" not in str(err.value)
-    _without(monkeypatch, "c", "numba")
-    assert bdm_kernel.choose("auto") is None  # neither kernel: the numpy path
-    with pytest.raises(InputError, match=r"tertius\[fast\]"):
-        bdm_kernel.choose("numba")
+    for name in ("numba", "jit", "C"):  # numba's kernel was removed; names are case-sensitive
+        with pytest.raises(InputError) as err:
+            bdm_kernel.choose(name)
+        text = str(err.value)
+        assert f"TERTIUS_KERNEL={name!r}" in text and "auto, c, numpy" in text and "\n" not in text
+    _without(monkeypatch)
+    assert bdm_kernel.choose("auto") is None  # no kernel: the numpy path
     with pytest.raises(InputError) as err:
         bdm_kernel.choose("c")
     assert "TERTIUS_KERNEL=c" in str(err.value) and "pip install -e ." in str(err.value)
     assert "C compiler" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_a_missing_c_extension_falls_back_to_numba_or_numpy(monkeypatch):
+def test_a_missing_c_extension_falls_back_to_numpy(monkeypatch):
     """The extension's import fails (not built, or built for another Python): ``auto`` takes
-    numba's kernel where it is installed, else numpy, and ``c`` is refused in one line."""
+    the numpy path, and ``c`` is refused in one line."""
     import tertius.models
 
     for module in ("_bdm_c", "_bdm_cblocks"):  # imported before: forgotten
@@ -256,10 +254,9 @@ def test_a_missing_c_extension_falls_back_to_numba_or_numpy(monkeypatch):
     monkeypatch.setitem(sys.modules, "tertius.models._bdm_c", None)  # its import raises ImportError
     bdm_kernel.compiled.cache_clear()
     try:
-        assert bdm_kernel.compiled("c") is None
+        assert bdm_kernel.compiled() is None
         fallback = bdm_kernel.choose("auto", actors=bdm_kernel.KERNEL_FROM)
-        assert fallback is bdm_kernel.compiled("numba")
-        assert bdm_kernel.name(fallback) == ("numba" if _built("numba") else "numpy")
+        assert fallback is None and bdm_kernel.name(fallback) == "numpy"
         with pytest.raises(InputError, match="pip install -e"):
             bdm_kernel.choose("c")
         rng = np.random.default_rng(3)
@@ -274,24 +271,13 @@ def test_a_missing_c_extension_falls_back_to_numba_or_numpy(monkeypatch):
 
 def test_the_kernels_have_names():
     assert bdm_kernel.name(None) == "numpy"
-    for kind in ("c", "numba"):
-        if _built(kind):
-            assert bdm_kernel.name(bdm_kernel.compiled(kind)) == kind
-
-
-def test_a_read_only_package_folder_sends_the_cache_to_the_user_cache(monkeypatch, tmp_path):
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(bdm_kernel.os, "access", lambda *a: False)
-    bdm_kernel._cache_dir()
-    assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "tertius" / "numba")
-    monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")
-    bdm_kernel._cache_dir()  # set already: left alone
-    assert bdm_kernel.os.environ["NUMBA_CACHE_DIR"] == "/somewhere/else"
+    if _built():
+        assert bdm_kernel.name(bdm_kernel.compiled()) == "c"
 
 
 @pytest.mark.parametrize("variable,value,more", [
     ("TERTIUS_KERNEL", "fast", {}),
+    ("TERTIUS_KERNEL", "numba", {}),  # numba's kernel was removed
     *[pytest.param("TERTIUS_THREADS", "all", {"TERTIUS_KERNEL": kind.values[0]}, marks=kind.marks)
       for kind in KINDS],  # a kernel, which reads it, on the small example
 ])
@@ -313,7 +299,7 @@ def test_the_command_refuses_a_bad_kernel_name_or_thread_count_in_one_line(monke
 def test_without_a_compiled_kernel_auto_runs_the_numpy_path_bit_for_bit(monkeypatch):
     s = load_scenario()
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
-    _without(monkeypatch, "c", "numba")  # as if neither kernel were in this install
+    _without(monkeypatch)  # as if the C kernel were not in this install
     missing = run_model(s, "bdm")
     monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
     plain = run_model(s, "bdm")
@@ -325,39 +311,34 @@ def test_without_a_compiled_kernel_auto_runs_the_numpy_path_bit_for_bit(monkeypa
 def test_auto_decides_by_the_issues_size_alone(monkeypatch):
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
     assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM - 1) is None  # a small issue: numpy
-    large = bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM)  # a large one: C when built, else numba
-    assert large is (bdm_kernel.compiled("c") or bdm_kernel.compiled("numba"))
-    if _built("c"):
+    large = bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM)  # a large one: C when built, else numpy
+    assert large is bdm_kernel.compiled()
+    if _built():
         assert bdm_kernel.name(large) == "c"
-        if _built("numba"):
-            bdm_kernel.compiled("numba")  # numba loaded or not: the same choice
-        assert bdm_kernel.choose(actors=bdm_kernel.KERNEL_FROM) is large
-    for kind in ("c", "numba"):
-        if _built(kind):
-            assert bdm_kernel.name(bdm_kernel.choose(kind, actors=17)) == kind  # unless asked
-            monkeypatch.setenv("TERTIUS_KERNEL", kind)
-            assert bdm_kernel.name(bdm_kernel.choose(actors=17)) == kind
+        assert bdm_kernel.name(bdm_kernel.choose("c", actors=17)) == "c"  # unless asked
+        monkeypatch.setenv("TERTIUS_KERNEL", "c")
+        assert bdm_kernel.name(bdm_kernel.choose(actors=17)) == "c"
     monkeypatch.setenv("TERTIUS_KERNEL", "numpy")
     assert bdm_kernel.choose(actors=5000) is None
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_auto_runs_a_large_issue_on_the_kernel_whatever_the_process_loaded(monkeypatch, kind):
-    """The same issue gives the same bytes under auto, whether numba was loaded before or not."""
+    """The same issue gives the same bytes under auto as on the kernel asked for by name."""
     rng = np.random.default_rng(5)
     n = bdm_kernel.KERNEL_FROM
     x, c, s = rng.uniform(0, 100, n), rng.uniform(0.05, 1, n), rng.uniform(0.05, 1, n)
     params = {**B.DEFAULTS, "rounds": 3}
     monkeypatch.delenv("TERTIUS_KERNEL", raising=False)
-    bdm_kernel.compiled(kind)  # loaded before
+    bdm_kernel.compiled()  # loaded before
     auto = B.bdm_issue(x, c, s, params)
-    chosen = bdm_kernel.name(bdm_kernel.compiled("c") or bdm_kernel.compiled("numba"))
+    chosen = bdm_kernel.name(bdm_kernel.compiled())
     np.testing.assert_array_equal(auto.positions, B.bdm_issue(x, c, s, params, kernel=chosen).positions)
     small = B.bdm_issue(x[:20], c[:20], s[:20], params)
     np.testing.assert_array_equal(small.positions, B.bdm_issue(x[:20], c[:20], s[:20], params, kernel="numpy").positions)
 
 
-@pytest.mark.skipif(not _built("c"), reason="no C kernel in this install")
+@pytest.mark.skipif(not _built(), reason="no C kernel in this install")
 def test_a_large_issue_on_the_c_kernel_loads_neither_numba_nor_llvm(monkeypatch):
     """The point of the C kernel: a large issue under ``auto`` runs compiled without numba's
     import (about 96 MiB of memory, llvmlite's LLVM most of it), in a fresh process."""

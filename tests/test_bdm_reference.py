@@ -34,12 +34,9 @@ def inputs():
     return names, x, c, s
 
 
-@pytest.fixture(scope="module", autouse=True, params=["c", "numba", "numpy"])
+@pytest.fixture(scope="module", autouse=True, params=["c", "numpy"])
 def kernel(request):
-    """Every test here runs on every path: the C kernel (when it was built at install), numba's
-    (when numba is installed) and numpy."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
+    """Every test here runs on both paths: the C kernel (when it was built at install) and numpy."""
     if request.param == "c":
         pytest.importorskip("tertius.models._bdm_c", reason="the C kernel was not built (pip install -e .)")
     with pytest.MonkeyPatch.context() as mp:

@@ -1,18 +1,20 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """The C kernel of a bdm round (Cython, built when the package installs; optional): this project's
-numba kernel (:mod:`tertius.models._bdm_jit`) translated into typed C, function for function, so
-that a round runs compiled without loading LLVM. Imported only through
+former numba kernel translated into typed C, function for function, so that a round runs
+compiled without loading LLVM; the numba kernel was then removed (issue 23, branch bdm23f). Its
+source, which states each function's equations and which the names ``_bdm_jit.<function>``
+below refer to, is ``git show 24b3a3f:src/tertius/models/_bdm_jit.py``. Imported only through
 :mod:`tertius.models._bdm_cblocks`, which runs the block functions below on threads.
 
 The same equations as :mod:`tertius.models.bdm` (Bueno de Mesquita 1994; Scholz, Calbert & Smith
 2011, restated in ``shared/reference/bdm-and-deu.md`` sections 3-4), for actors sorted by
-position, the per-pair terms fused into loops over pairs; see ``_bdm_jit`` for each function's
-equations. Each ``*_blocks`` function processes the blocks (or rows) ``b0 .. b1 - 1`` of its
-work without the GIL: every block is written by one call from inputs that do not depend on how
-the blocks are shared out, and every sum across blocks is taken by the caller in block order, so
-any number of threads gives the same bytes. The arithmetic is IEEE double in the order the numba
-kernel takes it (no fast-math, no -march: no fused multiply-adds), so the two kernels agree to
-rounding (both agree with the numpy path to 1e-9 of the scale range, tests/test_bdm_kernel.py).
+position, the per-pair terms fused into loops over pairs. Each ``*_blocks`` function processes
+the blocks (or rows) ``b0 .. b1 - 1`` of its work without the GIL: every block is written by one
+call from inputs that do not depend on how the blocks are shared out, and every sum across
+blocks is taken by the caller in block order, so any number of threads gives the same bytes. The
+arithmetic is IEEE double in the source's order (no fast-math, no -march: no fused
+multiply-adds), which gave the same bytes as the numba kernel on this project's machine; it
+agrees with the numpy path to 1e-9 of the scale range (tests/test_bdm_kernel.py).
 """
 
 import numpy as np
@@ -27,7 +29,7 @@ ctypedef fused index_t:
 
 
 cdef inline double _max(double a, double b) noexcept nogil:
-    return b if b > a else a  # Python's max(a, b), as numba compiles it
+    return b if b > a else a  # Python's max(a, b)
 
 
 cdef inline double _min(double a, double b) noexcept nogil:
@@ -723,7 +725,7 @@ def batch_round(x, w, s, R, median, double q, double t, bint global_form, bint r
 
 
 def ordered_sum(const double[::1] v):
-    """Σ v in index order (the numba kernel's loop over the voters' parts)."""
+    """Σ v in index order (the order of the former numba kernel's loop over the voters' parts)."""
     cdef double total = 0.0
     cdef Py_ssize_t k
     for k in range(v.shape[0]):

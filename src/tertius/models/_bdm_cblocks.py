@@ -1,7 +1,7 @@
 """The C kernel of a bdm round (:mod:`tertius.models._bdm_c`, built from ``_bdm_c.pyx`` when the
-package installs) under the names of the numba kernel (:mod:`tertius.models._bdm_jit`), so that
-``bdm._kernel_passes`` runs either; imported only through :mod:`tertius.models.bdm_kernel`, and
-fails to import when the extension was not built.
+package installs), each pass as a serial function and a ``<name>_parallel`` one, looked up by
+name by ``bdm._kernel_passes`` (through :func:`bdm_kernel.functions`); imported only through
+:mod:`tertius.models.bdm_kernel`, and fails to import when the extension was not built.
 
 Threads without OpenMP: each ``<name>_parallel`` cuts its work (blocks of ``KERNEL_BLOCK`` rows,
 columns or voters) into as many contiguous ranges of whole blocks as :func:`use_threads` was
@@ -23,9 +23,6 @@ import numpy as np
 
 import tertius.models._bdm_c as _bdm_c  # the compiled extension; ImportError when it was not built
 from tertius.models import bdm_kernel
-
-#: No cap of the kernel's own on ``TERTIUS_THREADS`` (numba's is ``NUMBA_NUM_THREADS``).
-MAX_THREADS = 1024
 
 _COUNT = 1
 
@@ -86,7 +83,7 @@ def _prefix(parts: int, C: np.ndarray, block: int) -> None:
 
 
 def _rows(parts: int, *args: Any) -> None:
-    """``_bdm_jit.row_blocks``'s arguments: (c0, xs, ..., LO (19th), ..., block (25th), new_s, partner_s)."""
+    """``_bdm_c.row_blocks``'s arguments: (c0, xs, ..., LO (19th), ..., block (25th), new_s, partner_s)."""
     LO, block = args[18], args[24]
     _run(_bdm_c.row_blocks, args, _blocks(LO.shape[0], block), parts)
 

@@ -57,10 +57,11 @@ linear in the positions, so its numerators need only one-dimensional prefix sums
 ``WHOLE_MAX_ACTORS`` actors a round runs in blocks of actors (:func:`_sorted_round`): it keeps
 the midpoint counts as an (n, n) int16 array and otherwise O(n × block) floats, so 3,000 actors
 fit in tens of MB; up to it, whole (n, n) arrays (:func:`_whole_round`). Both give the same
-positions up to rounding (tests/test_bdm.py compares them). With numba installed (the ``fast``
-extra), a round runs instead in a compiled kernel that fuses the per-pair terms in loops over
-pairs (:func:`_kernel_round`, :mod:`tertius.models._bdm_jit`); ``TERTIUS_KERNEL`` or ``kernel=``
-chooses (:mod:`tertius.models.bdm_kernel`), and the two agree to rounding (tests/test_bdm_kernel.py).
+positions up to rounding (tests/test_bdm.py compares them). Where the C kernel was built at
+install, a round of a large issue runs instead in that compiled kernel, which fuses the per-pair
+terms in loops over pairs (:func:`_kernel_round`, :mod:`tertius.models._bdm_cblocks`);
+``TERTIUS_KERNEL`` or ``kernel=`` chooses (:mod:`tertius.models.bdm_kernel`), and the two agree
+to rounding (tests/test_bdm_kernel.py).
 """
 
 from __future__ import annotations
@@ -819,7 +820,7 @@ def _window_terms(run: Callable[[str], Any], parts: int, xs: np.ndarray, rs: np.
 
 def _kernel_round(jit: Any, xs: np.ndarray, ws: np.ndarray, ss: np.ndarray, R: float, median: float,
                   params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_sorted_round` by the compiled kernel (:mod:`tertius.models._bdm_jit`): numpy
+    """:func:`_sorted_round` by the compiled kernel (:mod:`tertius.models._bdm_cblocks`): numpy
     takes the powers a chunk of actors at a time (its vectorised exp and log); the kernel fuses
     every other per-pair term, so no (n, n) temporary is written beyond the midpoint table
     and the stored utilities (``KERNEL_STORE_MAX_ACTORS``). Its O(n²) passes run over blocks of
@@ -921,7 +922,7 @@ class Trajectory:
 
 def bdm_issue(x0: np.ndarray, c: np.ndarray, s: np.ndarray, params: dict[str, Any],
               kernel: str | None = None) -> Trajectory:
-    """Run the model on one issue. ``s`` in [0, 1]. ``kernel``: ``numba``, ``numpy`` or
+    """Run the model on one issue. ``s`` in [0, 1]. ``kernel``: ``c``, ``numpy`` or
     ``auto`` (:mod:`tertius.models.bdm_kernel`; None: ``TERTIUS_KERNEL``)."""
     jit = bdm_kernel.choose(kernel, actors=np.size(x0))
     x = np.asarray(x0, dtype=float).copy()
@@ -1236,7 +1237,7 @@ def bdm_batch(scenario: Scenario, position: np.ndarray, salience: np.ndarray, ca
     """The batch form of :func:`bdm` over a leading axis of draws (same equations, same numbers).
     ``kernel``: as in :func:`bdm_issue`."""
     check_params(params)
-    bdm_kernel.choose(kernel, actors=0)  # a bad TERTIUS_KERNEL is refused before any work (numba not imported)
+    bdm_kernel.choose(kernel, actors=0)  # a bad TERTIUS_KERNEL is refused before any work
     arr = scenario.arrays
     B = position.shape[0]
     out = np.empty((B, len(arr.issue_ids)))
