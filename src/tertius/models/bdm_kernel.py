@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from types import ModuleType
 from typing import Any
 
@@ -112,19 +112,18 @@ def threads() -> int:
 
 @contextmanager
 def functions(jit: ModuleType) -> Iterator[tuple[Callable[[str], Any], int]]:
-    """(a look-up of the kernel's functions by name, the threads for numpy's part) for one round:
-    the parallel functions (``<name>_parallel``) on :func:`threads` threads, else the serial ones
-    and 1: for one thread, and while another thread of this process is in a parallel round (the
-    parallel functions share :func:`pool`; the serial functions give the same bytes)."""
+    """(a look-up of the kernel's functions by name, bound to their thread count; that count, for
+    numpy's part) for one round: :func:`threads` threads, else 1: for one thread, and while
+    another thread of this process is in a parallel round (the passes on several threads share
+    :func:`pool`; on one thread they give the same bytes)."""
     count = threads()
     if count > 1 and _PARALLEL.acquire(blocking=False):
         try:
-            jit.use_threads(count)
-            yield (lambda name: getattr(jit, name + "_parallel")), count
+            yield (lambda name: partial(getattr(jit, name), count)), count
         finally:
             _PARALLEL.release()
     else:
-        yield (lambda name: getattr(jit, name)), 1
+        yield (lambda name: partial(getattr(jit, name), 1)), 1
 
 
 _POOL: tuple[int, int, ThreadPoolExecutor] | None = None
