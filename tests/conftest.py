@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,3 +28,12 @@ def need(path: Path) -> Path:
             pytest.fail(f"shared data not found: {path} (CI needs ../shared beside the repository)")
         pytest.skip(f"shared data not found: {path}")
     return path
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of scripts/ imported as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

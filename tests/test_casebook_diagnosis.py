@@ -3,13 +3,12 @@ docs/thirdparty.md, "Why the misses come out neutral"). Run on one case at a fix
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 CASE = "second-schleswig-war-1864.yaml"
 BROKER_CAUSES = {"not-open", "refused", "refused-threat-join-cost", "blocked", "no-leverage", "settled-without",
@@ -19,11 +18,7 @@ JOIN_CAUSES = {"neutral-paid", "join-cost", "join-cost-then-paid", "fighting-cos
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("diagnose_casebook", REPO / "scripts" / "diagnose_casebook.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("diagnose_casebook")
 
 
 @pytest.fixture(scope="module")

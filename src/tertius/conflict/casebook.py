@@ -9,6 +9,8 @@ settlement on the third party's own issues. "Everyone stays out" is the baseline
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -116,35 +118,72 @@ PIVOTAL_GRID = (False, True)
 CONVENING_GRID = (False, True)
 
 
+#: A setting of the game searched by the casebook's selection: (join_cost, pivotal, convening).
+Setting = tuple[float, bool, bool]
+#: Every setting searched, in :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` x :data:`CONVENING_GRID`.
+GRID: tuple[Setting, ...] = tuple((c, p, v) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for v in CONVENING_GRID)
+#: The setting selected on the bundled casebook (``scripts/fit_casebook.py``), with the cases it
+#: was selected on: the setting ``tertius validate DIR`` scores a folder of cases with.
+FITTED = Path(__file__).with_name("casebook_fit.json")
+
+
+def _select(runs: dict[Setting, list[list[dict[str, Any]]]], skip: int | None = None) -> Setting:
+    """The setting that matches most decisions of the cases (all but case ``skip``): on a tie the
+    smaller cost, then the variant without pivotal deterrence, then without convening."""
+    def matched(g: Setting) -> tuple[int, float, bool, bool]:
+        return (sum(r["matched"] for j, rr in enumerate(runs[g]) if j != skip for r in rr), -g[0], not g[1],
+                not g[2])
+    return max(GRID, key=matched)
+
+
+def _runs(scenarios: list[Scenario]) -> dict[Setting, list[list[dict[str, Any]]]]:
+    return {g: [score_case(s, s.id, *g) for s in scenarios] for g in GRID}
+
+
+def select_setting(scenarios: list[Scenario]) -> tuple[Setting, dict[str, Any]]:
+    """The setting that matches most recorded decisions of all the cases (the selection each fold
+    of :func:`cross_validate` makes on its training cases), with its in-sample summary."""
+    runs = _runs(scenarios)
+    best = _select(runs)
+    return best, summarise([r for rr in runs[best] for r in rr], len(scenarios))
+
+
 def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
     """Leave-one-case-out cross-validation of a third party's fixed cost of taking up arms and of
     the variant of the game (with or without pivotal deterrence, with or without the prestige of
-    convening): for each case, the triple on :data:`JOIN_COST_GRID` x :data:`PIVOTAL_GRID` x
-    :data:`CONVENING_GRID` that matches most decisions of the other cases (the smaller cost, then
-    the variant without pivotal deterrence, then without convening, on a tie) scores it. The
-    variant is selected inside each fold, so the score is out of fold."""
-    grid = [(c, p, v) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for v in CONVENING_GRID]
-    runs = {g: [score_case(s, s.id, *g) for s in scenarios] for g in grid}
+    convening): for each case, the setting in :data:`GRID` that matches most decisions of the
+    other cases (:func:`_select`) scores it. The variant is selected inside each fold, so the score
+    is out of fold."""
+    runs = _runs(scenarios)
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
     pivotal: dict[str, bool] = {}
     convening: dict[str, bool] = {}
     for i, s in enumerate(scenarios):
-        def matched(g: tuple[float, bool, bool], i: int = i) -> tuple[int, float, bool, bool]:
-            return (sum(r["matched"] for j, rr in enumerate(runs[g]) if j != i for r in rr), -g[0], not g[1],
-                    not g[2])
-        best = max(grid, key=matched)
+        best = _select(runs, skip=i)
         chosen[s.id], pivotal[s.id], convening[s.id] = best
         rows.extend(runs[best][i])
     return {"join_cost": chosen, "pivotal": pivotal, "convening": convening,
             "casebook": summarise(rows, len(scenarios)), "decisions": rows,
             "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
-                     summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in grid}}
+                     summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in GRID}}
+
+
+def fitted_setting() -> dict[str, Any]:
+    """The shipped setting (:data:`FITTED`): ``join_cost``, ``pivotal``, ``convening``, and the
+    sha256 of each case file it was selected on (``cases``)."""
+    return dict(json.loads(FITTED.read_text(encoding="utf-8")))
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
-    """Score every case of a casebook folder (docs/casebook.md); with ``cv``, also the
-    leave-one-case-out cross-validation of the cost of taking up arms."""
+    """Score every case of a casebook folder (docs/casebook.md) at the setting selected on the
+    bundled casebook (:func:`fitted_setting`; ``setting.in_sample`` names the cases it was selected
+    on), and the plain game (join cost 0, neither variant) beside it (``plain_game``); with ``cv``,
+    also the leave-one-case-out cross-validation, which selects the setting inside each fold."""
     folder = Path(path)
     files = case_files(folder)
     if not files:
@@ -157,8 +196,18 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
             raise InputError(f"case '{scenario.id}' records no third-party decision", file=str(f),
                              fix="a case needs a 'conflict:' section with phases that record 'actual' options")
         scenarios.append(scenario)
-    rows = [r for s in scenarios for r in score_case(s, s.id)]
-    out: dict[str, Any] = {"casebook": summarise(rows, len(scenarios)), "decisions": rows}
+    fit = fitted_setting()
+    setting = (float(fit["join_cost"]), bool(fit["pivotal"]), bool(fit["convening"]))
+    rows = [r for s in scenarios for r in score_case(s, s.id, *setting)]
+    plain = [r for s in scenarios for r in score_case(s, s.id)]
+    # a case is in the selection's sample if a file with its id and the same bytes was selected on
+    seen = [s.id for s, f in zip(scenarios, files, strict=True) if fit["cases"].get(s.id) == file_sha256(f)]
+    out: dict[str, Any] = {
+        "casebook": summarise(rows, len(scenarios)), "decisions": rows,
+        "setting": {"join_cost": setting[0], "pivotal": setting[1], "convening": setting[2],
+                    "selected_on": fit["selected_on"], "in_sample": seen},
+        "plain_game": summarise(plain, len(scenarios)),
+    }
     if cv:
         out["cross_validation"] = cross_validate(scenarios)
     return out
@@ -182,5 +231,6 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["CONVENING_GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate", "looks_like_casebook",
-           "own_issues", "score_case", "summarise", "validate_casebook"]
+__all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate",
+           "file_sha256", "fitted_setting", "looks_like_casebook", "own_issues", "score_case", "select_setting", "summarise",
+           "validate_casebook"]

@@ -206,8 +206,18 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
               title_justify="left")
     for col in ("", "matched", "brokers matched", "log loss", "gains MAE (% of scale)"):
         t.add_column(col, justify="left" if not col else "right")
+    st = result["setting"]
+    n_in = len(st["in_sample"])
+    t.caption = (f"tertius plays at the setting selected on the bundled {st['selected_on']}: join cost "
+                 f"{st['join_cost']:g}{', pivotal deterrence' if st['pivotal'] else ''}"
+                 f"{', the prestige of convening' if st['convening'] else ''}"
+                 + (f"; {n_in} of the {c['cases']} cases here {'was' if n_in == 1 else 'were'} among them "
+                    "(scored in sample)" if n_in else "; none of the cases here was among them (out of sample)"))
     t.add_row("tertius (selected equilibrium)", f"{c['matched']} of {c['decisions']}",
               f"{c['brokers_matched']} of {c['brokers_recorded']}", _fmt(c["log_loss"], 3), _fmt(c["gains_mae"], 3))
+    g = result["plain_game"]
+    t.add_row("the plain game (join cost 0, neither variant)", f"{g['matched']} of {g['decisions']}",
+              f"{g['brokers_matched']} of {g['brokers_recorded']}", _fmt(g["log_loss"], 3), _fmt(g["gains_mae"], 3))
     cv = result.get("cross_validation")
     if cv:
         k = cv["casebook"]
