@@ -112,24 +112,27 @@ def test_a_side_deal_or_control_is_an_instrument():
     assert instrument(war)[war.index("t")] and may_broker(war)[0, war.index("t")]
 
 
-def test_table_rows_without_ties_have_no_stake(tmp_path):
-    """The tables give a candidate with no alliance tie (or the same ties to both sides) the
-    position halfway between the sides (docs/thirdparty-data.md): no stake, so P(broker) = 0;
-    a candidate tied to one side leans to it and may broker."""
+def test_table_rows_without_ties_or_rivalries_have_no_stake(tmp_path):
+    """The tables give a candidate with no alliance tie and no strategic rivalry with the sides'
+    originals (or the same ties to both sides) the position halfway between the sides
+    (docs/thirdparty-data.md, revision 3): no stake, so P(broker) = 0; a candidate tied to one
+    side leans to it and may broker, and so may a rival of one side's originals with no tie (the
+    United States, France's rival 1830-1871, Thompson & Dreyer)."""
     head = ("war_num,war_name,start_date,start_year,ccode,abb,joined,join_year,join_lag_days,cinc,cinc_a,cinc_b,"
             "dist_a_km,dist_b_km,ally_a,ally_b,defense_a,defense_b,orig_a,orig_b,initiator_side\n")
-    rows = ["1,W,1850-01-01,1850,2,USA,none,,,0.03,0.1,0.05,6000,6100,0,0,0,0,220,230,A",
+    rows = ["1,W,1850-01-01,1850,20,CAN,none,,,0.03,0.1,0.05,6000,6100,0,0,0,0,220,230,A",
             "1,W,1850-01-01,1850,3,XXX,none,,,0.03,0.1,0.05,600,500,1,1,0,0,220,230,A",
-            "1,W,1850-01-01,1850,4,YYY,A,,,0.03,0.1,0.05,600,500,1,0,1,0,220,230,A"]
+            "1,W,1850-01-01,1850,4,YYY,A,,,0.03,0.1,0.05,600,500,1,0,1,0,220,230,A",
+            "1,W,1850-01-01,1850,2,USA,none,,,0.03,0.1,0.05,6000,6100,0,0,0,0,220,230,A"]
     path = tmp_path / "t.csv"
     path.write_text(head + "\n".join(rows) + "\n", encoding="utf-8")
     _, (case,) = read_decision_table(path, cost=0.1)
     war = build_war(case.scenario)
-    ks = [war.index(t) for t in ("USA", "XXX", "YYY")]
-    assert may_broker(war)[0, ks].tolist() == [False, False, True]
+    ks = [war.index(t) for t in ("CAN", "XXX", "YYY", "USA")]
+    assert may_broker(war)[0, ks].tolist() == [False, False, True, True]
     _, _, vals = best_response_path(war)
     p = probabilities(vals[0])
-    assert p[0, BROKER] == 0 and p[1, BROKER] == 0 and p[2, BROKER] > 0
+    assert p[0, BROKER] == 0 and p[1, BROKER] == 0 and p[2, BROKER] > 0 and p[3, BROKER] > 0
 
 
 @settings(max_examples=30, deadline=None)

@@ -2,9 +2,10 @@
 
 The mapping from a row to a scenario is fixed in docs/thirdparty-data.md: one scenario per war
 or dispute, the original belligerents of each side as one actor, every candidate state as a third
-party, one issue ``outcome`` (side A at 100, side B at 0), candidate positions from alliance ties,
-saliences and strengths from the War Trap loss-of-strength gradient, one fixed cost of fighting
-for every actor (written as a share of its stake). The two layouts are told apart by their columns.
+party, one issue ``outcome`` (side A at 100, side B at 0), candidate positions from alliance ties
+and strategic rivalries (revision 3; :mod:`tertius.io.rivalries`), saliences and strengths from
+the War Trap loss-of-strength gradient, one fixed cost of fighting for every actor (written as a
+share of its stake). The two layouts are told apart by their columns.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tertius.errors import InputError
+from tertius.io.rivalries import is_rival
 from tertius.scenario import Scenario
 
 KM_PER_MILE = 1.609344
@@ -52,6 +54,9 @@ class Case:
     #: The group's columns: start_year, cinc_a, cinc_b, n_orig_a, n_orig_b, initiator_a (1 if
     #: side A started it, 0 if side B, NaN where the table does not say).
     info: dict[str, float] = field(default_factory=dict)
+    #: Strategic rivalry (Thompson & Dreyer) with any of side A's, side B's originals in the start
+    #: year (docs/thirdparty-data.md, revision 3).
+    rival: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
 
 def table_layout(path: Path, header: list[str]) -> str:
@@ -246,7 +251,8 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
               {"id": "side-b", "name": "side B (originals)", "capability": cinc_b, "distance": 0.0}]
     stances: list[dict[str, Any]] = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
                {"actor": "side-b", "issue": "outcome", "position": 0, "salience": 1}]
-    joined, ccode, ally, covariates, seen = {}, {}, {}, {}, set()
+    joined, ccode, ally, covariates, rival, seen = {}, {}, {}, {}, {}, set()
+    originals = [[c for c in first.get(f"orig_{s}", "").split(";") if c.strip()] for s in ("a", "b")]
     for line, rec in recs:
         cinc, m1 = _num(path, line, rec, "cinc", 0.0)
         da, m2 = _num(path, line, rec, "dist_a_km", far)
@@ -264,13 +270,15 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
             aid, k = f"{aid.rsplit('#', 1)[0]}#{k}", k + 1
         seen.add(aid)
         miles = min(da, db) / KM_PER_MILE
-        position = min(100.0, max(0.0, 50 + 25 * (aa - ab) + 25 * (fa - fb)))
+        ra, rb = (is_rival(rec["ccode"], orig, year) for orig in originals)
+        position = min(100.0, max(0.0, 50 + 25 * (aa - ab) + 25 * (fa - fb) + 25 * (rb - ra)))
         actors.append({"id": aid, "name": rec["abb"] or aid, "capability": cinc, "distance": miles})
         stances.append({"actor": aid, "issue": "outcome", "position": position,
                         "salience": _salience(miles, per_day)})
         joined[aid] = rec["joined"]
         ccode[aid] = rec["ccode"]
         ally[aid] = (aa > 0, ab > 0)
+        rival[aid] = (ra, rb)
         covariates[aid] = {"dist_a_km": da, "dist_b_km": db, "ally_a": aa, "ally_b": ab, "defense_a": fa,
                            "defense_b": fb, "cinc": cinc, "major": _flag(rec.get("major", ""))}
     name = first.get("war_name") or f"{layout} {group}"
@@ -295,11 +303,10 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
                          fix="check its rows' numbers") from None
     side = first.get("initiator_side", "")
     info = {"start_year": float(year), "cinc_a": cinc_a, "cinc_b": cinc_b,
-            "n_orig_a": float(len([c for c in first.get("orig_a", "").split(";") if c.strip()])),
-            "n_orig_b": float(len([c for c in first.get("orig_b", "").split(";") if c.strip()])),
+            "n_orig_a": float(len(originals[0])), "n_orig_b": float(len(originals[1])),
             "initiator_a": 1.0 if side == "A" else 0.0 if side == "B" else math.nan}
     return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed, ally=ally,
-                covariates=covariates, info=info)
+                covariates=covariates, info=info, rival=rival)
 
 
 def _flag(text: str) -> float:
