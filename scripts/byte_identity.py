@@ -93,6 +93,13 @@ the scores that print it) and in its max_min_gain by 3.4e-14.
 checked): 95 outputs, 1 differs, ``validate-deu-json`` stdout, nash's rounding as recorded at
 c265ab9 (the prestige of convening is off outside the casebook's CV, and bdm's C kernel runs from
 200 actors, so no output of the default scenario or the DEU file reaches it).
+5215159 -> ba58d24 (the tables' mapping with rivalries, fitted.json and choicemodel.json refitted;
+validate's casebook setting): 95 outputs, 9 differ, by intent: broker (table, JSON), run (stdout,
+results.json, report.html, both formats) and the report. The JSON of ``tertius broker`` differs
+only in the fitted precision and join constant and in the probabilities (the choice model's, the
+game logit's, their means over the draws, and the sentences that quote them: Russia 1858 stays out
+at 75 % -> 74 %, 1860 brokers at 88 % -> 87 %); every equilibrium, share, settlement and
+forecast is the same.
 """
 
 from __future__ import annotations
