@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from tertius.cli import app
 from tertius.conflict.casebook import claimed, own_issues, score_case
-from tertius.conflict.war import build_war
+from tertius.conflict.game import best_response_path, payoffs
+from tertius.conflict.war import OPTIONS, build_war, has_stake
 from tertius.scenario import Scenario
 from tests.test_mechanisms import _base
 
@@ -155,3 +156,43 @@ def test_every_case_declares_the_claims_and_each_claim_is_on_an_issue_its_holder
         for cl in (s.conflict.claims if ph is None else ph.claims or []):
             for i in cl.issues:
                 assert (cl.actor, i) in stances, f"{path.name}: {cl.actor} claims {i} without caring about it"
+
+
+def _paid_for_neutrality(claims: list[str] | None) -> tuple[str, float]:
+    """The wedge's war (tests/test_mechanisms.py): side b controls 'own', which 't' wants; with
+    ``claims`` declared, 't' holds a claim on those issues only."""
+    data = _base()
+    data["stances"].append({"actor": "t", "issue": "x", "position": 100, "salience": 0.3})
+    data["conflict"]["controls"] = [{"actor": "b", "issues": ["own"], "source": "test"}]
+    if claims is not None:
+        data["conflict"]["claims"] = [{"actor": "t", "issues": claims, "source": "test"}]
+    war = build_war(Scenario.model_validate(data))
+    profile, _, _ = best_response_path(war)
+    k = war.index("t")
+    return OPTIONS[profile[0, k]], float(payoffs(war, profile).price[0, 0, k])
+
+
+def test_the_wedge_pays_a_third_party_on_what_it_claims_and_not_on_a_view():
+    """Rule 2 in the game: a side buys a neutral's neutrality with the issues the neutral holds a
+    claim on. Declared as a claim (or with no claims declared, as before) 'own' pays for 't''s
+    neutrality; where 't' is declared to claim only the stake, its wish for 'own' is a view on b's
+    issue, which b does not pay with, and 't' joins a side instead."""
+    for claims in (None, ["own"]):
+        option, price = _paid_for_neutrality(claims)
+        assert option == "neutral" and price > 0
+    option, price = _paid_for_neutrality(["x"])
+    assert option in ("join-a", "join-b") and price == 0
+
+
+def test_a_view_off_the_stakes_is_no_stake_and_a_claim_is():
+    """'A stake before a choice': a third party halfway between the sides on the stake, with a
+    view on another issue, has a stake only where that view is its claim (or no claims are
+    declared); without one it may not broker."""
+    data = _base()
+    data["stances"].append({"actor": "t", "issue": "x", "position": 50, "salience": 0.3})
+    for claims, stake in ((None, True), (["own"], True), (["x"], False)):
+        d = copy.deepcopy(data)
+        if claims is not None:
+            d["conflict"]["claims"] = [{"actor": "t", "issues": claims, "source": "test"}]
+        war = build_war(Scenario.model_validate(d))
+        assert bool(has_stake(war)[0, war.index("t")]) is stake

@@ -20,7 +20,7 @@ import numpy as np
 from tertius.conflict.choice import probabilities
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
-from tertius.conflict.war import OPTIONS, build_war, phases_of
+from tertius.conflict.war import OPTIONS, build_war, claimed, phases_of
 from tertius.errors import InputError
 from tertius.io import load_scenario
 from tertius.scenario import Phase, Scenario
@@ -39,18 +39,6 @@ def looks_like_casebook(path: Path) -> bool:
 
 def case_files(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
-
-
-def claimed(scenario: Scenario, phase: Phase | None, actor: str) -> set[str] | None:
-    """The issues ``actor`` holds a claim on in the phase (the phase's ``claims``, else the
-    conflict's); None when the case declares no claims anywhere (docs/casebook.md, rule 2)."""
-    c = scenario.conflict
-    if c is None:
-        return None
-    declared = phase.claims if phase is not None and phase.claims is not None else c.claims
-    if declared is None:
-        return None if all(ph.claims is None for ph in c.phases) else set()
-    return {i for cl in declared if cl.actor == actor for i in cl.issues}
 
 
 def own_issues(scenario: Scenario, phase: Phase | None, war_stakes: np.ndarray, k: int) -> list[int]:

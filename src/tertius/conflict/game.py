@@ -237,9 +237,9 @@ def _raw(war: War, roles: np.ndarray) -> Play:
         u_own = utility(own, fight)
         # a channel broker's fee: its claims on issues a belligerent controls, as far as every
         # belligerent still prefers the deal to war (docs/thirdparty.md, "Mechanisms")
-        fee_issues = ((is_channel[..., None] & cares & ~war.stakes) & war.controls.any(0)).any(-2)  # (D', P, m)
+        claim = is_channel[..., None] & cares & war.claims  # what the channel claims (rule 2)
+        fee_issues = ((claim & ~war.stakes) & war.controls.any(0)).any(-2)  # (D', P, m)
         if fee_issues.any():
-            claim = is_channel[..., None] & cares
             count = claim.sum(-2)
             target = np.where(claim, np.nan_to_num(x), 0.0).sum(-2) / np.maximum(count, 1)
             base = brokered
@@ -343,13 +343,14 @@ def _with_prices(war: War, roles: np.ndarray, play: Play) -> Play:
     wedge = war.controls & (war.side != 0)[:, None]  # (n, m) who can pay with what
     # (n,) whether actor k claims an issue some side's member could pay with: the test below,
     # for every actor at once (most third parties have neither such a claim nor a side deal)
-    payable = (s > 0) & ~np.isnan(x) & ~np.isnan(np.expand_dims(sq, -2)) & wedge.any(0)
+    payable = (s > 0) & ~np.isnan(x) & ~np.isnan(np.expand_dims(sq, -2)) & wedge.any(0) & war.claims
     payable_k = payable.any(-1).reshape(-1, payable.shape[-2]).any(0)
     for k in third:
         deals = [d for d in war.side_deals if d[0] == k]
         if not (payable_k[k] or deals):
             continue
-        claims = (s[..., k, :] > 0) & ~np.isnan(x[..., k, :]) & ~np.isnan(sq)  # (D, 1, m)
+        # what k may be paid with: the issues it cares about and holds a claim on (rule 2)
+        claims = (s[..., k, :] > 0) & ~np.isnan(x[..., k, :]) & ~np.isnan(sq) & war.claims[k]  # (D, 1, m)
         alt = {}
         for o in (NEUTRAL, SIDE_A, SIDE_B):
             r = roles.copy()

@@ -58,6 +58,10 @@ class War:
     miles_per_day: float = 250.0
     #: (n, m) bool: the issues each belligerent can concede on its own (declared ``controls``).
     controls: np.ndarray = field(default_factory=_unset)
+    #: (n, m) bool: the issues each actor holds a claim on (the case's declared ``claims``, rule 2
+    #: of docs/casebook.md; every issue where the scenario declares none): what a third party may
+    #: be paid with (the wedge, a channel's fee) and what gives it a stake off the stakes.
+    claims: np.ndarray = field(default_factory=_unset)
     #: (n,) the kind of broker each actor can be (:data:`BROKER_KINDS` codes; armed by default),
     #: and whether it was declared.
     broker_kind: np.ndarray = field(default_factory=_unset)
@@ -159,7 +163,7 @@ def has_stake(war: War) -> np.ndarray:
     d = side_demands(war)
     with np.errstate(invalid="ignore"):
         lean = np.abs(np.abs(x - d[:, None, 0]) - np.abs(x - d[:, None, 1])) > 1e-9 * war.span
-    return (cares & war.stakes & lean).any(-1) | (cares & ~war.stakes).any(-1)
+    return (cares & war.stakes & lean).any(-1) | (cares & ~war.stakes & war.claims).any(-1)
 
 
 def instrument(war: War) -> np.ndarray:
@@ -261,6 +265,18 @@ def phase_stances(scenario: Scenario, phase: Phase | None) -> tuple[np.ndarray, 
     return position, salience
 
 
+def claimed(scenario: Scenario, phase: Phase | None, actor: str) -> set[str] | None:
+    """The issues ``actor`` holds a claim on in the phase (the phase's ``claims``, else the
+    conflict's); None when the case declares no claims anywhere (docs/casebook.md, rule 2)."""
+    c = scenario.conflict
+    if c is None:
+        return None
+    declared = phase.claims if phase is not None and phase.claims is not None else c.claims
+    if declared is None:
+        return None if all(ph.claims is None for ph in c.phases) else set()
+    return {i for cl in declared if cl.actor == actor for i in cl.issues}
+
+
 def _declared(c: Conflict, phase: Phase | None, name: str) -> list:
     own = getattr(phase, name) if phase is not None else None
     return list(own) if own is not None else list(getattr(c, name))
@@ -273,6 +289,11 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
     controls = np.zeros((n, m), dtype=bool)
     for ctl in _declared(c, phase, "controls"):
         controls[ids.index(ctl.actor), [issues.index(i) for i in ctl.issues]] = True
+    claims = np.ones((n, m), dtype=bool)
+    for k, a in enumerate(ids):
+        held = claimed(scenario, phase, a)
+        if held is not None:
+            claims[k] = np.isin(issues, sorted(held))
     kind, declared = np.zeros(n, dtype=np.int8), np.zeros(n, dtype=bool)
     guarantee, peace = np.zeros(n), np.zeros(n)
     agent_for = np.zeros(n, dtype=np.int8)
@@ -291,7 +312,7 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
     commitments = tuple((ids.index(cm.actor), ROLE[cm.option], ids.index(cm.when.actor), ROLE[cm.when.option])
                         for cm in _declared(c, phase, "commitments"))
     won_by = {"a": SIDE_A, "b": SIDE_B}.get(phase.won_by or "", 0) if phase is not None else 0
-    return {"controls": controls, "broker_kind": kind, "declared_broker": declared, "guarantee": guarantee,
+    return {"controls": controls, "claims": claims, "broker_kind": kind, "declared_broker": declared, "guarantee": guarantee,
             "peace_value": peace, "agent_for": agent_for, "concerts": concerts, "concert_models": concert_models,
             "side_deals": deals,
             "commitments": commitments, "won_by": won_by}
@@ -412,7 +433,7 @@ def stack(wars: list[War], labels: bool = True) -> list[tuple[np.ndarray, War]]:
 #: draw axis), and those with the actor axis first ((n, m)).
 PER_ACTOR = ("side", "third", "cost", "broker_cost", "broker_kind", "declared_broker", "guarantee", "peace_value",
              "agent_for")
-PER_ACTOR_ROWS = ("spill", "controls")
+PER_ACTOR_ROWS = ("spill", "controls", "claims")
 
 
 def players(war: War) -> np.ndarray | None:
