@@ -227,3 +227,28 @@ def test_validate_reports_the_order_of_entry_or_why_not_without_a_traceback(tmp_
         assert run.exit_code == 0 and run.exception is None, run.output
         block = json.loads(run.stdout)["cross_validation"]["order_of_entry"]
         assert block["scored"] is scored
+        text = CliRunner().invoke(app, ["validate", str(path), "--cv", "2"])
+        assert text.exit_code == 0 and ("order of entry, 2-fold" if scored else "order of entry: not scored") in text.output
+
+
+def test_the_tables_scores_are_the_documented_ones_and_reproducible():
+    """docs/choicemodel.md, "Order of entry": the scores on the shared tables (5-fold, seed 0,
+    validate's folds), the wars' twice (same seed, same bytes)."""
+    from tertius.conflict.score import _order_of_entry
+    from tests.conftest import SHARED, need
+
+    got = {}
+    for layout_dir in ("cow-third-party", "mid-third-party"):
+        path = need(SHARED / "data" / layout_dir / "train.csv")
+        layout, cases = read_decision_table(path)
+        got[layout] = _order_of_entry(path, layout, cases, 5, 0)
+    again = _order_of_entry(SHARED / "data" / "cow-third-party" / "train.csv", "war",
+                            read_decision_table(SHARED / "data" / "cow-third-party" / "train.csv")[1], 5, 0)
+    assert json.dumps(again, sort_keys=True) == json.dumps(got["war"], sort_keys=True)
+    documented = {("war", "joined_ties"): (3.7368, 0.437, 0.742), ("war", "static"): (3.7368, 0.437, 0.742),
+                  ("dispute", "joined_ties"): (3.1943, 0.467, 0.879), ("dispute", "static"): (3.1978, 0.503, 0.881)}
+    for (layout, variant), (loss, mrr, auc) in documented.items():
+        v = got[layout][variant]
+        assert abs(v["log_loss"] - loss) < 1e-4 and abs(v["mrr"] - mrr) < 1e-3 and abs(v["auc"] - auc) < 1e-3
+    assert (got["war"]["events"], got["war"]["entries"], got["dispute"]["events"], got["dispute"]["entries"]) == (6, 5, 98, 79)
+    assert got["war"]["alternatives_with_joined_tie"] == 0 and got["dispute"]["unknown_day_joiners"] == 13
