@@ -252,3 +252,16 @@ def test_the_tables_scores_are_the_documented_ones_and_reproducible():
         assert abs(v["log_loss"] - loss) < 1e-4 and abs(v["mrr"] - mrr) < 1e-3 and abs(v["auc"] - auc) < 1e-3
     assert (got["war"]["events"], got["war"]["entries"], got["dispute"]["events"], got["dispute"]["entries"]) == (6, 5, 98, 79)
     assert got["war"]["alternatives_with_joined_tie"] == 0 and got["dispute"]["unknown_day_joiners"] == 13
+
+
+def test_joiners_in_one_group_only_leave_nothing_to_score_out_of_fold_without_a_nan(tmp_path):
+    table = write_table(tmp_path / "t.csv")
+    write_table(table, [r[:2] + ("none", "", "") + r[5:] for r in ROWS], group="2")  # a group with no joiner
+    write_atop(tmp_path)
+    run = CliRunner().invoke(app, ["validate", str(table), "--cv", "2", "--format", "json"])
+    assert run.exit_code == 0 and run.exception is None, run.output
+    block = json.loads(run.stdout)["cross_validation"]["order_of_entry"]
+    for name in entry.VARIANTS:  # the one group's fold has no training events: nothing scored
+        assert block[name]["events_scored"] == 0 and block[name]["log_loss"] is None and block[name]["mrr"] is None
+    text = CliRunner().invoke(app, ["validate", str(table), "--cv", "2"])
+    assert text.exit_code == 0 and "order of entry, 2-fold" in text.output

@@ -268,7 +268,8 @@ def cross_validate(e: Entries, fold_of: dict[str, int], k: int, seed: int) -> di
         folds.append({"fold": f, "events": int(test.sum()), "alpha": alpha})
     scored = np.isin(fold, [f["fold"] for f in folds if f["alpha"] is not None])
     part = e.take(scored)
-    return {"log_loss": log_loss(part, p[scored]), **ranks(part, p[scored]), "events_scored": int(scored.sum()),
+    return {"log_loss": log_loss(part, p[scored]) if scored.any() else None, **ranks(part, p[scored]),
+            "events_scored": int(scored.sum()),
             "folds": folds}
 
 
