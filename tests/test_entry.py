@@ -192,7 +192,7 @@ def test_a_table_without_join_lag_days_is_not_scored(tmp_path):
 
 
 def test_a_negative_or_missing_lag_names_the_cell_in_one_line(tmp_path):
-    for bad in ("-3", ""):
+    for bad in ("-3", "", "abc", "inf"):
         rows = [ROWS[0][:3] + (bad,) + ROWS[0][4:]] + ROWS[1:]
         table = write_table(tmp_path / f"bad{bad}.csv", rows)
         write_atop(tmp_path)
@@ -211,6 +211,12 @@ def test_without_the_atop_extract_the_order_of_entry_is_not_scored(tmp_path, mon
     write_atop(tmp_path, years=(1849,))  # an extract that does not cover the start year
     got = entry.order_of_entry(table, layout, cases, {"1": 0}, 2)
     assert not got["scored"] and "1850" in got["reason"]
+    (tmp_path / ATOP_FILE).write_text("ccode1,ccode2,year\n1,2,1850\n")  # a malformed extract
+    got = entry.order_of_entry(table, layout, cases, {"1": 0}, 2)
+    assert not got["scored"] and "ATOP" in got["reason"] and "atop_defense" in got["reason"] and "\n" not in got["reason"]
+    (tmp_path / ATOP_FILE).write_text(",".join(ATOP_COLUMNS) + "\n1,2,1850,x,0,0,0,0\n")
+    got = entry.order_of_entry(table, layout, cases, {"1": 0}, 2)
+    assert not got["scored"] and f"{ATOP_FILE}:2" in got["reason"]
 
 
 def test_validate_reports_the_order_of_entry_or_why_not_without_a_traceback(tmp_path):
