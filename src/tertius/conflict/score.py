@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict import choicemodel as cm
+from tertius.conflict import entry
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
 from tertius.conflict.equilibrium import Solution, solve_each
 from tertius.conflict.equilibrium import solve as equilibrium
@@ -448,8 +449,16 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
         out["cross_validation"] = {"k": cv, "seed": seed, "folds": folds_["folds"],
                                    "third_parties": {**t["model"], "baseline_logit": _brief(t["baseline_logit"])},
                                    "choice_model": t["choice_model"], "baseline_logit": t["baseline_logit"],
-                                   "base_rates": t["base_rates"]}
+                                   "base_rates": t["base_rates"],
+                                   "order_of_entry": _order_of_entry(path, layout, table, cv, seed)}
     return out
+
+
+def _order_of_entry(path: str | Path, layout: str, table: list[Case], k: int, seed: int) -> dict[str, Any]:
+    """Who joins next (:mod:`tertius.conflict.entry`), scored in the folds of :func:`cross_validate`
+    on this table alone (the same call of :func:`folds`), or why it is not scored."""
+    fold_of = folds([f"{layout}/{case.group}" for case in table], k, seed)
+    return entry.order_of_entry(path, layout, table, {c.group: fold_of[f"{layout}/{c.group}"] for c in table}, k, seed)
 
 
 def sha256(path: str | Path) -> str:

@@ -33,7 +33,7 @@ LAYOUTS = {
 JOINED = ("A", "B", "none")
 #: The columns a case is built from (:func:`_case`): the layouts' own and the optional ones it reads.
 READ = frozenset(c for _, needed in LAYOUTS.values() for c in needed) | {
-    "major", "war_name", "initiator_side", "orig_a", "orig_b"}
+    "major", "war_name", "initiator_side", "orig_a", "orig_b", "join_lag_days", "join_day_known"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class Case:
     #: Strategic rivalry (Thompson & Dreyer) with any of side A's, side B's originals in the start
     #: year (docs/thirdparty-data.md, revision 3).
     rival: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    #: The cells ``join_lag_days`` and ``join_day_known`` of each third party, as text (stripped),
+    #: where the table has a ``join_lag_days`` column (empty otherwise): the order of entry
+    #: (:mod:`tertius.conflict.entry`) reads and checks them; the other models do not.
+    entry: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def table_layout(path: Path, header: list[str]) -> str:
@@ -251,7 +255,7 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
               {"id": "side-b", "name": "side B (originals)", "capability": cinc_b, "distance": 0.0}]
     stances: list[dict[str, Any]] = [{"actor": "side-a", "issue": "outcome", "position": 100, "salience": 1},
                {"actor": "side-b", "issue": "outcome", "position": 0, "salience": 1}]
-    joined, ccode, ally, covariates, rival, seen = {}, {}, {}, {}, {}, set()
+    joined, ccode, ally, covariates, rival, entry, seen = {}, {}, {}, {}, {}, {}, set()
     originals = [[c for c in first.get(f"orig_{s}", "").split(";") if c.strip()] for s in ("a", "b")]
     for line, rec in recs:
         cinc, m1 = _num(path, line, rec, "cinc", 0.0)
@@ -279,6 +283,8 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
         ccode[aid] = rec["ccode"]
         ally[aid] = (aa > 0, ab > 0)
         rival[aid] = (ra, rb)
+        if "join_lag_days" in rec:
+            entry[aid] = (rec["join_lag_days"], rec.get("join_day_known", ""))
         covariates[aid] = {"dist_a_km": da, "dist_b_km": db, "ally_a": aa, "ally_b": ab, "defense_a": fa,
                            "defense_b": fb, "cinc": cinc, "major": _flag(rec.get("major", ""))}
     name = first.get("war_name") or f"{layout} {group}"
@@ -306,7 +312,7 @@ def _case(path: Path, layout: str, group: str, recs: list[tuple[int, dict[str, s
             "n_orig_a": float(len(originals[0])), "n_orig_b": float(len(originals[1])),
             "initiator_a": 1.0 if side == "A" else 0.0 if side == "B" else math.nan}
     return Case(group=group, name=name, scenario=scenario, joined=joined, ccode=ccode, imputed=imputed, ally=ally,
-                covariates=covariates, info=info, rival=rival)
+                covariates=covariates, info=info, rival=rival, entry=entry)
 
 
 def _flag(text: str) -> float:

@@ -265,6 +265,8 @@ def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False
     for c in base["calibration"]:
         cal.add_row(str(c["n"]), _pct(c["predicted"]), _pct(c["observed"]), f"{_pct(c['low'])}–{_pct(c['high'])}")
     out.append(cal)
+    if cv and cv.get("order_of_entry"):
+        out.append(order_of_entry_table(cv["order_of_entry"]))
     if per_group:
         g = Table(title="per war or dispute", title_justify="left")
         for col in ("group", "name", "candidates", "joiners", "join calls"):
@@ -274,6 +276,26 @@ def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False
                       ", ".join(r["calls"]) or "–")
         out.append(g)
     return out
+
+
+def order_of_entry_table(oe: dict[str, Any]) -> Table:
+    """Who joins next (:mod:`tertius.conflict.entry`), out of fold: the partial likelihood with and
+    without the ties to earlier joiners, in the same risk sets, beside a uniform guess; or why the
+    table cannot say."""
+    if not oe.get("scored"):
+        t = Table(title="order of entry: not scored", title_justify="left")
+        t.add_column("why")
+        t.add_row(oe.get("reason", ""))
+        return t
+    t = Table(title=f"order of entry, {oe['k']}-fold: who joins next ({oe['events']} joiners' entries "
+                    f"on {oe['entries']} days, {oe['groups']} groups)", title_justify="left")
+    for col in ("", "log loss per entry", "reciprocal rank", "AUC within entry days"):
+        t.add_column(col, justify="left" if not col else "right")
+    for label, key in (("ties to earlier joiners", "joined_ties"), ("static covariates only", "static")):
+        m = oe[key]
+        t.add_row(label, _fmt(m["log_loss"], 4), _fmt(m["mrr"], 3), _fmt(m["auc"], 3))
+    t.add_row("uniform over the risk set", _fmt(oe["uniform_log_loss"], 4), "", "0.5")
+    return t
 
 
 def listing(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
