@@ -293,3 +293,16 @@ def test_validate_restores_the_collectors_threshold_when_calls_overlap():
     assert gc.get_threshold()[0] == max(before[0], sc.GC_THRESHOLD)  # b still streams
     b.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize(("wars", "k", "fix"), [((1,), 2, "drop --cv"), ((1, 4), 3, "use --cv 2")])
+def test_more_folds_than_wars_is_one_line_naming_the_file_and_the_fix(tmp_path, wars, k, fix):
+    lines = need(SHARED / "data" / "cow-third-party" / "train.csv").read_text(encoding="utf-8").splitlines()
+    table = tmp_path / "few.csv"
+    table.write_text("\n".join([lines[0]] + [ln for ln in lines[1:] if int(ln.split(",")[0]) in wars]) + "\n",
+                     encoding="utf-8")
+    r = runner.invoke(app, ["validate", str(table), "--cv", str(k)])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    message = r.output.strip()
+    assert len(message.splitlines()) == 1 or "fix:" in message
+    assert str(table) in message and f"--cv {k}" in message and fix in message

@@ -21,6 +21,7 @@ from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, 
 from tertius.conflict.equilibrium import Solution, solve_each
 from tertius.conflict.equilibrium import solve as equilibrium
 from tertius.conflict.war import N_OPTIONS, OPTIONS, War, build_war, with_costs
+from tertius.errors import InputError
 from tertius.io.thirdparty_table import Case, decision_table_cases, read_decision_table
 from tertius.seeds import child_rng
 
@@ -444,6 +445,13 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
     if scores.choice:
         out["choice_model"] = scores.metrics("choice_model", rates)
     if table is not None and cv is not None:
+        n_groups = len({case.group for case in table})
+        if n_groups < cv:
+            unit = "wars" if layout == "war" else "disputes"
+            raise InputError(f"--cv {cv}: the table has {n_groups} {unit if n_groups != 1 else unit[:-1]}, "
+                             "and each fold needs at least one",
+                             file=str(path), fix=f"use --cv {n_groups}" if n_groups >= 2 else
+                             f"cross-validation needs a table of at least 2 {unit}; drop --cv")
         folds_ = cross_validate({layout: table}, k=cv, seed=seed)
         t = folds_["tables"][layout]
         out["cross_validation"] = {"k": cv, "seed": seed, "folds": folds_["folds"],
