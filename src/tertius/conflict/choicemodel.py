@@ -415,7 +415,7 @@ def _objective(beta: np.ndarray, x: np.ndarray, available: np.ndarray, chosen: n
     return nll + 0.5 * float(penalty * beta @ beta), grad + penalty * beta
 
 
-def _stage(x: np.ndarray, available: np.ndarray, chosen: np.ndarray, penalty: np.ndarray, start: np.ndarray,
+def fit_stage(x: np.ndarray, available: np.ndarray, chosen: np.ndarray, penalty: np.ndarray, start: np.ndarray,
            errors: bool) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """One stage's penalised conditional logit: the estimate, its standard errors, the penalised
     log-likelihood and whether the optimiser converged."""
@@ -475,7 +475,7 @@ def fit(d: Design, alpha: float, errors: bool = True, game_alpha: float | None =
     pen1 = np.where(join_terms, game_alpha if math.isfinite(game_alpha) else 0.0, alpha)[act]
     pen1[np.isin(cols[act], UNPENALISED)] = 0.0
     start = np.where(cols[act] == "join", -3.0, 0.0)
-    b1, s1, ll1, ok1 = _stage(xs[:, :, act], open1, chosen1, pen1, start, errors)
+    b1, s1, ll1, ok1 = fit_stage(xs[:, :, act], open1, chosen1, pen1, start, errors)
     beta[act], se[act] = b1, s1
     # second stage: among the rows that record how a state with a second-stage option stayed out
     single = np.isin(y, [RECORDED.index((k,)) for k in np.flatnonzero(MODELLED & ~JOINING)])
@@ -486,7 +486,7 @@ def fit(d: Design, alpha: float, errors: bool = True, game_alpha: float | None =
     ll2, ok2 = 0.0, True
     if broker:
         pen2 = np.where(np.isin(cols[act2], UNPENALISED), 0.0, alpha)
-        b2, s2, ll2, ok2 = _stage(xs[rows2][:, :, act2], (available & ~JOINING)[rows2], chosen2, pen2,
+        b2, s2, ll2, ok2 = fit_stage(xs[rows2][:, :, act2], (available & ~JOINING)[rows2], chosen2, pen2,
                                   np.zeros(int(act2.sum())), errors)
         beta[act2], se[act2] = b2, s2
     return {"columns": list(d.columns), "scale": scale.tolist(), "beta": beta.tolist(), "se": se.tolist(),
@@ -649,5 +649,5 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "option_probabilities", "predict_rows", "predicted", "recorded_probability", "scenario_covariates",
-           "draw_probabilities", "scenario_probabilities", "shipped"]
+           "fit_selected", "fit_stage", "option_probabilities", "predict_rows", "predicted", "recorded_probability",
+           "scenario_covariates", "draw_probabilities", "scenario_probabilities", "shipped"]

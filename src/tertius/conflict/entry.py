@@ -29,7 +29,7 @@ entry time nobody has joined yet, so the model there reads the static covariates
 
 Fitting is by penalised maximum likelihood with the plain logit's ridge (each variable divided by
 its standard deviation over the alternatives at risk) and optimiser (scipy's ``trust-exact``
-through the plain logit's stage, :func:`tertius.conflict.choicemodel._stage`); α is chosen from
+through the plain logit's stage, :func:`tertius.conflict.choicemodel.fit_stage`); α is chosen from
 :data:`tertius.conflict.choicemodel.ALPHAS` by the log loss per event in grouped K-fold CV inside
 the training groups, averaged over repeated deals, as the plain logit's α is.
 """
@@ -184,7 +184,7 @@ def fit(e: Entries, alpha: float, errors: bool = True) -> dict[str, Any]:
     and log-likelihood, by the plain logit's stage (ridge α on every variable)."""
     scale = _scale(e)
     penalty = np.full(len(e.columns), alpha)
-    beta, se, loglik, ok = cm._stage(e.x / scale, e.available, e.chosen, penalty, np.zeros(len(e.columns)), errors)
+    beta, se, loglik, ok = cm.fit_stage(e.x / scale, e.available, e.chosen, penalty, np.zeros(len(e.columns)), errors)
     return {"columns": list(e.columns), "scale": scale.tolist(), "beta": beta.tolist(), "se": se.tolist(),
             "alpha": alpha, "loglik": loglik, "converged": ok}
 
