@@ -100,6 +100,11 @@ only in the fitted precision and join constant and in the probabilities (the cho
 game logit's, their means over the draws, and the sentences that quote them: Russia 1858 stays out
 at 75 % -> 74 %, 1860 brokers at 88 % -> 87 %); every equilibrium, share, settlement and
 forecast is the same.
+927ab3f -> 3bb075d (the game reads the declared claims, choicemodel.json refitted; the order of
+entry): 95 outputs, the same 9 differ, by intent, and in the JSON of ``tertius broker`` only in
+the choice model's probabilities (point and mean over the draws) and the sentences that quote
+them (Russia 1858 74 % -> 79 %, 1860 87 % -> 89 %): the default scenario declares no claims, so
+its game is unchanged.
 """
 
 from __future__ import annotations
