@@ -136,13 +136,15 @@ def select_setting(scenarios: list[Scenario]) -> tuple[Setting, dict[str, Any]]:
     return best, summarise([r for rr in runs[best] for r in rr], len(scenarios))
 
 
-def cross_validate(scenarios: list[Scenario]) -> dict[str, Any]:
+def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict[str, Any]]]] | None = None
+                   ) -> dict[str, Any]:
     """Leave-one-case-out cross-validation of a third party's fixed cost of taking up arms and of
     the variant of the game (with or without pivotal deterrence, with or without the prestige of
     convening): for each case, the setting in :data:`GRID` that matches most decisions of the
     other cases (:func:`_select`) scores it. The variant is selected inside each fold, so the score
-    is out of fold."""
-    runs = _runs(scenarios)
+    is out of fold. ``runs`` are the cases' rows at every setting of :data:`GRID`, where the caller
+    has them already."""
+    runs = runs if runs is not None else _runs(scenarios)
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
     pivotal: dict[str, bool] = {}
@@ -186,8 +188,13 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
         scenarios.append(scenario)
     fit = fitted_setting()
     setting = (float(fit["join_cost"]), bool(fit["pivotal"]), bool(fit["convening"]))
-    rows = [r for s in scenarios for r in score_case(s, s.id, *setting)]
-    plain = [r for s in scenarios for r in score_case(s, s.id)]
+    # with cv every setting of the grid is played anyway: its rows serve the two settings here too
+    runs = _runs(scenarios) if cv else {}
+
+    def played(g: Setting) -> list[dict[str, Any]]:
+        return [r for rr in runs[g] for r in rr] if g in runs else [r for s in scenarios for r in score_case(s, s.id, *g)]
+
+    rows, plain = played(setting), played((0.0, False, False))
     # a case is in the selection's sample if a file with its id and the same bytes was selected on
     seen = [s.id for s, f in zip(scenarios, files, strict=True) if fit["cases"].get(s.id) == file_sha256(f)]
     out: dict[str, Any] = {
@@ -197,7 +204,7 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
         "plain_game": summarise(plain, len(scenarios)),
     }
     if cv:
-        out["cross_validation"] = cross_validate(scenarios)
+        out["cross_validation"] = cross_validate(scenarios, runs)
     return out
 
 
