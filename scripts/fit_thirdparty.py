@@ -3,7 +3,9 @@
     .venv/bin/python scripts/fit_thirdparty.py [--shared ../shared] [--check]
 
 Follows docs/thirdparty-data.md: 5-fold cross-validation grouped by war and dispute (seed 0)
-for the scores, then the fit on all training rows, written to
+for the scores (the choice model and the plain logit fitted, in each fold, on the tables' and the
+casebook's training rows together, as ``scripts/fit_choice.py`` fits them, with the casebook's
+held-out decisions scored apart), then the fit on all training rows, written to
 ``src/tertius/conflict/fitted.json`` with the tables' sha256 and the cross-validated scores.
 ``--check`` refits and fails if the shipped file differs (used by the tests' slow check).
 """
@@ -15,7 +17,9 @@ import json
 import sys
 from pathlib import Path
 
+from tertius.conflict import choicemodel as cm
 from tertius.conflict.score import COST_GRID, base_rates, cross_validate, fit, metrics, predict, sha256, solve
+from tertius.io import load_scenario
 from tertius.io.thirdparty_table import read_decision_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +39,9 @@ def main() -> int:
         got, cases = read_decision_table(path)
         assert got == layout, (path, got)
         tables[layout], files[layout] = cases, {"file": f"shared/data/{rel}", "sha256": sha256(path)}
-    cv = cross_validate(tables, k=5, seed=0)
+    book = sorted((ROOT / "casebook").glob("*.yaml"))
+    casebook = cm.casebook_design([load_scenario(f) for f in book])
+    cv = cross_validate(tables, k=5, seed=0, casebook=casebook)
     by_cost = {c: [solve(case, c) for cases in tables.values() for case in cases] for c in COST_GRID}
     params = fit(by_cost)
     in_sample = {}
@@ -58,7 +64,11 @@ def main() -> int:
                              "tables": {name: {which: {key: v[key] for key in (
                                  "n", "joiners", "accuracy", "precision", "recall", "f1", "sides", "log_loss",
                                  "base_log_loss", "brier", "base_brier", "auc") if key in v}
-                                 for which, v in t.items()} for name, t in cv["tables"].items()}},
+                                 for which, v in t.items()} for name, t in cv["tables"].items()
+                                 if name != "casebook"},
+                             # the casebook's decisions, a third data set of the choice model's fit
+                             "casebook": {**cv["tables"]["casebook"],
+                                          "files": {f"casebook/{f.name}": sha256(f) for f in book}}},
     }
     text = json.dumps(out, indent=1, sort_keys=True) + "\n"
     if args.check:

@@ -252,3 +252,77 @@ def test_the_calibration_diagnostic_reads_only_the_training_rows_it_is_given(tmp
     assert out["excess_total"] == pytest.approx(out["excess_on_joiners"] + out["excess_on_stayers"])
     assert sum(c["n"] for c in out["calibration"]) == len(d.rows) * cm.INNER_REPEATS
     assert set(out["alpha_grid"]) == {str(a) for a in mod.GRID} | {"base rates"}
+
+
+def test_the_plain_logits_data_of_a_casebook_design_reads_neutral_and_broker_as_none():
+    """plain_of: the covariates of the same rows, no broker option, and a recorded neutral or
+    broker read as the tables' class "none" (the plain logit does not tell them apart)."""
+    from pathlib import Path
+
+    from tertius.conflict.casebook import case_files
+    from tertius.io import load_scenario
+
+    files = case_files(Path(__file__).resolve().parents[1] / "casebook")[:3]
+    d = cm.casebook_design([load_scenario(f) for f in files])
+    plain = cm.plain_of(d)
+    assert plain.columns == cm.COVARIATES and plain.groups == d.groups
+    assert not plain.available[:, cm.SECOND].any() and plain.available[:, cm.JOINING].all()
+    assert set(plain.y) <= {0, 1, 2} and np.array_equal(plain.y == 2, d.y >= 3)
+    joins = cm.JOINING & d.available.all(axis=0)
+    assert np.array_equal(plain.x[:, joins], d.x[:, joins, :len(cm.COVARIATES)])
+    model = cm.fit(plain, alpha=10.0)
+    assert not model["broker"]
+    assert np.allclose(cm.option_probabilities(plain, model)[:, 3], 0.0)
+
+
+def test_casebook_scores_by_hand():
+    """score.casebook_scores on four decisions in two folds: the option log loss, the matches of the
+    most probable option, P(broker) of the recorded brokers and neutrals, and base rates that
+    are the other fold's shares of the four options."""
+    from tertius.conflict.score import casebook_scores
+
+    # recorded: join-a (code 0), neutral (3), broker (4), neutral (3); OPTIONS: neutral, join-a, join-b, broker
+    y = np.array([0, 3, 4, 3])
+    fold = np.array([0, 0, 1, 1])
+    p = np.array([[0.2, 0.7, 0.0, 0.1], [0.5, 0.1, 0.1, 0.3], [0.6, 0.0, 0.0, 0.4], [0.3, 0.1, 0.1, 0.5]])
+    call = np.array([0, 2, 2, 2])
+    out = casebook_scores(y, fold, {"choice_model": (p, call), "baseline_logit": (p, call)})
+    m = out["choice_model"]
+    assert m["option_log_loss"] == pytest.approx(-np.mean(np.log([0.7, 0.5, 0.4, 0.3])))
+    assert m["matched"] == 2  # join-a and the first neutral; the broker and the last neutral are missed
+    assert m["p_broker_brokers"] == pytest.approx(0.4) and m["p_broker_neutrals"] == pytest.approx(0.4)
+    assert "option_log_loss" not in out["baseline_logit"]  # the plain logit has no broker option
+    assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.7, 0.8, 1.0, 0.8])))
+    base = out["base_rates"]
+    # fold 0's rows get fold 1's shares (neutral 1/2, broker 1/2), fold 1's get fold 0's (join-a, neutral)
+    assert base["option_log_loss"] == pytest.approx(-np.mean(np.log([1e-15, 0.5, 1e-15, 0.5])))
+    assert out["decisions"] == 4 and out["brokers"] == 1
+
+
+def test_adding_the_casebook_to_the_cross_validation_moves_no_fold_of_the_tables(tmp_path):
+    """score.cross_validate with ``casebook``: the casebook's cases get folds of their own, so the
+    game's out-of-fold scores on the tables are those without it; the casebook's decisions are
+    scored apart, every one of them once."""
+    from pathlib import Path
+
+    from tertius.conflict.casebook import case_files
+    from tertius.conflict.score import cross_validate
+    from tertius.io import load_scenario
+
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + TABLE.split("\n", 1)[1].replace("1,W1,", "3,W3,").replace("2,W2,", "4,W4,"))
+    tables = {"war": read_decision_table(p)[1]}
+    files = case_files(Path(__file__).resolve().parents[1] / "casebook")[:4]
+    book = cm.casebook_design([load_scenario(f) for f in files])
+    without = cross_validate(tables, k=2, seed=0, grid=(0.0, 0.1))
+    with_book = cross_validate(tables, k=2, seed=0, grid=(0.0, 0.1), casebook=book)
+    assert with_book["tables"]["war"]["model"]["log_loss"] == without["tables"]["war"]["model"]["log_loss"]
+    cb = with_book["tables"]["casebook"]
+    assert cb["decisions"] == len(book.rows)
+    for which in ("choice_model", "baseline_logit", "baseline_logit_casebook", "base_rates"):
+        assert cb[which]["n"] == len(book.rows)
+    # the declared baseline stays fitted on the tables only: its scores there do not move
+    for which in ("baseline_logit", "base_rates"):
+        assert with_book["tables"]["war"][which]["log_loss"] == without["tables"]["war"][which]["log_loss"]
+    assert "baseline_logit_casebook" in with_book["tables"]["war"]
+    assert 0 <= cb["choice_model"]["matched"] <= len(book.rows)

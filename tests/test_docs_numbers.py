@@ -50,3 +50,41 @@ def test_a_row_of_the_default_scenarios_table_is_the_librarys(result, k):
     game_pct = 100 * tp["game_logit"][recorded]
     assert float(game.rstrip(" %")) == pytest.approx(game_pct, abs=0.051 if "." in game else 0.51), \
         f"{year} {name}: update the game logit's probability"
+
+
+CHOICE_PAGE = REPO / "docs" / "choicemodel.md"
+TABLES = {"COW wars": "war", "MID disputes": "dispute", "casebook": "casebook"}
+
+
+def _cv_rows() -> list[tuple[str, str, list[str]]]:
+    """The rows of docs/choicemodel.md's two tables of the three data sets' cross-validation:
+    (data set, model key, the printed numbers)."""
+    text = CHOICE_PAGE.read_text(encoding="utf-8").split("### The three data sets in one cross-validation", 1)[1]
+    text = text.split("\n## ", 1)[0]
+    out, data = [], ""
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        key = re.search(r"`(\w+)`", cells[1]) if line.startswith("|") and len(cells) > 2 else None
+        if key is None:
+            continue
+        data = next((v for k, v in TABLES.items() if cells[0].startswith(k)), data)
+        out.append((data, key.group(1), cells[2:]))
+    return out
+
+
+def test_the_three_data_sets_cross_validation_on_the_page_is_fitted_json():
+    from tertius.conflict.choice import fitted
+
+    cv = fitted()["cross_validation"]
+    rows = _cv_rows()
+    assert {(d, k) for d, k, _ in rows} == {(d, k) for d in TABLES.values() for k in
+                                            ("choice_model", "baseline_logit", "baseline_logit_casebook", "base_rates")}
+    for data, key, cells in rows:
+        m = (cv["casebook"] if data == "casebook" else cv["tables"][data])[key]
+        for cell, name, places in zip(cells, ("log_loss", "brier", "auc", "f1"), (6, 6, 3, 3), strict=False):
+            assert float(cell) == pytest.approx(m[name], abs=0.51 * 10 ** -places), f"{data} {key} {name}: update the page"
+        if data == "casebook" and "matched" in m:
+            option, matched, brokers = cells[4:7]
+            assert float(option) == pytest.approx(m["option_log_loss"], abs=5.1e-4), f"{key}: update the page"
+            assert matched == f"{m['matched']} of {m['n']}", f"{key}: update the page"
+            assert brokers == f"{m['p_broker_brokers']:.2f} / {m['p_broker_neutrals']:.2f}", f"{key}: update the page"

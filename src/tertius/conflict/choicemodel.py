@@ -364,6 +364,17 @@ def concat(designs: Sequence[Design]) -> Design:
                   [r for d in designs for r in d.rows])
 
 
+def plain_of(d: Design) -> Design:
+    """The plain logit's data for the rows of ``d``: the covariates only, the broker option closed,
+    and a recorded neutral or broker read as the tables' class "none" (the plain logit does not
+    tell them apart)."""
+    c = len(COVARIATES)
+    available = d.available & MODELLED & ~SECOND
+    x = np.where(available[..., None], d.x[..., :c], 0.0)
+    y = np.where(d.y >= len(CLASSES), CLASSES.index("none"), d.y)
+    return Design(x, available, y, list(d.groups), COVARIATES, list(d.rows))
+
+
 def _utilities(x: np.ndarray, available: np.ndarray, beta: np.ndarray) -> np.ndarray:
     u = x @ beta
     return np.where(available, u, -np.inf)
@@ -649,5 +660,5 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "fit_stage", "option_probabilities", "predict_rows", "predicted", "recorded_probability",
+           "fit_selected", "fit_stage", "option_probabilities", "plain_of", "predict_rows", "predicted", "recorded_probability",
            "scenario_covariates", "draw_probabilities", "scenario_probabilities", "shipped"]

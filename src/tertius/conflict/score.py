@@ -277,13 +277,24 @@ def _rate_rows(cases: list[Case], rates: dict[str, float]) -> list[dict[str, Any
 
 
 def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
-                   grid: tuple[float, ...] = COST_GRID) -> dict[str, Any]:
+                   grid: tuple[float, ...] = COST_GRID, casebook: cm.Design | None = None) -> dict[str, Any]:
     """Grouped k-fold cross-validation over all tables together: each fold's cost and precision
     are fitted on the other folds only. In the same folds: the choice model with the game's terms
     at the fold's cost (``choice_model``), the plain logit on the covariates (``baseline_logit``;
     both :mod:`tertius.conflict.choicemodel`, α and the call threshold chosen inside each
     training set) and the training folds' base rates (``base_rates``). Returns out-of-fold
-    metrics per table."""
+    metrics per table.
+
+    With ``casebook`` (:func:`tertius.conflict.choicemodel.casebook_design`), the casebook is a
+    third data set of the choice model's fit, as in the shipped fit (``scripts/fit_choice.py``):
+    its cases are dealt into the same k folds (a seeded permutation of their own, so the tables'
+    folds do not move), each fold's choice model is fitted on the tables' and the casebook's
+    training rows together, and the casebook's held-out decisions are scored apart
+    (``tables["casebook"]``, :func:`casebook_scores`). The plain logit stays fitted on the tables'
+    rows only, as shipped (its scores on the tables are those without the casebook), and
+    ``baseline_logit_casebook`` is the plain logit fitted on the same rows as the choice model,
+    so that the two differ by the game's terms only. The game's cost and logit are fitted on the
+    tables only, as before."""
 
     solved = {c: {name: [solve(case, c) for case in cases] for name, cases in tables.items()} for c in grid}
     keys = [(name, case.group) for name, cases in tables.items() for case in cases]
@@ -294,9 +305,17 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
                          for _ in case.joined], dtype=int)
     groups = [f"{name}/{case.group}" for name, cases in tables.items() for case in cases for _ in case.joined]
     plain = replace(choice_design(None, all_cases), groups=groups)
+    if casebook is not None:
+        book_fold = cm.group_folds(casebook.groups, k, seed, "casebook-outer")
+        book_plain = cm.plain_of(casebook)
+        book_got: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            which: (np.zeros((len(casebook.rows), N_OPTIONS)), np.full(len(casebook.rows), CLASSES.index("none")))
+            for which in ("choice_model", "baseline_logit", "baseline_logit_casebook")}
     theory: dict[float, Any] = {}
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
     other: dict[str, dict[int, dict[str, Any]]] = {"choice_model": {}, "baseline_logit": {}}
+    if casebook is not None:
+        other["baseline_logit_casebook"] = {}
     rate_rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
     chosen = []
     for f in range(k):
@@ -312,8 +331,18 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
         if cost not in theory:
             theory[cost] = replace(choice_design([s for name in tables for s in solved[cost][name]], all_cases),
                                    groups=groups)
-        for which, d in (("choice_model", theory[cost]), ("baseline_logit", plain)):
-            model = cm.fit_selected(d.take(row_fold != f), cm.INNER_K, seed + 1 + f, errors=False)
+        for which in other:
+            # the plain logit on the tables only (the declared baseline, as shipped); with a
+            # casebook, the choice model and a second plain logit on the casebook's rows too
+            d = theory[cost] if which == "choice_model" else plain
+            train_d = d.take(row_fold != f)
+            book = casebook if which == "choice_model" else book_plain if casebook is not None else None
+            if book is not None and which != "baseline_logit":
+                train_d = cm.concat([train_d, book.take(book_fold != f)])
+            model = cm.fit_selected(train_d, cm.INNER_K, seed + 1 + f, errors=False)
+            if book is not None and (book_fold == f).any():
+                p, _, call = cm.predicted(book.take(book_fold == f), model)
+                book_got[which][0][book_fold == f], book_got[which][1][book_fold == f] = p, call
             params[f"{which}_alpha"] = model["alpha"]
             if "game_alpha_cv_log_loss" in model:  # the game terms' own penalty (None: left out)
                 params[f"{which}_game_alpha"] = model["game_alpha"]
@@ -328,7 +357,45 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
                      "base_rates": metrics(rate_rows[name]),
                      **{which: metrics([got[i] for i in np.flatnonzero(table_of == name).tolist()], rates)
                         for which, got in other.items()}}
+    if casebook is not None:
+        out["casebook"] = casebook_scores(casebook.y, book_fold, book_got)
     return {"k": k, "seed": seed, "folds": chosen, "tables": out}
+
+
+def casebook_scores(y: np.ndarray, fold: np.ndarray, got: dict[str, tuple[np.ndarray, np.ndarray]]
+                    ) -> dict[str, Any]:
+    """Out-of-fold scores of the casebook's recorded decisions (codes of
+    :data:`tertius.conflict.choicemodel.RECORDED`: join a side, neutral, broker), for each model in
+    ``got`` (its option probabilities (N, 4) and calls) and for the training folds' base rates:
+    the tables' metrics on the classes A, B, none (:func:`class_metrics`), and, where the model
+    tells brokering from staying neutral, the log loss of the recorded option (``option_log_loss``),
+    how many decisions the most probable option matches (``matched``) and the mean P(broker) of
+    the recorded brokers and of the recorded neutrals. The base rates are each fold's training
+    decisions' shares of the four options, so they stand for "everyone takes the commonest option"."""
+
+    n = len(y)
+    y_class = np.where(y >= len(CLASSES), CLASSES.index("none"), y)
+    recorded = np.array([cm.RECORDED[c][0] for c in y], dtype=int)
+    neutral, broker = (cm.RECORDED.index((k,)) for k in np.flatnonzero(cm.MODELLED & ~cm.JOINING))
+    rates = np.zeros((n, N_OPTIONS))
+    for f in np.unique(fold):
+        train = recorded[fold != f]
+        rates[fold == f] = np.bincount(train, minlength=N_OPTIONS) / max(len(train), 1)
+    base_call = cm.calls(cm.class_probabilities(rates), 0.5)  # "none" unless a join is the likelier
+    out: dict[str, Any] = {}
+    for which, (p, call) in {**got, "base_rates": (rates, base_call)}.items():
+        m = class_metrics(y_class, cm.class_probabilities(p), call, fold=fold)
+        row = {key: m.get(key) for key in ("n", "joiners", "accuracy", "precision", "recall", "f1", "log_loss",
+                                           "brier", "auc", "auc_pooled")}
+        if not which.startswith("baseline_logit"):  # no broker option in the plain logit: a broker is "none"
+            p_rec = p[np.arange(n), recorded]
+            row["option_log_loss"] = float(-np.mean(np.log(np.maximum(p_rec, EPS))))
+            row["matched"] = int((p.argmax(axis=1) == recorded).sum())
+            row["p_broker_brokers"] = _mean(p[y == broker, cm.RECORDED[broker][0]])
+            row["p_broker_neutrals"] = _mean(p[y == neutral, cm.RECORDED[broker][0]])
+        out[which] = row
+    out["decisions"], out["brokers"] = n, int((y == broker).sum())
+    return out
 
 
 def _brief(m: dict[str, Any]) -> dict[str, Any]:
