@@ -6,7 +6,9 @@ The setting is the triple (fixed cost of taking up arms, pivotal deterrence, the
 convening) of ``tertius.conflict.casebook.GRID`` that matches most recorded decisions of every
 case in ``casebook/`` (on a tie: the smaller cost, then without pivotal deterrence, then without
 convening): the selection that each fold of ``tertius validate casebook/ --cv K`` makes on its
-training cases, made here on all of them (docs/casebook.md, "Scoring"). Writes
+training cases, made here on all of them (docs/casebook.md, "Scoring"), and the logit's
+precision, join constant and broker constant fitted on the cases' decisions at that setting
+(docs/casebook.md, "The logit of the selected setting"). Writes
 ``src/tertius/conflict/casebook_fit.json`` with each case file's sha256, so that
 ``tertius validate DIR`` can say which of a folder's cases the setting was selected on.
 ``--check`` selects again and fails if the shipped setting differs.
@@ -32,7 +34,7 @@ def refit(folder: Path) -> dict[str, object]:
     return {"join_cost": join_cost, "pivotal": pivotal, "convening": convening,
             "selected_on": f"casebook/ ({summary['cases']} cases, {summary['decisions']} decisions)",
             "matched": summary["matched"], "brokers_matched": summary["brokers_matched"],
-            "decisions": summary["decisions"],
+            "decisions": summary["decisions"], "logit": summary["logit"],
             "cases": {load_scenario(f).id: file_sha256(f) for f in files},
             "method": "docs/casebook.md, 'Scoring': the setting of casebook.GRID that matches most recorded "
                       "decisions of the cases (in sample; the leave-one-case-out CV makes the same selection "

@@ -7,6 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from tertius.cli import app
@@ -16,9 +18,11 @@ from tertius.conflict.casebook import (
     _select,
     case_files,
     file_sha256,
+    fit_logit,
     fitted_setting,
     score_case,
     validate_casebook,
+    with_logit,
 )
 from tertius.io import load_scenario
 from tests.conftest import load_script
@@ -48,7 +52,8 @@ def test_validate_scores_at_the_shipped_setting_and_names_the_cases_it_was_selec
     shutil.copy(case, tmp_path / case.name)
     out = validate_casebook(tmp_path)
     s = load_scenario(case)
-    assert out["decisions"] == score_case(s, s.id, fit["join_cost"], fit["pivotal"], fit["convening"])
+    assert out["decisions"] == with_logit(score_case(s, s.id, fit["join_cost"], fit["pivotal"], fit["convening"]),
+                                          fit["logit"])
     assert out["plain_game"]["matched"] == sum(r["matched"] for r in score_case(s, s.id))
     assert out["setting"]["in_sample"] == ["second-opium-war"]
     assert fit["cases"]["second-opium-war"] == file_sha256(case)
@@ -67,8 +72,60 @@ def test_the_cli_says_at_which_setting_it_scored(tmp_path):
     assert "selected on the bundled casebook/" in res.output
     assert "the plain game" in res.output
     assert "1 of the 1 cases here was among them (scored in sample)" in res.output
+    assert f"the logit fitted there, λ {fitted_setting()['logit']['precision']:.3g}" in " ".join(res.output.split())
 
 
 def test_every_bundled_case_file_is_in_the_shipped_setting():
     fit = fitted_setting()
     assert {load_scenario(f).id: file_sha256(f) for f in case_files(BOOK)} == fit["cases"]
+
+
+def _rows(values: list[list[float | None]], recorded: list[str]) -> list[dict]:
+    return [{"values": v, "recorded": o} for v, o in zip(values, recorded, strict=True)]
+
+
+def test_the_casebook_logit_recovers_its_parameters_and_beats_a_wrong_one():
+    """fit_logit is maximum likelihood: on decisions drawn from a logit with known λ, α, β it
+    recovers them roughly, and its likelihood is above that of the tables' parameters (λ 9, α −4)."""
+    rng = np.random.default_rng(7)
+    lam, alpha, beta = 3.0, -0.5, 0.8
+    values = rng.normal(0.0, 0.5, size=(3000, 4))
+    z = lam * values + alpha * np.array([0, 1, 1, 0]) + beta * np.array([0, 0, 0, 1])
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    options = ("neutral", "join-a", "join-b", "broker")
+    recorded = [options[rng.choice(4, p=q)] for q in p]
+    rows = _rows(values.tolist(), recorded)
+    got = fit_logit(rows)
+    assert got["precision"] == pytest.approx(lam, rel=0.15)
+    assert got["join_constant"] == pytest.approx(alpha, abs=0.25)
+    assert got["broker_constant"] == pytest.approx(beta, abs=0.25)
+    wrong = {"precision": 9.0, "join_constant": -4.0, "broker_constant": 0.0}
+    ll = lambda prm: sum(np.log(r["probability"]) for r in with_logit(rows, prm))  # noqa: E731
+    assert ll(got) > ll(wrong)
+
+
+def test_a_closed_option_gets_no_probability_and_the_rows_are_not_changed():
+    rows = _rows([[0.1, 0.0, -0.2, None], [0.0, 0.3, 0.1, None]], ["neutral", "broker"])
+    out = with_logit(rows, {"precision": 3.0, "join_constant": 0.0, "broker_constant": 5.0})
+    assert out[1]["probability"] == 0.0  # brokering is closed to it, whatever β
+    assert 0.0 < out[0]["probability"] < 1.0
+    assert "probability" not in rows[0]  # new rows; the given ones are kept
+
+
+def test_the_cross_validation_fits_the_logit_on_each_folds_training_cases_only():
+    """Each held-out case's probabilities come from the logit fitted on the other cases at the
+    setting that fold selected, not from the shipped one."""
+    from tertius.conflict.casebook import cross_validate
+
+    scenarios = [load_scenario(BOOK / f"{c}.yaml") for c in ("second-opium-war", "falklands-1982-usa-peru",
+                                                              "russo-turkish-war-1828-1829")]
+    runs = {g: [score_case(s, s.id, *g) for s in scenarios] for g in GRID}
+    cv = cross_validate(scenarios, runs)
+    for i, s in enumerate(scenarios):
+        g = (cv["join_cost"][s.id], cv["pivotal"][s.id], cv["convening"][s.id])
+        train = [r for j, rr in enumerate(runs[g]) if j != i for r in rr]
+        assert cv["logit"][s.id] == fit_logit(train)
+        held = [r for r in cv["decisions"] if r["case"] == s.id]
+        assert held == with_logit(runs[g][i], cv["logit"][s.id])
+        assert cv["logit"][s.id]["decisions"] == len(train)

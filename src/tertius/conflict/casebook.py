@@ -20,7 +20,8 @@ import numpy as np
 from tertius.conflict.choice import probabilities
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
-from tertius.conflict.war import OPTIONS, build_war, claimed, phases_of
+from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
+from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, claimed, phases_of
 from tertius.errors import InputError
 from tertius.io import load_scenario
 from tertius.scenario import Phase, Scenario
@@ -92,6 +93,7 @@ def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: b
                 "case": case, "phase": phase.id, "third_party": t, "recorded": option, "selected": chosen,
                 "matched": chosen == option, "converged": bool(converged[0]), "method": sol.label(0),
                 "probability": float(probs[j, OPTIONS.index(option)]),
+                "values": [float(v) if v > UNAVAILABLE / 2 else None for v in vals[0][j]],
                 "gain_error": gain, "gain_error_recorded": _gain_error(scenario, phase, recorded, k),
             })
     return rows
@@ -115,6 +117,49 @@ GRID: tuple[Setting, ...] = tuple((c, p, v) for c in JOIN_COST_GRID for p in PIV
 FITTED = Path(__file__).with_name("casebook_fit.json")
 
 
+def _logit_inputs(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    values = np.array([[UNAVAILABLE if v is None else v for v in r["values"]] for r in rows], dtype=float)
+    return values.reshape(len(rows), len(OPTIONS)), np.array([OPTIONS.index(r["recorded"]) for r in rows], dtype=int)
+
+
+def _log_likelihood(values: np.ndarray, y: np.ndarray, precision: float, join_constant: float,
+                    broker_constant: float) -> float:
+    p = probabilities(values, precision, join_constant, broker_constant)[np.arange(len(y)), y]
+    return float(np.log(np.maximum(p, FLOOR)).sum())
+
+
+def fit_logit(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The casebook's logit (docs/casebook.md, "The logit of the selected setting"): the precision
+    λ, the join constant α and the broker constant β by maximum likelihood on the recorded decisions
+    ``rows`` (their option values at one setting), with scipy's bounded L-BFGS-B within the bounds
+    of the tables' fit (:data:`~tertius.conflict.score.LOG_PRECISION` for log λ,
+    :data:`~tertius.conflict.score.JOIN_CONSTANT` for α and β). Started from the tables'
+    parameters and from a flat start; the better optimum is kept."""
+    from scipy.optimize import minimize
+
+    values, y = _logit_inputs(rows)
+
+    def nll(z: np.ndarray) -> float:
+        return -_log_likelihood(values, y, float(np.exp(z[0])), float(z[1]), float(z[2]))
+
+    starts = (np.array([np.log(9.0), -4.0, 0.0]), np.zeros(3))
+    res = min((minimize(nll, x0=x0, method="L-BFGS-B", bounds=[LOG_PRECISION, JOIN_CONSTANT, JOIN_CONSTANT])
+               for x0 in starts), key=lambda r: float(r.fun))
+    return {"precision": round(float(np.exp(res.x[0])), 6), "join_constant": round(float(res.x[1]), 6),
+            "broker_constant": round(float(res.x[2]), 6), "decisions": len(rows),
+            "log_likelihood": round(-float(res.fun), 6)}
+
+
+def with_logit(rows: list[dict[str, Any]], params: dict[str, float]) -> list[dict[str, Any]]:
+    """``rows`` with each recorded option's probability under the logit ``params`` (new rows; the
+    given ones are not changed)."""
+    if not rows:
+        return []
+    values, y = _logit_inputs(rows)
+    p = probabilities(values, params["precision"], params["join_constant"], params["broker_constant"])
+    return [dict(r, probability=float(p[k, y[k]])) for k, r in enumerate(rows)]
+
+
 def _select(runs: dict[Setting, list[list[dict[str, Any]]]], skip: int | None = None) -> Setting:
     """The setting that matches most decisions of the cases (all but case ``skip``): on a tie the
     smaller cost, then the variant without pivotal deterrence, then without convening."""
@@ -133,7 +178,9 @@ def select_setting(scenarios: list[Scenario]) -> tuple[Setting, dict[str, Any]]:
     of :func:`cross_validate` makes on its training cases), with its in-sample summary."""
     runs = _runs(scenarios)
     best = _select(runs)
-    return best, summarise([r for rr in runs[best] for r in rr], len(scenarios))
+    rows = [r for rr in runs[best] for r in rr]
+    logit = fit_logit(rows)
+    return best, dict(summarise(with_logit(rows, logit), len(scenarios)), logit=logit)
 
 
 def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict[str, Any]]]] | None = None
@@ -141,19 +188,23 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
     """Leave-one-case-out cross-validation of a third party's fixed cost of taking up arms and of
     the variant of the game (with or without pivotal deterrence, with or without the prestige of
     convening): for each case, the setting in :data:`GRID` that matches most decisions of the
-    other cases (:func:`_select`) scores it. The variant is selected inside each fold, so the score
-    is out of fold. ``runs`` are the cases' rows at every setting of :data:`GRID`, where the caller
-    has them already."""
+    other cases (:func:`_select`) scores it, with the logit fitted on the other cases' decisions at
+    that setting (:func:`fit_logit`; ``logit`` per case). The variant and the logit are chosen inside
+    each fold, so the score is out of fold (``grid`` summarises every setting with the tables'
+    logit). ``runs`` are the cases' rows at every setting of :data:`GRID`, where the caller has
+    them already."""
     runs = runs if runs is not None else _runs(scenarios)
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
     pivotal: dict[str, bool] = {}
     convening: dict[str, bool] = {}
+    logit: dict[str, dict[str, float]] = {}
     for i, s in enumerate(scenarios):
         best = _select(runs, skip=i)
         chosen[s.id], pivotal[s.id], convening[s.id] = best
-        rows.extend(runs[best][i])
-    return {"join_cost": chosen, "pivotal": pivotal, "convening": convening,
+        logit[s.id] = fit_logit([r for j, rr in enumerate(runs[best]) if j != i for r in rr])
+        rows.extend(with_logit(runs[best][i], logit[s.id]))
+    return {"join_cost": chosen, "pivotal": pivotal, "convening": convening, "logit": logit,
             "casebook": summarise(rows, len(scenarios)), "decisions": rows,
             "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
                      summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in GRID}}
@@ -172,8 +223,10 @@ def file_sha256(path: Path) -> str:
 def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
     """Score every case of a casebook folder (docs/casebook.md) at the setting selected on the
     bundled casebook (:func:`fitted_setting`; ``setting.in_sample`` names the cases it was selected
-    on), and the plain game (join cost 0, neither variant) beside it (``plain_game``); with ``cv``,
-    also the leave-one-case-out cross-validation, which selects the setting inside each fold."""
+    on), with the logit fitted there (:func:`fit_logit`, ``setting.logit``) giving each recorded
+    option's probability, and the plain game (join cost 0, neither variant, the tables' logit) beside
+    it (``plain_game``); with ``cv``, also the leave-one-case-out cross-validation, which selects the
+    setting and fits the logit inside each fold."""
     folder = Path(path)
     files = case_files(folder)
     if not files:
@@ -194,12 +247,13 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
     def played(g: Setting) -> list[dict[str, Any]]:
         return [r for rr in runs[g] for r in rr] if g in runs else [r for s in scenarios for r in score_case(s, s.id, *g)]
 
-    rows, plain = played(setting), played((0.0, False, False))
+    rows, plain = with_logit(played(setting), fit["logit"]), played((0.0, False, False))
     # a case is in the selection's sample if a file with its id and the same bytes was selected on
     seen = [s.id for s, f in zip(scenarios, files, strict=True) if fit["cases"].get(s.id) == file_sha256(f)]
     out: dict[str, Any] = {
         "casebook": summarise(rows, len(scenarios)), "decisions": rows,
         "setting": {"join_cost": setting[0], "pivotal": setting[1], "convening": setting[2],
+                    "logit": {k: fit["logit"][k] for k in ("precision", "join_constant", "broker_constant")},
                     "selected_on": fit["selected_on"], "in_sample": seen},
         "plain_game": summarise(plain, len(scenarios)),
     }
@@ -227,5 +281,5 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
 
 
 __all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate",
-           "file_sha256", "fitted_setting", "looks_like_casebook", "own_issues", "score_case", "select_setting", "summarise",
-           "validate_casebook"]
+           "file_sha256", "fit_logit", "fitted_setting", "looks_like_casebook", "own_issues", "score_case",
+           "select_setting", "summarise", "validate_casebook", "with_logit"]

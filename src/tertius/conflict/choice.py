@@ -37,18 +37,22 @@ def fitted() -> dict[str, Any]:
 
 #: Which options take up arms (they carry the constant α).
 JOINS = np.array([CLASS_OF[o] != "none" for o in OPTIONS])
+#: Which option is brokering (it carries the constant β of the casebook's logit, docs/casebook.md;
+#: the tables record brokering and staying neutral as one class, so their fit has no β).
+BROKERS = np.array([o == "broker" for o in OPTIONS])
 
 
-def probabilities(values: np.ndarray, precision: float | None = None, join_constant: float | None = None
-                  ) -> np.ndarray:
-    """Logit probabilities of the options (last axis, :data:`OPTIONS` order). An option the
+def probabilities(values: np.ndarray, precision: float | None = None, join_constant: float | None = None,
+                  broker_constant: float = 0.0) -> np.ndarray:
+    """Logit probabilities of the options (last axis, :data:`OPTIONS` order), with the constant
+    ``broker_constant`` (β) on brokering where a fit has one (the tables' has not: 0). An option the
     third party does not have (value :data:`~tertius.conflict.war.UNAVAILABLE`: brokering without
     a stake or a declared instrument) gets exactly 0, whatever λ."""
     lam = fitted()["precision"] if precision is None else precision
     alpha = fitted()["join_constant"] if join_constant is None else join_constant
     values = np.asarray(values, dtype=float)
     open_ = values > UNAVAILABLE / 2
-    z = np.where(open_, lam * values + alpha * JOINS, -np.inf)
+    z = np.where(open_, lam * values + alpha * JOINS + broker_constant * BROKERS, -np.inf)
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
@@ -67,4 +71,4 @@ def call_scores(tp: int, called: int, actual: int) -> dict[str, Any]:
     return {"calls": called, "right": tp, "precision": precision, "recall": recall, "f1": f1}
 
 
-__all__ = ["CLASSES", "CLASS_OF", "as_classes", "call_scores", "fitted", "probabilities"]
+__all__ = ["BROKERS", "CLASSES", "CLASS_OF", "as_classes", "call_scores", "fitted", "probabilities"]

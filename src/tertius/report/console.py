@@ -211,6 +211,9 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
     t.caption = (f"tertius plays at the setting selected on the bundled {st['selected_on']}: join cost "
                  f"{st['join_cost']:g}{', pivotal deterrence' if st['pivotal'] else ''}"
                  f"{', the prestige of convening' if st['convening'] else ''}"
+                 f" (log loss: the logit fitted there, λ {st['logit']['precision']:.3g}, α "
+                 f"{st['logit']['join_constant']:.2g}, β {st['logit']['broker_constant']:.2g}; the plain game's: the "
+                 "tables' logit)"
                  + (f"; {n_in} of the {c['cases']} cases here {'was' if n_in == 1 else 'were'} among them "
                     "(scored in sample)" if n_in else "; none of the cases here was among them (out of sample)"))
     t.add_row("tertius (selected equilibrium)", f"{c['matched']} of {c['decisions']}",
