@@ -129,3 +129,12 @@ def test_the_cross_validation_fits_the_logit_on_each_folds_training_cases_only()
         held = [r for r in cv["decisions"] if r["case"] == s.id]
         assert held == with_logit(runs[g][i], cv["logit"][s.id])
         assert cv["logit"][s.id]["decisions"] == len(train)
+
+
+def test_without_training_decisions_the_logit_is_the_tables():
+    from tertius.conflict.choice import fitted
+
+    got = fit_logit([])
+    assert (got["precision"], got["join_constant"], got["broker_constant"]) == (
+        fitted()["precision"], fitted()["join_constant"], 0.0)
+    assert got["decisions"] == 0

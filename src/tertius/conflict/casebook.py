@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import probabilities
+from tertius.conflict.choice import fitted, probabilities
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
 from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
@@ -134,15 +134,20 @@ def fit_logit(rows: list[dict[str, Any]]) -> dict[str, float]:
     ``rows`` (their option values at one setting), with scipy's bounded L-BFGS-B within the bounds
     of the tables' fit (:data:`~tertius.conflict.score.LOG_PRECISION` for log λ,
     :data:`~tertius.conflict.score.JOIN_CONSTANT` for α and β). Started from the tables'
-    parameters and from a flat start; the better optimum is kept."""
+    parameters and from a flat start; the better optimum is kept. Without a decision to fit on
+    (a fold of a one-case folder) it is the tables' logit, β = 0."""
     from scipy.optimize import minimize
 
+    tables = (float(fitted()["precision"]), float(fitted()["join_constant"]))
+    if not rows:
+        return {"precision": tables[0], "join_constant": tables[1], "broker_constant": 0.0, "decisions": 0,
+                "log_likelihood": 0.0}
     values, y = _logit_inputs(rows)
 
     def nll(z: np.ndarray) -> float:
         return -_log_likelihood(values, y, float(np.exp(z[0])), float(z[1]), float(z[2]))
 
-    starts = (np.array([np.log(9.0), -4.0, 0.0]), np.zeros(3))
+    starts = (np.array([np.log(tables[0]), tables[1], 0.0]), np.zeros(3))
     res = min((minimize(nll, x0=x0, method="L-BFGS-B", bounds=[LOG_PRECISION, JOIN_CONSTANT, JOIN_CONSTANT])
                for x0 in starts), key=lambda r: float(r.fun))
     return {"precision": round(float(np.exp(res.x[0])), 6), "join_constant": round(float(res.x[1]), 6),
