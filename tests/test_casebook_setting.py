@@ -138,3 +138,19 @@ def test_without_training_decisions_the_logit_is_the_tables():
     assert (got["precision"], got["join_constant"], got["broker_constant"]) == (
         fitted()["precision"], fitted()["join_constant"], 0.0)
     assert got["decisions"] == 0
+
+
+def test_the_base_rates_leave_the_scored_case_out():
+    """Case a records neutral, neutral; case b neutral, broker: a is scored with b's shares
+    (neutral 1/2, broker 1/2), b with a's (neutral 1, broker 0: counted at the floor)."""
+    import math
+    from types import SimpleNamespace
+
+    from tertius.conflict.casebook import FLOOR, base_rate_log_loss
+
+    rows = [{"case": "a", "recorded": "neutral"}, {"case": "a", "recorded": "neutral"},
+            {"case": "b", "recorded": "neutral"}, {"case": "b", "recorded": "broker"}]
+    cases = [SimpleNamespace(id="a"), SimpleNamespace(id="b")]
+    want = (-2 * math.log(0.5) - math.log(1.0) - math.log(FLOOR)) / 4
+    assert base_rate_log_loss(cases, rows) == pytest.approx(want)
+    assert base_rate_log_loss(cases, []) is None

@@ -165,6 +165,24 @@ def with_logit(rows: list[dict[str, Any]], params: dict[str, float]) -> list[dic
     return [dict(r, probability=float(p[k, y[k]])) for k, r in enumerate(rows)]
 
 
+def base_rate_log_loss(scenarios: list[Scenario], rows: list[dict[str, Any]]) -> float | None:
+    """The log loss of the base rates, leaving one case out: each case's recorded options given
+    the shares of the four options among the other cases' decisions (a share of 0 counts at
+    :data:`FLOOR`; without another case's decision, a quarter each). The probability baseline
+    beside the logit of :func:`cross_validate`."""
+    if not rows:
+        return None
+    counts = {s.id: np.array([sum(r["recorded"] == o for r in rows if r["case"] == s.id) for o in OPTIONS], dtype=float)
+              for s in scenarios}
+    total = sum(counts.values(), np.zeros(len(OPTIONS)))
+    loss = 0.0
+    for c in counts.values():
+        rest = total - c
+        share = rest / rest.sum() if rest.sum() else np.full(len(OPTIONS), 1.0 / len(OPTIONS))
+        loss -= float(c @ np.log(np.maximum(share, FLOOR)))
+    return loss / len(rows)
+
+
 def _select(runs: dict[Setting, list[list[dict[str, Any]]]], skip: int | None = None) -> Setting:
     """The setting that matches most decisions of the cases (all but case ``skip``): on a tie the
     smaller cost, then the variant without pivotal deterrence, then without convening."""
@@ -196,8 +214,8 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
     other cases (:func:`_select`) scores it, with the logit fitted on the other cases' decisions at
     that setting (:func:`fit_logit`; ``logit`` per case). The variant and the logit are chosen inside
     each fold, so the score is out of fold (``grid`` summarises every setting with the tables'
-    logit). ``runs`` are the cases' rows at every setting of :data:`GRID`, where the caller has
-    them already."""
+    logit; ``base_rates`` is the probability baseline, :func:`base_rate_log_loss`). ``runs`` are
+    the cases' rows at every setting of :data:`GRID`, where the caller has them already."""
     runs = runs if runs is not None else _runs(scenarios)
     rows: list[dict[str, Any]] = []
     chosen: dict[str, float] = {}
@@ -211,6 +229,7 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
         rows.extend(with_logit(runs[best][i], logit[s.id]))
     return {"join_cost": chosen, "pivotal": pivotal, "convening": convening, "logit": logit,
             "casebook": summarise(rows, len(scenarios)), "decisions": rows,
+            "base_rates": {"log_loss": base_rate_log_loss(scenarios, rows)},
             "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
                      summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in GRID}}
 
@@ -285,6 +304,6 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "case_files", "claimed", "cross_validate",
-           "file_sha256", "fit_logit", "fitted_setting", "looks_like_casebook", "own_issues", "score_case",
-           "select_setting", "summarise", "validate_casebook", "with_logit"]
+__all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "base_rate_log_loss", "case_files",
+           "claimed", "cross_validate", "file_sha256", "fit_logit", "fitted_setting", "looks_like_casebook",
+           "own_issues", "score_case", "select_setting", "summarise", "validate_casebook", "with_logit"]

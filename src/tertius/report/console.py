@@ -226,6 +226,8 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
         k = cv["casebook"]
         t.add_row("tertius, leave one case out", f"{k['matched']} of {k['decisions']}",
                   f"{k['brokers_matched']} of {k['brokers_recorded']}", _fmt(k["log_loss"], 3), _fmt(k["gains_mae"], 3))
+        t.add_row("base rates (the other cases' option shares)", "", "",
+                  _fmt(cv["base_rates"]["log_loss"], 3), "")
     t.add_row("everyone stays out", f"{c['baseline_matched']} of {c['decisions']}",
               f"0 of {c['brokers_recorded']}", "", "")
     rows = Table(title="decisions", title_justify="left")
