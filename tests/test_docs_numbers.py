@@ -88,3 +88,18 @@ def test_the_three_data_sets_cross_validation_on_the_page_is_fitted_json():
             assert float(option) == pytest.approx(m["option_log_loss"], abs=5.1e-4), f"{key}: update the page"
             assert matched == f"{m['matched']} of {m['n']}", f"{key}: update the page"
             assert brokers == f"{m['p_broker_brokers']:.2f} / {m['p_broker_neutrals']:.2f}", f"{key}: update the page"
+
+
+def test_the_casebook_logit_on_the_page_is_casebook_fit_json():
+    """docs/casebook.md quotes the shipped casebook logit (λ, α, β of casebook_fit.json) to the
+    digits it prints."""
+    from tertius.conflict.casebook import fitted_setting
+
+    text = (REPO / "docs" / "casebook.md").read_text(encoding="utf-8")
+    quoted = re.search(r"`setting\.logit`\) are λ = ([\d.]+), α = (−?[\d.]+), β = (−?[\d.]+)", text)
+    assert quoted, "docs/casebook.md no longer quotes the shipped logit"
+    got = fitted_setting()["logit"]
+    for printed, key in zip(quoted.groups(), ("precision", "join_constant", "broker_constant"), strict=True):
+        value = float(printed.replace("−", "-"))
+        decimals = len(printed.split(".")[1]) if "." in printed else 0
+        assert round(got[key], decimals) == value, (key, printed)
