@@ -154,3 +154,34 @@ def test_the_base_rates_leave_the_scored_case_out():
     want = (-2 * math.log(0.5) - math.log(1.0) - math.log(FLOOR)) / 4
     assert base_rate_log_loss(cases, rows) == pytest.approx(want)
     assert base_rate_log_loss(cases, []) is None
+
+
+def _answers(case: str) -> dict[tuple[str, str], dict]:
+    from tertius.conflict import third_parties
+
+    result = third_parties(load_scenario(BOOK / f"{case}.yaml"), draws=0)
+    return {(p["id"], t["third_party"]): t for p in result["phases"] for t in p["third_parties"]}
+
+
+def test_the_analysis_gives_the_answer_at_the_casebook_setting_as_validate_plays_it():
+    """``tertius broker`` plays join cost 0 without either variant and says, per third party, what
+    the same game gives at the setting selected on the casebook: the option ``validate DIR``
+    selects there, with its mechanism; each of the three sentences can come out."""
+    fit = fitted_setting()
+    for case in ("falklands-1982-usa-peru", "second-opium-war"):
+        s = load_scenario(BOOK / f"{case}.yaml")
+        plain = {(r["phase"], r["third_party"]): r["selected"] for r in score_case(s, s.id)}
+        at = {(r["phase"], r["third_party"]): r["selected"]
+              for r in score_case(s, s.id, fit["join_cost"], fit["pivotal"], fit["convening"])}
+        got = _answers(case)
+        for key, option in plain.items():
+            assert got[key]["equilibrium"] == option
+            assert got[key]["casebook_setting"]["option"] == at[key]
+    falklands, seed = _answers("falklands-1982-usa-peru"), _answers("second-opium-war")
+    assert "At the setting selected on the casebook (join cost 1, pivotal deterrence, the prestige of convening) " \
+           "it would instead broker a deal" in falklands[("april", "usa")]["explanation"]
+    # Russia in 1858 stays out either way, but at the casebook's join cost Qing no longer pays for it
+    russia = seed[("1858", "russia")]
+    assert "pays for its neutrality" in russia["mechanism"]
+    assert "it would also stay out, but then it receives a side's terms" in russia["explanation"]
+    assert "the answer is the same" in seed[("1858", "usa")]["explanation"]

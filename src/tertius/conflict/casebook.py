@@ -10,14 +10,13 @@ settlement on the third party's own issues. "Everyone stays out" is the baseline
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import fitted, probabilities
+from tertius.conflict.choice import CASEBOOK_FITTED, casebook_fitted, fitted, probabilities
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
 from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
@@ -114,7 +113,7 @@ Setting = tuple[float, bool, bool]
 GRID: tuple[Setting, ...] = tuple((c, p, v) for c in JOIN_COST_GRID for p in PIVOTAL_GRID for v in CONVENING_GRID)
 #: The setting selected on the bundled casebook (``scripts/fit_casebook.py``), with the cases it
 #: was selected on: the setting ``tertius validate DIR`` scores a folder of cases with.
-FITTED = Path(__file__).with_name("casebook_fit.json")
+FITTED = CASEBOOK_FITTED
 
 
 def _logit_inputs(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +236,7 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
 def fitted_setting() -> dict[str, Any]:
     """The shipped setting (:data:`FITTED`): ``join_cost``, ``pivotal``, ``convening``, and the
     sha256 of each case file it was selected on (``cases``)."""
-    return dict(json.loads(FITTED.read_text(encoding="utf-8")))
+    return casebook_fitted()
 
 
 def file_sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,17 @@ def fitted() -> dict[str, Any]:
     """The parameters fitted on the training tables (precision, cost, base rates, provenance)."""
     text = (resources.files("tertius.conflict") / "fitted.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+#: The game's setting and logit selected on the bundled casebook (``scripts/fit_casebook.py``;
+#: docs/casebook.md, "Scoring"), read by :func:`casebook_fitted`.
+CASEBOOK_FITTED = Path(__file__).with_name("casebook_fit.json")
+
+
+def casebook_fitted() -> dict[str, Any]:
+    """The setting selected on the bundled casebook (join cost, pivotal deterrence, convening),
+    the logit fitted there, and the sha256 of each case file it was selected on."""
+    return dict(json.loads(CASEBOOK_FITTED.read_text(encoding="utf-8")))
 
 
 #: Which options take up arms (they carry the constant α).
@@ -71,4 +83,5 @@ def call_scores(tp: int, called: int, actual: int) -> dict[str, Any]:
     return {"calls": called, "right": tp, "precision": precision, "recall": recall, "f1": f1}
 
 
-__all__ = ["BROKERS", "CLASSES", "CLASS_OF", "as_classes", "call_scores", "fitted", "probabilities"]
+__all__ = ["BROKERS", "CASEBOOK_FITTED", "CLASSES", "CLASS_OF", "as_classes", "call_scores", "casebook_fitted",
+           "fitted", "probabilities"]

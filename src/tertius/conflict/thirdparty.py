@@ -11,11 +11,12 @@ choice beside the model's, and a plain-language explanation. docs/thirdparty.md 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import fitted, probabilities
+from tertius.conflict.choice import casebook_fitted, fitted, probabilities
 from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities, shipped
 from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
@@ -113,6 +114,11 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     chosen = scenario_probabilities(scenario, war, vals[0], [OPTIONS[profile[0, war.index(t)]] for t in third])
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
+    setting, war_c = casebook_setting(), war
+    if third:  # the same game at the setting selected on the casebook, beside the answer
+        war_c = replace(war, join_cost=setting["join_cost"], pivotal=setting["pivotal"], convening=setting["convening"])
+        sol_c = _solve(war_c)
+        play_c, profile_c = payoffs(war_c, sol_c.profile), sol_c.profile
     equilibria: list[dict[str, str]] | None = None if third else [{}]  # without third parties: one, trivially
     if third and len(third) <= ENUMERATE_MAX:
         roles, is_ne = pure_equilibria(war)
@@ -156,11 +162,15 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         if phase is not None and actual is not None:
             item["actual"] = _actual(phase, war, t, actual, profile, item)
         item["mechanism"] = mechanism(war, t, selected)
+        item["casebook_setting"] = {**setting, "option": OPTIONS[profile_c[0, war.index(t)]],
+                                    "mechanism": mechanism(war_c, t, play_c)}
         item["answer"] = answer(war, item)
         item["method"] = sol.label(0)
         if sol.method[0] == LOGIT_QRE:
             item["qre"] = {o: _num(sol.mixed[0, j, ROLE[o]]) for o in DISPLAY}
-        item["explanation"] = item["answer"] + " " + explain(war, item, bool(ok[0]))
+        item["casebook_setting"]["sentence"] = at_casebook_setting(war, item)
+        item["explanation"] = " ".join((item["answer"], item["casebook_setting"]["sentence"],
+                                        explain(war, item, bool(ok[0]))))
         parties.append(item)
     a_name, b_name = war.side_names
     return {
@@ -322,6 +332,28 @@ def mechanism(war: War, t: str, play: Play) -> str:
         return ("it receives a side's terms as a bystander, through " + "; ".join(war.spill_sources.get(t, []))
                 + ", and saves the costs of taking part")
     return "it gains nothing it would not get anyway, and saves the costs of taking part"
+
+
+def casebook_setting() -> dict[str, Any]:
+    """The setting of the game selected on the bundled casebook (``casebook_fit.json``: the join
+    cost and the two variants; docs/casebook.md, "Scoring")."""
+    fit = casebook_fitted()
+    return {"join_cost": float(fit["join_cost"]), "pivotal": bool(fit["pivotal"]), "convening": bool(fit["convening"])}
+
+
+def at_casebook_setting(war: War, item: dict[str, Any]) -> str:
+    """One sentence: the answer of the same game at the setting selected on the casebook
+    (``casebook_setting`` of the item), which the analysis does not play (it plays join cost 0
+    without either variant: docs/casebook.md, "Scoring")."""
+    cs = item["casebook_setting"]
+    lab = labels(war)
+    where = (f"At the setting selected on the casebook (join cost {cs['join_cost']:g}"
+             f"{', pivotal deterrence' if cs['pivotal'] else ''}{', the prestige of convening' if cs['convening'] else ''})")
+    if cs["option"] != item["equilibrium"]:
+        return f"{where} it would instead {lab[cs['option']]}: {cs['mechanism']}."
+    if cs["mechanism"] != item["mechanism"]:
+        return f"{where} it would also {lab[cs['option']]}, but then {cs['mechanism']}."
+    return f"{where} the answer is the same."
 
 
 def answer(war: War, item: dict[str, Any]) -> str:
