@@ -107,6 +107,10 @@ them (Russia 1858 74 % -> 79 %, 1860 87 % -> 89 %): the default scenario declare
 its game is unchanged.
 0e003a1 -> 5c06dc7 (the casebook's own logit at its selected setting, ``choice.probabilities``'s
 broker constant, 0 for the tables' fit): 95 outputs, 0 differ.
+7599bc9 -> e202790 (each third party's answer at the casebook's setting): 95 outputs, 9 differ, by
+intent: broker (table, JSON), run (stdout, results.json, report.html, both formats) and the report.
+The JSON of ``tertius broker`` with each ``casebook_setting`` removed and its sentence taken out of
+the explanation is the same as before (checked with json on both outputs).
 """
 
 from __future__ import annotations
