@@ -144,16 +144,14 @@ def test_the_base_rates_leave_the_scored_case_out():
     """Case a records neutral, neutral; case b neutral, broker: a is scored with b's shares
     (neutral 1/2, broker 1/2), b with a's (neutral 1, broker 0: counted at the floor)."""
     import math
-    from types import SimpleNamespace
 
     from tertius.conflict.casebook import FLOOR, base_rate_log_loss
 
     rows = [{"case": "a", "recorded": "neutral"}, {"case": "a", "recorded": "neutral"},
             {"case": "b", "recorded": "neutral"}, {"case": "b", "recorded": "broker"}]
-    cases = [SimpleNamespace(id="a"), SimpleNamespace(id="b")]
     want = (-2 * math.log(0.5) - math.log(1.0) - math.log(FLOOR)) / 4
-    assert base_rate_log_loss(cases, rows) == pytest.approx(want)
-    assert base_rate_log_loss(cases, []) is None
+    assert base_rate_log_loss(rows) == pytest.approx(want)
+    assert base_rate_log_loss([]) is None
 
 
 def _answers(case: str) -> dict[tuple[str, str], dict]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import CASEBOOK_FITTED, casebook_fitted, fitted, probabilities
+from tertius.conflict.choice import CASEBOOK_FITTED, casebook_fitted, casebook_setting, fitted, probabilities
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
 from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
@@ -164,15 +164,15 @@ def with_logit(rows: list[dict[str, Any]], params: dict[str, float]) -> list[dic
     return [dict(r, probability=float(p[k, y[k]])) for k, r in enumerate(rows)]
 
 
-def base_rate_log_loss(scenarios: list[Scenario], rows: list[dict[str, Any]]) -> float | None:
+def base_rate_log_loss(rows: list[dict[str, Any]]) -> float | None:
     """The log loss of the base rates, leaving one case out: each case's recorded options given
     the shares of the four options among the other cases' decisions (a share of 0 counts at
     :data:`FLOOR`; without another case's decision, a quarter each). The probability baseline
     beside the logit of :func:`cross_validate`."""
     if not rows:
         return None
-    counts = {s.id: np.array([sum(r["recorded"] == o for r in rows if r["case"] == s.id) for o in OPTIONS], dtype=float)
-              for s in scenarios}
+    counts = {c: np.array([sum(r["recorded"] == o for r in rows if r["case"] == c) for o in OPTIONS], dtype=float)
+              for c in dict.fromkeys(r["case"] for r in rows)}
     total = sum(counts.values(), np.zeros(len(OPTIONS)))
     loss = 0.0
     for c in counts.values():
@@ -228,7 +228,7 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
         rows.extend(with_logit(runs[best][i], logit[s.id]))
     return {"join_cost": chosen, "pivotal": pivotal, "convening": convening, "logit": logit,
             "casebook": summarise(rows, len(scenarios)), "decisions": rows,
-            "base_rates": {"log_loss": base_rate_log_loss(scenarios, rows)},
+            "base_rates": {"log_loss": base_rate_log_loss(rows)},
             "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
                      summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in GRID}}
 
@@ -263,7 +263,8 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
                              fix="a case needs a 'conflict:' section with phases that record 'actual' options")
         scenarios.append(scenario)
     fit = fitted_setting()
-    setting = (float(fit["join_cost"]), bool(fit["pivotal"]), bool(fit["convening"]))
+    chosen = casebook_setting()
+    setting = (chosen["join_cost"], chosen["pivotal"], chosen["convening"])
     # with cv every setting of the grid is played anyway: its rows serve the two settings here too
     runs = _runs(scenarios) if cv else {}
 

@@ -47,6 +47,13 @@ def casebook_fitted() -> dict[str, Any]:
     return dict(json.loads(CASEBOOK_FITTED.read_text(encoding="utf-8")))
 
 
+def casebook_setting() -> dict[str, Any]:
+    """The setting of the game selected on the bundled casebook: ``join_cost``, ``pivotal`` and
+    ``convening`` of :func:`casebook_fitted` (docs/casebook.md, "Scoring")."""
+    fit = casebook_fitted()
+    return {"join_cost": float(fit["join_cost"]), "pivotal": bool(fit["pivotal"]), "convening": bool(fit["convening"])}
+
+
 #: Which options take up arms (they carry the constant α).
 JOINS = np.array([CLASS_OF[o] != "none" for o in OPTIONS])
 #: Which option is brokering (it carries the constant β of the casebook's logit, docs/casebook.md;
@@ -84,4 +91,4 @@ def call_scores(tp: int, called: int, actual: int) -> dict[str, Any]:
 
 
 __all__ = ["BROKERS", "CASEBOOK_FITTED", "CLASSES", "CLASS_OF", "as_classes", "call_scores", "casebook_fitted",
-           "fitted", "probabilities"]
+           "casebook_setting",            "fitted", "probabilities"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import casebook_fitted, fitted, probabilities
+from tertius.conflict.choice import casebook_setting, fitted, probabilities
 from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities, shipped
 from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
@@ -332,13 +332,6 @@ def mechanism(war: War, t: str, play: Play) -> str:
         return ("it receives a side's terms as a bystander, through " + "; ".join(war.spill_sources.get(t, []))
                 + ", and saves the costs of taking part")
     return "it gains nothing it would not get anyway, and saves the costs of taking part"
-
-
-def casebook_setting() -> dict[str, Any]:
-    """The setting of the game selected on the bundled casebook (``casebook_fit.json``: the join
-    cost and the two variants; docs/casebook.md, "Scoring")."""
-    fit = casebook_fitted()
-    return {"join_cost": float(fit["join_cost"]), "pivotal": bool(fit["pivotal"]), "convening": bool(fit["convening"])}
 
 
 def at_casebook_setting(war: War, item: dict[str, Any]) -> str:
