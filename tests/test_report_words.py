@@ -100,3 +100,50 @@ def test_broker_states_the_answers_first_and_each_once() -> None:
     text = "\n".join(x for x in items if isinstance(x, str))
     for _, t in parties:
         assert " should " in t["answer"] and text.count(t["answer"]) == 1
+
+
+@pytest.mark.parametrize(("share", "words"), [(1.0, "100 %"), (0.999, "over 99 %"), (0.995, "over 99 %"),
+                                              (0.994, "99 %"), (0.5, "50 %"), (0.004, "under 1 %"), (0.0, "0 %")])
+def test_a_share_of_draws_one_short_of_all_never_reads_all(share: float, words: str) -> None:
+    """One wording of a share of perturbed draws (`tertius.text.share_words`) for the broker's
+    answer, the run's summary and the report: 999 draws of 1,000 are not "100 %"."""
+    from tertius.text import share_words
+
+    assert share_words(share) == words
+
+
+def test_the_summaries_say_the_share_in_words_and_what_the_casebook_setting_gives() -> None:
+    """The answer first, in `tertius broker`, in `tertius run`'s summary and in the report: after
+    the share of draws (which move the scenario's inputs, not the game's setting), the sentence on
+    the setting selected on the casebook; for Russia in 1858, that Qing would then not pay. At the
+    default draws a share of 999 in 1,000 (the United States in 1858) reads "over 99 %"."""
+    from tertius.analysis import analyse
+    from tertius.report.console import summary_lines
+    from tertius.report.html import summary_of
+
+    results = json.loads(json.dumps(analyse(load_scenario())))
+    html = render_html(results)
+    parties = [t for p in results["third_parties"]["phases"] for t in p["third_parties"]]
+    summary = summary_of(results)
+    lines = [x for x in summary_lines(summary) if isinstance(x, str)]
+    page = html.replace("&#39;", "'")
+    page = page[page.index('<section id="summary"'):page.index("</section>")]
+    for t in parties:
+        assert t["answer"].endswith(t["casebook_setting"]["sentence"])
+    # the one-page summaries give one line on the setting: the answers it changes, and how
+    assert [t["third_party"] for t in parties if "the answer is the same" not in t["answer"]] == ["russia"]
+    note = ("Draws: every assumed input moved within its range; the game's setting (join cost 0, without pivotal "
+            "deterrence or the prestige of convening) is not moved. At the setting selected on the casebook (join "
+            "cost 1, pivotal deterrence, the prestige of convening) the answers are the same, except: Russian Empire "
+            "(1858) would profit otherwise (Third parties, below).")
+    assert summary["setting_note"] == note and note in lines and note in page
+    russia = next(t for t in parties if t["third_party"] == "russia")
+    assert "pays for its neutrality" in russia["answer"] and "it would also stay out, but then" in russia["answer"]
+    for row in summary["parties"]:
+        share = row["share"]
+        text = next(line for line in lines if line.startswith(f"{row['name']} ({row['phase']})"))
+        want = "over 99 %" if 0.995 <= share < 1 else f"{100 * share:.0f} %"
+        assert f"the equilibrium in {want} of draws" in text
+        if share < 1:
+            assert "100 % of draws" not in text
+    assert any(0.995 <= row["share"] < 1 for row in summary["parties"])  # the case above is reached

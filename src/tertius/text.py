@@ -61,6 +61,13 @@ def signed(x: Any, digits: int = 3) -> str:
     return "+" + text
 
 
+def share_words(p: float) -> str:
+    """A share of perturbed draws, in words: one short of all never reads ``100 %`` (nor one above
+    none ``0 %``), since some draws within the inputs' ranges change the answer (or give it):
+    ``over 99 %``, ``under 1 %``, else whole percents."""
+    return "over 99 %" if 0.995 <= p < 1 else "under 1 %" if 0 < p < 0.005 else f"{100 * p:.0f} %"
+
+
 def finite_or_none(x: Any) -> float | None:
     """A number for JSON: None where it is missing or not finite."""
     return None if x is None or not math.isfinite(float(x)) else float(x)

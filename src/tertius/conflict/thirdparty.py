@@ -34,6 +34,7 @@ from tertius.perturb import draw
 from tertius.results import ThirdPartyResult
 from tertius.scenario import OPTION_CODES, Perturbation, Phase, Scenario, option_labels
 from tertius.seeds import child_rng
+from tertius.text import share_words
 
 #: The order in which options are shown (the order of :data:`tertius.scenario.OPTION_TABLE`).
 DISPLAY = OPTION_CODES
@@ -164,13 +165,12 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         item["mechanism"] = mechanism(war, t, selected)
         item["casebook_setting"] = {**setting, "option": OPTIONS[profile_c[0, war.index(t)]],
                                     "mechanism": mechanism(war_c, t, play_c)}
+        item["casebook_setting"]["sentence"] = at_casebook_setting(war, item)
         item["answer"] = answer(war, item)
         item["method"] = sol.label(0)
         if sol.method[0] == LOGIT_QRE:
             item["qre"] = {o: _num(sol.mixed[0, j, ROLE[o]]) for o in DISPLAY}
-        item["casebook_setting"]["sentence"] = at_casebook_setting(war, item)
-        item["explanation"] = " ".join((item["answer"], item["casebook_setting"]["sentence"],
-                                        explain(war, item, bool(ok[0]))))
+        item["explanation"] = " ".join((item["answer"], explain(war, item, bool(ok[0]))))
         parties.append(item)
     a_name, b_name = war.side_names
     return {
@@ -279,12 +279,6 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f} %"
 
 
-def _share(p: float) -> str:
-    """A share of the perturbed draws: one short of all (or above none) never reads 100 % (0 %),
-    since some draws, within the inputs' ranges, change the answer (or give it)."""
-    return "over 99 %" if 0.995 <= p < 1 else "under 1 %" if 0 < p < 0.005 else _pct(p)
-
-
 def possessive(name: str) -> str:
     """'Russia's', 'the Allies\'', 'United States\''."""
     return name + ("'" if name.endswith("s") else "'s")
@@ -334,14 +328,27 @@ def mechanism(war: War, t: str, play: Play) -> str:
     return "it gains nothing it would not get anyway, and saves the costs of taking part"
 
 
+def casebook_where(setting: dict[str, Any]) -> str:
+    """"At the setting selected on the casebook (join cost 1, pivotal deterrence, ...)"."""
+    return (f"At the setting selected on the casebook (join cost {setting['join_cost']:g}"
+            f"{', pivotal deterrence' if setting['pivotal'] else ''}"
+            f"{', the prestige of convening' if setting['convening'] else ''})")
+
+
+def setting_differs(item: dict[str, Any]) -> bool:
+    """Whether the game at the casebook's setting gives the third party another option or the
+    same option through another mechanism."""
+    cs = item["casebook_setting"]
+    return bool(cs["option"] != item["equilibrium"] or cs["mechanism"] != item["mechanism"])
+
+
 def at_casebook_setting(war: War, item: dict[str, Any]) -> str:
     """One sentence: the answer of the same game at the setting selected on the casebook
     (``casebook_setting`` of the item), which the analysis does not play (it plays join cost 0
     without either variant: docs/casebook.md, "Scoring")."""
     cs = item["casebook_setting"]
     lab = labels(war)
-    where = (f"At the setting selected on the casebook (join cost {cs['join_cost']:g}"
-             f"{', pivotal deterrence' if cs['pivotal'] else ''}{', the prestige of convening' if cs['convening'] else ''})")
+    where = casebook_where(cs)
     if cs["option"] != item["equilibrium"]:
         return f"{where} it would instead {lab[cs['option']]}: {cs['mechanism']}."
     if cs["mechanism"] != item["mechanism"]:
@@ -350,13 +357,17 @@ def at_casebook_setting(war: War, item: dict[str, Any]) -> str:
 
 
 def answer(war: War, item: dict[str, Any]) -> str:
-    """One sentence first: what the third party should do, how likely, and how it profits."""
+    """The answer first: what the third party should do, how likely, and how it profits; then
+    whether the game at the casebook's setting agrees (``casebook_setting.sentence``), since the
+    perturbed draws move the scenario's inputs, not the setting."""
     lab = labels(war)
     option = item["equilibrium"]
     shares = item.get("perturbation", {}).get("first", {})
-    share = f", in {_share(shares[option])} of perturbed draws" if shares else ""
-    return (f"{item['name']} should {lab[option]} (the equilibrium{share}; {_model(item)} gives it "
+    share = f", in {share_words(shares[option])} of perturbed draws" if shares else ""
+    head = (f"{item['name']} should {lab[option]} (the equilibrium{share}; {_model(item)} gives it "
             f"{_pct(item['probabilities'][option])}): {item['mechanism']}.")
+    setting = item.get("casebook_setting", {}).get("sentence")
+    return f"{head} {setting}" if setting else head
 
 
 def explain(war: War, item: dict[str, Any], converged: bool = True) -> str:

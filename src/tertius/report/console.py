@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tertius.forecast import Forecast
-from tertius.report.numbers import apart, human, signed
+from tertius.report.numbers import apart, human, share_words, signed
 from tertius.scenario import OPTION_KINDS, OPTION_LABELS, Scenario
 
 
@@ -543,7 +543,7 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
                    f"{summary['draws']} perturbed draws{error}; all models: the range of the models' forecasts.")
     out.extend(summary.get("not_drawn", []))
     for p in summary["parties"]:
-        share = "" if p["share"] is None else f", the equilibrium in {100 * p['share']:.0f} % of draws"
+        share = "" if p["share"] is None else f", the equilibrium in {share_words(p['share'])} of draws"
         line = f"{p['name']}" + (f" ({p['phase']})" if p["phase"] else "") + \
             f": {p['option']} — {p.get('model') or 'fitted logit'} {100 * p['probability']:.0f} %{share}." + \
             (f" How it profits: {p['mechanism']}." if p.get("mechanism") else "")
@@ -554,4 +554,6 @@ def summary_lines(summary: dict[str, Any]) -> list[Table | str]:
         if p["disagree"]:
             line += " " + p["disagree"]
         out.append(line)
+    if summary.get("setting_note"):
+        out.append(summary["setting_note"])
     return out

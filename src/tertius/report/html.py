@@ -10,11 +10,11 @@ from typing import Any
 import jinja2
 
 from tertius.analysis import head_model
-from tertius.conflict.thirdparty import PROBABILITY_MODELS
+from tertius.conflict.thirdparty import PROBABILITY_MODELS, casebook_where, setting_differs
 from tertius.errors import InputError
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
-from tertius.report.numbers import apart, human, signed
+from tertius.report.numbers import apart, human, share_words, signed
 from tertius.results import saved_results
 from tertius.scenario import OPTION_KINDS, Scenario
 from tertius.uncertainty import inputs, labeller
@@ -35,6 +35,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = lambda x, d=3: human(x, d)
     env.filters["signed"] = signed
+    env.filters["share"] = share_words
     env.filters["apart"] = lambda x, ref, d=2: apart(x, ref, d)
     env.filters["value"] = value_of
     env.filters["note"] = _note
@@ -154,6 +155,7 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                      "error": errors.get((issue["id"], head)), "lo": min(vals) if vals else None,
                      "hi": max(vals) if vals else None, "q_lo": band.get("lo"), "q_hi": band.get("hi")})
     parties = []
+    where, changed = None, []  # the third parties' game at the casebook's setting: what it changes
     be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
     analysis = results.get("third_parties") or {}
     for phase in analysis.get("phases", []):
@@ -162,6 +164,13 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
         for t in phase["third_parties"]:
             eq = t["equilibrium"]
             probs = t["probabilities"]
+            cs = t.get("casebook_setting")
+            if cs:
+                where = casebook_where(cs)
+                if cs["option"] != eq:
+                    changed.append(f"{t['name']} ({phase['id']}) would instead {labels[cs['option']]}")
+                elif setting_differs(t):
+                    changed.append(f"{t['name']} ({phase['id']}) would profit otherwise")
             model = PROBABILITY_MODELS[t.get("probability_model", "game-logit")]
             likely = max(probs, key=lambda o: probs[o])
             q = be.get((phase["id"], t["third_party"]))
@@ -185,8 +194,15 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "probability": probs[eq], "model": model.removeprefix("the "), "share": share, "close": close,
                             "safe": q is not None and not close, "disagree": disagree,
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
+    # the draws move the scenario's inputs, not the game's setting: say so, and what the casebook's changes
+    drawn = any(p["share"] is not None for p in parties)
+    setting_note = None if where is None else \
+        ("Draws: every assumed input moved within its range; the game's setting (join cost 0, without pivotal "
+         "deterrence or the prestige of convening) is not moved. " if drawn else "") + \
+        f"{where} the answers are the same" + (", except: " + "; ".join(changed) + " (Third parties, below)"
+                                               if changed else "") + "."
     band = (intervals.get("models") or {}).get(head, {})
-    out = {"model": head, "issues": rows, "parties": parties, "level": intervals.get("level"),
+    out = {"model": head, "issues": rows, "parties": parties, "setting_note": setting_note, "level": intervals.get("level"),
            "draws": band.get("draws"), "stopped": band.get("stopped"), "mc_error": _largest_error(band),
            "tolerance": (intervals.get("rule") or {}).get("tolerance")}
     skipped = [not_drawn_line(m, b) for m, b in (intervals.get("models") or {}).items() if b.get("skipped")]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tertius.text import ROUND_WITHIN, apart, human, signed
+from tertius.text import ROUND_WITHIN, apart, human, share_words, signed
 
-__all__ = ["ROUND_WITHIN", "apart", "human", "signed"]
+__all__ = ["ROUND_WITHIN", "apart", "human", "share_words", "signed"]

@@ -37,6 +37,8 @@ function fmt(x) {  // numbers for people: round values printed round, no scienti
   return FORMATS[a >= 100 ? 0 : a >= 1 ? 1 : 2].format(x);
 }
 const pct = (p) => (p === null || p === undefined) ? "–" : `${Math.round(100 * p)} %`;
+// a share of draws: one short of all never reads 100 %, one above none never 0 % (tertius.text.share_words)
+const share = (p) => (p === null || p === undefined) ? "–" : (p >= 0.995 && p < 1) ? "over 99 %" : (p > 0 && p < 0.005) ? "under 1 %" : pct(p);
 
 function parsePath(path) {  // "stances[3].position" -> ["stances", 3, "position"]
   const out = [];
@@ -979,7 +981,7 @@ function drawThirdParties(b) {
           el("td", {text: fmt(tp.options[o].expected_utility)}),
           el("td", {text: String(tp.ranking.indexOf(o) + 1)}),
           el("td", {text: pct(tp.probabilities[o])}),
-          el("td", {text: tp.perturbation ? pct(tp.perturbation.first[o]) : "–"})));
+          el("td", {text: tp.perturbation ? share(tp.perturbation.first[o]) : "–"})));
       });
     }
     box.append(table);
@@ -1123,7 +1125,7 @@ function drawSweepShares(summary) {
     for (const [tp, options] of Object.entries(parties)) {
       const best = Object.entries(options).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
       rows.push(el("tr", {}, el("th", {text: (ph.name ? `${ph.name}: ` : "") + ((summary.names || {})[tp] || tp)}),
-        el("td", {text: best.map(([o, v]) => `${optionName(o, ph.sides)} ${pct(v)}`).join(" · ") || "–"})));
+        el("td", {text: best.map(([o, v]) => `${optionName(o, ph.sides)} ${share(v)}`).join(" · ") || "–"})));
     }
   }
   box.replaceChildren(...(rows.length ? [el("caption", {text: "Third parties: share of draws in which each option is the equilibrium"}),
