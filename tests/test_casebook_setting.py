@@ -187,3 +187,59 @@ def test_the_analysis_gives_the_answer_at_the_casebook_setting_as_validate_plays
     assert "pays for its neutrality" in russia["mechanism"]
     assert "it would also stay out, but then it receives a side's terms" in russia["explanation"]
     assert "the answer is the same" in seed[("1858", "usa")]["explanation"]
+
+
+def test_the_analysis_plays_the_setting_a_scenario_declares():
+    """``--setting casebook`` declares the setting selected on the casebook in the scenario's
+    conflict, with its source: the analysis then plays it (the options are ``validate DIR``'s at
+    that setting), says so in each answer, and records it (``params.setting``); ``--setting plain``
+    is the undeclared game; the declaration survives an export."""
+    from tertius.conflict import third_parties, with_setting
+    from tertius.conflict.war import PLAIN, build_war, phases_of
+    from tertius.scenario import Scenario
+
+    fit = fitted_setting()
+    s = load_scenario(BOOK / "second-opium-war.yaml")
+    at = with_setting(s, "casebook")
+    assert "casebook_fit.json" in (at.conflict.join_cost.source or "")
+    back = Scenario.model_validate(at.to_data())
+    for scenario in (at, back):
+        for ph in phases_of(scenario):
+            war = build_war(scenario, ph)
+            assert (war.join_cost, war.pivotal, war.convening) == (fit["join_cost"], fit["pivotal"], fit["convening"])
+    want = {(r["phase"], r["third_party"]): r["selected"]
+            for r in score_case(s, s.id, fit["join_cost"], fit["pivotal"], fit["convening"])}
+    result = third_parties(at, draws=0)
+    assert result["params"]["setting"] == {k: fit[k] for k in ("join_cost", "pivotal", "convening")}
+    for p in result["phases"]:
+        for t in p["third_parties"]:
+            assert t["equilibrium"] == want[(p["id"], t["third_party"])]
+            assert t["casebook_setting"]["played"] and t["casebook_setting"]["option"] == t["equilibrium"]
+            assert t["answer"].endswith("The game is played at the setting selected on the casebook (join cost 1, "
+                                        "pivotal deterrence, the prestige of convening).")
+    # at the casebook's setting Qing does not pay for Russia's neutrality in 1858: the wedge needs
+    # a credible threat to join, which the join cost takes away (docs/casebook.md, "Scoring")
+    russia = next(t for p in result["phases"] if p["id"] == "1858" for t in p["third_parties"]
+                  if t["third_party"] == "russia")
+    assert "pays for its neutrality" not in russia["answer"]
+    plain, undeclared = third_parties(with_setting(s, "plain"), draws=0), third_parties(s, draws=0)
+    assert plain["params"]["setting"] == undeclared["params"]["setting"] == PLAIN
+    assert [t["answer"] for p in plain["phases"] for t in p["third_parties"]] == \
+        [t["answer"] for p in undeclared["phases"] for t in p["third_parties"]]
+
+
+def test_the_summary_says_which_setting_the_draws_hold():
+    """The summary's last line names the setting the draws do not move: the plain game's, or the
+    casebook's where the scenario declares it."""
+    from tertius.analysis import analyse
+    from tertius.conflict import with_setting
+    from tertius.report.html import summary_of
+
+    s = load_scenario()
+    plain = summary_of(json.loads(json.dumps(analyse(s, ["compromise"], draws=10))))["setting_note"]
+    at = summary_of(json.loads(json.dumps(analyse(with_setting(s, "casebook"), ["compromise"], draws=10))))
+    assert plain.startswith("Draws: every assumed input moved within its range; not the game's setting (join cost "
+                            "0, without pivotal deterrence or the prestige of convening). At the setting selected")
+    assert at["setting_note"] == ("Draws: every assumed input moved within its range; not the game's setting, the "
+                                  "one selected on the casebook (join cost 1, pivotal deterrence, the prestige of "
+                                  "convening).")

@@ -360,3 +360,30 @@ def test_a_conflict_on_which_best_response_cycles_reports_an_equilibrium_and_its
     assert all(q["method"].startswith(method) for q in results["breakeven"]["questions"])
     summary = json.loads((out / "sweep" / "summary.json").read_text())
     assert abs(sum(summary["third_party_methods"][""].values()) - 1.0) < 1e-12
+
+
+@pytest.mark.parametrize(("change", "args", "says"), [
+    ("  join_cost: -1\n", [], "conflict.join_cost"),
+    ("  join_cost: .nan\n", [], "conflict.join_cost"),
+    ("", ["--setting", "bogus"], "--setting is 'bogus'"),
+])
+def test_a_bad_setting_of_the_game_is_one_line(tmp_path, change, args, says):
+    """The game's setting, declared (conflict.join_cost) or asked for (--setting), gets a one-line
+    error that names the field or the option and the fix, and nothing is written."""
+    src = tmp_path / "set.yaml"
+    src.write_text(YAML + change)
+    for command in ("broker", "run"):
+        out = tmp_path / f"out-{command}"
+        result = runner.invoke(app, [*COMMANDS[command](str(src), out), *args])
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        assert result.exit_code == 2 and len(lines) == 1 and says in lines[0] and "fix:" in lines[0], result.stderr
+        assert _files(out) == []
+
+
+def test_a_setting_for_a_scenario_without_a_conflict_is_one_line(tmp_path):
+    src = tmp_path / "none.yaml"
+    src.write_text(YAML.split("conflict:")[0])
+    for command in ("broker", "run"):
+        result = runner.invoke(app, [*COMMANDS[command](str(src), tmp_path / "o"), "--setting", "casebook"])
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        assert result.exit_code == 2 and len(lines) == 1 and "declares no conflict" in lines[0], result.stderr

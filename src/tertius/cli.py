@@ -20,7 +20,7 @@ from rich.console import Console
 
 from tertius.analysis import analyse
 from tertius.breakeven import search
-from tertius.conflict import DEFAULT_DRAWS, third_parties
+from tertius.conflict import DEFAULT_DRAWS, third_parties, with_setting
 from tertius.conflict.casebook import looks_like_casebook, validate_casebook
 from tertius.conflict.score import validate_table
 from tertius.errors import PARAMS, InputError, TertiusError
@@ -258,6 +258,10 @@ def refuse_existing(folder: Path, files: list[Path], overwrite: bool, command: s
 
 
 SelectOpt = Annotated[str | None, typer.Option(help="Pick one scenario by id from a file that holds several.")]
+SettingOpt = Annotated[str | None, typer.Option(
+    "--setting", help="Play the third parties' game at this setting: 'plain' (join cost 0, neither variant) or "
+                      "'casebook' (the setting selected on the bundled casebook; docs/casebook.md). Default: the "
+                      "scenario's conflict.join_cost, pivotal and convening, else plain.")]
 
 
 @app.command()
@@ -280,12 +284,14 @@ def run(
     overwrite: OverwriteOpt = False,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
+    setting: SettingOpt = None,
 ) -> None:
     """Analyse a scenario with every model, score it, and write results and an HTML report."""
     if interval_draws is not None and interval_draws < 0 or draws < 0:
         raise InputError("--draws and --interval-draws must be 0 or more", file=CLI,
                          fix="e.g. --interval-draws 1000, or leave it out to let the intervals' precision decide")
     s = load_scenario(scenario, input_format=input_format, select=select)
+    s = s if setting is None else with_setting(s, setting)
     models = _models(model)
     params = _params_by_model(param, models or list(MODELS))
     results = analyse(s, models, seed=seed, draws=draws, full=full, params=params, interval_draws=interval_draws)
@@ -328,9 +334,11 @@ def broker_command(
     input_format: InputFormatOpt = None,
     why: Annotated[bool, typer.Option("--why", help="What would have to be true: for each third party's option, "
                                       "the assumed inputs' break-even values (the value at which it changes).")] = False,
+    setting: SettingOpt = None,
 ) -> None:
     """A third party's options: join side A, join side B, stay neutral, or broker a deal."""
     s = load_scenario(scenario, input_format=input_format, select=select)
+    s = s if setting is None else with_setting(s, setting)
     if why:
 
         table = search(s)

@@ -402,6 +402,13 @@ class Conflict(BaseModel):
     commitments: list[Commitment] = Field(default_factory=list)
     concerts: list[Concert] = Field(default_factory=list)
     phases: list[Phase] = Field(default_factory=list)
+    #: The game's setting (docs/thirdparty.md, "The formalism", 11): a fixed cost of taking up
+    #: arms in utility units beyond the declared costs (None: 0), and the variants of pivotal
+    #: deterrence and of the prestige of convening (None: off). Off by default: the plain game;
+    #: ``tertius broker --setting casebook`` declares the setting selected on the casebook.
+    join_cost: Quantity | None = None
+    pivotal: bool | None = None
+    convening: bool | None = None
 
 
 class Procedure(BaseModel):
@@ -725,6 +732,9 @@ def check_conflict(s: Scenario, c: Conflict) -> None:
                 raise ScenarioProblem(("conflict", field, a), f"unknown actor '{a}'", "name an actor of the scenario")
             if q.value < 0:
                 raise ScenarioProblem(("conflict", field, a), "a cost is negative", "use 0 or more")
+    if c.join_cost is not None and not 0 <= c.join_cost.value <= MAX_MAGNITUDE:
+        raise ScenarioProblem(("conflict", "join_cost"), f"join_cost {c.join_cost.value:g} is out of range",
+                              "use 0 or more, in utility units (the casebook selects 1.0)")
     known(c.exclusive, issues, ("conflict", "exclusive"), "issue")
     for k, i in enumerate(c.exclusive):
         if s.issue(i).status_quo is None and not (c.phases and all(i in ph.status_quo for ph in c.phases)):

@@ -11,6 +11,7 @@ choice beside the model's, and a plain-language explanation. docs/thirdparty.md 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -28,11 +29,23 @@ from tertius.conflict.game import (
     pure_equilibria,
     ranking,
 )
-from tertius.conflict.war import BROKER_KINDS, N_OPTIONS, OPTIONS, ROLE, War, build_war, phase_capability, phases_of, with_inputs
+from tertius.conflict.war import (
+    BROKER_KINDS,
+    N_OPTIONS,
+    OPTIONS,
+    PLAIN,
+    ROLE,
+    War,
+    build_war,
+    declared_setting,
+    phase_capability,
+    phases_of,
+    with_inputs,
+)
 from tertius.errors import InputError
 from tertius.perturb import draw
 from tertius.results import ThirdPartyResult
-from tertius.scenario import OPTION_CODES, Perturbation, Phase, Scenario, option_labels
+from tertius.scenario import OPTION_CODES, Perturbation, Phase, Quantity, Scenario, option_labels
 from tertius.seeds import child_rng
 from tertius.text import share_words
 
@@ -116,10 +129,16 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
     setting, war_c = casebook_setting(), war
+    # the scenario may declare the casebook's setting: then it is the one played
+    setting["played"] = scenario.conflict is not None and declared_setting(scenario.conflict) == setting
     if third:  # the same game at the setting selected on the casebook, beside the answer
-        war_c = replace(war, join_cost=setting["join_cost"], pivotal=setting["pivotal"], convening=setting["convening"])
-        sol_c = _solve(war_c)
-        play_c, profile_c = payoffs(war_c, sol_c.profile), sol_c.profile
+        if setting["played"]:
+            play_c, profile_c = selected, profile
+        else:
+            war_c = replace(war, join_cost=setting["join_cost"], pivotal=setting["pivotal"],
+                            convening=setting["convening"])
+            sol_c = _solve(war_c)
+            play_c, profile_c = payoffs(war_c, sol_c.profile), sol_c.profile
     equilibria: list[dict[str, str]] | None = None if third else [{}]  # without third parties: one, trivially
     if third and len(third) <= ENUMERATE_MAX:
         roles, is_ne = pure_equilibria(war)
@@ -328,11 +347,45 @@ def mechanism(war: War, t: str, play: Play) -> str:
     return "it gains nothing it would not get anyway, and saves the costs of taking part"
 
 
-def casebook_where(setting: dict[str, Any]) -> str:
+#: The settings a user may ask the analysis to play (``tertius broker --setting``): the plain game,
+#: or the one selected on the bundled casebook.
+SETTINGS = ("plain", "casebook")
+
+
+def with_setting(scenario: Scenario, name: str) -> Scenario:
+    """The scenario with its conflict declaring the setting ``name`` (:data:`SETTINGS`): ``plain``
+    (join cost 0, neither variant) or ``casebook`` (the setting selected on the bundled casebook,
+    :func:`tertius.conflict.choice.casebook_setting`), with the source of each."""
+    if name not in SETTINGS:
+        raise InputError(f"--setting is '{name}'", fix=f"use one of: {', '.join(SETTINGS)}")
+    if scenario.conflict is None:
+        raise InputError(f"scenario '{scenario.id}' declares no conflict, so --setting has no game to set",
+                         fix="leave --setting out, or add a 'conflict:' section (see 'tertius schema')")
+    if name == "casebook":
+        setting = casebook_setting()
+        cost = Quantity(value=setting["join_cost"], source="src/tertius/conflict/casebook_fit.json: the setting "
+                        "selected on the bundled casebook (docs/casebook.md, 'Scoring')")
+    else:
+        setting = dict(PLAIN)
+        cost = Quantity(value=0.0, assumption="the plain game: no fixed cost of taking up arms beyond the "
+                        "declared costs of fighting")
+    data = scenario.to_data()
+    data["conflict"] = {**data["conflict"], "join_cost": cost.model_dump(exclude_none=True),
+                        "pivotal": setting["pivotal"], "convening": setting["convening"]}
+    return Scenario.model_validate(data)
+
+
+def setting_words(setting: Mapping[str, Any]) -> str:
+    """'join cost 0, without pivotal deterrence or the prestige of convening'."""
+    variants = (("pivotal deterrence", setting["pivotal"]), ("the prestige of convening", setting["convening"]))
+    off = [name for name, on in variants if not on]
+    return (f"join cost {setting['join_cost']:g}" + "".join(f", {name}" for name, on in variants if on)
+            + (f", without {' or '.join(off)}" if off else ""))
+
+
+def casebook_where(setting: Mapping[str, Any]) -> str:
     """"At the setting selected on the casebook (join cost 1, pivotal deterrence, ...)"."""
-    return (f"At the setting selected on the casebook (join cost {setting['join_cost']:g}"
-            f"{', pivotal deterrence' if setting['pivotal'] else ''}"
-            f"{', the prestige of convening' if setting['convening'] else ''})")
+    return f"At the setting selected on the casebook ({setting_words(setting)})"
 
 
 def setting_differs(item: dict[str, Any]) -> bool:
@@ -347,6 +400,8 @@ def at_casebook_setting(war: War, item: dict[str, Any]) -> str:
     (``casebook_setting`` of the item), which the analysis does not play (it plays join cost 0
     without either variant: docs/casebook.md, "Scoring")."""
     cs = item["casebook_setting"]
+    if cs.get("played"):
+        return f"The game is played at the setting selected on the casebook ({setting_words(cs)})."
     lab = labels(war)
     where = casebook_where(cs)
     if cs["option"] != item["equilibrium"]:
@@ -478,7 +533,8 @@ def third_parties(scenario: Scenario, third_party: str | None = None, draws: int
                                     "fitted_on": sorted(v["file"] for v in params["fitted_on"].values()),
                                     "choice_model": {"fitted_on": sorted(v["file"] for v in shipped()["fitted_on"].values()
                                                                          if "file" in v) + ["casebook/"],
-                                                     "alpha": shipped()["theory"]["alpha"]}},
+                                                     "alpha": shipped()["theory"]["alpha"]},
+                                    "setting": declared_setting(scenario.conflict)},
                             phases=phases)
 
 
@@ -488,5 +544,5 @@ def third_parties(scenario: Scenario, third_party: str | None = None, draws: int
 broker = third_parties
 
 
-__all__ = ["DEFAULT_DRAWS", "DISPLAY", "analyse_phase", "broker", "equilibrium_options", "explain", "labels",
-           "third_parties", "war_of_draws"]
+__all__ = ["DEFAULT_DRAWS", "DISPLAY", "SETTINGS", "analyse_phase", "broker", "equilibrium_options", "explain",
+           "labels", "third_parties", "war_of_draws", "with_setting"]

@@ -318,6 +318,19 @@ def _mechanisms(scenario: Scenario, c: Conflict, phase: Phase | None, ids: list[
             "commitments": commitments, "won_by": won_by}
 
 
+#: The plain game's setting: no fixed cost of taking up arms, neither variant; what a scenario plays
+#: unless its conflict declares another (docs/thirdparty.md, "The formalism", 11).
+PLAIN: dict[str, Any] = {"join_cost": 0.0, "pivotal": False, "convening": False}
+
+
+def declared_setting(c: Conflict) -> dict[str, Any]:
+    """The game's setting a conflict declares: ``join_cost``, ``pivotal`` and ``convening``, each
+    :data:`PLAIN`'s where it declares none."""
+    declared = {"join_cost": None if c.join_cost is None else float(c.join_cost.value), "pivotal": c.pivotal,
+                "convening": c.convening}
+    return {k: PLAIN[k] if v is None else v for k, v in declared.items()}
+
+
 def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
     """The arrays of one phase (D = 1)."""
     c: Conflict | None = scenario.conflict
@@ -354,7 +367,7 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
         names={a.id: a.name or a.id for a in scenario.actors},
         issue_names={i.id: i.name or i.id for i in scenario.issues},
         side_names=(c.side_a.name, c.side_b.name), spill_sources=sources,
-        closed=closed, opened=opened, **_mechanisms(scenario, c, phase, ids, issues),
+        closed=closed, opened=opened, **declared_setting(c), **_mechanisms(scenario, c, phase, ids, issues),
     )
     return with_inputs(war, war.position, war.salience, phase_capability(scenario, phase)[None])
 

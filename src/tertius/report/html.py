@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 
 from tertius.analysis import head_model
-from tertius.conflict.thirdparty import PROBABILITY_MODELS, casebook_where, setting_differs
+from tertius.conflict.thirdparty import PROBABILITY_MODELS, casebook_where, setting_differs, setting_words
+from tertius.conflict.war import PLAIN
 from tertius.errors import InputError
 from tertius.report.charts import issue_chart, mae_chart, options_chart, tornado_chart, trajectory_chart, value_of
 from tertius.report.console import OPTION_LABELS, settling_lines
@@ -155,7 +156,7 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                      "error": errors.get((issue["id"], head)), "lo": min(vals) if vals else None,
                      "hi": max(vals) if vals else None, "q_lo": band.get("lo"), "q_hi": band.get("hi")})
     parties = []
-    where, changed = None, []  # the third parties' game at the casebook's setting: what it changes
+    where, changed, played_casebook = None, [], False  # the game at the casebook's setting: what it changes
     be = {(q["phase"], q["third_party"]): q for q in (results.get("breakeven") or {}).get("questions", [])}
     analysis = results.get("third_parties") or {}
     for phase in analysis.get("phases", []):
@@ -166,7 +167,7 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
             probs = t["probabilities"]
             cs = t.get("casebook_setting")
             if cs:
-                where = casebook_where(cs)
+                where, played_casebook = casebook_where(cs), bool(cs.get("played"))
                 if cs["option"] != eq:
                     changed.append(f"{t['name']} ({phase['id']}) would instead {labels[cs['option']]}")
                 elif setting_differs(t):
@@ -196,11 +197,18 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
                             "actual": labels.get(t["actual"]["option"]) if t.get("actual") else None})
     # the draws move the scenario's inputs, not the game's setting: say so, and what the casebook's changes
     drawn = any(p["share"] is not None for p in parties)
-    setting_note = None if where is None else \
-        ("Draws: every assumed input moved within its range; the game's setting (join cost 0, without pivotal "
-         "deterrence or the prestige of convening) is not moved. " if drawn else "") + \
-        f"{where} the answers are the same" + (", except: " + "; ".join(changed) + " (Third parties, below)"
-                                               if changed else "") + "."
+    played = (analysis.get("params") or {}).get("setting") or PLAIN  # saved before the setting was declared
+    if where is None:
+        setting_note = None
+    elif played_casebook:
+        setting_note = ((f"Draws: every assumed input moved within its range; not the game's setting, the one "
+                         f"selected on the casebook ({setting_words(played)}).") if drawn else
+                        f"The game's setting is the one selected on the casebook ({setting_words(played)}).")
+    else:
+        setting_note = (f"Draws: every assumed input moved within its range; not the game's setting "
+                        f"({setting_words(played)}). " if drawn else "") + \
+            f"{where} the answers are the same" + (", except: " + "; ".join(changed) + " (Third parties, below)"
+                                                   if changed else "") + "."
     band = (intervals.get("models") or {}).get(head, {})
     out = {"model": head, "issues": rows, "parties": parties, "setting_note": setting_note, "level": intervals.get("level"),
            "draws": band.get("draws"), "stopped": band.get("stopped"), "mc_error": _largest_error(band),
