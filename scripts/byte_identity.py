@@ -111,6 +111,15 @@ broker constant, 0 for the tables' fit): 95 outputs, 0 differ.
 intent: broker (table, JSON), run (stdout, results.json, report.html, both formats) and the report.
 The JSON of ``tertius broker`` with each ``casebook_setting`` removed and its sentence taken out of
 the explanation is the same as before (checked with json on both outputs).
+20b5bb1 -> e23342d (the casebook's setting in the answer first; one wording of a share of draws):
+95 outputs, 10 differ, by intent: broker (table, JSON), run (stdout of both formats, results.json,
+report.html), the report, and the sweep's report (the report's print styles). Every equilibrium,
+share, probability, settlement and forecast is the same.
+e23342d -> cf12cda (a declared setting of the game, --setting): 95 outputs, 9 differ, by intent:
+broker JSON, run (stdout of both formats, results.json, report.html), the report, and ``schema``
+(the optional join_cost, pivotal and convening); broker's table output is the same bytes, and its
+JSON with ``params.setting`` and each ``casebook_setting.played`` removed is equal to before
+(checked with json on both outputs).
 """
 
 from __future__ import annotations
