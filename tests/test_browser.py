@@ -245,10 +245,6 @@ def test_work_is_autosaved_and_survives_a_reload(page):
 def test_a_conflict_built_from_an_empty_scenario_runs_the_broker_and_exports(page, tmp_path):
     import json
 
-    from typer.testing import CliRunner
-
-    from tertius.cli import app as cli
-
     n = runs(page)
     page.select_option("#pick", "")
     page.wait_for_function("() => S.scenario.actors.length === 0")
@@ -287,18 +283,57 @@ def test_a_conflict_built_from_an_empty_scenario_runs_the_broker_and_exports(pag
     assert not page.locator("#scenario-error").inner_text()
     shown = json.loads(page.evaluate("JSON.stringify(S.thirdParties)"))
     assert [tp["third_party"] for tp in shown["phases"][0]["third_parties"]] == ["actor-3"]
-    exported = _export_yaml(page, tmp_path)
-    path = tmp_path / "built.yaml"
-    import yaml
+    _the_cli_on_the_export_gives(page, tmp_path, _export_yaml(page, tmp_path), shown)
+    page.wait_for_function("() => S.scenario.id === 'second-opium-war'")
 
-    path.write_text(yaml.safe_dump(exported))
+
+def _the_cli_on_the_export_gives(page, tmp_path, exported: dict, shown: dict) -> None:
+    """`tertius broker` on the page's export gives the page's third-party analysis; then the page
+    goes back to the default scenario, which the tests after this one work on."""
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from tertius.cli import app as cli
+
+    path = tmp_path / "exported.yaml"
+    path.write_text(yaml.safe_dump(exported, sort_keys=False))  # the draws follow the inputs' order
     r = CliRunner().invoke(cli, ["broker", str(path), "--format", "json", "--draws", "200", "--seed", "0"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout) == shown
     n = runs(page)
-    page.select_option("#pick", "second-opium-war")  # the tests after this one work on the default
+    page.select_option("#pick", "second-opium-war")
     wait_run(page, n)
-    page.wait_for_function("() => S.scenario.id === 'second-opium-war'")
+
+
+def test_the_games_setting_is_edited_on_the_page_and_played_as_the_cli_plays_it(page, tmp_path):
+    """The conflict's join cost and its two switches (pivotal deterrence, the prestige of
+    convening) are fields of the page's conflict editor: set to the casebook's setting, the page's
+    third-party analysis is `tertius broker`'s on the exported scenario, and says it plays there."""
+    import json
+
+    page.wait_for_function("() => S.scenario.id === 'second-opium-war' && S.thirdParties")
+    page.get_by_title("add conflict join cost").click()
+    box = page.get_by_label("conflict join cost")
+    box.fill("1")
+    box.press("Enter")
+    for switch in ("pivotal", "convening"):
+        page.get_by_title(f"add conflict {switch}").click()
+        n = int(page.evaluate("document.body.dataset.thirdParties || 0"))
+        page.get_by_label(f"conflict {switch}").check()
+        page.wait_for_function("n => Number(document.body.dataset.thirdParties || 0) > n", arg=n)
+    page.wait_for_function("() => S.thirdParties.params.setting.convening === true")
+    shown = json.loads(page.evaluate("JSON.stringify(S.thirdParties)"))
+    assert shown["params"]["setting"] == {"join_cost": 1.0, "pivotal": True, "convening": True}
+    answers = [t["answer"] for p in shown["phases"] for t in p["third_parties"]]
+    assert all(a.endswith("The game is played at the setting selected on the casebook (join cost 1, pivotal "
+                          "deterrence, the prestige of convening).") for a in answers)
+    exported = _export_yaml(page, tmp_path)
+    cost = exported["conflict"]["join_cost"]  # an edited number: bare until a source is given
+    assert exported["conflict"]["pivotal"] is True and (cost["value"] if isinstance(cost, dict) else cost) == 1
+    _the_cli_on_the_export_gives(page, tmp_path, exported, shown)
+    page.wait_for_function("() => S.scenario.conflict && S.scenario.conflict.pivotal === undefined")
 
 
 @pytest.mark.parametrize("width", [1280, 1024])

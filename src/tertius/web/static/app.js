@@ -350,6 +350,7 @@ function blank(schema) {  // a new value for a field: its default, else the leas
   if (s.enum) return s.enum[0];
   if (s.type === "array") return [];
   if (s.type === "number" || s.type === "integer") return 0;
+  if (s.type === "boolean") return false;
   if (s.type === "string") return "";
   if (s.type === "object") {
     const out = {};
@@ -393,6 +394,11 @@ function fieldFor(path, schema, key, where) {
     return box;
   }
   if (s.type === "string") return textField(path, what, false);
+  if (s.type === "boolean") {  // a switch of the game (conflict.pivotal, conflict.convening)
+    const box = el("input", {type: "checkbox", checked: Boolean(value), "aria-label": what, dataset: {path}});
+    box.addEventListener("change", () => { setAt(S.scenario, path, box.checked); edited(); });
+    return box;
+  }
   if (s.type === "number" || s.type === "integer") return numberInput(path, null, {label: what, quantity: false, optional: true});
   if (s.type === "array") {
     const items = def(s.items);
