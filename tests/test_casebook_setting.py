@@ -211,8 +211,16 @@ def test_the_analysis_plays_the_setting_a_scenario_declares():
             for r in score_case(s, s.id, fit["join_cost"], fit["pivotal"], fit["convening"])}
     result = third_parties(at, draws=0)
     assert result["params"]["setting"] == {k: fit[k] for k in ("join_cost", "pivotal", "convening")}
+    # its game logit is the casebook's, fitted at that setting: the probability validate DIR gives
+    # each recorded option
+    assert {k: result["params"][k] for k in ("precision", "join_constant", "broker_constant")} == \
+        {k: fit["logit"][k] for k in ("precision", "join_constant", "broker_constant")}
+    validated = {(r["phase"], r["third_party"]): r for r in with_logit(
+        score_case(s, s.id, fit["join_cost"], fit["pivotal"], fit["convening"]), fit["logit"])}
     for p in result["phases"]:
         for t in p["third_parties"]:
+            row = validated[(p["id"], t["third_party"])]
+            assert t["game_logit"][row["recorded"]] == pytest.approx(row["probability"], rel=1e-9)
             assert t["equilibrium"] == want[(p["id"], t["third_party"])]
             assert t["casebook_setting"]["played"] and t["casebook_setting"]["option"] == t["equilibrium"]
             assert t["answer"].endswith("The game is played at the setting selected on the casebook (join cost 1, "

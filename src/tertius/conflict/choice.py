@@ -13,6 +13,7 @@ where a table has no costs were fitted by
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -52,6 +53,20 @@ def casebook_setting() -> dict[str, Any]:
     ``convening`` of :func:`casebook_fitted` (docs/casebook.md, "Scoring")."""
     fit = casebook_fitted()
     return {"join_cost": float(fit["join_cost"]), "pivotal": bool(fit["pivotal"]), "convening": bool(fit["convening"])}
+
+
+def game_logit(setting: Mapping[str, Any]) -> dict[str, float]:
+    """The game logit's parameters (``precision``, ``join_constant``, ``broker_constant``) for a
+    game played at ``setting`` (``join_cost``, ``pivotal``, ``convening``): at the setting selected
+    on the casebook, the logit fitted on the casebook at that setting (docs/casebook.md, "The logit
+    of the selected setting"), whose option values carry its join cost; elsewhere the tables'
+    (``fitted.json``, which has no broker constant)."""
+    if {k: setting[k] for k in ("join_cost", "pivotal", "convening")} == casebook_setting():
+        fit = casebook_fitted()["logit"]
+        return {k: float(fit[k]) for k in ("precision", "join_constant", "broker_constant")}
+    tables = fitted()
+    return {"precision": float(tables["precision"]), "join_constant": float(tables["join_constant"]),
+            "broker_constant": 0.0}
 
 
 #: Which options take up arms (they carry the constant α).

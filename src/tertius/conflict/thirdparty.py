@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import casebook_setting, fitted, probabilities
+from tertius.conflict.choice import casebook_setting, fitted, game_logit, probabilities
 from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities, shipped
 from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
@@ -40,6 +40,7 @@ from tertius.conflict.war import (
     declared_setting,
     phase_capability,
     phases_of,
+    war_setting,
     with_inputs,
 )
 from tertius.errors import InputError
@@ -109,10 +110,11 @@ def equilibrium_options(war: War) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     in batches that keep the arrays within :data:`BATCH_ELEMENTS`."""
     third = np.nonzero(war.third)[0]
     step = max(1, BATCH_ELEMENTS // _size(war))
+    logit = game_logit(war_setting(war))
     parts = []
     for start in range(0, war.draws, step):
         sol = _solve(rows(war, np.arange(start, min(start + step, war.draws))))
-        parts.append((sol.profile[:, third], sol.method, probabilities(sol.values), sol.values))
+        parts.append((sol.profile[:, third], sol.method, probabilities(sol.values, **logit), sol.values))
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
 
 
@@ -124,7 +126,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
         raise InputError(f"'{only}' is not a third party of this conflict", fix=f"use one of: {', '.join(third)}")
     sol = _solve(war)
     profile, ok, vals = sol.profile, sol.ok, sol.values
-    probs = probabilities(vals)[0]
+    probs = probabilities(vals, **game_logit(war_setting(war)))[0]
     chosen = scenario_probabilities(scenario, war, vals[0], [OPTIONS[profile[0, war.index(t)]] for t in third])
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
@@ -525,16 +527,19 @@ def third_parties(scenario: Scenario, third_party: str | None = None, draws: int
                          fix="add a 'conflict:' section (see 'tertius schema'), or pick a scenario that has one")
     if draws < 0:
         raise InputError(f"--draws is {draws}", fix="use 0 (no robustness check) or more")
-    params = fitted()
+    setting = declared_setting(scenario.conflict)
+    params, logit = fitted(), game_logit(setting)
+    at_casebook = setting == casebook_setting()
     phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
               for ph in phases_of(scenario)]
     return ThirdPartyResult(scenario=scenario.id, options=list(DISPLAY),
-                            params={"precision": params["precision"], "join_constant": params["join_constant"],
-                                    "fitted_on": sorted(v["file"] for v in params["fitted_on"].values()),
+                            params={**logit,
+                                    "fitted_on": ["casebook/"] if at_casebook else
+                                    sorted(v["file"] for v in params["fitted_on"].values()),
                                     "choice_model": {"fitted_on": sorted(v["file"] for v in shipped()["fitted_on"].values()
                                                                          if "file" in v) + ["casebook/"],
                                                      "alpha": shipped()["theory"]["alpha"]},
-                                    "setting": declared_setting(scenario.conflict)},
+                                    "setting": setting},
                             phases=phases)
 
 

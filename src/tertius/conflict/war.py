@@ -331,6 +331,11 @@ def declared_setting(c: Conflict) -> dict[str, Any]:
     return {k: PLAIN[k] if v is None else v for k, v in declared.items()}
 
 
+def war_setting(war: War) -> dict[str, Any]:
+    """The setting a war is played at, in :data:`PLAIN`'s keys."""
+    return {"join_cost": float(war.join_cost), "pivotal": bool(war.pivotal), "convening": bool(war.convening)}
+
+
 def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
     """The arrays of one phase (D = 1)."""
     c: Conflict | None = scenario.conflict
