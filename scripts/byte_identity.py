@@ -120,6 +120,10 @@ broker JSON, run (stdout of both formats, results.json, report.html), the report
 (the optional join_cost, pivotal and convening); broker's table output is the same bytes, and its
 JSON with ``params.setting`` and each ``casebook_setting.played`` removed is equal to before
 (checked with json on both outputs).
+f8c5c17 -> 1ce6ee8 (the casebook's logit where its setting is played): 95 outputs, 4 differ, by
+intent: broker JSON and run's results.json (both formats) and JSON stdout, where the third
+parties' ``params`` gain ``broker_constant`` (0 for the tables' fit); the default scenario plays the
+plain game, so every probability is the same.
 """
 
 from __future__ import annotations
