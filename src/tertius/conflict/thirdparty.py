@@ -131,8 +131,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
     setting, war_c = casebook_setting(), war
-    # the scenario may declare the casebook's setting: then it is the one played
-    setting["played"] = scenario.conflict is not None and declared_setting(scenario.conflict) == setting
+    setting["played"] = war_setting(war) == setting  # the scenario may declare the casebook's setting
     if third:  # the same game at the setting selected on the casebook, beside the answer
         if setting["played"]:
             play_c, profile_c = selected, profile
@@ -399,8 +398,9 @@ def setting_differs(item: dict[str, Any]) -> bool:
 
 def at_casebook_setting(war: War, item: dict[str, Any]) -> str:
     """One sentence: the answer of the same game at the setting selected on the casebook
-    (``casebook_setting`` of the item), which the analysis does not play (it plays join cost 0
-    without either variant: docs/casebook.md, "Scoring")."""
+    (``casebook_setting`` of the item), beside the answer at the setting the scenario declares
+    (by default the plain game: docs/casebook.md, "Scoring"); or, where the scenario declares that
+    setting, that the game is played there."""
     cs = item["casebook_setting"]
     if cs.get("played"):
         return f"The game is played at the setting selected on the casebook ({setting_words(cs)})."
