@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tertius.conflict.draws import war_draws
+from tertius.conflict.draws import input_levels, war_draws
 from tertius.conflict.war import build_war, phase_capability, phases_of, with_inputs
 from tertius.io import load_scenario
 from tertius.perturb import Perturbation, draw
@@ -26,7 +26,7 @@ def _rebuilt(scenario: Scenario, phase, batch, rng) -> list:
     """The wars of :func:`war_draws`, each built from its own copy of the scenario."""
     size = batch["position"].shape[0]
     moved = moved_in_draws(scenario)
-    levels = np.stack([rng.permutation(np.arange(size) % LEVELS) for _ in moved], axis=1)
+    levels = input_levels(moved, size, rng)
     lo, hi = np.array([i.lo for i in moved]), np.array([i.hi for i in moved])
     values = lo + (hi - lo) * (levels + 0.5) / LEVELS
     cap = phase_capability(scenario, phase)
@@ -65,3 +65,27 @@ def test_drawn_wars_equal_wars_rebuilt_from_the_scenario(path):
                 assert war.decisiveness == r.decisiveness
                 seen += 1
         assert seen == 24
+
+
+def test_the_draws_do_not_depend_on_the_order_a_map_is_written_in():
+    """The same scenario with its conflict's maps (costs, broker costs) written in another order
+    draws the same values for each input, so every share and mean probability is the same; only
+    the list of the inputs that moved follows the file's order."""
+    from tertius import load_scenario
+    from tertius.conflict import third_parties
+    from tertius.scenario import Scenario
+
+    s = load_scenario()
+    data = s.to_data()
+    for field in ("costs", "broker_costs"):
+        data["conflict"][field] = dict(reversed(list(data["conflict"][field].items())))
+    flipped = Scenario.model_validate(data)
+    assert list(flipped.conflict.costs) != list(s.conflict.costs)
+
+    def shares(scenario: Scenario) -> list:
+        result = third_parties(scenario, draws=200, seed=3)
+        return [(t["perturbation"]["first"], t["perturbation"]["mean_probability"],
+                 sorted(m["input"] for m in t["perturbation"]["moved"]))
+                for p in result["phases"] for t in p["third_parties"]]
+
+    assert shares(flipped) == shares(s)

@@ -15,6 +15,14 @@ from tertius.scenario import Phase, Scenario
 from tertius.uncertainty import LEVELS, Input, copy_data, moved_in_draws, set_value
 
 
+def input_levels(moved: list[Input], size: int, rng: np.random.Generator) -> np.ndarray:
+    """(size, inputs) stratified levels: each input's :data:`LEVELS` levels in a random order.
+    The inputs' permutations are drawn in the order of their keys, not of the file, so the same
+    scenario with its maps (costs, broker costs…) written in another order draws the same values."""
+    perm = {i: rng.permutation(np.arange(size) % LEVELS) for i in sorted(range(len(moved)), key=lambda i: moved[i].key)}
+    return np.stack([perm[i] for i in range(len(moved))], axis=1) if moved else np.zeros((size, 0), dtype=int)
+
+
 def war_draws(scenario: Scenario, phase: Any, batch: dict[str, np.ndarray], rng: np.random.Generator
               ) -> tuple[list[tuple[np.ndarray, Any]], list[Input]]:
     """The phase's war over drawn inputs: ``batch`` (positions, saliences, capabilities from
@@ -24,8 +32,7 @@ def war_draws(scenario: Scenario, phase: Any, batch: dict[str, np.ndarray], rng:
 
     size = batch["position"].shape[0]
     moved = moved_in_draws(scenario)
-    levels = np.stack([rng.permutation(np.arange(size) % LEVELS) for _ in moved], axis=1) if moved else \
-        np.zeros((size, 0), dtype=int)
+    levels = input_levels(moved, size, rng)
     lo, hi = np.array([i.lo for i in moved]), np.array([i.hi for i in moved])
     values = lo + (hi - lo) * (levels + 0.5) / LEVELS
     cap = phase_capability(scenario, phase)
