@@ -251,3 +251,32 @@ def test_the_summary_says_which_setting_the_draws_hold():
     assert at["setting_note"] == ("Draws: every assumed input moved within its range; not the game's setting, the "
                                   "one selected on the casebook (join cost 1, pivotal deterrence, the prestige of "
                                   "convening).")
+
+
+def test_the_setting_flag_is_the_declaration(tmp_path):
+    """`--setting casebook` on broker, run and sweep gives what the same scenario file declaring
+    that setting gives without the flag."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from tertius.cli import app
+    from tertius.conflict import with_setting
+
+    declared = tmp_path / "declared.yaml"
+    declared.write_text(yaml.safe_dump(with_setting(load_scenario(), "casebook").to_data(), sort_keys=False))
+    runner = CliRunner()
+
+    def out(*args: str) -> dict:
+        r = runner.invoke(app, list(args))
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)
+
+    flag = out("broker", "--setting", "casebook", "--draws", "20", "--format", "json")
+    assert flag == out("broker", str(declared), "--draws", "20", "--format", "json")
+    assert flag["params"]["setting"]["join_cost"] == fitted_setting()["join_cost"]
+    sweeps = []
+    for name, args in (("flag", ["second-opium-war", "--setting", "casebook"]), ("declared", [str(declared)])):
+        r = runner.invoke(app, ["sweep", *args, "-m", "compromise", "--n", "8", "-q", "--out", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+        sweeps.append(json.loads((tmp_path / name / "summary.json").read_text())["third_party_shares"])
+    assert sweeps[0] == sweeps[1] and sweeps[0]

@@ -372,7 +372,7 @@ def test_a_bad_setting_of_the_game_is_one_line(tmp_path, change, args, says):
     error that names the field or the option and the fix, and nothing is written."""
     src = tmp_path / "set.yaml"
     src.write_text(YAML + change)
-    for command in ("broker", "run"):
+    for command in ("broker", "run", "sweep"):
         out = tmp_path / f"out-{command}"
         result = runner.invoke(app, [*COMMANDS[command](str(src), out), *args])
         lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
@@ -383,7 +383,7 @@ def test_a_bad_setting_of_the_game_is_one_line(tmp_path, change, args, says):
 def test_a_setting_for_a_scenario_without_a_conflict_is_one_line(tmp_path):
     src = tmp_path / "none.yaml"
     src.write_text(YAML.split("conflict:")[0])
-    for command in ("broker", "run"):
+    for command in ("broker", "run", "sweep"):
         result = runner.invoke(app, [*COMMANDS[command](str(src), tmp_path / "o"), "--setting", "casebook"])
         lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
         assert result.exit_code == 2 and len(lines) == 1 and "declares no conflict" in lines[0], result.stderr

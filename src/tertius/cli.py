@@ -383,10 +383,12 @@ def sweep_command(
     fmt: FormatOpt = Format.table,
     select: SelectOpt = None,
     input_format: InputFormatOpt = None,
+    setting: SettingOpt = None,
 ) -> None:
     """Run N perturbed copies of a scenario: forecast quantiles, broker option shares, a tidy table."""
 
     s = load_scenario(scenario, input_format=input_format, select=select)
+    s = s if setting is None else with_setting(s, setting)
     if n < 1 or chunk_size < 1 or workers < 1:
         raise InputError("--n, --chunk-size and --workers must be at least 1", file=CLI, fix="e.g. --n 1000")
     spec = perturbation_from_options(s, position=position, salience=salience, capability=capability,
