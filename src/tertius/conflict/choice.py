@@ -42,10 +42,16 @@ def fitted() -> dict[str, Any]:
 CASEBOOK_FITTED = Path(__file__).with_name("casebook_fit.json")
 
 
+@cache
+def _casebook_fit_text() -> str:
+    return CASEBOOK_FITTED.read_text(encoding="utf-8")
+
+
 def casebook_fitted() -> dict[str, Any]:
     """The setting selected on the bundled casebook (join cost, pivotal deterrence, convening),
-    the logit fitted there, and the sha256 of each case file it was selected on."""
-    return dict(json.loads(CASEBOOK_FITTED.read_text(encoding="utf-8")))
+    the logit fitted there, and the sha256 of each case file it was selected on: a fresh copy
+    each call, of a file read once per process (an analysis asks for it in every phase)."""
+    return dict(json.loads(_casebook_fit_text()))
 
 
 def casebook_setting() -> dict[str, Any]:
