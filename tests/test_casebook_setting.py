@@ -280,3 +280,20 @@ def test_the_setting_flag_is_the_declaration(tmp_path):
         assert r.exit_code == 0, r.output
         sweeps.append(json.loads((tmp_path / name / "summary.json").read_text())["third_party_shares"])
     assert sweeps[0] == sweeps[1] and sweeps[0]
+
+
+def test_the_summary_line_on_the_setting_reaches_each_of_its_forms():
+    """Without draws the line names no draws; where the casebook's setting changes an option it
+    says which ("would instead"); where it is the setting played, it says so."""
+    from tertius.analysis import analyse
+    from tertius.conflict import with_setting
+    from tertius.report.html import summary_of
+
+    def note(scenario) -> str:
+        return summary_of(json.loads(json.dumps(analyse(scenario, ["compromise"], draws=0))))["setting_note"]
+
+    falklands = load_scenario(BOOK / "falklands-1982-usa-peru.yaml")
+    plain = note(falklands)
+    assert not plain.startswith("Draws") and "United States (april) would instead broker a deal" in plain
+    assert note(with_setting(falklands, "casebook")) == ("The game's setting is the one selected on the casebook "
+                                                         "(join cost 1, pivotal deterrence, the prestige of convening).")
