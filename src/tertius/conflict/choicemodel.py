@@ -57,6 +57,7 @@ from tertius.conflict.choice import CLASS_OF, CLASSES, call_scores
 from tertius.conflict.contest import great_circle_miles
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.war import N_OPTIONS, OPTIONS, SIDE_A, SIDE_B, UNAVAILABLE, build_war, phases_of
+from tertius.io.rivalries import is_rival
 from tertius.io.thirdparty_table import Case
 from tertius.scenario import OPTION_TABLE
 from tertius.seeds import child_rng
@@ -81,8 +82,13 @@ SIDE = {o.code: o.joins for o in OPTION_TABLE}
 #: The kinds the model has terms for: staying out (the reference, x = 0), joining a side (the
 #: covariates seen from the side it joins, and the game's join terms) and brokering (the game's
 #: broker terms and its constant). Any other kind is unavailable until it is given terms.
-TERMS_OF_KIND = {"neutral": (), "join": ("gain_join", "equilibrium_join"),
+TERMS_OF_KIND = {"neutral": (), "join": ("gain_join", "equilibrium_join", "rival_own", "rival_other"),
                  "broker": ("gain_broker", "equilibrium_broker", "broker")}
+#: The stake the game's mapping reads from the rivalry data (docs/thirdparty-data.md, revision 3),
+#: as join terms seen from the side joined: a strategic rival (Thompson & Dreyer 2012) of the
+#: side's originals ("own") or of the other side's ("other"). In the theory's join terms, so
+#: they share its penalty and are left out with it (docs/choicemodel.md, "Variant 3").
+RIVALRY_TERMS = ("rival_own", "rival_other")
 GAME_TERMS = tuple(t for terms in TERMS_OF_KIND.values() for t in terms)
 #: The reference option (staying out), the options that take up arms (the first stage's), and
 #: the options that stay out of the fighting other than the reference (the second stage's).
@@ -119,6 +125,15 @@ RECORDED_CODE = {o: CLASSES.index(CLASS_OF[o]) if JOINING[k] else RECORDED.index
 #: The casebook's actor ids of COW major powers (ccodes of :data:`MAJORS`).
 MAJOR_IDS = {"usa": "2", "uk": "200", "france": "220", "germany": "255", "prussia": "255", "austria": "300",
              "italy": "325", "sardinia": "325", "russia": "365", "ussr": "365", "china": "710", "japan": "740"}
+#: The COW state codes (Correlates of War Project, "State System Membership List, v2016") of
+#: the actor ids the casebook and the bundled scenarios use, so that their rivalries are read as
+#: the tables' are (:func:`tertius.io.rivalries.is_rival`); an id not listed has no rivalry.
+CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "turkey": "640", "greece": "350",
+             "serbia": "345", "bulgaria": "355", "romania": "360", "denmark": "390", "sweden": "380",
+             "spain": "230", "poland": "290", "argentina": "160", "brazil": "140", "chile": "155", "peru": "135",
+             "uruguay": "165", "bolivia": "145", "paraguay": "150", "egypt": "651", "syria": "652",
+             "israel": "666", "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
+             "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280"}
 EPS = 1e-15
 
 
@@ -170,11 +185,16 @@ def _sides(cov: dict[str, float], info: dict[str, float]) -> tuple[list[float], 
              ally_b * near_b, log_cinc, lc_b, lc_a, share_b, major, init_b, n_b, n_a])
 
 
-def _game_terms(x: np.ndarray, v: np.ndarray, eq: Sequence[str]) -> np.ndarray:
-    """Fill the game's terms of N candidates into x (N, 4, P) from their option values v (N, 4)
-    and their equilibrium options (N); returns the options open to each (N, 4: finite value;
-    staying out always)."""
+def _game_terms(x: np.ndarray, v: np.ndarray, eq: Sequence[str], rival: np.ndarray | None = None) -> np.ndarray:
+    """Fill the game's terms of N candidates into x (N, 4, P) from their option values v (N, 4),
+    their equilibrium options (N) and their rivalry with side A's and side B's originals (N, 2;
+    None: no rivalry); returns the options open to each (N, 4: finite value; staying out always)."""
     col = {c: len(COVARIATES) + j for j, c in enumerate(GAME_TERMS)}
+    rival = np.zeros((len(v), 2)) if rival is None else np.asarray(rival, dtype=float).reshape(-1, 2)
+    for k, side in SIDES:
+        own = 0 if side == "a" else 1
+        x[:, k, col["rival_own"]] = rival[:, own]
+        x[:, k, col["rival_other"]] = rival[:, 1 - own]
     ok = np.isfinite(v) & MODELLED & (v > UNAVAILABLE / 2)  # brokering without a stake is not open
     ok[:, REFERENCE] = True
     base = np.where(np.isfinite(v[:, REFERENCE]), v[:, REFERENCE], 0.0)
@@ -237,7 +257,9 @@ def _with_game_terms(plain: Design, columns: tuple[str, ...], cases: Sequence[Ca
     x_arr[..., :c] = plain.x[..., :c]
     v = np.concatenate([np.asarray(values[c_i], dtype=float)[:len(case.joined)].reshape(-1, N_OPTIONS)
                         for c_i, case in enumerate(cases)]) if n else np.zeros((0, N_OPTIONS))
-    avail = _game_terms(x_arr, v, [e for c_i, case in enumerate(cases) for e in equilibria[c_i][:len(case.joined)]])
+    rival = np.array([case.rival.get(t, (False, False)) for case in cases for t in case.joined], dtype=float)
+    avail = _game_terms(x_arr, v, [e for c_i, case in enumerate(cases) for e in equilibria[c_i][:len(case.joined)]],
+                        rival)
     x_arr[~avail] = 0.0
     return Design(x_arr, avail, plain.y, plain.groups, columns, plain.rows)
 
@@ -251,8 +273,10 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
     """The tables' covariates of a scenario phase's third parties, from the scenario file: the
     distances between capitals (``location``; km to the nearest member of each side), the
     ``capability`` values read as COW CINC, the sides' members as originals, major power from
-    :data:`MAJOR_IDS` in the year the scenario's ``period`` starts. Assumptions where a scenario
-    says nothing: no alliance or defence tie, initiator unknown. Per third party: (its covariates,
+    :data:`MAJOR_IDS` in the year the scenario's ``period`` starts, strategic rivalry with each
+    side's members in that year through the COW codes of :data:`CCODE_IDS` (as the tables' rule
+    reads them). Assumptions where a scenario says nothing: no alliance or defence tie, initiator
+    unknown, no rivalry for an id :data:`CCODE_IDS` does not list. Per third party: (its covariates,
     the phase's group columns); a third party that lacks a location, or whose sides have none,
     is left out."""
 
@@ -274,8 +298,11 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
                 dist[key] = min(great_circle_miles(here.lat, here.lng, loc.lat, loc.lng) for loc in locs) * 1.609344
         if len(dist) < 2:
             continue
+        rival = [float(is_rival(CCODE_IDS.get(t, ""), [CCODE_IDS.get(m, "") for m in members[code]], year))
+                 for code in (SIDE_A, SIDE_B)]
         out[t] = ({"dist_a_km": dist["a"], "dist_b_km": dist["b"], "ally_a": 0.0, "ally_b": 0.0, "defense_a": 0.0,
-                   "defense_b": 0.0, "cinc": cinc[t], "major": is_major(MAJOR_IDS.get(t, ""), year)}, info)
+                   "defense_b": 0.0, "cinc": cinc[t], "major": is_major(MAJOR_IDS.get(t, ""), year),
+                   "rival_a": rival[0], "rival_b": rival[1]}, info)
     return out
 
 
@@ -285,7 +312,8 @@ def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarra
     x = np.zeros((N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
     for k, side in SIDES:
         x[k, :len(COVARIATES)] = _side(cov, info, side)
-    ok = _game_terms(x[None], np.asarray(values, dtype=float)[None], [eq])[0]
+    rival = np.array([[cov.get("rival_a", 0.0), cov.get("rival_b", 0.0)]])
+    ok = _game_terms(x[None], np.asarray(values, dtype=float)[None], [eq], rival)[0]
     x[~ok] = 0.0
     return x, ok
 
@@ -657,7 +685,8 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
             for c, b, s, sc in zip(model["columns"], model["beta"], model["se"], model["scale"], strict=True)]
 
 
-__all__ = ["ALPHAS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS", "RECORDED",
+__all__ = ["ALPHAS", "CCODE_IDS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS",
+           "RECORDED", "RIVALRY_TERMS",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
            "fit_selected", "fit_stage", "option_probabilities", "plain_of", "predict_rows", "predicted", "recorded_probability",
