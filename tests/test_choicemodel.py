@@ -326,3 +326,64 @@ def test_adding_the_casebook_to_the_cross_validation_moves_no_fold_of_the_tables
         assert with_book["tables"]["war"][which]["log_loss"] == without["tables"]["war"][which]["log_loss"]
     assert "baseline_logit_casebook" in with_book["tables"]["war"]
     assert 0 <= cb["choice_model"]["matched"] <= len(book.rows)
+
+
+RIVALS = ("war_num,war_name,start_year,ccode,abb,joined,cinc,cinc_a,cinc_b,dist_a_km,dist_b_km,ally_a,ally_b,"
+          "defense_a,defense_b,orig_a,orig_b,initiator_side\n") + """1,W1,1850,365,RUS,B,0.1,0.2,0.1,3000,3000,0,0,0,0,220,2,A
+1,W1,1850,390,DEN,none,0.005,0.2,0.1,1000,6000,0,0,0,0,220,2,A
+"""
+
+
+def test_the_rivalry_stake_is_seen_from_the_side_joined(tmp_path):
+    """Variant 3 (docs/choicemodel.md): the tables' rivalry rule (Thompson & Dreyer) enters the
+    theory's join terms seen from the side joined; a state with no rivalry gets 0 on both, and
+    the plain logit's design has no rivalry column."""
+    p = tmp_path / "r.csv"
+    p.write_text(RIVALS)
+    cases = read_decision_table(p)[1]
+    # France-Russia 1732-1894; USA-Russia only from 1945; Denmark a rival of neither
+    assert list(cases[0].rival.values()) == [(True, False), (False, False)]
+    v = {"neutral": 0.5, "join-a": 0.6, "join-b": 0.4}
+    values = [np.array([[v.get(o, -math.inf) for o in OPTIONS]] * len(c.joined)) for c in cases]
+    d = cm.design(cases, values, [["neutral"] * len(c.joined) for c in cases])
+    col = {c: d.columns.index(c) for c in cm.RIVALRY_TERMS}
+    a, b = 1, 2  # join-a, join-b
+    russia, denmark = d.x[0], d.x[1]
+    assert (russia[a, col["rival_own"]], russia[a, col["rival_other"]]) == (1.0, 0.0)
+    assert (russia[b, col["rival_own"]], russia[b, col["rival_other"]]) == (0.0, 1.0)
+    assert not denmark[:, list(col.values())].any()
+    assert not russia[[0, 3], :][:, list(col.values())].any()  # staying out and brokering carry no join term
+    assert not set(cm.RIVALRY_TERMS) & set(cm.design(cases).columns)
+    assert set(cm.RIVALRY_TERMS) <= set(cm.TERMS_OF_KIND["join"])  # under the game terms' penalty, left out with them
+
+
+def test_without_a_rivalry_in_the_rows_the_rivalry_terms_move_nothing(tmp_path):
+    """The condition fails (no candidate is a rival of either side): the fitted rivalry
+    coefficients are 0 and the probabilities are those of the design without the two columns."""
+    cases = _cases(tmp_path)[1:]  # W2 only: no rivalry between 1860's Austria, Italy and its candidates
+    assert all(r == (False, False) for c in cases for r in c.rival.values())
+    v = {"neutral": 0.5, "join-a": 0.9, "join-b": 0.1}
+    values = [np.array([[v.get(o, -math.inf) for o in OPTIONS]] * len(c.joined)) for c in cases]
+    d = cm.design(cases, values, [["join-a"] * len(c.joined) for c in cases])
+    model = cm.fit(d, alpha=1.0, game_alpha=1.0)
+    beta = dict(zip(model["columns"], model["beta"], strict=True))
+    assert beta["rival_own"] == beta["rival_other"] == 0.0
+    assert beta["gain_join"] != 0.0
+
+
+def test_a_scenarios_rivalries_come_from_the_cow_codes_of_its_actor_ids():
+    """The default scenario in 1858: the United States is a rival of Britain (1816-1904) and of
+    France (1830-1871), side A, not of China (from 1949); Russia of both sides (Britain 1778-1956,
+    China 1816-1949). An id that CCODE_IDS does not list has no rivalry."""
+    from tertius.conflict.war import build_war, phases_of
+    from tertius.io import load_scenario
+    from tertius.io.rivalries import is_rival
+
+    scenario = load_scenario()
+    phase = next(p for p in phases_of(scenario) if p is not None)
+    war = build_war(scenario, phase)
+    cov = cm.scenario_covariates(scenario, war)
+    assert (cov["usa"][0]["rival_a"], cov["usa"][0]["rival_b"]) == (1.0, 0.0)
+    assert (cov["russia"][0]["rival_a"], cov["russia"][0]["rival_b"]) == (1.0, 1.0)
+    assert cm.CCODE_IDS["qing"] == "710" and cm.CCODE_IDS["russia"] == "365"
+    assert "tsardom" not in cm.CCODE_IDS and not is_rival(cm.CCODE_IDS.get("tsardom", ""), ["200", "710"], 1858)

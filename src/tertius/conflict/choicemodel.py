@@ -21,8 +21,9 @@ Ghosn & Bayer 2013). The variables (:data:`COVARIATES`) are the tables' columns:
 
 and, in the model with the theory (:data:`GAME_TERMS`), the game's terms per option: the expected
 gain over staying out, EU(o) − EU(neutral), from :func:`tertius.conflict.equilibrium.solve`
-at the selected equilibrium, and whether o is the equilibrium's option; the joins' enter the
-first stage, the broker's and a constant for brokering the second (identified only by data that
+at the selected equilibrium, whether o is the equilibrium's option and, for the joins, the
+rivalry stake the game's mapping reads (:data:`RIVALRY_TERMS`); the joins' enter the first
+stage, the broker's and a constant for brokering the second (identified only by data that
 record brokers apart: the casebook). An option whose expected utility is not finite, or that
 the game marks unavailable (brokering without a stake or a declared instrument;
 docs/thirdparty.md, "A stake before a choice"), is unavailable (P = 0), and without the game's
