@@ -581,31 +581,6 @@ def _cv_log_loss(d: Design, fold: np.ndarray, k: int, alpha: float, game_alpha: 
     return losses / max(n, 1)
 
 
-def _deals(d: Design, k: int, seed: int, repeats: int) -> list[np.ndarray]:
-    """The inner deals of ``d``'s groups into k folds: the folds that choose the penalties and the
-    call threshold."""
-    return [group_folds(d.groups, k, seed, "alpha" if r == 0 else f"alpha-{r}") for r in range(repeats)]
-
-
-def inner_out_of_fold(d: Design, alpha: float, game_alpha: float, k: int = INNER_K, seed: int = 0,
-                      repeats: int = INNER_REPEATS) -> tuple[np.ndarray, np.ndarray]:
-    """The class probabilities (M, 3) and recorded codes (M) of ``d``'s recorded rows, each
-    predicted by the model at (α, α_g) fitted on the other inner folds, pooled over the inner deals
-    of :func:`choose_alpha` (each row once per deal)."""
-    pcs, ys = [], []
-    for fold in _deals(d, k, seed, repeats):
-        for f in range(k):
-            test = (fold == f) & (d.y >= 0)
-            if not test.any() or not (fold != f).any():
-                continue
-            m = fit(d.take(fold != f), alpha, errors=False, game_alpha=game_alpha)
-            pcs.append(class_probabilities(option_probabilities(d.take(test), m)))
-            ys.append(d.y[test])
-    if not pcs:
-        return np.zeros((0, len(CLASSES))), np.zeros(0, dtype=int)
-    return np.concatenate(pcs), np.concatenate(ys)
-
-
 def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0, repeats: int = INNER_REPEATS
                  ) -> tuple[float, float, dict[float, float], dict[float, float]]:
     """The ridge penalties with the smallest log loss in K-fold CV grouped by war or dispute on
@@ -613,7 +588,7 @@ def choose_alpha(d: Design, k: int = INNER_K, seed: int = 0, repeats: int = INNE
     game's terms left out (so α is the plain logit's), then, at that α and where ``d`` has the
     game's terms, their penalty from :data:`GAME_ALPHAS` (``inf``, the terms left out, wins ties).
     Returns α, the game terms' penalty and the scores."""
-    deals = _deals(d, k, seed, repeats)
+    deals = [group_folds(d.groups, k, seed, "alpha" if r == 0 else f"alpha-{r}") for r in range(repeats)]
 
     def score(a: float, g: float) -> float:
         return float(np.mean([_cv_log_loss(d, fold, k, a, g) for fold in deals]))
@@ -646,17 +621,12 @@ def choose_threshold(pc: np.ndarray, y: np.ndarray) -> float:
 
 def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True) -> dict[str, Any]:
     """The penalties by inner grouped CV (:func:`choose_alpha`), the fit at them on all of ``d``,
-    and the call threshold with the best F1 on the same inner folds' out-of-fold probabilities at
-    those penalties (:func:`inner_out_of_fold`; docs/choicemodel.md, variant 4), so that no
-    selection reads a probability of a row the model was fitted on; on ``d``'s own fitted
-    probabilities where the inner folds predict no row."""
+    and the call threshold on ``d``."""
     alpha, game_alpha, scores, game = choose_alpha(d, k, seed)
     model = fit(d, alpha, errors, game_alpha)
-    pc, y = inner_out_of_fold(d, alpha, game_alpha, k, seed)
-    if not len(y):
-        keep = d.y >= 0
-        pc, y = class_probabilities(option_probabilities(d, model))[keep], d.y[keep]
-    model["threshold"] = choose_threshold(pc, y)
+    keep = d.y >= 0
+    pc = class_probabilities(option_probabilities(d, model))[keep]
+    model["threshold"] = choose_threshold(pc, d.y[keep])
     model["alpha_cv_log_loss"] = {str(a): s for a, s in scores.items()}
     if len(game) > 1:
         model["game_alpha_cv_log_loss"] = {str(g): s for g, s in game.items()}
@@ -720,6 +690,5 @@ __all__ = ["ALPHAS", "CCODE_IDS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_
            "RECORDED", "RIVALRY_TERMS",
            "Design", "calls",
            "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
-           "fit_selected", "fit_stage", "inner_out_of_fold",
-           "option_probabilities", "plain_of", "predict_rows", "predicted", "recorded_probability",
+           "fit_selected", "fit_stage", "option_probabilities", "plain_of", "predict_rows", "predicted", "recorded_probability",
            "scenario_covariates", "draw_probabilities", "scenario_probabilities", "shipped"]
