@@ -386,4 +386,15 @@ def test_a_scenarios_rivalries_come_from_the_cow_codes_of_its_actor_ids():
     assert (cov["usa"][0]["rival_a"], cov["usa"][0]["rival_b"]) == (1.0, 0.0)
     assert (cov["russia"][0]["rival_a"], cov["russia"][0]["rival_b"]) == (1.0, 1.0)
     assert cm.CCODE_IDS["qing"] == "710" and cm.CCODE_IDS["russia"] == "365"
-    assert "tsardom" not in cm.CCODE_IDS and not is_rival(cm.CCODE_IDS.get("tsardom", ""), ["200", "710"], 1858)
+    assert cm.cow_code("tsardom") == "" and not is_rival(cm.cow_code("tsardom"), ["200", "710"], 1858)
+
+
+@pytest.mark.parametrize(("actor_id", "code"), [("uk", "200"), ("Great Britain", "200"), ("UKG", "200"),
+                                                ("Austria-Hungary", "300"), ("soviet union", "365"), ("365", "365"),
+                                                ("Qing", "710"), ("tsardom", ""), ("", "")])
+def test_an_actor_id_reads_as_its_cow_code_without_case_or_spelling(actor_id, code):
+    """The id of a scenario's actor gives its COW code (rivalries and major power) whatever its
+    case, spaces or hyphens; the usual other names and COW abbreviations are known; a number is
+    the code itself; an unknown id gives none (no rivalry, no major power)."""
+    assert cm.cow_code(actor_id) == code
+    assert cm.is_major(cm.cow_code(actor_id), 1858) == float(code in ("200", "300", "365"))

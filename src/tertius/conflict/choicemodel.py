@@ -127,15 +127,32 @@ RECORDED_CODE = {o: CLASSES.index(CLASS_OF[o]) if JOINING[k] else RECORDED.index
 MAJOR_IDS = {"usa": "2", "uk": "200", "france": "220", "germany": "255", "prussia": "255", "austria": "300",
              "italy": "325", "sardinia": "325", "russia": "365", "ussr": "365", "china": "710", "japan": "740"}
 #: The COW state codes (Correlates of War Project, "State System Membership List, v2016") of
-#: the actor ids the casebook and the bundled scenarios use, so that their rivalries are read as
-#: the tables' are (:func:`tertius.io.rivalries.is_rival`); an id not listed has no rivalry.
+#: the actor ids the casebook and the bundled scenarios use, and of the usual other names and COW
+#: abbreviations of the same states, so that a scenario's rivalries and major powers are read as
+#: the tables' are (:func:`cow_code`); an id not listed has no rivalry and is no major power.
 CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "turkey": "640", "greece": "350",
              "serbia": "345", "bulgaria": "355", "romania": "360", "denmark": "390", "sweden": "380",
              "spain": "230", "poland": "290", "argentina": "160", "brazil": "140", "chile": "155", "peru": "135",
              "uruguay": "165", "bolivia": "145", "paraguay": "150", "egypt": "651", "syria": "652",
              "israel": "666", "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
-             "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280"}
+             "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280",
+             # other names and COW abbreviations of the same states
+             "us": "2", "united_states": "2", "united_states_of_america": "2", "britain": "200",
+             "great_britain": "200", "united_kingdom": "200", "england": "200", "ukg": "200", "frn": "220",
+             "gmy": "255", "german_empire": "255", "austria_hungary": "300", "auh": "300", "ita": "325",
+             "piedmont": "325", "russian_empire": "365", "soviet_union": "365", "rus": "365", "chn": "710",
+             "prc": "710", "jpn": "740", "ottoman_empire": "640", "tur": "640", "rumania": "360",
+             "yugoslavia": "345", "netherlands": "210", "belgium": "211", "portugal": "235", "norway": "385",
+             "persia": "630", "iran": "630", "mexico": "70"}
 EPS = 1e-15
+
+
+def cow_code(actor_id: str) -> str:
+    """The COW state code of a scenario's actor id (:data:`CCODE_IDS`, read without case, with
+    spaces and hyphens as underscores; an id that is a whole number is taken as the code itself);
+    "" where it names no state the map lists."""
+    key = "_".join(str(actor_id).strip().lower().replace("-", " ").split())
+    return key if key.isdigit() else CCODE_IDS.get(key, "")
 
 
 @dataclass(frozen=True)
@@ -274,12 +291,12 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
     """The tables' covariates of a scenario phase's third parties, from the scenario file: the
     distances between capitals (``location``; km to the nearest member of each side), the
     ``capability`` values read as COW CINC, the sides' members as originals, major power from
-    :data:`MAJOR_IDS` in the year the scenario's ``period`` starts, strategic rivalry with each
-    side's members in that year through the COW codes of :data:`CCODE_IDS` (as the tables' rule
-    reads them). Assumptions where a scenario says nothing: no alliance or defence tie, initiator
-    unknown, no rivalry for an id :data:`CCODE_IDS` does not list. Per third party: (its covariates,
-    the phase's group columns); a third party that lacks a location, or whose sides have none,
-    is left out."""
+    the COW code of its id (:func:`cow_code`) in the year the scenario's ``period`` starts, and
+    strategic rivalry with each side's members in that year through the same codes (as the
+    tables' rule reads them). Assumptions where a scenario says nothing: no alliance or defence
+    tie, initiator unknown, no rivalry and no major power for an id :func:`cow_code` does not
+    know. Per third party: (its covariates, the phase's group columns); a third party that lacks a
+    location, or whose sides have none, is left out."""
 
     actors = {a.id: a for a in scenario.actors}
     year = _year(scenario)
@@ -299,10 +316,10 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
                 dist[key] = min(great_circle_miles(here.lat, here.lng, loc.lat, loc.lng) for loc in locs) * 1.609344
         if len(dist) < 2:
             continue
-        rival = [float(is_rival(CCODE_IDS.get(t, ""), [CCODE_IDS.get(m, "") for m in members[code]], year))
+        rival = [float(is_rival(cow_code(t), [cow_code(m) for m in members[code]], year))
                  for code in (SIDE_A, SIDE_B)]
         out[t] = ({"dist_a_km": dist["a"], "dist_b_km": dist["b"], "ally_a": 0.0, "ally_b": 0.0, "defense_a": 0.0,
-                   "defense_b": 0.0, "cinc": cinc[t], "major": is_major(MAJOR_IDS.get(t, ""), year),
+                   "defense_b": 0.0, "cinc": cinc[t], "major": is_major(cow_code(t), year),
                    "rival_a": rival[0], "rival_b": rival[1]}, info)
     return out
 
@@ -689,6 +706,6 @@ def coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 __all__ = ["ALPHAS", "CCODE_IDS", "CLASSES", "COVARIATES", "GAME_ALPHAS", "GAME_TERMS", "INNER_REPEATS", "MAJORS", "MAJOR_IDS",
            "RECORDED", "RIVALRY_TERMS",
            "Design", "calls",
-           "casebook_design", "class_probabilities", "coefficients", "concat", "cross_validate", "design", "fit",
+           "casebook_design", "class_probabilities", "coefficients", "concat", "cow_code", "cross_validate", "design", "fit",
            "fit_selected", "fit_stage", "option_probabilities", "plain_of", "predict_rows", "predicted", "recorded_probability",
            "scenario_covariates", "draw_probabilities", "scenario_probabilities", "shipped"]
