@@ -3,13 +3,14 @@ from the same templates as the run report."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from tertius.report.charts import histogram_chart
 from tertius.report.console import OPTION_LABELS, perturbation_words
 from tertius.report.html import environment
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def render_sweep_html(summary: dict[str, Any], table: pd.DataFrame) -> str:

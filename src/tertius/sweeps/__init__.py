@@ -6,9 +6,7 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tertius.errors import InputError
 from tertius.models import get_model
@@ -16,6 +14,9 @@ from tertius.perturb import draw
 from tertius.scenario import Perturbation, Scenario
 from tertius.sweeps.engines import ENGINES, SweepJob, chunk_seed, run_chunk, run_sweep, summarise
 from tertius.text import html_table
+
+if TYPE_CHECKING:  # pandas is imported where a table is built, not by every command that imports the package
+    import pandas as pd
 
 DEFAULT_CHUNK = 2000
 
@@ -32,6 +33,8 @@ class SweepResult(NamedTuple):
     def quantiles(self) -> pd.DataFrame:
         """Issues as rows; the 5/25/50/75/95 % quantiles, the mean, the unperturbed forecast and
         the number of draws as columns."""
+        import pandas as pd
+
         frame = pd.DataFrame.from_dict(self.summary["quantiles"], orient="index")
         frame.index.name = "issue"
         frame["unperturbed"] = pd.Series(self.summary.get("unperturbed", {}))
@@ -39,6 +42,8 @@ class SweepResult(NamedTuple):
 
     def shares(self) -> pd.DataFrame:
         """Per phase and third party, the share of draws in which each option is the equilibrium."""
+        import pandas as pd
+
         rows = [{"phase": phase, "third_party": tp, **shares}
                 for phase, parties in self.summary["third_party_shares"].items() for tp, shares in parties.items()]
         return pd.DataFrame(rows)

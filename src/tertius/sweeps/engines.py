@@ -27,10 +27,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import METHODS
@@ -44,6 +43,9 @@ from tertius.scenario import OPTION_CODES, Perturbation, Scenario
 from tertius.seeds import child_rng, child_seed, child_seeds
 from tertius.text import finite_or_none
 from tertius.uncertainty import labeller, moved_in_draws
+
+if TYPE_CHECKING:  # pandas is imported where a table is built, not by every command that imports the package
+    import pandas as pd
 
 ENGINES = ("inprocess", "processes", "dask")
 
@@ -155,6 +157,8 @@ def moved(scenario: Scenario) -> list[dict[str, Any]]:
 @functools.cache
 def _string_dtype() -> Any:
     """The dtype pandas infers for a column of strings (it depends on the pandas version only)."""
+    import pandas as pd
+
     return pd.Series(["x"]).dtype
 
 
@@ -163,6 +167,8 @@ def repeated_strings(codes: np.ndarray, values: list[str]) -> Any:
     (the sweep's tables repeat a handful of strings over every row). With pandas' Arrow-backed
     strings (pandas 3) the column is built in Arrow from a dictionary, several times faster than
     letting pandas convert a row of Python strings each; otherwise an object array."""
+    import pandas as pd
+
     kind = _string_dtype()
     if isinstance(kind, pd.StringDtype) and kind.storage == "pyarrow":
         import pyarrow as pa  # present whenever pandas stores strings in Arrow
@@ -175,6 +181,8 @@ def repeated_strings(codes: np.ndarray, values: list[str]) -> Any:
 def run_chunk(job: SweepJob, index: int) -> dict[str, pd.DataFrame]:
     """Draw and evaluate chunk ``index``: a tidy table (one row per draw and issue) and, for a
     scenario with a conflict, the best option of every third party in every draw."""
+    import pandas as pd
+
     start = index * job.chunk_size
     size = min(job.chunk_size, job.n - start)
     seed = chunk_seed(job.seed, index)
@@ -297,6 +305,8 @@ def write_table_atomic(frame: pd.DataFrame, path: Path) -> None:
 
 
 def read_table(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if path.suffix == ".parquet":
         if table_format() != "parquet":
             raise InputError("reading these chunks needs pyarrow", file=str(path),
@@ -323,6 +333,8 @@ def run_sweep(job: SweepJob, out: Path, *, engine: str = "inprocess", workers: i
     sweep grows, or shrinks): a chunk is kept when it holds the same draws under the new ``n``, which
     is every full chunk, so only a last partial chunk is drawn again. ``overwrite`` deletes an
     earlier sweep's chunks first."""
+    import pandas as pd
+
     if engine not in _ENGINES:
         raise InputError(f"unknown engine '{engine}'", fix=f"use one of: {', '.join(ENGINES)}")
     chunk_dir = out / "chunks"
