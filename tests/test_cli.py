@@ -239,3 +239,15 @@ def test_ctrl_c_in_a_sweep_says_how_to_resume(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "run_sweep_api", interrupted)
     r = runner.invoke(app, ["sweep", "--n", "30", "--chunk-size", "10", "-q", "--out", str(tmp_path / "s")])
     assert r.exit_code == 130 and "--resume" in r.stderr and "1 of 3 chunks" in r.stderr
+
+
+def test_the_cli_and_the_analysis_import_no_table_library():
+    """pandas is imported where a sweep builds or reads a table: importing the CLI, the analysis
+    and the third parties' game (every command's start) does not import it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tertius.cli, tertius.analysis, tertius.conflict, tertius.sweeps; "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
