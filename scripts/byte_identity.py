@@ -131,6 +131,12 @@ mean probabilities over the draws (1860: the United States stays out in 83 % of 
 Russia brokers in 42 %, 41 before). The sweep's summary.json differs in ``third_party_shares``
 only (checked key by key); every forecast, quantile, equilibrium and point probability is the same.
 6928116 -> 9a18649 (``tertius sweep --setting``): 95 outputs, 0 differ.
+820e1f4 -> a99b513 (issue 22's variant 3: the rivalry among the choice model's join terms,
+refitted; actor ids read as COW codes; pandas imported where a table is built): 95 outputs, 9
+differ, by intent: broker (table, JSON), run (stdout, results.json and report.html, table and JSON)
+and the report. In the broker JSON only the choice model's probabilities differ (point and mean
+over the draws), and the two answers that quote them (Russia 1858 79 % -> 77 %, 1860 89 % -> 88 %);
+every equilibrium, share of draws, settlement and forecast is the same.
 """
 
 from __future__ import annotations
