@@ -80,16 +80,16 @@ COVARIATES = ("join", "dist_own", "dist_other", "logdist_own", "logdist_other", 
 #: the side an option joins (``joins``), by code.
 KIND = {o.code: o.kind for o in OPTION_TABLE}
 SIDE = {o.code: o.joins for o in OPTION_TABLE}
-#: The kinds the model has terms for: staying out (the reference, x = 0), joining a side (the
-#: covariates seen from the side it joins, and the game's join terms) and brokering (the game's
-#: broker terms and its constant). Any other kind is unavailable until it is given terms.
-TERMS_OF_KIND = {"neutral": (), "join": ("gain_join", "equilibrium_join", "rival_own", "rival_other"),
-                 "broker": ("gain_broker", "equilibrium_broker", "broker")}
 #: The stake the game's mapping reads from the rivalry data (docs/thirdparty-data.md, revision 3),
 #: as join terms seen from the side joined: a strategic rival (Thompson & Dreyer 2012) of the
 #: side's originals ("own") or of the other side's ("other"). In the theory's join terms, so
 #: they share its penalty and are left out with it (docs/choicemodel.md, "Variant 3").
 RIVALRY_TERMS = ("rival_own", "rival_other")
+#: The kinds the model has terms for: staying out (the reference, x = 0), joining a side (the
+#: covariates seen from the side it joins, and the game's join terms) and brokering (the game's
+#: broker terms and its constant). Any other kind is unavailable until it is given terms.
+TERMS_OF_KIND = {"neutral": (), "join": ("gain_join", "equilibrium_join", *RIVALRY_TERMS),
+                 "broker": ("gain_broker", "equilibrium_broker", "broker")}
 GAME_TERMS = tuple(t for terms in TERMS_OF_KIND.values() for t in terms)
 #: The reference option (staying out), the options that take up arms (the first stage's), and
 #: the options that stay out of the fighting other than the reference (the second stage's).
