@@ -398,3 +398,24 @@ def test_an_actor_id_reads_as_its_cow_code_without_case_or_spelling(actor_id, co
     the code itself; an unknown id gives none (no rivalry, no major power)."""
     assert cm.cow_code(actor_id) == code
     assert cm.is_major(cm.cow_code(actor_id), 1858) == float(code in ("200", "300", "365"))
+
+
+def test_validate_prints_the_calibration_of_each_probability_model(tmp_path):
+    """The console names the model of each calibration table: the game's logit ("tertius") and
+    the choice model, each with its own deciles (the JSON's ``calibration``)."""
+    from rich.console import Console
+
+    from tertius.conflict.score import validate_table
+    from tertius.report.console import thirdparty_validation_tables
+
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE)
+    result = validate_table(p)
+    console = Console(width=200, record=True)
+    for table in thirdparty_validation_tables(result):
+        console.print(table)
+    text = console.export_text()
+    assert "calibration, tertius: P(join), deciles" in text
+    assert "calibration, choice model: P(join), deciles" in text
+    predicted = f"{100 * result['choice_model']['calibration'][-1]['predicted']:.1f} %"
+    assert predicted in text.split("calibration, choice model")[1]

@@ -264,12 +264,14 @@ def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False
     if base.get("base_log_loss") is not None:
         t.add_row("base rates", "", "", "", "", "", _fmt(base["base_log_loss"], 3), _fmt(base["base_brier"], 3), "")
     out = [t]
-    cal = Table(title="calibration: P(join either side), deciles", title_justify="left")
-    for col in ("n", "predicted", "observed", "range"):
-        cal.add_column(col, justify="right")
-    for c in base["calibration"]:
-        cal.add_row(str(c["n"]), _pct(c["predicted"]), _pct(c["observed"]), f"{_pct(c['low'])}–{_pct(c['high'])}")
-    out.append(cal)
+    models = [("tertius", base)] + ([("choice model", result["choice_model"])] if result.get("choice_model") else [])
+    for label, m in models:
+        cal = Table(title=f"calibration, {label}: P(join), deciles", title_justify="left")
+        for col in ("n", "predicted", "observed", "range"):
+            cal.add_column(col, justify="right")
+        for c in m["calibration"]:
+            cal.add_row(str(c["n"]), _pct(c["predicted"]), _pct(c["observed"]), f"{_pct(c['low'])}–{_pct(c['high'])}")
+        out.append(cal)
     if cv and cv.get("order_of_entry"):
         out.append(order_of_entry_table(cv["order_of_entry"]))
     if per_group:
