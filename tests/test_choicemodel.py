@@ -419,3 +419,22 @@ def test_validate_prints_the_calibration_of_each_probability_model(tmp_path):
     assert "calibration, choice model: P(join), deciles" in text
     predicted = f"{100 * result['choice_model']['calibration'][-1]['predicted']:.1f} %"
     assert predicted in text.split("calibration, choice model")[1]
+
+
+def test_the_forward_split_fits_on_the_earlier_groups_and_scores_the_later(tmp_path):
+    """scripts/forward_split.py: every scored row starts after the cut, every training row in or
+    before it; the two models are scored on the same later rows, beside the earlier base rates."""
+    from tests.conftest import load_script
+
+    fs = load_script("forward_split")
+    text = TABLE + TABLE.split("\n", 1)[1].replace("1,W1,1850,", "3,W3,1870,").replace("2,W2,1860,", "4,W4,1880,")
+    p = tmp_path / "t.csv"
+    p.write_text(text)
+    table = read_decision_table(p)[1]
+    out = fs.split("war", table, 1860, 0.0)
+    assert out["earlier"] == {"groups": 2, "rows": 6, "joiners": 2}
+    assert out["later"] == {"groups": 2, "rows": 6, "joiners": 2}
+    for name in ("plain_logit", "choice_model"):
+        assert math.isfinite(out[name]["log_loss"]) and out[name]["log_loss"] > 0
+    # the earlier rows' shares (A 1/6, B 1/6, none 4/6) on the later rows' classes (the same)
+    assert math.isclose(out["base_rates"], -(2 * math.log(1 / 6) + 4 * math.log(4 / 6)) / 6)
