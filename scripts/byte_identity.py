@@ -137,6 +137,9 @@ differ, by intent: broker (table, JSON), run (stdout, results.json and report.ht
 and the report. In the broker JSON only the choice model's probabilities differ (point and mean
 over the draws), and the two answers that quote them (Russia 1858 79 % -> 77 %, 1860 89 % -> 88 %);
 every equilibrium, share of draws, settlement and forecast is the same.
+a99b513 -> cdbab77 (the review mend, validate's calibration tables, the forward splits, the
+report's note on the probabilities): 95 outputs, 3 differ, by intent: the three report.html files,
+whose note on the third parties' probabilities now names the COW codes.
 """
 
 from __future__ import annotations
