@@ -61,13 +61,19 @@ def casebook_setting() -> dict[str, Any]:
     return {"join_cost": float(fit["join_cost"]), "pivotal": bool(fit["pivotal"]), "convening": bool(fit["convening"])}
 
 
+def is_casebook_setting(setting: Mapping[str, Any]) -> bool:
+    """Whether a game's setting (``join_cost``, ``pivotal``, ``convening``; other keys ignored) is
+    the one selected on the casebook."""
+    return {k: setting[k] for k in ("join_cost", "pivotal", "convening")} == casebook_setting()
+
+
 def game_logit(setting: Mapping[str, Any]) -> dict[str, float]:
     """The game logit's parameters (``precision``, ``join_constant``, ``broker_constant``) for a
     game played at ``setting`` (``join_cost``, ``pivotal``, ``convening``): at the setting selected
     on the casebook, the logit fitted on the casebook at that setting (docs/casebook.md, "The logit
     of the selected setting"), whose option values carry its join cost; elsewhere the tables'
     (``fitted.json``, which has no broker constant)."""
-    if {k: setting[k] for k in ("join_cost", "pivotal", "convening")} == casebook_setting():
+    if is_casebook_setting(setting):
         fit = casebook_fitted()["logit"]
         return {k: float(fit[k]) for k in ("precision", "join_constant", "broker_constant")}
     tables = fitted()
@@ -112,4 +118,4 @@ def call_scores(tp: int, called: int, actual: int) -> dict[str, Any]:
 
 
 __all__ = ["BROKERS", "CASEBOOK_FITTED", "CLASSES", "CLASS_OF", "as_classes", "call_scores", "casebook_fitted",
-           "casebook_setting",            "fitted", "probabilities"]
+           "casebook_setting", "fitted", "game_logit", "is_casebook_setting", "probabilities"]

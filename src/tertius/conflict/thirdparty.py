@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import casebook_setting, fitted, game_logit, probabilities
+from tertius.conflict.choice import casebook_setting, fitted, game_logit, is_casebook_setting, probabilities
 from tertius.conflict.choicemodel import draw_probabilities, scenario_probabilities, shipped
 from tertius.conflict.draws import war_draws
 from tertius.conflict.equilibrium import BEST_RESPONSE, ENUMERATION, LOGIT_QRE, METHODS, Solution, rows, solve
@@ -131,7 +131,7 @@ def analyse_phase(scenario: Scenario, phase: Phase | None, draws: int = DEFAULT_
     selected = payoffs(war, profile)
     dev_play = option_values(war, profile)[1] if third else selected
     setting, war_c = casebook_setting(), war
-    setting["played"] = war_setting(war) == setting  # the scenario may declare the casebook's setting
+    setting["played"] = is_casebook_setting(war_setting(war))  # the scenario may declare it
     if third:  # the same game at the setting selected on the casebook, beside the answer
         if setting["played"]:
             play_c, profile_c = selected, profile
@@ -529,7 +529,7 @@ def third_parties(scenario: Scenario, third_party: str | None = None, draws: int
         raise InputError(f"--draws is {draws}", fix="use 0 (no robustness check) or more")
     setting = declared_setting(scenario.conflict)
     params, logit = fitted(), game_logit(setting)
-    at_casebook = setting == casebook_setting()
+    at_casebook = is_casebook_setting(setting)
     phases = [analyse_phase(scenario, ph, draws=draws, seed=seed, perturbation=perturbation, only=third_party)
               for ph in phases_of(scenario)]
     return ThirdPartyResult(scenario=scenario.id, options=list(DISPLAY),
