@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from tertius.conflict import choicemodel as cm
 from tertius.conflict.war import OPTIONS
@@ -103,6 +104,22 @@ def test_validate_scores_the_plain_logit_and_the_choice_model_in_the_same_folds(
     # the base rates of the training folds: a fold whose training rows hold no joiner of a side
     # gives that side 0, so its out-of-fold log loss exceeds the whole table's base rates
     assert cv["base_rates"]["log_loss"] >= tp["base_log_loss"] - 1e-12
+    # how sure: the paired bootstrap over the 4 wars of the differences above, whose point values
+    # are the differences of the out-of-fold scores
+    cmp = cv["comparison"]
+    assert cmp["groups"] == 4 and cmp["unit"] == "wars"
+    pair = cmp["pairs"]["choice_model - baseline_logit"]
+    for m in ("log_loss", "brier", "f1"):
+        assert pair[m]["difference"] == pytest.approx(cv["choice_model"][m] - cv["baseline_logit"][m], abs=1e-12)
+        assert pair[m]["low"] <= pair[m]["high"]
+    assert cmp["pairs"]["choice_model - base_rates"]["log_loss"]["difference"] == pytest.approx(
+        cv["choice_model"]["log_loss"] - cv["base_rates"]["log_loss"], abs=1e-12)
+    from tertius.report.console import comparison_table
+
+    console = Console(width=80, record=True)
+    console.print(comparison_table(cmp, 2))
+    text = console.export_text()
+    assert "resampling the 4 wars" in text and "choice model − plain logit" in text and "90 % interval" in text
 
 
 def test_the_casebook_records_each_option_apart():

@@ -18,6 +18,7 @@ import numpy as np
 from tertius.conflict import choicemodel as cm
 from tertius.conflict import entry
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
+from tertius.conflict.compare import paired_bootstrap
 from tertius.conflict.equilibrium import Solution, solve_each
 from tertius.conflict.equilibrium import solve as equilibrium
 from tertius.conflict.war import N_OPTIONS, OPTIONS, War, build_war, with_costs
@@ -353,13 +354,42 @@ def cross_validate(tables: dict[str, list[Case]], k: int = 5, seed: int = 0,
     out = {}
     for name, cases in tables.items():
         rates = base_rates(cases)
+        mine = {which: [got[i] for i in np.flatnonzero(table_of == name).tolist()] for which, got in other.items()}
         out[name] = {"model": metrics(rows[name], rates), "ally_rule": metrics(ally_rule(cases), rates),
                      "base_rates": metrics(rate_rows[name]),
-                     **{which: metrics([got[i] for i in np.flatnonzero(table_of == name).tolist()], rates)
-                        for which, got in other.items()}}
+                     **{which: metrics(got, rates) for which, got in mine.items()},
+                     "comparison": comparison({"choice_model": mine["choice_model"],
+                                               "baseline_logit": mine["baseline_logit"],
+                                               "base_rates": rate_rows[name]}, seed, name)}
     if casebook is not None:
         out["casebook"] = casebook_scores(casebook.y, book_fold, book_got)
     return {"k": k, "seed": seed, "folds": chosen, "tables": out}
+
+
+#: The pairs of out-of-fold models whose differences :func:`comparison` bootstraps: the choice
+#: model against the declared plain logit and against the training folds' base rates (issue 22's
+#: comparisons).
+COMPARED = (("choice_model", "baseline_logit"), ("choice_model", "base_rates"))
+
+
+def comparison(named: dict[str, list[dict[str, Any]]], seed: int, label: str) -> dict[str, Any]:
+    """How sure the out-of-fold comparisons of :data:`COMPARED` are: the paired bootstrap over
+    whole wars or disputes (:func:`tertius.conflict.compare.paired_bootstrap`) of each model's rows
+    (:func:`metrics`' layout, with ``fold``), matched by group and third party."""
+
+    def key(r: dict[str, Any]) -> tuple[str, str]:
+        return str(r["group"]), str(r["third_party"])
+
+    ref = sorted((r for r in named[COMPARED[0][0]] if r["joined"]), key=key)
+    order = [key(r) for r in ref]
+    models = {}
+    y = np.zeros(0, dtype=int)
+    for name, rows in named.items():
+        by = {key(r): r for r in rows if r["joined"]}
+        y, p, call = _columns([by[k] for k in order])
+        models[name] = (p, call)
+    return paired_bootstrap(y, [k[0] for k in order], np.array([r["fold"] for r in ref], dtype=int), models,
+                            COMPARED, seed, label=label, unit={"war": "wars", "dispute": "disputes"}.get(label, "groups"))
 
 
 def casebook_scores(y: np.ndarray, fold: np.ndarray, got: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -524,7 +554,7 @@ def validate_table(path: str | Path, params: dict[str, Any] | None = None, cv: i
         out["cross_validation"] = {"k": cv, "seed": seed, "folds": folds_["folds"],
                                    "third_parties": {**t["model"], "baseline_logit": _brief(t["baseline_logit"])},
                                    "choice_model": t["choice_model"], "baseline_logit": t["baseline_logit"],
-                                   "base_rates": t["base_rates"],
+                                   "base_rates": t["base_rates"], "comparison": t["comparison"],
                                    "order_of_entry": _order_of_entry(path, layout, table, cv, seed)}
     return out
 

@@ -272,6 +272,8 @@ def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False
         for c in m["calibration"]:
             cal.add_row(str(c["n"]), _pct(c["predicted"]), _pct(c["observed"]), f"{_pct(c['low'])}–{_pct(c['high'])}")
         out.append(cal)
+    if cv and cv.get("comparison"):
+        out.append(comparison_table(cv["comparison"], cv["k"]))
     if cv and cv.get("order_of_entry"):
         out.append(order_of_entry_table(cv["order_of_entry"]))
     if per_group:
@@ -283,6 +285,33 @@ def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False
                       ", ".join(r["calls"]) or "–")
         out.append(g)
     return out
+
+
+COMPARED_LABELS = {"choice_model": "choice model", "baseline_logit": "plain logit", "base_rates": "base rates"}
+
+
+def comparison_table(cmp: dict[str, Any], k: int) -> Table:
+    """The out-of-fold differences between models with their paired bootstrap intervals over whole
+    wars or disputes (:func:`tertius.conflict.compare.paired_bootstrap`)."""
+    level = round(100 * cmp["level"])
+    t = Table(title=f"how sure, {k}-fold: the differences, resampling the {cmp['groups']} {cmp['unit']} "
+                    f"({cmp['resamples']:,} times)", title_justify="left")
+    t.caption = ("first better: the share of resamples in which the first model scores better. The interval "
+                 "holds each row's out-of-fold probability fixed, so it leaves out how the fits vary: "
+                 "a lower bound on the uncertainty.")
+    for col in ("", "difference", f"{level} % interval", "first better"):
+        t.add_column(col, justify="left" if not col else "right")
+    names = {"log_loss": "log loss", "brier": "Brier", "auc": "AUC", "f1": "F1"}
+    for pair in cmp["pairs"].values():
+        t.add_row(f"{COMPARED_LABELS.get(pair['a'], pair['a'])} − {COMPARED_LABELS.get(pair['b'], pair['b'])}")
+        for m, name in names.items():
+            c = pair[m]
+            if c["difference"] is None or c["low"] is None:
+                t.add_row(f"  {name}", "–", "–", "–")
+            else:
+                t.add_row(f"  {name}", signed(c["difference"], 3), f"{signed(c['low'], 2)}, {signed(c['high'], 2)}",
+                          share_words(c["better"]))
+    return t
 
 
 def order_of_entry_table(oe: dict[str, Any]) -> Table:
