@@ -117,3 +117,40 @@ def test_swapping_the_models_mirrors_the_interval(seed, groups, per):
         assert ab[k]["low"] == pytest.approx(-ba[k]["high"], abs=1e-12)
         assert ab[k]["low"] <= ab[k]["high"]
         assert ab[k]["better"] + ba[k]["better"] <= 1.0 + 1e-12
+
+
+def test_cluster_ratios_are_ratios_of_sums_over_resampled_groups():
+    from tertius.conflict.compare import cluster_ratios
+
+    groups = ["a", "a", "b", "c", "c", "c"]
+    num = np.array([1.0, 0.0, 1.0, 1.0, 1.0, 0.0])
+    den = np.array([1.0, 1.0, 0.0, 1.0, 1.0, 1.0])
+    out = cluster_ratios(groups, {"r": (num, den), "mean": (num, np.ones(6))}, seed=2, resamples=1000)
+    assert out["groups"] == 3
+    assert out["r"]["value"] == pytest.approx(4 / 5) and out["mean"]["value"] == pytest.approx(4 / 6)
+    assert out["r"]["low"] <= out["r"]["value"] <= out["r"]["high"]
+    # whole groups give from 1/2 (a three times) to 3/2 (b twice, whose 1 has no denominator of
+    # its own, and a once)
+    assert 0.5 <= out["r"]["low"] < out["r"]["high"] <= 1.5
+    # one group: no spread
+    one = cluster_ratios(["g"] * 6, {"mean": (num, np.ones(6))}, resamples=50)
+    assert one["mean"]["low"] == one["mean"]["high"] == pytest.approx(4 / 6)
+    assert out == cluster_ratios(groups, {"r": (num, den), "mean": (num, np.ones(6))}, seed=2, resamples=1000)
+
+
+def test_how_sure_of_a_casebook_reads_its_decisions():
+    from tertius.conflict.casebook import base_rate_log_loss, base_rate_losses, how_sure
+
+    rows = [{"case": c, "recorded": rec, "matched": m, "probability": p} for c, rec, m, p in (
+        ("x", "neutral", True, 0.6), ("x", "broker", False, 0.2), ("y", "broker", True, 0.5),
+        ("y", "neutral", True, 0.7), ("z", "join-a", False, 0.1), ("z", "neutral", True, 0.8))]
+    h = how_sure(rows, seed=0)
+    assert h["groups"] == 3
+    assert h["matched_share"]["value"] == pytest.approx(4 / 6)
+    assert h["matched_minus_everyone_out"]["value"] == pytest.approx((4 - 3) / 6)
+    assert h["brokers_matched_share"]["value"] == pytest.approx(1 / 2)
+    # the base rates leave the case out: x's broker is 1 of the 4 decisions of y and z
+    assert base_rate_losses(rows)[1] == pytest.approx(-np.log(1 / 4))
+    loss = np.mean([-np.log(r["probability"]) for r in rows])
+    assert h["log_loss_minus_base_rates"]["value"] == pytest.approx(loss - base_rate_log_loss(rows))
+    assert how_sure([]) == {}

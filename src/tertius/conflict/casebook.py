@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import CASEBOOK_FITTED, casebook_fitted, casebook_setting, fitted, probabilities
+from tertius.conflict.compare import cluster_ratios
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
 from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
@@ -164,22 +165,43 @@ def with_logit(rows: list[dict[str, Any]], params: dict[str, float]) -> list[dic
     return [dict(r, probability=float(p[k, y[k]])) for k, r in enumerate(rows)]
 
 
-def base_rate_log_loss(rows: list[dict[str, Any]]) -> float | None:
-    """The log loss of the base rates, leaving one case out: each case's recorded options given
-    the shares of the four options among the other cases' decisions (a share of 0 counts at
-    :data:`FLOOR`; without another case's decision, a quarter each). The probability baseline
-    beside the logit of :func:`cross_validate`."""
-    if not rows:
-        return None
+def base_rate_losses(rows: list[dict[str, Any]]) -> np.ndarray:
+    """Each decision's log loss under the base rates, leaving its case out: the recorded option's
+    share among the other cases' decisions (a share of 0 counts at :data:`FLOOR`; without another
+    case's decision, a quarter each)."""
+    cases = list(dict.fromkeys(r["case"] for r in rows))
     counts = {c: np.array([sum(r["recorded"] == o for r in rows if r["case"] == c) for o in OPTIONS], dtype=float)
-              for c in dict.fromkeys(r["case"] for r in rows)}
+              for c in cases}
     total = sum(counts.values(), np.zeros(len(OPTIONS)))
-    loss = 0.0
-    for c in counts.values():
-        rest = total - c
-        share = rest / rest.sum() if rest.sum() else np.full(len(OPTIONS), 1.0 / len(OPTIONS))
-        loss -= float(c @ np.log(np.maximum(share, FLOOR)))
-    return loss / len(rows)
+    share = {}
+    for c, n in counts.items():
+        rest = total - n
+        share[c] = rest / rest.sum() if rest.sum() else np.full(len(OPTIONS), 1.0 / len(OPTIONS))
+    return np.array([-np.log(max(float(share[r["case"]][OPTIONS.index(r["recorded"])]), FLOOR)) for r in rows])
+
+
+def base_rate_log_loss(rows: list[dict[str, Any]]) -> float | None:
+    """The log loss of the base rates, leaving one case out (:func:`base_rate_losses`): the
+    probability baseline beside the logit of :func:`cross_validate`."""
+    return float(np.mean(base_rate_losses(rows))) if rows else None
+
+
+def how_sure(rows: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
+    """How far the out-of-fold scores of :func:`cross_validate` can be read: the cluster bootstrap
+    over whole cases (:func:`tertius.conflict.compare.cluster_ratios`) of the share of decisions
+    matched, of its lead over "everyone stays out", of the share of recorded brokers matched and of
+    the log loss's lead over the base rates (negative: the logit is better)."""
+    if not rows:
+        return {}
+    matched = np.array([r["matched"] for r in rows], dtype=float)
+    out = np.array([r["recorded"] == "neutral" for r in rows], dtype=float)
+    broker = np.array([r["recorded"] == "broker" for r in rows], dtype=float)
+    loss = np.array([-np.log(max(r["probability"], FLOOR)) for r in rows])
+    one = np.ones(len(rows))
+    return cluster_ratios([r["case"] for r in rows], {
+        "matched_share": (matched, one), "matched_minus_everyone_out": (matched - out, one),
+        "brokers_matched_share": (matched * broker, broker),
+        "log_loss_minus_base_rates": (loss - base_rate_losses(rows), one)}, seed, label="casebook")
 
 
 def _select(runs: dict[Setting, list[list[dict[str, Any]]]], skip: int | None = None) -> Setting:
@@ -228,7 +250,7 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
         rows.extend(with_logit(runs[best][i], logit[s.id]))
     return {"join_cost": chosen, "pivotal": pivotal, "convening": convening, "logit": logit,
             "casebook": summarise(rows, len(scenarios)), "decisions": rows,
-            "base_rates": {"log_loss": base_rate_log_loss(rows)},
+            "base_rates": {"log_loss": base_rate_log_loss(rows)}, "how_sure": how_sure(rows),
             "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
                      summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in GRID}}
 
@@ -304,6 +326,7 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "base_rate_log_loss", "case_files",
+__all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "base_rate_log_loss",
+           "base_rate_losses", "case_files", "how_sure",
            "claimed", "cross_validate", "file_sha256", "fit_logit", "fitted_setting", "looks_like_casebook",
            "own_issues", "score_case", "select_setting", "summarise", "validate_casebook", "with_logit"]

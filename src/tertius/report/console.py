@@ -230,13 +230,34 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
                   _fmt(cv["base_rates"]["log_loss"], 3), "")
     t.add_row("everyone stays out", f"{c['baseline_matched']} of {c['decisions']}",
               f"0 of {c['brokers_recorded']}", "", "")
+    out = [t]
+    if cv and cv.get("how_sure"):
+        out.append(casebook_how_sure_table(cv["how_sure"]))
     rows = Table(title="decisions", title_justify="left")
     for col in ("case", "phase", "third party", "recorded", "selected", "P(recorded)", "gain error"):
         rows.add_column(col)
     for r in result["decisions"]:
         rows.add_row(r["case"], r["phase"], r["third_party"], r["recorded"],
                      r["selected"] + ("" if r["matched"] else " ✗"), _pct(r["probability"]), _fmt(r["gain_error"], 3))
-    return [t, rows]
+    return [*out, rows]
+
+
+def casebook_how_sure_table(h: dict[str, Any]) -> Table:
+    """The leave-one-case-out scores with their intervals over resampled cases
+    (:func:`tertius.conflict.casebook.how_sure`)."""
+    t = Table(title=f"how sure, leave one case out: resampling the {h['groups']} cases ({h['resamples']:,} times)",
+                    title_justify="left")
+    for col in ("", "out of fold", f"{round(100 * h['level'])} % interval"):
+        t.add_column(col, justify="left" if not col else "right")
+    for key, label, fmt in (("matched_share", "share of decisions matched", _pct),
+                            ("matched_minus_everyone_out", "lead over everyone stays out",
+                             lambda x: f"{signed(100 * x, 3)} points"),
+                            ("brokers_matched_share", "share of recorded brokers matched", _pct),
+                            ("log_loss_minus_base_rates", "log loss less the base rates'", lambda x: signed(x, 3))):
+        c = h[key]
+        t.add_row(label, fmt(c["value"]), "–" if c["low"] is None else f"{fmt(c['low'])}, {fmt(c['high'])}")
+    t.caption = "Each case's out-of-fold decisions held fixed; the refits are not resampled."
+    return t
 
 
 def thirdparty_validation_tables(result: dict[str, Any], per_group: bool = False) -> list[Table]:
