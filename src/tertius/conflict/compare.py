@@ -23,7 +23,7 @@ ranked right, from one sort per fold.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,16 @@ LEVEL = 0.9
 #: Metrics, and whether a lower value is better.
 LOWER_IS_BETTER = {"log_loss": True, "brier": True, "auc": False, "f1": False}
 EPS = 1e-15
+
+
+def _row_weights(index: np.ndarray, groups: int, rng: np.random.Generator, resamples: int) -> Iterator[np.ndarray]:
+    """The resamples, :data:`CHUNK` at a time, as row weights (resamples × rows): each group drawn
+    ``groups`` times with replacement, a row weighing as often as its group (``index``) was drawn."""
+    left = resamples
+    while left > 0:
+        size = min(CHUNK, left)
+        yield rng.multinomial(groups, np.full(groups, 1.0 / groups), size=size).astype(float)[:, index]
+        left -= size
 
 
 def _fold_ranks(score: np.ndarray, positive: np.ndarray, fold: np.ndarray) -> list[tuple[np.ndarray, ...]]:
@@ -114,17 +124,11 @@ def paired_bootstrap(y: np.ndarray, groups: Sequence[str], fold: np.ndarray,
     ranks = {name: _fold_ranks(1 - p[:, 2], y < 2, fold) for name, (p, _) in scored.items()}
     point = {name: {k: float(v[0]) for k, v in _metrics(np.ones((1, len(y))), y, p, c, ranks[name]).items()}
              for name, (p, c) in scored.items()}
-    rng = child_rng(seed, "bootstrap", label)
     draws: dict[str, dict[str, list[np.ndarray]]] = {name: {k: [] for k in LOWER_IS_BETTER} for name in scored}
-    left = resamples
-    while left > 0:
-        size = min(CHUNK, left)
-        counts = rng.multinomial(g, np.full(g, 1.0 / g), size=size).astype(float)
-        w = counts[:, index]
+    for w in _row_weights(index, g, child_rng(seed, "bootstrap", label), resamples):
         for name, (p, c) in scored.items():
             for k, v in _metrics(w, y, p, c, ranks[name]).items():
                 draws[name][k].append(v)
-        left -= size
     tail = (1 - level) / 2
     out: dict[str, Any] = {"resamples": resamples, "level": level, "groups": g, "unit": unit, "pairs": {}}
     for a, b in pairs:
@@ -154,17 +158,12 @@ def cluster_ratios(groups: Sequence[str], ratios: dict[str, tuple[np.ndarray, np
     resamples serve every ratio, so a difference of two means is one ratio of its own."""
     names, index = np.unique(np.asarray(groups), return_inverse=True)
     g = len(names)
-    rng = child_rng(seed, "bootstrap", label)
     got: dict[str, list[np.ndarray]] = {k: [] for k in ratios}
     cols = {k: (np.asarray(a, dtype=float), np.asarray(b, dtype=float)) for k, (a, b) in ratios.items()}
-    left = resamples
-    while left > 0:
-        size = min(CHUNK, left)
-        w = rng.multinomial(g, np.full(g, 1.0 / g), size=size).astype(float)[:, index]
+    for w in _row_weights(index, g, child_rng(seed, "bootstrap", label), resamples):
         for k, (num, den) in cols.items():
             d = w @ den
             got[k].append(np.where(d != 0, (w @ num) / np.where(d != 0, d, 1.0), np.nan))
-        left -= size
     tail = (1 - level) / 2
     out: dict[str, Any] = {"resamples": resamples, "level": level, "groups": g}
     for k, (num, den) in cols.items():
