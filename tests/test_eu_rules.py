@@ -175,6 +175,13 @@ def test_cross_validated_errors_are_pinned(cv_scores):
 
 def test_best_intervals_cover_about_eighty_percent_out_of_sample(cv_scores):
     assert 0.75 <= cv_scores["cv"]["best_coverage"] <= 0.85
+    # how sure: the same two numbers with intervals over resampled proposals
+    h = cv_scores["cv"]["how_sure"]
+    assert h["best_coverage"]["value"] == pytest.approx(cv_scores["cv"]["best_coverage"])
+    assert h["best_minus_compromise_mae"]["value"] == pytest.approx(
+        cv_scores["cv"]["best_cv_mae"] - cv_scores["cv"]["compromise_cv_mae"])
+    for v in (h["best_coverage"], h["best_minus_compromise_mae"]):
+        assert v["low"] < v["value"] < v["high"]
     assert {"procedure=COD", "procedure=CNS", "rule=qmv", "rule=unanimity"} <= set(cv_scores["cv"]["by_type"])
 
 

@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: Each module's layer, by the longest matching prefix of its dotted name.
 LAYERS = {
-    "tertius.text": 0, "tertius.errors": 0, "tertius.version": 0, "tertius.seeds": 0,
+    "tertius.text": 0, "tertius.errors": 0, "tertius.version": 0, "tertius.seeds": 0, "tertius.resample": 0,
     "tertius.scenario": 1, "tertius.io": 1, "tertius.schemas": 1, "tertius.institutions": 1, "tertius.power": 1,
     "tertius.forecast": 2, "tertius.contract": 2, "tertius.perturb": 2, "tertius.results": 2,
     "tertius.models": 3,

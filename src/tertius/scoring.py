@@ -17,6 +17,7 @@ from tertius.forecast import Forecast
 from tertius.models import MODELS, run_model
 from tertius.models.ensemble import component_forecasts, cross_validate, default_model, groups_of
 from tertius.models.procedural import with_rule_capabilities
+from tertius.resample import cluster_ratios
 from tertius.results import ValidationResult
 from tertius.scenario import Scenario
 
@@ -113,11 +114,17 @@ def _cross_validated(scenarios: list[Scenario], table: pd.DataFrame, models: dic
                     "compromise_mae": float(np.abs(f[rows, 0] - y[rows]).mean()),
                 }
     default, why = default_model(res)
+    ok &= ~np.isnan(res["pred"])
+    err = np.abs(res["pred"][ok] - y[ok])
+    one = np.ones(int(ok.sum()))
+    how_sure = cluster_ratios(np.array(groups)[ok], {
+        "best_minus_compromise_mae": (err - np.abs(f[ok, 0] - y[ok]), one),
+        "best_coverage": ((err <= res["half_width"][ok]).astype(float), one)}, seed, label="best") if ok.any() else {}
     return {"k": k, "seed": seed, "groups": "proposal", "nested": True, "best_cv_mae": res["cv_mae"],
             "compromise_cv_mae": res["compromise_mae"], "best_shrink": res["shrink"], "default": default,
             "default_why": why, "best_coverage": res["coverage"],
             "best_half_width": [float(x) for x in np.unique(res["half_width"][~np.isnan(res["half_width"])])],
-            "by_type": by_type}
+            "by_type": by_type, "how_sure": how_sure}
 
 
 def error_records(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 
 from tertius.conflict.choice import CASEBOOK_FITTED, casebook_fitted, casebook_setting, fitted, probabilities
-from tertius.conflict.compare import cluster_ratios
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
 from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
 from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, claimed, phases_of
 from tertius.errors import InputError
 from tertius.io import load_scenario
+from tertius.resample import cluster_ratios
 from tertius.scenario import Phase, Scenario
 
 #: The suffixes of case files.
@@ -188,7 +188,7 @@ def base_rate_log_loss(rows: list[dict[str, Any]]) -> float | None:
 
 def how_sure(rows: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
     """How far the out-of-fold scores of :func:`cross_validate` can be read: the cluster bootstrap
-    over whole cases (:func:`tertius.conflict.compare.cluster_ratios`) of the share of decisions
+    over whole cases (:func:`tertius.resample.cluster_ratios`) of the share of decisions
     matched, of its lead over "everyone stays out", of the share of recorded brokers matched and of
     the log loss's lead over the base rates (negative: the logit is better)."""
     if not rows:

@@ -18,12 +18,12 @@ import numpy as np
 from tertius.conflict import choicemodel as cm
 from tertius.conflict import entry
 from tertius.conflict.choice import CLASS_OF, CLASSES, as_classes, call_scores, fitted, probabilities
-from tertius.conflict.compare import paired_bootstrap
 from tertius.conflict.equilibrium import Solution, solve_each
 from tertius.conflict.equilibrium import solve as equilibrium
 from tertius.conflict.war import N_OPTIONS, OPTIONS, War, build_war, with_costs
 from tertius.errors import InputError
 from tertius.io.thirdparty_table import Case, decision_table_cases, read_decision_table
+from tertius.resample import paired_bootstrap
 from tertius.seeds import child_rng
 
 #: The grid of fixed costs (utility units) searched by the fit (docs/thirdparty-data.md, revision 1).
@@ -374,7 +374,7 @@ COMPARED = (("choice_model", "baseline_logit"), ("choice_model", "base_rates"))
 
 def comparison(named: dict[str, list[dict[str, Any]]], seed: int, label: str) -> dict[str, Any]:
     """How sure the out-of-fold comparisons of :data:`COMPARED` are: the paired bootstrap over
-    whole wars or disputes (:func:`tertius.conflict.compare.paired_bootstrap`) of each model's rows
+    whole wars or disputes (:func:`tertius.resample.paired_bootstrap`) of each model's rows
     (:func:`metrics`' layout, with ``fold``), matched by group and third party."""
 
     def key(r: dict[str, Any]) -> tuple[str, str]:

@@ -105,6 +105,13 @@ def cv_tables(scores: dict[str, Any]) -> list[Table | str]:
         f"default forecast: {cv['default']} ({cv['default_why']})",
         f"best: {100 * cv['best_coverage']:.1f} % of outcomes inside its 80 % intervals out of sample "
         f"(half-widths {widths} % of scale, folds grouped by {cv['groups']})"]
+    h = cv.get("how_sure")
+    if h:
+        d, c = h["best_minus_compromise_mae"], h["best_coverage"]
+        out.append(f"how sure, resampling the {h['groups']:,} proposals ({h['resamples']:,} times; the fits held): "
+                   f"best − compromise MAE {signed(d['value'], 3)} ({round(100 * h['level'])} % interval "
+                   f"{signed(d['low'], 2)} to {signed(d['high'], 2)}); best's coverage {_pct(c['value'])} "
+                   f"({_pct(c['low'])} to {_pct(c['high'])})")
     t = Table(title="errors by issue type (out of sample)", title_justify="left")
     for col in ("type", "n", "best CV MAE", "best coverage", "compromise MAE"):
         t.add_column(col, justify="left" if col == "type" else "right")
@@ -313,7 +320,7 @@ COMPARED_LABELS = {"choice_model": "choice model", "baseline_logit": "plain logi
 
 def comparison_table(cmp: dict[str, Any], k: int) -> Table:
     """The out-of-fold differences between models with their paired bootstrap intervals over whole
-    wars or disputes (:func:`tertius.conflict.compare.paired_bootstrap`)."""
+    wars or disputes (:func:`tertius.resample.paired_bootstrap`)."""
     level = round(100 * cmp["level"])
     t = Table(title=f"how sure, {k}-fold: the differences, resampling the {cmp['groups']} {cmp['unit']} "
                     f"({cmp['resamples']:,} times)", title_justify="left")

@@ -1,4 +1,4 @@
-"""How sure a cross-validated comparison of two models is: a paired bootstrap over whole wars or disputes.
+"""The cluster bootstrap of out-of-fold scores: how sure a cross-validated comparison of two models is.
 
 Two models scored out of fold on the same rows differ in log loss, Brier score, AUC and join-call
 F1. With 6 joiners in a table of wars and 98 in one of disputes, part of any difference is the luck

@@ -1,4 +1,4 @@
-"""The paired cluster bootstrap of out-of-fold model comparisons (tertius.conflict.compare)."""
+"""The paired cluster bootstrap of out-of-fold model comparisons (tertius.resample)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tertius.conflict.compare import _fold_ranks, _metrics, _weighted_auc, paired_bootstrap
 from tertius.conflict.score import class_metrics, fold_auc
+from tertius.resample import _fold_ranks, _metrics, _weighted_auc, paired_bootstrap
 
 
 def _table(seed: int, groups: int = 12, per: int = 9, folds: int = 3):
@@ -120,7 +120,7 @@ def test_swapping_the_models_mirrors_the_interval(seed, groups, per):
 
 
 def test_cluster_ratios_are_ratios_of_sums_over_resampled_groups():
-    from tertius.conflict.compare import cluster_ratios
+    from tertius.resample import cluster_ratios
 
     groups = ["a", "a", "b", "c", "c", "c"]
     num = np.array([1.0, 0.0, 1.0, 1.0, 1.0, 0.0])
