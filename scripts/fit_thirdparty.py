@@ -64,7 +64,8 @@ def main() -> int:
                              "tables": {name: {which: {key: v[key] for key in (
                                  "n", "joiners", "accuracy", "precision", "recall", "f1", "sides", "log_loss",
                                  "base_log_loss", "brier", "base_brier", "auc") if key in v}
-                                 for which, v in t.items()} for name, t in cv["tables"].items()
+                                 for which, v in t.items() if which != "comparison"}
+                                 | {"comparison": t["comparison"]} for name, t in cv["tables"].items()
                                  if name != "casebook"},
                              # the casebook's decisions, a third data set of the choice model's fit
                              "casebook": {**cv["tables"]["casebook"],
