@@ -324,14 +324,25 @@ def scenario_covariates(scenario: Any, war: Any) -> dict[str, tuple[dict[str, fl
     return out
 
 
-def _theory_row(cov: dict[str, float], info: dict[str, float], values: np.ndarray, eq: str
+def _covariate_rows(candidates: Sequence[tuple[dict[str, float], dict[str, float]]]) -> np.ndarray:
+    """N candidates' variables (N, 4, P) from their covariates (:func:`scenario_covariates`), the
+    game's terms left at 0."""
+    x = np.zeros((len(candidates), N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
+    for i, (cov, info) in enumerate(candidates):
+        for k, side in SIDES:
+            x[i, k, :len(COVARIATES)] = _side(cov, info, side)
+    return x
+
+
+def _rivals(candidates: Sequence[tuple[dict[str, float], dict[str, float]]]) -> np.ndarray:
+    return np.array([[cov.get("rival_a", 0.0), cov.get("rival_b", 0.0)] for cov, _ in candidates], dtype=float)
+
+
+def _with_terms(x: np.ndarray, values: np.ndarray, eq: Sequence[str], rival: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """One candidate's variables (4, P) with the game's terms, and the options open to it."""
-    x = np.zeros((N_OPTIONS, len(COVARIATES) + len(GAME_TERMS)))
-    for k, side in SIDES:
-        x[k, :len(COVARIATES)] = _side(cov, info, side)
-    rival = np.array([[cov.get("rival_a", 0.0), cov.get("rival_b", 0.0)]])
-    ok = _game_terms(x[None], np.asarray(values, dtype=float)[None], [eq], rival)[0]
+    """Rows of :func:`_covariate_rows` with the game's terms from the option values (N, 4) and
+    equilibrium options (N), and the options open to each (N, 4); ``x`` is filled in place."""
+    ok = _game_terms(x, np.asarray(values, dtype=float).reshape(-1, N_OPTIONS), eq, rival)
     x[~ok] = 0.0
     return x, ok
 
@@ -357,9 +368,10 @@ def casebook_design(scenarios: Sequence[Any]) -> Design:
                 if t not in covariates:
                     continue
                 j = war.third_ids.index(t)
-                x, ok = _theory_row(*covariates[t], vals[0][j], OPTIONS[int(profile[0, war.index(t)])])
-                xs.append(x)
-                avail.append(ok)
+                x, ok = _with_terms(_covariate_rows([covariates[t]]), vals[0][j],
+                                    [OPTIONS[int(profile[0, war.index(t)])]], _rivals([covariates[t]]))
+                xs.append(x[0])
+                avail.append(ok[0])
                 ys.append(RECORDED_CODE[option])
                 groups.append(f"case/{scenario.id}")
                 rows.append({"group": f"case/{scenario.id}", "name": scenario.id, "phase": phase.id,
@@ -394,10 +406,14 @@ def draw_probabilities(scenario: Any, war: Any, values: np.ndarray, options: Seq
     have = [(j, t) for j, t in enumerate(war.third_ids) if t in covariates]
     if not have:
         return {}
-    draws = len(options)
-    rows = [_theory_row(*covariates[t], values[d][j], options[d][j]) for d in range(draws) for j, t in have]
-    d = Design(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), np.full(len(rows), -1),
-               [scenario.id] * len(rows), COVARIATES + GAME_TERMS, [{"third_party": t} for _ in range(draws) for _, t in have])
+    draws, cols = len(options), [j for j, _ in have]
+    # each third party's covariates are the same in every draw: computed once, repeated per draw
+    n, candidates = draws * len(have), [covariates[t] for _, t in have]
+    x, ok = _with_terms(np.tile(_covariate_rows(candidates), (draws, 1, 1)),
+                        np.asarray(values, dtype=float)[:, cols], [options[d][j] for d in range(draws) for j in cols],
+                        np.tile(_rivals(candidates), (draws, 1)))
+    d = Design(x, ok, np.full(n, -1), [scenario.id] * n, COVARIATES + GAME_TERMS,
+               [{"third_party": t} for _ in range(draws) for _, t in have])
     p = option_probabilities(d, shipped()["theory"]).reshape(draws, len(have), -1)
     return {t: p[:, k] for k, (_, t) in enumerate(have)}
 
