@@ -140,6 +140,8 @@ every equilibrium, share of draws, settlement and forecast is the same.
 a99b513 -> cdbab77 (the review mend, validate's calibration tables, the forward splits, the
 report's note on the probabilities): 95 outputs, 3 differ, by intent: the three report.html files,
 whose note on the third parties' probabilities now names the COW codes.
+3be44fc -> ef4c325 (the intervals of validate --cv, the choice model's draws built at once): 95
+outputs, 0 differ (the commands here run validate without --cv, whose output did not change).
 """
 
 from __future__ import annotations
