@@ -327,6 +327,6 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
 
 
 __all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "base_rate_log_loss",
-           "base_rate_losses", "case_files", "how_sure",
-           "claimed", "cross_validate", "file_sha256", "fit_logit", "fitted_setting", "looks_like_casebook",
-           "own_issues", "score_case", "select_setting", "summarise", "validate_casebook", "with_logit"]
+           "base_rate_losses", "case_files", "claimed", "cross_validate", "file_sha256", "fit_logit", "fitted_setting",
+           "how_sure", "looks_like_casebook", "own_issues", "score_case", "select_setting", "summarise",
+           "validate_casebook", "with_logit"]
