@@ -132,9 +132,9 @@ def test_cluster_ratios_are_ratios_of_sums_over_resampled_groups():
     # whole groups give from 1/2 (a three times) to 3/2 (b twice, whose 1 has no denominator of
     # its own, and a once)
     assert 0.5 <= out["r"]["low"] < out["r"]["high"] <= 1.5
-    # one group: no spread
+    # one group: its value, and no interval
     one = cluster_ratios(["g"] * 6, {"mean": (num, np.ones(6))}, resamples=50)
-    assert one["mean"]["low"] == one["mean"]["high"] == pytest.approx(4 / 6)
+    assert one["mean"] == {"value": pytest.approx(4 / 6), "low": None, "high": None}
     assert out == cluster_ratios(groups, {"r": (num, den), "mean": (num, np.ones(6))}, seed=2, resamples=1000)
 
 
@@ -154,3 +154,10 @@ def test_how_sure_of_a_casebook_reads_its_decisions():
     loss = np.mean([-np.log(r["probability"]) for r in rows])
     assert h["log_loss_minus_base_rates"]["value"] == pytest.approx(loss - base_rate_log_loss(rows))
     assert how_sure([]) == {}
+
+
+def test_one_group_gives_no_interval():
+    y, _, fold, p, call, q, call_q = _table(8, groups=1, per=12, folds=1)
+    out = paired_bootstrap(y, ["g"] * len(y), fold, {"a": (p, call), "b": (q, call_q)}, [("a", "b")], resamples=50)
+    c = out["pairs"]["a - b"]["log_loss"]
+    assert c["difference"] is not None and c["low"] is None and c["high"] is None and c["better"] is None

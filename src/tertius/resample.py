@@ -43,8 +43,9 @@ EPS = 1e-15
 
 def _row_weights(index: np.ndarray, groups: int, rng: np.random.Generator, resamples: int) -> Iterator[np.ndarray]:
     """The resamples, :data:`CHUNK` at a time, as row weights (resamples × rows): each group drawn
-    ``groups`` times with replacement, a row weighing as often as its group (``index``) was drawn."""
-    left = resamples
+    ``groups`` times with replacement, a row weighing as often as its group (``index``) was drawn.
+    None with fewer than 2 groups: one group resampled is itself, whose spread says nothing."""
+    left = resamples if groups >= 2 else 0
     while left > 0:
         size = min(CHUNK, left)
         yield rng.multinomial(groups, np.full(groups, 1.0 / groups), size=size).astype(float)[:, index]
@@ -134,7 +135,7 @@ def paired_bootstrap(y: np.ndarray, groups: Sequence[str], fold: np.ndarray,
     for a, b in pairs:
         per = {}
         for k, lower in LOWER_IS_BETTER.items():
-            d = np.concatenate(draws[a][k]) - np.concatenate(draws[b][k])
+            d = np.concatenate(draws[a][k]) - np.concatenate(draws[b][k]) if draws[a][k] else np.zeros(0)
             d = d[np.isfinite(d)]
             diff = point[a][k] - point[b][k]
             if not d.size or not np.isfinite(diff):
@@ -167,7 +168,7 @@ def cluster_ratios(groups: Sequence[str], ratios: dict[str, tuple[np.ndarray, np
     tail = (1 - level) / 2
     out: dict[str, Any] = {"resamples": resamples, "level": level, "groups": g}
     for k, (num, den) in cols.items():
-        draws = np.concatenate(got[k])
+        draws = np.concatenate(got[k]) if got[k] else np.zeros(0)
         draws = draws[np.isfinite(draws)]
         value = float(num.sum() / den.sum()) if den.sum() else None
         lo, hi = (float(q) for q in np.quantile(draws, [tail, 1 - tail])) if draws.size else (None, None)

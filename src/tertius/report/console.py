@@ -252,8 +252,8 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
 def casebook_how_sure_table(h: dict[str, Any]) -> Table:
     """The leave-one-case-out scores with their intervals over resampled cases
     (:func:`tertius.conflict.casebook.how_sure`)."""
-    t = Table(title=f"how sure, leave one case out: resampling the {h['groups']} cases ({h['resamples']:,} times)",
-                    title_justify="left")
+    t = Table(title=f"how sure, leave one case out: resampling the {h['groups']} cases ({h['resamples']:,} times)"
+              if h["groups"] > 1 else "how sure, leave one case out: one case, so no interval", title_justify="left")
     for col in ("", "out of fold", f"{round(100 * h['level'])} % interval"):
         t.add_column(col, justify="left" if not col else "right")
     for key, label, fmt in (("matched_share", "share of decisions matched", _pct),
