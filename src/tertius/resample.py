@@ -52,6 +52,15 @@ def _row_weights(index: np.ndarray, groups: int, rng: np.random.Generator, resam
         left -= size
 
 
+def _interval(draws: np.ndarray, level: float) -> tuple[float | None, float | None]:
+    """The percentile interval at ``level`` of the finite draws (None, None where there are none)."""
+    draws = draws[np.isfinite(draws)]
+    if not draws.size:
+        return None, None
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def _fold_ranks(score: np.ndarray, positive: np.ndarray, fold: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     """Per fold: the rows sorted by score, the start of each run of tied scores, and which sorted
     rows are joiners."""
@@ -130,7 +139,6 @@ def paired_bootstrap(y: np.ndarray, groups: Sequence[str], fold: np.ndarray,
         for name, (p, c) in scored.items():
             for k, v in _metrics(w, y, p, c, ranks[name]).items():
                 draws[name][k].append(v)
-    tail = (1 - level) / 2
     out: dict[str, Any] = {"resamples": resamples, "level": level, "groups": g, "unit": unit, "pairs": {}}
     for a, b in pairs:
         per = {}
@@ -142,9 +150,9 @@ def paired_bootstrap(y: np.ndarray, groups: Sequence[str], fold: np.ndarray,
                 per[k] = {"difference": None if not np.isfinite(diff) else diff, "low": None, "high": None,
                           "better": None}
                 continue
-            lo, hi = np.quantile(d, [tail, 1 - tail])
+            lo, hi = _interval(d, level)
             better = float(np.mean(d < 0)) if lower else float(np.mean(d > 0))
-            per[k] = {"difference": diff, "low": float(lo), "high": float(hi), "better": better}
+            per[k] = {"difference": diff, "low": lo, "high": hi, "better": better}
         out["pairs"][f"{a} - {b}"] = {"a": a, "b": b, **per}
     return out
 
@@ -165,14 +173,10 @@ def cluster_ratios(groups: Sequence[str], ratios: dict[str, tuple[np.ndarray, np
         for k, (num, den) in cols.items():
             d = w @ den
             got[k].append(np.where(d != 0, (w @ num) / np.where(d != 0, d, 1.0), np.nan))
-    tail = (1 - level) / 2
     out: dict[str, Any] = {"resamples": resamples, "level": level, "groups": g}
     for k, (num, den) in cols.items():
-        draws = np.concatenate(got[k]) if got[k] else np.zeros(0)
-        draws = draws[np.isfinite(draws)]
-        value = float(num.sum() / den.sum()) if den.sum() else None
-        lo, hi = (float(q) for q in np.quantile(draws, [tail, 1 - tail])) if draws.size else (None, None)
-        out[k] = {"value": value, "low": lo, "high": hi}
+        lo, hi = _interval(np.concatenate(got[k]) if got[k] else np.zeros(0), level)
+        out[k] = {"value": float(num.sum() / den.sum()) if den.sum() else None, "low": lo, "high": hi}
     return out
 
 

@@ -382,11 +382,11 @@ def comparison(named: dict[str, list[dict[str, Any]]], seed: int, label: str) ->
 
     ref = sorted((r for r in named[COMPARED[0][0]] if r["joined"]), key=key)
     order = [key(r) for r in ref]
+    y = _columns(ref)[0]
     models = {}
-    y = np.zeros(0, dtype=int)
     for name, rows in named.items():
         by = {key(r): r for r in rows if r["joined"]}
-        y, p, call = _columns([by[k] for k in order])
+        _, p, call = _columns([by[k] for k in order])
         models[name] = (p, call)
     return paired_bootstrap(y, [k[0] for k in order], np.array([r["fold"] for r in ref], dtype=int), models,
                             COMPARED, seed, label=label, unit={"war": "wars", "dispute": "disputes"}.get(label, "groups"))
