@@ -455,3 +455,44 @@ def test_the_forward_split_fits_on_the_earlier_groups_and_scores_the_later(tmp_p
         assert math.isfinite(out[name]["log_loss"]) and out[name]["log_loss"] > 0
     # the earlier rows' shares (A 1/6, B 1/6, none 4/6) on the later rows' classes (the same)
     assert math.isclose(out["base_rates"], -(2 * math.log(1 / 6) + 4 * math.log(4 / 6)) / 6)
+
+
+def test_expected_f1_of_certain_probabilities_is_the_f1_of_their_calls():
+    # P(A), P(B), P(none) of 0 or 1: the model expects exactly what it would score on those rows
+    pc = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [1, 0, 0]], dtype=float)
+    assert cm.expected_f1(pc, 0.5) == pytest.approx(1.0)
+    # every row called: 3 right of 5 calls, 3 joiners expected: 2 * 3 / (5 + 3)
+    assert cm.expected_f1(pc, -1.0) == pytest.approx(0.75)
+    # nothing called
+    assert cm.expected_f1(pc, 1.0) == 0.0
+
+
+def test_expected_f1_by_hand_counts_the_likelier_side():
+    pc = np.array([[0.3, 0.1, 0.6], [0.05, 0.15, 0.8], [0.01, 0.01, 0.98]])
+    # called at 0.15: rows 0 and 1, right with 0.3 and 0.15; joiners expected 0.4 + 0.2 + 0.02
+    assert cm.expected_f1(pc, 0.15) == pytest.approx(2 * 0.45 / (2 + 0.62))
+    assert cm.expected_f1(pc, 0.25) == pytest.approx(2 * 0.3 / (1 + 0.62))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0.01, 1)), min_size=2, max_size=40))
+def test_the_call_threshold_reads_only_the_probabilities(raw):
+    w = np.array(raw)
+    pc = w / w.sum(axis=1, keepdims=True)
+    tau = cm.choose_threshold(pc)
+    f1 = cm.expected_f1(pc, tau)
+    assert 0.0 <= f1 <= 1.0
+    # no candidate on the grid expects more
+    grid = np.unique(np.quantile(pc[:, 0] + pc[:, 1], np.linspace(0.5, 0.999, 200)))
+    assert all(cm.expected_f1(pc, float(t)) <= f1 + 1e-12 for t in grid)
+    # swapping the sides' labels moves no threshold
+    assert cm.choose_threshold(pc[:, [1, 0, 2]]) == tau
+
+
+def test_the_call_threshold_is_lower_where_the_model_is_surer_of_the_side():
+    # the same P(join), but the side called is right with all of it (sharp) or half of it (split):
+    # a call is worth less where the side is a coin toss, so the split model calls fewer rows
+    p_join = np.linspace(0.01, 0.6, 50)
+    sharp = np.column_stack([p_join, 0 * p_join, 1 - p_join])
+    split = np.column_stack([p_join / 2, p_join / 2, 1 - p_join])
+    assert cm.choose_threshold(sharp) <= cm.choose_threshold(split)
