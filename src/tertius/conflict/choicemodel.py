@@ -38,8 +38,7 @@ war or dispute inside the training rows with the game's terms left out; at that 
 join terms get their own penalty from :data:`GAME_ALPHAS`, where leaving them out (the plain
 logit) is one of the choices; each penalty is scored by its inner log loss averaged over
 :data:`INNER_REPEATS` deals of the groups into folds. The join call threshold τ (call the more probable side where
-P(join) > τ) is the one with the best F1 that the model's own probabilities on the training rows
-expect (:func:`expected_f1`; no recorded choice is read). Standard errors come from
+P(join) > τ) is chosen by the F1 of the calls on the training rows. Standard errors come from
 the inverse of each stage's penalised Hessian at the estimate.
 """
 
@@ -55,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from tertius.conflict.choice import CLASS_OF, CLASSES
+from tertius.conflict.choice import CLASS_OF, CLASSES, call_scores
 from tertius.conflict.contest import great_circle_miles
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.war import N_OPTIONS, OPTIONS, SIDE_A, SIDE_B, UNAVAILABLE, build_war, phases_of
@@ -641,26 +640,13 @@ def calls(pc: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(pc[:, 0] + pc[:, 1] > threshold, side, 2)
 
 
-def expected_f1(pc: np.ndarray, threshold: float) -> float:
-    """The F1 of the join calls at ``threshold`` that the probabilities ``pc`` themselves expect:
-    a call of a row's likelier side is right with that side's probability, and the expected number
-    of joiners is the sum of P(join); the ratio of the expectations (Jansche 2007; Lipton, Elkan &
-    Naryanaswamy 2014). Reads no recorded choice."""
-
-    p_join = pc[:, 0] + pc[:, 1]
-    called = p_join > threshold
-    right = float(np.maximum(pc[:, 0], pc[:, 1])[called].sum())
-    denominator = int(called.sum()) + float(p_join.sum())
-    return 2.0 * right / denominator if denominator > 0 else 0.0
-
-
-def choose_threshold(pc: np.ndarray) -> float:
-    """The threshold on P(join), among 200 quantiles of P(join) on these (training) rows, with the
-    best :func:`expected_f1` (the decision-theoretic threshold: Nan, Chai, Lee & Chieu 2012)."""
+def choose_threshold(pc: np.ndarray, y: np.ndarray) -> float:
+    """The threshold on P(join) with the best F1 of the join calls on these (training) rows."""
 
     best, best_f1 = 1.0, -1.0
     for tau in np.unique(np.quantile(pc[:, 0] + pc[:, 1], np.linspace(0.5, 0.999, 200))):
-        f1 = expected_f1(pc, float(tau))
+        c = calls(pc, float(tau))
+        f1 = call_scores(int(((c == y) & (y < 2)).sum()), int((c < 2).sum()), int((y < 2).sum()))["f1"]
         if f1 > best_f1:
             best, best_f1 = float(tau), f1
     return best
@@ -673,7 +659,7 @@ def fit_selected(d: Design, k: int = INNER_K, seed: int = 0, errors: bool = True
     model = fit(d, alpha, errors, game_alpha)
     keep = d.y >= 0
     pc = class_probabilities(option_probabilities(d, model))[keep]
-    model["threshold"] = choose_threshold(pc)
+    model["threshold"] = choose_threshold(pc, d.y[keep])
     model["alpha_cv_log_loss"] = {str(a): s for a, s in scores.items()}
     if len(game) > 1:
         model["game_alpha_cv_log_loss"] = {str(g): s for g, s in game.items()}
