@@ -134,7 +134,10 @@ CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "tur
              "serbia": "345", "bulgaria": "355", "romania": "360", "denmark": "390", "sweden": "380",
              "spain": "230", "poland": "290", "argentina": "160", "brazil": "140", "chile": "155", "peru": "135",
              "uruguay": "165", "bolivia": "145", "paraguay": "150", "egypt": "651", "syria": "652",
-             "israel": "666", "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
+             "israel": "666", "iraq": "645", "kuwait": "690", "saudi_arabia": "670", "jordan": "663",
+             "india": "750", "pakistan": "770", "north_korea": "731", "south_korea": "732",
+             "azerbaijan": "373", "armenia": "371", "georgia": "372", "ukraine": "369", "montenegro": "341",
+             "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
              "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280",
              # other names and COW abbreviations of the same states
              "us": "2", "united_states": "2", "united_states_of_america": "2", "britain": "200",
