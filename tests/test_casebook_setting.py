@@ -297,3 +297,33 @@ def test_the_summary_line_on_the_setting_reaches_each_of_its_forms():
     assert not plain.startswith("Draws") and "United States (april) would instead broker a deal" in plain
     assert note(with_setting(falklands, "casebook")) == ("The game's setting is the one selected on the casebook "
                                                          "(join cost 1, pivotal deterrence, the prestige of convening).")
+
+
+def test_the_per_case_counts_add_up_to_the_casebooks(tmp_path):
+    for name in ("second-opium-war.yaml", "falklands-1982-usa-peru.yaml", "russo-polish-war-spa-1920.yaml"):
+        shutil.copy(BOOK / name, tmp_path / name)
+    out = validate_casebook(tmp_path, cv=True)
+    for part in (out, out["cross_validation"]):
+        cases = part["per_case"]
+        assert sorted(cases) == ["falklands-1982-usa-peru", "russo-polish-war-spa-1920", "second-opium-war"]
+        for key in ("decisions", "matched", "baseline_matched", "brokers_recorded", "brokers_matched", "gains_scored"):
+            assert sum(c[key] for c in cases.values()) == part["casebook"][key], key
+        for case, c in cases.items():
+            mine = [r for r in part["decisions"] if r["case"] == case]
+            assert c["matched"] == sum(r["matched"] for r in mine) and c["cases"] == 1
+
+
+def test_the_cli_prints_a_row_per_case_and_the_cross_validations_beside_it(tmp_path):
+    shutil.copy(BOOK / "second-opium-war.yaml", tmp_path / "a.yaml")
+    shutil.copy(BOOK / "falklands-1982-usa-peru.yaml", tmp_path / "b.yaml")
+    res = CliRunner().invoke(app, ["validate", str(tmp_path), "--cv", "2"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    table = res.output.split("per case", 1)[1].split("decisions", 1)[0]
+    assert "CV matched" in table
+    row = next(line for line in table.splitlines() if "falklands-1982-usa-peru" in line)
+    out = validate_casebook(tmp_path, cv=True)
+    c, k = out["per_case"]["falklands-1982-usa-peru"], out["cross_validation"]["per_case"]["falklands-1982-usa-peru"]
+    cells = [cell.strip() for cell in row.strip().strip("│").split("│")]
+    assert cells == ["falklands-1982-usa-peru", f"{c['matched']}/{c['decisions']}",
+                     f"{c['brokers_matched']}/{c['brokers_recorded']}", "–",
+                     f"{k['matched']}/{k['decisions']}", f"{k['brokers_matched']}/{k['brokers_recorded']}", "–"]

@@ -249,7 +249,7 @@ def cross_validate(scenarios: list[Scenario], runs: dict[Setting, list[list[dict
         logit[s.id] = fit_logit([r for j, rr in enumerate(runs[best]) if j != i for r in rr])
         rows.extend(with_logit(runs[best][i], logit[s.id]))
     return {"join_cost": chosen, "pivotal": pivotal, "convening": convening, "logit": logit,
-            "casebook": summarise(rows, len(scenarios)), "decisions": rows,
+            "casebook": summarise(rows, len(scenarios)), "per_case": per_case(rows), "decisions": rows,
             "base_rates": {"log_loss": base_rate_log_loss(rows)}, "how_sure": how_sure(rows),
             "grid": {f"{c}{' pivotal' if p else ''}{' convening' if v else ''}":
                      summarise([r for rr in runs[(c, p, v)] for r in rr], len(scenarios)) for c, p, v in GRID}}
@@ -297,7 +297,7 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
     # a case is in the selection's sample if a file with its id and the same bytes was selected on
     seen = [s.id for s, f in zip(scenarios, files, strict=True) if fit["cases"].get(s.id) == file_sha256(f)]
     out: dict[str, Any] = {
-        "casebook": summarise(rows, len(scenarios)), "decisions": rows,
+        "casebook": summarise(rows, len(scenarios)), "per_case": per_case(rows), "decisions": rows,
         "setting": {"join_cost": setting[0], "pivotal": setting[1], "convening": setting[2],
                     "logit": {k: fit["logit"][k] for k in ("precision", "join_constant", "broker_constant")},
                     "selected_on": fit["selected_on"], "in_sample": seen},
@@ -306,6 +306,15 @@ def validate_casebook(path: str | Path, cv: bool = False) -> dict[str, Any]:
     if cv:
         out["cross_validation"] = cross_validate(scenarios, runs)
     return out
+
+
+def per_case(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """:func:`summarise` of each case's decisions, by case id in the order the rows give them: the
+    per-case table of docs/casebook.md, whose counts add up to the casebook's."""
+    cases: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        cases.setdefault(r["case"], []).append(r)
+    return {case: summarise(rr, 1) for case, rr in cases.items()}
 
 
 def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
@@ -328,5 +337,5 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
 
 __all__ = ["CONVENING_GRID", "FITTED", "GRID", "JOIN_COST_GRID", "PIVOTAL_GRID", "base_rate_log_loss",
            "base_rate_losses", "case_files", "claimed", "cross_validate", "file_sha256", "fit_logit", "fitted_setting",
-           "how_sure", "looks_like_casebook", "own_issues", "score_case", "select_setting", "summarise",
+           "how_sure", "looks_like_casebook", "own_issues", "per_case", "score_case", "select_setting", "summarise",
            "validate_casebook", "with_logit"]

@@ -240,6 +240,7 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
     out = [t]
     if cv and cv.get("how_sure"):
         out.append(casebook_how_sure_table(cv["how_sure"]))
+    out.append(casebook_case_table(result))
     rows = Table(title="decisions", title_justify="left")
     for col in ("case", "phase", "third party", "recorded", "selected", "P(recorded)", "gain error"):
         rows.add_column(col)
@@ -247,6 +248,22 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
         rows.add_row(r["case"], r["phase"], r["third_party"], r["recorded"],
                      r["selected"] + ("" if r["matched"] else " ✗"), _pct(r["probability"]), _fmt(r["gain_error"], 3))
     return [*out, rows]
+
+
+def casebook_case_table(result: dict[str, Any]) -> Table:
+    """One row per case: decisions matched, brokers matched and the gains MAE at the selected
+    setting, and out of fold where the cross-validation ran (``per_case``)."""
+    cv = (result.get("cross_validation") or {}).get("per_case")
+    t = Table(title="per case (gains: MAE, % of scale)", title_justify="left")
+    t.add_column("case", overflow="fold")
+    for col in ("matched", "brokers", "gains") + (("CV matched", "CV brokers", "CV gains") if cv else ()):
+        t.add_column(col, justify="right")
+    for case, c in result["per_case"].items():
+        cells = [c] + ([cv[case]] if cv else [])
+        t.add_row(case, *(v for m in cells for v in (f"{m['matched']}/{m['decisions']}",
+                                                     f"{m['brokers_matched']}/{m['brokers_recorded']}",
+                                                     _fmt(m["gains_mae"], 3))))
+    return t
 
 
 def casebook_how_sure_table(h: dict[str, Any]) -> Table:
