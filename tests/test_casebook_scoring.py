@@ -86,3 +86,32 @@ def test_a_deal_that_surely_holds_is_the_forecast():
     assert play.pi[0, 0] == 1.0  # accepted by both sides, and guaranteed
     assert play.settlement()[0, 0, own] == play.deal[0, 0, own] > 20
     assert score_case(s, "weak")[0]["gain_error_recorded"] == pytest.approx(play.deal[0, 0, own])
+
+
+def test_the_gains_baseline_is_the_status_quo_of_each_own_issue():
+    """The baseline of the gains MAE: no third party gains anything, so its own issue stays at the
+    phase's status quo (0 here). The record says 't' gained 40 on 'own': the baseline is 40 points
+    off whatever the game forecasts, and the summary averages it over the same decisions as the
+    model's gains."""
+    from tertius.conflict.casebook import summarise
+
+    data = _weak_broker(0.05)
+    data["conflict"]["phases"][0]["observed"] = {"own": 40}
+    row = score_case(Scenario.model_validate(data), "weak")[0]
+    assert row["gain_error_status_quo"] == pytest.approx(40.0)
+    assert row["gain_error_recorded"] == pytest.approx(40.0)  # the war leaves 'own' where it was
+    unscored = dict(row, gain_error=None, gain_error_status_quo=None)
+    out = summarise([row, unscored], 1)
+    assert out["baseline_gains_mae"] == pytest.approx(40.0) and out["gains_scored"] == 1
+    assert summarise([unscored], 1)["baseline_gains_mae"] is None
+
+
+def test_how_sure_gives_the_gains_lead_over_the_status_quo():
+    from tertius.conflict.casebook import how_sure
+
+    rows = [{"case": c, "recorded": "neutral", "matched": True, "probability": 0.5,
+             "gain_error": g, "gain_error_status_quo": q} for c, g, q in (
+        ("x", 10.0, 30.0), ("x", None, None), ("y", 50.0, 20.0), ("z", 0.0, 0.0))]
+    lead = how_sure(rows, seed=0)["gains_mae_minus_status_quo"]
+    assert lead["value"] == pytest.approx(((10 - 30) + (50 - 20) + 0) / 3)
+    assert lead["low"] <= lead["value"] <= lead["high"]

@@ -60,7 +60,7 @@ def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray,
     if not idx or phase is None:
         return None
     errs = [abs(settlement[i] - phase.observed[war.issue_ids[i]].value) / war.span[i] * 100 for i in idx]
-    return float(np.mean(errs))
+    return float(np.mean(errs)) if np.all(np.isfinite(errs)) else None
 
 
 def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False,
@@ -95,6 +95,7 @@ def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: b
                 "probability": float(probs[j, OPTIONS.index(option)]),
                 "values": [float(v) if v > UNAVAILABLE / 2 else None for v in vals[0][j]],
                 "gain_error": gain, "gain_error_recorded": _gain_error(scenario, phase, recorded, k),
+                "gain_error_status_quo": _gain_error(scenario, phase, war.status_quo, k),
             })
     return rows
 
@@ -189,8 +190,10 @@ def base_rate_log_loss(rows: list[dict[str, Any]]) -> float | None:
 def how_sure(rows: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
     """How far the out-of-fold scores of :func:`cross_validate` can be read: the cluster bootstrap
     over whole cases (:func:`tertius.resample.cluster_ratios`) of the share of decisions
-    matched, of its lead over "everyone stays out", of the share of recorded brokers matched and of
-    the log loss's lead over the base rates (negative: the logit is better)."""
+    matched, of its lead over "everyone stays out", of the share of recorded brokers matched, of
+    the log loss's lead over the base rates (negative: the logit is better) and of the gains MAE's
+    lead over the status quo's (negative: the settlement forecast is better than "no third party
+    gains anything")."""
     if not rows:
         return {}
     matched = np.array([r["matched"] for r in rows], dtype=float)
@@ -198,10 +201,14 @@ def how_sure(rows: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
     broker = np.array([r["recorded"] == "broker" for r in rows], dtype=float)
     loss = np.array([-np.log(max(r["probability"], FLOOR)) for r in rows])
     one = np.ones(len(rows))
+    scored = np.array([r.get("gain_error") is not None and r.get("gain_error_status_quo") is not None for r in rows],
+                      dtype=float)
+    gains = np.array([r["gain_error"] - r["gain_error_status_quo"] if s else 0.0 for r, s in zip(rows, scored, strict=True)])
     return cluster_ratios([r["case"] for r in rows], {
         "matched_share": (matched, one), "matched_minus_everyone_out": (matched - out, one),
         "brokers_matched_share": (matched * broker, broker),
-        "log_loss_minus_base_rates": (loss - base_rate_losses(rows), one)}, seed, label="casebook")
+        "log_loss_minus_base_rates": (loss - base_rate_losses(rows), one),
+        "gains_mae_minus_status_quo": (gains, scored)}, seed, label="casebook")
 
 
 def _select(runs: dict[Setting, list[list[dict[str, Any]]]], skip: int | None = None) -> Setting:
@@ -321,6 +328,10 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
     n = len(rows)
     gains = [r["gain_error"] for r in rows if r["gain_error"] is not None]
     gains_rec = [r["gain_error_recorded"] for r in rows if r["gain_error_recorded"] is not None]
+    # the baseline of the gains: no third party gains anything, so each of its own issues keeps the
+    # phase's status quo (scored on the decisions whose gains the model's are scored on)
+    gains_sq = [r["gain_error_status_quo"] for r in rows
+                if r.get("gain_error") is not None and r.get("gain_error_status_quo") is not None]
     return {
         "cases": cases, "decisions": n,
         "matched": sum(r["matched"] for r in rows),
@@ -330,6 +341,7 @@ def summarise(rows: list[dict[str, Any]], cases: int) -> dict[str, Any]:
         "log_loss": float(np.mean([-np.log(max(r["probability"], FLOOR)) for r in rows])) if rows else None,
         "gains_mae": float(np.mean(gains)) if gains else None,
         "gains_mae_recorded": float(np.mean(gains_rec)) if gains_rec else None,
+        "baseline_gains_mae": float(np.mean(gains_sq)) if gains_sq else None,
         "gains_scored": len(gains),
         "not_converged": sum(not r["converged"] for r in rows),
     }

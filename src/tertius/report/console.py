@@ -237,6 +237,8 @@ def casebook_tables(result: dict[str, Any]) -> list[Table]:
                   _fmt(cv["base_rates"]["log_loss"], 3), "")
     t.add_row("everyone stays out", f"{c['baseline_matched']} of {c['decisions']}",
               f"0 of {c['brokers_recorded']}", "", "")
+    t.add_row("no third party gains (each own issue at the status quo)", "", "", "",
+              _fmt(c.get("baseline_gains_mae"), 3))
     out = [t]
     if cv and cv.get("how_sure"):
         out.append(casebook_how_sure_table(cv["how_sure"]))
@@ -277,8 +279,12 @@ def casebook_how_sure_table(h: dict[str, Any]) -> Table:
                             ("matched_minus_everyone_out", "lead over everyone stays out",
                              lambda x: f"{signed(100 * x, 3)} points"),
                             ("brokers_matched_share", "share of recorded brokers matched", _pct),
-                            ("log_loss_minus_base_rates", "log loss less the base rates'", lambda x: signed(x, 3))):
-        c = h[key]
+                            ("log_loss_minus_base_rates", "log loss less the base rates'", lambda x: signed(x, 3)),
+                            ("gains_mae_minus_status_quo", "gains MAE less the status quo's",
+                             lambda x: f"{signed(x, 3)} points")):
+        c = h.get(key)
+        if c is None or c["value"] is None:
+            continue
         t.add_row(label, fmt(c["value"]), "–" if c["low"] is None else f"{fmt(c['low'])}, {fmt(c['high'])}")
     t.caption = "Each case's out-of-fold decisions held fixed; the refits are not resampled."
     return t
