@@ -137,7 +137,7 @@ CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "tur
              "israel": "666", "iraq": "645", "kuwait": "690", "saudi_arabia": "670", "jordan": "663",
              "india": "750", "pakistan": "770", "north_korea": "731", "south_korea": "732",
              "azerbaijan": "373", "armenia": "371", "georgia": "372", "ukraine": "369", "montenegro": "341",
-             "finland": "375", "canada": "20",
+             "finland": "375", "canada": "20", "ethiopia": "530", "ecuador": "130",
              "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
              "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280",
              # other names and COW abbreviations of the same states
