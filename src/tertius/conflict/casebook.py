@@ -20,7 +20,7 @@ from tertius.conflict.choice import CASEBOOK_FITTED, casebook_fitted, casebook_s
 from tertius.conflict.equilibrium import solve
 from tertius.conflict.game import payoffs
 from tertius.conflict.score import JOIN_CONSTANT, LOG_PRECISION
-from tertius.conflict.war import OPTIONS, UNAVAILABLE, build_war, claimed, phases_of
+from tertius.conflict.war import OPTIONS, UNAVAILABLE, War, build_war, claimed, phases_of
 from tertius.errors import InputError
 from tertius.io import load_scenario
 from tertius.resample import cluster_ratios
@@ -42,11 +42,13 @@ def case_files(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_SUFFIXES and p.is_file())
 
 
-def own_issues(scenario: Scenario, phase: Phase | None, war_stakes: np.ndarray, k: int) -> list[int]:
+def own_issues(scenario: Scenario, phase: Phase | None, war_stakes: np.ndarray, k: int,
+               war: War | None = None) -> list[int]:
     """The issues a third party holds a claim on (every issue it cares about, in a case that
     declares no claims) that are not the phase's stakes, that it cares about, and that the phase
-    records an outcome for: where its gains are scored (docs/thirdparty.md, "The casebook")."""
-    war = build_war(scenario, phase)
+    records an outcome for: where its gains are scored (docs/thirdparty.md, "The casebook").
+    ``war`` is the phase's game where the caller has built it already."""
+    war = war if war is not None else build_war(scenario, phase)
     observed = phase.observed if phase is not None else {}
     claims = claimed(scenario, phase, war.actor_ids[k])
     return [i for i, iid in enumerate(war.issue_ids)
@@ -54,13 +56,16 @@ def own_issues(scenario: Scenario, phase: Phase | None, war_stakes: np.ndarray, 
             and (claims is None or iid in claims)]
 
 
-def _gain_error(scenario: Scenario, phase: Phase | None, settlement: np.ndarray, k: int) -> float | None:
-    war = build_war(scenario, phase)
-    idx = own_issues(scenario, phase, war.stakes, k)
+def _gain_errors(war: War, phase: Phase | None, idx: list[int], *settlements: np.ndarray) -> list[float | None]:
+    """The gain error of each settlement on a third party's own issues ``idx``: the mean of
+    |settlement − observed| in % of each issue's span; None where there is none to score."""
     if not idx or phase is None:
-        return None
-    errs = [abs(settlement[i] - phase.observed[war.issue_ids[i]].value) / war.span[i] * 100 for i in idx]
-    return float(np.mean(errs)) if np.all(np.isfinite(errs)) else None
+        return [None] * len(settlements)
+    out: list[float | None] = []
+    for settlement in settlements:
+        errs = [abs(settlement[i] - phase.observed[war.issue_ids[i]].value) / war.span[i] * 100 for i in idx]
+        out.append(float(np.mean(errs)) if np.all(np.isfinite(errs)) else None)
+    return out
 
 
 def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: bool = False,
@@ -88,14 +93,14 @@ def score_case(scenario: Scenario, case: str, join_cost: float = 0.0, pivotal: b
                 continue
             j, k = third.index(t), war.index(t)
             chosen = OPTIONS[profile[0, k]]
-            gain = _gain_error(scenario, phase, selected, k)
+            gain, gain_recorded, gain_status_quo = _gain_errors(
+                war, phase, own_issues(scenario, phase, war.stakes, k, war), selected, recorded, war.status_quo)
             rows.append({
                 "case": case, "phase": phase.id, "third_party": t, "recorded": option, "selected": chosen,
                 "matched": chosen == option, "converged": bool(converged[0]), "method": sol.label(0),
                 "probability": float(probs[j, OPTIONS.index(option)]),
                 "values": [float(v) if v > UNAVAILABLE / 2 else None for v in vals[0][j]],
-                "gain_error": gain, "gain_error_recorded": _gain_error(scenario, phase, recorded, k),
-                "gain_error_status_quo": _gain_error(scenario, phase, war.status_quo, k),
+                "gain_error": gain, "gain_error_recorded": gain_recorded, "gain_error_status_quo": gain_status_quo,
             })
     return rows
 
