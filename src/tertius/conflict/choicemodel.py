@@ -137,7 +137,8 @@ CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "tur
              "israel": "666", "iraq": "645", "kuwait": "690", "saudi_arabia": "670", "jordan": "663",
              "india": "750", "pakistan": "770", "north_korea": "731", "south_korea": "732",
              "azerbaijan": "373", "armenia": "371", "georgia": "372", "ukraine": "369", "montenegro": "341",
-             "finland": "375", "canada": "20", "ethiopia": "530", "ecuador": "130",
+             "finland": "375", "canada": "20", "ethiopia": "530", "ecuador": "130", "algeria": "615", "libya": "620",
+             "ghana": "452", "burma": "775", "ceylon": "780", "cambodia": "811", "indonesia": "850",
              "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
              "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280",
              # other names and COW abbreviations of the same states
@@ -147,7 +148,7 @@ CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "tur
              "piedmont": "325", "russian_empire": "365", "soviet_union": "365", "rus": "365", "chn": "710",
              "prc": "710", "jpn": "740", "ottoman_empire": "640", "tur": "640", "rumania": "360",
              "yugoslavia": "345", "netherlands": "210", "belgium": "211", "portugal": "235", "norway": "385",
-             "persia": "630", "iran": "630", "mexico": "70"}
+             "persia": "630", "iran": "630", "mexico": "70", "uar": "651", "myanmar": "775", "sri_lanka": "780"}
 EPS = 1e-15
 
 
