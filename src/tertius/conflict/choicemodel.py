@@ -143,6 +143,7 @@ CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "tur
              "belarus": "370", "switzerland": "225",
              "afghanistan": "700", "cuba": "40", "somalia": "520", "south_yemen": "680",
              "rwanda": "517", "djibouti": "522", "eritrea": "531", "sudan": "625", "yemen": "679", "uae": "696",
+             "nigeria": "475", "burkina_faso": "439",
              "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
              "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280",
              # other names and COW abbreviations of the same states
