@@ -161,6 +161,28 @@ def test_an_agenda_issue_is_decided_by_the_war_as_well_as_by_a_deal():
     assert _play(closed, "neutral", "neutral").b_wins[0, 0, 1] == 0  # not on the agenda: the status quo
 
 
+
+def test_an_agenda_reopens_an_issue_a_followed_phase_settled_and_only_then():
+    """A phase that follows another starts from its settlement: 'y', recorded there at 20, is
+    the status quo. On this phase's agenda it is open (a deal and the war can move it); off the
+    agenda it keeps that settlement in every outcome (docs/thirdparty.md, "Mechanisms", 5 and 10)."""
+    data = _base()
+    data["stances"][2]["salience"] = 0.5
+    data["stances"][2]["position"] = 100
+    data["stances"].append({"actor": "t", "issue": "y", "position": 100, "salience": 0.5})
+    first = {"id": "p1", "observed": {"x": {"value": 50, "source": "test"}, "y": {"value": 20, "source": "test"}}}
+    for agenda, is_open in ((["y"], True), ([], False)):
+        data["conflict"]["phases"] = [first, {"id": "p2", "follows": "p1", "agenda": agenda}]
+        s = Scenario.model_validate(copy.deepcopy(data))
+        war = build_war(s, s.conflict.phases[1])
+        assert war.status_quo[1] == 20  # the followed phase's settlement
+        assert war.closed.tolist() == [False, not is_open]
+        deal, fought = _play(war, "broker", "broker"), _play(war, "neutral", "neutral")
+        if is_open:
+            assert deal.deal[0, 0, 1] > 20 and fought.b_wins[0, 0, 1] == pytest.approx(100)
+        else:
+            assert deal.deal[0, 0, 1] == 20 and fought.b_wins[0, 0, 1] == 20
+
 def _coordination() -> dict[str, Any]:
     """Each power alone pulls the deal towards its own extreme, which one side refuses, so a lone
     broker gets no deal: everyone out is an equilibrium. Together their compromise (50) is
