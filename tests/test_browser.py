@@ -313,10 +313,14 @@ def test_the_games_setting_is_edited_on_the_page_and_played_as_the_cli_plays_it(
     third-party analysis is `tertius broker`'s on the exported scenario, and says it plays there."""
     import json
 
+    from tertius.conflict.casebook import fitted_setting
+
+    cost = fitted_setting()["join_cost"]  # the shipped setting's (casebook_fit.json), with both switches on
+    assert fitted_setting()["pivotal"] and fitted_setting()["convening"]
     page.wait_for_function("() => S.scenario.id === 'second-opium-war' && S.thirdParties")
     page.get_by_title("add conflict join cost").click()
     box = page.get_by_label("conflict join cost")
-    box.fill("1")
+    box.fill(f"{cost:g}")
     box.press("Enter")
     for switch in ("pivotal", "convening"):
         page.get_by_title(f"add conflict {switch}").click()
@@ -325,13 +329,14 @@ def test_the_games_setting_is_edited_on_the_page_and_played_as_the_cli_plays_it(
         page.wait_for_function("n => Number(document.body.dataset.thirdParties || 0) > n", arg=n)
     page.wait_for_function("() => S.thirdParties.params.setting.convening === true")
     shown = json.loads(page.evaluate("JSON.stringify(S.thirdParties)"))
-    assert shown["params"]["setting"] == {"join_cost": 1.0, "pivotal": True, "convening": True}
+    assert shown["params"]["setting"] == {"join_cost": cost, "pivotal": True, "convening": True}
     answers = [t["answer"] for p in shown["phases"] for t in p["third_parties"]]
-    assert all(a.endswith("The game is played at the setting selected on the casebook (join cost 1, pivotal "
-                          "deterrence, the prestige of convening).") for a in answers)
+    assert all(a.endswith(f"The game is played at the setting selected on the casebook (join cost {cost:g}, "
+                          "pivotal deterrence, the prestige of convening).") for a in answers)
     exported = _export_yaml(page, tmp_path)
-    cost = exported["conflict"]["join_cost"]  # an edited number: bare until a source is given
-    assert exported["conflict"]["pivotal"] is True and (cost["value"] if isinstance(cost, dict) else cost) == 1
+    edited = exported["conflict"]["join_cost"]  # an edited number: bare until a source is given
+    assert exported["conflict"]["pivotal"] is True
+    assert (edited["value"] if isinstance(edited, dict) else edited) == cost
     _the_cli_on_the_export_gives(page, tmp_path, exported, shown)
     page.wait_for_function("() => S.scenario.conflict && S.scenario.conflict.pivotal === undefined")
 

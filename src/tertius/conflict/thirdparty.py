@@ -385,7 +385,7 @@ def setting_words(setting: Mapping[str, Any]) -> str:
 
 
 def casebook_where(setting: Mapping[str, Any]) -> str:
-    """"At the setting selected on the casebook (join cost 1, pivotal deterrence, ...)"."""
+    """"At the setting selected on the casebook (join cost 0.5, pivotal deterrence, ...)"."""
     return f"At the setting selected on the casebook ({setting_words(setting)})"
 
 
