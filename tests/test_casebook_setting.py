@@ -24,8 +24,13 @@ from tertius.conflict.casebook import (
     validate_casebook,
     with_logit,
 )
+from tertius.conflict.thirdparty import setting_words
 from tertius.io import load_scenario
 from tests.conftest import load_script
+
+#: the shipped setting in the words the answers use ("join cost 0.5, pivotal deterrence, ..."),
+#: from casebook_fit.json, so a refit that selects another setting does not need the tests edited
+SHIPPED = setting_words(fitted_setting())
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "casebook"
@@ -180,8 +185,8 @@ def test_the_analysis_gives_the_answer_at_the_casebook_setting_as_validate_plays
             assert got[key]["equilibrium"] == option
             assert got[key]["casebook_setting"]["option"] == at[key]
     falklands, seed = _answers("falklands-1982-usa-peru"), _answers("second-opium-war")
-    assert "At the setting selected on the casebook (join cost 1, pivotal deterrence, the prestige of convening) " \
-           "it would instead broker a deal" in falklands[("april", "usa")]["explanation"]
+    assert f"At the setting selected on the casebook ({SHIPPED}) it would instead broker a deal" \
+        in falklands[("april", "usa")]["explanation"]
     # Russia in 1858 stays out either way, but at the casebook's join cost Qing no longer pays for it
     russia = seed[("1858", "russia")]
     assert "pays for its neutrality" in russia["mechanism"]
@@ -223,8 +228,7 @@ def test_the_analysis_plays_the_setting_a_scenario_declares():
             assert t["game_logit"][row["recorded"]] == pytest.approx(row["probability"], rel=1e-9)
             assert t["equilibrium"] == want[(p["id"], t["third_party"])]
             assert t["casebook_setting"]["played"] and t["casebook_setting"]["option"] == t["equilibrium"]
-            assert t["answer"].endswith("The game is played at the setting selected on the casebook (join cost 1, "
-                                        "pivotal deterrence, the prestige of convening).")
+            assert t["answer"].endswith(f"The game is played at the setting selected on the casebook ({SHIPPED}).")
     # at the casebook's setting Qing does not pay for Russia's neutrality in 1858: the wedge needs
     # a credible threat to join, which the join cost takes away (docs/casebook.md, "Scoring")
     russia = next(t for p in result["phases"] if p["id"] == "1858" for t in p["third_parties"]
@@ -249,8 +253,7 @@ def test_the_summary_says_which_setting_the_draws_hold():
     assert plain.startswith("Draws: every assumed input moved within its range; not the game's setting (join cost "
                             "0, without pivotal deterrence or the prestige of convening). At the setting selected")
     assert at["setting_note"] == ("Draws: every assumed input moved within its range; not the game's setting, the "
-                                  "one selected on the casebook (join cost 1, pivotal deterrence, the prestige of "
-                                  "convening).")
+                                  f"one selected on the casebook ({SHIPPED}).")
 
 
 def test_the_setting_flag_is_the_declaration(tmp_path):
@@ -295,8 +298,7 @@ def test_the_summary_line_on_the_setting_reaches_each_of_its_forms():
     falklands = load_scenario(BOOK / "falklands-1982-usa-peru.yaml")
     plain = note(falklands)
     assert not plain.startswith("Draws") and "United States (april) would instead broker a deal" in plain
-    assert note(with_setting(falklands, "casebook")) == ("The game's setting is the one selected on the casebook "
-                                                         "(join cost 1, pivotal deterrence, the prestige of convening).")
+    assert note(with_setting(falklands, "casebook")) == f"The game's setting is the one selected on the casebook ({SHIPPED})."
 
 
 def test_the_per_case_counts_add_up_to_the_casebooks(tmp_path):

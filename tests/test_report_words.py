@@ -132,9 +132,12 @@ def test_the_summaries_say_the_share_in_words_and_what_the_casebook_setting_give
         assert t["answer"].endswith(t["casebook_setting"]["sentence"])
     # the one-page summaries give one line on the setting: the answers it changes, and how
     assert [t["third_party"] for t in parties if "the answer is the same" not in t["answer"]] == ["russia"]
+    from tertius.conflict.casebook import fitted_setting
+    from tertius.conflict.thirdparty import setting_words
+
     note = ("Draws: every assumed input moved within its range; not the game's setting (join cost 0, without "
-            "pivotal deterrence or the prestige of convening). At the setting selected on the casebook (join cost 1, "
-            "pivotal deterrence, the prestige of convening) the answers are the same, except: Russian Empire (1858) "
+            "pivotal deterrence or the prestige of convening). At the setting selected on the casebook "
+            f"({setting_words(fitted_setting())}) the answers are the same, except: Russian Empire (1858) "
             "would profit otherwise (Third parties, below).")
     assert summary["setting_note"] == note and note in lines and note in page
     russia = next(t for t in parties if t["third_party"] == "russia")
