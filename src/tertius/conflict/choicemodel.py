@@ -145,6 +145,7 @@ CCODE_IDS = {**MAJOR_IDS, "soviet": "365", "qing": "710", "ottoman": "640", "tur
              "rwanda": "517", "djibouti": "522", "eritrea": "531", "sudan": "625", "yemen": "679", "uae": "696",
              "nigeria": "475", "burkina_faso": "439",
              "two_sicilies": "329", "papal_states": "327", "laos": "812", "vietnam": "816",
+             "morocco": "600", "croatia": "344", "bosnia": "346",
              "hanover": "240", "bavaria": "245", "baden": "267", "saxony": "269",
              "wurttemberg": "271", "hesse_kassel": "273", "hesse_darmstadt": "275", "mecklenburg": "280",
              # other names and COW abbreviations of the same states
