@@ -355,13 +355,12 @@ def build_war(scenario: Scenario, phase: Phase | None = None) -> War:
         spill[k, [issues.index(i) for i in sp.issues]] = True
         sources.setdefault(sp.beneficiary, []).append(sp.source or sp.assumption or "a declared clause")
     stakes_ids = phase.stakes if phase is not None and phase.stakes is not None else c.stakes
-    agenda = set(phase.agenda) if phase is not None and phase.agenda is not None else set()
+    agenda = list(phase.agenda) if phase is not None and phase.agenda is not None else None
     # an agenda reopens what a followed phase settled (docs/thirdparty.md, "Mechanisms", 10)
-    closed = np.isin(issues, sorted(settled_before(scenario, phase) - set(stakes_ids) - agenda))
-    if phase is not None and phase.agenda is not None:  # only the agenda and the stakes are open
-        closed |= ~np.isin(issues, list(phase.agenda) + list(stakes_ids))
-    opened = np.isin(issues, list(phase.agenda)) & ~closed if phase is not None and phase.agenda is not None \
-        else np.zeros(len(issues), dtype=bool)
+    closed = np.isin(issues, sorted(settled_before(scenario, phase) - set(stakes_ids) - set(agenda or ())))
+    if agenda is not None:  # only the agenda and the stakes are open
+        closed |= ~np.isin(issues, agenda + list(stakes_ids))
+    opened = np.isin(issues, agenda) & ~closed if agenda is not None else np.zeros(len(issues), dtype=bool)
     war = War(
         actor_ids=ids, issue_ids=issues, position=position[None], salience=salience[None],
         capability=np.zeros((1, len(ids))), strength=np.zeros((1, len(ids))), lo=arr.lo.copy(), hi=arr.hi.copy(),
